@@ -1,0 +1,40 @@
+import { Testing } from "cdktf";
+import { ApiStack } from "../stacks/api-stack";
+import type { EnvironmentSettings, RunOptions } from "../stacks/settings";
+
+export interface TfJson {
+  terraform: { backend?: Record<string, Record<string, unknown>>; required_providers: Record<string, unknown> };
+  provider: { aws: Record<string, any>[] };
+  resource: Record<string, Record<string, any>>;
+  output?: Record<string, { value: string; sensitive?: boolean }>;
+  data?: Record<string, unknown>;
+}
+
+export function synth(settings: EnvironmentSettings, options: RunOptions = {}): TfJson {
+  const app = Testing.app();
+  const stack = new ApiStack(app, settings.name, settings, options);
+  return JSON.parse(Testing.synth(stack, true));
+}
+
+/** The bodies of every resource of one type. */
+export function resources(tf: TfJson, type: string): Record<string, any>[] {
+  return Object.values(tf.resource[type] ?? {});
+}
+
+/** The single resource of a type; fails the test if there is not exactly one. */
+export function only(tf: TfJson, type: string): Record<string, any> {
+  const found = resources(tf, type);
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  return found[0];
+}
+
+/** The Terraform address a reference like `${aws_vpc.Network_Vpc_X.id}` points to for a resource body. */
+export function ref(tf: TfJson, type: string, body: Record<string, any>, attribute: string): string {
+  const name = Object.entries(tf.resource[type]).find(([, b]) => b === body)![0];
+  return `\${${type}.${name}.${attribute}}`;
+}
+
+/** A minimal valid environment for property tests, with overrides. */
+export function env(overrides: Partial<EnvironmentSettings> = {}): EnvironmentSettings {
+  return { name: "test", region: "eu-west-1", availabilityZones: ["eu-west-1a", "eu-west-1b"], ...overrides };
+}

@@ -1,0 +1,11 @@
+/** Two projects: fast unit/snapshot tests, and the offline terraform proof (validate + plan). */
+const transform = { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }] };
+const common = { testEnvironment: "node", transform, moduleFileExtensions: ["ts", "js", "json"] };
+
+module.exports = {
+  maxWorkers: 2,
+  projects: [
+    { ...common, displayName: "unit", testMatch: ["<rootDir>/__tests__/**/*.test.ts"], testPathIgnorePatterns: ["\\.terraform\\.test\\.ts$"] },
+    { ...common, displayName: "terraform", testMatch: ["<rootDir>/__tests__/**/*.terraform.test.ts"] },
+  ],
+};

@@ -1,0 +1,235 @@
+import { Construct } from "constructs";
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
+import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
+import { Route } from "@cdktf/provider-aws/lib/route";
+import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
+import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { contains, isAligned, parseCidr, subnet } from "./cidr";
+import { ServiceRole } from "./iam";
+import { logGroup } from "./log-group";
+import { check, checkOneOf, checkRetention } from "./validate";
+
+/**
+ * How private subnets reach the internet.
+ * - `none`: no NAT gateway (cheapest). Tasks run in the public subnets with public IPs, and only
+ *   their security group (admitting the load balancer alone) stands between them and the internet.
+ * - `single`: one NAT gateway for all AZs; an AZ outage cuts the others' egress.
+ * - `per-az`: one NAT gateway per AZ, highly available, one hourly NAT charge per AZ.
+ */
+export type NatMode = "none" | "single" | "per-az";
+
+export interface NetworkSettings {
+  /** IPv4 range of the VPC, a private block from /16 to /24. @default "10.0.0.0/16" */
+  readonly cidr?: string;
+  /** How private subnets reach the internet (see NatMode). @default "single" */
+  readonly natMode?: NatMode;
+  /** Days VPC flow logs are kept. @default 30 */
+  readonly flowLogRetentionDays?: number;
+  /** Which traffic flow logs record. @default "ALL" */
+  readonly flowLogTrafficType?: "ALL" | "ACCEPT" | "REJECT";
+}
+
+export interface NetworkProps extends NetworkSettings {
+  /** Prefix of every resource name, `<project>-<environment>`. */
+  readonly name: string;
+  /** One public and one private subnet in each; at least 2, as the load balancer and RDS need. */
+  readonly availabilityZones: readonly string[];
+}
+
+const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"].map(
+  (r) => parseCidr(r)!,
+);
+
+/** VPC with public and private subnets per AZ, NAT per `natMode`, flow logs, and a closed default SG. */
+export class Network extends Construct {
+  readonly vpc: Vpc;
+  readonly publicSubnets: Subnet[] = [];
+  readonly privateSubnets: Subnet[] = [];
+  readonly natGateways: NatGateway[] = [];
+  readonly natMode: NatMode;
+  readonly subnetCidrs: { readonly public: string[]; readonly private: string[] };
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const cidr = props.cidr ?? "10.0.0.0/16";
+    this.natMode = checkOneOf("network.natMode", props.natMode ?? "single", ["none", "single", "per-az"] as const);
+    const azs = props.availabilityZones;
+    this.subnetCidrs = layoutSubnets(cidr, azs.length);
+
+    this.vpc = new Vpc(this, "Vpc", {
+      cidrBlock: cidr,
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      tags: { Name: props.name },
+    });
+
+    // Adopting the default SG with no rules closes it: nothing can quietly use it.
+    new DefaultSecurityGroup(this, "DefaultSecurityGroup", {
+      vpcId: this.vpc.id,
+      ingress: [],
+      egress: [],
+      tags: { Name: `${props.name}-default-closed` },
+    });
+
+    const igw = new InternetGateway(this, "InternetGateway", {
+      vpcId: this.vpc.id,
+      tags: { Name: props.name },
+    });
+
+    const publicRoutes = new RouteTable(this, "PublicRouteTable", {
+      vpcId: this.vpc.id,
+      tags: { Name: `${props.name}-public` },
+    });
+    new Route(this, "PublicDefaultRoute", {
+      routeTableId: publicRoutes.id,
+      destinationCidrBlock: "0.0.0.0/0",
+      gatewayId: igw.id,
+    });
+
+    azs.forEach((az, i) => {
+      const suffix = az.slice(-1);
+      const pub = new Subnet(this, `Public${i}`, {
+        vpcId: this.vpc.id,
+        availabilityZone: az,
+        cidrBlock: this.subnetCidrs.public[i],
+        mapPublicIpOnLaunch: false,
+        tags: { Name: `${props.name}-public-${suffix}`, Tier: "public" },
+      });
+      new RouteTableAssociation(this, `PublicAssociation${i}`, { subnetId: pub.id, routeTableId: publicRoutes.id });
+      this.publicSubnets.push(pub);
+
+      this.privateSubnets.push(
+        new Subnet(this, `Private${i}`, {
+          vpcId: this.vpc.id,
+          availabilityZone: az,
+          cidrBlock: this.subnetCidrs.private[i],
+          mapPublicIpOnLaunch: false,
+          tags: { Name: `${props.name}-private-${suffix}`, Tier: "private" },
+        }),
+      );
+    });
+
+    const natCount = { none: 0, single: 1, "per-az": azs.length }[this.natMode];
+    for (let i = 0; i < natCount; i++) {
+      const eip = new Eip(this, `NatIp${i}`, { domain: "vpc", tags: { Name: `${props.name}-nat-${i}` } });
+      this.natGateways.push(
+        new NatGateway(this, `Nat${i}`, {
+          allocationId: eip.id,
+          subnetId: this.publicSubnets[i].id,
+          tags: { Name: `${props.name}-nat-${i}` },
+          dependsOn: [igw],
+        }),
+      );
+    }
+
+    // One private route table per AZ, so moving from `single` to `per-az` only edits routes.
+    this.privateSubnets.forEach((sub, i) => {
+      const table = new RouteTable(this, `PrivateRouteTable${i}`, {
+        vpcId: this.vpc.id,
+        tags: { Name: `${props.name}-private-${azs[i].slice(-1)}` },
+      });
+      new RouteTableAssociation(this, `PrivateAssociation${i}`, { subnetId: sub.id, routeTableId: table.id });
+      if (this.natGateways.length > 0) {
+        new Route(this, `PrivateDefaultRoute${i}`, {
+          routeTableId: table.id,
+          destinationCidrBlock: "0.0.0.0/0",
+          natGatewayId: this.natGateways[Math.min(i, this.natGateways.length - 1)].id,
+        });
+      }
+    });
+
+    this.addFlowLogs(props);
+  }
+
+  /** Subnets the app runs in: private behind NAT, or public (with public IPs) when there is no NAT. */
+  get appSubnetIds(): string[] {
+    return (this.natMode === "none" ? this.publicSubnets : this.privateSubnets).map((s) => s.id);
+  }
+
+  /** Whether tasks and instances need a public IP to reach ECR and CloudWatch. */
+  get appNeedsPublicIp(): boolean {
+    return this.natMode === "none";
+  }
+
+  private addFlowLogs(props: NetworkProps): void {
+    const retention = checkRetention("network.flowLogRetentionDays", props.flowLogRetentionDays ?? 30);
+    const trafficType = checkOneOf("network.flowLogTrafficType", props.flowLogTrafficType ?? "ALL", [
+      "ALL",
+      "ACCEPT",
+      "REJECT",
+    ] as const);
+    const group = logGroup(this, "FlowLogGroup", {
+      name: `/vpc/${props.name}/flow-logs`,
+      retentionDays: retention,
+      retentionSetting: "network.flowLogRetentionDays",
+    });
+    const role = new ServiceRole(this, "FlowLogRole", {
+      name: `${props.name}-vpc-flow-logs`,
+      service: "vpc-flow-logs.amazonaws.com",
+      statements: [
+        {
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+          Resource: `${group.arn}:*`,
+        },
+      ],
+    });
+    new FlowLog(this, "FlowLog", {
+      vpcId: this.vpc.id,
+      trafficType,
+      logDestinationType: "cloud-watch-logs",
+      logDestination: group.arn,
+      iamRoleArn: role.arn,
+      maxAggregationInterval: 60,
+      tags: { Name: props.name },
+    });
+  }
+}
+
+/**
+ * Splits the VPC into equal blocks, public subnets first, then private, one of each per AZ.
+ * Exported so tests and the README can show the layout a CIDR gives.
+ */
+export function layoutSubnets(cidrText: string, azCount: number): { public: string[]; private: string[] } {
+  const cidr = parseCidr(cidrText);
+  check(
+    cidr !== undefined && isAligned(cidr),
+    "network.cidr",
+    cidrText,
+    "not an IPv4 CIDR block whose address is the start of its range",
+    'a block such as "10.0.0.0/16"',
+  );
+  check(
+    PRIVATE_RANGES.some((range) => contains(range, cidr!)),
+    "network.cidr",
+    cidrText,
+    "not inside a private address range",
+    "a block inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10",
+  );
+  check(
+    cidr!.prefix >= 16 && cidr!.prefix <= 24,
+    "network.cidr",
+    cidrText,
+    `a /${cidr!.prefix} VPC is outside the sizes this starter lays out`,
+    "a prefix from /16 (65,536 addresses) to /24 (256 addresses)",
+  );
+  const newBits = Math.ceil(Math.log2(azCount * 2));
+  const prefix = cidr!.prefix + newBits;
+  check(
+    prefix <= 27,
+    "network.cidr",
+    cidrText,
+    `too small for ${azCount * 2} subnets (${azCount} AZs x public and private); each would be a /${prefix}, ` +
+      "and a load balancer subnet needs /27 or larger",
+    `a VPC of /${27 - newBits} or larger for ${azCount} AZs, or fewer availabilityZones`,
+  );
+  const indexes = Array.from({ length: azCount }, (_, i) => i);
+  return {
+    public: indexes.map((i) => subnet(cidr!, prefix, i)),
+    private: indexes.map((i) => subnet(cidr!, prefix, azCount + i)),
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * Offline proof: for each synthesized stack, `terraform init`, `validate` and `plan` with no AWS
+ * credentials and no network. Synthesize with OFFLINE=1 first (`npm run plan:offline` does both).
+ *
+ * Provider install: if a local filesystem mirror of hashicorp/aws holds the pinned version (found in
+ * TF_PROVIDER_MIRROR or a usual place), this writes a Terraform CLI config that installs from it and
+ * nothing else; otherwise Terraform downloads from the registry as usual. Either way a shared plugin
+ * cache means one provider copy for all stacks, and each stack is initialised once per run.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+const PROVIDER = "registry.terraform.io/hashicorp/aws";
+/** The provider version @cdktf/provider-aws was generated for; the synthesized JSON pins it. */
+export const PROVIDER_VERSION: string = require("@cdktf/provider-aws/package.json").cdktf.provider.version;
+
+export interface PlanResult {
+  readonly stack: string;
+  /** Planned creations by resource type, e.g. `{ aws_subnet: 4 }`. */
+  readonly creates: Record<string, number>;
+  /** Planned actions other than create; empty for a fresh offline plan. */
+  readonly otherActions: string[];
+}
+
+export function terraformVersion(): string {
+  const result = spawnSync("terraform", ["version", "-json"], { encoding: "utf8", env: quietEnv() });
+  if (result.error || result.status !== 0) {
+    throw new Error(
+      "terraform was not found on PATH (or does not run). Install Terraform >= 1.10 to prove the " +
+        "synthesized stacks offline, or set SKIP_TERRAFORM_TESTS=1 to skip those tests.",
+    );
+  }
+  return JSON.parse(result.stdout).terraform_version;
+}
+
+/** A local mirror directory holding the pinned provider, or undefined to use the registry. */
+export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const candidates = [
+    env.TF_PROVIDER_MIRROR,
+    "/opt/tf-plugins",
+    join(homedir(), ".terraform.d", "plugins"),
+    join(homedir(), ".local", "share", "terraform", "plugins"),
+    "/usr/local/share/terraform/plugins",
+    "/usr/share/terraform/plugins",
+  ].filter((c): c is string => Boolean(c));
+  return candidates.find((dir) => existsSync(join(dir, PROVIDER, PROVIDER_VERSION)));
+}
+
+/** Writes the CLI config into `workDir` and returns the environment terraform runs with. */
+export function offlineTerraformEnv(workDir: string, mirror = findProviderMirror()): NodeJS.ProcessEnv {
+  const dir = resolve(workDir);
+  const cache = join(dir, "plugin-cache");
+  mkdirSync(cache, { recursive: true });
+  const install = mirror
+    ? [
+        "provider_installation {",
+        `  filesystem_mirror {\n    path    = ${JSON.stringify(resolve(mirror))}\n    include = ["${PROVIDER}"]\n  }`,
+        `  direct {\n    exclude = ["${PROVIDER}"]\n  }`,
+        "}",
+      ]
+    : [];
+  const config = join(dir, "terraform.rc");
+  writeFileSync(
+    config,
+    [`plugin_cache_dir = ${JSON.stringify(cache)}`, "disable_checkpoint = true", ...install, ""].join("\n"),
+  );
+  return { ...quietEnv(), TF_CLI_CONFIG_FILE: config };
+}
+
+function quietEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1", TF_INPUT: "0" };
+  // A stray profile or token must not make an offline plan look for real credentials.
+  for (const key of Object.keys(env)) if (key.startsWith("AWS_") || key.startsWith("TF_VAR_")) delete env[key];
+  delete env.TF_WORKSPACE;
+  return env;
+}
+
+function terraform(dir: string, env: NodeJS.ProcessEnv, args: string[]): string {
+  try {
+    return execFileSync("terraform", args, { cwd: dir, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 28 });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`terraform ${args[0]} failed in ${dir}:\n${e.stderr || e.stdout || e.message}`);
+  }
+}
+
+/**
+ * Init, validate and plan every stack directory. The first init records the provider's checksum;
+ * the others reuse that lock file so Terraform takes the provider from the shared cache.
+ */
+export function planStacks(stackDirs: readonly string[], env: NodeJS.ProcessEnv): PlanResult[] {
+  let lockFile: string | undefined;
+  return stackDirs.map((dir) => {
+    if (lockFile) copyFileSync(lockFile, join(dir, ".terraform.lock.hcl"));
+    terraform(dir, env, ["init", "-input=false", "-no-color", "-backend=true"]);
+    lockFile ??= join(dir, ".terraform.lock.hcl");
+    terraform(dir, env, ["validate", "-no-color"]);
+    terraform(dir, env, ["plan", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-out=offline.tfplan"]);
+    const plan = JSON.parse(terraform(dir, env, ["show", "-json", "offline.tfplan"]));
+    return summarize(dir, plan);
+  });
+}
+
+interface PlanJson {
+  resource_changes?: { type: string; address: string; change: { actions: string[] } }[];
+}
+
+function summarize(dir: string, plan: PlanJson): PlanResult {
+  const creates: Record<string, number> = {};
+  const otherActions: string[] = [];
+  for (const rc of plan.resource_changes ?? []) {
+    const actions = rc.change.actions.join(",");
+    if (actions === "create") creates[rc.type] = (creates[rc.type] ?? 0) + 1;
+    else if (actions !== "no-op") otherActions.push(`${rc.address}: ${actions}`);
+  }
+  return { stack: dir.split("/").pop()!, creates: sortKeys(creates), otherActions };
+}
+
+function sortKeys(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+export function stackDirs(outdir: string): string[] {
+  const stacks = join(outdir, "stacks");
+  return readdirSync(stacks)
+    .sort()
+    .map((name) => join(stacks, name));
+}
+
+if (require.main === module) {
+  const workDir = resolve(".offline");
+  const outdir = join(workDir, "cdktf.out");
+  console.log(`terraform ${terraformVersion()}, provider ${PROVIDER}@${PROVIDER_VERSION}`);
+  const mirror = findProviderMirror();
+  console.log(mirror ? `provider from local mirror ${mirror}` : "provider from the registry (no local mirror found)");
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  execFileSync(process.execPath, ["--import", "tsx", "main.ts"], {
+    stdio: "inherit",
+    env: { ...process.env, OFFLINE: "1", CDKTF_OUTDIR: outdir },
+  });
+  const env = offlineTerraformEnv(workDir, mirror);
+  for (const result of planStacks(stackDirs(outdir), env)) {
+    const total = Object.values(result.creates).reduce((a, b) => a + b, 0);
+    console.log(`${result.stack}: valid; plan creates ${total} resources`);
+    for (const [type, count] of Object.entries(result.creates)) console.log(`  ${String(count).padStart(3)} ${type}`);
+    if (result.otherActions.length) throw new Error(`unexpected plan actions: ${result.otherActions.join("; ")}`);
+  }
+}

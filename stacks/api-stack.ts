@@ -1,0 +1,148 @@
+import { Construct } from "constructs";
+import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Network } from "../lib/network";
+import { Registry } from "../lib/registry";
+import { check } from "../lib/validate";
+import type { EnvironmentSettings, RunOptions, StateSettings } from "./settings";
+
+const NAME_PATTERN = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+/** One environment of the REST API: network, registry, cluster, service, load balancer, database. */
+export class ApiStack extends TerraformStack {
+  /** `<project>-<environment>`, the prefix of every resource name. */
+  readonly prefix: string;
+  readonly network: Network;
+  readonly registry: Registry;
+
+  constructor(scope: Construct, id: string, settings: EnvironmentSettings, options: RunOptions = {}) {
+    super(scope, id);
+    const project = settings.project ?? "rest-api";
+    const region = settings.region ?? "us-east-1";
+    const azs = settings.availabilityZones ?? [`${region}a`, `${region}b`];
+    checkIdentity(settings.name, project, region, azs, settings.tags ?? {});
+    this.prefix = `${project}-${settings.name}`;
+
+    new AwsProvider(this, "Aws", {
+      region,
+      defaultTags: [{ tags: { ...settings.tags, Project: project, Environment: settings.name, ManagedBy: "cdktf" } }],
+      ...(options.offline
+        ? {
+            accessKey: "offline",
+            secretKey: "offline",
+            skipCredentialsValidation: true,
+            skipRequestingAccountId: true,
+            skipMetadataApiCheck: "true",
+          }
+        : {}),
+    });
+    configureState(this, settings.state ?? { backend: "local" }, project, settings.name, region, options);
+
+    this.network = new Network(this, "Network", {
+      ...settings.network,
+      name: this.prefix,
+      availabilityZones: azs,
+    });
+    this.registry = new Registry(this, "Registry", { ...settings.registry, name: this.prefix });
+
+    new TerraformOutput(this, "RepositoryUrl", {
+      value: this.registry.repositoryUrl,
+      description: "Push the API image here: docker push <url>:<tag>",
+    });
+    new TerraformOutput(this, "VpcId", { value: this.network.vpc.id });
+  }
+}
+
+function checkIdentity(
+  name: string,
+  project: string,
+  region: string,
+  azs: readonly string[],
+  tags: Readonly<Record<string, string>>,
+): void {
+  check(
+    NAME_PATTERN.test(name) && name.length <= 12,
+    "name",
+    name,
+    "not a short lowercase name",
+    "2 to 12 lowercase letters, digits and hyphens, starting with a letter",
+  );
+  check(
+    NAME_PATTERN.test(project) && project.length <= 16,
+    "project",
+    project,
+    "not a short lowercase name",
+    "2 to 16 lowercase letters, digits and hyphens, starting with a letter",
+  );
+  check(REGION_PATTERN.test(region), "region", region, "not an AWS region name", 'a region such as "us-east-1"');
+  check(
+    azs.length >= 2 && azs.length <= 6,
+    "availabilityZones",
+    azs,
+    `${azs.length} zones given; the load balancer and the database need two or more`,
+    "2 to 6 zones",
+  );
+  for (const az of azs) {
+    check(
+      new RegExp(`^${region}[a-z]$`).test(az),
+      "availabilityZones",
+      azs,
+      `"${az}" is not a zone of region ${region}`,
+      `zone names such as "${region}a"`,
+    );
+  }
+  check(new Set(azs).size === azs.length, "availabilityZones", azs, "a zone is listed twice", "distinct zones");
+  for (const [key, value] of Object.entries(tags)) {
+    check(
+      key.length >= 1 && key.length <= 128 && !key.toLowerCase().startsWith("aws:") && value.length <= 256,
+      "tags",
+      { [key]: value },
+      "not a valid AWS tag",
+      'keys of 1-128 characters not starting with "aws:", values of at most 256 characters',
+    );
+    check(
+      !["Project", "Environment", "ManagedBy"].includes(key),
+      "tags",
+      { [key]: value },
+      `"${key}" is set by the stack from project and name`,
+      "any other key",
+    );
+  }
+}
+
+function configureState(
+  stack: TerraformStack,
+  state: StateSettings,
+  project: string,
+  env: string,
+  region: string,
+  options: RunOptions,
+): void {
+  if (options.offline) {
+    // A fresh state that never exists, so an offline plan cannot read (and refresh) real state.
+    new LocalBackend(stack, { path: "offline.tfstate" });
+    return;
+  }
+  if (state.backend === "local") {
+    // Relative to cdktf.out/stacks/<env>: the project folder, with no absolute path in the output.
+    new LocalBackend(stack, { path: `../../../terraform.${env}.tfstate` });
+    return;
+  }
+  check(
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(state.bucket ?? ""),
+    "state.bucket",
+    state.bucket,
+    "not an S3 bucket name",
+    "an existing bucket's name: 3-63 lowercase letters, digits, dots and hyphens",
+  );
+  new S3Backend(stack, {
+    bucket: state.bucket,
+    key: state.key ?? `${project}/${env}/terraform.tfstate`,
+    region: state.region ?? region,
+    encrypt: true,
+    ...(state.kmsKeyId ? { kmsKeyId: state.kmsKeyId } : {}),
+  });
+  // S3-native locking (Terraform >= 1.10): no DynamoDB table to create or pay for.
+  stack.addOverride("terraform.backend.s3.use_lockfile", true);
+}

@@ -1,0 +1,56 @@
+import type { NetworkSettings } from "../lib/network";
+import type { RegistrySettings } from "../lib/registry";
+
+/**
+ * Where Terraform keeps this environment's state.
+ * - `local` (default): `terraform.<environment>.tfstate` in the project folder. Fine for a sandbox.
+ * - `s3`: an existing bucket, encrypted, locked with S3-native lock files (Terraform >= 1.10).
+ */
+export type StateSettings =
+  | { readonly backend: "local" }
+  | {
+      readonly backend: "s3";
+      /** Existing bucket that holds the state. */
+      readonly bucket: string;
+      /** Object key. @default "<project>/<environment>/terraform.tfstate" */
+      readonly key?: string;
+      /** Bucket region. @default the environment's region */
+      readonly region?: string;
+      /** KMS key for the state object. @default SSE-S3 */
+      readonly kmsKeyId?: string;
+    };
+
+/**
+ * Everything that differs between environments. JSON-serializable on purpose: it is data, and a
+ * forker can diff dev against prod at a glance. Every field but `name` has a default.
+ */
+export interface EnvironmentSettings {
+  /** Environment name: the stack's name and part of every resource name. Lowercase letters, digits, hyphens. */
+  readonly name: string;
+  /** Project name, the first part of every resource name. @default "rest-api" */
+  readonly project?: string;
+  /** AWS region. @default "us-east-1" */
+  readonly region?: string;
+  /** Availability zones, at least 2, named explicitly so synth needs no AWS lookup. @default ["<region>a", "<region>b"] */
+  readonly availabilityZones?: readonly string[];
+  /** Extra tags on every resource, beside Project, Environment and ManagedBy. @default {} */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Where the Terraform state lives. @default { backend: "local" } */
+  readonly state?: StateSettings;
+  readonly network?: NetworkSettings;
+  readonly registry?: RegistrySettings;
+}
+
+/** Switches read from the process environment, kept apart from the settings so tests pass them in. */
+export interface RunOptions {
+  /**
+   * No AWS API calls at all: skip credential, account and metadata checks, use dummy keys and a
+   * throwaway local state. For `terraform plan` without an account. Set with `OFFLINE=1`.
+   * @default false
+   */
+  readonly offline?: boolean;
+}
+
+export function runOptionsFromEnv(env: NodeJS.ProcessEnv): RunOptions {
+  return { offline: ["1", "true", "yes"].includes((env.OFFLINE ?? "").toLowerCase()) };
+}
