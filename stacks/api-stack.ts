@@ -1,9 +1,14 @@
 import { Construct } from "constructs";
 import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Autoscaling, capacityRange } from "../lib/autoscaling";
+import { Cluster } from "../lib/cluster";
+import { LoadBalancer } from "../lib/load-balancer";
 import { Network } from "../lib/network";
 import { Registry } from "../lib/registry";
-import { check } from "../lib/validate";
+import { Service } from "../lib/service";
+import { TaskDefinition } from "../lib/task-definition";
+import { check, checkInt } from "../lib/validate";
 import type { EnvironmentSettings, RunOptions, StateSettings } from "./settings";
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]*[a-z0-9]$/;
@@ -15,6 +20,11 @@ export class ApiStack extends TerraformStack {
   readonly prefix: string;
   readonly network: Network;
   readonly registry: Registry;
+  readonly cluster: Cluster;
+  readonly loadBalancer: LoadBalancer;
+  readonly taskDefinition: TaskDefinition;
+  readonly service: Service;
+  readonly autoscaling?: Autoscaling;
 
   constructor(scope: Construct, id: string, settings: EnvironmentSettings, options: RunOptions = {}) {
     super(scope, id);
@@ -46,11 +56,76 @@ export class ApiStack extends TerraformStack {
     });
     this.registry = new Registry(this, "Registry", { ...settings.registry, name: this.prefix });
 
+    const serviceSettings = settings.service ?? {};
+    const scaling = settings.autoscaling ?? {};
+    const autoscaled = scaling.enabled ?? true;
+    if (autoscaled) capacityRange(scaling, serviceSettings.desiredCount ?? 1);
+    const containerPort = checkInt("task.containerPort", settings.task?.containerPort ?? 8080, 1, 65535);
+
+    this.cluster = new Cluster(this, "Cluster", {
+      ...settings.cluster,
+      name: this.prefix,
+      execLogging: serviceSettings.enableExecuteCommand,
+    });
+
+    this.loadBalancer = new LoadBalancer(this, "LoadBalancer", {
+      ...settings.loadBalancer,
+      name: this.prefix,
+      region,
+      vpcId: this.network.vpc.id,
+      publicSubnetIds: this.network.publicSubnets.map((s) => s.id),
+      privateSubnetIds: this.network.privateSubnets.map((s) => s.id),
+      targetPort: containerPort,
+      forceDestroyLogs: settings.registry?.forceDelete,
+    });
+
+    this.taskDefinition = new TaskDefinition(this, "TaskDefinition", {
+      ...settings.task,
+      name: this.prefix,
+      region,
+      environmentName: settings.name,
+      repository: this.registry.repository,
+      imageTagOverride: options.imageTag,
+      healthCheckPath: this.loadBalancer.healthCheckPath,
+      enableExecuteCommand: serviceSettings.enableExecuteCommand,
+      execLogGroup: this.cluster.execLogGroup,
+    });
+
+    this.service = new Service(this, "Service", {
+      ...serviceSettings,
+      name: this.prefix,
+      clusterArn: this.cluster.cluster.arn,
+      taskDefinitionArn: this.taskDefinition.taskDefinition.arn,
+      strategy: this.cluster.strategy,
+      vpcId: this.network.vpc.id,
+      subnetIds: this.network.appSubnetIds,
+      assignPublicIp: this.network.appNeedsPublicIp,
+      containerPort,
+      targetGroupArn: this.loadBalancer.targetGroup.arn,
+      loadBalancerSecurityGroupId: this.loadBalancer.securityGroup.id,
+      autoscaled,
+      dependsOn: [this.loadBalancer.listener, this.cluster.capacityProviders],
+    });
+    this.loadBalancer.allowTo(this.service.securityGroup.id, containerPort);
+
+    if (autoscaled) {
+      this.autoscaling = new Autoscaling(this, "Autoscaling", {
+        ...scaling,
+        name: this.prefix,
+        clusterName: this.cluster.cluster.name,
+        serviceName: this.service.service.name,
+        requestCountLabel: `${this.loadBalancer.loadBalancer.arnSuffix}/${this.loadBalancer.targetGroup.arnSuffix}`,
+      });
+    }
+
+    new TerraformOutput(this, "ServiceUrl", { value: this.loadBalancer.url, description: "Where the API answers" });
     new TerraformOutput(this, "RepositoryUrl", {
       value: this.registry.repositoryUrl,
-      description: "Push the API image here: docker push <url>:<tag>",
+      description: "Push the API image here, then deploy with IMAGE_TAG=<tag>",
     });
-    new TerraformOutput(this, "VpcId", { value: this.network.vpc.id });
+    new TerraformOutput(this, "ClusterName", { value: this.cluster.cluster.name });
+    new TerraformOutput(this, "ServiceName", { value: this.service.service.name });
+    new TerraformOutput(this, "LogGroupName", { value: this.taskDefinition.logGroup.name, description: "The app's logs" });
   }
 }
 

@@ -5,7 +5,7 @@ import type { EnvironmentSettings } from "./settings";
  * region or sizes here. Anything left out takes the default documented in the README settings table.
  */
 
-/** Sandbox: cheap, short-lived, destroys cleanly. */
+/** Sandbox: cheap, short-lived, destroys cleanly. One task, mostly on Fargate Spot. */
 export const dev: EnvironmentSettings = {
   name: "dev",
   project: "rest-api",
@@ -13,9 +13,15 @@ export const dev: EnvironmentSettings = {
   availabilityZones: ["us-east-1a", "us-east-1b"],
   network: { cidr: "10.10.0.0/16", natMode: "single", flowLogRetentionDays: 7 },
   registry: { keepImages: 10, forceDelete: true },
+  cluster: { onDemandBase: 0, onDemandWeight: 0, spotWeight: 1, logRetentionDays: 7 },
+  // The chapter's recipe: 0.5 vCPU, 1 GB, port 8080, one environment variable.
+  task: { cpu: 512, memory: 1024, containerPort: 8080, environment: { APP_ENV: "dev" }, logRetentionDays: 7 },
+  service: { desiredCount: 1 },
+  autoscaling: { minCapacity: 1, maxCapacity: 2 },
+  loadBalancer: { deletionProtection: false },
 };
 
-/** Production: highly available across three AZs and protected from accidental deletion. */
+/** Production: three tasks over three AZs, an on-demand base, protected from accidental deletion. */
 export const prod: EnvironmentSettings = {
   name: "prod",
   project: "rest-api",
@@ -23,6 +29,11 @@ export const prod: EnvironmentSettings = {
   availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"],
   network: { cidr: "10.20.0.0/16", natMode: "per-az", flowLogRetentionDays: 90 },
   registry: { keepImages: 50, forceDelete: false },
+  cluster: { onDemandBase: 3, onDemandWeight: 1, spotWeight: 1, logRetentionDays: 90 },
+  task: { cpu: 512, memory: 1024, containerPort: 8080, environment: { APP_ENV: "production" }, logRetentionDays: 365 },
+  service: { desiredCount: 3 },
+  autoscaling: { minCapacity: 3, maxCapacity: 12, requestsPerTarget: 1000 },
+  loadBalancer: { deletionProtection: true, accessLogs: true, accessLogsExpiryDays: 90 },
 };
 
 export const environments: readonly EnvironmentSettings[] = [dev, prod];

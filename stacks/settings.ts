@@ -1,5 +1,10 @@
+import type { AutoscalingSettings } from "../lib/autoscaling";
+import type { ClusterSettings } from "../lib/cluster";
+import type { LoadBalancerSettings } from "../lib/load-balancer";
 import type { NetworkSettings } from "../lib/network";
 import type { RegistrySettings } from "../lib/registry";
+import type { ServiceSettings } from "../lib/service";
+import type { TaskSettings } from "../lib/task-definition";
 
 /**
  * Where Terraform keeps this environment's state.
@@ -39,6 +44,12 @@ export interface EnvironmentSettings {
   readonly state?: StateSettings;
   readonly network?: NetworkSettings;
   readonly registry?: RegistrySettings;
+  readonly cluster?: ClusterSettings;
+  /** The task definition: the recipe each task runs. */
+  readonly task?: TaskSettings;
+  readonly service?: ServiceSettings;
+  readonly autoscaling?: AutoscalingSettings;
+  readonly loadBalancer?: LoadBalancerSettings;
 }
 
 /** Switches read from the process environment, kept apart from the settings so tests pass them in. */
@@ -49,8 +60,17 @@ export interface RunOptions {
    * @default false
    */
   readonly offline?: boolean;
+  /**
+   * Image tag to deploy from the stack's repository, overriding `task.image.tag`; how CI ships a
+   * build. Set with `IMAGE_TAG=<tag>`.
+   * @default none
+   */
+  readonly imageTag?: string;
 }
 
 export function runOptionsFromEnv(env: NodeJS.ProcessEnv): RunOptions {
-  return { offline: ["1", "true", "yes"].includes((env.OFFLINE ?? "").toLowerCase()) };
+  return {
+    offline: ["1", "true", "yes"].includes((env.OFFLINE ?? "").toLowerCase()),
+    imageTag: env.IMAGE_TAG || undefined,
+  };
 }

@@ -1,0 +1,108 @@
+import { Construct } from "constructs";
+import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
+import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { logGroup } from "./log-group";
+import { check, checkInt } from "./validate";
+
+export interface ClusterSettings {
+  /** CloudWatch Container Insights metrics for the cluster. @default true */
+  readonly containerInsights?: boolean;
+  /** Tasks that always run on on-demand Fargate before the weights apply. @default 0 */
+  readonly onDemandBase?: number;
+  /** Share of tasks beyond the base on on-demand Fargate. @default 1 */
+  readonly onDemandWeight?: number;
+  /** Share of tasks beyond the base on Fargate Spot: up to 70% cheaper, may be interrupted. @default 0 */
+  readonly spotWeight?: number;
+  /** Days the cluster's logs (Container Insights, ECS Exec sessions) are kept. @default 30 */
+  readonly logRetentionDays?: number;
+}
+
+export interface ClusterProps extends ClusterSettings {
+  readonly name: string;
+  /** Record ECS Exec sessions to a log group. @default false */
+  readonly execLogging?: boolean;
+  /**
+   * An EC2 capacity provider that replaces Fargate in the default strategy (execution mode `ec2`).
+   * @default none: Fargate and Fargate Spot
+   */
+  readonly ec2CapacityProvider?: string;
+}
+
+export interface CapacityProviderStrategy {
+  readonly capacityProvider: string;
+  readonly base: number;
+  readonly weight: number;
+}
+
+/** The ECS cluster: where services run, and which capacity (Fargate, Spot or EC2) they use. */
+export class Cluster extends Construct {
+  readonly cluster: EcsCluster;
+  readonly capacityProviders: EcsClusterCapacityProviders;
+  /** Default strategy; the service repeats it so a later change here reaches the service. */
+  readonly strategy: CapacityProviderStrategy[];
+  readonly execLogGroup?: CloudwatchLogGroup;
+
+  constructor(scope: Construct, id: string, props: ClusterProps) {
+    super(scope, id);
+    const retention = props.logRetentionDays ?? 30;
+    const insights = props.containerInsights ?? true;
+    this.strategy = props.ec2CapacityProvider
+      ? [{ capacityProvider: props.ec2CapacityProvider, base: 0, weight: 1 }]
+      : fargateStrategy(props);
+
+    // Container Insights creates this group itself, with no owner; creating it first means
+    // retention is set and `destroy` removes it.
+    const insightsGroup = insights
+      ? logGroup(this, "InsightsLogGroup", {
+          name: `/aws/ecs/containerinsights/${props.name}/performance`,
+          retentionDays: retention,
+          retentionSetting: "cluster.logRetentionDays",
+        })
+      : undefined;
+    this.execLogGroup = props.execLogging
+      ? logGroup(this, "ExecLogGroup", {
+          name: `/ecs/${props.name}/exec`,
+          retentionDays: retention,
+          retentionSetting: "cluster.logRetentionDays",
+        })
+      : undefined;
+
+    this.cluster = new EcsCluster(this, "Cluster", {
+      name: props.name,
+      setting: [{ name: "containerInsights", value: insights ? "enabled" : "disabled" }],
+      configuration: this.execLogGroup
+        ? {
+            executeCommandConfiguration: {
+              logging: "OVERRIDE",
+              logConfiguration: { cloudWatchLogGroupName: this.execLogGroup.name, cloudWatchEncryptionEnabled: false },
+            },
+          }
+        : undefined,
+      dependsOn: insightsGroup ? [insightsGroup] : undefined,
+    });
+
+    this.capacityProviders = new EcsClusterCapacityProviders(this, "CapacityProviders", {
+      clusterName: this.cluster.name,
+      capacityProviders: ["FARGATE", "FARGATE_SPOT", ...(props.ec2CapacityProvider ? [props.ec2CapacityProvider] : [])],
+      defaultCapacityProviderStrategy: this.strategy,
+    });
+  }
+}
+
+function fargateStrategy(props: ClusterSettings): CapacityProviderStrategy[] {
+  const base = checkInt("cluster.onDemandBase", props.onDemandBase ?? 0, 0, 100000);
+  const onDemand = checkInt("cluster.onDemandWeight", props.onDemandWeight ?? 1, 0, 1000);
+  const spot = checkInt("cluster.spotWeight", props.spotWeight ?? 0, 0, 1000);
+  check(
+    onDemand + spot > 0,
+    "cluster.onDemandWeight",
+    onDemand,
+    "cluster.onDemandWeight and cluster.spotWeight are both 0, so no task could be placed",
+    "a weight above 0 for at least one of them",
+  );
+  return [
+    { capacityProvider: "FARGATE", base, weight: onDemand },
+    ...(spot > 0 ? [{ capacityProvider: "FARGATE_SPOT", base: 0, weight: spot }] : []),
+  ];
+}

@@ -1,0 +1,61 @@
+import { check } from "./validate";
+
+export interface ImageSettings {
+  /**
+   * Tag of an image in this stack's ECR repository. The IMAGE_TAG environment variable overrides
+   * it, so CI can ship a build without editing settings.
+   * @default none: the placeholder image serves the health check until a tag is given
+   */
+  readonly tag?: string;
+  /** A full image URI from anywhere else (another registry); excludes `tag`. @default none */
+  readonly uri?: string;
+}
+
+/** A public image (no Docker Hub rate limit) that answers the health check on the first deploy. */
+export const PLACEHOLDER_IMAGE = "public.ecr.aws/docker/library/busybox:1.37";
+
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const URI = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?\/[a-z0-9._\/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+
+export type ResolvedImage =
+  | { readonly kind: "repository"; readonly tag: string }
+  | { readonly kind: "uri"; readonly uri: string }
+  | { readonly kind: "placeholder"; readonly uri: string };
+
+/** Which image the task runs: IMAGE_TAG, then `task.image.tag`, then `task.image.uri`, then the placeholder. */
+export function resolveImage(settings: ImageSettings = {}, imageTagOverride?: string): ResolvedImage {
+  check(
+    !(settings.tag && settings.uri),
+    "task.image",
+    settings,
+    "task.image.tag and task.image.uri are both set; the tag would name an image in this stack's repository and the URI another",
+    "one of them",
+  );
+  check(
+    !(imageTagOverride && settings.uri),
+    "IMAGE_TAG",
+    imageTagOverride,
+    `IMAGE_TAG picks a tag in this stack's repository, but task.image.uri = "${settings.uri}" says to run another image`,
+    "IMAGE_TAG unset, or task.image.uri removed",
+  );
+  const tag = imageTagOverride || settings.tag;
+  if (tag) {
+    check(TAG.test(tag), imageTagOverride ? "IMAGE_TAG" : "task.image.tag", tag, "not a valid image tag", "1-128 letters, digits, _ . -, not starting with . or -");
+    return { kind: "repository", tag };
+  }
+  if (settings.uri) {
+    check(URI.test(settings.uri), "task.image.uri", settings.uri, "not a full image reference with a tag or digest", '"registry/name:tag" or "registry/name@sha256:<digest>"');
+    return { kind: "uri", uri: settings.uri };
+  }
+  return { kind: "placeholder", uri: PLACEHOLDER_IMAGE };
+}
+
+/**
+ * The placeholder's command: busybox httpd serving "ok" at `/` and at the health check path, from
+ * the writable scratch volume, so the read-only root filesystem and non-root user still hold.
+ */
+export function placeholderCommand(port: number, healthCheckPath: string, scratchPath: string): string[] {
+  const root = `${scratchPath}/www`;
+  const health = healthCheckPath === "/" ? "" : ` && mkdir -p "$(dirname ${root}${healthCheckPath})" && echo ok > ${root}${healthCheckPath}`;
+  return ["sh", "-c", `mkdir -p ${root} && echo ok > ${root}/index.html${health} && exec httpd -f -v -p ${port} -h ${root}`];
+}

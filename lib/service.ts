@@ -1,0 +1,96 @@
+import { Construct } from "constructs";
+import { ITerraformDependable } from "cdktf";
+import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import type { CapacityProviderStrategy } from "./cluster";
+import { CONTAINER_NAME } from "./task-definition";
+import { checkInt } from "./validate";
+
+export interface ServiceSettings {
+  /** Tasks to keep running; with autoscaling on, only the first deploy uses it. @default 1 */
+  readonly desiredCount?: number;
+  /** Seconds a new task may fail load balancer health checks while it starts. @default 60 */
+  readonly healthCheckGracePeriodSeconds?: number;
+  /** ECS Exec (a shell into running tasks), logged; needs a writable root filesystem. @default false */
+  readonly enableExecuteCommand?: boolean;
+  /** Make `deploy` wait until the new tasks are healthy, and fail if they never are. @default true */
+  readonly waitForSteadyState?: boolean;
+}
+
+export interface ServiceProps extends ServiceSettings {
+  readonly name: string;
+  readonly clusterArn: string;
+  readonly taskDefinitionArn: string;
+  readonly strategy: readonly CapacityProviderStrategy[];
+  readonly vpcId: string;
+  readonly subnetIds: string[];
+  readonly assignPublicIp: boolean;
+  readonly containerPort: number;
+  readonly targetGroupArn: string;
+  readonly loadBalancerSecurityGroupId: string;
+  /** Autoscaling owns the task count after the first deploy. @default false */
+  readonly autoscaled?: boolean;
+  /** Spread tasks over AZs; only EC2 capacity supports placement strategies. @default false */
+  readonly spreadAcrossZones?: boolean;
+  /** What must exist first: the listener (so the target group has a load balancer) and the capacity providers. */
+  readonly dependsOn: ITerraformDependable[];
+}
+
+/** The service: keeps N copies of the recipe running behind the load balancer and replaces failed ones. */
+export class Service extends Construct {
+  readonly service: EcsService;
+  /** The tasks' security group: the load balancer on the container port is the only way in. */
+  readonly securityGroup: SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: ServiceProps) {
+    super(scope, id);
+    this.securityGroup = new SecurityGroup(this, "SecurityGroup", {
+      name: `${props.name}-tasks`,
+      description: `Tasks of ${props.name}: the load balancer in, anything out`,
+      vpcId: props.vpcId,
+      tags: { Name: `${props.name}-tasks` },
+    });
+    new VpcSecurityGroupIngressRule(this, "IngressFromLoadBalancer", {
+      securityGroupId: this.securityGroup.id,
+      description: "The load balancer, on the container port",
+      ipProtocol: "tcp",
+      fromPort: props.containerPort,
+      toPort: props.containerPort,
+      referencedSecurityGroupId: props.loadBalancerSecurityGroupId,
+    });
+    // Tasks pull images, write logs, read secrets and call out; the app decides where.
+    new VpcSecurityGroupEgressRule(this, "Egress", {
+      securityGroupId: this.securityGroup.id,
+      description: "Anywhere",
+      ipProtocol: "-1",
+      cidrIpv4: "0.0.0.0/0",
+    });
+
+    this.service = new EcsService(this, "Service", {
+      name: props.name,
+      cluster: props.clusterArn,
+      taskDefinition: props.taskDefinitionArn,
+      desiredCount: checkInt("service.desiredCount", props.desiredCount ?? 1, 0, 1000),
+      capacityProviderStrategy: [...props.strategy],
+      networkConfiguration: {
+        subnets: props.subnetIds,
+        securityGroups: [this.securityGroup.id],
+        assignPublicIp: props.assignPublicIp,
+      },
+      loadBalancer: [{ targetGroupArn: props.targetGroupArn, containerName: CONTAINER_NAME, containerPort: props.containerPort }],
+      healthCheckGracePeriodSeconds: checkInt("service.healthCheckGracePeriodSeconds", props.healthCheckGracePeriodSeconds ?? 60, 0, 2147483647),
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      deploymentMinimumHealthyPercent: 100,
+      deploymentMaximumPercent: 200,
+      enableExecuteCommand: props.enableExecuteCommand ?? false,
+      enableEcsManagedTags: true,
+      propagateTags: "SERVICE",
+      waitForSteadyState: props.waitForSteadyState ?? true,
+      orderedPlacementStrategy: props.spreadAcrossZones ? [{ type: "spread", field: "attribute:ecs.availability-zone" }] : undefined,
+      lifecycle: props.autoscaled ? { ignoreChanges: ["desired_count"] } : undefined,
+      dependsOn: props.dependsOn,
+    });
+  }
+}

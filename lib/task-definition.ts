@@ -1,0 +1,275 @@
+import { Construct } from "constructs";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import { ImageSettings, placeholderCommand, resolveImage, ResolvedImage } from "./container-image";
+import { describeMemoryFor, FARGATE_MEMORY_BY_CPU } from "./fargate-sizes";
+import { ServiceRole, Statement } from "./iam";
+import { logGroup } from "./log-group";
+import { check, checkInt, checkOneOf } from "./validate";
+
+/** A container health check, run inside the container; the image must have the command's tools. */
+export interface ContainerHealthCheck {
+  /** Shell command; exit 0 means healthy, e.g. "wget -q -O- http://localhost:8080/health". */
+  readonly command: string;
+  /** @default 30 */
+  readonly intervalSeconds?: number;
+  /** @default 5 */
+  readonly timeoutSeconds?: number;
+  /** @default 3 */
+  readonly retries?: number;
+  /** Grace after start before failures count. @default 10 */
+  readonly startPeriodSeconds?: number;
+}
+
+/** The recipe: what runs in each task. Defaults are the chapter's example, 0.5 vCPU, 1 GB, port 8080. */
+export interface TaskSettings {
+  /** CPU units, 1024 = 1 vCPU; on Fargate 256, 512, 1024, 2048, 4096, 8192 or 16384. @default 512 */
+  readonly cpu?: number;
+  /** Memory in MiB; on Fargate one of the values valid for `cpu`. @default 1024 */
+  readonly memory?: number;
+  /** CPU architecture the image is built for. @default "X86_64" */
+  readonly cpuArchitecture?: "X86_64" | "ARM64";
+  /** Port the app listens on. @default 8080 */
+  readonly containerPort?: number;
+  /** Plain environment variables; never put secrets here. @default { APP_ENV: "<environment>" } */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Variables injected from Secrets Manager or SSM Parameter Store: name to ARN. @default {} */
+  readonly secrets?: Readonly<Record<string, string>>;
+  /** Container health check. @default none: the load balancer's health check decides */
+  readonly healthCheck?: ContainerHealthCheck;
+  /** Seconds between SIGTERM and SIGKILL, for graceful shutdown. @default 30 */
+  readonly stopTimeoutSeconds?: number;
+  /** Root filesystem read-only; the app writes to `scratchPath`. @default true */
+  readonly readonlyRootFilesystem?: boolean;
+  /** Writable scratch volume mounted into the container. @default "/tmp" */
+  readonly scratchPath?: string;
+  /** User (uid[:gid]) the container runs as; null runs the image's own USER. @default "1000:1000" */
+  readonly user?: string | null;
+  /** Days the app's logs are kept. @default 30 */
+  readonly logRetentionDays?: number;
+  /** Which image to run. @default the placeholder, until a tag is given */
+  readonly image?: ImageSettings;
+}
+
+/** A secret another construct wires in (e.g. the database password), with the ARN IAM must allow. */
+export interface WiredSecret {
+  readonly name: string;
+  readonly valueFrom: string;
+  readonly resourceArn: string;
+}
+
+export interface TaskDefinitionProps extends TaskSettings {
+  readonly name: string;
+  readonly region: string;
+  readonly environmentName: string;
+  readonly repository: EcrRepository;
+  /** From the IMAGE_TAG environment variable. */
+  readonly imageTagOverride?: string;
+  /** Where tasks run: Fargate, or EC2 instances of the cluster. @default "FARGATE" */
+  readonly compatibility?: "FARGATE" | "EC2";
+  /** The load balancer's health check path, which the placeholder image answers. */
+  readonly healthCheckPath: string;
+  /** Variables from other constructs, e.g. the database host. @default {} */
+  readonly wiredEnvironment?: Readonly<Record<string, string>>;
+  /** Secrets from other constructs. @default [] */
+  readonly wiredSecrets?: readonly WiredSecret[];
+  /** KMS keys the execution role may decrypt secrets with. @default [] */
+  readonly decryptKeyArns?: readonly string[];
+  /** Grant the task role what ECS Exec needs. @default false */
+  readonly enableExecuteCommand?: boolean;
+  readonly execLogGroup?: CloudwatchLogGroup;
+}
+
+export const CONTAINER_NAME = "app";
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SECRETS_MANAGER_ARN = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)(:[^:]*:[^:]*:[^:]*)?$/;
+const SSM_PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9/_.-]+$/;
+
+/**
+ * The task definition, the recipe: image, CPU, memory, port, environment and secrets, with its
+ * log group, an execution role (pull, log, read its secrets) and a task role for the app itself.
+ */
+export class TaskDefinition extends Construct {
+  readonly taskDefinition: EcsTaskDefinition;
+  readonly executionRole: ServiceRole;
+  /** The app's own AWS permissions: empty; add statements with `taskRole.addStatements`. */
+  readonly taskRole: ServiceRole;
+  readonly logGroup: CloudwatchLogGroup;
+  readonly image: ResolvedImage;
+  readonly containerPort: number;
+  readonly cpu: number;
+  readonly memory: number;
+  readonly cpuArchitecture: "X86_64" | "ARM64";
+
+  constructor(scope: Construct, id: string, props: TaskDefinitionProps) {
+    super(scope, id);
+    const compatibility = props.compatibility ?? "FARGATE";
+    this.cpu = props.cpu ?? 512;
+    this.memory = props.memory ?? 1024;
+    checkSize(compatibility, this.cpu, this.memory);
+    this.cpuArchitecture = checkOneOf("task.cpuArchitecture", props.cpuArchitecture ?? "X86_64", ["X86_64", "ARM64"] as const);
+    this.containerPort = checkInt("task.containerPort", props.containerPort ?? 8080, 1, 65535);
+    const stopTimeout = checkInt("task.stopTimeoutSeconds", props.stopTimeoutSeconds ?? 30, 2, 120);
+    const readonlyRoot = props.readonlyRootFilesystem ?? true;
+    const scratchPath = props.scratchPath ?? "/tmp";
+    check(/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/.test(scratchPath), "task.scratchPath", scratchPath, "not an absolute path", 'an absolute path such as "/tmp"');
+    const user = props.user === undefined ? "1000:1000" : props.user;
+    if (user !== null) check(/^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$/.test(user), "task.user", user, "not a user or uid[:gid]", 'e.g. "1000:1000", or null for the image\'s USER');
+    check(
+      !(props.enableExecuteCommand && readonlyRoot),
+      "service.enableExecuteCommand",
+      true,
+      "ECS Exec needs a writable root filesystem for its agent, but task.readonlyRootFilesystem is true",
+      "service.enableExecuteCommand false, or task.readonlyRootFilesystem false",
+    );
+
+    const environment = { ...(props.environment ?? { APP_ENV: props.environmentName }) };
+    for (const [key, value] of Object.entries(props.wiredEnvironment ?? {})) {
+      check(!(key in environment), `task.environment.${key}`, environment[key], "the stack sets this variable itself", "another name");
+      environment[key] = value;
+    }
+    const secrets = [...userSecrets(props.secrets ?? {}), ...(props.wiredSecrets ?? [])];
+    for (const name of [...Object.keys(environment), ...secrets.map((s) => s.name)]) {
+      check(ENV_NAME.test(name), "task.environment", name, "not a valid variable name", "letters, digits and _, not starting with a digit");
+    }
+    const clash = secrets.find((s) => s.name in environment || secrets.filter((o) => o.name === s.name).length > 1);
+    check(!clash, `task.secrets.${clash?.name}`, clash?.valueFrom, "the name is already an environment variable or another secret", "a distinct name");
+
+    this.logGroup = logGroup(this, "LogGroup", {
+      name: `/ecs/${props.name}`,
+      retentionDays: props.logRetentionDays ?? 30,
+      retentionSetting: "task.logRetentionDays",
+    });
+
+    this.executionRole = new ServiceRole(this, "ExecutionRole", {
+      name: `${props.name}-execution`,
+      service: "ecs-tasks.amazonaws.com",
+      statements: executionStatements(props.repository, this.logGroup, secrets, props.decryptKeyArns ?? []),
+    });
+    this.taskRole = new ServiceRole(this, "TaskRole", { name: `${props.name}-task`, service: "ecs-tasks.amazonaws.com" });
+    if (props.enableExecuteCommand) this.taskRole.addStatements("ExecuteCommand", execStatements(props.execLogGroup));
+
+    this.image = resolveImage(props.image, props.imageTagOverride);
+    const healthCheck = props.healthCheck && containerHealthCheck(props.healthCheck);
+    const container = {
+      name: CONTAINER_NAME,
+      image: this.image.kind === "repository" ? `${props.repository.repositoryUrl}:${this.image.tag}` : this.image.uri,
+      essential: true,
+      ...(this.image.kind === "placeholder"
+        ? { command: placeholderCommand(this.containerPort, props.healthCheckPath, scratchPath) }
+        : {}),
+      portMappings: [{ name: "http", containerPort: this.containerPort, hostPort: this.containerPort, protocol: "tcp", appProtocol: "http" }],
+      environment: Object.entries(environment)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, value]) => ({ name, value })),
+      secrets: secrets.map(({ name, valueFrom }) => ({ name, valueFrom })),
+      readonlyRootFilesystem: readonlyRoot,
+      ...(user === null ? {} : { user }),
+      mountPoints: [{ sourceVolume: "scratch", containerPath: scratchPath, readOnly: false }],
+      linuxParameters: { initProcessEnabled: true },
+      stopTimeout,
+      ...(healthCheck ? { healthCheck } : {}),
+      logConfiguration: {
+        logDriver: "awslogs",
+        options: {
+          "awslogs-group": this.logGroup.name,
+          "awslogs-region": props.region,
+          "awslogs-stream-prefix": CONTAINER_NAME,
+          // A slow log pipe must not stall the app; logs are buffered instead.
+          mode: "non-blocking",
+          "max-buffer-size": "25m",
+        },
+      },
+    };
+
+    this.taskDefinition = new EcsTaskDefinition(this, "TaskDefinition", {
+      family: props.name,
+      requiresCompatibilities: [compatibility],
+      networkMode: "awsvpc",
+      cpu: String(this.cpu),
+      memory: String(this.memory),
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: this.cpuArchitecture },
+      executionRoleArn: this.executionRole.arn,
+      taskRoleArn: this.taskRole.arn,
+      volume: [{ name: "scratch" }],
+      containerDefinitions: JSON.stringify([container]),
+    });
+  }
+}
+
+function checkSize(compatibility: "FARGATE" | "EC2", cpu: number, memory: number): void {
+  if (compatibility === "EC2") {
+    checkInt("task.cpu", cpu, 128, 196608);
+    checkInt("task.memory", memory, 128, 1048576);
+    return;
+  }
+  const allowed = FARGATE_MEMORY_BY_CPU[cpu];
+  check(allowed !== undefined, "task.cpu", cpu, "not a Fargate CPU size", Object.keys(FARGATE_MEMORY_BY_CPU).join(", "));
+  check(allowed.includes(memory), "task.memory", memory, `not a valid Fargate memory size for task.cpu = ${cpu}`, `${describeMemoryFor(cpu)} (MiB)`);
+}
+
+function userSecrets(secrets: Readonly<Record<string, string>>): WiredSecret[] {
+  return Object.entries(secrets).map(([name, arn]) => {
+    const sm = SECRETS_MANAGER_ARN.exec(arn);
+    check(
+      Boolean(sm) || SSM_PARAMETER_ARN.test(arn),
+      `task.secrets.${name}`,
+      arn,
+      "not the ARN of a Secrets Manager secret or an SSM parameter",
+      "arn:aws:secretsmanager:<region>:<account>:secret:<name>[:<json-key>::] or arn:aws:ssm:<region>:<account>:parameter/<name>",
+    );
+    return { name, valueFrom: arn, resourceArn: sm ? sm[1] : arn };
+  });
+}
+
+function executionStatements(
+  repository: EcrRepository,
+  group: CloudwatchLogGroup,
+  secrets: readonly WiredSecret[],
+  keys: readonly string[],
+): Statement[] {
+  const secretArns = secrets.filter((s) => !s.resourceArn.includes(":ssm:")).map((s) => s.resourceArn);
+  const parameterArns = secrets.filter((s) => s.resourceArn.includes(":ssm:")).map((s) => s.resourceArn);
+  return [
+    // GetAuthorizationToken has no resource-level permissions; AWS requires "*".
+    { Sid: "EcrAuth", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    { Sid: "EcrPull", Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: repository.arn },
+    { Sid: "Logs", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${group.arn}:*` },
+    ...(secretArns.length ? [{ Sid: "Secrets", Action: "secretsmanager:GetSecretValue", Resource: unique(secretArns) }] : []),
+    ...(parameterArns.length ? [{ Sid: "Parameters", Action: "ssm:GetParameters", Resource: unique(parameterArns) }] : []),
+    ...(keys.length ? [{ Sid: "Decrypt", Action: "kms:Decrypt", Resource: unique(keys) }] : []),
+  ];
+}
+
+function execStatements(group?: CloudwatchLogGroup): Statement[] {
+  return [
+    // The SSM session channels have no resource-level permissions; AWS requires "*".
+    {
+      Sid: "ExecChannels",
+      Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+      Resource: "*",
+    },
+    ...(group
+      ? [
+          { Sid: "ExecLogGroups", Action: "logs:DescribeLogGroups", Resource: "*" },
+          { Sid: "ExecLogs", Action: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"], Resource: `${group.arn}:*` },
+        ]
+      : []),
+  ];
+}
+
+function containerHealthCheck(hc: ContainerHealthCheck) {
+  check(hc.command.trim().length > 0, "task.healthCheck.command", hc.command, "empty", "a shell command that exits 0 when healthy");
+  return {
+    command: ["CMD-SHELL", hc.command],
+    interval: checkInt("task.healthCheck.intervalSeconds", hc.intervalSeconds ?? 30, 5, 300),
+    timeout: checkInt("task.healthCheck.timeoutSeconds", hc.timeoutSeconds ?? 5, 2, 120),
+    retries: checkInt("task.healthCheck.retries", hc.retries ?? 3, 1, 10),
+    startPeriod: checkInt("task.healthCheck.startPeriodSeconds", hc.startPeriodSeconds ?? 10, 0, 300),
+  };
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
