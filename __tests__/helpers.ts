@@ -28,13 +28,33 @@ export function only(tf: TfJson, type: string): Record<string, any> {
   return found[0];
 }
 
-/** The Terraform address a reference like `${aws_vpc.Network_Vpc_X.id}` points to for a resource body. */
-export function ref(tf: TfJson, type: string, body: Record<string, any>, attribute: string): string {
+/** The Terraform address of a resource body, e.g. `aws_vpc.Network_Vpc_FAC8F4A5`. */
+export function address(tf: TfJson, type: string, body: Record<string, any>): string {
   const name = Object.entries(tf.resource[type]).find(([, b]) => b === body)![0];
-  return `\${${type}.${name}.${attribute}}`;
+  return `${type}.${name}`;
+}
+
+/** The interpolation that references an attribute of a resource body, e.g. `${aws_vpc.X.id}`. */
+export function ref(tf: TfJson, type: string, body: Record<string, any>, attribute: string): string {
+  return `\${${address(tf, type, body)}.${attribute}}`;
 }
 
 /** A minimal valid environment for property tests, with overrides. */
 export function env(overrides: Partial<EnvironmentSettings> = {}): EnvironmentSettings {
   return { name: "test", region: "eu-west-1", availabilityZones: ["eu-west-1a", "eu-west-1b"], ...overrides };
+}
+
+/** The app container's definition, parsed from the task definition. */
+export function container(tf: TfJson): Record<string, any> {
+  return JSON.parse(only(tf, "aws_ecs_task_definition").container_definitions)[0];
+}
+
+/** An inline IAM policy of the role whose name ends with `roleSuffix`, by policy name. */
+export function rolePolicy(tf: TfJson, roleSuffix: string, policyName: string): { Statement: Record<string, any>[] } {
+  const [roleName] = Object.entries(tf.resource.aws_iam_role).find(([, r]) => r.name.endsWith(roleSuffix))!;
+  const policy = resources(tf, "aws_iam_role_policy").find(
+    (p) => p.role === `\${aws_iam_role.${roleName}.id}` && p.name === policyName,
+  );
+  if (!policy) throw new Error(`no policy ${policyName} on role *${roleSuffix}`);
+  return JSON.parse(policy.policy);
 }

@@ -1,5 +1,5 @@
 import { layoutSubnets } from "../lib/network";
-import { env, only, ref, resources, synth } from "./helpers";
+import { env, only, ref, resources, rolePolicy, synth } from "./helpers";
 
 describe("Network", () => {
   test("creates one public and one private subnet per availability zone", () => {
@@ -64,12 +64,12 @@ describe("Network", () => {
 
   test("sends flow logs to a log group with retention, through a role scoped to that group", () => {
     const tf = synth(env({ network: { flowLogRetentionDays: 14 } }));
-    const group = only(tf, "aws_cloudwatch_log_group");
+    const group = resources(tf, "aws_cloudwatch_log_group").find((g) => g.name === "/vpc/rest-api-test/flow-logs")!;
     expect(group.retention_in_days).toBe(14);
     const flowLog = only(tf, "aws_flow_log");
     expect(flowLog.log_destination).toBe(ref(tf, "aws_cloudwatch_log_group", group, "arn"));
     expect(flowLog.traffic_type).toBe("ALL");
-    const policy = JSON.parse(only(tf, "aws_iam_role_policy").policy);
+    const policy = rolePolicy(tf, "-vpc-flow-logs", "Policy");
     expect(policy.Statement[0].Resource).toBe(`${ref(tf, "aws_cloudwatch_log_group", group, "arn")}:*`);
     expect(JSON.stringify(policy)).not.toContain('"*"');
   });

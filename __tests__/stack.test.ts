@@ -77,7 +77,7 @@ describe("ApiStack", () => {
       expect(() => synth(env({ name: "Dev" }))).toThrow(/Invalid setting name = "Dev": not a short lowercase name/);
     });
     test("a project name that is too long", () => {
-      expect(() => synth(env({ project: "a-very-long-project-name" }))).toThrow(/Invalid setting project = "a-very-long-project-name"/);
+      expect(() => synth(env({ project: "a-very-long-project-name-x" }))).toThrow(/Invalid setting project = "a-very-long-project-name-x": not a short lowercase name/);
     });
     test("an unknown region format", () => {
       expect(() => synth(env({ region: "europe" }))).toThrow(/Invalid setting region = "europe": not an AWS region name/);

@@ -137,18 +137,18 @@ function checkIdentity(
   tags: Readonly<Record<string, string>>,
 ): void {
   check(
-    NAME_PATTERN.test(name) && name.length <= 12,
+    NAME_PATTERN.test(name) && name.length <= 16,
     "name",
     name,
     "not a short lowercase name",
-    "2 to 12 lowercase letters, digits and hyphens, starting with a letter",
+    "2 to 16 lowercase letters, digits and hyphens, starting with a letter",
   );
   check(
-    NAME_PATTERN.test(project) && project.length <= 16,
+    NAME_PATTERN.test(project) && project.length <= 24,
     "project",
     project,
     "not a short lowercase name",
-    "2 to 16 lowercase letters, digits and hyphens, starting with a letter",
+    "2 to 24 lowercase letters, digits and hyphens, starting with a letter",
   );
   check(REGION_PATTERN.test(region), "region", region, "not an AWS region name", 'a region such as "us-east-1"');
   check(

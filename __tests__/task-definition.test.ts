@@ -1,0 +1,195 @@
+import { PLACEHOLDER_IMAGE } from "../lib/container-image";
+import { container, env, only, ref, rolePolicy, synth } from "./helpers";
+
+describe("TaskDefinition (the recipe)", () => {
+  test("defaults to the chapter's recipe: 0.5 vCPU, 1 GB, port 8080, one environment variable", () => {
+    const tf = synth(env());
+    const td = only(tf, "aws_ecs_task_definition");
+    expect([td.cpu, td.memory]).toEqual(["512", "1024"]);
+    expect(container(tf).portMappings).toEqual([
+      { name: "http", containerPort: 8080, hostPort: 8080, protocol: "tcp", appProtocol: "http" },
+    ]);
+    expect(container(tf).environment).toEqual([{ name: "APP_ENV", value: "test" }]);
+  });
+
+  test("runs on Fargate in awsvpc mode on the chosen architecture", () => {
+    const td = only(synth(env({ task: { cpuArchitecture: "ARM64" } })), "aws_ecs_task_definition");
+    expect(td.requires_compatibilities).toEqual(["FARGATE"]);
+    expect(td.network_mode).toBe("awsvpc");
+    expect(td.runtime_platform).toEqual({ operating_system_family: "LINUX", cpu_architecture: "ARM64" });
+  });
+
+  test("read-only root filesystem and a non-root user by default, with a writable scratch volume", () => {
+    const tf = synth(env());
+    const c = container(tf);
+    expect(c.readonlyRootFilesystem).toBe(true);
+    expect(c.user).toBe("1000:1000");
+    expect(c.mountPoints).toEqual([{ sourceVolume: "scratch", containerPath: "/tmp", readOnly: false }]);
+    expect(only(tf, "aws_ecs_task_definition").volume).toEqual([{ name: "scratch" }]);
+  });
+
+  test("user null runs the image's own USER", () => {
+    expect(container(synth(env({ task: { user: null } }))).user).toBeUndefined();
+  });
+
+  test("logs to a log group the stack owns, with the environment's retention, without blocking the app", () => {
+    const tf = synth(env({ task: { logRetentionDays: 14 } }));
+    const group = Object.values(tf.resource.aws_cloudwatch_log_group).find((g) => g.name === "/ecs/rest-api-test")!;
+    expect(group.retention_in_days).toBe(14);
+    expect(container(tf).logConfiguration).toEqual({
+      logDriver: "awslogs",
+      options: {
+        "awslogs-group": ref(tf, "aws_cloudwatch_log_group", group, "name"),
+        "awslogs-region": "eu-west-1",
+        "awslogs-stream-prefix": "app",
+        mode: "non-blocking",
+        "max-buffer-size": "25m",
+      },
+    });
+  });
+
+  test("passes secrets by ARN through ECS secrets, never as plain environment", () => {
+    const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:api-key-AbCdEf";
+    const c = container(synth(env({ task: { secrets: { API_KEY: arn } } })));
+    expect(c.secrets).toEqual([{ name: "API_KEY", valueFrom: arn }]);
+    expect(c.environment.map((e: { name: string }) => e.name)).not.toContain("API_KEY");
+  });
+
+  test("sets a container health check, stop timeout and init process when asked", () => {
+    const c = container(synth(env({ task: { healthCheck: { command: "wget -q -O- localhost:8080/health" }, stopTimeoutSeconds: 45 } })));
+    expect(c.healthCheck).toEqual({ command: ["CMD-SHELL", "wget -q -O- localhost:8080/health"], interval: 30, timeout: 5, retries: 3, startPeriod: 10 });
+    expect(c.stopTimeout).toBe(45);
+    expect(c.linuxParameters).toEqual({ initProcessEnabled: true });
+  });
+
+  describe("execution role", () => {
+    test("may pull only from this repository and write only to this log group", () => {
+      const tf = synth(env());
+      const { Statement } = rolePolicy(tf, "-execution", "Policy");
+      expect(Statement).toEqual([
+        { Sid: "EcrAuth", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+        {
+          Sid: "EcrPull",
+          Effect: "Allow",
+          Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+          Resource: ref(tf, "aws_ecr_repository", only(tf, "aws_ecr_repository"), "arn"),
+        },
+        expect.objectContaining({ Sid: "Logs", Action: ["logs:CreateLogStream", "logs:PutLogEvents"] }),
+      ]);
+    });
+
+    test("may read only the secrets the container references (the secret, not its JSON key)", () => {
+      const tf = synth(
+        env({
+          task: {
+            secrets: {
+              TOKEN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf:key::",
+              FLAG: "arn:aws:ssm:eu-west-1:123456789012:parameter/app/flag",
+            },
+          },
+        }),
+      );
+      const { Statement } = rolePolicy(tf, "-execution", "Policy");
+      expect(Statement).toContainEqual({ Sid: "Secrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf"] });
+      expect(Statement).toContainEqual({ Sid: "Parameters", Effect: "Allow", Action: "ssm:GetParameters", Resource: ["arn:aws:ssm:eu-west-1:123456789012:parameter/app/flag"] });
+    });
+
+    test("no wildcard action, and a wildcard resource only where AWS requires it", () => {
+      const { Statement } = rolePolicy(synth(env()), "-execution", "Policy");
+      for (const s of Statement) {
+        expect([s.Action].flat().some((a: string) => a.includes("*"))).toBe(false);
+        if (s.Resource === "*") expect(s.Action).toBe("ecr:GetAuthorizationToken");
+      }
+    });
+  });
+
+  test("the task role is separate from the execution role and has no permissions by default", () => {
+    const tf = synth(env());
+    const td = only(tf, "aws_ecs_task_definition");
+    expect(td.task_role_arn).not.toEqual(td.execution_role_arn);
+    const taskRole = Object.entries(tf.resource.aws_iam_role).find(([, r]) => r.name === "rest-api-test-task")![0];
+    const policies = Object.values(tf.resource.aws_iam_role_policy).filter((p) => p.role.includes(taskRole));
+    expect(policies).toEqual([]);
+  });
+
+  describe("rejects bad settings at synth", () => {
+    test("a CPU size Fargate does not offer", () => {
+      expect(() => synth(env({ task: { cpu: 300 } }))).toThrow(
+        "Invalid setting task.cpu = 300: not a Fargate CPU size. Allowed: 256, 512, 1024, 2048, 4096, 8192, 16384.",
+      );
+    });
+    test("a memory size not valid for the CPU, listing the valid ones", () => {
+      expect(() => synth(env({ task: { cpu: 256, memory: 4096 } }))).toThrow(
+        "Invalid setting task.memory = 4096: not a valid Fargate memory size for task.cpu = 256. Allowed: 512, 1024, 2048 (MiB).",
+      );
+      expect(() => synth(env({ task: { cpu: 1024, memory: 1024 } }))).toThrow(/Allowed: 2048 to 8192 in steps of 1024 \(MiB\)/);
+    });
+    test.each([0, 70000, 80.5])("container port %p", (port) => {
+      expect(() => synth(env({ task: { containerPort: port } }))).toThrow(
+        `Invalid setting task.containerPort = ${port}: out of range or not a whole number. Allowed: a whole number from 1 to 65535.`,
+      );
+    });
+    test("a secret that is not a Secrets Manager or SSM ARN", () => {
+      expect(() => synth(env({ task: { secrets: { DB_PASSWORD: "hunter2" } } }))).toThrow(
+        /Invalid setting task\.secrets\.DB_PASSWORD = "hunter2": not the ARN of a Secrets Manager secret or an SSM parameter/,
+      );
+    });
+    test("a secret whose name is also an environment variable", () => {
+      const arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/x";
+      expect(() => synth(env({ task: { environment: { X: "1" }, secrets: { X: arn } } }))).toThrow(/task\.secrets\.X.*already an environment variable/);
+    });
+    test("an environment variable name the shell cannot use", () => {
+      expect(() => synth(env({ task: { environment: { "1BAD": "x" } } }))).toThrow(/task\.environment = "1BAD": not a valid variable name/);
+    });
+    test("ECS Exec together with a read-only root filesystem", () => {
+      expect(() => synth(env({ service: { enableExecuteCommand: true } }))).toThrow(
+        "Invalid setting service.enableExecuteCommand = true: ECS Exec needs a writable root filesystem for its agent, but task.readonlyRootFilesystem is true. Allowed: service.enableExecuteCommand false, or task.readonlyRootFilesystem false.",
+      );
+    });
+  });
+});
+
+describe("Image", () => {
+  test("first deploy runs the public placeholder, which answers the health check path", () => {
+    const c = container(synth(env({ loadBalancer: { healthCheck: { path: "/api/health" } } })));
+    expect(c.image).toBe(PLACEHOLDER_IMAGE);
+    expect(c.command[2]).toContain("echo ok > /tmp/www/api/health");
+    expect(c.command[2]).toContain("httpd -f -v -p 8080 -h /tmp/www");
+  });
+
+  test("a tag from settings runs that tag from the stack's repository, with no placeholder command", () => {
+    const tf = synth(env({ task: { image: { tag: "v1.0.0" } } }));
+    expect(container(tf).image).toBe(`${ref(tf, "aws_ecr_repository", only(tf, "aws_ecr_repository"), "repository_url")}:v1.0.0`);
+    expect(container(tf).command).toBeUndefined();
+  });
+
+  test("IMAGE_TAG overrides the tag in settings, so CI ships without editing settings", () => {
+    const tf = synth(env({ task: { image: { tag: "v1.0.0" } } }), { imageTag: "sha-abc123" });
+    expect(container(tf).image).toMatch(/:sha-abc123$/);
+  });
+
+  test("an explicit image URI runs as given", () => {
+    const uri = "ghcr.io/acme/api:2.0.0";
+    expect(container(synth(env({ task: { image: { uri } } }))).image).toBe(uri);
+  });
+
+  test("rejects a tag and a URI together", () => {
+    expect(() => synth(env({ task: { image: { tag: "v1", uri: "ghcr.io/acme/api:1" } } }))).toThrow(
+      /Invalid setting task\.image = .*: task\.image\.tag and task\.image\.uri are both set/,
+    );
+  });
+
+  test("rejects IMAGE_TAG when settings name another image", () => {
+    expect(() => synth(env({ task: { image: { uri: "ghcr.io/acme/api:1" } } }), { imageTag: "v2" })).toThrow(
+      /Invalid setting IMAGE_TAG = "v2": IMAGE_TAG picks a tag in this stack's repository, but task\.image\.uri/,
+    );
+  });
+
+  test("rejects a tag Docker would reject", () => {
+    expect(() => synth(env(), { imageTag: "-bad tag" })).toThrow(/Invalid setting IMAGE_TAG = "-bad tag": not a valid image tag/);
+  });
+
+  test("rejects a URI without a tag or digest", () => {
+    expect(() => synth(env({ task: { image: { uri: "ghcr.io/acme/api" } } }))).toThrow(/task\.image\.uri = "ghcr\.io\/acme\/api": not a full image reference/);
+  });
+});
