@@ -10,10 +10,21 @@ export interface TfJson {
   data?: Record<string, unknown>;
 }
 
+const synthesized = new Map<string, string>();
+
+/**
+ * The stack's Terraform JSON for these settings. Memoized per test file (synthesis is pure), and
+ * parsed afresh on each call so no test can see another's changes.
+ */
 export function synth(settings: EnvironmentSettings, options: RunOptions = {}): TfJson {
-  const app = Testing.app();
-  const stack = new ApiStack(app, settings.name, settings, options);
-  return JSON.parse(Testing.synth(stack, true));
+  const key = JSON.stringify([settings, options]);
+  let json = synthesized.get(key);
+  if (json === undefined) {
+    const stack = new ApiStack(Testing.app(), settings.name, settings, options);
+    json = Testing.synth(stack, true);
+    synthesized.set(key, json);
+  }
+  return JSON.parse(json);
 }
 
 /** The bodies of every resource of one type. */

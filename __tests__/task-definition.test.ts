@@ -1,9 +1,13 @@
 import { PLACEHOLDER_IMAGE } from "../lib/container-image";
+import type { EnvironmentSettings } from "../stacks/settings";
 import { container, env, only, ref, rolePolicy, synth } from "./helpers";
+
+/** An environment without the database, whose wiring would add variables, secrets and grants. */
+const alone = (overrides: Partial<EnvironmentSettings> = {}) => env({ database: { enabled: false }, ...overrides });
 
 describe("TaskDefinition (the recipe)", () => {
   test("defaults to the chapter's recipe: 0.5 vCPU, 1 GB, port 8080, one environment variable", () => {
-    const tf = synth(env());
+    const tf = synth(alone());
     const td = only(tf, "aws_ecs_task_definition");
     expect([td.cpu, td.memory]).toEqual(["512", "1024"]);
     expect(container(tf).portMappings).toEqual([
@@ -50,7 +54,7 @@ describe("TaskDefinition (the recipe)", () => {
 
   test("passes secrets by ARN through ECS secrets, never as plain environment", () => {
     const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:api-key-AbCdEf";
-    const c = container(synth(env({ task: { secrets: { API_KEY: arn } } })));
+    const c = container(synth(alone({ task: { secrets: { API_KEY: arn } } })));
     expect(c.secrets).toEqual([{ name: "API_KEY", valueFrom: arn }]);
     expect(c.environment.map((e: { name: string }) => e.name)).not.toContain("API_KEY");
   });
@@ -64,7 +68,7 @@ describe("TaskDefinition (the recipe)", () => {
 
   describe("execution role", () => {
     test("may pull only from this repository and write only to this log group", () => {
-      const tf = synth(env());
+      const tf = synth(alone());
       const { Statement } = rolePolicy(tf, "-execution", "Policy");
       expect(Statement).toEqual([
         { Sid: "EcrAuth", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
@@ -80,7 +84,7 @@ describe("TaskDefinition (the recipe)", () => {
 
     test("may read only the secrets the container references (the secret, not its JSON key)", () => {
       const tf = synth(
-        env({
+        alone({
           task: {
             secrets: {
               TOKEN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf:key::",

@@ -3,6 +3,7 @@ import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf"
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Autoscaling, capacityRange } from "../lib/autoscaling";
 import { Cluster } from "../lib/cluster";
+import { Database } from "../lib/database";
 import { LoadBalancer } from "../lib/load-balancer";
 import { Network } from "../lib/network";
 import { Registry } from "../lib/registry";
@@ -25,6 +26,7 @@ export class ApiStack extends TerraformStack {
   readonly taskDefinition: TaskDefinition;
   readonly service: Service;
   readonly autoscaling?: Autoscaling;
+  readonly database?: Database;
 
   constructor(scope: Construct, id: string, settings: EnvironmentSettings, options: RunOptions = {}) {
     super(scope, id);
@@ -79,6 +81,18 @@ export class ApiStack extends TerraformStack {
       forceDestroyLogs: settings.registry?.forceDelete,
     });
 
+    const db = settings.database ?? {};
+    this.database =
+      (db.enabled ?? true)
+        ? new Database(this, "Database", {
+            ...db,
+            name: this.prefix,
+            region,
+            vpcId: this.network.vpc.id,
+            subnetIds: this.network.privateSubnets.map((s) => s.id),
+          })
+        : undefined;
+
     this.taskDefinition = new TaskDefinition(this, "TaskDefinition", {
       ...settings.task,
       name: this.prefix,
@@ -89,6 +103,7 @@ export class ApiStack extends TerraformStack {
       healthCheckPath: this.loadBalancer.healthCheckPath,
       enableExecuteCommand: serviceSettings.enableExecuteCommand,
       execLogGroup: this.cluster.execLogGroup,
+      ...(this.database ? databaseWiring(this.database) : {}),
     });
 
     this.service = new Service(this, "Service", {
@@ -107,6 +122,7 @@ export class ApiStack extends TerraformStack {
       dependsOn: [this.loadBalancer.listener, this.cluster.capacityProviders],
     });
     this.loadBalancer.allowTo(this.service.securityGroup.id, containerPort);
+    this.database?.allowFrom(this.service.securityGroup.id);
 
     if (autoscaled) {
       this.autoscaling = new Autoscaling(this, "Autoscaling", {
@@ -126,7 +142,27 @@ export class ApiStack extends TerraformStack {
     new TerraformOutput(this, "ClusterName", { value: this.cluster.cluster.name });
     new TerraformOutput(this, "ServiceName", { value: this.service.service.name });
     new TerraformOutput(this, "LogGroupName", { value: this.taskDefinition.logGroup.name, description: "The app's logs" });
+    if (this.database) {
+      new TerraformOutput(this, "DatabaseEndpoint", { value: this.database.instance.endpoint, description: "host:port of PostgreSQL" });
+      new TerraformOutput(this, "DatabaseSecretArn", {
+        value: this.database.secretArn,
+        description: "Secrets Manager secret with the master username and password, managed by RDS",
+      });
+    }
   }
+}
+
+/** The app finds the database in plain variables and its credentials in ECS secrets, never in plain text. */
+function databaseWiring(db: Database) {
+  return {
+    wiredEnvironment: { DB_HOST: db.instance.address, DB_PORT: String(db.port), DB_NAME: db.databaseName },
+    wiredSecrets: ["username", "password"].map((key) => ({
+      name: `DB_${key.toUpperCase()}`,
+      valueFrom: `${db.secretArn}:${key}::`,
+      resourceArn: db.secretArn,
+    })),
+    decryptKeyArns: [db.key.arn],
+  };
 }
 
 function checkIdentity(

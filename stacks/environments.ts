@@ -19,6 +19,17 @@ export const dev: EnvironmentSettings = {
   service: { desiredCount: 1 },
   autoscaling: { minCapacity: 1, maxCapacity: 2 },
   loadBalancer: { deletionProtection: false },
+  // Single-AZ, no final snapshot, short key deletion window: `destroy` leaves nothing to pay for.
+  database: {
+    instanceClass: "db.t4g.micro",
+    multiAz: false,
+    deletionProtection: false,
+    skipFinalSnapshot: true,
+    backupRetentionDays: 1,
+    applyImmediately: true,
+    logRetentionDays: 7,
+    keyDeletionWindowDays: 7,
+  },
 };
 
 /** Production: three tasks over three AZs, an on-demand base, protected from accidental deletion. */
@@ -34,6 +45,18 @@ export const prod: EnvironmentSettings = {
   service: { desiredCount: 3 },
   autoscaling: { minCapacity: 3, maxCapacity: 12, requestsPerTarget: 1000 },
   loadBalancer: { deletionProtection: true, accessLogs: true, accessLogsExpiryDays: 90 },
+  // Multi-AZ, protected, a final snapshot on delete, two weeks of backups.
+  database: {
+    instanceClass: "db.t4g.medium",
+    allocatedStorageGb: 50,
+    maxAllocatedStorageGb: 200,
+    multiAz: true,
+    deletionProtection: true,
+    skipFinalSnapshot: false,
+    backupRetentionDays: 14,
+    logRetentionDays: 90,
+    keyDeletionWindowDays: 30,
+  },
 };
 
 export const environments: readonly EnvironmentSettings[] = [dev, prod];

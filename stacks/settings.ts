@@ -1,5 +1,6 @@
 import type { AutoscalingSettings } from "../lib/autoscaling";
 import type { ClusterSettings } from "../lib/cluster";
+import type { DatabaseSettings } from "../lib/database";
 import type { LoadBalancerSettings } from "../lib/load-balancer";
 import type { NetworkSettings } from "../lib/network";
 import type { RegistrySettings } from "../lib/registry";
@@ -50,6 +51,8 @@ export interface EnvironmentSettings {
   readonly service?: ServiceSettings;
   readonly autoscaling?: AutoscalingSettings;
   readonly loadBalancer?: LoadBalancerSettings;
+  /** PostgreSQL on RDS, wired into the app; `enabled: false` leaves it out. */
+  readonly database?: DatabaseSettings;
 }
 
 /** Switches read from the process environment, kept apart from the settings so tests pass them in. */
