@@ -1,7 +1,8 @@
 import { environments } from "../stacks/environments";
+import { examples } from "./examples";
 import { synth } from "./helpers";
 
-describe.each(environments.map((e) => [e.name, e] as const))("environment %s", (_name, settings) => {
+describe.each([...environments, ...examples].map((e) => [e.name, e] as const))("environment %s", (_name, settings) => {
   test("synthesizes to the committed snapshot", () => {
     expect(synth(settings)).toMatchSnapshot();
   });

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { Ec2Capacity, Ec2CapacityProps } from "./ec2-capacity";
 import { logGroup } from "./log-group";
 import { check, checkInt } from "./validate";
 
@@ -23,10 +24,10 @@ export interface ClusterProps extends ClusterSettings {
   /** Record ECS Exec sessions to a log group. @default false */
   readonly execLogging?: boolean;
   /**
-   * An EC2 capacity provider that replaces Fargate in the default strategy (execution mode `ec2`).
+   * EC2 instances that replace Fargate in the default strategy (execution mode `ec2`).
    * @default none: Fargate and Fargate Spot
    */
-  readonly ec2CapacityProvider?: string;
+  readonly ec2?: Omit<Ec2CapacityProps, "name" | "clusterName">;
 }
 
 export interface CapacityProviderStrategy {
@@ -42,14 +43,12 @@ export class Cluster extends Construct {
   /** Default strategy; the service repeats it so a later change here reaches the service. */
   readonly strategy: CapacityProviderStrategy[];
   readonly execLogGroup?: CloudwatchLogGroup;
+  readonly ec2Capacity?: Ec2Capacity;
 
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
     const retention = props.logRetentionDays ?? 30;
     const insights = props.containerInsights ?? true;
-    this.strategy = props.ec2CapacityProvider
-      ? [{ capacityProvider: props.ec2CapacityProvider, base: 0, weight: 1 }]
-      : fargateStrategy(props);
 
     // Container Insights creates this group itself, with no owner; creating it first means
     // retention is set and `destroy` removes it.
@@ -82,9 +81,16 @@ export class Cluster extends Construct {
       dependsOn: insightsGroup ? [insightsGroup] : undefined,
     });
 
+    this.ec2Capacity = props.ec2
+      ? new Ec2Capacity(this, "Ec2Capacity", { ...props.ec2, name: props.name, clusterName: this.cluster.name })
+      : undefined;
+    this.strategy = this.ec2Capacity
+      ? [{ capacityProvider: this.ec2Capacity.capacityProvider.name, base: 0, weight: 1 }]
+      : fargateStrategy(props);
+
     this.capacityProviders = new EcsClusterCapacityProviders(this, "CapacityProviders", {
       clusterName: this.cluster.name,
-      capacityProviders: ["FARGATE", "FARGATE_SPOT", ...(props.ec2CapacityProvider ? [props.ec2CapacityProvider] : [])],
+      capacityProviders: ["FARGATE", "FARGATE_SPOT", ...(this.ec2Capacity ? [this.ec2Capacity.capacityProvider.name] : [])],
       defaultCapacityProviderStrategy: this.strategy,
     });
   }

@@ -82,6 +82,8 @@ export interface TaskDefinitionProps extends TaskSettings {
 }
 
 export const CONTAINER_NAME = "app";
+/** The chapter's recipe; the EC2 capacity checks instance types against the same defaults. */
+export const DEFAULT_TASK_SIZE = { cpu: 512, memory: 1024, cpuArchitecture: "X86_64" } as const;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SECRETS_MANAGER_ARN = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)(:[^:]*:[^:]*:[^:]*)?$/;
 const SSM_PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9/_.-]+$/;
@@ -105,10 +107,10 @@ export class TaskDefinition extends Construct {
   constructor(scope: Construct, id: string, props: TaskDefinitionProps) {
     super(scope, id);
     const compatibility = props.compatibility ?? "FARGATE";
-    this.cpu = props.cpu ?? 512;
-    this.memory = props.memory ?? 1024;
+    this.cpu = props.cpu ?? DEFAULT_TASK_SIZE.cpu;
+    this.memory = props.memory ?? DEFAULT_TASK_SIZE.memory;
     checkSize(compatibility, this.cpu, this.memory);
-    this.cpuArchitecture = checkOneOf("task.cpuArchitecture", props.cpuArchitecture ?? "X86_64", ["X86_64", "ARM64"] as const);
+    this.cpuArchitecture = checkOneOf("task.cpuArchitecture", props.cpuArchitecture ?? DEFAULT_TASK_SIZE.cpuArchitecture, ["X86_64", "ARM64"] as const);
     this.containerPort = checkInt("task.containerPort", props.containerPort ?? 8080, 1, 65535);
     const stopTimeout = checkInt("task.stopTimeoutSeconds", props.stopTimeoutSeconds ?? 30, 2, 120);
     const readonlyRoot = props.readonlyRootFilesystem ?? true;

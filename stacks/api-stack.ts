@@ -8,8 +8,8 @@ import { LoadBalancer } from "../lib/load-balancer";
 import { Network } from "../lib/network";
 import { Registry } from "../lib/registry";
 import { Service } from "../lib/service";
-import { TaskDefinition } from "../lib/task-definition";
-import { check, checkInt } from "../lib/validate";
+import { DEFAULT_TASK_SIZE, TaskDefinition } from "../lib/task-definition";
+import { check, checkInt, checkOneOf } from "../lib/validate";
 import type { EnvironmentSettings, RunOptions, StateSettings } from "./settings";
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]*[a-z0-9]$/;
@@ -35,10 +35,11 @@ export class ApiStack extends TerraformStack {
     const azs = settings.availabilityZones ?? [`${region}a`, `${region}b`];
     checkIdentity(settings.name, project, region, azs, settings.tags ?? {});
     this.prefix = `${project}-${settings.name}`;
+    const tags = { ...settings.tags, Project: project, Environment: settings.name, ManagedBy: "cdktf" };
 
     new AwsProvider(this, "Aws", {
       region,
-      defaultTags: [{ tags: { ...settings.tags, Project: project, Environment: settings.name, ManagedBy: "cdktf" } }],
+      defaultTags: [{ tags }],
       ...(options.offline
         ? {
             accessKey: "offline",
@@ -61,13 +62,16 @@ export class ApiStack extends TerraformStack {
     const serviceSettings = settings.service ?? {};
     const scaling = settings.autoscaling ?? {};
     const autoscaled = scaling.enabled ?? true;
-    if (autoscaled) capacityRange(scaling, serviceSettings.desiredCount ?? 1);
+    const desiredCount = serviceSettings.desiredCount ?? 1;
+    const maxTasks = autoscaled ? capacityRange(scaling, desiredCount)[1] : desiredCount;
+    const mode = checkOneOf("compute.mode", settings.compute?.mode ?? "fargate", ["fargate", "ec2"] as const);
     const containerPort = checkInt("task.containerPort", settings.task?.containerPort ?? 8080, 1, 65535);
 
     this.cluster = new Cluster(this, "Cluster", {
       ...settings.cluster,
       name: this.prefix,
       execLogging: serviceSettings.enableExecuteCommand,
+      ec2: mode === "ec2" ? this.ec2Props(settings, region, tags, maxTasks) : undefined,
     });
 
     this.loadBalancer = new LoadBalancer(this, "LoadBalancer", {
@@ -101,6 +105,7 @@ export class ApiStack extends TerraformStack {
       repository: this.registry.repository,
       imageTagOverride: options.imageTag,
       healthCheckPath: this.loadBalancer.healthCheckPath,
+      compatibility: mode === "ec2" ? "EC2" : "FARGATE",
       enableExecuteCommand: serviceSettings.enableExecuteCommand,
       execLogGroup: this.cluster.execLogGroup,
       ...(this.database ? databaseWiring(this.database) : {}),
@@ -114,11 +119,12 @@ export class ApiStack extends TerraformStack {
       strategy: this.cluster.strategy,
       vpcId: this.network.vpc.id,
       subnetIds: this.network.appSubnetIds,
-      assignPublicIp: this.network.appNeedsPublicIp,
+      assignPublicIp: mode === "fargate" && this.network.appNeedsPublicIp,
       containerPort,
       targetGroupArn: this.loadBalancer.targetGroup.arn,
       loadBalancerSecurityGroupId: this.loadBalancer.securityGroup.id,
       autoscaled,
+      spreadAcrossZones: mode === "ec2",
       dependsOn: [this.loadBalancer.listener, this.cluster.capacityProviders],
     });
     this.loadBalancer.allowTo(this.service.securityGroup.id, containerPort);
@@ -149,6 +155,29 @@ export class ApiStack extends TerraformStack {
         description: "Secrets Manager secret with the master username and password, managed by RDS",
       });
     }
+  }
+
+  private ec2Props(settings: EnvironmentSettings, region: string, tags: Record<string, string>, maxTasks: number) {
+    check(
+      this.network.natMode !== "none",
+      "compute.mode",
+      "ec2",
+      'EC2 tasks in awsvpc mode get no public IP, so with network.natMode "none" they could not reach the internet',
+      'network.natMode "single" or "per-az" with compute.mode "ec2", or compute.mode "fargate"',
+    );
+    return {
+      ...settings.compute?.ec2,
+      region,
+      vpcId: this.network.vpc.id,
+      subnetIds: this.network.privateSubnets.map((s) => s.id),
+      task: {
+        cpu: settings.task?.cpu ?? DEFAULT_TASK_SIZE.cpu,
+        memory: settings.task?.memory ?? DEFAULT_TASK_SIZE.memory,
+        cpuArchitecture: settings.task?.cpuArchitecture ?? DEFAULT_TASK_SIZE.cpuArchitecture,
+      },
+      maxTasks,
+      instanceTags: tags,
+    };
   }
 }
 

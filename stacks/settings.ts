@@ -1,6 +1,7 @@
 import type { AutoscalingSettings } from "../lib/autoscaling";
 import type { ClusterSettings } from "../lib/cluster";
 import type { DatabaseSettings } from "../lib/database";
+import type { Ec2Settings } from "../lib/ec2-capacity";
 import type { LoadBalancerSettings } from "../lib/load-balancer";
 import type { NetworkSettings } from "../lib/network";
 import type { RegistrySettings } from "../lib/registry";
@@ -53,6 +54,21 @@ export interface EnvironmentSettings {
   readonly loadBalancer?: LoadBalancerSettings;
   /** PostgreSQL on RDS, wired into the app; `enabled: false` leaves it out. */
   readonly database?: DatabaseSettings;
+  /** Fargate or EC2 execution mode. */
+  readonly compute?: ComputeSettings;
+}
+
+/**
+ * Where tasks run: the chapter's big decision.
+ * - `fargate` (default): AWS runs the servers; you pay per task.
+ * - `ec2`: your Auto Scaling group of ECS-optimized instances; more control and effort, and cheaper
+ *   at large, steady scale.
+ */
+export interface ComputeSettings {
+  /** Execution mode. @default "fargate" */
+  readonly mode?: "fargate" | "ec2";
+  /** Instances for `ec2` mode; ignored on Fargate. */
+  readonly ec2?: Ec2Settings;
 }
 
 /** Switches read from the process environment, kept apart from the settings so tests pass them in. */
