@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Testing } from "cdktf";
 import { ApiStack } from "../stacks/api-stack";
 import type { EnvironmentSettings, RunOptions } from "../stacks/settings";
@@ -11,6 +14,8 @@ export interface TfJson {
 }
 
 const synthesized = new Map<string, string>();
+// One output folder per test file; Testing.app() would otherwise make a new temp folder per stack.
+const outdir = mkdtempSync(join(tmpdir(), "cdktf-test-"));
 
 /**
  * The stack's Terraform JSON for these settings. Memoized per test file (synthesis is pure), and
@@ -20,7 +25,7 @@ export function synth(settings: EnvironmentSettings, options: RunOptions = {}): 
   const key = JSON.stringify([settings, options]);
   let json = synthesized.get(key);
   if (json === undefined) {
-    const stack = new ApiStack(Testing.app(), settings.name, settings, options);
+    const stack = new ApiStack(Testing.app({ outdir }), settings.name, settings, options);
     json = Testing.synth(stack, true);
     synthesized.set(key, json);
   }

@@ -1,0 +1,57 @@
+/**
+ * Benchmark: median wall time and peak memory of the synth app and of the unit + snapshot suite.
+ * Targets on a 2-core machine: synth <= 1 s and <= 250 MB; unit suite <= 10 s. Prints figures only;
+ * timing is never asserted in tests, where a loaded CI machine would make it flaky.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+interface Measure {
+  name: string;
+  args: string[];
+  runs: number;
+  targetSeconds: number;
+  targetMb?: number;
+}
+
+const preload = resolve(__dirname, "report-peak-rss.cjs");
+const measures: Measure[] = [
+  { name: "synth app (node scripts/synth.cjs)", args: ["scripts/synth.cjs"], runs: 7, targetSeconds: 1, targetMb: 250 },
+  { name: "unit + snapshot tests (jest, unit project)", args: ["node_modules/jest/bin/jest.js", "--selectProjects", "unit", "--silent"], runs: 3, targetSeconds: 10 },
+];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+const work = mkdtempSync(join(tmpdir(), "bench-"));
+console.log(`node ${process.version}, ${require("node:os").cpus().length} cores\n`);
+for (const m of measures) {
+  const seconds: number[] = [];
+  const peaks: number[] = [];
+  for (let i = 0; i < m.runs; i++) {
+    const rssFile = join(work, `${i}.rss`);
+    const start = process.hrtime.bigint();
+    const result = spawnSync(process.execPath, m.args, {
+      env: { ...process.env, CDKTF_OUTDIR: join(work, "cdktf.out"), BENCH_RSS_FILE: rssFile, NODE_OPTIONS: `--require ${preload}` },
+      encoding: "utf8",
+    });
+    seconds.push(Number(process.hrtime.bigint() - start) / 1e9);
+    if (result.status !== 0) throw new Error(`${m.name} failed:\n${result.stderr}`);
+    const perProcess = readFileSync(rssFile, "utf8").trim().split("\n").map(Number);
+    peaks.push(Math.max(...perProcess) / 1024);
+  }
+  const t = median(seconds);
+  const mb = median(peaks);
+  const verdict = (ok: boolean) => (ok ? "within target" : "OVER TARGET");
+  console.log(m.name);
+  console.log(`  median wall time   ${t.toFixed(2)} s over ${m.runs} runs (target <= ${m.targetSeconds} s: ${verdict(t <= m.targetSeconds)})`);
+  console.log(
+    `  peak RSS           ${mb.toFixed(0)} MB, largest single process` +
+      (m.targetMb ? ` (target <= ${m.targetMb} MB: ${verdict(mb <= m.targetMb)})` : ""),
+  );
+}
+rmSync(work, { recursive: true, force: true });
