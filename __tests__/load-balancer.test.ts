@@ -131,3 +131,10 @@ describe("LoadBalancer", () => {
     });
   });
 });
+
+test("the access log bucket can be emptied by destroy only while the load balancer is unprotected", () => {
+  const bucket = (deletionProtection: boolean) =>
+    only(synth(env({ loadBalancer: { accessLogs: true, deletionProtection } })), "aws_s3_bucket");
+  expect(bucket(false).force_destroy).toBe(true);
+  expect(bucket(true).force_destroy).toBe(false);
+});

@@ -16,9 +16,9 @@ export interface TargetHealthCheckSettings {
   readonly path?: string;
   /** HTTP codes that count as healthy, e.g. "200" or "200-299". @default "200" */
   readonly matcher?: string;
-  /** @default 15 */
+  /** Seconds between health checks of each task. @default 15 */
   readonly intervalSeconds?: number;
-  /** @default 5 */
+  /** Seconds without an answer that count as a failure; less than the interval. @default 5 */
   readonly timeoutSeconds?: number;
   /** Consecutive passes before a task receives traffic. @default 2 */
   readonly healthyThreshold?: number;
@@ -45,10 +45,11 @@ export interface LoadBalancerSettings {
   readonly allowedCidrs?: readonly string[];
   /** Seconds an idle connection stays open. @default 60 */
   readonly idleTimeoutSeconds?: number;
-  /** Refuse to delete the load balancer until this is turned off. @default false */
+  /** Refuse to delete the load balancer until this is turned off; while off, `destroy` may empty the access log bucket. @default false */
   readonly deletionProtection?: boolean;
   /** Seconds a draining task keeps serving in-flight requests. @default 30 */
   readonly deregistrationDelaySeconds?: number;
+  /** How the load balancer decides a task is healthy. */
   readonly healthCheck?: TargetHealthCheckSettings;
   /** Serve HTTPS and redirect HTTP to it. @default none: HTTP only */
   readonly https?: HttpsSettings;
@@ -65,8 +66,6 @@ export interface LoadBalancerProps extends LoadBalancerSettings {
   readonly publicSubnetIds: string[];
   readonly privateSubnetIds: string[];
   readonly targetPort: number;
-  /** Let `destroy` empty the access log bucket. @default false */
-  readonly forceDestroyLogs?: boolean;
 }
 
 const HEALTH_PATH = /^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/;
@@ -133,7 +132,7 @@ export class LoadBalancer extends Construct {
           name: props.name,
           region: props.region,
           expiryDays: props.accessLogsExpiryDays ?? 90,
-          forceDestroy: props.forceDestroyLogs ?? false,
+          forceDestroy: !(props.deletionProtection ?? false),
         })
       : undefined;
 

@@ -12,11 +12,11 @@ import { check, checkInt, checkOneOf } from "./validate";
 export interface ContainerHealthCheck {
   /** Shell command; exit 0 means healthy, e.g. "wget -q -O- http://localhost:8080/health". */
   readonly command: string;
-  /** @default 30 */
+  /** Seconds between checks. @default 30 */
   readonly intervalSeconds?: number;
-  /** @default 5 */
+  /** Seconds a check may take before it counts as failed. @default 5 */
   readonly timeoutSeconds?: number;
-  /** @default 3 */
+  /** Consecutive failures before the container is unhealthy and replaced. @default 3 */
   readonly retries?: number;
   /** Grace after start before failures count. @default 10 */
   readonly startPeriodSeconds?: number;

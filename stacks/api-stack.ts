@@ -82,7 +82,6 @@ export class ApiStack extends TerraformStack {
       publicSubnetIds: this.network.publicSubnets.map((s) => s.id),
       privateSubnetIds: this.network.privateSubnets.map((s) => s.id),
       targetPort: containerPort,
-      forceDestroyLogs: settings.registry?.forceDelete,
     });
 
     const db = settings.database ?? {};

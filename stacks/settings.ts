@@ -44,13 +44,19 @@ export interface EnvironmentSettings {
   readonly tags?: Readonly<Record<string, string>>;
   /** Where the Terraform state lives. @default { backend: "local" } */
   readonly state?: StateSettings;
+  /** VPC, subnets, NAT and flow logs. */
   readonly network?: NetworkSettings;
+  /** The ECR repository the image comes from. */
   readonly registry?: RegistrySettings;
+  /** The ECS cluster and its Fargate/Spot capacity. */
   readonly cluster?: ClusterSettings;
   /** The task definition: the recipe each task runs. */
   readonly task?: TaskSettings;
+  /** The service that keeps N tasks running behind the load balancer. */
   readonly service?: ServiceSettings;
+  /** How the service's task count follows load. */
   readonly autoscaling?: AutoscalingSettings;
+  /** The Application Load Balancer in front of the tasks. */
   readonly loadBalancer?: LoadBalancerSettings;
   /** PostgreSQL on RDS, wired into the app; `enabled: false` leaves it out. */
   readonly database?: DatabaseSettings;
