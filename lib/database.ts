@@ -8,6 +8,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { partitionOf, ServiceRole } from "./iam";
+import { securityGroup } from "./security-group";
 import { logGroup } from "./log-group";
 import { check, checkInt, checkOneOf } from "./validate";
 
@@ -98,11 +99,10 @@ export class Database extends Construct {
     });
     new KmsAlias(this, "KeyAlias", { name: `alias/${props.name}-db`, targetKeyId: this.key.keyId });
 
-    this.securityGroup = new SecurityGroup(this, "SecurityGroup", {
+    this.securityGroup = securityGroup(this, "SecurityGroup", {
       name: `${props.name}-db`,
       description: `Database of ${props.name}: PostgreSQL from the service only`,
       vpcId: props.vpcId,
-      tags: { Name: `${props.name}-db` },
     });
 
     const subnetGroup = new DbSubnetGroup(this, "SubnetGroup", {

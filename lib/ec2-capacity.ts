@@ -6,8 +6,8 @@ import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { partitionOf, ServiceRole } from "./iam";
+import { securityGroup } from "./security-group";
 import { INSTANCE_TYPES, InstanceType, taskMemoryOf } from "./instance-types";
 import { check, checkInt } from "./validate";
 
@@ -102,17 +102,11 @@ export class Ec2Capacity extends Construct {
     }
     const profile = new IamInstanceProfile(this, "InstanceProfile", { name: `${props.name}-ecs-instance`, role: role.role.name });
 
-    this.securityGroup = new SecurityGroup(this, "SecurityGroup", {
+    this.securityGroup = securityGroup(this, "SecurityGroup", {
       name: `${props.name}-instances`,
       description: `ECS instances of ${props.name}: nothing in, anything out`,
       vpcId: props.vpcId,
-      tags: { Name: `${props.name}-instances` },
-    });
-    new VpcSecurityGroupEgressRule(this, "Egress", {
-      securityGroupId: this.securityGroup.id,
-      description: "ECS, ECR and CloudWatch endpoints",
-      ipProtocol: "-1",
-      cidrIpv4: "0.0.0.0/0",
+      egressAnywhere: "ECS, ECR and CloudWatch endpoints",
     });
 
     this.launchTemplate = new LaunchTemplate(this, "LaunchTemplate", {

@@ -9,6 +9,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { AccessLogs } from "./access-logs";
 import { Certificate } from "./certificate";
 import { isAligned, parseCidr } from "./cidr";
+import { securityGroup } from "./security-group";
 import { check, checkInt, checkName } from "./validate";
 
 export interface TargetHealthCheckSettings {
@@ -107,11 +108,10 @@ export class LoadBalancer extends Construct {
       check(parsed !== undefined && isAligned(parsed), "loadBalancer.allowedCidrs", cidr, "not an IPv4 CIDR block", 'blocks such as "0.0.0.0/0" or "203.0.113.0/24"');
     }
 
-    this.securityGroup = new SecurityGroup(this, "SecurityGroup", {
+    this.securityGroup = securityGroup(this, "SecurityGroup", {
       name: `${props.name}-lb`,
       description: `Load balancer of ${props.name}: HTTP(S) in, the service's port out`,
       vpcId: props.vpcId,
-      tags: { Name: `${props.name}-lb` },
     });
     const ports = https ? [80, 443] : [80];
     for (const port of ports) {

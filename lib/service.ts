@@ -2,9 +2,9 @@ import { Construct } from "constructs";
 import { ITerraformDependable } from "cdktf";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import type { CapacityProviderStrategy } from "./cluster";
+import { securityGroup } from "./security-group";
 import { CONTAINER_NAME } from "./task-definition";
 import { checkInt } from "./validate";
 
@@ -46,11 +46,12 @@ export class Service extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceProps) {
     super(scope, id);
-    this.securityGroup = new SecurityGroup(this, "SecurityGroup", {
+    // Tasks pull images, write logs, read secrets and call out; the app decides where.
+    this.securityGroup = securityGroup(this, "SecurityGroup", {
       name: `${props.name}-tasks`,
       description: `Tasks of ${props.name}: the load balancer in, anything out`,
       vpcId: props.vpcId,
-      tags: { Name: `${props.name}-tasks` },
+      egressAnywhere: "Anywhere",
     });
     new VpcSecurityGroupIngressRule(this, "IngressFromLoadBalancer", {
       securityGroupId: this.securityGroup.id,
@@ -59,13 +60,6 @@ export class Service extends Construct {
       fromPort: props.containerPort,
       toPort: props.containerPort,
       referencedSecurityGroupId: props.loadBalancerSecurityGroupId,
-    });
-    // Tasks pull images, write logs, read secrets and call out; the app decides where.
-    new VpcSecurityGroupEgressRule(this, "Egress", {
-      securityGroupId: this.securityGroup.id,
-      description: "Anywhere",
-      ipProtocol: "-1",
-      cidrIpv4: "0.0.0.0/0",
     });
 
     this.service = new EcsService(this, "Service", {

@@ -1,0 +1,33 @@
+import { Construct } from "constructs";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+
+export interface SecurityGroupProps {
+  readonly name: string;
+  readonly description: string;
+  readonly vpcId: string;
+  /** Add a rule allowing all outbound traffic, with this description. @default no outbound rule */
+  readonly egressAnywhere?: string;
+}
+
+/**
+ * A security group with no inbound rules; callers add each one as its own rule resource, so two
+ * groups can reference each other without a cycle. Terraform removes AWS's default allow-all egress.
+ */
+export function securityGroup(scope: Construct, id: string, props: SecurityGroupProps): SecurityGroup {
+  const group = new SecurityGroup(scope, id, {
+    name: props.name,
+    description: props.description,
+    vpcId: props.vpcId,
+    tags: { Name: props.name },
+  });
+  if (props.egressAnywhere) {
+    new VpcSecurityGroupEgressRule(scope, `${id}Egress`, {
+      securityGroupId: group.id,
+      description: props.egressAnywhere,
+      ipProtocol: "-1",
+      cidrIpv4: "0.0.0.0/0",
+    });
+  }
+  return group;
+}
