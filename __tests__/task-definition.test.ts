@@ -1,4 +1,4 @@
-import { PLACEHOLDER_IMAGE } from "../lib/container-image";
+import { BUSYBOX_IMAGE } from "../lib/container-image";
 import type { EnvironmentSettings } from "../stacks/settings";
 import { container, env, only, ref, rolePolicy, synth } from "./helpers";
 
@@ -30,6 +30,17 @@ describe("TaskDefinition (the recipe)", () => {
     expect(c.user).toBe("1000:1000");
     expect(c.mountPoints).toEqual([{ sourceVolume: "scratch", containerPath: "/tmp", readOnly: false }]);
     expect(only(tf, "aws_ecs_task_definition").volume).toEqual([{ name: "scratch" }]);
+  });
+
+  test("a root init container opens the scratch volume before the non-root app starts, and gets no secrets", () => {
+    const arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/x";
+    const tf = synth(env({ task: { secrets: { X: arn } } }));
+    const [app, init] = JSON.parse(only(tf, "aws_ecs_task_definition").container_definitions);
+    expect(init).toMatchObject({ name: "scratch-init", essential: false, user: "0", readonlyRootFilesystem: true, command: ["sh", "-c", "chmod 1777 /tmp"] });
+    expect(init.mountPoints).toEqual(app.mountPoints);
+    expect(init.secrets).toBeUndefined();
+    expect(init.environment).toBeUndefined();
+    expect(app.dependsOn).toEqual([{ containerName: "scratch-init", condition: "SUCCESS" }]);
   });
 
   test("user null runs the image's own USER", () => {
@@ -156,7 +167,7 @@ describe("TaskDefinition (the recipe)", () => {
 describe("Image", () => {
   test("first deploy runs the public placeholder, which answers the health check path", () => {
     const c = container(synth(env({ loadBalancer: { healthCheck: { path: "/api/health" } } })));
-    expect(c.image).toBe(PLACEHOLDER_IMAGE);
+    expect(c.image).toBe(BUSYBOX_IMAGE);
     expect(c.command[2]).toContain("echo ok > /tmp/www/api/health");
     expect(c.command[2]).toContain("httpd -f -v -p 8080 -h /tmp/www");
   });

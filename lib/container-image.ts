@@ -11,8 +11,8 @@ export interface ImageSettings {
   readonly uri?: string;
 }
 
-/** A public image (no Docker Hub rate limit) that answers the health check on the first deploy. */
-export const PLACEHOLDER_IMAGE = "public.ecr.aws/docker/library/busybox:1.37";
+/** Public busybox (ECR Public: no Docker Hub rate limit): the placeholder app and the scratch volume's init. */
+export const BUSYBOX_IMAGE = "public.ecr.aws/docker/library/busybox:1.37";
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const URI = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?\/[a-z0-9._\/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/;
@@ -47,7 +47,7 @@ export function resolveImage(settings: ImageSettings = {}, imageTagOverride?: st
     check(URI.test(settings.uri), "task.image.uri", settings.uri, "not a full image reference with a tag or digest", '"registry/name:tag" or "registry/name@sha256:<digest>"');
     return { kind: "uri", uri: settings.uri };
   }
-  return { kind: "placeholder", uri: PLACEHOLDER_IMAGE };
+  return { kind: "placeholder", uri: BUSYBOX_IMAGE };
 }
 
 /**

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
-import { ImageSettings, placeholderCommand, resolveImage, ResolvedImage } from "./container-image";
+import { BUSYBOX_IMAGE, ImageSettings, placeholderCommand, resolveImage, ResolvedImage } from "./container-image";
 import { describeMemoryFor, FARGATE_MEMORY_BY_CPU } from "./fargate-sizes";
 import { ServiceRole, Statement } from "./iam";
 import { logGroup } from "./log-group";
@@ -42,7 +42,7 @@ export interface TaskSettings {
   readonly stopTimeoutSeconds?: number;
   /** Root filesystem read-only; the app writes to `scratchPath`. @default true */
   readonly readonlyRootFilesystem?: boolean;
-  /** Writable scratch volume mounted into the container. @default "/tmp" */
+  /** Writable scratch volume mounted into the container, opened to `user` by an init container. @default "/tmp" */
   readonly scratchPath?: string;
   /** User (uid[:gid]) the container runs as; null runs the image's own USER. @default "1000:1000" */
   readonly user?: string | null;
@@ -82,6 +82,7 @@ export interface TaskDefinitionProps extends TaskSettings {
 }
 
 export const CONTAINER_NAME = "app";
+const SCRATCH_INIT_NAME = "scratch-init";
 /** The chapter's recipe; the EC2 capacity checks instance types against the same defaults. */
 export const DEFAULT_TASK_SIZE = { cpu: 512, memory: 1024, cpuArchitecture: "X86_64" } as const;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -154,6 +155,30 @@ export class TaskDefinition extends Construct {
 
     this.image = resolveImage(props.image, props.imageTagOverride);
     const healthCheck = props.healthCheck && containerHealthCheck(props.healthCheck);
+    const scratchMount = { sourceVolume: "scratch", containerPath: scratchPath, readOnly: false };
+    const logOptions = (prefix: string) => ({
+      logDriver: "awslogs",
+      options: {
+        "awslogs-group": this.logGroup.name,
+        "awslogs-region": props.region,
+        "awslogs-stream-prefix": prefix,
+        // A slow log pipe must not stall the app; logs are buffered instead.
+        mode: "non-blocking",
+        "max-buffer-size": "25m",
+      },
+    });
+    // Fargate mounts task volumes owned by root, so a non-root app could not write to them. This
+    // container opens the volume and exits before the app starts; it gets no secrets.
+    const scratchInit = {
+      name: SCRATCH_INIT_NAME,
+      image: BUSYBOX_IMAGE,
+      essential: false,
+      user: "0",
+      readonlyRootFilesystem: true,
+      command: ["sh", "-c", `chmod 1777 ${scratchPath}`],
+      mountPoints: [scratchMount],
+      logConfiguration: logOptions(SCRATCH_INIT_NAME),
+    };
     const container = {
       name: CONTAINER_NAME,
       image: this.image.kind === "repository" ? `${props.repository.repositoryUrl}:${this.image.tag}` : this.image.uri,
@@ -168,21 +193,12 @@ export class TaskDefinition extends Construct {
       secrets: secrets.map(({ name, valueFrom }) => ({ name, valueFrom })),
       readonlyRootFilesystem: readonlyRoot,
       ...(user === null ? {} : { user }),
-      mountPoints: [{ sourceVolume: "scratch", containerPath: scratchPath, readOnly: false }],
+      mountPoints: [scratchMount],
+      dependsOn: [{ containerName: SCRATCH_INIT_NAME, condition: "SUCCESS" }],
       linuxParameters: { initProcessEnabled: true },
       stopTimeout,
       ...(healthCheck ? { healthCheck } : {}),
-      logConfiguration: {
-        logDriver: "awslogs",
-        options: {
-          "awslogs-group": this.logGroup.name,
-          "awslogs-region": props.region,
-          "awslogs-stream-prefix": CONTAINER_NAME,
-          // A slow log pipe must not stall the app; logs are buffered instead.
-          mode: "non-blocking",
-          "max-buffer-size": "25m",
-        },
-      },
+      logConfiguration: logOptions(CONTAINER_NAME),
     };
 
     this.taskDefinition = new EcsTaskDefinition(this, "TaskDefinition", {
@@ -195,7 +211,7 @@ export class TaskDefinition extends Construct {
       executionRoleArn: this.executionRole.arn,
       taskRoleArn: this.taskRole.arn,
       volume: [{ name: "scratch" }],
-      containerDefinitions: JSON.stringify([container]),
+      containerDefinitions: JSON.stringify([container, scratchInit]),
     });
   }
 }
