@@ -10,6 +10,7 @@ const common = {
 
 module.exports = {
   maxWorkers: 2,
+  reporters: ["default", "<rootDir>/scripts/summary-reporter.cjs"],
   projects: [
     { ...common, displayName: "unit", testMatch: ["<rootDir>/__tests__/**/*.test.ts"], testPathIgnorePatterns: ["\\.terraform\\.test\\.ts$"] },
     { ...common, displayName: "terraform", testMatch: ["<rootDir>/__tests__/**/*.terraform.test.ts"] },
