@@ -146,9 +146,17 @@ export class Network extends Construct {
     this.addFlowLogs(props);
   }
 
+  get publicSubnetIds(): string[] {
+    return this.publicSubnets.map((s) => s.id);
+  }
+
+  get privateSubnetIds(): string[] {
+    return this.privateSubnets.map((s) => s.id);
+  }
+
   /** Subnets the app runs in: private behind NAT, or public (with public IPs) when there is no NAT. */
   get appSubnetIds(): string[] {
-    return (this.natMode === "none" ? this.publicSubnets : this.privateSubnets).map((s) => s.id);
+    return this.natMode === "none" ? this.publicSubnetIds : this.privateSubnetIds;
   }
 
   /** Whether tasks and instances need a public IP to reach ECR and CloudWatch. */

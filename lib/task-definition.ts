@@ -83,8 +83,8 @@ export interface TaskDefinitionProps extends TaskSettings {
 
 export const CONTAINER_NAME = "app";
 const SCRATCH_INIT_NAME = "scratch-init";
-/** The chapter's recipe; the EC2 capacity checks instance types against the same defaults. */
-export const DEFAULT_TASK_SIZE = { cpu: 512, memory: 1024, cpuArchitecture: "X86_64" } as const;
+/** The chapter's recipe; the stack sizes the load balancer and EC2 capacity from the same defaults. */
+export const TASK_DEFAULTS = { cpu: 512, memory: 1024, cpuArchitecture: "X86_64", containerPort: 8080 } as const;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SECRETS_MANAGER_ARN = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)(:[^:]*:[^:]*:[^:]*)?$/;
 const SSM_PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9/_.-]+$/;
@@ -108,11 +108,11 @@ export class TaskDefinition extends Construct {
   constructor(scope: Construct, id: string, props: TaskDefinitionProps) {
     super(scope, id);
     const compatibility = props.compatibility ?? "FARGATE";
-    this.cpu = props.cpu ?? DEFAULT_TASK_SIZE.cpu;
-    this.memory = props.memory ?? DEFAULT_TASK_SIZE.memory;
+    this.cpu = props.cpu ?? TASK_DEFAULTS.cpu;
+    this.memory = props.memory ?? TASK_DEFAULTS.memory;
     checkSize(compatibility, this.cpu, this.memory);
-    this.cpuArchitecture = checkOneOf("task.cpuArchitecture", props.cpuArchitecture ?? DEFAULT_TASK_SIZE.cpuArchitecture, ["X86_64", "ARM64"] as const);
-    this.containerPort = checkInt("task.containerPort", props.containerPort ?? 8080, 1, 65535);
+    this.cpuArchitecture = checkOneOf("task.cpuArchitecture", props.cpuArchitecture ?? TASK_DEFAULTS.cpuArchitecture, ["X86_64", "ARM64"] as const);
+    this.containerPort = checkInt("task.containerPort", props.containerPort ?? TASK_DEFAULTS.containerPort, 1, 65535);
     const stopTimeout = checkInt("task.stopTimeoutSeconds", props.stopTimeoutSeconds ?? 30, 2, 120);
     const readonlyRoot = props.readonlyRootFilesystem ?? true;
     const scratchPath = props.scratchPath ?? "/tmp";

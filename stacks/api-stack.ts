@@ -8,7 +8,7 @@ import { LoadBalancer } from "../lib/load-balancer";
 import { Network } from "../lib/network";
 import { Registry } from "../lib/registry";
 import { Service } from "../lib/service";
-import { DEFAULT_TASK_SIZE, TaskDefinition } from "../lib/task-definition";
+import { TASK_DEFAULTS, TaskDefinition } from "../lib/task-definition";
 import { check, checkInt, checkOneOf } from "../lib/validate";
 import type { EnvironmentSettings, RunOptions, StateSettings } from "./settings";
 
@@ -65,7 +65,7 @@ export class ApiStack extends TerraformStack {
     const desiredCount = serviceSettings.desiredCount ?? 1;
     const maxTasks = autoscaled ? capacityRange(scaling, desiredCount)[1] : desiredCount;
     const mode = checkOneOf("compute.mode", settings.compute?.mode ?? "fargate", ["fargate", "ec2"] as const);
-    const containerPort = checkInt("task.containerPort", settings.task?.containerPort ?? 8080, 1, 65535);
+    const containerPort = checkInt("task.containerPort", settings.task?.containerPort ?? TASK_DEFAULTS.containerPort, 1, 65535);
 
     this.cluster = new Cluster(this, "Cluster", {
       ...settings.cluster,
@@ -79,8 +79,8 @@ export class ApiStack extends TerraformStack {
       name: this.prefix,
       region,
       vpcId: this.network.vpc.id,
-      publicSubnetIds: this.network.publicSubnets.map((s) => s.id),
-      privateSubnetIds: this.network.privateSubnets.map((s) => s.id),
+      publicSubnetIds: this.network.publicSubnetIds,
+      privateSubnetIds: this.network.privateSubnetIds,
       targetPort: containerPort,
     });
 
@@ -92,7 +92,7 @@ export class ApiStack extends TerraformStack {
             name: this.prefix,
             region,
             vpcId: this.network.vpc.id,
-            subnetIds: this.network.privateSubnets.map((s) => s.id),
+            subnetIds: this.network.privateSubnetIds,
           })
         : undefined;
 
@@ -168,11 +168,11 @@ export class ApiStack extends TerraformStack {
       ...settings.compute?.ec2,
       region,
       vpcId: this.network.vpc.id,
-      subnetIds: this.network.privateSubnets.map((s) => s.id),
+      subnetIds: this.network.privateSubnetIds,
       task: {
-        cpu: settings.task?.cpu ?? DEFAULT_TASK_SIZE.cpu,
-        memory: settings.task?.memory ?? DEFAULT_TASK_SIZE.memory,
-        cpuArchitecture: settings.task?.cpuArchitecture ?? DEFAULT_TASK_SIZE.cpuArchitecture,
+        cpu: settings.task?.cpu ?? TASK_DEFAULTS.cpu,
+        memory: settings.task?.memory ?? TASK_DEFAULTS.memory,
+        cpuArchitecture: settings.task?.cpuArchitecture ?? TASK_DEFAULTS.cpuArchitecture,
       },
       maxTasks,
       instanceTags: tags,
