@@ -48,3 +48,9 @@ describe("Cluster", () => {
     );
   });
 });
+
+test("Cluster rejects a log retention CloudWatch does not accept, even with no log group to apply it to", () => {
+  expect(() => synth(env({ cluster: { containerInsights: false, logRetentionDays: 2 } }))).toThrow(
+    /Invalid setting cluster\.logRetentionDays = 2: not a supported value/,
+  );
+});

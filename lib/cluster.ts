@@ -4,7 +4,7 @@ import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { Ec2Capacity, Ec2CapacityProps } from "./ec2-capacity";
 import { logGroup } from "./log-group";
-import { check, checkInt } from "./validate";
+import { check, checkInt, checkRetention } from "./validate";
 
 export interface ClusterSettings {
   /** CloudWatch Container Insights metrics for the cluster. @default true */
@@ -47,7 +47,7 @@ export class Cluster extends Construct {
 
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
-    const retention = props.logRetentionDays ?? 30;
+    const retention = checkRetention("cluster.logRetentionDays", props.logRetentionDays ?? 30);
     const insights = props.containerInsights ?? true;
 
     // Container Insights creates this group itself, with no owner; creating it first means
