@@ -6,8 +6,15 @@ import type { EnvironmentSettings } from "../stacks/settings";
  * on is known to be valid Terraform.
  */
 export const examples: readonly EnvironmentSettings[] = [
-  // No NAT gateway: tasks in public subnets with public IPs; image and tag from settings.
-  { ...dev, name: "dev-nonat", network: { ...dev.network, natMode: "none" }, task: { ...dev.task, image: { tag: "v1.2.3" } } },
+  // The cheapest sandbox: no NAT gateway (tasks in public subnets with public IPs), no database, and
+  // an image tag from settings.
+  {
+    ...dev,
+    name: "dev-lite",
+    network: { ...dev.network, natMode: "none" },
+    database: { enabled: false },
+    task: { ...dev.task, image: { tag: "v1.2.3" } },
+  },
   // EC2 execution mode: dev with one setting changed, and a pinned AMI as an offline plan needs.
   { ...dev, name: "dev-ec2", compute: { mode: "ec2", ec2: { amiId: "ami-0123456789abcdef0" } } },
   // HTTPS with a new DNS-validated certificate and an alias record in a hosted zone.
@@ -87,8 +94,16 @@ function without(counts: Record<string, number>, ...types: string[]): Record<str
 export const EXPECTED_CREATES: Record<string, Record<string, number>> = {
   dev: devCreates,
   prod: prodCreates,
-  // No NAT gateway, so no elastic IP and only the public default route.
-  "dev-nonat": { ...without(devCreates, "aws_eip", "aws_nat_gateway"), aws_route: 1 },
+  // No NAT gateway (so no elastic IP, only the public default route) and none of the database's
+  // resources: instance, subnet and parameter groups, key, monitoring role, log groups, security group.
+  "dev-lite": {
+    ...without(devCreates, "aws_eip", "aws_nat_gateway", "aws_db_instance", "aws_db_parameter_group", "aws_db_subnet_group", "aws_kms_key", "aws_kms_alias", "aws_iam_role_policy_attachment"),
+    aws_route: 1,
+    aws_iam_role: 3,
+    aws_cloudwatch_log_group: 3,
+    aws_security_group: 2,
+    aws_vpc_security_group_ingress_rule: 2,
+  },
   // The instances: launch template, group, capacity provider, role, profile and security group.
   "dev-ec2": {
     ...devCreates,

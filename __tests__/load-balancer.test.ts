@@ -138,3 +138,10 @@ test("the access log bucket can be emptied by destroy only while the load balanc
   expect(bucket(false).force_destroy).toBe(true);
   expect(bucket(true).force_destroy).toBe(false);
 });
+
+test("LoadBalancer rejects a certificate from another region", () => {
+  const arn = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab";
+  expect(() => synth(env({ region: "eu-west-1", loadBalancer: { https: { certificateArn: arn } } }))).toThrow(
+    /loadBalancer\.https\.certificateArn = .*: a certificate in us-east-1, but a load balancer can only use one from its own region\. Allowed: a certificate in eu-west-1/,
+  );
+});

@@ -92,7 +92,7 @@ export class LoadBalancer extends Construct {
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
     const https = props.https;
-    if (https) checkHttps(https);
+    if (https) checkHttps(https, props.region);
     const health = props.healthCheck ?? {};
     this.healthCheckPath = health.path ?? "/health";
     check(HEALTH_PATH.test(this.healthCheckPath), "loadBalancer.healthCheck.path", this.healthCheckPath, "not a path starting with /", 'e.g. "/health": letters, digits and . _ ~ - between slashes, no trailing slash');
@@ -216,7 +216,7 @@ export class LoadBalancer extends Construct {
   }
 }
 
-function checkHttps(https: HttpsSettings): void {
+function checkHttps(https: HttpsSettings, region: string): void {
   check(
     Boolean(https.certificateArn || https.domainName),
     "loadBalancer.https",
@@ -226,6 +226,8 @@ function checkHttps(https: HttpsSettings): void {
   );
   if (https.certificateArn) {
     check(CERTIFICATE_ARN.test(https.certificateArn), "loadBalancer.https.certificateArn", https.certificateArn, "not an ACM certificate ARN", "arn:aws:acm:<region>:<account>:certificate/<id>");
+    const certRegion = https.certificateArn.split(":")[3];
+    check(certRegion === region, "loadBalancer.https.certificateArn", https.certificateArn, `a certificate in ${certRegion}, but a load balancer can only use one from its own region`, `a certificate in ${region}`);
   }
   if (https.domainName) {
     check(DOMAIN.test(https.domainName), "loadBalancer.https.domainName", https.domainName, "not a lowercase domain name", 'e.g. "api.example.com"');
