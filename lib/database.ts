@@ -78,8 +78,13 @@ export class Database extends Construct {
     const version = props.engineVersion ?? "17";
     const major = checkEngineVersion(version);
     const storage = props.allocatedStorageGb ?? 20;
-    check(Number.isInteger(storage) && storage >= 20, "database.allocatedStorageGb", storage, "below PostgreSQL's minimum on gp3", "a whole number of GiB from 20 to 65536");
-    checkInt("database.allocatedStorageGb", storage, 20, 65536);
+    check(
+      Number.isInteger(storage) && storage >= 20 && storage <= 65536,
+      "database.allocatedStorageGb",
+      storage,
+      storage < 20 ? "below PostgreSQL's minimum on gp3" : "out of range or not a whole number",
+      "a whole number of GiB from 20 to 65536",
+    );
     const maxStorage = checkInt("database.maxAllocatedStorageGb", props.maxAllocatedStorageGb ?? 100, 0, 65536);
     check(maxStorage === 0 || maxStorage > storage, "database.maxAllocatedStorageGb", maxStorage, `not above database.allocatedStorageGb (${storage})`, `0 (no storage autoscaling) or more than ${storage}`);
     const instanceClass = props.instanceClass ?? "db.t4g.micro";
