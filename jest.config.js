@@ -1,4 +1,7 @@
-/** Two projects: fast unit/snapshot tests, and the offline terraform proof (validate + plan). */
+/**
+ * Projects: fast unit/snapshot tests, the offline terraform proof (validate + plan), the emulator
+ * lifecycle (deploy, release, re-plan, destroy against moto) and the REST API against PostgreSQL.
+ */
 const transform = { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }] };
 const common = {
   testEnvironment: "node",
@@ -12,7 +15,14 @@ module.exports = {
   maxWorkers: 2,
   reporters: ["default", "<rootDir>/scripts/summary-reporter.cjs"],
   projects: [
-    { ...common, displayName: "unit", testMatch: ["<rootDir>/__tests__/**/*.test.ts"], testPathIgnorePatterns: ["\\.terraform\\.test\\.ts$"] },
+    {
+      ...common,
+      displayName: "unit",
+      testMatch: ["<rootDir>/__tests__/**/*.test.ts"],
+      testPathIgnorePatterns: ["\\.(terraform|emulator)\\.test\\.ts$"],
+    },
     { ...common, displayName: "terraform", testMatch: ["<rootDir>/__tests__/**/*.terraform.test.ts"] },
+    { ...common, displayName: "emulator", testMatch: ["<rootDir>/__tests__/**/*.emulator.test.ts"] },
+    { ...common, displayName: "app", testMatch: ["<rootDir>/app/__tests__/**/*.test.ts"] },
   ],
 };

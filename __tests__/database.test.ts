@@ -116,6 +116,11 @@ describe("Database", () => {
     expect(prod).toMatchObject({ multi_az: true, deletion_protection: true, skip_final_snapshot: false, delete_automated_backups: false });
   });
 
+  test("deletion protection also refuses a destroy at plan time, before anything else is removed", () => {
+    expect(only(synth(env({ database: { deletionProtection: true } })), "aws_db_instance").lifecycle).toEqual({ prevent_destroy: true });
+    expect(only(synth(env({ database: { deletionProtection: false } })), "aws_db_instance").lifecycle).toBeUndefined();
+  });
+
   test("turned off, it leaves no database resource and no DB_ variable, and the rest still synthesizes", () => {
     const off = synth(env({ database: { enabled: false } }));
     expect(Object.keys(off.resource).filter((t) => t.startsWith("aws_db_") || t === "aws_kms_key")).toEqual([]);

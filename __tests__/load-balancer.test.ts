@@ -25,6 +25,11 @@ describe("LoadBalancer", () => {
     expect(only(synth(env({ loadBalancer: { deletionProtection: true } })), "aws_lb").enable_deletion_protection).toBe(true);
   });
 
+  test("deletion protection also refuses a destroy at plan time (prevent_destroy)", () => {
+    expect(only(synth(env()), "aws_lb").lifecycle).toBeUndefined();
+    expect(only(synth(env({ loadBalancer: { deletionProtection: true } })), "aws_lb").lifecycle).toEqual({ prevent_destroy: true });
+  });
+
   test("admits only the configured CIDRs, on port 80 only without HTTPS", () => {
     const tf = synth(env({ loadBalancer: { allowedCidrs: ["203.0.113.0/24", "198.51.100.0/24"] } }));
     expect(lbSgRules(tf, "ingress").map((r) => [r.from_port, r.cidr_ipv4])).toEqual([

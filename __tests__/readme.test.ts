@@ -64,3 +64,12 @@ test("the README's two quick-start commands are the ones CI runs", () => {
   expect(ci).toMatch(/^npm ci && npm run synth$/m);
   expect(ci).toMatch(/^npm test$/m);
 });
+
+test("the README's emulator section names the switch, the opt-out, the install and every script it shows", () => {
+  const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts;
+  for (const text of ["AWS_EMULATOR_URL", "SKIP_EMULATOR_TESTS=1", 'pipx install "moto[server]"', "EMULATOR_PYTHON"]) expect(readme).toContain(text);
+  for (const script of ["emulator", "lifecycle", "test:emulator"]) {
+    expect(readme).toContain(`npm run ${script}`);
+    expect(scripts[script]).toBeDefined();
+  }
+});

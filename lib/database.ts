@@ -29,7 +29,10 @@ export interface DatabaseSettings {
   readonly username?: string;
   /** A standby in a second AZ with automatic failover. @default false */
   readonly multiAz?: boolean;
-  /** Refuse to delete the database until this is turned off. @default false */
+  /**
+   * Refuse to delete the database until this is turned off: AWS deletion protection, and Terraform's
+   * prevent_destroy so that a `destroy` stops before it removes anything else. @default false
+   */
   readonly deletionProtection?: boolean;
   /** Days automated backups are kept, 1 to 35. @default 7 */
   readonly backupRetentionDays?: number;
@@ -185,6 +188,9 @@ export class Database extends Construct {
       monitoringRoleArn,
       applyImmediately: props.applyImmediately ?? false,
       dependsOn: logGroups,
+      // AWS's protection alone fails only the database's delete, after terraform has already destroyed
+      // everything that does not depend on it (proven on the emulator). prevent_destroy refuses the plan.
+      lifecycle: props.deletionProtection ? { preventDestroy: true } : undefined,
     });
     // One token for the secret, so every policy that names it names the same ARN once.
     this.secretArn = this.instance.masterUserSecret.get(0).secretArn;

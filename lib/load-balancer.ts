@@ -46,7 +46,10 @@ export interface LoadBalancerSettings {
   readonly allowedCidrs?: readonly string[];
   /** Seconds an idle connection stays open. @default 60 */
   readonly idleTimeoutSeconds?: number;
-  /** Refuse to delete the load balancer until this is turned off; while off, `destroy` may empty the access log bucket. @default false */
+  /**
+   * Refuse to delete the load balancer until this is turned off (AWS deletion protection and Terraform's
+   * prevent_destroy); while off, `destroy` may empty the access log bucket. @default false
+   */
   readonly deletionProtection?: boolean;
   /** Seconds a draining task keeps serving in-flight requests. @default 30 */
   readonly deregistrationDelaySeconds?: number;
@@ -147,6 +150,7 @@ export class LoadBalancer extends Construct {
       enableDeletionProtection: props.deletionProtection ?? false,
       accessLogs: this.accessLogs ? { bucket: this.accessLogs.bucket.id, enabled: true } : undefined,
       dependsOn: this.accessLogs ? [this.accessLogs.policy] : undefined,
+      lifecycle: props.deletionProtection ? { preventDestroy: true } : undefined,
     });
 
     this.targetGroup = new LbTargetGroup(this, "TargetGroup", {

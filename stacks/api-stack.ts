@@ -10,6 +10,7 @@ import { Registry } from "../lib/registry";
 import { Service } from "../lib/service";
 import { TASK_DEFAULTS, TaskDefinition } from "../lib/task-definition";
 import { check, checkInt, checkOneOf } from "../lib/validate";
+import { emulatorProviderConfig, emulatorStatePath } from "./emulator";
 import type { EnvironmentSettings, RunOptions, StateSettings } from "./settings";
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]*[a-z0-9]$/;
@@ -37,9 +38,17 @@ export class ApiStack extends TerraformStack {
     this.prefix = `${project}-${settings.name}`;
     const tags = { ...settings.tags, Project: project, Environment: settings.name, ManagedBy: "cdktf" };
 
+    check(
+      !(options.offline && options.emulatorUrl),
+      "AWS_EMULATOR_URL",
+      options.emulatorUrl,
+      "OFFLINE is set too; a stack is planned offline or deployed to the emulator, not both",
+      "unset OFFLINE or AWS_EMULATOR_URL",
+    );
     new AwsProvider(this, "Aws", {
       region,
       defaultTags: [{ tags }],
+      ...(options.emulatorUrl ? emulatorProviderConfig(options.emulatorUrl) : {}),
       ...(options.offline
         ? {
             accessKey: "offline",
@@ -261,6 +270,10 @@ function configureState(
   if (options.offline) {
     // A fresh state that never exists, so an offline plan cannot read (and refresh) real state.
     new LocalBackend(stack, { path: "offline.tfstate" });
+    return;
+  }
+  if (options.emulatorUrl) {
+    new LocalBackend(stack, { path: emulatorStatePath(env) });
     return;
   }
   if (state.backend === "local") {

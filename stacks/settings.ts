@@ -91,11 +91,19 @@ export interface RunOptions {
    * @default none
    */
   readonly imageTag?: string;
+  /**
+   * Deploy to a local AWS API emulator at this loopback URL instead of AWS: every endpoint points at it,
+   * dummy credentials, a state file of its own (see stacks/emulator.ts). Set with
+   * `AWS_EMULATOR_URL=http://127.0.0.1:<port>`; `npm run emulator` does it for you.
+   * @default none (real AWS)
+   */
+  readonly emulatorUrl?: string;
 }
 
 export function runOptionsFromEnv(env: NodeJS.ProcessEnv): RunOptions {
   return {
     offline: ["1", "true", "yes"].includes((env.OFFLINE ?? "").toLowerCase()),
     imageTag: env.IMAGE_TAG || undefined,
+    emulatorUrl: env.AWS_EMULATOR_URL || undefined,
   };
 }

@@ -1,0 +1,140 @@
+/**
+ * The emulator proof: every environment and variant deployed to its own local AWS emulator (moto),
+ * released, re-planned, and destroyed, all stacks in parallel. See scripts/emulator/lifecycles.ts for
+ * the steps and stacks/emulator.ts for what the emulator cannot prove.
+ *
+ * Needs terraform and moto; set SKIP_EMULATOR_TESTS=1 to skip this file deliberately.
+ */
+import { resolve } from "node:path";
+import { describeResult, LifecycleResult, runLifecycle, StepResult, TerraformWorkspace } from "../scripts/lifecycle";
+import { checkEmulatorInstalled } from "../scripts/emulator";
+import { ApiObservation, apiLifecycle, RELEASE_TAG } from "../scripts/emulator/lifecycles";
+import { terraformVersion } from "../scripts/offline-plan";
+import { environments } from "../stacks/environments";
+import type { EnvironmentSettings } from "../stacks/settings";
+import { examples } from "./examples";
+
+const skip = ["1", "true"].includes(process.env.SKIP_EMULATOR_TESTS ?? "");
+const all: EnvironmentSettings[] = [...environments, ...examples];
+const results = new Map<string, LifecycleResult>();
+
+function step(stack: string, name: string): StepResult {
+  const found = results.get(stack)?.steps.find((s) => s.name.startsWith(name));
+  if (!found) throw new Error(`${stack}: step "${name}" did not run:\n${describeResult(results.get(stack)!)}`);
+  return found;
+}
+
+function observed(stack: string, name: string): ApiObservation {
+  const found = step(stack, name);
+  if (found.error) throw new Error(`${stack}: ${found.name} failed: ${found.error}`);
+  return found.observed as ApiObservation;
+}
+
+(skip ? describe.skip : describe)("emulator lifecycle: deploy, release, re-plan, destroy", () => {
+  beforeAll(async () => {
+    terraformVersion(); // each throws a message naming what is missing and how to install it
+    checkEmulatorInstalled();
+    const workspace = new TerraformWorkspace(resolve(".emulator", "jest"));
+    const started = Date.now();
+    const done = await Promise.all(all.map((settings) => runLifecycle(apiLifecycle(settings), workspace)));
+    for (const result of done) results.set(result.name, result);
+    // The lifecycle's wall time, per stack and in total, as the issue asks; never asserted.
+    console.log(`${done.map(describeResult).join("\n")}\nall ${done.length} stacks: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }, 20 * 60 * 1000);
+
+  describe.each(all.map((s) => [s.name, s] as const))("%s", (name, settings) => {
+    const prefix = `${settings.project ?? "rest-api"}-${name}`;
+    const withDatabase = settings.database?.enabled ?? true;
+
+    test("every step did what it must", () => {
+      const result = results.get(name)!;
+      expect(result.steps.filter((s) => s.error && s.action !== "refused-destroy").map((s) => `${s.name}: ${s.error}`)).toEqual([]);
+      expect(result.ok).toBe(true);
+    });
+
+    test("the first deploy creates everything and every output resolves", () => {
+      const deployed = step(name, "deploy with the placeholder image");
+      expect(deployed.error).toBeUndefined();
+      const outputs = deployed.outputs!;
+      const expected = ["ClusterName", "LogGroupName", "RepositoryUrl", "ServiceName", "ServiceUrl"];
+      if (withDatabase) expected.push("DatabaseEndpoint", "DatabaseSecretArn");
+      expect(Object.keys(outputs).sort()).toEqual(expected.sort());
+      for (const key of expected) expect(outputs[key]).toEqual(expect.stringMatching(/\S/));
+      expect(outputs.ServiceName).toBe(prefix);
+    });
+
+    test("the service runs the newest task definition, behind the target group, with every task running", () => {
+      const seen = observed(name, "deploy with the placeholder image");
+      expect(seen.service.status).toBe("ACTIVE");
+      expect(seen.service.taskDefinition).toBe(seen.latestTaskDefinition);
+      expect(seen.service.runningCount).toBe(seen.service.desiredCount);
+      expect(seen.service.loadBalancers).toEqual([
+        { targetGroupArn: seen.targetGroup.arn, containerName: "app", containerPort: settings.task?.containerPort ?? 8080 },
+      ]);
+    });
+
+    test("the load balancer checks the health path on the container port", () => {
+      const seen = observed(name, "deploy with the placeholder image");
+      expect(seen.targetGroup.healthCheckPath).toBe(settings.loadBalancer?.healthCheck?.path ?? "/health");
+      expect(seen.targetGroup.port).toBe(settings.task?.containerPort ?? 8080);
+    });
+
+    test("the repository scans on push and its tags are immutable", () => {
+      const seen = observed(name, "deploy with the placeholder image");
+      expect(seen.repository).toMatchObject({ scanOnPush: true, tagMutability: "IMMUTABLE" });
+    });
+
+    test("the first deploy runs the pinned tag if settings name one, else the placeholder, not an image that is not there yet", () => {
+      const seen = observed(name, "deploy with the placeholder image");
+      const pinned = settings.task?.image?.tag;
+      if (pinned) expect(seen.image).toBe(`${seen.repository.uri}:${pinned}`);
+      else expect(seen.image).not.toContain(seen.repository.uri!);
+    });
+
+    test("a release runs the repository's image in a new task definition revision", () => {
+      const before = observed(name, "deploy with the placeholder image");
+      const after = observed(name, "release");
+      expect(after.image).toBe(`${after.repository.uri}:${RELEASE_TAG}`);
+      expect(after.service.taskDefinition).toBe(after.latestTaskDefinition);
+      const revision = (arn?: string) => Number(arn?.split(":").pop());
+      expect(revision(after.service.taskDefinition)).toBeGreaterThan(revision(before.service.taskDefinition));
+    });
+
+    test("a plan right after the release shows no change but the emulator's known gaps", () => {
+      expect(step(name, "plan again").unexpected).toEqual([]);
+    });
+
+    test("destroy leaves nothing behind", () => {
+      expect(step(name, "destroy: nothing left").leftovers).toEqual([]);
+    });
+
+    if (withDatabase) {
+      test("the database is encrypted and private, and its deletion protection is as set", () => {
+        const seen = observed(name, "deploy with the placeholder image");
+        expect(seen.database).toMatchObject({
+          encrypted: true,
+          publiclyAccessible: false,
+          deletionProtection: settings.database?.deletionProtection ?? false,
+        });
+      });
+
+      test("the execution role may read only the database's secret", () => {
+        const seen = observed(name, "deploy with the placeholder image");
+        const secretResources = seen.executionStatements
+          .filter((s) => [s.Action].flat().some((a) => a.startsWith("secretsmanager:")))
+          .flatMap((s) => [s.Resource].flat());
+        expect(secretResources).toEqual([step(name, "deploy with the placeholder image").outputs!.DatabaseSecretArn]);
+      });
+    }
+
+    if (withDatabase && settings.database?.deletionProtection) {
+      test("destroy is refused while deletion protection is on, and works once the README's steps turn it off", () => {
+        const refused = step(name, "destroy while deletion protection is on");
+        expect(refused.error).toMatch(/prevent_destroy/);
+        expect(refused.leftovers).toEqual([]); // nothing was removed before the refusal
+        expect(observed(name, "turn deletion protection off").database?.deletionProtection).toBe(false);
+        expect(step(name, "destroy: nothing left").error).toBeUndefined();
+      });
+    }
+  });
+});

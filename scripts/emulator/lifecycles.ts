@@ -1,0 +1,172 @@
+/**
+ * The lifecycle every stack goes through on the emulator, as a user would run it:
+ *   1. deploy with the placeholder image;
+ *   2. release: deploy again with IMAGE_TAG=v1.0.0;
+ *   3. plan again: nothing but the emulator's known gaps;
+ *   4. prod only: destroy is refused while deletion protection is on; turn it off as the README says
+ *      (settings to false, deploy);
+ *   5. destroy: nothing the stack created remains.
+ * After 1 and 2, what exists is read through the SDK for the tests to assert on.
+ */
+import { DescribeRepositoriesCommand, ECRClient } from "@aws-sdk/client-ecr";
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListTaskDefinitionsCommand } from "@aws-sdk/client-ecs";
+import { DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from "@aws-sdk/client-iam";
+import { DescribeDBInstancesCommand, RDSClient } from "@aws-sdk/client-rds";
+import { CreateHostedZoneCommand, Route53Client } from "@aws-sdk/client-route-53";
+import { ApiStack } from "../../stacks/api-stack";
+import type { EnvironmentSettings } from "../../stacks/settings";
+import type { LifecycleSpec, Step, StepContext } from "../lifecycle";
+import { clientConfig } from "./inventory";
+
+export const RELEASE_TAG = "v1.0.0";
+
+/** What the SDK sees of a deployed ApiStack. Plain data: the tests assert on it. */
+export interface ApiObservation {
+  readonly service: {
+    readonly status?: string;
+    readonly desiredCount?: number;
+    readonly runningCount?: number;
+    readonly taskDefinition?: string;
+    readonly loadBalancers: { targetGroupArn?: string; containerName?: string; containerPort?: number }[];
+  };
+  /** The newest ACTIVE revision of the stack's task definition family. */
+  readonly latestTaskDefinition?: string;
+  /** The app container's image in the task definition the service runs. */
+  readonly image?: string;
+  readonly targetGroup: { readonly arn?: string; readonly healthCheckPath?: string; readonly port?: number };
+  readonly repository: { readonly uri?: string; readonly scanOnPush?: boolean; readonly tagMutability?: string };
+  readonly database?: {
+    readonly encrypted?: boolean;
+    readonly publiclyAccessible?: boolean;
+    readonly deletionProtection?: boolean;
+    readonly multiAz?: boolean;
+  };
+  /** The execution role's inline policies' statements. */
+  readonly executionStatements: { Action: string | string[]; Resource: string | string[] }[];
+}
+
+export async function observeApi(ctx: StepContext, prefix: string, withDatabase: boolean): Promise<ApiObservation> {
+  const config = clientConfig(ctx.url, ctx.region);
+  const ecs = new ECSClient(config);
+  const service = (await ecs.send(new DescribeServicesCommand({ cluster: prefix, services: [prefix] }))).services?.[0];
+  const revisions = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: prefix, status: "ACTIVE", sort: "DESC" }));
+  const running = service?.taskDefinition
+    ? (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }))).taskDefinition
+    : undefined;
+  const targetGroup = (await new ElasticLoadBalancingV2Client(config).send(new DescribeTargetGroupsCommand({ Names: [`${prefix}-tg`] })))
+    .TargetGroups?.[0];
+  const repository = (await new ECRClient(config).send(new DescribeRepositoriesCommand({ repositoryNames: [prefix] }))).repositories?.[0];
+  const iam = new IAMClient(config);
+  const role = `${prefix}-execution`;
+  const executionStatements = [];
+  for (const name of (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? []) {
+    const document = (await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: name }))).PolicyDocument!;
+    executionStatements.push(...JSON.parse(decodeURIComponent(document)).Statement);
+  }
+  const db = withDatabase
+    ? (await new RDSClient(config).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: prefix }))).DBInstances?.[0]
+    : undefined;
+  return {
+    service: {
+      status: service?.status,
+      desiredCount: service?.desiredCount,
+      runningCount: service?.runningCount,
+      taskDefinition: service?.taskDefinition,
+      loadBalancers: (service?.loadBalancers ?? []).map((lb) => ({
+        targetGroupArn: lb.targetGroupArn,
+        containerName: lb.containerName,
+        containerPort: lb.containerPort,
+      })),
+    },
+    latestTaskDefinition: revisions.taskDefinitionArns?.[0],
+    image: running?.containerDefinitions?.find((c) => c.name === "app")?.image,
+    targetGroup: { arn: targetGroup?.TargetGroupArn, healthCheckPath: targetGroup?.HealthCheckPath, port: targetGroup?.Port },
+    repository: {
+      uri: repository?.repositoryUri,
+      scanOnPush: repository?.imageScanningConfiguration?.scanOnPush,
+      tagMutability: repository?.imageTagMutability,
+    },
+    database: db && {
+      encrypted: db.StorageEncrypted,
+      publiclyAccessible: db.PubliclyAccessible,
+      deletionProtection: db.DeletionProtection,
+      multiAz: db.MultiAZ,
+    },
+    executionStatements,
+  };
+}
+
+/** What the README tells a user to change before destroying prod. */
+export function unprotected(settings: EnvironmentSettings): EnvironmentSettings {
+  return {
+    ...settings,
+    loadBalancer: { ...settings.loadBalancer, deletionProtection: false },
+    database: { ...settings.database, deletionProtection: false },
+  };
+}
+
+/** The lifecycle of one environment (or variant) of the ApiStack. */
+export function apiLifecycle(settings: EnvironmentSettings): LifecycleSpec {
+  const region = settings.region ?? "us-east-1";
+  const prefix = `${settings.project ?? "rest-api"}-${settings.name}`;
+  const withDatabase = settings.database?.enabled ?? true;
+  const protectedDb = withDatabase && (settings.database?.deletionProtection ?? false);
+  const https = settings.loadBalancer?.https;
+  // The emulator cannot hold a zone with the id in the settings: the harness makes one and uses its id.
+  let zoneId: string | undefined;
+  const forEmulator = (s: EnvironmentSettings): EnvironmentSettings =>
+    zoneId && s.loadBalancer?.https ? { ...s, loadBalancer: { ...s.loadBalancer, https: { ...s.loadBalancer.https, hostedZoneId: zoneId } } } : s;
+  const inspect = (ctx: StepContext) => observeApi(ctx, prefix, withDatabase);
+  const finalSnapshot = withDatabase && settings.database?.skipFinalSnapshot === false ? [`rds db-snapshot ${prefix}-final`] : [];
+  const steps: Step[] = [
+    {
+      name: "deploy with the placeholder image",
+      action: "apply",
+      stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(settings), { emulatorUrl: url }),
+      inspect,
+    },
+    {
+      name: `release ${RELEASE_TAG} (IMAGE_TAG)`,
+      action: "apply",
+      stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(settings), { emulatorUrl: url, imageTag: RELEASE_TAG }),
+      inspect,
+    },
+    { name: "plan again: no change but the emulator's known gaps", action: "replan" },
+  ];
+  if (protectedDb) {
+    steps.push(
+      { name: "destroy while deletion protection is on: refused", action: "refused-destroy" },
+      {
+        name: "turn deletion protection off and deploy",
+        action: "apply",
+        stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(unprotected(settings)), { emulatorUrl: url, imageTag: RELEASE_TAG }),
+        inspect,
+      },
+    );
+  }
+  steps.push({
+    name: "destroy: nothing left",
+    action: "destroy",
+    // The final snapshot is prod's data, kept on purpose; the zone is the harness's, not the stack's.
+    survivors: [...finalSnapshot, ...(https?.hostedZoneId ? [`route53 hosted-zone ${zoneOf(https.domainName)}.`] : [])],
+  });
+  return {
+    name: settings.name,
+    region,
+    prepare: https?.hostedZoneId
+      ? async (url) => {
+          const zone = await new Route53Client(clientConfig(url, region)).send(
+            new CreateHostedZoneCommand({ Name: zoneOf(https.domainName!), CallerReference: `lifecycle-${settings.name}` }),
+          );
+          zoneId = zone.HostedZone!.Id!.replace("/hostedzone/", "");
+        }
+      : undefined,
+    steps,
+  };
+}
+
+/** `api.example.com` → `example.com`: the zone a record name belongs to, for the harness's zone. */
+function zoneOf(domainName: string | undefined): string {
+  return (domainName ?? "").split(".").slice(1).join(".");
+}
