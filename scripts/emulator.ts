@@ -97,7 +97,8 @@ async function cli(args: string[]): Promise<number> {
     rmSync(resolve(".emulator", stale), { force: true });
   }
   const emulator = await startEmulator();
-  const env: NodeJS.ProcessEnv = { ...process.env, AWS_EMULATOR_URL: emulator.url };
+  // cdktf and terraform report usage to HashiCorp unless told not to; nothing of an emulator run should leave the machine.
+  const env: NodeJS.ProcessEnv = { CHECKPOINT_DISABLE: "1", ...process.env, AWS_EMULATOR_URL: emulator.url };
   // Without a CLI config of the user's own, use the offline plan's: a local provider mirror when one
   // exists (so no download is needed), and a plugin cache either way.
   if (!env.TF_CLI_CONFIG_FILE || !existsSync(env.TF_CLI_CONFIG_FILE)) {
