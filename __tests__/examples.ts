@@ -25,6 +25,20 @@ export const examples: readonly EnvironmentSettings[] = [
   },
 ];
 
+/**
+ * Variants planned offline only. CI access adds IAM alone, which the emulator does not enforce, so the
+ * emulator lifecycle would prove nothing more about it (its creation is proven by the release emulator test).
+ */
+export const planOnlyExamples: readonly EnvironmentSettings[] = [
+  // GitHub Actions deploys dev: the OIDC provider and a deploy role, with its state in S3.
+  {
+    ...dev,
+    name: "dev-ci",
+    state: { backend: "s3", bucket: "acme-terraform-state" },
+    ci: { githubRepository: "acme/rest-api" },
+  },
+];
+
 /** Resources every stack creates in the same number, whatever its settings. */
 const COMMON: Record<string, number> = {
   aws_appautoscaling_target: 1,
@@ -116,6 +130,8 @@ export const EXPECTED_CREATES: Record<string, Record<string, number>> = {
     aws_security_group: 4,
     aws_vpc_security_group_egress_rule: 3,
   },
+  // The GitHub OIDC provider and the deploy role with its two inline policies (push, deploy).
+  "dev-ci": { ...devCreates, aws_iam_openid_connect_provider: 1, aws_iam_role: 5, aws_iam_role_policy: 4 },
   // A certificate validated in DNS, an alias record, an HTTPS listener and port 443 open.
   "prod-https": {
     ...prodCreates,

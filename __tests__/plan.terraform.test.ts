@@ -9,10 +9,10 @@ import { App } from "cdktf";
 import { offlineTerraformEnv, planStacks, PlanResult, stackDirs, terraformVersion } from "../scripts/offline-plan";
 import { ApiStack } from "../stacks/api-stack";
 import { environments } from "../stacks/environments";
-import { EXPECTED_CREATES, examples } from "./examples";
+import { EXPECTED_CREATES, examples, planOnlyExamples } from "./examples";
 
 const skip = ["1", "true"].includes(process.env.SKIP_TERRAFORM_TESTS ?? "");
-const all = [...environments, ...examples];
+const all = [...environments, ...examples, ...planOnlyExamples];
 
 (skip ? describe.skip : describe)("offline terraform validate + plan", () => {
   const results = new Map<string, PlanResult>();

@@ -17,10 +17,11 @@ const SECTIONS: Record<string, { file: string; prefix: string }> = {
   HttpsSettings: { file: "lib/load-balancer.ts", prefix: "loadBalancer.https." },
   DatabaseSettings: { file: "lib/database.ts", prefix: "database." },
   Ec2Settings: { file: "lib/ec2-capacity.ts", prefix: "compute.ec2." },
+  CiSettings: { file: "lib/ci-access.ts", prefix: "ci." },
 };
 /** Sections documented as a whole, by their sub-table or their own heading. */
 const SECTION_FIELDS = new Set([
-  ...["network", "registry", "cluster", "task", "service", "autoscaling", "loadBalancer", "database", "compute"],
+  ...["network", "registry", "cluster", "task", "service", "autoscaling", "loadBalancer", "database", "compute", "ci"],
   ...["compute.ec2", "task.image", "loadBalancer.healthCheck"],
 ]);
 
@@ -29,15 +30,15 @@ const readme = readFileSync(join(root, "README.md"), "utf8");
 const settingsSection = readme.slice(readme.indexOf("\n## Settings"), readme.indexOf("\n## ", readme.indexOf("\n## Settings") + 1));
 const table = new Set([...settingsSection.matchAll(/^\| `([\w.]+)` \|/gm)].map((m) => m[1]));
 
-function fields(name: string, file: string): { field: string; doc: string }[] {
+function fields(name: string, file: string): { field: string; doc: string; optional: boolean }[] {
   const source = readFileSync(join(root, file), "utf8");
   const body = new RegExp(`export interface ${name}\\b[^{]*\\{([\\s\\S]*?)\\n\\}`).exec(source);
   if (!body) throw new Error(`interface ${name} not found in ${file}`);
-  return [...body[1].matchAll(/(?:\/\*\*([\s\S]*?)\*\/\s*)?readonly (\w+)\??:/g)].map((m) => ({ field: m[2], doc: m[1] ?? "" }));
+  return [...body[1].matchAll(/(?:\/\*\*([\s\S]*?)\*\/\s*)?readonly (\w+)(\??):/g)].map((m) => ({ field: m[2], doc: m[1] ?? "", optional: m[3] === "?" }));
 }
 
 const settings = Object.entries(SECTIONS).flatMap(([name, { file, prefix }]) =>
-  fields(name, file).map(({ field, doc }) => ({ path: `${prefix}${field}`, doc })),
+  fields(name, file).map(({ field, doc, optional }) => ({ path: `${prefix}${field}`, doc, optional })),
 );
 
 test("every setting is in the README settings table", () => {
@@ -53,7 +54,8 @@ test("the README table lists no setting the code does not have", () => {
 test("every setting has a one-line doc, and every optional leaf setting documents its default", () => {
   const undocumented = settings.filter((s) => !s.doc.trim()).map((s) => s.path);
   expect(undocumented).toEqual([]);
-  const noDefault = settings.filter((s) => !SECTION_FIELDS.has(s.path) && s.path !== "name" && !s.doc.includes("@default") && !s.path.endsWith("command"));
+  // A required field (such as `name`, or `ci.githubRepository` once `ci` is set) has no default to document.
+  const noDefault = settings.filter((s) => !SECTION_FIELDS.has(s.path) && s.optional && !s.doc.includes("@default") && !s.path.endsWith("command"));
   expect(noDefault.map((s) => s.path)).toEqual([]);
 });
 

@@ -1,9 +1,11 @@
+import { describeRelease, imageReference, parseReleaseRef, Release, TAG_PATTERN } from "./release";
 import { check } from "./validate";
 
 export interface ImageSettings {
   /**
-   * Tag of an image in this stack's ECR repository. The IMAGE_TAG environment variable overrides
-   * it, so CI can ship a build without editing settings.
+   * Tag of an image in this stack's ECR repository, pinned in code. Most projects leave it unset and
+   * let the recorded release (`releases/<env>.json`) decide; a release or IMAGE_TAG naming another
+   * image is refused at synth.
    * @default none: the placeholder image serves the health check until a tag is given
    */
   readonly tag?: string;
@@ -14,16 +16,20 @@ export interface ImageSettings {
 /** Public busybox (ECR Public: no Docker Hub rate limit): the placeholder app and the scratch volume's init. */
 export const BUSYBOX_IMAGE = "public.ecr.aws/docker/library/busybox:1.37";
 
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const URI = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?\/[a-z0-9._\/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/;
 
 export type ResolvedImage =
-  | { readonly kind: "repository"; readonly tag: string }
+  /** `reference` follows the repository URL: `:<tag>`, or `@sha256:<digest>` when the digest is known. */
+  | { readonly kind: "repository"; readonly tag?: string; readonly digest?: string; readonly reference: string }
   | { readonly kind: "uri"; readonly uri: string }
   | { readonly kind: "placeholder"; readonly uri: string };
 
-/** Which image the task runs: IMAGE_TAG, then `task.image.tag`, then `task.image.uri`, then the placeholder. */
-export function resolveImage(settings: ImageSettings = {}, imageTagOverride?: string): ResolvedImage {
+/**
+ * Which image the task runs: the IMAGE_TAG override, then the recorded release (releases/<env>.json),
+ * then `task.image.tag`, then `task.image.uri`, then the placeholder. Sources that disagree are refused
+ * rather than ranked, so no deploy silently runs another image than the one recorded.
+ */
+export function resolveImage(settings: ImageSettings = {}, imageTagOverride?: string, release?: Release): ResolvedImage {
   check(
     !(settings.tag && settings.uri),
     "task.image",
@@ -38,10 +44,39 @@ export function resolveImage(settings: ImageSettings = {}, imageTagOverride?: st
     `IMAGE_TAG picks a tag in this stack's repository, but task.image.uri = "${settings.uri}" says to run another image`,
     "IMAGE_TAG unset, or task.image.uri removed",
   );
+  if (release) {
+    const recorded = describeRelease(release);
+    check(
+      !settings.uri,
+      release.source,
+      recorded,
+      `a release from this stack's repository is recorded, but task.image.uri = "${settings.uri}" says to run another image`,
+      `task.image.uri removed, or ${release.source} deleted`,
+    );
+    check(
+      !settings.tag || settings.tag === release.tag,
+      "task.image.tag",
+      settings.tag,
+      `${release.source} records the release ${recorded}, another image`,
+      `task.image.tag removed so the recorded release decides, or \`npm run release -- <env> ${settings.tag}\``,
+    );
+    check(
+      !imageTagOverride || imageTagOverride === release.tag,
+      "IMAGE_TAG",
+      imageTagOverride,
+      `${release.source} records the release ${recorded}; a deploy of another one would be rolled back by the next plain deploy`,
+      `IMAGE_TAG unset, or \`npm run release -- <env> ${imageTagOverride}\` to record it`,
+    );
+  }
+  if (release && (!imageTagOverride || imageTagOverride === release.tag)) {
+    // Parsed again: a Release built in code (not read from its file) gets the same checks.
+    const { tag, digest } = parseReleaseRef(release.source, describeRelease(release), release.source);
+    return { kind: "repository", ...(tag ? { tag } : {}), ...(digest ? { digest } : {}), reference: imageReference({ tag, digest, source: release.source }) };
+  }
   const tag = imageTagOverride || settings.tag;
   if (tag) {
-    check(TAG.test(tag), imageTagOverride ? "IMAGE_TAG" : "task.image.tag", tag, "not a valid image tag", "1-128 letters, digits, _ . -, not starting with . or -");
-    return { kind: "repository", tag };
+    check(TAG_PATTERN.test(tag), imageTagOverride ? "IMAGE_TAG" : "task.image.tag", tag, "not a valid image tag", "1-128 letters, digits, _ . -, not starting with . or -");
+    return { kind: "repository", tag, reference: `:${tag}` };
   }
   if (settings.uri) {
     check(URI.test(settings.uri), "task.image.uri", settings.uri, "not a full image reference with a tag or digest", '"registry/name:tag" or "registry/name@sha256:<digest>"');

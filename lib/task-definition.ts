@@ -5,6 +5,7 @@ import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { BUSYBOX_IMAGE, ImageSettings, placeholderCommand, resolveImage, ResolvedImage } from "./container-image";
 import { describeMemoryFor, FARGATE_MEMORY_BY_CPU } from "./fargate-sizes";
 import { ServiceRole, Statement } from "./iam";
+import type { Release } from "./release";
 import { logGroup } from "./log-group";
 import { check, checkInt, checkOneOf } from "./validate";
 
@@ -64,8 +65,10 @@ export interface TaskDefinitionProps extends TaskSettings {
   readonly region: string;
   readonly environmentName: string;
   readonly repository: EcrRepository;
-  /** From the IMAGE_TAG environment variable. */
+  /** A one-off tag that overrides `image.tag`; must agree with `release`. @default none */
   readonly imageTagOverride?: string;
+  /** The environment's recorded release (`releases/<env>.json`). @default none */
+  readonly release?: Release;
   /** Where tasks run: Fargate, or EC2 instances of the cluster. @default "FARGATE" */
   readonly compatibility?: "FARGATE" | "EC2";
   /** The load balancer's health check path, which the placeholder image answers. */
@@ -153,7 +156,7 @@ export class TaskDefinition extends Construct {
     this.taskRole = new ServiceRole(this, "TaskRole", { name: `${props.name}-task`, service: "ecs-tasks.amazonaws.com" });
     if (props.enableExecuteCommand) this.taskRole.addStatements("ExecuteCommand", execStatements(props.execLogGroup));
 
-    this.image = resolveImage(props.image, props.imageTagOverride);
+    this.image = resolveImage(props.image, props.imageTagOverride, props.release);
     const healthCheck = props.healthCheck && containerHealthCheck(props.healthCheck);
     const scratchMount = { sourceVolume: "scratch", containerPath: scratchPath, readOnly: false };
     const logOptions = (prefix: string) => ({
@@ -181,7 +184,7 @@ export class TaskDefinition extends Construct {
     };
     const container = {
       name: CONTAINER_NAME,
-      image: this.image.kind === "repository" ? `${props.repository.repositoryUrl}:${this.image.tag}` : this.image.uri,
+      image: this.image.kind === "repository" ? `${props.repository.repositoryUrl}${this.image.reference}` : this.image.uri,
       essential: true,
       ...(this.image.kind === "placeholder"
         ? { command: placeholderCommand(this.containerPort, props.healthCheckPath, scratchPath) }

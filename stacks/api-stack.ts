@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Autoscaling, capacityRange } from "../lib/autoscaling";
+import { CiAccess } from "../lib/ci-access";
 import { Cluster } from "../lib/cluster";
 import { Database } from "../lib/database";
 import { LoadBalancer } from "../lib/load-balancer";
@@ -28,6 +29,8 @@ export class ApiStack extends TerraformStack {
   readonly service: Service;
   readonly autoscaling?: Autoscaling;
   readonly database?: Database;
+  /** The GitHub Actions deploy role, when `ci` is set. */
+  readonly ciAccess?: CiAccess;
 
   constructor(scope: Construct, id: string, settings: EnvironmentSettings, options: RunOptions = {}) {
     super(scope, id);
@@ -112,6 +115,7 @@ export class ApiStack extends TerraformStack {
       environmentName: settings.name,
       repository: this.registry.repository,
       imageTagOverride: options.imageTag,
+      release: options.release,
       healthCheckPath: this.loadBalancer.healthCheckPath,
       compatibility: mode === "ec2" ? "EC2" : "FARGATE",
       enableExecuteCommand: serviceSettings.enableExecuteCommand,
@@ -148,10 +152,37 @@ export class ApiStack extends TerraformStack {
       });
     }
 
+    if (settings.ci) {
+      const state = settings.state ?? { backend: "local" };
+      const https = settings.loadBalancer?.https;
+      this.ciAccess = new CiAccess(this, "CiAccess", {
+        ...settings.ci,
+        name: this.prefix,
+        environmentName: settings.name,
+        region,
+        repository: this.registry.repository,
+        state:
+          state.backend === "s3"
+            ? { bucket: state.bucket, key: state.key ?? `${project}/${settings.name}/terraform.tfstate`, kmsKeyId: state.kmsKeyId }
+            : undefined,
+        uses: {
+          database: Boolean(this.database),
+          ec2Capacity: mode === "ec2",
+          accessLogs: settings.loadBalancer?.accessLogs ?? false,
+          certificate: Boolean(https && !https.certificateArn),
+          hostedZoneId: https?.domainName ? https.hostedZoneId : undefined,
+        },
+      });
+      new TerraformOutput(this, "CiRoleArn", {
+        value: this.ciAccess.role.arn,
+        description: "Set as the AWS_ROLE_ARN variable of this environment's GitHub environment",
+      });
+    }
+
     new TerraformOutput(this, "ServiceUrl", { value: this.loadBalancer.url, description: "Where the API answers" });
     new TerraformOutput(this, "RepositoryUrl", {
       value: this.registry.repositoryUrl,
-      description: "Push the API image here, then deploy with IMAGE_TAG=<tag>",
+      description: "Push the API image here, then record it with `npm run release -- <env> <tag>` and deploy",
     });
     new TerraformOutput(this, "ClusterName", { value: this.cluster.cluster.name });
     new TerraformOutput(this, "ServiceName", { value: this.service.service.name });

@@ -1,4 +1,5 @@
 import type { AutoscalingSettings } from "../lib/autoscaling";
+import type { CiSettings } from "../lib/ci-access";
 import type { ClusterSettings } from "../lib/cluster";
 import type { DatabaseSettings } from "../lib/database";
 import type { Ec2Settings } from "../lib/ec2-capacity";
@@ -6,6 +7,7 @@ import type { LoadBalancerSettings } from "../lib/load-balancer";
 import type { NetworkSettings } from "../lib/network";
 import type { RegistrySettings } from "../lib/registry";
 import type { ServiceSettings } from "../lib/service";
+import type { Release } from "../lib/release";
 import type { TaskSettings } from "../lib/task-definition";
 
 /**
@@ -62,6 +64,8 @@ export interface EnvironmentSettings {
   readonly database?: DatabaseSettings;
   /** Fargate or EC2 execution mode. */
   readonly compute?: ComputeSettings;
+  /** GitHub Actions access: an OIDC provider and a deploy role for one repository. @default none (no CI access) */
+  readonly ci?: CiSettings;
 }
 
 /**
@@ -86,11 +90,18 @@ export interface RunOptions {
    */
   readonly offline?: boolean;
   /**
-   * Image tag to deploy from the stack's repository, overriding `task.image.tag`; how CI ships a
-   * build. Set with `IMAGE_TAG=<tag>`.
+   * A one-off image tag from the stack's repository, overriding `task.image.tag`, for code that builds
+   * stacks itself (tests, the emulator harness). It must agree with `release`. The shell's IMAGE_TAG
+   * never lands here: main.ts records it into the release file first (stacks/releases.ts).
    * @default none
    */
   readonly imageTag?: string;
+  /**
+   * The environment's recorded release, `releases/<env>.json`, which main.ts reads for every synth so
+   * that a deploy keeps the running release unless it is given a new one.
+   * @default none: `task.image.tag`, `task.image.uri` or the placeholder
+   */
+  readonly release?: Release;
   /**
    * Deploy to a local AWS API emulator at this loopback URL instead of AWS: every endpoint points at it,
    * dummy credentials, a state file of its own (see stacks/emulator.ts). Set with
@@ -103,7 +114,6 @@ export interface RunOptions {
 export function runOptionsFromEnv(env: NodeJS.ProcessEnv): RunOptions {
   return {
     offline: ["1", "true", "yes"].includes((env.OFFLINE ?? "").toLowerCase()),
-    imageTag: env.IMAGE_TAG || undefined,
     emulatorUrl: env.AWS_EMULATOR_URL || undefined,
   };
 }

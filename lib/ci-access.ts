@@ -1,0 +1,350 @@
+import { Construct } from "constructs";
+import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { partitionOf, policyDocument, Statement } from "./iam";
+import { check, checkName } from "./validate";
+
+/**
+ * Lets GitHub Actions deploy this stack through OIDC, with no stored AWS keys: the GitHub identity
+ * provider and one deploy role that only the named repository's jobs can assume.
+ */
+export interface CiSettings {
+  /** The GitHub repository whose workflows may deploy, "owner/name". */
+  readonly githubRepository: string;
+  /** GitHub environments whose jobs may assume the role (the workflows run every AWS job in one). @default [the environment's name] */
+  readonly environments?: readonly string[];
+  /** A branch whose jobs outside any GitHub environment may assume the role too. @default none */
+  readonly branch?: string;
+  /** An existing GitHub OIDC provider (an account holds one per URL). @default none: the stack creates it */
+  readonly oidcProviderArn?: string;
+  /** A managed policy set as the deploy role's permissions boundary, e.g. one your organization requires. @default none */
+  readonly permissionsBoundaryArn?: string;
+  /** ECR repositories the role may pull from, to promote their images here unchanged (prod: dev's). @default [] */
+  readonly pullFrom?: readonly string[];
+}
+
+export interface CiAccessProps extends CiSettings {
+  /** `<project>-<environment>`: the role is `<prefix>-ci-deploy`, and IAM access stops at `<prefix>-*`. */
+  readonly name: string;
+  readonly environmentName: string;
+  readonly region: string;
+  readonly repository: EcrRepository;
+  /** The S3 state the deploy reads and writes, when the state is in S3. */
+  readonly state?: { readonly bucket: string; readonly key: string; readonly kmsKeyId?: string };
+  /** What this stack manages beside the always-present services, so the role gets nothing more. */
+  readonly uses: {
+    readonly database: boolean;
+    readonly ec2Capacity: boolean;
+    readonly accessLogs: boolean;
+    readonly certificate: boolean;
+    readonly hostedZoneId?: string;
+  };
+}
+
+export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+// Git ref and GitHub environment names, minus what a trust condition would read as a pattern or separator.
+const BRANCH = /^(?!.*\.\.)(?!\/)(?!.*\/$)[A-Za-z0-9._\/-]{1,200}$/;
+const ENVIRONMENT = /^[A-Za-z0-9._ -]{1,255}$/;
+const WILDCARDS = /[*?]/;
+
+/** The GitHub OIDC provider (or an existing one) and the deploy role. */
+export class CiAccess extends Construct {
+  readonly role: IamRole;
+  readonly providerArn: string;
+  /** The `sub` claims the role trusts, exactly. */
+  readonly subjects: string[];
+
+  constructor(scope: Construct, id: string, props: CiAccessProps) {
+    super(scope, id);
+    const repo = props.githubRepository;
+    check(!WILDCARDS.test(repo ?? ""), "ci.githubRepository", repo, "a wildcard would let other repositories deploy", 'one repository, "owner/name"');
+    check(REPOSITORY.test(repo ?? ""), "ci.githubRepository", repo, "not a GitHub repository", '"owner/name": an owner of letters, digits and hyphens, a name of letters, digits, . _ -');
+    const environments = props.environments ?? [props.environmentName];
+    for (const environment of environments) {
+      check(!WILDCARDS.test(environment), "ci.environments", environments, `"${environment}" has a wildcard, which would trust every matching environment`, "exact GitHub environment names");
+      check(ENVIRONMENT.test(environment), "ci.environments", environments, `"${environment}" is not a GitHub environment name`, "letters, digits, spaces and . _ -");
+    }
+    check(new Set(environments).size === environments.length, "ci.environments", environments, "an environment is listed twice", "distinct names");
+    if (props.branch !== undefined) {
+      check(!WILDCARDS.test(props.branch), "ci.branch", props.branch, "a wildcard would trust every matching branch, including ones anyone with push access can create", "one branch name, e.g. \"main\"");
+      check(
+        BRANCH.test(props.branch) && !props.branch.startsWith("refs/"),
+        "ci.branch",
+        props.branch,
+        "not a branch name (the subject adds refs/heads/ itself)",
+        'a branch such as "main", without "refs/heads/"',
+      );
+    }
+    check(
+      environments.length > 0 || props.branch !== undefined,
+      "ci.environments",
+      environments,
+      "no environment and no branch: no job could assume the role",
+      "at least one GitHub environment, or ci.branch",
+    );
+    const partition = partitionOf(props.region);
+    if (props.oidcProviderArn !== undefined) {
+      check(
+        new RegExp(`^arn:${partition}:iam::\\d{12}:oidc-provider/${GITHUB_OIDC_HOST.replace(/\./g, "\\.")}$`).test(props.oidcProviderArn),
+        "ci.oidcProviderArn",
+        props.oidcProviderArn,
+        "not the ARN of a GitHub Actions OIDC provider",
+        `arn:${partition}:iam::<account>:oidc-provider/${GITHUB_OIDC_HOST}`,
+      );
+    }
+    if (props.permissionsBoundaryArn !== undefined) {
+      check(
+        new RegExp(`^arn:${partition}:iam::(\\d{12}|aws):policy/[A-Za-z0-9+=,.@_/-]+$`).test(props.permissionsBoundaryArn),
+        "ci.permissionsBoundaryArn",
+        props.permissionsBoundaryArn,
+        "not a managed policy ARN",
+        `arn:${partition}:iam::<account>:policy/<name>`,
+      );
+    }
+
+    for (const arn of props.pullFrom ?? []) {
+      check(
+        !WILDCARDS.test(arn) && new RegExp(`^arn:${partition}:ecr:[a-z0-9-]+:\\d{12}:repository/[a-z0-9][a-z0-9._/-]*$`).test(arn),
+        "ci.pullFrom",
+        props.pullFrom,
+        `"${arn}" is not the ARN of one ECR repository`,
+        `arn:${partition}:ecr:<region>:<account>:repository/<name>, no wildcards`,
+      );
+    }
+
+    this.providerArn =
+      props.oidcProviderArn ??
+      new IamOpenidConnectProvider(this, "GithubOidc", {
+        url: `https://${GITHUB_OIDC_HOST}`,
+        // The audience configure-aws-credentials asks for; AWS trusts GitHub's certificate itself, so no thumbprint.
+        clientIdList: ["sts.amazonaws.com"],
+      }).arn;
+
+    this.subjects = [
+      ...environments.map((e) => `repo:${repo}:environment:${e}`),
+      ...(props.branch !== undefined ? [`repo:${repo}:ref:refs/heads/${props.branch}`] : []),
+    ];
+    const roleName = checkName("project and name", `${props.name}-ci-deploy`, 64, "CI deploy role");
+    this.role = new IamRole(this, "DeployRole", {
+      name: roleName,
+      description: `GitHub Actions in ${repo} deploying ${props.name}`,
+      // A deploy is minutes long; an hour leaves room for a slow database change without a longer-lived token.
+      maxSessionDuration: 3600,
+      ...(props.permissionsBoundaryArn ? { permissionsBoundary: props.permissionsBoundaryArn } : {}),
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Federated: this.providerArn },
+            Action: "sts:AssumeRoleWithWebIdentity",
+            // StringEquals, never StringLike: only these exact subjects, for this audience.
+            Condition: { StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com", [`${GITHUB_OIDC_HOST}:sub`]: this.subjects } },
+          },
+        ],
+      }),
+    });
+    new IamRolePolicy(this, "Push", {
+      role: this.role.id,
+      name: "PushImage",
+      policy: policyDocument(pushStatements(props.repository, props.pullFrom ?? [])),
+    });
+    new IamRolePolicy(this, "Deploy", {
+      role: this.role.id,
+      name: "DeployStack",
+      policy: policyDocument(deployStatements(props, partition, this.role.arn, this.providerArn)),
+    });
+  }
+}
+
+/** Push (and pull, to copy an image on promotion) in this stack's repository only. */
+function pushStatements(repository: EcrRepository, pullFrom: readonly string[]): Statement[] {
+  return [
+    // GetAuthorizationToken has no resource-level permissions; AWS requires "*".
+    { Sid: "EcrLogin", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    {
+      Sid: "EcrPushPull",
+      Action: [
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:BatchGetImage",
+        "ecr:CompleteLayerUpload",
+        "ecr:DescribeImages",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:InitiateLayerUpload",
+        "ecr:PutImage",
+        "ecr:UploadLayerPart",
+      ],
+      Resource: repository.arn,
+    },
+    ...(pullFrom.length
+      ? [{ Sid: "EcrPullForPromotion", Action: ["ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer"], Resource: [...pullFrom] }]
+      : []),
+  ];
+}
+
+/**
+ * What `cdktf deploy` of this stack calls: Terraform creates, reads, updates and deletes every resource
+ * of the stack, so the role may manage those services, but only in the stack's region, IAM only under
+ * the stack's name prefix, ECR only on its repository, and never itself or the identity provider.
+ */
+function deployStatements(props: CiAccessProps, partition: string, selfArn: string, providerArn: string): Statement[] {
+  const region = props.region;
+  const inRegion = { StringEquals: { "aws:RequestedRegion": region } };
+  const prefix = props.name;
+  const services = [
+    "ec2:*",
+    "ecs:*",
+    "elasticloadbalancing:*",
+    "logs:*",
+    "application-autoscaling:*",
+    // Target tracking scaling policies create and delete their CloudWatch alarms as the caller.
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:PutMetricAlarm",
+    ...(props.uses.database ? ["rds:*"] : []),
+    ...(props.uses.ec2Capacity ? ["autoscaling:*", "ssm:GetParameter", "ssm:GetParameters"] : []),
+    ...(props.uses.certificate ? ["acm:*"] : []),
+  ];
+  const roles = [`arn:${partition}:iam::*:role/${prefix}-*`, `arn:${partition}:iam::*:instance-profile/${prefix}-*`];
+  const managedPolicies = [
+    ...(props.uses.database ? ["service-role/AmazonRDSEnhancedMonitoringRole"] : []),
+    ...(props.uses.ec2Capacity ? ["service-role/AmazonEC2ContainerServiceforEC2Role", "AmazonSSMManagedInstanceCore"] : []),
+  ].map((p) => `arn:${partition}:iam::aws:policy/${p}`);
+  const statements: Statement[] = [
+    { Sid: "StackServices", Action: services, Resource: "*", Condition: inRegion },
+    // Terraform manages the repository itself (lifecycle policy, scanning, tags), not only its images.
+    { Sid: "Repository", Action: "ecr:*", Resource: props.repository.arn },
+    {
+      Sid: "StackRoles",
+      Action: [
+        "iam:CreateRole",
+        "iam:DeleteRole",
+        "iam:GetRole",
+        "iam:UpdateRole",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:TagRole",
+        "iam:UntagRole",
+        "iam:PutRolePolicy",
+        "iam:GetRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:ListRolePolicies",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListInstanceProfilesForRole",
+        "iam:PassRole",
+        "iam:CreateInstanceProfile",
+        "iam:DeleteInstanceProfile",
+        "iam:GetInstanceProfile",
+        "iam:AddRoleToInstanceProfile",
+        "iam:RemoveRoleFromInstanceProfile",
+        "iam:TagInstanceProfile",
+        "iam:UntagInstanceProfile",
+      ],
+      Resource: roles,
+    },
+    // Reading the provider keeps Terraform's refresh working; changing it is denied below.
+    { Sid: "ReadOidcProvider", Action: ["iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProviderTags"], Resource: providerArn },
+    // ECS, load balancing, RDS and autoscaling create their service-linked roles on first use in an account.
+    {
+      Sid: "ServiceLinkedRoles",
+      Action: "iam:CreateServiceLinkedRole",
+      Resource: "*",
+      Condition: {
+        StringEquals: {
+          "iam:AWSServiceName": [
+            "ecs.amazonaws.com",
+            "elasticloadbalancing.amazonaws.com",
+            "ecs.application-autoscaling.amazonaws.com",
+            ...(props.uses.database ? ["rds.amazonaws.com"] : []),
+            ...(props.uses.ec2Capacity ? ["autoscaling.amazonaws.com"] : []),
+          ],
+        },
+      },
+    },
+    {
+      Sid: "StackKeys",
+      Action: [
+        "kms:CreateKey",
+        "kms:CreateAlias",
+        "kms:DeleteAlias",
+        "kms:DescribeKey",
+        "kms:EnableKeyRotation",
+        "kms:GetKeyPolicy",
+        "kms:GetKeyRotationStatus",
+        "kms:ListAliases",
+        "kms:ListResourceTags",
+        "kms:PutKeyPolicy",
+        "kms:ScheduleKeyDeletion",
+        "kms:TagResource",
+        "kms:UntagResource",
+        "kms:UpdateKeyDescription",
+      ],
+      Resource: "*",
+      Condition: inRegion,
+    },
+  ];
+  if (managedPolicies.length) {
+    // Only the AWS-managed policies the stack attaches: attaching AdministratorAccess to a stack role would be an escalation.
+    statements.push({
+      Sid: "StackManagedPolicies",
+      Action: ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+      Resource: roles[0],
+      Condition: { ArnEquals: { "iam:PolicyARN": managedPolicies } },
+    });
+  }
+  if (props.uses.database) {
+    // RDS creates and rotates the master password's secret (named rds!…) and encrypts it as the caller.
+    statements.push(
+      {
+        Sid: "DatabaseSecret",
+        Action: ["secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:RotateSecret", "secretsmanager:TagResource"],
+        Resource: `arn:${partition}:secretsmanager:${region}:*:secret:rds!*`,
+      },
+      {
+        Sid: "DatabaseKeyUse",
+        Action: ["kms:CreateGrant", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+        Resource: "*",
+        Condition: { StringEquals: { "kms:ViaService": [`rds.${region}.amazonaws.com`, `secretsmanager.${region}.amazonaws.com`] } },
+      },
+    );
+  }
+  if (props.uses.accessLogs) {
+    statements.push({ Sid: "AccessLogBucket", Action: "s3:*", Resource: [`arn:${partition}:s3:::${prefix}-lb-logs-*`] });
+  }
+  if (props.uses.hostedZoneId) {
+    statements.push(
+      {
+        Sid: "DnsRecords",
+        Action: ["route53:ChangeResourceRecordSets", "route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"],
+        Resource: `arn:${partition}:route53:::hostedzone/${props.uses.hostedZoneId}`,
+      },
+      { Sid: "DnsChanges", Action: "route53:GetChange", Resource: `arn:${partition}:route53:::change/*` },
+    );
+  }
+  if (props.state) {
+    const object = `arn:${partition}:s3:::${props.state.bucket}/${props.state.key}`;
+    statements.push(
+      { Sid: "StateList", Action: "s3:ListBucket", Resource: `arn:${partition}:s3:::${props.state.bucket}` },
+      // The state object and its S3-native lock file (use_lockfile).
+      { Sid: "StateObject", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: [object, `${object}.tflock`] },
+      ...(props.state.kmsKeyId?.startsWith("arn:")
+        ? [{ Sid: "StateKey", Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], Resource: props.state.kmsKeyId }]
+        : []),
+    );
+  }
+  // The role must not widen its own trust or permissions, nor trust another repository: CI access
+  // changes are deployed by a person, once (README, "Set up once in GitHub").
+  statements.push(
+    {
+      Sid: "DenySelfChange",
+      Effect: "Deny",
+      Action: ["iam:Attach*", "iam:Create*", "iam:Delete*", "iam:Detach*", "iam:Put*", "iam:Tag*", "iam:Untag*", "iam:Update*", "iam:Add*", "iam:Remove*", "iam:Set*"],
+      Resource: [selfArn, providerArn],
+    },
+    // A role created by the deploy could trust this one; it must not become a way out of these limits.
+    { Sid: "DenyAssumeOtherRoles", Effect: "Deny", Action: ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"], Resource: "*" },
+  );
+  return statements;
+}
