@@ -7,7 +7,7 @@
  *
  * Needs terraform and moto; set SKIP_EMULATOR_TESTS=1 to skip this file deliberately.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
@@ -32,6 +32,7 @@ const settings: EnvironmentSettings = {
 };
 const prefix = `rest-api-${settings.name}`;
 const releases = mkdtempSync(join(tmpdir(), "releases-"));
+afterAll(() => rmSync(releases, { recursive: true, force: true }));
 
 /** The stack as main.ts builds it: the release comes from the file (IMAGE_TAG recorded into it first). */
 const stackFromReleases = (processEnv: NodeJS.ProcessEnv) => (app: import("cdktf").App, { url }: { url: string }) =>

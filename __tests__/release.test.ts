@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseReleaseRef } from "../lib/release";
@@ -13,7 +13,15 @@ const DIGEST = `sha256:${"ab".repeat(32)}`;
 const OTHER_DIGEST = `sha256:${"cd".repeat(32)}`;
 const dev: EnvironmentSettings = env({ name: "dev" });
 const prod: EnvironmentSettings = env({ name: "prod" });
-const dir = () => mkdtempSync(join(tmpdir(), "releases-"));
+// One temporary folder per test file, a subfolder per test, all removed at the end.
+const root = mkdtempSync(join(tmpdir(), "releases-"));
+let folders = 0;
+const dir = () => {
+  const folder = join(root, String(folders++));
+  mkdirSync(folder);
+  return folder;
+};
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 const imageOf = (settings: EnvironmentSettings, release = readRelease("/nonexistent", settings.name)) =>
   container(synth(settings, { release })).image as string;
 const repoUrl = (settings: EnvironmentSettings) => {
