@@ -23,6 +23,12 @@ module.exports = {
     },
     { ...common, displayName: "terraform", testMatch: ["<rootDir>/__tests__/**/*.terraform.test.ts"] },
     { ...common, displayName: "emulator", testMatch: ["<rootDir>/__tests__/**/*.emulator.test.ts"] },
-    { ...common, displayName: "app", testMatch: ["<rootDir>/app/__tests__/**/*.test.ts"] },
+    {
+      ...common,
+      displayName: "app",
+      testMatch: ["<rootDir>/app/__tests__/**/*.test.ts"],
+      // The API bundled once, as the image runs it.
+      globalSetup: "<rootDir>/app/__tests__/support/build.cjs",
+    },
   ],
 };

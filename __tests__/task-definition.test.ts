@@ -1,4 +1,4 @@
-import { BUSYBOX_IMAGE } from "../lib/container-image";
+import { APP_IMAGE_HEALTH_CHECK, BUSYBOX_IMAGE } from "../lib/container-image";
 import type { EnvironmentSettings } from "../stacks/settings";
 import { container, env, only, ref, rolePolicy, synth } from "./helpers";
 
@@ -6,14 +6,23 @@ import { container, env, only, ref, rolePolicy, synth } from "./helpers";
 const alone = (overrides: Partial<EnvironmentSettings> = {}) => env({ database: { enabled: false }, ...overrides });
 
 describe("TaskDefinition (the recipe)", () => {
-  test("defaults to the chapter's recipe: 0.5 vCPU, 1 GB, port 8080, one environment variable", () => {
+  test("defaults to the chapter's recipe: 0.5 vCPU, 1 GB, port 8080, the environment's name and the port", () => {
     const tf = synth(alone());
     const td = only(tf, "aws_ecs_task_definition");
     expect([td.cpu, td.memory]).toEqual(["512", "1024"]);
     expect(container(tf).portMappings).toEqual([
       { name: "http", containerPort: 8080, hostPort: 8080, protocol: "tcp", appProtocol: "http" },
     ]);
-    expect(container(tf).environment).toEqual([{ name: "APP_ENV", value: "test" }]);
+    expect(container(tf).environment).toEqual([
+      { name: "APP_ENV", value: "test" },
+      { name: "PORT", value: "8080" },
+    ]);
+  });
+
+  test("tells the app its port: PORT follows task.containerPort", () => {
+    const c = container(synth(alone({ task: { containerPort: 3000 } })));
+    expect(c.environment).toContainEqual({ name: "PORT", value: "3000" });
+    expect(c.portMappings[0].containerPort).toBe(3000);
   });
 
   test("runs on Fargate in awsvpc mode on the chosen architecture", () => {
@@ -156,11 +165,42 @@ describe("TaskDefinition (the recipe)", () => {
     test("an environment variable name the shell cannot use", () => {
       expect(() => synth(env({ task: { environment: { "1BAD": "x" } } }))).toThrow(/task\.environment = "1BAD": not a valid variable name/);
     });
+    test("PORT in task.environment, which the stack sets from task.containerPort", () => {
+      expect(() => synth(env({ task: { environment: { APP_ENV: "x", PORT: "9000" } } }))).toThrow(/Invalid setting task\.environment\.PORT = "9000": the stack sets this variable itself/);
+    });
+    test("a health check command that is an empty array, or has an empty part", () => {
+      expect(() => synth(env({ task: { healthCheck: { command: [] } } }))).toThrow(/Invalid setting task\.healthCheck\.command = \[\]: empty, or an empty part/);
+      expect(() => synth(env({ task: { healthCheck: { command: ["/bin/probe", ""] } } }))).toThrow(/task\.healthCheck\.command = \["\/bin\/probe",""\]: empty, or an empty part/);
+    });
     test("ECS Exec together with a read-only root filesystem", () => {
       expect(() => synth(env({ service: { enableExecuteCommand: true } }))).toThrow(
         "Invalid setting service.enableExecuteCommand = true: ECS Exec needs a writable root filesystem for its agent, but task.readonlyRootFilesystem is true. Allowed: service.enableExecuteCommand false, or task.readonlyRootFilesystem false.",
       );
     });
+  });
+});
+
+describe("Container health check", () => {
+  test("the placeholder has none: the load balancer's check decides until the first release", () => {
+    expect(container(synth(env())).healthCheck).toBeUndefined();
+  });
+
+  test("an image from the stack's repository runs the app image's own probe, without a shell", () => {
+    const c = container(synth(env(), { imageTag: "v1.0.0" }));
+    expect(c.healthCheck).toEqual({ command: ["CMD", ...APP_IMAGE_HEALTH_CHECK], interval: 30, timeout: 5, retries: 3, startPeriod: 30 });
+  });
+
+  test("an image from elsewhere (task.image.uri) gets none unless asked", () => {
+    expect(container(synth(env({ task: { image: { uri: "ghcr.io/acme/api:2.0.0" } } }))).healthCheck).toBeUndefined();
+  });
+
+  test("null turns it off for an image from the repository", () => {
+    expect(container(synth(env({ task: { healthCheck: null } }), { imageTag: "v1.0.0" })).healthCheck).toBeUndefined();
+  });
+
+  test("an array command runs without a shell (CMD)", () => {
+    const c = container(synth(env({ task: { healthCheck: { command: ["/bin/probe", "--quick"], retries: 5 } } })));
+    expect(c.healthCheck).toEqual({ command: ["CMD", "/bin/probe", "--quick"], interval: 30, timeout: 5, retries: 5, startPeriod: 10 });
   });
 });
 

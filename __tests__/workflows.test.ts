@@ -2,7 +2,7 @@
  * The GitHub Actions workflows: valid against the workflow schema (@action-validator/core, offline),
  * and the properties that matter for a pipeline holding deploy rights.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
@@ -78,6 +78,23 @@ test("the pull request workflow installs, runs npm test and puts the offline pla
   expect(commands).toEqual(expect.arrayContaining(["npm ci", "npm test"]));
   expect(commands.find((r) => r.includes("plan:offline"))).toMatch(/GITHUB_STEP_SUMMARY/);
   expect(usesAws(job)).toBe(false);
+});
+
+test("the pull request workflow runs the REST API's tests against a real PostgreSQL too", () => {
+  const [[, job]] = jobs("pull-request.yml");
+  const postgres = job.services.postgres;
+  expect(postgres.image).toBe("postgres:15");
+  const step = job.steps.find((st: { run?: string }) => st.run === "npm test");
+  const url = new URL(step.env.TEST_DATABASE_URL);
+  expect([decodeURIComponent(url.username), decodeURIComponent(url.password)]).toEqual([postgres.env.POSTGRES_USER, postgres.env.POSTGRES_PASSWORD]);
+  expect(postgres.ports).toEqual([`${url.port}:5432`]);
+});
+
+test("the release workflow builds the REST API's Dockerfile, from the repository root", () => {
+  const dockerfile = workflow("release-dev.yml").env.DOCKERFILE;
+  expect(dockerfile).toBe("app/Dockerfile");
+  expect(existsSync(join(__dirname, "..", dockerfile))).toBe(true);
+  expect(runs(jobs("release-dev.yml").find(([name]) => name === "build")![1]).join("\n")).toMatch(/docker build --platform "\$PLATFORM" -f "\$DOCKERFILE" .* \.$/m);
 });
 
 describe.each([

@@ -13,6 +13,12 @@ export interface ImageSettings {
   readonly uri?: string;
 }
 
+/**
+ * The app image's own health check (app/Dockerfile HEALTHCHECK): node runs a small HTTP probe of
+ * /health, since the distroless runtime has no shell, curl or wget.
+ */
+export const APP_IMAGE_HEALTH_CHECK: readonly string[] = ["/nodejs/bin/node", "/app/dist/healthcheck.mjs"];
+
 /** Public busybox (ECR Public: no Docker Hub rate limit): the placeholder app and the scratch volume's init. */
 export const BUSYBOX_IMAGE = "public.ecr.aws/docker/library/busybox:1.37";
 

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
-import { BUSYBOX_IMAGE, ImageSettings, placeholderCommand, resolveImage, ResolvedImage } from "./container-image";
+import { APP_IMAGE_HEALTH_CHECK, BUSYBOX_IMAGE, ImageSettings, placeholderCommand, resolveImage, ResolvedImage } from "./container-image";
 import { describeMemoryFor, FARGATE_MEMORY_BY_CPU } from "./fargate-sizes";
 import { ServiceRole, Statement } from "./iam";
 import type { Release } from "./release";
@@ -11,8 +11,11 @@ import { check, checkInt, checkOneOf } from "./validate";
 
 /** A container health check, run inside the container; the image must have the command's tools. */
 export interface ContainerHealthCheck {
-  /** Shell command; exit 0 means healthy, e.g. "wget -q -O- http://localhost:8080/health". */
-  readonly command: string;
+  /**
+   * Exit 0 means healthy. A string runs in the image's shell (CMD-SHELL), e.g. "wget -q -O- http://localhost:8080/health";
+   * an array runs without a shell (CMD), e.g. ["/nodejs/bin/node", "/app/dist/healthcheck.mjs"].
+   */
+  readonly command: string | readonly string[];
   /** Seconds between checks. @default 30 */
   readonly intervalSeconds?: number;
   /** Seconds a check may take before it counts as failed. @default 5 */
@@ -37,8 +40,11 @@ export interface TaskSettings {
   readonly environment?: Readonly<Record<string, string>>;
   /** Variables injected from Secrets Manager or SSM Parameter Store: name to ARN. @default {} */
   readonly secrets?: Readonly<Record<string, string>>;
-  /** Container health check. @default none: the load balancer's health check decides */
-  readonly healthCheck?: ContainerHealthCheck;
+  /**
+   * Container health check; null for none.
+   * @default the app image's own check (node dist/healthcheck.mjs) for an image from the stack's repository; none for the placeholder or `image.uri`
+   */
+  readonly healthCheck?: ContainerHealthCheck | null;
   /** Seconds between SIGTERM and SIGKILL, for graceful shutdown. @default 30 */
   readonly stopTimeoutSeconds?: number;
   /** Root filesystem read-only; the app writes to `scratchPath`. @default true */
@@ -131,7 +137,9 @@ export class TaskDefinition extends Construct {
     );
 
     const environment = { ...(props.environment ?? { APP_ENV: props.environmentName }) };
-    for (const [key, value] of Object.entries(props.wiredEnvironment ?? {})) {
+    // The app listens where the load balancer sends traffic.
+    const wiredEnvironment = { PORT: String(this.containerPort), ...props.wiredEnvironment };
+    for (const [key, value] of Object.entries(wiredEnvironment)) {
       check(!(key in environment), `task.environment.${key}`, environment[key], "the stack sets this variable itself", "another name");
       environment[key] = value;
     }
@@ -157,7 +165,11 @@ export class TaskDefinition extends Construct {
     if (props.enableExecuteCommand) this.taskRole.addStatements("ExecuteCommand", execStatements(props.execLogGroup));
 
     this.image = resolveImage(props.image, props.imageTagOverride, props.release);
-    const healthCheck = props.healthCheck && containerHealthCheck(props.healthCheck);
+    // Only an image built from app/Dockerfile is known to carry the app's probe; the placeholder is
+    // judged by the load balancer alone until the first release.
+    const healthCheckSettings =
+      props.healthCheck === undefined ? (this.image.kind === "repository" ? { command: APP_IMAGE_HEALTH_CHECK, startPeriodSeconds: 30 } : undefined) : props.healthCheck;
+    const healthCheck = healthCheckSettings ? containerHealthCheck(healthCheckSettings) : undefined;
     const scratchMount = { sourceVolume: "scratch", containerPath: scratchPath, readOnly: false };
     const logOptions = (prefix: string) => ({
       logDriver: "awslogs",
@@ -281,9 +293,16 @@ function execStatements(group?: CloudwatchLogGroup): Statement[] {
 }
 
 function containerHealthCheck(hc: ContainerHealthCheck) {
-  check(hc.command.trim().length > 0, "task.healthCheck.command", hc.command, "empty", "a shell command that exits 0 when healthy");
+  const exec = Array.isArray(hc.command);
+  check(
+    exec ? hc.command.length > 0 && (hc.command as readonly unknown[]).every((part) => typeof part === "string" && part.length > 0) : typeof hc.command === "string" && hc.command.trim().length > 0,
+    "task.healthCheck.command",
+    hc.command,
+    exec ? "empty, or an empty part" : "empty",
+    'a shell command string, or an array of program and arguments such as ["/nodejs/bin/node", "/app/dist/healthcheck.mjs"]',
+  );
   return {
-    command: ["CMD-SHELL", hc.command],
+    command: exec ? ["CMD", ...hc.command] : ["CMD-SHELL", hc.command as string],
     interval: checkInt("task.healthCheck.intervalSeconds", hc.intervalSeconds ?? 30, 5, 300),
     timeout: checkInt("task.healthCheck.timeoutSeconds", hc.timeoutSeconds ?? 5, 2, 120),
     retries: checkInt("task.healthCheck.retries", hc.retries ?? 3, 1, 10),

@@ -1,0 +1,76 @@
+import { ConfigError, isLoopback, readConfig } from "../src/config";
+
+const REQUIRED = { APP_ENV: "dev", DB_HOST: "db.abc.us-east-1.rds.amazonaws.com", DB_NAME: "app", DB_USERNAME: "app_admin", DB_PASSWORD: "pw" };
+const error = (env: Record<string, string>) => {
+  try {
+    readConfig(env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error("expected a ConfigError");
+};
+
+describe("configuration from the environment", () => {
+  it("gives every optional variable its documented default", () => {
+    expect(readConfig(REQUIRED)).toEqual({
+      ...REQUIRED,
+      PORT: 8080,
+      HOST: "0.0.0.0",
+      DB_PORT: 5432,
+      DB_SSL_MODE: "verify-full",
+      DB_POOL_MAX: 10,
+      MIGRATIONS: "on-start",
+      SHUTDOWN_TIMEOUT_MS: 10000,
+      LOG_LEVEL: "info",
+    });
+  });
+
+  it("treats an empty variable as unset", () => {
+    expect(readConfig({ ...REQUIRED, PORT: "" }).PORT).toBe(8080);
+    expect(error({ ...REQUIRED, DB_HOST: "" })).toContain("DB_HOST: not set");
+  });
+
+  it.each([
+    ["PORT", "0", "below 1"],
+    ["PORT", "70000", "above 65535"],
+    ["PORT", "80.5", "not a whole number"],
+    ["PORT", "eighty", "not a number"],
+    ["DB_PORT", "-1", "below 1"],
+    ["APP_ENV", "Prod", "not lowercase letters"],
+    ["DB_SSL_MODE", "require", 'not "verify-full" or "disable"'],
+    ["DB_POOL_MAX", "500", "above 100"],
+    ["MIGRATIONS", "always", 'not "on-start" or "off"'],
+    ["SHUTDOWN_TIMEOUT_MS", "50", "below 100"],
+    ["LOG_LEVEL", "verbose", "not a pino level"],
+  ])("%s = %s is refused: %s", (name, value, problem) => {
+    expect(error({ ...REQUIRED, [name]: value })).toContain(`${name} = "${value}": ${problem}`);
+  });
+
+  it.each(["APP_ENV", "DB_HOST", "DB_NAME", "DB_USERNAME", "DB_PASSWORD"])("%s is required", (name) => {
+    const env: Record<string, string> = { ...REQUIRED };
+    delete env[name];
+    expect(error(env)).toBe(`invalid environment: ${name}: not set`);
+  });
+
+  it("names every bad variable at once", () => {
+    expect(error({ APP_ENV: "dev", PORT: "x" })).toMatch(/^invalid environment: PORT = "x": not a number; DB_HOST: not set; DB_NAME: not set; DB_USERNAME: not set; DB_PASSWORD: not set$/);
+  });
+
+  it("never repeats the credentials' values", () => {
+    const message = error({ ...REQUIRED, DB_HOST: "db", DB_SSL_MODE: "disable", DB_USERNAME: "user-secret", DB_PASSWORD: "pw-secret" });
+    expect(message).not.toMatch(/secret/);
+  });
+
+  it("refuses DB_SSL_MODE=disable for a database that is not on this machine", () => {
+    expect(error({ ...REQUIRED, DB_SSL_MODE: "disable" })).toContain('DB_SSL_MODE = "disable": "disable" is only allowed for a database on this machine');
+  });
+
+  it.each(["localhost", "127.0.0.1", "127.1.2.3", "::1"])("allows DB_SSL_MODE=disable for %s", (host) => {
+    expect(readConfig({ ...REQUIRED, DB_HOST: host, DB_SSL_MODE: "disable" }).DB_SSL_MODE).toBe("disable");
+  });
+
+  it.each(["10.0.0.5", "db.internal", "128.0.0.1", "::2"])("%s is not loopback", (host) => {
+    expect(isLoopback(host)).toBe(false);
+  });
+});

@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import type { TestDatabase } from "./database";
+
+export const APP_DIR = path.join(__dirname, "..", "..");
+
+/** The API as the image runs it: `node dist/server.mjs` in the app folder, configured by environment. */
+export class RunningApi {
+  readonly logs: Record<string, unknown>[] = [];
+  readonly stderr: string[] = [];
+  private readonly exited: Promise<number | null>;
+
+  private constructor(
+    readonly process: ChildProcess,
+    readonly port: number,
+  ) {
+    createInterface({ input: process.stdout! }).on("line", (line) => {
+      try {
+        this.logs.push(JSON.parse(line));
+      } catch {
+        this.logs.push({ msg: line });
+      }
+    });
+    createInterface({ input: process.stderr! }).on("line", (line) => this.stderr.push(line));
+    this.exited = new Promise((resolve) => process.once("exit", (code) => resolve(code)));
+  }
+
+  /** Starts the API and waits until it listens (or exits, e.g. on a bad environment). */
+  static async start(env: Record<string, string>, options: { waitForListening?: boolean } = {}): Promise<RunningApi> {
+    const port = Number(env.PORT ?? (await freePort()));
+    const child = spawn(process.execPath, ["dist/server.mjs"], {
+      cwd: APP_DIR,
+      env: { PATH: process.env.PATH ?? "", PORT: String(port), HOST: "127.0.0.1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const api = new RunningApi(child, port);
+    if (options.waitForListening !== false) await api.waitForLog((line) => String(line.msg).startsWith("Server listening"), 30_000);
+    return api;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  fetch(pathname: string, init?: RequestInit): Promise<Response> {
+    return fetch(`${this.url}${pathname}`, init);
+  }
+
+  json(method: string, pathname: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    return this.fetch(pathname, {
+      method,
+      headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+      ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+    });
+  }
+
+  async waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.logs.find(match);
+      if (found) return found;
+      if (this.process.exitCode !== null) throw new Error(`the API exited with ${this.process.exitCode}: ${this.stderr.join("\n")}`);
+      if (Date.now() > deadline) throw new Error(`no such log line within ${timeoutMs} ms; logs:\n${this.logs.map((l) => JSON.stringify(l)).join("\n")}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  exitCode(): Promise<number | null> {
+    return this.exited;
+  }
+
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+    if (this.process.exitCode === null) this.process.kill(signal);
+    return this.exited;
+  }
+}
+
+export function databaseEnv(db: Pick<TestDatabase, "host" | "port" | "name" | "user" | "password">, port = db.port): Record<string, string> {
+  return {
+    APP_ENV: "test",
+    DB_HOST: db.host,
+    DB_PORT: String(port),
+    DB_NAME: db.name,
+    DB_USERNAME: db.user,
+    DB_PASSWORD: db.password,
+    DB_SSL_MODE: "disable",
+    LOG_LEVEL: "info",
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -1,0 +1,19 @@
+// Bundles the API into dist/ (what the image runs): one file per entry point, ES modules, node's own
+// modules external. `require` is provided for the CommonJS packages inside the bundle.
+import { build } from "esbuild";
+
+await build({
+  entryPoints: { server: "src/server.ts", migrate: "src/migrate.ts", healthcheck: "src/healthcheck.ts" },
+  absWorkingDir: import.meta.dirname,
+  outdir: "dist",
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  // pg's optional native binding is never used.
+  external: ["pg-native"],
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  legalComments: "none",
+  logLevel: "warning",
+});

@@ -1,0 +1,34 @@
+// `npm run api:local`: the API on http://localhost:8080 against a local database. With DB_HOST set, it
+// uses that database (e.g. a PostgreSQL on this machine); otherwise an embedded PGlite keeps its data
+// in .local/pgdata at the repository root. Ctrl-C stops both.
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+
+const appDir = path.join(import.meta.dirname, "..");
+const env = { ...process.env, APP_ENV: process.env.APP_ENV ?? "local", PORT: process.env.PORT ?? "8080", DB_SSL_MODE: process.env.DB_SSL_MODE ?? "disable" };
+const children = [];
+
+if (!process.env.DB_HOST) {
+  const data = path.join(appDir, "..", ".local", "pgdata");
+  mkdirSync(data, { recursive: true });
+  const db = spawn(process.execPath, [path.join(appDir, "scripts", "pglite-server.mjs"), "--port", process.env.DB_PORT ?? "5433", "--data", data], { stdio: ["ignore", "pipe", "inherit"] });
+  children.push(db);
+  const { port } = JSON.parse(await new Promise((resolve, reject) => {
+    db.once("exit", (code) => reject(new Error(`the embedded database exited with ${code} (is port ${process.env.DB_PORT ?? 5433} taken? set DB_PORT)`)));
+    createInterface({ input: db.stdout }).once("line", resolve);
+  }));
+  Object.assign(env, { DB_HOST: "127.0.0.1", DB_PORT: String(port), DB_NAME: "postgres", DB_USERNAME: "postgres", DB_PASSWORD: "local" });
+  process.stderr.write(`api:local: embedded PostgreSQL (PGlite) on 127.0.0.1:${port}, data in ${path.relative(process.cwd(), data)}\n`);
+}
+
+const api = spawn(process.execPath, ["dist/server.mjs"], { cwd: appDir, env, stdio: "inherit" });
+children.push(api);
+const stop = (signal) => children.forEach((child) => child.exitCode === null && child.kill(signal));
+process.on("SIGINT", () => stop("SIGTERM"));
+process.on("SIGTERM", () => stop("SIGTERM"));
+api.on("exit", (code) => {
+  stop("SIGTERM");
+  process.exitCode = code ?? 1;
+});
