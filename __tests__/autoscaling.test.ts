@@ -11,8 +11,18 @@ describe("Autoscaling", () => {
     const tf = synth(env({ autoscaling: { cpuTargetPercent: 50, memoryTargetPercent: 80, scaleInCooldownSeconds: 120 } }));
     const configs = resources(tf, "aws_appautoscaling_policy").map((p) => p.target_tracking_scaling_policy_configuration);
     expect(configs).toEqual([
-      { target_value: 50, scale_in_cooldown: 120, scale_out_cooldown: 60, predefined_metric_specification: { predefined_metric_type: "ECSServiceAverageCPUUtilization" } },
-      { target_value: 80, scale_in_cooldown: 120, scale_out_cooldown: 60, predefined_metric_specification: { predefined_metric_type: "ECSServiceAverageMemoryUtilization" } },
+      {
+        target_value: 50,
+        scale_in_cooldown: 120,
+        scale_out_cooldown: 60,
+        predefined_metric_specification: { predefined_metric_type: "ECSServiceAverageCPUUtilization" },
+      },
+      {
+        target_value: 80,
+        scale_in_cooldown: 120,
+        scale_out_cooldown: 60,
+        predefined_metric_specification: { predefined_metric_type: "ECSServiceAverageMemoryUtilization" },
+      },
     ]);
   });
 

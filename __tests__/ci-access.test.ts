@@ -99,7 +99,10 @@ describe("CI access", () => {
     expect(deploy.flatMap((s) => list(s.Action)).filter((a) => /^(iam:\*|\*|sts:\*)$/.test(a))).toEqual([]);
     const denySelf = deploy.find((s) => s.Sid === "DenySelfChange")!;
     expect(denySelf.Effect).toBe("Deny");
-    expect(denySelf.Resource).toEqual([expect.stringMatching(/aws_iam_role\.CiAccess_DeployRole_\w+\.arn/), expect.stringMatching(/aws_iam_openid_connect_provider/)]);
+    expect(denySelf.Resource).toEqual([
+      expect.stringMatching(/aws_iam_role\.CiAccess_DeployRole_\w+\.arn/),
+      expect.stringMatching(/aws_iam_openid_connect_provider/),
+    ]);
     expect(deploy.find((s) => s.Sid === "DenyAssumeOtherRoles")).toMatchObject({ Effect: "Deny", Action: ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"] });
   });
 
@@ -107,10 +110,7 @@ describe("CI access", () => {
     const lean = ciPolicy(synth(env({ database: { enabled: false }, ci: { githubRepository: REPO } })), "DeployStack").Statement;
     const actions = lean.flatMap((s) => list(s.Action));
     expect(actions.filter((a) => /^(rds|secretsmanager|autoscaling|acm|route53|s3):/.test(a))).toEqual([]);
-    const withState = ciPolicy(
-      synth(env({ state: { backend: "s3", bucket: "acme-state" }, ci: { githubRepository: REPO } })),
-      "DeployStack",
-    ).Statement;
+    const withState = ciPolicy(synth(env({ state: { backend: "s3", bucket: "acme-state" }, ci: { githubRepository: REPO } })), "DeployStack").Statement;
     expect(withState.find((s) => s.Sid === "StateObject")?.Resource).toEqual([
       "arn:aws:s3:::acme-state/rest-api/test/terraform.tfstate",
       "arn:aws:s3:::acme-state/rest-api/test/terraform.tfstate.tflock",
@@ -132,8 +132,14 @@ describe("CI access", () => {
     [{ githubRepository: REPO, branch: "refs/heads/main" }, /Invalid setting ci\.branch = "refs\/heads\/main": not a branch name/],
     [{ githubRepository: REPO, environments: ["prod*"] }, /Invalid setting ci\.environments = \["prod\*"\]: "prod\*" has a wildcard/],
     [{ githubRepository: REPO, environments: [] }, /Invalid setting ci\.environments = \[\]: no environment and no branch: no job could assume the role/],
-    [{ githubRepository: REPO, oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/example.com" }, /Invalid setting ci\.oidcProviderArn = .*: not the ARN of a GitHub Actions OIDC provider/],
-    [{ githubRepository: REPO, pullFrom: ["arn:aws:ecr:us-east-1:123456789012:repository/*"] }, /Invalid setting ci\.pullFrom = .*: .* is not the ARN of one ECR repository/],
+    [
+      { githubRepository: REPO, oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/example.com" },
+      /Invalid setting ci\.oidcProviderArn = .*: not the ARN of a GitHub Actions OIDC provider/,
+    ],
+    [
+      { githubRepository: REPO, pullFrom: ["arn:aws:ecr:us-east-1:123456789012:repository/*"] },
+      /Invalid setting ci\.pullFrom = .*: .* is not the ARN of one ECR repository/,
+    ],
   ] as const)("refuses %j at synth, naming the setting", (ci, message) => {
     expect(() => synth(env({ ci }))).toThrow(message);
   });

@@ -30,9 +30,7 @@ describe("Cluster", () => {
 
   test("the service repeats the cluster's strategy", () => {
     const tf = synth(env({ cluster: { onDemandWeight: 0, spotWeight: 1 } }));
-    expect(only(tf, "aws_ecs_service").capacity_provider_strategy).toEqual(
-      only(tf, "aws_ecs_cluster_capacity_providers").default_capacity_provider_strategy,
-    );
+    expect(only(tf, "aws_ecs_service").capacity_provider_strategy).toEqual(only(tf, "aws_ecs_cluster_capacity_providers").default_capacity_provider_strategy);
   });
 
   test("records ECS Exec sessions to its own log group when exec is on", () => {
@@ -51,6 +49,6 @@ describe("Cluster", () => {
 
 test("Cluster rejects a log retention CloudWatch does not accept, even with no log group to apply it to", () => {
   expect(() => synth(env({ cluster: { containerInsights: false, logRetentionDays: 2 } }))).toThrow(
-    /Invalid setting cluster\.logRetentionDays = 2: not a supported value/,
+    /Invalid setting cluster\.logRetentionDays = 2: not a retention period CloudWatch Logs offers/,
   );
 });

@@ -1,10 +1,15 @@
 import { container, env, only, ref, resources, rolePolicy, synth, TfJson } from "./helpers";
+import { Testing, TerraformStack } from "cdktf";
+import { Database } from "../lib/database";
 
 /** Every key named `password`, anywhere in the synthesized JSON. */
 function passwordKeys(value: unknown, path = ""): string[] {
   if (Array.isArray(value)) return value.flatMap((v, i) => passwordKeys(v, `${path}[${i}]`));
   if (value && typeof value === "object") {
-    return Object.entries(value).flatMap(([k, v]) => [...(/password$/i.test(k) && k !== "manage_master_user_password" ? [`${path}.${k}`] : []), ...passwordKeys(v, `${path}.${k}`)]);
+    return Object.entries(value).flatMap(([k, v]) => [
+      ...(/password$/i.test(k) && k !== "manage_master_user_password" ? [`${path}.${k}`] : []),
+      ...passwordKeys(v, `${path}.${k}`),
+    ]);
   }
   return [];
 }
@@ -17,7 +22,9 @@ describe("Database", () => {
 
   test("is PostgreSQL in a subnet group over the private subnets", () => {
     expect(db).toMatchObject({ engine: "postgres", engine_version: "17", instance_class: "db.t4g.micro", port: 5432 });
-    const privateIds = Object.entries(tf.resource.aws_subnet).filter(([, s]) => s.tags.Tier === "private").map(([n]) => `\${aws_subnet.${n}.id}`);
+    const privateIds = Object.entries(tf.resource.aws_subnet)
+      .filter(([, s]) => s.tags.Tier === "private")
+      .map(([n]) => `\${aws_subnet.${n}.id}`);
     expect(only(tf, "aws_db_subnet_group").subnet_ids).toEqual(privateIds);
   });
 
@@ -32,7 +39,12 @@ describe("Database", () => {
     const tasksSg = resources(tf, "aws_security_group").find((g) => g.name.endsWith("-tasks"))!;
     const rules = resources(tf, "aws_vpc_security_group_ingress_rule").filter((r) => r.security_group_id === ref(tf, "aws_security_group", dbSg, "id"));
     expect(rules).toEqual([
-      expect.objectContaining({ ip_protocol: "tcp", from_port: 5432, to_port: 5432, referenced_security_group_id: ref(tf, "aws_security_group", tasksSg, "id") }),
+      expect.objectContaining({
+        ip_protocol: "tcp",
+        from_port: 5432,
+        to_port: 5432,
+        referenced_security_group_id: ref(tf, "aws_security_group", tasksSg, "id"),
+      }),
     ]);
     expect(dbSg.ingress).toBeUndefined();
     expect(db.vpc_security_group_ids).toEqual([ref(tf, "aws_security_group", dbSg, "id")]);
@@ -96,7 +108,12 @@ describe("Database", () => {
     test("the execution role may read only that secret, and decrypt only with its key", () => {
       const { Statement } = rolePolicy(tf, "-execution", "Policy");
       expect(Statement).toContainEqual({ Sid: "Secrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: [secretArnRef(tf)] });
-      expect(Statement).toContainEqual({ Sid: "Decrypt", Effect: "Allow", Action: "kms:Decrypt", Resource: [ref(tf, "aws_kms_key", only(tf, "aws_kms_key"), "arn")] });
+      expect(Statement).toContainEqual({
+        Sid: "Decrypt",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: [ref(tf, "aws_kms_key", only(tf, "aws_kms_key"), "arn")],
+      });
     });
 
     test("outputs the endpoint and the secret's ARN", () => {
@@ -141,10 +158,14 @@ describe("Database", () => {
       );
     });
     test("an unsupported major version", () => {
-      expect(() => synth(env({ database: { engineVersion: "9.6" } }))).toThrow(/PostgreSQL 9 is not a major version this starter supports\. Allowed: 14, 15, 16, 17/);
+      expect(() => synth(env({ database: { engineVersion: "9.6" } }))).toThrow(
+        /PostgreSQL 9 is not a major version this starter supports\. Allowed: 14, 15, 16, 17/,
+      );
     });
     test("a storage ceiling below the storage", () => {
-      expect(() => synth(env({ database: { allocatedStorageGb: 100, maxAllocatedStorageGb: 50 } }))).toThrow(/database\.maxAllocatedStorageGb = 50: not above database\.allocatedStorageGb \(100\)/);
+      expect(() => synth(env({ database: { allocatedStorageGb: 100, maxAllocatedStorageGb: 50 } }))).toThrow(
+        /database\.maxAllocatedStorageGb = 50: not above database\.allocatedStorageGb \(100\)/,
+      );
     });
     test("a reserved username", () => {
       expect(() => synth(env({ database: { username: "postgres" } }))).toThrow(/database\.username = "postgres": not a usable PostgreSQL name/);
@@ -157,8 +178,6 @@ describe("Database", () => {
 
 test("Multi-AZ with fewer than 2 subnets is refused by the construct", () => {
   // The stack always has 2+ AZs, so exercise the construct directly.
-  const { Testing, TerraformStack } = require("cdktf");
-  const { Database } = require("../lib/database");
   const stack = new TerraformStack(Testing.app(), "s");
   expect(() => new Database(stack, "Db", { name: "x", region: "eu-west-1", vpcId: "vpc-1", subnetIds: ["subnet-1"], multiAz: true })).toThrow(
     "Invalid setting database.multiAz = true: a standby needs a second AZ, but the database has 1 subnet(s). Allowed: two or more availabilityZones.",

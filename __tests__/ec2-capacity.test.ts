@@ -28,7 +28,9 @@ describe("EC2 execution mode", () => {
   });
 
   test("an explicit AMI id pins the image, as the offline plan does", () => {
-    expect(only(synth(ec2({ compute: { mode: "ec2", ec2: { amiId: "ami-0123456789abcdef0" } } })), "aws_launch_template").image_id).toBe("ami-0123456789abcdef0");
+    expect(only(synth(ec2({ compute: { mode: "ec2", ec2: { amiId: "ami-0123456789abcdef0" } } })), "aws_launch_template").image_id).toBe(
+      "ami-0123456789abcdef0",
+    );
   });
 
   test("user data joins the cluster by reference and blocks tasks from the instance metadata", () => {
@@ -53,7 +55,9 @@ describe("EC2 execution mode", () => {
 
   test("Auto Scaling group over the private subnets, protected for managed termination, deletable by destroy", () => {
     const asg = only(tf, "aws_autoscaling_group");
-    const privateIds = Object.entries(tf.resource.aws_subnet).filter(([, s]) => s.tags.Tier === "private").map(([n]) => `\${aws_subnet.${n}.id}`);
+    const privateIds = Object.entries(tf.resource.aws_subnet)
+      .filter(([, s]) => s.tags.Tier === "private")
+      .map(([n]) => `\${aws_subnet.${n}.id}`);
     expect(asg.vpc_zone_identifier).toEqual(privateIds);
     expect(asg).toMatchObject({ min_size: 1, protect_from_scale_in: true, force_delete: true });
     expect(asg.tag).toContainEqual({ key: "AmazonECSManaged", value: "true", propagate_at_launch: true });
@@ -105,10 +109,14 @@ describe("EC2 execution mode", () => {
       );
     });
     test("an instance type of the other architecture", () => {
-      expect(() => synth(ec2({ compute: { mode: "ec2", ec2: { instanceType: "m7g.large" } } }))).toThrow(/"m7g\.large": a ARM64 type, but task\.cpuArchitecture is X86_64/);
+      expect(() => synth(ec2({ compute: { mode: "ec2", ec2: { instanceType: "m7g.large" } } }))).toThrow(
+        /"m7g\.large": a ARM64 type, but task\.cpuArchitecture is X86_64/,
+      );
     });
     test("an instance type the starter does not know", () => {
-      expect(() => synth(ec2({ compute: { mode: "ec2", ec2: { instanceType: "x9.huge" } } }))).toThrow(/compute\.ec2\.instanceType = "x9\.huge": not a type this starter knows/);
+      expect(() => synth(ec2({ compute: { mode: "ec2", ec2: { instanceType: "x9.huge" } } }))).toThrow(
+        /compute\.ec2\.instanceType = "x9\.huge": not a type this starter knows/,
+      );
     });
     test("ASG min greater than max", () => {
       expect(() => synth(ec2({ compute: { mode: "ec2", ec2: { minInstances: 5, maxInstances: 3 } } }))).toThrow(
@@ -124,7 +132,9 @@ describe("EC2 execution mode", () => {
       expect(() => synth(ec2({ network: { natMode: "none" } }))).toThrow(/Invalid setting compute\.mode = "ec2": EC2 tasks in awsvpc mode get no public IP/);
     });
     test("an unknown mode", () => {
-      expect(() => synth(env({ compute: { mode: "lambda" as never } }))).toThrow('Invalid setting compute.mode = "lambda": not a supported value. Allowed: "fargate", "ec2".');
+      expect(() => synth(env({ compute: { mode: "lambda" as never } }))).toThrow(
+        'Invalid setting compute.mode = "lambda": not a supported value. Allowed: "fargate", "ec2".',
+      );
     });
     test("a project name AWS reserves for capacity providers", () => {
       expect(() => synth(ec2({ project: "ecs-demo" }))).toThrow(/the capacity provider name "ecs-demo-test-ec2" starts with a prefix AWS reserves/);

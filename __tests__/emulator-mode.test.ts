@@ -89,20 +89,29 @@ describe("re-plan check (known emulator gaps)", () => {
   });
 
   test("given only a known gap, nothing is reported", () => {
-    expect(unexpectedChanges(change("aws_ecs_service", ["update"], { health_check_grace_period_seconds: 0 }, { health_check_grace_period_seconds: 60 }))).toEqual([]);
+    expect(
+      unexpectedChanges(change("aws_ecs_service", ["update"], { health_check_grace_period_seconds: 0 }, { health_check_grace_period_seconds: 60 })),
+    ).toEqual([]);
   });
 
   test("given a change to an attribute that is not a known gap, it is reported by address, action and attribute", () => {
     expect(
-      unexpectedChanges(change("aws_ecs_service", ["update"], { desired_count: 1, health_check_grace_period_seconds: 0 }, { desired_count: 2, health_check_grace_period_seconds: 60 })),
-    ).toEqual([
-      "aws_ecs_service.X: update desired_count",
-    ]);
+      unexpectedChanges(
+        change(
+          "aws_ecs_service",
+          ["update"],
+          { desired_count: 1, health_check_grace_period_seconds: 0 },
+          { desired_count: 2, health_check_grace_period_seconds: 60 },
+        ),
+      ),
+    ).toEqual(["aws_ecs_service.X: update desired_count"]);
   });
 
   test("given a replacement forced by an attribute that is not a gap, it is reported", () => {
     expect(
-      unexpectedChanges(change("aws_ecs_service", ["delete", "create"], { name: "a" }, { name: "b" }, { replace_paths: [["name"]], after_unknown: { id: true } })),
+      unexpectedChanges(
+        change("aws_ecs_service", ["delete", "create"], { name: "a" }, { name: "b" }, { replace_paths: [["name"]], after_unknown: { id: true } }),
+      ),
     ).toEqual(["aws_ecs_service.X: delete,create name"]);
   });
 
@@ -117,7 +126,8 @@ describe("re-plan check (known emulator gaps)", () => {
 
   test("every known gap says why", () => {
     for (const [type, attributes] of Object.entries(KNOWN_GAPS)) {
-      for (const [attribute, reason] of Object.entries(attributes)) expect({ type, attribute, reason }).toEqual({ type, attribute, reason: expect.stringMatching(/moto/) });
+      for (const [attribute, reason] of Object.entries(attributes))
+        expect({ type, attribute, reason }).toEqual({ type, attribute, reason: expect.stringMatching(/moto/) });
     }
   });
 });

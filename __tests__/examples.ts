@@ -111,7 +111,17 @@ export const EXPECTED_CREATES: Record<string, Record<string, number>> = {
   // No NAT gateway (so no elastic IP, only the public default route) and none of the database's
   // resources: instance, subnet and parameter groups, key, monitoring role, log groups, security group.
   "dev-lite": {
-    ...without(devCreates, "aws_eip", "aws_nat_gateway", "aws_db_instance", "aws_db_parameter_group", "aws_db_subnet_group", "aws_kms_key", "aws_kms_alias", "aws_iam_role_policy_attachment"),
+    ...without(
+      devCreates,
+      "aws_eip",
+      "aws_nat_gateway",
+      "aws_db_instance",
+      "aws_db_parameter_group",
+      "aws_db_subnet_group",
+      "aws_kms_key",
+      "aws_kms_alias",
+      "aws_iam_role_policy_attachment",
+    ),
     aws_route: 1,
     aws_iam_role: 3,
     aws_cloudwatch_log_group: 3,

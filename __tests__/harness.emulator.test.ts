@@ -31,22 +31,25 @@ class BrokenStack extends TerraformStack {
 (skip ? describe.skip : describe)("the lifecycle harness", () => {
   let result: LifecycleResult;
 
-  beforeAll(async () => {
-    terraformVersion();
-    checkEmulatorInstalled();
-    result = await runLifecycle(
-      {
-        name: "broken",
-        region: "us-east-1",
-        steps: [
-          { name: "deploy", action: "apply", stack: (app, { url }) => new BrokenStack(app, url) },
-          { name: "plan again", action: "replan" },
-          { name: "destroy", action: "destroy" },
-        ],
-      },
-      new TerraformWorkspace(resolve(".emulator", "jest-harness")),
-    );
-  }, 5 * 60 * 1000);
+  beforeAll(
+    async () => {
+      terraformVersion();
+      checkEmulatorInstalled();
+      result = await runLifecycle(
+        {
+          name: "broken",
+          region: "us-east-1",
+          steps: [
+            { name: "deploy", action: "apply", stack: (app, { url }) => new BrokenStack(app, url) },
+            { name: "plan again", action: "replan" },
+            { name: "destroy", action: "destroy" },
+          ],
+        },
+        new TerraformWorkspace(resolve(".emulator", "jest-harness")),
+      );
+    },
+    5 * 60 * 1000,
+  );
 
   test("given a perpetual diff, when the stack is planned again after apply, then the diff is reported", () => {
     expect(result.steps.find((s) => s.name === "plan again")?.unexpected).toEqual([

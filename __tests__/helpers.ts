@@ -68,9 +68,7 @@ export function container(tf: TfJson): Record<string, any> {
 /** An inline IAM policy of the role whose name ends with `roleSuffix`, by policy name. */
 export function rolePolicy(tf: TfJson, roleSuffix: string, policyName: string): { Statement: Record<string, any>[] } {
   const [roleName] = Object.entries(tf.resource.aws_iam_role).find(([, r]) => r.name.endsWith(roleSuffix))!;
-  const policy = resources(tf, "aws_iam_role_policy").find(
-    (p) => p.role === `\${aws_iam_role.${roleName}.id}` && p.name === policyName,
-  );
+  const policy = resources(tf, "aws_iam_role_policy").find((p) => p.role === `\${aws_iam_role.${roleName}.id}` && p.name === policyName);
   if (!policy) throw new Error(`no policy ${policyName} on role *${roleSuffix}`);
   return JSON.parse(policy.policy);
 }

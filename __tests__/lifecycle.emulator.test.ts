@@ -31,16 +31,19 @@ function observed(stack: string, name: string): ApiObservation {
 }
 
 (skip ? describe.skip : describe)("emulator lifecycle: deploy, release, re-plan, destroy", () => {
-  beforeAll(async () => {
-    terraformVersion(); // each throws a message naming what is missing and how to install it
-    checkEmulatorInstalled();
-    const workspace = new TerraformWorkspace(resolve(".emulator", "jest"));
-    const started = Date.now();
-    const done = await Promise.all(all.map((settings) => runLifecycle(apiLifecycle(settings), workspace)));
-    for (const result of done) results.set(result.name, result);
-    // The lifecycle's wall time, per stack and in total, as the issue asks; never asserted.
-    console.log(`${done.map(describeResult).join("\n")}\nall ${done.length} stacks: ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  }, 20 * 60 * 1000);
+  beforeAll(
+    async () => {
+      terraformVersion(); // each throws a message naming what is missing and how to install it
+      checkEmulatorInstalled();
+      const workspace = new TerraformWorkspace(resolve(".emulator", "jest"));
+      const started = Date.now();
+      const done = await Promise.all(all.map((settings) => runLifecycle(apiLifecycle(settings), workspace)));
+      for (const result of done) results.set(result.name, result);
+      // The lifecycle's wall time, per stack and in total, as the issue asks; never asserted.
+      console.log(`${done.map(describeResult).join("\n")}\nall ${done.length} stacks: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    },
+    20 * 60 * 1000,
+  );
 
   describe.each(all.map((s) => [s.name, s] as const))("%s", (name, settings) => {
     const prefix = `${settings.project ?? "rest-api"}-${name}`;

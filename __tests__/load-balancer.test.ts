@@ -67,9 +67,16 @@ describe("LoadBalancer", () => {
       const arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab";
       const tf = synth(env({ loadBalancer: { https: { certificateArn: arn } } }));
       const [redirect, secure] = resources(tf, "aws_lb_listener");
-      expect(redirect).toMatchObject({ port: 80, default_action: [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", status_code: "HTTP_301" } }] });
+      expect(redirect).toMatchObject({
+        port: 80,
+        default_action: [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", status_code: "HTTP_301" } }],
+      });
       expect(secure).toMatchObject({ port: 443, protocol: "HTTPS", ssl_policy: "ELBSecurityPolicy-TLS13-1-2-2021-06", certificate_arn: arn });
-      expect(lbSgRules(tf, "ingress").map((r) => r.from_port).sort()).toEqual([443, 80]);
+      expect(
+        lbSgRules(tf, "ingress")
+          .map((r) => r.from_port)
+          .sort(),
+      ).toEqual([443, 80]);
       expect(tf.resource.aws_acm_certificate).toBeUndefined();
     });
 
@@ -89,8 +96,15 @@ describe("LoadBalancer", () => {
 
     test("go to a bucket with public access blocked, SSE-S3 and expiry", () => {
       expect(only(tf, "aws_lb").access_logs).toEqual({ bucket: ref(tf, "aws_s3_bucket", only(tf, "aws_s3_bucket"), "id"), enabled: true });
-      expect(only(tf, "aws_s3_bucket_public_access_block")).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
-      expect(only(tf, "aws_s3_bucket_server_side_encryption_configuration").rule).toEqual([{ apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } }]);
+      expect(only(tf, "aws_s3_bucket_public_access_block")).toMatchObject({
+        block_public_acls: true,
+        block_public_policy: true,
+        ignore_public_acls: true,
+        restrict_public_buckets: true,
+      });
+      expect(only(tf, "aws_s3_bucket_server_side_encryption_configuration").rule).toEqual([
+        { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } },
+      ]);
       expect(only(tf, "aws_s3_bucket_lifecycle_configuration").rule[0].expiration).toEqual([{ days: 30 }]);
     });
 
@@ -102,7 +116,9 @@ describe("LoadBalancer", () => {
 
     test("newer regions use the log delivery service principal", () => {
       const newer = synth(env({ region: "eu-south-2", availabilityZones: ["eu-south-2a", "eu-south-2b"], loadBalancer: { accessLogs: true } }));
-      expect(JSON.parse(only(newer, "aws_s3_bucket_policy").policy).Statement[0].Principal).toEqual({ Service: "logdelivery.elasticloadbalancing.amazonaws.com" });
+      expect(JSON.parse(only(newer, "aws_s3_bucket_policy").policy).Statement[0].Principal).toEqual({
+        Service: "logdelivery.elasticloadbalancing.amazonaws.com",
+      });
     });
 
     test("are off by default", () => {
@@ -117,13 +133,19 @@ describe("LoadBalancer", () => {
       );
     });
     test("a domain without its hosted zone", () => {
-      expect(() => synth(env({ loadBalancer: { https: { domainName: "api.example.com" } } }))).toThrow(/loadBalancer\.https\.hostedZoneId = undefined: domainName needs the hosted zone/);
+      expect(() => synth(env({ loadBalancer: { https: { domainName: "api.example.com" } } }))).toThrow(
+        /loadBalancer\.https\.hostedZoneId = undefined: domainName needs the hosted zone/,
+      );
     });
     test("a health check path without a leading slash", () => {
-      expect(() => synth(env({ loadBalancer: { healthCheck: { path: "health" } } }))).toThrow(/Invalid setting loadBalancer\.healthCheck\.path = "health": not a path starting with \//);
+      expect(() => synth(env({ loadBalancer: { healthCheck: { path: "health" } } }))).toThrow(
+        /Invalid setting loadBalancer\.healthCheck\.path = "health": not a path starting with \//,
+      );
     });
     test("a timeout not shorter than the interval", () => {
-      expect(() => synth(env({ loadBalancer: { healthCheck: { intervalSeconds: 5, timeoutSeconds: 5 } } }))).toThrow(/timeoutSeconds = 5: not shorter than intervalSeconds \(5\)/);
+      expect(() => synth(env({ loadBalancer: { healthCheck: { intervalSeconds: 5, timeoutSeconds: 5 } } }))).toThrow(
+        /timeoutSeconds = 5: not shorter than intervalSeconds \(5\)/,
+      );
     });
     test("a CIDR that is not one", () => {
       expect(() => synth(env({ loadBalancer: { allowedCidrs: ["everyone"] } }))).toThrow(/loadBalancer\.allowedCidrs = "everyone": not an IPv4 CIDR block/);
@@ -132,14 +154,15 @@ describe("LoadBalancer", () => {
       expect(() => synth(env({ project: "payments-gateway-api", name: "staging-blue" }))).toThrow(
         /Invalid setting project and name = "payments-gateway-api-staging-blue": the load balancer name .* is 33 characters long\. Allowed: at most 32 characters/,
       );
-      expect(() => synth(env({ project: "payments-gateways", name: "staging-blue" }))).toThrow(/the target group name "payments-gateways-staging-blue-tg" is 33/);
+      expect(() => synth(env({ project: "payments-gateways", name: "staging-blue" }))).toThrow(
+        /the target group name "payments-gateways-staging-blue-tg" is 33/,
+      );
     });
   });
 });
 
 test("the access log bucket can be emptied by destroy only while the load balancer is unprotected", () => {
-  const bucket = (deletionProtection: boolean) =>
-    only(synth(env({ loadBalancer: { accessLogs: true, deletionProtection } })), "aws_s3_bucket");
+  const bucket = (deletionProtection: boolean) => only(synth(env({ loadBalancer: { accessLogs: true, deletionProtection } })), "aws_s3_bucket");
   expect(bucket(false).force_destroy).toBe(true);
   expect(bucket(true).force_destroy).toBe(false);
 });

@@ -5,11 +5,7 @@ describe("Network", () => {
   test("creates one public and one private subnet per availability zone", () => {
     const tf = synth(env({ availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }));
     const subnets = resources(tf, "aws_subnet");
-    expect(subnets.filter((s) => s.tags.Tier === "public").map((s) => s.availability_zone)).toEqual([
-      "eu-west-1a",
-      "eu-west-1b",
-      "eu-west-1c",
-    ]);
+    expect(subnets.filter((s) => s.tags.Tier === "public").map((s) => s.availability_zone)).toEqual(["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
     expect(subnets.filter((s) => s.tags.Tier === "private")).toHaveLength(3);
   });
 
@@ -45,7 +41,9 @@ describe("Network", () => {
   test("natMode per-az: one NAT gateway per zone, each private route table uses its own", () => {
     const tf = synth(env({ availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], network: { natMode: "per-az" } }));
     expect(resources(tf, "aws_nat_gateway")).toHaveLength(3);
-    const targets = resources(tf, "aws_route").filter((r) => r.nat_gateway_id).map((r) => r.nat_gateway_id);
+    const targets = resources(tf, "aws_route")
+      .filter((r) => r.nat_gateway_id)
+      .map((r) => r.nat_gateway_id);
     expect(new Set(targets).size).toBe(3);
   });
 
@@ -88,9 +86,7 @@ describe("Network", () => {
       expect(() => layoutSubnets("10.0.0.0/24", 6)).toThrow(
         /network\.cidr = "10\.0\.0\.0\/24": too small for 12 subnets \(6 AZs x public and private\); each would be a \/28, and a load balancer subnet needs \/27 or larger.*Allowed: a VPC of \/23 or larger/,
       );
-      expect(() =>
-        synth(env({ availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], network: { cidr: "10.0.0.0/24" } })),
-      ).not.toThrow();
+      expect(() => synth(env({ availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], network: { cidr: "10.0.0.0/24" } }))).not.toThrow();
     });
 
     test("an unknown NAT mode", () => {
@@ -101,7 +97,7 @@ describe("Network", () => {
 
     test("a retention CloudWatch does not accept", () => {
       expect(() => synth(env({ network: { flowLogRetentionDays: 10 } }))).toThrow(
-        /network\.flowLogRetentionDays = 10: not a supported value\. Allowed: 1, 3, 5, 7, 14/,
+        /network\.flowLogRetentionDays = 10: not a retention period CloudWatch Logs offers\. Allowed: one of 1, 3, 5, 7, 14, .*; nearest: 7, 14\./,
       );
     });
   });

@@ -17,17 +17,20 @@ const all = [...environments, ...examples, ...planOnlyExamples];
 (skip ? describe.skip : describe)("offline terraform validate + plan", () => {
   const results = new Map<string, PlanResult>();
 
-  beforeAll(() => {
-    terraformVersion(); // throws a clear error when terraform is missing
-    const work = resolve(".offline", "jest");
-    const outdir = join(work, "cdktf.out");
-    rmSync(outdir, { recursive: true, force: true });
-    mkdirSync(outdir, { recursive: true });
-    const app = new App({ outdir });
-    for (const settings of all) new ApiStack(app, settings.name, settings, { offline: true });
-    app.synth();
-    for (const result of planStacks(stackDirs(outdir), offlineTerraformEnv(work))) results.set(result.stack, result);
-  }, 15 * 60 * 1000);
+  beforeAll(
+    () => {
+      terraformVersion(); // throws a clear error when terraform is missing
+      const work = resolve(".offline", "jest");
+      const outdir = join(work, "cdktf.out");
+      rmSync(outdir, { recursive: true, force: true });
+      mkdirSync(outdir, { recursive: true });
+      const app = new App({ outdir });
+      for (const settings of all) new ApiStack(app, settings.name, settings, { offline: true });
+      app.synth();
+      for (const result of planStacks(stackDirs(outdir), offlineTerraformEnv(work))) results.set(result.stack, result);
+    },
+    15 * 60 * 1000,
+  );
 
   test.each(all.map((s) => s.name))("%s is valid and plans only creations, of the expected resources", (name) => {
     const result = results.get(name)!;

@@ -35,8 +35,10 @@ const releases = mkdtempSync(join(tmpdir(), "releases-"));
 afterAll(() => rmSync(releases, { recursive: true, force: true }));
 
 /** The stack as main.ts builds it: the release comes from the file (IMAGE_TAG recorded into it first). */
-const stackFromReleases = (processEnv: NodeJS.ProcessEnv) => (app: import("cdktf").App, { url }: { url: string }) =>
-  new ApiStack(app, settings.name, settings, { emulatorUrl: url, release: resolveReleases([settings], processEnv, releases)[settings.name] });
+const stackFromReleases =
+  (processEnv: NodeJS.ProcessEnv) =>
+  (app: import("cdktf").App, { url }: { url: string }) =>
+    new ApiStack(app, settings.name, settings, { emulatorUrl: url, release: resolveReleases([settings], processEnv, releases)[settings.name] });
 
 const inspect = async (ctx: StepContext) => ({
   ...(await observeApi(ctx, prefix, false)),
@@ -59,42 +61,45 @@ function seen(name: string): Seen {
 const revision = (arn?: string) => Number(arn?.split(":").pop());
 
 (skip ? describe.skip : describe)("releases on the emulator: deploy v1, plain deploy, v2, roll back", () => {
-  beforeAll(async () => {
-    terraformVersion();
-    checkEmulatorInstalled();
-    result = await runLifecycle(
-      {
-        name: settings.name,
-        region: settings.region!,
-        steps: [
-          {
-            name: "release v1 with npm run release, deploy",
-            action: "apply",
-            stack: (app, ctx) => {
-              recordRelease(releases, [settings], settings.name, "v1");
-              return stackFromReleases({})(app, ctx);
+  beforeAll(
+    async () => {
+      terraformVersion();
+      checkEmulatorInstalled();
+      result = await runLifecycle(
+        {
+          name: settings.name,
+          region: settings.region!,
+          steps: [
+            {
+              name: "release v1 with npm run release, deploy",
+              action: "apply",
+              stack: (app, ctx) => {
+                recordRelease(releases, [settings], settings.name, "v1");
+                return stackFromReleases({})(app, ctx);
+              },
+              inspect,
             },
-            inspect,
-          },
-          { name: "plan a deploy without IMAGE_TAG", action: "replan", stack: stackFromReleases({}) },
-          { name: "deploy without IMAGE_TAG", action: "apply", inspect },
-          { name: "release v2 with IMAGE_TAG, deploy", action: "apply", stack: stackFromReleases({ IMAGE_TAG: "v2" }), inspect },
-          { name: "deploy without IMAGE_TAG after v2", action: "apply", stack: stackFromReleases({}), inspect },
-          {
-            name: "roll back to v1 with npm run release, deploy",
-            action: "apply",
-            stack: (app, ctx) => {
-              recordRelease(releases, [settings], settings.name, "v1");
-              return stackFromReleases({})(app, ctx);
+            { name: "plan a deploy without IMAGE_TAG", action: "replan", stack: stackFromReleases({}) },
+            { name: "deploy without IMAGE_TAG", action: "apply", inspect },
+            { name: "release v2 with IMAGE_TAG, deploy", action: "apply", stack: stackFromReleases({ IMAGE_TAG: "v2" }), inspect },
+            { name: "deploy without IMAGE_TAG after v2", action: "apply", stack: stackFromReleases({}), inspect },
+            {
+              name: "roll back to v1 with npm run release, deploy",
+              action: "apply",
+              stack: (app, ctx) => {
+                recordRelease(releases, [settings], settings.name, "v1");
+                return stackFromReleases({})(app, ctx);
+              },
+              inspect,
             },
-            inspect,
-          },
-        ],
-      },
-      new TerraformWorkspace(resolve(".emulator", "jest-release")),
-    );
-    console.log(describeResult(result));
-  }, 15 * 60 * 1000);
+          ],
+        },
+        new TerraformWorkspace(resolve(".emulator", "jest-release")),
+      );
+      console.log(describeResult(result));
+    },
+    15 * 60 * 1000,
+  );
 
   test("every step succeeded", () => {
     expect(result.steps.filter((s) => s.error).map((s) => `${s.name}: ${s.error}`)).toEqual([]);

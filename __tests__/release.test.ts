@@ -112,11 +112,15 @@ describe("ambiguous input is refused at synth, naming the setting and what is al
     );
     expect(resolveReleases([pinned], { IMAGE_TAG: "v1" }, dir()).dev?.tag).toBe("v1");
     const uri = { ...dev, task: { image: { uri: "ghcr.io/acme/api:1" } } };
-    expect(() => resolveReleases([uri], { IMAGE_TAG: "v2" }, dir())).toThrow(/Invalid setting IMAGE_TAG = "v2": task\.image\.uri = "ghcr\.io\/acme\/api:1" runs an image from another registry/);
+    expect(() => resolveReleases([uri], { IMAGE_TAG: "v2" }, dir())).toThrow(
+      /Invalid setting IMAGE_TAG = "v2": task\.image\.uri = "ghcr\.io\/acme\/api:1" runs an image from another registry/,
+    );
   });
 
   test("a malformed IMAGE_TAG", () => {
-    expect(() => resolveReleases([dev], { IMAGE_TAG: "v2@sha256:123" }, dir())).toThrow(/Invalid setting IMAGE_TAG = "v2@sha256:123": not an image tag or digest/);
+    expect(() => resolveReleases([dev], { IMAGE_TAG: "v2@sha256:123" }, dir())).toThrow(
+      /Invalid setting IMAGE_TAG = "v2@sha256:123": not an image tag or digest/,
+    );
   });
 
   test("a recorded release against a different pinned tag, or a URI", () => {
@@ -124,7 +128,9 @@ describe("ambiguous input is refused at synth, naming the setting and what is al
     expect(() => synth(env({ task: { image: { tag: "v1" } } }), { release })).toThrow(
       'Invalid setting task.image.tag = "v1": releases/test.json records the release v2, another image. Allowed: task.image.tag removed so the recorded release decides, or `npm run release -- <env> v1`.',
     );
-    expect(() => synth(env({ task: { image: { uri: "ghcr.io/acme/api:1" } } }), { release })).toThrow(/Invalid setting releases\/test\.json = "v2": .*task\.image\.uri/);
+    expect(() => synth(env({ task: { image: { uri: "ghcr.io/acme/api:1" } } }), { release })).toThrow(
+      /Invalid setting releases\/test\.json = "v2": .*task\.image\.uri/,
+    );
   });
 
   test("a one-off tag that disagrees with the recorded release", () => {
@@ -147,7 +153,9 @@ describe("ambiguous input is refused at synth, naming the setting and what is al
   test("npm run release refuses what synth would refuse, before writing anything", () => {
     const releases = dir();
     expect(() => recordRelease(releases, [{ ...dev, task: { image: { tag: "v1" } } }], "dev", "v2")).toThrow(/Invalid setting task\.image\.tag = "v1"/);
-    expect(() => recordRelease(releases, [dev], "staging", "v2")).toThrow('Invalid setting environment = "staging": no such environment in stacks/environments.ts. Allowed: "dev".');
+    expect(() => recordRelease(releases, [dev], "staging", "v2")).toThrow(
+      'Invalid setting environment = "staging": no such environment in stacks/environments.ts. Allowed: "dev".',
+    );
     expect(readRelease(releases, "dev")).toBeUndefined();
   });
 });
@@ -163,7 +171,14 @@ describe("what CI reads about an environment", () => {
 describe("the rollout check after a deploy", () => {
   const IMAGE = `123456789012.dkr.ecr.us-east-1.amazonaws.com/rest-api-dev@${DIGEST}`;
   const OLD = `123456789012.dkr.ecr.us-east-1.amazonaws.com/rest-api-dev@${OTHER_DIGEST}`;
-  const deployment = (status: string, rolloutState: string, extra = {}) => ({ status, rolloutState, taskDefinition: "td", desiredCount: 1, runningCount: 1, ...extra });
+  const deployment = (status: string, rolloutState: string, extra = {}) => ({
+    status,
+    rolloutState,
+    taskDefinition: "td",
+    desiredCount: 1,
+    runningCount: 1,
+    ...extra,
+  });
   const service = (...deployments: object[]) => ({ status: "ACTIVE", deployments });
 
   test("passes when the PRIMARY deployment runs the release and is COMPLETED", () => {

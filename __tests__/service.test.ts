@@ -31,9 +31,7 @@ describe("Service", () => {
     const tf = synth(env({ task: { containerPort: 3000 } }));
     const tasksSg = resources(tf, "aws_security_group").find((g) => g.name === "rest-api-test-tasks")!;
     const lbSg = resources(tf, "aws_security_group").find((g) => g.name === "rest-api-test-lb")!;
-    const ingress = resources(tf, "aws_vpc_security_group_ingress_rule").filter(
-      (r) => r.security_group_id === ref(tf, "aws_security_group", tasksSg, "id"),
-    );
+    const ingress = resources(tf, "aws_vpc_security_group_ingress_rule").filter((r) => r.security_group_id === ref(tf, "aws_security_group", tasksSg, "id"));
     expect(ingress).toEqual([
       expect.objectContaining({ ip_protocol: "tcp", from_port: 3000, to_port: 3000, referenced_security_group_id: ref(tf, "aws_security_group", lbSg, "id") }),
     ]);
@@ -59,10 +57,7 @@ describe("Service", () => {
     const tf = synth(env());
     const [listener] = Object.keys(tf.resource.aws_lb_listener);
     const [providers] = Object.keys(tf.resource.aws_ecs_cluster_capacity_providers);
-    expect(only(tf, "aws_ecs_service").depends_on).toEqual([
-      `aws_lb_listener.${listener}`,
-      `aws_ecs_cluster_capacity_providers.${providers}`,
-    ]);
+    expect(only(tf, "aws_ecs_service").depends_on).toEqual([`aws_lb_listener.${listener}`, `aws_ecs_cluster_capacity_providers.${providers}`]);
   });
 
   test("leaves desired_count to autoscaling when autoscaling is on", () => {

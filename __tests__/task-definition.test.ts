@@ -10,9 +10,7 @@ describe("TaskDefinition (the recipe)", () => {
     const tf = synth(alone());
     const td = only(tf, "aws_ecs_task_definition");
     expect([td.cpu, td.memory]).toEqual(["512", "1024"]);
-    expect(container(tf).portMappings).toEqual([
-      { name: "http", containerPort: 8080, hostPort: 8080, protocol: "tcp", appProtocol: "http" },
-    ]);
+    expect(container(tf).portMappings).toEqual([{ name: "http", containerPort: 8080, hostPort: 8080, protocol: "tcp", appProtocol: "http" }]);
     expect(container(tf).environment).toEqual([
       { name: "APP_ENV", value: "test" },
       { name: "PORT", value: "8080" },
@@ -114,8 +112,18 @@ describe("TaskDefinition (the recipe)", () => {
         }),
       );
       const { Statement } = rolePolicy(tf, "-execution", "Policy");
-      expect(Statement).toContainEqual({ Sid: "Secrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf"] });
-      expect(Statement).toContainEqual({ Sid: "Parameters", Effect: "Allow", Action: "ssm:GetParameters", Resource: ["arn:aws:ssm:eu-west-1:123456789012:parameter/app/flag"] });
+      expect(Statement).toContainEqual({
+        Sid: "Secrets",
+        Effect: "Allow",
+        Action: "secretsmanager:GetSecretValue",
+        Resource: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-AbCdEf"],
+      });
+      expect(Statement).toContainEqual({
+        Sid: "Parameters",
+        Effect: "Allow",
+        Action: "ssm:GetParameters",
+        Resource: ["arn:aws:ssm:eu-west-1:123456789012:parameter/app/flag"],
+      });
     });
 
     test("no wildcard action, and a wildcard resource only where AWS requires it", () => {
@@ -166,11 +174,17 @@ describe("TaskDefinition (the recipe)", () => {
       expect(() => synth(env({ task: { environment: { "1BAD": "x" } } }))).toThrow(/task\.environment = "1BAD": not a valid variable name/);
     });
     test("PORT in task.environment, which the stack sets from task.containerPort", () => {
-      expect(() => synth(env({ task: { environment: { APP_ENV: "x", PORT: "9000" } } }))).toThrow(/Invalid setting task\.environment\.PORT = "9000": the stack sets this variable itself/);
+      expect(() => synth(env({ task: { environment: { APP_ENV: "x", PORT: "9000" } } }))).toThrow(
+        /Invalid setting task\.environment\.PORT = "9000": the stack sets this variable itself/,
+      );
     });
     test("a health check command that is an empty array, or has an empty part", () => {
-      expect(() => synth(env({ task: { healthCheck: { command: [] } } }))).toThrow(/Invalid setting task\.healthCheck\.command = \[\]: empty, or an empty part/);
-      expect(() => synth(env({ task: { healthCheck: { command: ["/bin/probe", ""] } } }))).toThrow(/task\.healthCheck\.command = \["\/bin\/probe",""\]: empty, or an empty part/);
+      expect(() => synth(env({ task: { healthCheck: { command: [] } } }))).toThrow(
+        /Invalid setting task\.healthCheck\.command = \[\]: empty, or an empty part/,
+      );
+      expect(() => synth(env({ task: { healthCheck: { command: ["/bin/probe", ""] } } }))).toThrow(
+        /task\.healthCheck\.command = \["\/bin\/probe",""\]: empty, or an empty part/,
+      );
     });
     test("ECS Exec together with a read-only root filesystem", () => {
       expect(() => synth(env({ service: { enableExecuteCommand: true } }))).toThrow(

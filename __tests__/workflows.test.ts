@@ -94,7 +94,9 @@ test("the release workflow builds the REST API's Dockerfile, from the repository
   const dockerfile = workflow("release-dev.yml").env.DOCKERFILE;
   expect(dockerfile).toBe("app/Dockerfile");
   expect(existsSync(join(__dirname, "..", dockerfile))).toBe(true);
-  expect(runs(jobs("release-dev.yml").find(([name]) => name === "build")![1]).join("\n")).toMatch(/docker build --platform "\$PLATFORM" -f "\$DOCKERFILE" .* \.$/m);
+  expect(runs(jobs("release-dev.yml").find(([name]) => name === "build")![1]).join("\n")).toMatch(
+    /docker build --platform "\$PLATFORM" -f "\$DOCKERFILE" .* \.$/m,
+  );
 });
 
 describe.each([
@@ -121,7 +123,8 @@ describe.each([
     expect(commands[verify]).toMatch(/--image "\$\{\{ steps\.\w+\.outputs\.image \}\}"/);
     // The check itself: ECS's own view, the rollout state, and a rollback counted as failure.
     const script = readFileSync(join(__dirname, "..", "scripts", "verify-rollout.cjs"), "utf8");
-    for (const needle of ['"describe-services"', 'rolloutState === "COMPLETED"', 'rolloutState === "FAILED"', "process.exit(1)"]) expect(script).toContain(needle);
+    for (const needle of ['"describe-services"', 'rolloutState === "COMPLETED"', 'rolloutState === "FAILED"', "process.exit(1)"])
+      expect(script).toContain(needle);
   });
 });
 

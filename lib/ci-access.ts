@@ -46,7 +46,7 @@ export interface CiAccessProps extends CiSettings {
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 // Git ref and GitHub environment names, minus what a trust condition would read as a pattern or separator.
-const BRANCH = /^(?!.*\.\.)(?!\/)(?!.*\/$)[A-Za-z0-9._\/-]{1,200}$/;
+const BRANCH = /^(?!.*\.\.)(?!\/)(?!.*\/$)[A-Za-z0-9._/-]{1,200}$/;
 const ENVIRONMENT = /^[A-Za-z0-9._ -]{1,255}$/;
 const WILDCARDS = /[*?]/;
 
@@ -61,15 +61,39 @@ export class CiAccess extends Construct {
     super(scope, id);
     const repo = props.githubRepository;
     check(!WILDCARDS.test(repo ?? ""), "ci.githubRepository", repo, "a wildcard would let other repositories deploy", 'one repository, "owner/name"');
-    check(REPOSITORY.test(repo ?? ""), "ci.githubRepository", repo, "not a GitHub repository", '"owner/name": an owner of letters, digits and hyphens, a name of letters, digits, . _ -');
+    check(
+      REPOSITORY.test(repo ?? ""),
+      "ci.githubRepository",
+      repo,
+      "not a GitHub repository",
+      '"owner/name": an owner of letters, digits and hyphens, a name of letters, digits, . _ -',
+    );
     const environments = props.environments ?? [props.environmentName];
     for (const environment of environments) {
-      check(!WILDCARDS.test(environment), "ci.environments", environments, `"${environment}" has a wildcard, which would trust every matching environment`, "exact GitHub environment names");
-      check(ENVIRONMENT.test(environment), "ci.environments", environments, `"${environment}" is not a GitHub environment name`, "letters, digits, spaces and . _ -");
+      check(
+        !WILDCARDS.test(environment),
+        "ci.environments",
+        environments,
+        `"${environment}" has a wildcard, which would trust every matching environment`,
+        "exact GitHub environment names",
+      );
+      check(
+        ENVIRONMENT.test(environment),
+        "ci.environments",
+        environments,
+        `"${environment}" is not a GitHub environment name`,
+        "letters, digits, spaces and . _ -",
+      );
     }
     check(new Set(environments).size === environments.length, "ci.environments", environments, "an environment is listed twice", "distinct names");
     if (props.branch !== undefined) {
-      check(!WILDCARDS.test(props.branch), "ci.branch", props.branch, "a wildcard would trust every matching branch, including ones anyone with push access can create", "one branch name, e.g. \"main\"");
+      check(
+        !WILDCARDS.test(props.branch),
+        "ci.branch",
+        props.branch,
+        "a wildcard would trust every matching branch, including ones anyone with push access can create",
+        'one branch name, e.g. "main"',
+      );
       check(
         BRANCH.test(props.branch) && !props.branch.startsWith("refs/"),
         "ci.branch",
@@ -299,12 +323,26 @@ function deployStatements(props: CiAccessProps, partition: string, selfArn: stri
     statements.push(
       {
         Sid: "DatabaseSecret",
-        Action: ["secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:RotateSecret", "secretsmanager:TagResource"],
+        Action: [
+          "secretsmanager:CreateSecret",
+          "secretsmanager:DeleteSecret",
+          "secretsmanager:DescribeSecret",
+          "secretsmanager:RotateSecret",
+          "secretsmanager:TagResource",
+        ],
         Resource: `arn:${partition}:secretsmanager:${region}:*:secret:rds!*`,
       },
       {
         Sid: "DatabaseKeyUse",
-        Action: ["kms:CreateGrant", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+        Action: [
+          "kms:CreateGrant",
+          "kms:Decrypt",
+          "kms:Encrypt",
+          "kms:GenerateDataKey",
+          "kms:GenerateDataKeyWithoutPlaintext",
+          "kms:ReEncryptFrom",
+          "kms:ReEncryptTo",
+        ],
         Resource: "*",
         Condition: { StringEquals: { "kms:ViaService": [`rds.${region}.amazonaws.com`, `secretsmanager.${region}.amazonaws.com`] } },
       },
@@ -340,7 +378,19 @@ function deployStatements(props: CiAccessProps, partition: string, selfArn: stri
     {
       Sid: "DenySelfChange",
       Effect: "Deny",
-      Action: ["iam:Attach*", "iam:Create*", "iam:Delete*", "iam:Detach*", "iam:Put*", "iam:Tag*", "iam:Untag*", "iam:Update*", "iam:Add*", "iam:Remove*", "iam:Set*"],
+      Action: [
+        "iam:Attach*",
+        "iam:Create*",
+        "iam:Delete*",
+        "iam:Detach*",
+        "iam:Put*",
+        "iam:Tag*",
+        "iam:Untag*",
+        "iam:Update*",
+        "iam:Add*",
+        "iam:Remove*",
+        "iam:Set*",
+      ],
       Resource: [selfArn, providerArn],
     },
     // A role created by the deploy could trust this one; it must not become a way out of these limits.

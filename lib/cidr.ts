@@ -19,10 +19,7 @@ export function isAligned(cidr: Cidr): boolean {
 }
 
 export function contains(outer: Cidr, inner: Cidr): boolean {
-  return (
-    inner.prefix >= outer.prefix &&
-    Math.floor(inner.base / blockSize(outer.prefix)) === Math.floor(outer.base / blockSize(outer.prefix))
-  );
+  return inner.prefix >= outer.prefix && Math.floor(inner.base / blockSize(outer.prefix)) === Math.floor(outer.base / blockSize(outer.prefix));
 }
 
 /** The index-th block of the given prefix inside `cidr`. */

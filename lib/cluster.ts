@@ -81,12 +81,8 @@ export class Cluster extends Construct {
       dependsOn: insightsGroup ? [insightsGroup] : undefined,
     });
 
-    this.ec2Capacity = props.ec2
-      ? new Ec2Capacity(this, "Ec2Capacity", { ...props.ec2, name: props.name, clusterName: this.cluster.name })
-      : undefined;
-    this.strategy = this.ec2Capacity
-      ? [{ capacityProvider: this.ec2Capacity.capacityProvider.name, base: 0, weight: 1 }]
-      : fargateStrategy(props);
+    this.ec2Capacity = props.ec2 ? new Ec2Capacity(this, "Ec2Capacity", { ...props.ec2, name: props.name, clusterName: this.cluster.name }) : undefined;
+    this.strategy = this.ec2Capacity ? [{ capacityProvider: this.ec2Capacity.capacityProvider.name, base: 0, weight: 1 }] : fargateStrategy(props);
 
     this.capacityProviders = new EcsClusterCapacityProviders(this, "CapacityProviders", {
       clusterName: this.cluster.name,
@@ -107,8 +103,5 @@ function fargateStrategy(props: ClusterSettings): CapacityProviderStrategy[] {
     "cluster.onDemandWeight and cluster.spotWeight are both 0, so no task could be placed",
     "a weight above 0 for at least one of them",
   );
-  return [
-    { capacityProvider: "FARGATE", base, weight: onDemand },
-    ...(spot > 0 ? [{ capacityProvider: "FARGATE_SPOT", base: 0, weight: spot }] : []),
-  ];
+  return [{ capacityProvider: "FARGATE", base, weight: onDemand }, ...(spot > 0 ? [{ capacityProvider: "FARGATE_SPOT", base: 0, weight: spot }] : [])];
 }

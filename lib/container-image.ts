@@ -22,7 +22,7 @@ export const APP_IMAGE_HEALTH_CHECK: readonly string[] = ["/nodejs/bin/node", "/
 /** Public busybox (ECR Public: no Docker Hub rate limit): the placeholder app and the scratch volume's init. */
 export const BUSYBOX_IMAGE = "public.ecr.aws/docker/library/busybox:1.37";
 
-const URI = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?\/[a-z0-9._\/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+const URI = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/;
 
 export type ResolvedImage =
   /** `reference` follows the repository URL: `:<tag>`, or `@sha256:<digest>` when the digest is known. */
@@ -81,11 +81,23 @@ export function resolveImage(settings: ImageSettings = {}, imageTagOverride?: st
   }
   const tag = imageTagOverride || settings.tag;
   if (tag) {
-    check(TAG_PATTERN.test(tag), imageTagOverride ? "IMAGE_TAG" : "task.image.tag", tag, "not a valid image tag", "1-128 letters, digits, _ . -, not starting with . or -");
+    check(
+      TAG_PATTERN.test(tag),
+      imageTagOverride ? "IMAGE_TAG" : "task.image.tag",
+      tag,
+      "not a valid image tag",
+      "1-128 letters, digits, _ . -, not starting with . or -",
+    );
     return { kind: "repository", tag, reference: `:${tag}` };
   }
   if (settings.uri) {
-    check(URI.test(settings.uri), "task.image.uri", settings.uri, "not a full image reference with a tag or digest", '"registry/name:tag" or "registry/name@sha256:<digest>"');
+    check(
+      URI.test(settings.uri),
+      "task.image.uri",
+      settings.uri,
+      "not a full image reference with a tag or digest",
+      '"registry/name:tag" or "registry/name@sha256:<digest>"',
+    );
     return { kind: "uri", uri: settings.uri };
   }
   return { kind: "placeholder", uri: BUSYBOX_IMAGE };

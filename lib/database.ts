@@ -10,7 +10,8 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { partitionOf, ServiceRole } from "./iam";
 import { securityGroup } from "./security-group";
 import { logGroup } from "./log-group";
-import { check, checkInt, checkOneOf } from "./validate";
+import { check, checkInt, checkListed, checkOneOf } from "./validate";
+import { POSTGRES_INSTANCE_CLASSES } from "./data/rds-instance-classes";
 
 export interface DatabaseSettings {
   /** Create the PostgreSQL database and wire it into the app. @default true */
@@ -89,13 +90,25 @@ export class Database extends Construct {
       "a whole number of GiB from 20 to 65536",
     );
     const maxStorage = checkInt("database.maxAllocatedStorageGb", props.maxAllocatedStorageGb ?? 100, 0, 65536);
-    check(maxStorage === 0 || maxStorage > storage, "database.maxAllocatedStorageGb", maxStorage, `not above database.allocatedStorageGb (${storage})`, `0 (no storage autoscaling) or more than ${storage}`);
+    check(
+      maxStorage === 0 || maxStorage > storage,
+      "database.maxAllocatedStorageGb",
+      maxStorage,
+      `not above database.allocatedStorageGb (${storage})`,
+      `0 (no storage autoscaling) or more than ${storage}`,
+    );
     const instanceClass = props.instanceClass ?? "db.t4g.micro";
-    check(/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(instanceClass), "database.instanceClass", instanceClass, "not an RDS instance class", 'e.g. "db.t4g.micro" or "db.m7g.large"');
+    checkListed("database.instanceClass", instanceClass, POSTGRES_INSTANCE_CLASSES, "RDS instance class for PostgreSQL", "lib/data/rds-instance-classes.ts");
     this.databaseName = checkIdentifier("database.databaseName", props.databaseName ?? "app");
     const username = checkIdentifier("database.username", props.username ?? "app_admin");
     const multiAz = props.multiAz ?? false;
-    check(!multiAz || props.subnetIds.length >= 2, "database.multiAz", multiAz, `a standby needs a second AZ, but the database has ${props.subnetIds.length} subnet(s)`, "two or more availabilityZones");
+    check(
+      !multiAz || props.subnetIds.length >= 2,
+      "database.multiAz",
+      multiAz,
+      `a standby needs a second AZ, but the database has ${props.subnetIds.length} subnet(s)`,
+      "two or more availabilityZones",
+    );
     check(props.subnetIds.length >= 2, "availabilityZones", props.subnetIds.length, "RDS subnet groups span at least two AZs", "two or more zones");
     const monitoring = checkOneOf("database.monitoringIntervalSeconds", props.monitoringIntervalSeconds ?? 60, [0, 1, 5, 10, 15, 30, 60]);
     const skipFinal = props.skipFinalSnapshot ?? false;
@@ -196,7 +209,6 @@ export class Database extends Construct {
     this.secretArn = this.instance.masterUserSecret.get(0).secretArn;
   }
 
-
   /** Admits PostgreSQL connections from one security group, and from nothing else. */
   allowFrom(securityGroupId: string): void {
     new VpcSecurityGroupIngressRule(this, "IngressFromService", {
@@ -214,7 +226,13 @@ function checkEngineVersion(version: string): number {
   const match = /^(\d+)(\.\d+)?$/.exec(version);
   check(Boolean(match), "database.engineVersion", version, "unknown engine version format", 'a major version such as "17", or major.minor such as "17.4"');
   const major = Number(match![1]);
-  check(SUPPORTED_MAJORS.includes(major), "database.engineVersion", version, `PostgreSQL ${major} is not a major version this starter supports`, SUPPORTED_MAJORS.join(", "));
+  check(
+    SUPPORTED_MAJORS.includes(major),
+    "database.engineVersion",
+    version,
+    `PostgreSQL ${major} is not a major version this starter supports`,
+    SUPPORTED_MAJORS.join(", "),
+  );
   return major;
 }
 

@@ -63,15 +63,17 @@ export class Ec2Capacity extends Construct {
     const arch = props.task.cpuArchitecture;
     this.instanceType = props.instanceType ?? (arch === "ARM64" ? "t4g.medium" : "t3.medium");
     const type = checkInstanceType(this.instanceType, props.task);
-    this.tasksPerInstance = Math.min(
-      Math.floor((type.vcpus * 1024) / props.task.cpu),
-      Math.floor(taskMemoryOf(type) / props.task.memory),
-      type.enis - 1,
-    );
+    this.tasksPerInstance = Math.min(Math.floor((type.vcpus * 1024) / props.task.cpu), Math.floor(taskMemoryOf(type) / props.task.memory), type.enis - 1);
     const minInstances = checkInt("compute.ec2.minInstances", props.minInstances ?? 1, 0, 1000);
     const needed = Math.ceil(props.maxTasks / this.tasksPerInstance);
     const maxInstances = checkInt("compute.ec2.maxInstances", props.maxInstances ?? Math.max(minInstances, 1, needed * 2), 1, 1000);
-    check(minInstances <= maxInstances, "compute.ec2.minInstances", minInstances, `greater than compute.ec2.maxInstances (${maxInstances})`, `at most ${maxInstances}`);
+    check(
+      minInstances <= maxInstances,
+      "compute.ec2.minInstances",
+      minInstances,
+      `greater than compute.ec2.maxInstances (${maxInstances})`,
+      `at most ${maxInstances}`,
+    );
     check(
       maxInstances >= needed,
       "compute.ec2.maxInstances",
@@ -80,7 +82,8 @@ export class Ec2Capacity extends Construct {
       `${needed} or more, or a larger instance type`,
     );
     const amiId = props.amiId ?? `resolve:ssm:${SSM_AMI_PARAMETER[arch]}`;
-    if (props.amiId) check(/^ami-[0-9a-f]{8,17}$/.test(props.amiId), "compute.ec2.amiId", props.amiId, "not an AMI id", '"ami-" followed by 8 or 17 hex digits');
+    if (props.amiId)
+      check(/^ami-[0-9a-f]{8,17}$/.test(props.amiId), "compute.ec2.amiId", props.amiId, "not an AMI id", '"ami-" followed by 8 or 17 hex digits');
     const capacityProviderName = `${props.name}-ec2`;
     check(
       !/^(aws|ecs|fargate)/i.test(capacityProviderName),
@@ -120,7 +123,12 @@ export class Ec2Capacity extends Construct {
       blockDeviceMappings: [
         {
           deviceName: "/dev/xvda",
-          ebs: { volumeSize: checkInt("compute.ec2.rootVolumeGb", props.rootVolumeGb ?? 30, 30, 16384), volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+          ebs: {
+            volumeSize: checkInt("compute.ec2.rootVolumeGb", props.rootVolumeGb ?? 30, 30, 16384),
+            volumeType: "gp3",
+            encrypted: "true",
+            deleteOnTermination: "true",
+          },
         },
       ],
       // The cluster name is a reference, so Terraform deletes the instances before the cluster.
@@ -179,7 +187,13 @@ export class Ec2Capacity extends Construct {
 
 function checkInstanceType(name: string, task: Ec2CapacityProps["task"]): InstanceType {
   const type = INSTANCE_TYPES[name];
-  check(Boolean(type), "compute.ec2.instanceType", name, "not a type this starter knows the size of", `one listed in lib/instance-types.ts (e.g. "t3.medium", "m7g.large"), or add it there`);
+  check(
+    Boolean(type),
+    "compute.ec2.instanceType",
+    name,
+    "not a type this starter knows the size of",
+    `one listed in lib/instance-types.ts (e.g. "t3.medium", "m7g.large"), or add it there`,
+  );
   check(
     type.arch === task.cpuArchitecture,
     "compute.ec2.instanceType",

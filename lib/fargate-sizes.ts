@@ -1,3 +1,9 @@
+/**
+ * CPU architectures Fargate Spot can run. Source: the Amazon ECS developer guide, "Fargate capacity
+ * providers" (Linux ARM64 tasks are not supported on Fargate Spot). Refresh: that page.
+ */
+export const FARGATE_SPOT_ARCHITECTURES: readonly string[] = ["X86_64"];
+
 /** Fargate's valid task sizes: CPU units (1024 = 1 vCPU) to the memory values, in MiB, each allows. */
 export const FARGATE_MEMORY_BY_CPU: Readonly<Record<number, readonly number[]>> = {
   256: [512, 1024, 2048],

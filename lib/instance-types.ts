@@ -20,10 +20,26 @@ const SIZES: readonly [string, number, number][] = [
 ];
 // family: [GiB per vCPU, architecture]
 const FAMILIES: Readonly<Record<string, [number, "X86_64" | "ARM64"]>> = {
-  m5: [4, "X86_64"], m6i: [4, "X86_64"], m6a: [4, "X86_64"], m7i: [4, "X86_64"], m7a: [4, "X86_64"],
-  c5: [2, "X86_64"], c6i: [2, "X86_64"], c6a: [2, "X86_64"], c7i: [2, "X86_64"], c7a: [2, "X86_64"],
-  r5: [8, "X86_64"], r6i: [8, "X86_64"], r6a: [8, "X86_64"], r7i: [8, "X86_64"],
-  m6g: [4, "ARM64"], m7g: [4, "ARM64"], c6g: [2, "ARM64"], c7g: [2, "ARM64"], r6g: [8, "ARM64"], r7g: [8, "ARM64"],
+  m5: [4, "X86_64"],
+  m6i: [4, "X86_64"],
+  m6a: [4, "X86_64"],
+  m7i: [4, "X86_64"],
+  m7a: [4, "X86_64"],
+  c5: [2, "X86_64"],
+  c6i: [2, "X86_64"],
+  c6a: [2, "X86_64"],
+  c7i: [2, "X86_64"],
+  c7a: [2, "X86_64"],
+  r5: [8, "X86_64"],
+  r6i: [8, "X86_64"],
+  r6a: [8, "X86_64"],
+  r7i: [8, "X86_64"],
+  m6g: [4, "ARM64"],
+  m7g: [4, "ARM64"],
+  c6g: [2, "ARM64"],
+  c7g: [2, "ARM64"],
+  r6g: [8, "ARM64"],
+  r7g: [8, "ARM64"],
 };
 // Burstable types have their own shapes.
 const BURSTABLE: readonly [string, number, number, number][] = [
@@ -41,10 +57,7 @@ export const INSTANCE_TYPES: Readonly<Record<string, InstanceType>> = Object.fro
     SIZES.map(([size, vcpus, enis]) => [`${family}.${size}`, { vcpus, memoryMiB: vcpus * ratio * GiB, arch, enis }]),
   ),
   ...(["t3", "t3a", "t4g"] as const).flatMap((family) =>
-    BURSTABLE.map(([size, vcpus, gib, enis]) => [
-      `${family}.${size}`,
-      { vcpus, memoryMiB: gib * GiB, arch: family === "t4g" ? "ARM64" : "X86_64", enis },
-    ]),
+    BURSTABLE.map(([size, vcpus, gib, enis]) => [`${family}.${size}`, { vcpus, memoryMiB: gib * GiB, arch: family === "t4g" ? "ARM64" : "X86_64", enis }]),
   ),
 ]);
 

@@ -10,7 +10,8 @@ import { AccessLogs } from "./access-logs";
 import { Certificate } from "./certificate";
 import { isAligned, parseCidr } from "./cidr";
 import { securityGroup } from "./security-group";
-import { check, checkInt, checkName } from "./validate";
+import { check, checkInt, checkListed, checkName } from "./validate";
+import { TLS13_POLICIES } from "./data/tls-policies";
 
 export interface TargetHealthCheckSettings {
   /** Path the load balancer requests on each task. @default "/health" */
@@ -98,17 +99,41 @@ export class LoadBalancer extends Construct {
     if (https) checkHttps(https, props.region);
     const health = props.healthCheck ?? {};
     this.healthCheckPath = health.path ?? "/health";
-    check(HEALTH_PATH.test(this.healthCheckPath), "loadBalancer.healthCheck.path", this.healthCheckPath, "not a path starting with /", 'e.g. "/health": letters, digits and . _ ~ - between slashes, no trailing slash');
+    check(
+      HEALTH_PATH.test(this.healthCheckPath),
+      "loadBalancer.healthCheck.path",
+      this.healthCheckPath,
+      "not a path starting with /",
+      'e.g. "/health": letters, digits and . _ ~ - between slashes, no trailing slash',
+    );
     const matcher = health.matcher ?? "200";
-    check(MATCHER.test(matcher), "loadBalancer.healthCheck.matcher", matcher, "not a list of HTTP codes", 'codes 100-499 such as "200", "200-299" or "200,204"');
+    check(
+      MATCHER.test(matcher),
+      "loadBalancer.healthCheck.matcher",
+      matcher,
+      "not a list of HTTP codes",
+      'codes 100-499 such as "200", "200-299" or "200,204"',
+    );
     const interval = checkInt("loadBalancer.healthCheck.intervalSeconds", health.intervalSeconds ?? 15, 5, 300);
     const timeout = checkInt("loadBalancer.healthCheck.timeoutSeconds", health.timeoutSeconds ?? 5, 2, 120);
-    check(timeout < interval, "loadBalancer.healthCheck.timeoutSeconds", timeout, `not shorter than intervalSeconds (${interval})`, `fewer than ${interval} seconds`);
+    check(
+      timeout < interval,
+      "loadBalancer.healthCheck.timeoutSeconds",
+      timeout,
+      `not shorter than intervalSeconds (${interval})`,
+      `fewer than ${interval} seconds`,
+    );
     const cidrs = props.allowedCidrs ?? ["0.0.0.0/0"];
     check(cidrs.length > 0, "loadBalancer.allowedCidrs", cidrs, "empty, so nobody could reach the API", "one or more IPv4 CIDR blocks");
     for (const cidr of cidrs) {
       const parsed = parseCidr(cidr);
-      check(parsed !== undefined && isAligned(parsed), "loadBalancer.allowedCidrs", cidr, "not an IPv4 CIDR block", 'blocks such as "0.0.0.0/0" or "203.0.113.0/24"');
+      check(
+        parsed !== undefined && isAligned(parsed),
+        "loadBalancer.allowedCidrs",
+        cidr,
+        "not an IPv4 CIDR block",
+        'blocks such as "0.0.0.0/0" or "203.0.113.0/24"',
+      );
     }
 
     this.securityGroup = securityGroup(this, "SecurityGroup", {
@@ -140,7 +165,7 @@ export class LoadBalancer extends Construct {
       : undefined;
 
     this.loadBalancer = new Lb(this, "LoadBalancer", {
-      name: checkName("project and name", props.name, 32, "load balancer"),
+      name: checkLoadBalancerName(props.name),
       loadBalancerType: "application",
       internal: props.internal ?? false,
       subnets: props.internal ? props.privateSubnetIds : props.publicSubnetIds,
@@ -229,9 +254,21 @@ function checkHttps(https: HttpsSettings, region: string): void {
     "certificateArn (an existing ACM certificate), or domainName with hostedZoneId (a new DNS-validated certificate)",
   );
   if (https.certificateArn) {
-    check(CERTIFICATE_ARN.test(https.certificateArn), "loadBalancer.https.certificateArn", https.certificateArn, "not an ACM certificate ARN", "arn:aws:acm:<region>:<account>:certificate/<id>");
+    check(
+      CERTIFICATE_ARN.test(https.certificateArn),
+      "loadBalancer.https.certificateArn",
+      https.certificateArn,
+      "not an ACM certificate ARN",
+      "arn:aws:acm:<region>:<account>:certificate/<id>",
+    );
     const certRegion = https.certificateArn.split(":")[3];
-    check(certRegion === region, "loadBalancer.https.certificateArn", https.certificateArn, `a certificate in ${certRegion}, but a load balancer can only use one from its own region`, `a certificate in ${region}`);
+    check(
+      certRegion === region,
+      "loadBalancer.https.certificateArn",
+      https.certificateArn,
+      `a certificate in ${certRegion}, but a load balancer can only use one from its own region`,
+      `a certificate in ${region}`,
+    );
   }
   if (https.domainName) {
     check(DOMAIN.test(https.domainName), "loadBalancer.https.domainName", https.domainName, "not a lowercase domain name", 'e.g. "api.example.com"');
@@ -244,9 +281,35 @@ function checkHttps(https: HttpsSettings, region: string): void {
     https.domainName ? 'a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ"' : "domainName together with hostedZoneId",
   );
   if (https.hostedZoneId) {
-    check(/^Z[A-Z0-9]{1,31}$/.test(https.hostedZoneId), "loadBalancer.https.hostedZoneId", https.hostedZoneId, "not a Route 53 hosted zone id", '"Z" followed by letters and digits');
+    check(
+      /^Z[A-Z0-9]{1,31}$/.test(https.hostedZoneId),
+      "loadBalancer.https.hostedZoneId",
+      https.hostedZoneId,
+      "not a Route 53 hosted zone id",
+      '"Z" followed by letters and digits',
+    );
   }
   if (https.sslPolicy) {
-    check(/^ELBSecurityPolicy-TLS13-/.test(https.sslPolicy), "loadBalancer.https.sslPolicy", https.sslPolicy, "not a TLS 1.3 policy", 'an "ELBSecurityPolicy-TLS13-..." policy');
+    checkListed("loadBalancer.https.sslPolicy", https.sslPolicy, TLS13_POLICIES, "load balancer TLS policy offering TLS 1.3", "lib/data/tls-policies.ts");
   }
+}
+
+/** AWS's rules for load balancer names beyond length: no "internal-" prefix (AWS's own), no "--". */
+function checkLoadBalancerName(name: string): string {
+  checkName("project and name", name, 32, "load balancer");
+  check(
+    !name.startsWith("internal-"),
+    "project and name",
+    name,
+    `the load balancer name "${name}" starts with "internal-", which AWS reserves`,
+    'a project name other than "internal"',
+  );
+  check(
+    !name.includes("--"),
+    "project and name",
+    name,
+    `the load balancer name "${name}" contains "--"`,
+    "project and environment names without a leading or trailing hyphen",
+  );
+  return name;
 }

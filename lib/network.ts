@@ -41,9 +41,7 @@ export interface NetworkProps extends NetworkSettings {
   readonly availabilityZones: readonly string[];
 }
 
-const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"].map(
-  (r) => parseCidr(r)!,
-);
+const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"].map((r) => parseCidr(r)!);
 
 /** VPC with public and private subnets per AZ, NAT per `natMode`, flow logs, and a closed default SG. */
 export class Network extends Construct {
@@ -166,11 +164,7 @@ export class Network extends Construct {
 
   private addFlowLogs(props: NetworkProps): void {
     const retention = checkRetention("network.flowLogRetentionDays", props.flowLogRetentionDays ?? 30);
-    const trafficType = checkOneOf("network.flowLogTrafficType", props.flowLogTrafficType ?? "ALL", [
-      "ALL",
-      "ACCEPT",
-      "REJECT",
-    ] as const);
+    const trafficType = checkOneOf("network.flowLogTrafficType", props.flowLogTrafficType ?? "ALL", ["ALL", "ACCEPT", "REJECT"] as const);
     const group = logGroup(this, "FlowLogGroup", {
       name: `/vpc/${props.name}/flow-logs`,
       retentionDays: retention,

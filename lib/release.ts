@@ -54,9 +54,25 @@ export function releaseFromJson(json: unknown, source: string): Release {
     '{ "tag": "<tag>", "digest": "sha256:<64 hex digits>" } with at least one of the two; write it with `npm run release -- <env> <tag-or-digest>`',
   );
   check(record.tag !== undefined || record.digest !== undefined, source, json, "names neither a tag nor a digest", 'a "tag", a "digest", or both');
-  check(record.tag === undefined || (typeof record.tag === "string" && TAG_PATTERN.test(record.tag)), `${source} tag`, record.tag, "not a valid image tag", "1-128 letters, digits, _ . -, not starting with . or -");
-  check(record.digest === undefined || (typeof record.digest === "string" && DIGEST_PATTERN.test(record.digest)), `${source} digest`, record.digest, "not an image digest", '"sha256:" and 64 lowercase hex digits');
-  return { ...(record.tag !== undefined ? { tag: record.tag as string } : {}), ...(record.digest !== undefined ? { digest: record.digest as string } : {}), source };
+  check(
+    record.tag === undefined || (typeof record.tag === "string" && TAG_PATTERN.test(record.tag)),
+    `${source} tag`,
+    record.tag,
+    "not a valid image tag",
+    "1-128 letters, digits, _ . -, not starting with . or -",
+  );
+  check(
+    record.digest === undefined || (typeof record.digest === "string" && DIGEST_PATTERN.test(record.digest)),
+    `${source} digest`,
+    record.digest,
+    "not an image digest",
+    '"sha256:" and 64 lowercase hex digits',
+  );
+  return {
+    ...(record.tag !== undefined ? { tag: record.tag as string } : {}),
+    ...(record.digest !== undefined ? { digest: record.digest as string } : {}),
+    source,
+  };
 }
 
 /** The file's content: stable key order and a final newline, so a release is a one-line diff in review. */

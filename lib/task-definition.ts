@@ -127,7 +127,8 @@ export class TaskDefinition extends Construct {
     const scratchPath = props.scratchPath ?? "/tmp";
     check(/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/.test(scratchPath), "task.scratchPath", scratchPath, "not an absolute path", 'an absolute path such as "/tmp"');
     const user = props.user === undefined ? "1000:1000" : props.user;
-    if (user !== null) check(/^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$/.test(user), "task.user", user, "not a user or uid[:gid]", 'e.g. "1000:1000", or null for the image\'s USER');
+    if (user !== null)
+      check(/^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$/.test(user), "task.user", user, "not a user or uid[:gid]", 'e.g. "1000:1000", or null for the image\'s USER');
     check(
       !(props.enableExecuteCommand && readonlyRoot),
       "service.enableExecuteCommand",
@@ -168,7 +169,11 @@ export class TaskDefinition extends Construct {
     // Only an image built from app/Dockerfile is known to carry the app's probe; the placeholder is
     // judged by the load balancer alone until the first release.
     const healthCheckSettings =
-      props.healthCheck === undefined ? (this.image.kind === "repository" ? { command: APP_IMAGE_HEALTH_CHECK, startPeriodSeconds: 30 } : undefined) : props.healthCheck;
+      props.healthCheck === undefined
+        ? this.image.kind === "repository"
+          ? { command: APP_IMAGE_HEALTH_CHECK, startPeriodSeconds: 30 }
+          : undefined
+        : props.healthCheck;
     const healthCheck = healthCheckSettings ? containerHealthCheck(healthCheckSettings) : undefined;
     const scratchMount = { sourceVolume: "scratch", containerPath: scratchPath, readOnly: false };
     const logOptions = (prefix: string) => ({
@@ -198,9 +203,7 @@ export class TaskDefinition extends Construct {
       name: CONTAINER_NAME,
       image: this.image.kind === "repository" ? `${props.repository.repositoryUrl}${this.image.reference}` : this.image.uri,
       essential: true,
-      ...(this.image.kind === "placeholder"
-        ? { command: placeholderCommand(this.containerPort, props.healthCheckPath, scratchPath) }
-        : {}),
+      ...(this.image.kind === "placeholder" ? { command: placeholderCommand(this.containerPort, props.healthCheckPath, scratchPath) } : {}),
       portMappings: [{ name: "http", containerPort: this.containerPort, hostPort: this.containerPort, protocol: "tcp", appProtocol: "http" }],
       environment: Object.entries(environment)
         .sort(([a], [b]) => a.localeCompare(b))
@@ -256,12 +259,7 @@ function userSecrets(secrets: Readonly<Record<string, string>>): WiredSecret[] {
   });
 }
 
-function executionStatements(
-  repository: EcrRepository,
-  group: CloudwatchLogGroup,
-  secrets: readonly WiredSecret[],
-  keys: readonly string[],
-): Statement[] {
+function executionStatements(repository: EcrRepository, group: CloudwatchLogGroup, secrets: readonly WiredSecret[], keys: readonly string[]): Statement[] {
   const secretArns = secrets.filter((s) => !s.resourceArn.includes(":ssm:")).map((s) => s.resourceArn);
   const parameterArns = secrets.filter((s) => s.resourceArn.includes(":ssm:")).map((s) => s.resourceArn);
   return [
@@ -295,7 +293,9 @@ function execStatements(group?: CloudwatchLogGroup): Statement[] {
 function containerHealthCheck(hc: ContainerHealthCheck) {
   const exec = Array.isArray(hc.command);
   check(
-    exec ? hc.command.length > 0 && (hc.command as readonly unknown[]).every((part) => typeof part === "string" && part.length > 0) : typeof hc.command === "string" && hc.command.trim().length > 0,
+    exec
+      ? hc.command.length > 0 && (hc.command as readonly unknown[]).every((part) => typeof part === "string" && part.length > 0)
+      : typeof hc.command === "string" && hc.command.trim().length > 0,
     "task.healthCheck.command",
     hc.command,
     exec ? "empty, or an empty part" : "empty",

@@ -1,3 +1,5 @@
+import { LOG_RETENTION_DAYS } from "./data/log-retention";
+
 /**
  * Synth-time checks. Every failure names the setting as a forker writes it in
  * `stacks/environments.ts`, the bad value, and what is allowed, so bad input
@@ -24,13 +26,7 @@ export function check(ok: boolean, setting: string, value: unknown, problem: str
 }
 
 export function checkInt(setting: string, value: number, min: number, max: number): number {
-  check(
-    Number.isInteger(value) && value >= min && value <= max,
-    setting,
-    value,
-    "out of range or not a whole number",
-    `a whole number from ${min} to ${max}`,
-  );
+  check(Number.isInteger(value) && value >= min && value <= max, setting, value, "out of range or not a whole number", `a whole number from ${min} to ${max}`);
   return value;
 }
 
@@ -39,13 +35,59 @@ export function checkOneOf<T>(setting: string, value: T, options: readonly T[]):
   return value;
 }
 
-/** The retention periods CloudWatch Logs accepts. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
-
 export function checkRetention(setting: string, days: number): number {
-  return checkOneOf(setting, days, LOG_RETENTION_DAYS as readonly number[]);
+  check(
+    (LOG_RETENTION_DAYS as readonly number[]).includes(days),
+    setting,
+    days,
+    "not a retention period CloudWatch Logs offers",
+    `one of ${LOG_RETENTION_DAYS.join(", ")} (days)${typeof days === "number" ? `; nearest: ${nearestNumbers(days, LOG_RETENTION_DAYS).join(", ")}` : ""}`,
+  );
+  return days;
+}
+
+/**
+ * A value from one of AWS's fixed lists (lib/data/), refused with the closest valid names, so a typo
+ * such as "us-east1" is answered with "us-east-1".
+ */
+export function checkListed(setting: string, value: string, list: readonly string[], what: string, source: string): string {
+  check(
+    typeof value === "string" && list.includes(value),
+    setting,
+    value,
+    `not a known ${what}`,
+    `the closest are ${closest(String(value), list).map(show).join(", ")}; all are in ${source}`,
+  );
+  return value;
+}
+
+/** The `count` entries of `options` closest to `value` by edit distance (case-insensitive). */
+export function closest(value: string, options: readonly string[], count = 3): string[] {
+  const target = value.toLowerCase();
+  return [...options]
+    .map((option) => ({ option, distance: editDistance(target, option.toLowerCase()) }))
+    .sort((a, b) => a.distance - b.distance || a.option.localeCompare(b.option))
+    .slice(0, count)
+    .map((o) => o.option);
+}
+
+/** The allowed values just below and just above `value`. */
+function nearestNumbers(value: number, options: readonly number[]): number[] {
+  const below = options.filter((o) => o < value).at(-1);
+  const above = options.find((o) => o > value);
+  return [below, above].filter((o): o is number => o !== undefined);
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 /** AWS names built from project and environment: checked here so AWS never has to reject them. */

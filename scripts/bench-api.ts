@@ -52,7 +52,13 @@ async function database(): Promise<{ env: Record<string, string>; label: string;
     await version.end();
     return {
       label: `PostgreSQL ${rows[0].server_version} at ${u.hostname}:${u.port || 5432}`,
-      env: { DB_HOST: u.hostname, DB_PORT: u.port || "5432", DB_NAME: name, DB_USERNAME: decodeURIComponent(u.username), DB_PASSWORD: decodeURIComponent(u.password) },
+      env: {
+        DB_HOST: u.hostname,
+        DB_PORT: u.port || "5432",
+        DB_NAME: name,
+        DB_USERNAME: decodeURIComponent(u.username),
+        DB_PASSWORD: decodeURIComponent(u.password),
+      },
       drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
     };
   }
@@ -70,11 +76,15 @@ function report(name: string, result: autocannon.Result, target?: { rps: number;
   const rps = result.requests.average;
   const p99 = result.latency.p99;
   const errors = result.errors + result.non2xx;
-  const verdict = target ? ` (target >= ${target.rps}/s and p99 <= ${target.p99} ms: ${rps >= target.rps && p99 <= target.p99 ? "within target" : "OVER TARGET"})` : "";
+  const verdict = target
+    ? ` (target >= ${target.rps}/s and p99 <= ${target.p99} ms: ${rps >= target.rps && p99 <= target.p99 ? "within target" : "OVER TARGET"})`
+    : "";
   console.log(name);
   console.log(`  throughput  ${Math.round(rps)} requests/s over ${SECONDS} s, ${CONNECTIONS} connections${verdict}`);
   console.log(`  latency     p50 ${result.latency.p50} ms, p99 ${p99} ms, max ${result.latency.max} ms`);
-  const statuses = Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => `${code}: ${(s as { count: number }).count}`).join(", ");
+  const statuses = Object.entries(result.statusCodeStats ?? {})
+    .map(([code, s]) => `${code}: ${(s as { count: number }).count}`)
+    .join(", ");
   console.log(`  errors      ${errors} (non-2xx ${result.non2xx}, socket ${result.errors}); statuses ${statuses}`);
 }
 
@@ -85,13 +95,24 @@ async function main() {
     const port = await freePort();
     const api = spawn(process.execPath, ["dist/server.mjs"], {
       cwd: APP,
-      env: { PATH: process.env.PATH ?? "", APP_ENV: "bench", PORT: String(port), HOST: "127.0.0.1", DB_SSL_MODE: "disable", LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn", ...db.env },
+      env: {
+        PATH: process.env.PATH ?? "",
+        APP_ENV: "bench",
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        DB_SSL_MODE: "disable",
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
+        ...db.env,
+      },
       stdio: ["ignore", "pipe", "inherit"],
     });
     children.push(api);
     const url = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
-      const ok = await fetch(`${url}/ready`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (i > 300) throw new Error("the API did not become ready");
       await new Promise((r) => setTimeout(r, 100));
@@ -99,7 +120,11 @@ async function main() {
 
     const ids: string[] = [];
     for (let i = 0; i < 1000; i++) {
-      const res = await fetch(`${url}/notes`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ title: `note ${i}`, body: "x".repeat(200) }) });
+      const res = await fetch(`${url}/notes`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ title: `note ${i}`, body: "x".repeat(200) }),
+      });
       ids.push(((await res.json()) as { id: string }).id);
     }
     console.log(`REST API (app/), node ${process.version}, database: ${db.label}\n`);

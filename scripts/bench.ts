@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 interface Measure {
@@ -19,7 +19,12 @@ interface Measure {
 const preload = resolve(__dirname, "report-peak-rss.cjs");
 const measures: Measure[] = [
   { name: "synth app (node scripts/synth.cjs)", args: ["scripts/synth.cjs"], runs: 7, targetSeconds: 1, targetMb: 250 },
-  { name: "unit + snapshot tests (jest, unit project)", args: ["node_modules/jest/bin/jest.js", "--selectProjects", "unit", "--silent"], runs: 3, targetSeconds: 10 },
+  {
+    name: "unit + snapshot tests (jest, unit project)",
+    args: ["node_modules/jest/bin/jest.js", "--selectProjects", "unit", "--silent"],
+    runs: 3,
+    targetSeconds: 10,
+  },
 ];
 
 function median(values: number[]): number {
@@ -28,7 +33,7 @@ function median(values: number[]): number {
 }
 
 const work = mkdtempSync(join(tmpdir(), "bench-"));
-console.log(`node ${process.version}, ${require("node:os").cpus().length} cores\n`);
+console.log(`node ${process.version}, ${cpus().length} cores\n`);
 for (const m of measures) {
   const seconds: number[] = [];
   const peaks: number[] = [];
@@ -50,8 +55,23 @@ for (const m of measures) {
   console.log(m.name);
   console.log(`  median wall time   ${t.toFixed(2)} s over ${m.runs} runs (target <= ${m.targetSeconds} s: ${verdict(t <= m.targetSeconds)})`);
   console.log(
-    `  peak RSS           ${mb.toFixed(0)} MB, largest single process` +
-      (m.targetMb ? ` (target <= ${m.targetMb} MB: ${verdict(mb <= m.targetMb)})` : ""),
+    `  peak RSS           ${mb.toFixed(0)} MB, largest single process` + (m.targetMb ? ` (target <= ${m.targetMb} MB: ${verdict(mb <= m.targetMb)})` : ""),
   );
 }
 rmSync(work, { recursive: true, force: true });
+
+// The settings schema's share of synth: loading zod and checking the shape of every shipped environment.
+{
+  const loadStart = process.hrtime.bigint();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { checkSettingsShape } = require("../stacks/schema") as typeof import("../stacks/schema");
+  const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { environments } = require("../stacks/environments") as typeof import("../stacks/environments");
+  const rounds = 200;
+  const parseStart = process.hrtime.bigint();
+  for (let i = 0; i < rounds; i++) for (const settings of environments) checkSettingsShape(settings);
+  const parseMs = Number(process.hrtime.bigint() - parseStart) / 1e6 / (rounds * environments.length);
+  console.log("settings schema (stacks/schema.ts, zod)");
+  console.log(`  load ${loadMs.toFixed(0)} ms once per synth; shape check ${parseMs.toFixed(3)} ms per environment`);
+}

@@ -10,11 +10,12 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
+import providerPackage from "@cdktf/provider-aws/package.json";
 import { join, resolve } from "node:path";
 
 const PROVIDER = "registry.terraform.io/hashicorp/aws";
 /** The provider version @cdktf/provider-aws was generated for; the synthesized JSON pins it. */
-export const PROVIDER_VERSION: string = require("@cdktf/provider-aws/package.json").cdktf.provider.version;
+export const PROVIDER_VERSION: string = providerPackage.cdktf.provider.version;
 
 export interface PlanResult {
   readonly stack: string;
@@ -62,10 +63,7 @@ export function offlineTerraformEnv(workDir: string, mirror = findProviderMirror
       ]
     : [];
   const config = join(dir, "terraform.rc");
-  writeFileSync(
-    config,
-    [`plugin_cache_dir = ${JSON.stringify(cache)}`, "disable_checkpoint = true", ...install, ""].join("\n"),
-  );
+  writeFileSync(config, [`plugin_cache_dir = ${JSON.stringify(cache)}`, "disable_checkpoint = true", ...install, ""].join("\n"));
   return { ...quietEnv(), TF_CLI_CONFIG_FILE: config };
 }
 

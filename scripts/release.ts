@@ -23,12 +23,7 @@ function find(environments: readonly EnvironmentSettings[], name: string | undef
 }
 
 /** Records `ref` as the release of `name`, after the checks synth would make; returns the previous one. */
-export function recordRelease(
-  dir: string,
-  environments: readonly EnvironmentSettings[],
-  name: string,
-  ref: string,
-): { previous?: Release; current: Release } {
+export function recordRelease(dir: string, environments: readonly EnvironmentSettings[], name: string, ref: string): { previous?: Release; current: Release } {
   const settings = find(environments, name);
   const source = `releases/${name}.json`;
   const current = parseReleaseRef("release", ref, source);
@@ -71,7 +66,13 @@ if (require.main === module) {
         return;
       }
       const [name, ref] = args;
-      check(args.length >= 1 && args.length <= 2, "arguments", args, "expected an environment and optionally a release", "`npm run release -- <env> [<tag | sha256:digest | tag@sha256:digest>]`");
+      check(
+        args.length >= 1 && args.length <= 2,
+        "arguments",
+        args,
+        "expected an environment and optionally a release",
+        "`npm run release -- <env> [<tag | sha256:digest | tag@sha256:digest>]`",
+      );
       if (ref === undefined) {
         const recorded = readRelease(RELEASES_DIR, find(environments, name).name);
         console.log(recorded ? describeRelease(recorded) : `no release recorded for ${name}: it runs task.image.tag, task.image.uri or the placeholder`);

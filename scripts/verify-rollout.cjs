@@ -62,8 +62,9 @@ async function main() {
     const service = aws(["ecs", "describe-services", "--region", o.region, "--cluster", o.cluster, "--services", o.service]).services[0];
     const primary = (service?.deployments || []).find((d) => d.status === "PRIMARY");
     const image = primary
-      ? aws(["ecs", "describe-task-definition", "--region", o.region, "--task-definition", primary.taskDefinition])
-          .taskDefinition.containerDefinitions.find((c) => c.name === "app")?.image
+      ? aws(["ecs", "describe-task-definition", "--region", o.region, "--task-definition", primary.taskDefinition]).taskDefinition.containerDefinitions.find(
+          (c) => c.name === "app",
+        )?.image
       : undefined;
     const verdict = judgeRollout(service, image, o.image);
     console.log(`${new Date().toISOString()} ${verdict.state}: ${verdict.message}`);

@@ -10,12 +10,14 @@ import { Network } from "../lib/network";
 import { Registry } from "../lib/registry";
 import { Service } from "../lib/service";
 import { TASK_DEFAULTS, TaskDefinition } from "../lib/task-definition";
-import { check, checkInt, checkOneOf } from "../lib/validate";
+import { check, checkInt, checkListed, checkOneOf } from "../lib/validate";
+import { REGIONS } from "../lib/data/regions";
+import { checkSettingsShape } from "./schema";
+import { FARGATE_SPOT_ARCHITECTURES } from "../lib/fargate-sizes";
 import { emulatorProviderConfig, emulatorStatePath } from "./emulator";
 import type { EnvironmentSettings, RunOptions, StateSettings } from "./settings";
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]*[a-z0-9]$/;
-const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
 /** One environment of the REST API: network, registry, cluster, service, load balancer, database. */
 export class ApiStack extends TerraformStack {
@@ -34,6 +36,8 @@ export class ApiStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, settings: EnvironmentSettings, options: RunOptions = {}) {
     super(scope, id);
+    // Shape first (unknown keys, wrong types), so every check below reads values of the right kind.
+    checkSettingsShape(settings);
     const project = settings.project ?? "rest-api";
     const region = settings.region ?? "us-east-1";
     const azs = settings.availabilityZones ?? [`${region}a`, `${region}b`];
@@ -79,6 +83,14 @@ export class ApiStack extends TerraformStack {
     const mode = checkOneOf("compute.mode", settings.compute?.mode ?? "fargate", ["fargate", "ec2"] as const);
     const containerPort = checkInt("task.containerPort", settings.task?.containerPort ?? TASK_DEFAULTS.containerPort, 1, 65535);
 
+    const architecture = settings.task?.cpuArchitecture ?? TASK_DEFAULTS.cpuArchitecture;
+    check(
+      mode === "ec2" || (settings.cluster?.spotWeight ?? 0) === 0 || FARGATE_SPOT_ARCHITECTURES.includes(architecture),
+      "cluster.spotWeight",
+      settings.cluster?.spotWeight,
+      `Fargate Spot runs only ${FARGATE_SPOT_ARCHITECTURES.join(", ")} tasks, and task.cpuArchitecture is ${architecture}`,
+      `0 with task.cpuArchitecture ${architecture}, or task.cpuArchitecture "X86_64"`,
+    );
     this.cluster = new Cluster(this, "Cluster", {
       ...settings.cluster,
       name: this.prefix,
@@ -233,13 +245,7 @@ function databaseWiring(db: Database) {
   };
 }
 
-function checkIdentity(
-  name: string,
-  project: string,
-  region: string,
-  azs: readonly string[],
-  tags: Readonly<Record<string, string>>,
-): void {
+function checkIdentity(name: string, project: string, region: string, azs: readonly string[], tags: Readonly<Record<string, string>>): void {
   check(
     NAME_PATTERN.test(name) && name.length <= 16,
     "name",
@@ -254,7 +260,7 @@ function checkIdentity(
     "not a short lowercase name",
     "2 to 24 lowercase letters, digits and hyphens, starting with a letter",
   );
-  check(REGION_PATTERN.test(region), "region", region, "not an AWS region name", 'a region such as "us-east-1"');
+  checkListed("region", region, REGIONS, "AWS region", "lib/data/regions.ts");
   check(
     azs.length >= 2 && azs.length <= 6,
     "availabilityZones",
@@ -263,13 +269,7 @@ function checkIdentity(
     "2 to 6 zones",
   );
   for (const az of azs) {
-    check(
-      new RegExp(`^${region}[a-z]$`).test(az),
-      "availabilityZones",
-      azs,
-      `"${az}" is not a zone of region ${region}`,
-      `zone names such as "${region}a"`,
-    );
+    check(new RegExp(`^${region}[a-z]$`).test(az), "availabilityZones", azs, `"${az}" is not a zone of region ${region}`, `zone names such as "${region}a"`);
   }
   check(new Set(azs).size === azs.length, "availabilityZones", azs, "a zone is listed twice", "distinct zones");
   for (const [key, value] of Object.entries(tags)) {
@@ -290,14 +290,26 @@ function checkIdentity(
   }
 }
 
-function configureState(
-  stack: TerraformStack,
-  state: StateSettings,
-  project: string,
-  env: string,
-  region: string,
-  options: RunOptions,
-): void {
+function configureState(stack: TerraformStack, state: StateSettings, project: string, env: string, region: string, options: RunOptions): void {
+  // Checked before the offline and emulator branches, so a bad state setting fails the same everywhere.
+  if (state.backend === "s3") {
+    check(
+      /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(state.bucket ?? ""),
+      "state.bucket",
+      state.bucket,
+      "not an S3 bucket name",
+      "an existing bucket's name: 3-63 lowercase letters, digits, dots and hyphens",
+    );
+    if (state.region !== undefined) checkListed("state.region", state.region, REGIONS, "AWS region", "lib/data/regions.ts");
+    if (state.key !== undefined)
+      check(
+        /^[^/].{0,1023}$/.test(state.key) && !state.key.endsWith("/"),
+        "state.key",
+        state.key,
+        "not an object key",
+        'a path such as "rest-api/dev/terraform.tfstate", not starting or ending with /',
+      );
+  }
   if (options.offline) {
     // A fresh state that never exists, so an offline plan cannot read (and refresh) real state.
     new LocalBackend(stack, { path: "offline.tfstate" });
@@ -312,13 +324,6 @@ function configureState(
     new LocalBackend(stack, { path: `../../../terraform.${env}.tfstate` });
     return;
   }
-  check(
-    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(state.bucket ?? ""),
-    "state.bucket",
-    state.bucket,
-    "not an S3 bucket name",
-    "an existing bucket's name: 3-63 lowercase letters, digits, dots and hyphens",
-  );
   new S3Backend(stack, {
     bucket: state.bucket,
     key: state.key ?? `${project}/${env}/terraform.tfstate`,

@@ -70,16 +70,13 @@ export function emulatorStatePath(environment: string): string {
  * and the README's emulator section repeats it for users.
  */
 export const EMULATOR_GAPS = {
-  managedPolicies:
-    "AWS-managed IAM policies exist in moto only when it starts with MOTO_IAM_LOAD_MANAGED_POLICIES=true; the harness sets it.",
+  managedPolicies: "AWS-managed IAM policies exist in moto only when it starts with MOTO_IAM_LOAD_MANAGED_POLICIES=true; the harness sets it.",
   tasksNeverRun:
     "moto runs no containers: moto_server.py makes every ECS service report its desired count running, so wait_for_steady_state settles. No task pulls an image, reads a secret or answers a health check.",
-  missingActions:
-    "moto 5.2 lacks Application Auto Scaling tagging and DescribeCapacityProviders without names; moto_server.py adds them.",
+  missingActions: "moto 5.2 lacks Application Auto Scaling tagging and DescribeCapacityProviders without names; moto_server.py adds them.",
   storedDifferently:
     "moto 5.2 drops RDS monitoring settings and parameter sources and copies launch template tags into the template data; moto_server.py stores them as AWS does, so a re-plan is not a false diff.",
-  unstoredAttributes:
-    "Attributes moto does not store at all (scripts/emulator/known-gaps.ts, each with its reason) are not compared by the re-plan check.",
+  unstoredAttributes: "Attributes moto does not store at all (scripts/emulator/known-gaps.ts, each with its reason) are not compared by the re-plan check.",
   oneEmulatorPerStack:
     "moto's generated RDS resource ids repeat across DB instances of one server, so two stacks on one emulator confuse the provider's waiters; the lifecycle starts one emulator per stack.",
   certificates:

@@ -51,15 +51,17 @@ function agrees(recorded: Release | undefined, given: Release): boolean {
  * and recording the tag for all of them would release prod on its next deploy), IMAGE_TAG against a
  * different pinned `task.image.tag` or a `task.image.uri`, and a malformed tag or digest.
  */
-export function resolveReleases(
-  environments: readonly EnvironmentSettings[],
-  env: NodeJS.ProcessEnv,
-  dir: string,
-): Record<string, Release | undefined> {
+export function resolveReleases(environments: readonly EnvironmentSettings[], env: NodeJS.ProcessEnv, dir: string): Record<string, Release | undefined> {
   const names = environments.map((e) => e.name);
   const imageTag = env.IMAGE_TAG || undefined;
   const imageEnv = env.IMAGE_ENV || undefined;
-  check(!imageEnv || Boolean(imageTag), "IMAGE_ENV", imageEnv, "it names the environment IMAGE_TAG is for, but IMAGE_TAG is not set", "IMAGE_ENV together with IMAGE_TAG, or neither");
+  check(
+    !imageEnv || Boolean(imageTag),
+    "IMAGE_ENV",
+    imageEnv,
+    "it names the environment IMAGE_TAG is for, but IMAGE_TAG is not set",
+    "IMAGE_ENV together with IMAGE_TAG, or neither",
+  );
   check(!imageEnv || names.includes(imageEnv), "IMAGE_ENV", imageEnv, "no such environment", names.map((n) => JSON.stringify(n)).join(", "));
   check(
     !imageTag || Boolean(imageEnv) || names.length === 1,
@@ -97,7 +99,9 @@ export function resolveReleases(
     } else {
       writeRelease(dir, settings.name, given);
       // On stderr: cdktf shows the app's output, and the new file must be committed or the next checkout rolls back.
-      console.error(`release: recorded ${describeRelease(given)} in releases/${settings.name}.json (was ${recorded ? describeRelease(recorded) : "none"}); commit it.`);
+      console.error(
+        `release: recorded ${describeRelease(given)} in releases/${settings.name}.json (was ${recorded ? describeRelease(recorded) : "none"}); commit it.`,
+      );
       releases[settings.name] = { ...given, source: `releases/${settings.name}.json` };
     }
   }

@@ -54,7 +54,9 @@ describe("configuration from the environment", () => {
   });
 
   it("names every bad variable at once", () => {
-    expect(error({ APP_ENV: "dev", PORT: "x" })).toMatch(/^invalid environment: PORT = "x": not a number; DB_HOST: not set; DB_NAME: not set; DB_USERNAME: not set; DB_PASSWORD: not set$/);
+    expect(error({ APP_ENV: "dev", PORT: "x" })).toMatch(
+      /^invalid environment: PORT = "x": not a number; DB_HOST: not set; DB_NAME: not set; DB_USERNAME: not set; DB_PASSWORD: not set$/,
+    );
   });
 
   it("never repeats the credentials' values", () => {

@@ -71,7 +71,10 @@ describe("app/Dockerfile", () => {
 });
 
 describe(".dockerignore", () => {
-  const rules = readFileSync(path.join(ROOT, ".dockerignore"), "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  const rules = readFileSync(path.join(ROOT, ".dockerignore"), "utf8")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
   /** Docker's rule: the last matching pattern wins. Patterns here are exact paths, folders or "*". */
   const included = (file: string) =>
     rules.reduce((keep, rule) => {
@@ -82,7 +85,18 @@ describe(".dockerignore", () => {
     }, true);
 
   it("sends nothing but the app's inputs: no state, secrets, node_modules or git history", () => {
-    for (const file of [".git/config", "node_modules/pg/package.json", "app/node_modules/x", "app/dist/server.mjs", "terraform.dev.tfstate", ".emulator/x", "cdktf.out/stacks/dev/cdk.tf.json", "releases/dev.json", ".env", "lib/database.ts"]) {
+    for (const file of [
+      ".git/config",
+      "node_modules/pg/package.json",
+      "app/node_modules/x",
+      "app/dist/server.mjs",
+      "terraform.dev.tfstate",
+      ".emulator/x",
+      "cdktf.out/stacks/dev/cdk.tf.json",
+      "releases/dev.json",
+      ".env",
+      "lib/database.ts",
+    ]) {
       expect([file, included(file)]).toEqual([file, false]);
     }
   });

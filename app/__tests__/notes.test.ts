@@ -120,7 +120,9 @@ describe.each(BACKENDS)("notes API on $name", (backend) => {
       // 45 notes, 15 of them created in the same millisecond: the id breaks the tie, so none is
       // skipped or repeated at a page boundary.
       await db.query(`INSERT INTO notes (title, created_at) SELECT 'same ms ' || i, '2026-01-01T00:00:00.000Z' FROM generate_series(1, 15) i`);
-      await db.query(`INSERT INTO notes (title, created_at) SELECT 'note ' || i, '2026-01-01T00:00:00.000Z'::timestamptz + i * interval '1 second' FROM generate_series(1, 30) i`);
+      await db.query(
+        `INSERT INTO notes (title, created_at) SELECT 'note ' || i, '2026-01-01T00:00:00.000Z'::timestamptz + i * interval '1 second' FROM generate_series(1, 30) i`,
+      );
       const { rows } = await db.query<{ id: string }>("SELECT id FROM notes ORDER BY created_at DESC, id DESC");
       ids = rows.map((r) => r.id);
     });

@@ -83,7 +83,10 @@ describe.each(BACKENDS)("the API process on $name", (backend) => {
       const started = Date.now();
       api.process.kill("SIGTERM");
       await api.waitForLog((l) => l.msg === "shutting down: no new connections, finishing requests in flight");
-      const during = await fetch(`${api.url}/health`).then((r) => r.status, () => "refused");
+      const during = await fetch(`${api.url}/health`).then(
+        (r) => r.status,
+        () => "refused",
+      );
       expect(during).toBe("refused");
       expect(api.process.exitCode).toBeNull();
       await holder.query("COMMIT");

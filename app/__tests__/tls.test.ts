@@ -41,8 +41,29 @@ describe("TLS to RDS", () => {
     let port: number;
     beforeAll(async () => {
       dir = mkdtempSync(path.join(tmpdir(), "notes-tls-"));
-      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:P-256",
+          "-nodes",
+          "-days",
+          "1",
+          "-subj",
+          "/CN=127.0.0.1",
+          "-addext",
+          "subjectAltName=IP:127.0.0.1",
+          "-keyout",
+          path.join(dir, "key.pem"),
+          "-out",
+          path.join(dir, "cert.pem"),
+        ],
+        { stdio: "ignore" },
+      );
       const key = readFileSync(path.join(dir, "key.pem"));
       const cert = readFileSync(path.join(dir, "cert.pem"));
       // Speaks just enough PostgreSQL to accept the client's SSLRequest, then offers the certificate.

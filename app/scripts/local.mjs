@@ -13,12 +13,16 @@ const children = [];
 if (!process.env.DB_HOST) {
   const data = path.join(appDir, "..", ".local", "pgdata");
   mkdirSync(data, { recursive: true });
-  const db = spawn(process.execPath, [path.join(appDir, "scripts", "pglite-server.mjs"), "--port", process.env.DB_PORT ?? "5433", "--data", data], { stdio: ["ignore", "pipe", "inherit"] });
+  const db = spawn(process.execPath, [path.join(appDir, "scripts", "pglite-server.mjs"), "--port", process.env.DB_PORT ?? "5433", "--data", data], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   children.push(db);
-  const { port } = JSON.parse(await new Promise((resolve, reject) => {
-    db.once("exit", (code) => reject(new Error(`the embedded database exited with ${code} (is port ${process.env.DB_PORT ?? 5433} taken? set DB_PORT)`)));
-    createInterface({ input: db.stdout }).once("line", resolve);
-  }));
+  const { port } = JSON.parse(
+    await new Promise((resolve, reject) => {
+      db.once("exit", (code) => reject(new Error(`the embedded database exited with ${code} (is port ${process.env.DB_PORT ?? 5433} taken? set DB_PORT)`)));
+      createInterface({ input: db.stdout }).once("line", resolve);
+    }),
+  );
   Object.assign(env, { DB_HOST: "127.0.0.1", DB_PORT: String(port), DB_NAME: "postgres", DB_USERNAME: "postgres", DB_PASSWORD: "local" });
   process.stderr.write(`api:local: embedded PostgreSQL (PGlite) on 127.0.0.1:${port}, data in ${path.relative(process.cwd(), data)}\n`);
 }

@@ -35,7 +35,19 @@ export function createPool(config: Config): pg.Pool {
   return pool;
 }
 
-const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "EPIPE", "57P01", "57P03", "08000", "08003", "08006"]);
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "EPIPE",
+  "57P01",
+  "57P03",
+  "08000",
+  "08003",
+  "08006",
+]);
 
 /** True when the error says the database cannot be reached (answer 503), not that the query was wrong. */
 export function isUnavailable(error: unknown): boolean {

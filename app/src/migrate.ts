@@ -7,6 +7,8 @@ try {
   const config = readConfig();
   await migrate(config, createLogger(config));
 } catch (error) {
-  process.stderr.write(`notes-api migrate: ${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `notes-api migrate: ${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 }

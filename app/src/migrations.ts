@@ -27,7 +27,12 @@ export async function migrate(config: Config, logger: Logger): Promise<string[]>
       advisoryLockMode: "wait",
       singleTransaction: true,
       checkOrder: true,
-      logger: { debug: () => undefined, info: (msg: string) => logger.debug(msg), warn: (msg: string) => logger.warn(msg), error: (msg: string) => logger.error(msg) },
+      logger: {
+        debug: () => undefined,
+        info: (msg: string) => logger.debug(msg),
+        warn: (msg: string) => logger.warn(msg),
+        error: (msg: string) => logger.error(msg),
+      },
     });
     logger.info({ applied: applied.map((m) => m.name) }, applied.length ? "migrations applied" : "schema up to date");
     return applied.map((m) => m.name);

@@ -104,7 +104,11 @@ export function notesRoutes(app: FastifyInstance, pool: pg.Pool): void {
           properties: { limit: { type: "integer", minimum: 1, maximum: PAGE_MAX }, cursor: { type: "string", minLength: 1, maxLength: 200 } },
         },
         response: {
-          200: { type: "object", required: ["items", "nextCursor"], properties: { items: { type: "array", items: noteSchema }, nextCursor: { type: ["string", "null"] } } },
+          200: {
+            type: "object",
+            required: ["items", "nextCursor"],
+            properties: { items: { type: "array", items: noteSchema }, nextCursor: { type: ["string", "null"] } },
+          },
         },
       },
     },
@@ -112,12 +116,15 @@ export function notesRoutes(app: FastifyInstance, pool: pg.Pool): void {
       const limit = request.query.limit ?? PAGE_DEFAULT;
       const cursor = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
       if (request.query.cursor !== undefined && !cursor) {
-        return sendProblem(request, reply, problem(400, "Invalid cursor: not a cursor from a previous page", [{ pointer: "/query/cursor", detail: "is not a cursor this API issued" }]));
+        return sendProblem(
+          request,
+          reply,
+          problem(400, "Invalid cursor: not a cursor from a previous page", [{ pointer: "/query/cursor", detail: "is not a cursor this API issued" }]),
+        );
       }
       // One row more than the page tells whether another page exists, without a count.
       const { rows } = cursor
         ? await pool.query<NoteRow>({
-            
             text: `SELECT ${COLUMNS} FROM notes WHERE (created_at, id) < ($1, $2) ORDER BY created_at DESC, id DESC LIMIT $3`,
             values: [cursor.createdAt, cursor.id, limit + 1],
           })

@@ -72,14 +72,26 @@ export async function leftovers(url: string, region: string): Promise<string[]> 
   const vpcs = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs ?? [];
   const defaultVpcs = new Set(vpcs.filter((v) => v.IsDefault).map((v) => v.VpcId));
   const inDefaultVpc = (vpcId?: string) => defaultVpcs.has(vpcId);
-  add("ec2", "vpc", vpcs.filter((v) => !v.IsDefault).map((v) => v.VpcId));
-  add("ec2", "subnet", ((await ec2.send(new DescribeSubnetsCommand({}))).Subnets ?? []).filter((s) => !inDefaultVpc(s.VpcId)).map((s) => s.SubnetId));
+  add(
+    "ec2",
+    "vpc",
+    vpcs.filter((v) => !v.IsDefault).map((v) => v.VpcId),
+  );
+  add(
+    "ec2",
+    "subnet",
+    ((await ec2.send(new DescribeSubnetsCommand({}))).Subnets ?? []).filter((s) => !inDefaultVpc(s.VpcId)).map((s) => s.SubnetId),
+  );
   add(
     "ec2",
     "nat-gateway",
     ((await ec2.send(new DescribeNatGatewaysCommand({}))).NatGateways ?? []).filter((n) => n.State !== "deleted").map((n) => n.NatGatewayId),
   );
-  add("ec2", "address", ((await ec2.send(new DescribeAddressesCommand({}))).Addresses ?? []).map((a) => a.AllocationId));
+  add(
+    "ec2",
+    "address",
+    ((await ec2.send(new DescribeAddressesCommand({}))).Addresses ?? []).map((a) => a.AllocationId),
+  );
   add(
     "ec2",
     "internet-gateway",
@@ -97,14 +109,26 @@ export async function leftovers(url: string, region: string): Promise<string[]> 
     "security-group",
     ((await ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups ?? []).filter((g) => !inDefaultVpc(g.VpcId)).map((g) => g.GroupId),
   );
-  add("ec2", "launch-template", ((await ec2.send(new DescribeLaunchTemplatesCommand({}))).LaunchTemplates ?? []).map((t) => t.LaunchTemplateName));
-  add("ec2", "flow-log", ((await ec2.send(new DescribeFlowLogsCommand({}))).FlowLogs ?? []).map((f) => f.FlowLogId));
+  add(
+    "ec2",
+    "launch-template",
+    ((await ec2.send(new DescribeLaunchTemplatesCommand({}))).LaunchTemplates ?? []).map((t) => t.LaunchTemplateName),
+  );
+  add(
+    "ec2",
+    "flow-log",
+    ((await ec2.send(new DescribeFlowLogsCommand({}))).FlowLogs ?? []).map((f) => f.FlowLogId),
+  );
 
   const ecs = named(new ECSClient(config));
   // A deleted cluster stays listed as INACTIVE for a while, in AWS as in moto.
   const clusterArns = (await ecs.send(new ListClustersCommand({}))).clusterArns ?? [];
   const clusters = clusterArns.length ? ((await ecs.send(new DescribeClustersCommand({ clusters: clusterArns }))).clusters ?? []) : [];
-  add("ecs", "cluster", clusters.filter((c) => c.status !== "INACTIVE").map((c) => c.clusterName));
+  add(
+    "ecs",
+    "cluster",
+    clusters.filter((c) => c.status !== "INACTIVE").map((c) => c.clusterName),
+  );
   add(
     "ecs",
     "capacity-provider",
@@ -114,14 +138,24 @@ export async function leftovers(url: string, region: string): Promise<string[]> 
   );
   add("ecs", "task-definition", (await ecs.send(new ListTaskDefinitionsCommand({ status: "ACTIVE" }))).taskDefinitionArns ?? []);
 
-  add("ecr", "repository", ((await named(new ECRClient(config)).send(new DescribeRepositoriesCommand({}))).repositories ?? []).map((r) => r.repositoryName));
+  add(
+    "ecr",
+    "repository",
+    ((await named(new ECRClient(config)).send(new DescribeRepositoriesCommand({}))).repositories ?? []).map((r) => r.repositoryName),
+  );
 
   const rds = named(new RDSClient(config));
-  add("rds", "db-instance", ((await rds.send(new DescribeDBInstancesCommand({}))).DBInstances ?? []).map((d) => d.DBInstanceIdentifier));
+  add(
+    "rds",
+    "db-instance",
+    ((await rds.send(new DescribeDBInstancesCommand({}))).DBInstances ?? []).map((d) => d.DBInstanceIdentifier),
+  );
   add(
     "rds",
     "db-subnet-group",
-    ((await rds.send(new DescribeDBSubnetGroupsCommand({}))).DBSubnetGroups ?? []).filter((g) => g.DBSubnetGroupName !== "default").map((g) => g.DBSubnetGroupName),
+    ((await rds.send(new DescribeDBSubnetGroupsCommand({}))).DBSubnetGroups ?? [])
+      .filter((g) => g.DBSubnetGroupName !== "default")
+      .map((g) => g.DBSubnetGroupName),
   );
   add(
     "rds",
@@ -130,13 +164,29 @@ export async function leftovers(url: string, region: string): Promise<string[]> 
       .filter((g) => !g.DBParameterGroupName?.startsWith("default."))
       .map((g) => g.DBParameterGroupName),
   );
-  add("rds", "db-snapshot", ((await rds.send(new DescribeDBSnapshotsCommand({ SnapshotType: "manual" }))).DBSnapshots ?? []).map((s) => s.DBSnapshotIdentifier));
+  add(
+    "rds",
+    "db-snapshot",
+    ((await rds.send(new DescribeDBSnapshotsCommand({ SnapshotType: "manual" }))).DBSnapshots ?? []).map((s) => s.DBSnapshotIdentifier),
+  );
 
   const elb = named(new ElasticLoadBalancingV2Client(config));
-  add("elbv2", "load-balancer", ((await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? []).map((l) => l.LoadBalancerName));
-  add("elbv2", "target-group", ((await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? []).map((t) => t.TargetGroupName));
+  add(
+    "elbv2",
+    "load-balancer",
+    ((await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? []).map((l) => l.LoadBalancerName),
+  );
+  add(
+    "elbv2",
+    "target-group",
+    ((await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? []).map((t) => t.TargetGroupName),
+  );
 
-  add("logs", "log-group", ((await named(new CloudWatchLogsClient(config)).send(new DescribeLogGroupsCommand({}))).logGroups ?? []).map((g) => g.logGroupName));
+  add(
+    "logs",
+    "log-group",
+    ((await named(new CloudWatchLogsClient(config)).send(new DescribeLogGroupsCommand({}))).logGroups ?? []).map((g) => g.logGroupName),
+  );
 
   const iam = named(new IAMClient(config));
   add(
@@ -144,18 +194,42 @@ export async function leftovers(url: string, region: string): Promise<string[]> 
     "role",
     ((await iam.send(new ListRolesCommand({}))).Roles ?? []).filter((r) => !r.Path?.startsWith("/aws-service-role/")).map((r) => r.RoleName),
   );
-  add("iam", "instance-profile", ((await iam.send(new ListInstanceProfilesCommand({}))).InstanceProfiles ?? []).map((p) => p.InstanceProfileName));
-  add("iam", "policy", ((await iam.send(new ListPoliciesCommand({ Scope: "Local" }))).Policies ?? []).map((p) => p.PolicyName));
+  add(
+    "iam",
+    "instance-profile",
+    ((await iam.send(new ListInstanceProfilesCommand({}))).InstanceProfiles ?? []).map((p) => p.InstanceProfileName),
+  );
+  add(
+    "iam",
+    "policy",
+    ((await iam.send(new ListPoliciesCommand({ Scope: "Local" }))).Policies ?? []).map((p) => p.PolicyName),
+  );
 
   add(
     "autoscaling",
     "group",
     ((await named(new AutoScalingClient(config)).send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups ?? []).map((g) => g.AutoScalingGroupName),
   );
-  add("s3", "bucket", ((await named(new S3Client(config)).send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name));
-  add("secretsmanager", "secret", ((await named(new SecretsManagerClient(config)).send(new ListSecretsCommand({}))).SecretList ?? []).map((s) => s.Name));
-  add("acm", "certificate", ((await named(new ACMClient(config)).send(new ListCertificatesCommand({}))).CertificateSummaryList ?? []).map((c) => c.DomainName));
-  add("route53", "hosted-zone", ((await named(new Route53Client(config)).send(new ListHostedZonesCommand({}))).HostedZones ?? []).map((z) => z.Name));
+  add(
+    "s3",
+    "bucket",
+    ((await named(new S3Client(config)).send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name),
+  );
+  add(
+    "secretsmanager",
+    "secret",
+    ((await named(new SecretsManagerClient(config)).send(new ListSecretsCommand({}))).SecretList ?? []).map((s) => s.Name),
+  );
+  add(
+    "acm",
+    "certificate",
+    ((await named(new ACMClient(config)).send(new ListCertificatesCommand({}))).CertificateSummaryList ?? []).map((c) => c.DomainName),
+  );
+  add(
+    "route53",
+    "hosted-zone",
+    ((await named(new Route53Client(config)).send(new ListHostedZonesCommand({}))).HostedZones ?? []).map((z) => z.Name),
+  );
 
   // A customer key cannot be deleted at once, only scheduled: pending deletion counts as gone. Keys
   // behind an alias/aws/ alias are AWS-managed defaults (e.g. aws/ebs, made on first use), not the stack's.

@@ -54,8 +54,7 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
   const running = service?.taskDefinition
     ? (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }))).taskDefinition
     : undefined;
-  const targetGroup = (await new ElasticLoadBalancingV2Client(config).send(new DescribeTargetGroupsCommand({ Names: [`${prefix}-tg`] })))
-    .TargetGroups?.[0];
+  const targetGroup = (await new ElasticLoadBalancingV2Client(config).send(new DescribeTargetGroupsCommand({ Names: [`${prefix}-tg`] }))).TargetGroups?.[0];
   const repository = (await new ECRClient(config).send(new DescribeRepositoriesCommand({ repositoryNames: [prefix] }))).repositories?.[0];
   const iam = new IAMClient(config);
   const role = `${prefix}-execution`;
@@ -64,9 +63,7 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
     const document = (await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: name }))).PolicyDocument!;
     executionStatements.push(...JSON.parse(decodeURIComponent(document)).Statement);
   }
-  const db = withDatabase
-    ? (await new RDSClient(config).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: prefix }))).DBInstances?.[0]
-    : undefined;
+  const db = withDatabase ? (await new RDSClient(config).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: prefix }))).DBInstances?.[0] : undefined;
   return {
     service: {
       status: service?.status,

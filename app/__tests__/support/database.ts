@@ -97,7 +97,13 @@ async function createOnServer(): Promise<TestDatabase> {
     }
   };
   await run(`CREATE DATABASE ${name}`);
-  const config = { host: url.hostname, port: Number(url.port || 5432), database: name, user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  const config = {
+    host: url.hostname,
+    port: Number(url.port || 5432),
+    database: name,
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+  };
   return {
     host: config.host,
     port: config.port,
