@@ -1,62 +1,27 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-
-/** Where each settings interface sits in EnvironmentSettings. */
-const SECTIONS: Record<string, { file: string; prefix: string }> = {
-  EnvironmentSettings: { file: "stacks/settings.ts", prefix: "" },
-  ComputeSettings: { file: "stacks/settings.ts", prefix: "compute." },
-  NetworkSettings: { file: "lib/network.ts", prefix: "network." },
-  RegistrySettings: { file: "lib/registry.ts", prefix: "registry." },
-  ClusterSettings: { file: "lib/cluster.ts", prefix: "cluster." },
-  TaskSettings: { file: "lib/task-definition.ts", prefix: "task." },
-  ImageSettings: { file: "lib/container-image.ts", prefix: "task.image." },
-  ServiceSettings: { file: "lib/service.ts", prefix: "service." },
-  AutoscalingSettings: { file: "lib/autoscaling.ts", prefix: "autoscaling." },
-  LoadBalancerSettings: { file: "lib/load-balancer.ts", prefix: "loadBalancer." },
-  TargetHealthCheckSettings: { file: "lib/load-balancer.ts", prefix: "loadBalancer.healthCheck." },
-  HttpsSettings: { file: "lib/load-balancer.ts", prefix: "loadBalancer.https." },
-  DatabaseSettings: { file: "lib/database.ts", prefix: "database." },
-  Ec2Settings: { file: "lib/ec2-capacity.ts", prefix: "compute.ec2." },
-  CiSettings: { file: "lib/ci-access.ts", prefix: "ci." },
-};
-/** Sections documented as a whole, by their sub-table or their own heading. */
-const SECTION_FIELDS = new Set([
-  ...["network", "registry", "cluster", "task", "service", "autoscaling", "loadBalancer", "database", "compute", "ci"],
-  ...["compute.ec2", "task.image", "loadBalancer.healthCheck"],
-]);
+import { readmeWithTable, renderTable, settings } from "../scripts/settings-table";
 
 const root = join(__dirname, "..");
 const readme = readFileSync(join(root, "README.md"), "utf8");
-const settingsSection = readme.slice(readme.indexOf("\n## Settings"), readme.indexOf("\n## ", readme.indexOf("\n## Settings") + 1));
-const table = new Set([...settingsSection.matchAll(/^\| `([\w.]+)` \|/gm)].map((m) => m[1]));
 
-function fields(name: string, file: string): { field: string; doc: string; optional: boolean }[] {
-  const source = readFileSync(join(root, file), "utf8");
-  const body = new RegExp(`export interface ${name}\\b[^{]*\\{([\\s\\S]*?)\\n\\}`).exec(source);
-  if (!body) throw new Error(`interface ${name} not found in ${file}`);
-  return [...body[1].matchAll(/(?:\/\*\*([\s\S]*?)\*\/\s*)?readonly (\w+)(\??):/g)].map((m) => ({ field: m[2], doc: m[1] ?? "", optional: m[3] === "?" }));
-}
-
-const settings = Object.entries(SECTIONS).flatMap(([name, { file, prefix }]) =>
-  fields(name, file).map(({ field, doc, optional }) => ({ path: `${prefix}${field}`, doc, optional })),
-);
-
-test("every setting is in the README settings table", () => {
-  const missing = settings.map((s) => s.path).filter((p) => !SECTION_FIELDS.has(p) && !table.has(p));
-  expect(missing).toEqual([]);
-});
-
-test("the README table lists no setting the code does not have", () => {
-  const known = new Set(settings.map((s) => s.path));
-  expect([...table].filter((p) => !known.has(p))).toEqual([]);
+test("the README settings table is the one generated from the settings' doc comments (npm run docs:settings)", () => {
+  expect(readmeWithTable(readme)).toBe(readme);
 });
 
 test("every setting has a one-line doc, and every optional leaf setting documents its default", () => {
-  const undocumented = settings.filter((s) => !s.doc.trim()).map((s) => s.path);
-  expect(undocumented).toEqual([]);
-  // A required field (such as `name`, or `ci.githubRepository` once `ci` is set) has no default to document.
-  const noDefault = settings.filter((s) => !SECTION_FIELDS.has(s.path) && s.optional && !s.doc.includes("@default") && !s.path.endsWith("command"));
-  expect(noDefault.map((s) => s.path)).toEqual([]);
+  const all = settings();
+  expect(all.length).toBeGreaterThan(90);
+  expect(all.filter((s) => !s.doc).map((s) => s.path)).toEqual([]);
+  // Sections (network, task, ...) may leave the default to their fields.
+  expect(all.filter((s) => s.optional && !s.section && s.default === undefined).map((s) => s.path)).toEqual([]);
+});
+
+test("a setting added to an interface appears in the generated table", () => {
+  const table = renderTable();
+  for (const path of ["task.memory", "loadBalancer.healthCheck.path", "compute.ec2.instanceType", "ci.pullFrom", "task.image.tag"]) {
+    expect(table).toContain(`| \`${path}\` |`);
+  }
 });
 
 test("the README's two quick-start commands are the ones CI runs", () => {

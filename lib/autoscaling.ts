@@ -4,21 +4,21 @@ import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-tar
 import { check, checkInt } from "./validate";
 
 export interface AutoscalingSettings {
-  /** Scale the task count with load. Off means the count stays at service.desiredCount. @default true */
+  /** Scale the task count; off keeps `service.desiredCount`. @default true */
   readonly enabled?: boolean;
   /** Fewest tasks. @default 1 */
   readonly minCapacity?: number;
   /** Most tasks. @default 4 */
   readonly maxCapacity?: number;
-  /** Average CPU % the service aims for. @default 60 */
+  /** Target average CPU. @default 60 */
   readonly cpuTargetPercent?: number;
-  /** Average memory % the service aims for. @default 75 */
+  /** Target average memory. @default 75 */
   readonly memoryTargetPercent?: number;
-  /** Requests per task per minute the service aims for. @default none: not a scaling signal */
+  /** Target requests per task per minute (off by default). @default none */
   readonly requestsPerTarget?: number;
-  /** Seconds after a scale-in before another. @default 300 */
+  /** Wait after scaling in. @default 300 */
   readonly scaleInCooldownSeconds?: number;
-  /** Seconds after a scale-out before another. @default 60 */
+  /** Wait after scaling out. @default 60 */
   readonly scaleOutCooldownSeconds?: number;
 }
 

@@ -11,17 +11,17 @@ import { check, checkName } from "./validate";
  * provider and one deploy role that only the named repository's jobs can assume.
  */
 export interface CiSettings {
-  /** The GitHub repository whose workflows may deploy, "owner/name". */
+  /** `owner/name` of the GitHub repository whose workflows may deploy; no wildcards. */
   readonly githubRepository: string;
-  /** GitHub environments whose jobs may assume the role (the workflows run every AWS job in one). @default [the environment's name] */
+  /** GitHub environments whose jobs may assume the deploy role (exact `sub` claims). @default ["<name>"] */
   readonly environments?: readonly string[];
-  /** A branch whose jobs outside any GitHub environment may assume the role too. @default none */
+  /** A branch whose jobs outside any environment may assume it too (e.g. `"main"`). @default none */
   readonly branch?: string;
-  /** An existing GitHub OIDC provider (an account holds one per URL). @default none: the stack creates it */
+  /** The account's existing GitHub OIDC provider; an account holds one. @default none (created) */
   readonly oidcProviderArn?: string;
-  /** A managed policy set as the deploy role's permissions boundary, e.g. one your organization requires. @default none */
+  /** A managed policy set as the deploy role's permissions boundary. @default none */
   readonly permissionsBoundaryArn?: string;
-  /** ECR repositories the role may pull from, to promote their images here unchanged (prod: dev's). @default [] */
+  /** ECR repository ARNs the role may pull from to promote an image unchanged (prod: dev's). @default [] */
   readonly pullFrom?: readonly string[];
 }
 

@@ -7,15 +7,15 @@ import { logGroup } from "./log-group";
 import { check, checkInt, checkRetention } from "./validate";
 
 export interface ClusterSettings {
-  /** CloudWatch Container Insights metrics for the cluster. @default true */
+  /** Container Insights metrics. @default true */
   readonly containerInsights?: boolean;
-  /** Tasks that always run on on-demand Fargate before the weights apply. @default 0 */
+  /** Tasks always on on-demand Fargate. @default 0 */
   readonly onDemandBase?: number;
-  /** Share of tasks beyond the base on on-demand Fargate. @default 1 */
+  /** Share of further tasks on on-demand Fargate. @default 1 */
   readonly onDemandWeight?: number;
-  /** Share of tasks beyond the base on Fargate Spot: up to 70% cheaper, may be interrupted. @default 0 */
+  /** Share of further tasks on Fargate Spot. @default 0 */
   readonly spotWeight?: number;
-  /** Days the cluster's logs (Container Insights, ECS Exec sessions) are kept. @default 30 */
+  /** Days Container Insights and ECS Exec logs are kept. @default 30 */
   readonly logRetentionDays?: number;
 }
 

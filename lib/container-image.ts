@@ -3,13 +3,12 @@ import { check } from "./validate";
 
 export interface ImageSettings {
   /**
-   * Tag of an image in this stack's ECR repository, pinned in code. Most projects leave it unset and
-   * let the recorded release (`releases/<env>.json`) decide; a release or IMAGE_TAG naming another
-   * image is refused at synth.
-   * @default none: the placeholder image serves the health check until a tag is given
+   * Tag in this stack's repository, pinned in code; a recorded release or `IMAGE_TAG` naming another image is refused. Usually unset:
+   * `releases/<env>.json` decides (see Release).
+   * @default none (placeholder)
    */
   readonly tag?: string;
-  /** A full image URI from anywhere else (another registry); excludes `tag`. @default none */
+  /** A full image reference from another registry; excludes `tag`. @default none */
   readonly uri?: string;
 }
 

@@ -14,40 +14,37 @@ import { check, checkInt, checkListed, checkOneOf } from "./validate";
 import { POSTGRES_INSTANCE_CLASSES } from "./data/rds-instance-classes";
 
 export interface DatabaseSettings {
-  /** Create the PostgreSQL database and wire it into the app. @default true */
+  /** PostgreSQL on RDS wired into the app. @default true */
   readonly enabled?: boolean;
-  /** PostgreSQL version: a major ("17") takes AWS's default minor and its upgrades. @default "17" */
+  /** PostgreSQL 14–17, major (`"17"`) or `major.minor`. @default "17" */
   readonly engineVersion?: string;
   /** Instance class. @default "db.t4g.micro" */
   readonly instanceClass?: string;
-  /** Storage in GiB; PostgreSQL on gp3 needs at least 20. @default 20 */
+  /** Storage, 20 GiB or more. @default 20 */
   readonly allocatedStorageGb?: number;
-  /** Storage autoscaling ceiling in GiB; 0 turns it off. @default 100 */
+  /** Storage autoscaling ceiling; 0 = off. @default 100 */
   readonly maxAllocatedStorageGb?: number;
-  /** Name of the database the app uses. @default "app" */
+  /** Database the app uses. @default "app" */
   readonly databaseName?: string;
-  /** Master user; its password is made and rotated by RDS in Secrets Manager. @default "app_admin" */
+  /** Master user (password managed by RDS). @default "app_admin" */
   readonly username?: string;
-  /** A standby in a second AZ with automatic failover. @default false */
+  /** Standby in a second AZ. @default false */
   readonly multiAz?: boolean;
-  /**
-   * Refuse to delete the database until this is turned off: AWS deletion protection, and Terraform's
-   * prevent_destroy so that a `destroy` stops before it removes anything else. @default false
-   */
+  /** Refuse deletion (AWS protection and Terraform `prevent_destroy`, so `destroy` stops before removing anything). @default false */
   readonly deletionProtection?: boolean;
-  /** Days automated backups are kept, 1 to 35. @default 7 */
+  /** Days of automated backups, 1–35. @default 7 */
   readonly backupRetentionDays?: number;
-  /** Delete without a final snapshot (and drop automated backups): for sandboxes only. @default false */
+  /** Delete without a final snapshot (sandboxes only). @default false */
   readonly skipFinalSnapshot?: boolean;
-  /** Performance Insights, 7 days (free tier). @default true */
+  /** Performance Insights, 7 days. @default true */
   readonly performanceInsights?: boolean;
-  /** Enhanced monitoring interval in seconds; 0 turns it off. @default 60 */
+  /** Enhanced monitoring; 0 = off. @default 60 */
   readonly monitoringIntervalSeconds?: number;
-  /** Days the exported PostgreSQL logs are kept. @default 30 */
+  /** Days exported PostgreSQL logs are kept. @default 30 */
   readonly logRetentionDays?: number;
-  /** Apply changes now rather than in the next maintenance window. @default false */
+  /** Apply changes now instead of in the maintenance window. @default false */
   readonly applyImmediately?: boolean;
-  /** Days the database's KMS key waits before deletion after `destroy`, 7 to 30. @default 30 */
+  /** Days the KMS key waits before deletion, 7–30. @default 30 */
   readonly keyDeletionWindowDays?: number;
 }
 

@@ -12,17 +12,17 @@ import { INSTANCE_TYPES, InstanceType, taskMemoryOf } from "./instance-types";
 import { check, checkInt } from "./validate";
 
 export interface Ec2Settings {
-  /** Instance type; must fit the task and match task.cpuArchitecture. @default "t3.medium" (X86_64), "t4g.medium" (ARM64) */
+  /** Must fit the task; known types are in `lib/instance-types.ts`. @default `"t3.medium"` / `"t4g.medium"` (ARM64) */
   readonly instanceType?: string;
-  /** AMI id to pin; offline plans and reproducible builds set it. @default the latest ECS-optimized Amazon Linux 2023, resolved by EC2 at launch from the public SSM parameter */
+  /** Pin an AMI (offline plans do). @default latest ECS-optimized AL2023 */
   readonly amiId?: string;
   /** Fewest instances. @default 1 */
   readonly minInstances?: number;
-  /** Most instances. @default enough for twice autoscaling.maxCapacity, as deployments run old and new tasks side by side */
+  /** Most instances. @default twice what `autoscaling.maxCapacity` needs */
   readonly maxInstances?: number;
-  /** How full ECS keeps the instances, in %; below 100 leaves spare room for fast scale-out. @default 100 */
+  /** How full managed scaling keeps instances. @default 100 */
   readonly targetCapacityPercent?: number;
-  /** Root volume size in GiB. @default 30 */
+  /** Root volume size. @default 30 */
   readonly rootVolumeGb?: number;
 }
 

@@ -14,53 +14,50 @@ import { check, checkInt, checkListed, checkName } from "./validate";
 import { TLS13_POLICIES } from "./data/tls-policies";
 
 export interface TargetHealthCheckSettings {
-  /** Path the load balancer requests on each task. @default "/health" */
+  /** Health check path. @default "/health" */
   readonly path?: string;
-  /** HTTP codes that count as healthy, e.g. "200" or "200-299". @default "200" */
+  /** Healthy HTTP codes. @default "200" */
   readonly matcher?: string;
-  /** Seconds between health checks of each task. @default 15 */
+  /** Seconds between checks. @default 15 */
   readonly intervalSeconds?: number;
-  /** Seconds without an answer that count as a failure; less than the interval. @default 5 */
+  /** Check timeout, less than the interval. @default 5 */
   readonly timeoutSeconds?: number;
-  /** Consecutive passes before a task receives traffic. @default 2 */
+  /** Passes before traffic. @default 2 */
   readonly healthyThreshold?: number;
-  /** Consecutive failures before a task stops receiving traffic. @default 3 */
+  /** Failures before no traffic. @default 3 */
   readonly unhealthyThreshold?: number;
 }
 
 /** HTTPS: give `certificateArn`, or `domainName` and `hostedZoneId` to have a certificate made. */
 export interface HttpsSettings {
-  /** An existing ACM certificate in the stack's region. @default none */
+  /** Existing ACM certificate. @default none */
   readonly certificateArn?: string;
-  /** Domain the API answers on; gets an alias record (and a new certificate without certificateArn). @default none */
+  /** Domain: alias record, and a new certificate without `certificateArn`. @default none */
   readonly domainName?: string;
-  /** Route 53 hosted zone of `domainName`. @default none */
+  /** Route 53 zone of the domain. @default none */
   readonly hostedZoneId?: string;
-  /** TLS policy of the HTTPS listener: TLS 1.3 and 1.2 only. @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
+  /** A TLS 1.3 policy. @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
   readonly sslPolicy?: string;
 }
 
 export interface LoadBalancerSettings {
-  /** Internal (private subnets, reachable from the VPC only) instead of internet-facing. @default false */
+  /** Internal load balancer in the private subnets. @default false */
   readonly internal?: boolean;
-  /** IPv4 ranges allowed to reach the load balancer on ports 80 and 443. @default ["0.0.0.0/0"] */
+  /** Who may connect, on 80 (and 443 with HTTPS). @default ["0.0.0.0/0"] */
   readonly allowedCidrs?: readonly string[];
-  /** Seconds an idle connection stays open. @default 60 */
+  /** Idle connection timeout. @default 60 */
   readonly idleTimeoutSeconds?: number;
-  /**
-   * Refuse to delete the load balancer until this is turned off (AWS deletion protection and Terraform's
-   * prevent_destroy); while off, `destroy` may empty the access log bucket. @default false
-   */
+  /** Refuse deletion (AWS protection and Terraform `prevent_destroy`); while off, `destroy` may also empty the access log bucket. @default false */
   readonly deletionProtection?: boolean;
-  /** Seconds a draining task keeps serving in-flight requests. @default 30 */
+  /** Draining time for stopping tasks. @default 30 */
   readonly deregistrationDelaySeconds?: number;
   /** How the load balancer decides a task is healthy. */
   readonly healthCheck?: TargetHealthCheckSettings;
-  /** Serve HTTPS and redirect HTTP to it. @default none: HTTP only */
+  /** `{ certificateArn }` or `{ domainName, hostedZoneId }`; see HTTPS. @default none (HTTP only) */
   readonly https?: HttpsSettings;
-  /** Write access logs to an S3 bucket the stack creates. @default false */
+  /** Access logs to a private, encrypted, TLS-only S3 bucket. @default false */
   readonly accessLogs?: boolean;
-  /** Days before access log objects expire. @default 90 */
+  /** Days before log objects expire. @default 90 */
   readonly accessLogsExpiryDays?: number;
 }
 

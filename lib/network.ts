@@ -24,13 +24,17 @@ import { check, checkOneOf, checkRetention } from "./validate";
 export type NatMode = "none" | "single" | "per-az";
 
 export interface NetworkSettings {
-  /** IPv4 range of the VPC, a private block from /16 to /24. @default "10.0.0.0/16" */
+  /** VPC range, a private /16–/24; subnets are computed from it. @default "10.0.0.0/16" */
   readonly cidr?: string;
-  /** How private subnets reach the internet (see NatMode). @default "single" */
+  /**
+   * `none` (tasks in public subnets with public IPs, guarded only by security groups; cheapest), `single` (one NAT; an AZ outage cuts the others'
+   * egress), `per-az` (highly available).
+   * @default "single"
+   */
   readonly natMode?: NatMode;
   /** Days VPC flow logs are kept. @default 30 */
   readonly flowLogRetentionDays?: number;
-  /** Which traffic flow logs record. @default "ALL" */
+  /** `ALL`, `ACCEPT` or `REJECT`. @default "ALL" */
   readonly flowLogTrafficType?: "ALL" | "ACCEPT" | "REJECT";
 }
 

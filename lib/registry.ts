@@ -4,11 +4,11 @@ import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { checkInt } from "./validate";
 
 export interface RegistrySettings {
-  /** How many images to keep; older ones expire. @default 30 */
+  /** Images kept; older ones expire. @default 30 */
   readonly keepImages?: number;
-  /** Days before an untagged image expires. @default 7 */
+  /** Days before untagged images expire. @default 7 */
   readonly untaggedExpiryDays?: number;
-  /** Let `destroy` delete the repository while it still holds images. @default false */
+  /** Let `destroy` delete the repository with images in it. @default false */
   readonly forceDelete?: boolean;
 }
 

@@ -9,13 +9,13 @@ import { CONTAINER_NAME } from "./task-definition";
 import { checkInt } from "./validate";
 
 export interface ServiceSettings {
-  /** Tasks to keep running; with autoscaling on, only the first deploy uses it. @default 1 */
+  /** Tasks to run; with autoscaling, only at creation. @default 1 */
   readonly desiredCount?: number;
-  /** Seconds a new task may fail load balancer health checks while it starts. @default 60 */
+  /** Time a new task may fail health checks while starting. @default 60 */
   readonly healthCheckGracePeriodSeconds?: number;
-  /** ECS Exec (a shell into running tasks), logged; needs a writable root filesystem. @default false */
+  /** ECS Exec, logged to the cluster; needs `task.readonlyRootFilesystem: false`. @default false */
   readonly enableExecuteCommand?: boolean;
-  /** Make `deploy` wait until the new tasks are healthy, and fail if they never are. @default true */
+  /** `deploy` waits for healthy tasks and fails if they never are. @default true */
   readonly waitForSteadyState?: boolean;
 }
 

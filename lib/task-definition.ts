@@ -28,30 +28,35 @@ export interface ContainerHealthCheck {
 
 /** The recipe: what runs in each task. Defaults are the chapter's example, 0.5 vCPU, 1 GB, port 8080. */
 export interface TaskSettings {
-  /** CPU units, 1024 = 1 vCPU; on Fargate 256, 512, 1024, 2048, 4096, 8192 or 16384. @default 512 */
+  /** CPU units (1024 = 1 vCPU); Fargate: 256–16384. @default 512 */
   readonly cpu?: number;
-  /** Memory in MiB; on Fargate one of the values valid for `cpu`. @default 1024 */
+  /** MiB; on Fargate one of the values valid for `task.cpu`. @default 1024 */
   readonly memory?: number;
-  /** CPU architecture the image is built for. @default "X86_64" */
+  /** CPU architecture the image is built for: `X86_64` or `ARM64` (Graviton). @default "X86_64" */
   readonly cpuArchitecture?: "X86_64" | "ARM64";
   /** Port the app listens on. @default 8080 */
   readonly containerPort?: number;
-  /** Plain environment variables; never put secrets here. @default { APP_ENV: "<environment>" } */
+  /**
+   * Plain environment variables (never secrets). The stack adds `PORT` (from `task.containerPort`) and, with the database, `DB_HOST`, `DB_PORT`,
+   * `DB_NAME`.
+   * @default { APP_ENV: "<name>" }
+   */
   readonly environment?: Readonly<Record<string, string>>;
-  /** Variables injected from Secrets Manager or SSM Parameter Store: name to ARN. @default {} */
+  /** Name → Secrets Manager secret ARN (optionally `:json-key::`) or SSM parameter ARN. @default {} */
   readonly secrets?: Readonly<Record<string, string>>;
   /**
-   * Container health check; null for none.
-   * @default the app image's own check (node dist/healthcheck.mjs) for an image from the stack's repository; none for the placeholder or `image.uri`
+   * Container health check, or `null` for none: `command` (a string runs in the image's shell, an array without one), and `intervalSeconds` (30),
+   * `timeoutSeconds` (5), `retries` (3), `startPeriodSeconds` (10). The image must have the command's tools.
+   * @default the app image's probe for a repository image; none for the placeholder or `image.uri`
    */
   readonly healthCheck?: ContainerHealthCheck | null;
-  /** Seconds between SIGTERM and SIGKILL, for graceful shutdown. @default 30 */
+  /** Seconds between SIGTERM and SIGKILL. @default 30 */
   readonly stopTimeoutSeconds?: number;
-  /** Root filesystem read-only; the app writes to `scratchPath`. @default true */
+  /** Read-only root; write to `task.scratchPath`. @default true */
   readonly readonlyRootFilesystem?: boolean;
-  /** Writable scratch volume mounted into the container, opened to `user` by an init container. @default "/tmp" */
+  /** Writable scratch volume; a short-lived init container opens it to the non-root user, as Fargate mounts volumes owned by root. @default "/tmp" */
   readonly scratchPath?: string;
-  /** User (uid[:gid]) the container runs as; null runs the image's own USER. @default "1000:1000" */
+  /** User the container runs as; `null` for the image's own `USER`. @default "1000:1000" */
   readonly user?: string | null;
   /** Days the app's logs are kept. @default 30 */
   readonly logRetentionDays?: number;

@@ -34,17 +34,21 @@ export type StateSettings =
  * forker can diff dev against prod at a glance. Every field but `name` has a default.
  */
 export interface EnvironmentSettings {
-  /** Environment name: the stack's name and part of every resource name. Lowercase letters, digits, hyphens. */
+  /** Environment name: the stack's name and part of every resource name. */
   readonly name: string;
-  /** Project name, the first part of every resource name. @default "rest-api" */
+  /** First part of every resource name (`<project>-<name>`). @default "rest-api" */
   readonly project?: string;
   /** AWS region. @default "us-east-1" */
   readonly region?: string;
-  /** Availability zones, at least 2, named explicitly so synth needs no AWS lookup. @default ["<region>a", "<region>b"] */
+  /** 2–6 zones, named so synth needs no lookup. @default ["<region>a", "<region>b"] */
   readonly availabilityZones?: readonly string[];
-  /** Extra tags on every resource, beside Project, Environment and ManagedBy. @default {} */
+  /** Extra tags on every resource, beside Project, Environment, ManagedBy. @default {} */
   readonly tags?: Readonly<Record<string, string>>;
-  /** Where the Terraform state lives. @default { backend: "local" } */
+  /**
+   * Where Terraform keeps the state: `{ backend: "local" }`, or `{ backend: "s3", bucket, key?, region?, kmsKeyId? }` (key defaults to
+   * `<project>/<name>/terraform.tfstate`).
+   * @default { backend: "local" }
+   */
   readonly state?: StateSettings;
   /** VPC, subnets, NAT and flow logs. */
   readonly network?: NetworkSettings;
@@ -75,7 +79,7 @@ export interface EnvironmentSettings {
  *   at large, steady scale.
  */
 export interface ComputeSettings {
-  /** Execution mode. @default "fargate" */
+  /** Where tasks run: `fargate` or `ec2` (see Fargate or EC2). @default "fargate" */
   readonly mode?: "fargate" | "ec2";
   /** Instances for `ec2` mode; ignored on Fargate. */
   readonly ec2?: Ec2Settings;
@@ -84,28 +88,26 @@ export interface ComputeSettings {
 /** Switches read from the process environment, kept apart from the settings so tests pass them in. */
 export interface RunOptions {
   /**
-   * No AWS API calls at all: skip credential, account and metadata checks, use dummy keys and a
-   * throwaway local state. For `terraform plan` without an account. Set with `OFFLINE=1`.
+   * No AWS API calls at all: skip credential, account and metadata checks, use dummy keys and a throwaway local state. For `terraform plan` without
+   * an account. Set with `OFFLINE=1`.
    * @default false
    */
   readonly offline?: boolean;
   /**
-   * A one-off image tag from the stack's repository, overriding `task.image.tag`, for code that builds
-   * stacks itself (tests, the emulator harness). It must agree with `release`. The shell's IMAGE_TAG
-   * never lands here: main.ts records it into the release file first (stacks/releases.ts).
+   * A one-off image tag from the stack's repository, overriding `task.image.tag`, for code that builds stacks itself (tests, the emulator harness).
+   * It must agree with `release`. The shell's IMAGE_TAG never lands here: main.ts records it into the release file first (stacks/releases.ts).
    * @default none
    */
   readonly imageTag?: string;
   /**
-   * The environment's recorded release, `releases/<env>.json`, which main.ts reads for every synth so
-   * that a deploy keeps the running release unless it is given a new one.
+   * The environment's recorded release, `releases/<env>.json`, which main.ts reads for every synth so that a deploy keeps the running release unless
+   * it is given a new one.
    * @default none: `task.image.tag`, `task.image.uri` or the placeholder
    */
   readonly release?: Release;
   /**
-   * Deploy to a local AWS API emulator at this loopback URL instead of AWS: every endpoint points at it,
-   * dummy credentials, a state file of its own (see stacks/emulator.ts). Set with
-   * `AWS_EMULATOR_URL=http://127.0.0.1:<port>`; `npm run emulator` does it for you.
+   * Deploy to a local AWS API emulator at this loopback URL instead of AWS: every endpoint points at it, dummy credentials, a state file of its own
+   * (see stacks/emulator.ts). Set with `AWS_EMULATOR_URL=http://127.0.0.1:<port>`; `npm run emulator` does it for you.
    * @default none (real AWS)
    */
   readonly emulatorUrl?: string;

@@ -6,6 +6,15 @@ import type { TestDatabase } from "./database";
 
 export const APP_DIR = path.join(__dirname, "..", "..");
 
+export interface StartOptions {
+  /** Resolve when the process has started listening. @default true */
+  readonly waitForListening?: boolean;
+  /** Folder holding dist/ and migrations/. @default the app folder */
+  readonly cwd?: string;
+  /** A command that runs node, e.g. setpriv to change user. @default none */
+  readonly prefix?: readonly string[];
+}
+
 /** The API as the image runs it: `node dist/server.mjs` in the app folder, configured by environment. */
 export class RunningApi {
   readonly logs: Record<string, unknown>[] = [];
@@ -28,10 +37,11 @@ export class RunningApi {
   }
 
   /** Starts the API and waits until it listens (or exits, e.g. on a bad environment). */
-  static async start(env: Record<string, string>, options: { waitForListening?: boolean } = {}): Promise<RunningApi> {
+  static async start(env: Record<string, string>, options: StartOptions = {}): Promise<RunningApi> {
     const port = Number(env.PORT ?? (await freePort()));
-    const child = spawn(process.execPath, ["dist/server.mjs"], {
-      cwd: APP_DIR,
+    const [command, ...args] = [...(options.prefix ?? []), process.execPath, "dist/server.mjs"];
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? APP_DIR,
       env: { PATH: process.env.PATH ?? "", PORT: String(port), HOST: "127.0.0.1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
