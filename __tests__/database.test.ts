@@ -183,3 +183,32 @@ test("Multi-AZ with fewer than 2 subnets is refused by the construct", () => {
     "Invalid setting database.multiAz = true: a standby needs a second AZ, but the database has 1 subnet(s). Allowed: two or more availabilityZones.",
   );
 });
+
+describe("Database.allowFrom, on a bare stack", () => {
+  const ingress = (stack: TerraformStack) => Object.values(JSON.parse(Testing.synth(stack)).resource.aws_vpc_security_group_ingress_rule ?? {}) as any[];
+  const bare = () => {
+    const stack = new TerraformStack(Testing.app(), "s");
+    return { stack, db: new Database(stack, "Db", { name: "x", region: "eu-west-1", vpcId: "vpc-1", subnetIds: ["subnet-1", "subnet-2"] }) };
+  };
+
+  test("given an API and a worker, when both are granted, then both may connect on 5432 and nothing else may", () => {
+    const { stack, db } = bare();
+    db.allowFrom("sg-api");
+    db.allowFrom("sg-worker");
+    expect(
+      ingress(stack)
+        .map((r) => [r.referenced_security_group_id, r.from_port, r.to_port])
+        .sort(),
+    ).toEqual([
+      ["sg-api", 5432, 5432],
+      ["sg-worker", 5432, 5432],
+    ]);
+  });
+
+  test("given a source already granted, when it is granted again, then nothing is added", () => {
+    const { stack, db } = bare();
+    db.allowFrom("sg-api");
+    db.allowFrom("sg-api");
+    expect(ingress(stack)).toHaveLength(1);
+  });
+});

@@ -1,4 +1,6 @@
 import { env, only, ref, resources, synth } from "./helpers";
+import { Testing, TerraformStack } from "cdktf";
+import { LoadBalancer } from "../lib/load-balancer";
 
 const lbSgRules = (tf: ReturnType<typeof synth>, kind: "ingress" | "egress") => {
   const lbSg = resources(tf, "aws_security_group").find((g) => g.name.endsWith("-lb"))!;
@@ -172,4 +174,41 @@ test("LoadBalancer rejects a certificate from another region", () => {
   expect(() => synth(env({ region: "eu-west-1", loadBalancer: { https: { certificateArn: arn } } }))).toThrow(
     /loadBalancer\.https\.certificateArn = .*: a certificate in us-east-1, but a load balancer can only use one from its own region\. Allowed: a certificate in eu-west-1/,
   );
+});
+
+describe("LoadBalancer.allowTo, on a bare stack", () => {
+  const bare = () => {
+    const stack = new TerraformStack(Testing.app(), "s");
+    const lb = new LoadBalancer(stack, "Lb", {
+      name: "x",
+      region: "eu-west-1",
+      vpcId: "vpc-1",
+      publicSubnetIds: ["a", "b"],
+      privateSubnetIds: ["c", "d"],
+      targetPort: 8080,
+    });
+    return { stack, lb };
+  };
+  const egress = (stack: TerraformStack) => Object.values(JSON.parse(Testing.synth(stack)).resource.aws_vpc_security_group_egress_rule ?? {}) as any[];
+
+  test("given two services, when each is allowed, then the load balancer may reach both, on their own ports", () => {
+    const { stack, lb } = bare();
+    lb.allowTo("sg-api", 8080);
+    lb.allowTo("sg-admin", 9000);
+    expect(
+      egress(stack)
+        .map((r) => [r.referenced_security_group_id, r.from_port])
+        .sort(),
+    ).toEqual([
+      ["sg-admin", 9000],
+      ["sg-api", 8080],
+    ]);
+  });
+
+  test("given a peer already allowed, when it is allowed again, then nothing is added", () => {
+    const { stack, lb } = bare();
+    lb.allowTo("sg-api", 8080);
+    lb.allowTo("sg-api", 8080);
+    expect(egress(stack)).toHaveLength(1);
+  });
 });

@@ -1,3 +1,4 @@
+import { Annotations } from "cdktf";
 import { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
@@ -9,11 +10,11 @@ import { check, checkInt, checkRetention } from "./validate";
 export interface ClusterSettings {
   /** Container Insights metrics. @default true */
   readonly containerInsights?: boolean;
-  /** Tasks always on on-demand Fargate. @default 0 */
+  /** Tasks always on on-demand Fargate (Fargate only: EC2 mode warns and ignores it). @default 0 */
   readonly onDemandBase?: number;
-  /** Share of further tasks on on-demand Fargate. @default 1 */
+  /** Share of further tasks on on-demand Fargate (Fargate only). @default 1 */
   readonly onDemandWeight?: number;
-  /** Share of further tasks on Fargate Spot. @default 0 */
+  /** Share of further tasks on Fargate Spot, which runs X86_64 tasks only (Fargate only). @default 0 */
   readonly spotWeight?: number;
   /** Days Container Insights and ECS Exec logs are kept. @default 30 */
   readonly logRetentionDays?: number;
@@ -81,8 +82,17 @@ export class Cluster extends Construct {
       dependsOn: insightsGroup ? [insightsGroup] : undefined,
     });
 
+    const fargate = fargateStrategy(props);
+    // Checked in both modes; on EC2 every task runs on the Auto Scaling group, so the Fargate split
+    // does not apply. A warning, not an error: switching compute.mode alone must keep working.
+    const fargateOnly = (["onDemandBase", "onDemandWeight", "spotWeight"] as const).filter((key) => props[key] !== undefined);
+    if (props.ec2 && fargateOnly.length) {
+      Annotations.of(this).addWarning(
+        `${fargateOnly.map((key) => `cluster.${key}`).join(", ")} split tasks between Fargate and Fargate Spot; compute.mode "ec2" runs every task on the Auto Scaling group, so they do not apply`,
+      );
+    }
     this.ec2Capacity = props.ec2 ? new Ec2Capacity(this, "Ec2Capacity", { ...props.ec2, name: props.name, clusterName: this.cluster.name }) : undefined;
-    this.strategy = this.ec2Capacity ? [{ capacityProvider: this.ec2Capacity.capacityProvider.name, base: 0, weight: 1 }] : fargateStrategy(props);
+    this.strategy = this.ec2Capacity ? [{ capacityProvider: this.ec2Capacity.capacityProvider.name, base: 0, weight: 1 }] : fargate;
 
     this.capacityProviders = new EcsClusterCapacityProviders(this, "CapacityProviders", {
       clusterName: this.cluster.name,

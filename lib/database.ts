@@ -65,6 +65,7 @@ const RESERVED_NAMES = ["postgres", "template0", "template1", "rdsadmin", "admin
  * secret in Secrets Manager, and the app reads it through ECS secrets.
  */
 export class Database extends Construct {
+  private readonly allowedSources: string[] = [];
   readonly instance: DbInstance;
   readonly securityGroup: SecurityGroup;
   /** Encrypts storage, the master secret and Performance Insights. */
@@ -206,9 +207,12 @@ export class Database extends Construct {
     this.secretArn = this.instance.masterUserSecret.get(0).secretArn;
   }
 
-  /** Admits PostgreSQL connections from one security group, and from nothing else. */
+  /** Admits PostgreSQL connections from a security group; each call adds one, a repeated one is a no-op. */
   allowFrom(securityGroupId: string): void {
-    new VpcSecurityGroupIngressRule(this, "IngressFromService", {
+    if (this.allowedSources.includes(securityGroupId)) return;
+    this.allowedSources.push(securityGroupId);
+    // The first rule keeps the id it always had, so existing stacks plan no replacement.
+    new VpcSecurityGroupIngressRule(this, this.allowedSources.length === 1 ? "IngressFromService" : `IngressFromService${this.allowedSources.length}`, {
       securityGroupId: this.securityGroup.id,
       description: "PostgreSQL from the service's tasks",
       ipProtocol: "tcp",

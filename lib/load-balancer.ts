@@ -80,6 +80,7 @@ const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9
  * or HTTPS with HTTP redirected to it.
  */
 export class LoadBalancer extends Construct {
+  private readonly egressTargets: string[] = [];
   readonly loadBalancer: Lb;
   readonly securityGroup: SecurityGroup;
   readonly targetGroup: LbTargetGroup;
@@ -229,9 +230,13 @@ export class LoadBalancer extends Construct {
     this.url = `https://${https.domainName ?? this.loadBalancer.dnsName}`;
   }
 
-  /** Lets the load balancer reach `securityGroupId` on `port`, and nothing else. */
+  /** Lets the load balancer reach `securityGroupId` on `port`; each call adds one peer, a repeated one is a no-op. */
   allowTo(securityGroupId: string, port: number): void {
-    new VpcSecurityGroupEgressRule(this, "EgressToService", {
+    const key = `${securityGroupId}:${port}`;
+    if (this.egressTargets.includes(key)) return;
+    this.egressTargets.push(key);
+    // The first rule keeps the id it always had, so existing stacks plan no replacement.
+    new VpcSecurityGroupEgressRule(this, this.egressTargets.length === 1 ? "EgressToService" : `EgressToService${this.egressTargets.length}`, {
       securityGroupId: this.securityGroup.id,
       description: "To the service's tasks",
       ipProtocol: "tcp",
