@@ -229,6 +229,7 @@ function shapeAt(path: readonly PropertyKey[]): Record<string, unknown> {
 /** The schema inside optional, nullable and readonly wrappers. */
 export function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
   let current = schema;
-  while (["optional", "nullable", "readonly"].includes(current._zod.def.type)) current = (current._zod.def as unknown as { innerType: z.core.$ZodType }).innerType;
+  while (["optional", "nullable", "readonly"].includes(current._zod.def.type))
+    current = (current._zod.def as unknown as { innerType: z.core.$ZodType }).innerType;
   return current;
 }
