@@ -7,69 +7,23 @@
  * throwaway database; without one, the embedded PGlite, which is single-threaded WebAssembly and far
  * slower than a server (its figures are no guide to RDS).
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import net from "node:net";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import autocannon from "autocannon";
-import { Client } from "pg";
+import { RunningApi, databaseEnv } from "../app/__tests__/support/api";
+import { createOnServer, createPglite, type TestDatabase } from "../app/__tests__/support/database";
 
 const APP = join(__dirname, "..", "app");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const children: ChildProcess[] = [];
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function firstLine(child: ChildProcess, match: (line: string) => boolean): Promise<string> {
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on("line", (line) => match(line) && resolve(line));
-  });
-}
-
-async function database(): Promise<{ env: Record<string, string>; label: string; drop: () => Promise<void> }> {
+/** The same databases and API process the app's tests use (app/__tests__/support). */
+async function database(): Promise<{ db: TestDatabase; label: string }> {
   const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
-  if (url) {
-    const name = `notes_bench_${randomBytes(4).toString("hex")}`;
-    const admin = async (sql: string) => {
-      const client = new Client({ connectionString: url });
-      await client.connect();
-      await client.query(sql).finally(() => client.end());
-    };
-    await admin(`CREATE DATABASE ${name}`);
-    const u = new URL(url);
-    const version = new Client({ connectionString: url });
-    await version.connect();
-    const { rows } = await version.query("SHOW server_version");
-    await version.end();
-    return {
-      label: `PostgreSQL ${rows[0].server_version} at ${u.hostname}:${u.port || 5432}`,
-      env: {
-        DB_HOST: u.hostname,
-        DB_PORT: u.port || "5432",
-        DB_NAME: name,
-        DB_USERNAME: decodeURIComponent(u.username),
-        DB_PASSWORD: decodeURIComponent(u.password),
-      },
-      drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-    };
-  }
-  const db = spawn(process.execPath, [join(APP, "scripts", "pglite-server.mjs"), "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
-  children.push(db);
-  const { port } = JSON.parse(await firstLine(db, () => true));
-  return {
-    label: "PGlite (embedded; set BENCH_DATABASE_URL for a PostgreSQL server)",
-    env: { DB_HOST: "127.0.0.1", DB_PORT: String(port), DB_NAME: "postgres", DB_USERNAME: "postgres", DB_PASSWORD: "bench" },
-    drop: async () => undefined,
-  };
+  if (!url) return { db: await createPglite(), label: "PGlite (embedded; set BENCH_DATABASE_URL for a PostgreSQL server)" };
+  const db = await createOnServer(url);
+  const { rows } = await db.query<{ server_version: string }>("SHOW server_version");
+  return { db, label: `PostgreSQL ${rows[0].server_version} at ${db.host}:${db.port}` };
 }
 
 function report(name: string, result: autocannon.Result, target?: { rps: number; p99: number }) {
@@ -90,31 +44,19 @@ function report(name: string, result: autocannon.Result, target?: { rps: number;
 
 async function main() {
   execFileSync(process.execPath, [join(APP, "build.mjs")], { stdio: "inherit" });
-  const db = await database();
+  const { db, label } = await database();
+  let api: RunningApi | undefined;
   try {
-    const port = await freePort();
-    const api = spawn(process.execPath, ["dist/server.mjs"], {
-      cwd: APP,
-      env: {
-        PATH: process.env.PATH ?? "",
-        APP_ENV: "bench",
-        PORT: String(port),
-        HOST: "127.0.0.1",
-        DB_SSL_MODE: "disable",
-        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
-        ...db.env,
-      },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    children.push(api);
-    const url = `http://127.0.0.1:${port}`;
+    // Request logging off (warn), so the figures are the API's, not the log pipe's.
+    api = await RunningApi.start({ ...databaseEnv(db), APP_ENV: "bench", LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn" }, { waitForListening: false });
+    const url = api.url;
     for (let i = 0; ; i++) {
-      const ok = await fetch(`${url}/ready`).then(
+      const ok = await api.fetch("/ready").then(
         (r) => r.ok,
         () => false,
       );
       if (ok) break;
-      if (i > 300) throw new Error("the API did not become ready");
+      if (i > 300 || api.process.exitCode !== null) throw new Error(`the API did not become ready: ${api.stderr.join("\n")}`);
       await new Promise((r) => setTimeout(r, 100));
     }
 
@@ -127,7 +69,7 @@ async function main() {
       });
       ids.push(((await res.json()) as { id: string }).id);
     }
-    console.log(`REST API (app/), node ${process.version}, database: ${db.label}\n`);
+    console.log(`REST API (app/), node ${process.version}, database: ${label}\n`);
     let n = 0;
     const reads = await autocannon({
       url,
@@ -146,13 +88,12 @@ async function main() {
     });
     report("POST /notes", writes);
   } finally {
-    for (const child of children) child.kill("SIGTERM");
+    await api?.stop();
     await db.drop();
   }
 }
 
 main().catch((error) => {
-  for (const child of children) child.kill("SIGKILL");
   console.error(error);
   process.exit(1);
 });

@@ -37,7 +37,9 @@ const APP_DIR = path.join(__dirname, "..", "..");
 
 export const BACKENDS: readonly Backend[] = [
   { name: "PGlite (embedded)", separateSessions: false, create: createPglite },
-  ...(process.env.TEST_DATABASE_URL ? [{ name: "PostgreSQL server (TEST_DATABASE_URL)", separateSessions: true, create: createOnServer }] : []),
+  ...(process.env.TEST_DATABASE_URL
+    ? [{ name: "PostgreSQL server (TEST_DATABASE_URL)", separateSessions: true, create: () => createOnServer(process.env.TEST_DATABASE_URL!) }]
+    : []),
 ];
 
 function helpers(config: pg.ClientConfig, drop: () => Promise<void>) {
@@ -71,7 +73,8 @@ export async function startPgliteServer(): Promise<{ port: number; process: Chil
   return { port, process: child };
 }
 
-async function createPglite(): Promise<TestDatabase> {
+/** A fresh in-memory PGlite behind its own socket server. */
+export async function createPglite(): Promise<TestDatabase> {
   const server = await startPgliteServer();
   const config = { host: "127.0.0.1", port: server.port, database: "postgres", user: "postgres", password: "postgres" };
   const drop = async () => {
@@ -83,8 +86,9 @@ async function createPglite(): Promise<TestDatabase> {
   return { host: config.host, port: config.port, name: config.database, user: config.user, password: config.password, ...helpers(config, drop) };
 }
 
-async function createOnServer(): Promise<TestDatabase> {
-  const url = new URL(process.env.TEST_DATABASE_URL!);
+/** A fresh database on the server at `serverUrl`, whose user may create databases; `drop()` removes it. */
+export async function createOnServer(serverUrl: string): Promise<TestDatabase> {
+  const url = new URL(serverUrl);
   const admin = { connectionString: url.toString() };
   const name = `notes_test_${randomBytes(6).toString("hex")}`;
   const run = async (sql: string) => {
