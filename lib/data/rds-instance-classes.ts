@@ -4,33 +4,39 @@
  * classes" table, as of 2026. Refresh: `aws rds describe-orderable-db-instance-options --engine postgres
  * --query 'OrderableDBInstanceOptions[].DBInstanceClass' --output text | tr '\t' '\n' | sort -u` in each region you use.
  */
+const BURSTABLE = ["micro", "small", "medium", "large", "xlarge", "2xlarge"];
+const UP_TO_16 = ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"];
+const UP_TO_24 = [...UP_TO_16, "24xlarge"];
+const UP_TO_32 = [...UP_TO_24, "32xlarge"];
+const UP_TO_48 = [...UP_TO_24, "48xlarge"];
+
 const SIZES_BY_FAMILY: Record<string, readonly string[]> = {
-  t3: ["micro", "small", "medium", "large", "xlarge", "2xlarge"],
-  t4g: ["micro", "small", "medium", "large", "xlarge", "2xlarge"],
-  m5: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"],
-  m5d: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"],
-  m6g: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"],
-  m6gd: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"],
-  m6i: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"],
-  m6id: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"],
-  m6idn: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"],
-  m6in: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"],
-  m7g: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"],
-  m7i: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge"],
-  m8g: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge"],
-  r5: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"],
-  r5b: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"],
-  r5d: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"],
-  r6g: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"],
-  r6gd: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"],
-  r6i: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"],
-  r6id: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"],
-  r6idn: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"],
-  r6in: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "32xlarge"],
-  r7g: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"],
-  r7i: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge"],
-  r8g: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge"],
-  x2g: ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"],
+  t3: BURSTABLE,
+  t4g: BURSTABLE,
+  m5: UP_TO_24,
+  m5d: UP_TO_24,
+  m6g: UP_TO_16,
+  m6gd: UP_TO_16,
+  m6i: UP_TO_32,
+  m6id: UP_TO_32,
+  m6idn: UP_TO_32,
+  m6in: UP_TO_32,
+  m7g: UP_TO_16,
+  m7i: UP_TO_48,
+  m8g: UP_TO_48,
+  r5: UP_TO_24,
+  r5b: UP_TO_24,
+  r5d: UP_TO_24,
+  r6g: UP_TO_16,
+  r6gd: UP_TO_16,
+  r6i: UP_TO_32,
+  r6id: UP_TO_32,
+  r6idn: UP_TO_32,
+  r6in: UP_TO_32,
+  r7g: UP_TO_16,
+  r7i: UP_TO_48,
+  r8g: UP_TO_48,
+  x2g: UP_TO_16,
   x2iedn: ["xlarge", "2xlarge", "4xlarge", "8xlarge", "16xlarge", "24xlarge", "32xlarge"],
 };
 
