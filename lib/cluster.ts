@@ -14,7 +14,7 @@ export interface ClusterSettings {
   readonly onDemandBase?: number;
   /** Share of further tasks on on-demand Fargate (Fargate only). @default 1 */
   readonly onDemandWeight?: number;
-  /** Share of further tasks on Fargate Spot, which runs X86_64 tasks only (Fargate only). @default 0 */
+  /** Share of further tasks on Fargate Spot: up to 70 % cheaper, may be interrupted; X86_64 tasks only (Fargate only). @default 0 */
   readonly spotWeight?: number;
   /** Days Container Insights and ECS Exec logs are kept. @default 30 */
   readonly logRetentionDays?: number;

@@ -16,11 +16,11 @@ import { POSTGRES_INSTANCE_CLASSES } from "./data/rds-instance-classes";
 export interface DatabaseSettings {
   /** PostgreSQL on RDS wired into the app. @default true */
   readonly enabled?: boolean;
-  /** PostgreSQL 14–17, major (`"17"`) or `major.minor`. @default "17" */
+  /** PostgreSQL 14–17: a major (`"17"`) takes AWS's default minor and its upgrades; or pin `major.minor`. @default "17" */
   readonly engineVersion?: string;
   /** Instance class. @default "db.t4g.micro" */
   readonly instanceClass?: string;
-  /** Storage, 20 GiB or more. @default 20 */
+  /** Storage in GiB, 20 or more (gp3's minimum for PostgreSQL). @default 20 */
   readonly allocatedStorageGb?: number;
   /** Storage autoscaling ceiling; 0 = off. @default 100 */
   readonly maxAllocatedStorageGb?: number;

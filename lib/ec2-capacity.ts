@@ -14,13 +14,13 @@ import { check, checkInt } from "./validate";
 export interface Ec2Settings {
   /** Must fit the task; known types are in `lib/instance-types.ts`. @default `"t3.medium"` / `"t4g.medium"` (ARM64) */
   readonly instanceType?: string;
-  /** Pin an AMI (offline plans do). @default latest ECS-optimized AL2023 */
+  /** Pin an AMI (offline plans do). @default latest ECS-optimized AL2023, resolved by EC2 at launch from the public SSM parameter */
   readonly amiId?: string;
   /** Fewest instances. @default 1 */
   readonly minInstances?: number;
-  /** Most instances. @default twice what `autoscaling.maxCapacity` needs */
+  /** Most instances. @default twice what `autoscaling.maxCapacity` needs, as deployments run old and new tasks side by side */
   readonly maxInstances?: number;
-  /** How full managed scaling keeps instances. @default 100 */
+  /** How full managed scaling keeps instances, in %; below 100 leaves room for fast scale-out. @default 100 */
   readonly targetCapacityPercent?: number;
   /** Root volume size. @default 30 */
   readonly rootVolumeGb?: number;
