@@ -1,4 +1,5 @@
 import type { EnvironmentSettings } from "../stacks/settings";
+import { parseSettings } from "../stacks/schema";
 import { env, synth } from "./helpers";
 
 /**
@@ -66,12 +67,13 @@ const CASES: [setting: string, overrides: Record<string, unknown>][] = [
   ["state.backend", { state: { backend: "gcs", bucket: "x" } }],
   ["state", { state: "s3" }],
   ["state.bucket", { state: { backend: "s3" } }],
-  // Values the construct that owns them refuses, named the same way.
+  // Values the schema refuses by the rules of the construct that uses them, named the same way.
   ["name", { name: "Dev" }],
   ["project", { project: "My_Project" }],
-  ["project and name", { project: "internal" }],
+  ["project", { project: "internal" }],
   ["project", { project: "api-" }],
-  ["project and name", { project: "api--v2" }],
+  ["project", { project: "api--v2" }],
+  ["project", { project: "payments-gateway-api", name: "staging-blue" }],
   ["region", { region: "us-east1" }],
   ["region", { region: "eu-middle-1" }],
   ["availabilityZones", { availabilityZones: ["us-east-1a"] }],
@@ -119,7 +121,7 @@ const CASES: [setting: string, overrides: Record<string, unknown>][] = [
   ["autoscaling.cpuTargetPercent", { autoscaling: { cpuTargetPercent: 150 } }],
   ["autoscaling.memoryTargetPercent", { autoscaling: { memoryTargetPercent: 0 } }],
   ["autoscaling.scaleInCooldownSeconds", { autoscaling: { scaleInCooldownSeconds: -1 } }],
-  ["loadBalancer.allowedCidrs", { loadBalancer: { allowedCidrs: ["0.0.0.0"] } }],
+  ["loadBalancer.allowedCidrs.0", { loadBalancer: { allowedCidrs: ["0.0.0.0"] } }],
   ["loadBalancer.idleTimeoutSeconds", { loadBalancer: { idleTimeoutSeconds: 0 } }],
   ["loadBalancer.deregistrationDelaySeconds", { loadBalancer: { deregistrationDelaySeconds: 4000 } }],
   ["loadBalancer.healthCheck.path", { loadBalancer: { healthCheck: { path: "health" } } }],
@@ -193,6 +195,15 @@ describe("bad settings stop synth, naming the setting", () => {
     }
     expect(message).toMatch(new RegExp(`^Invalid setting ${escape(setting)} = .*: .+\\. Allowed: .+\\.$`, "s"));
     expect(message).not.toMatch(/\$\{TOKEN|\[object Object\]|undefined\)|\n\s+at /);
+  });
+});
+
+describe("the schema owns the rules", () => {
+  // Constructs receive checked, complete settings: a bad one is refused before any construct is built,
+  // with the same message synth gives. (Run options such as IMAGE_TAG are not settings; their tests are elsewhere.)
+  it.each(CASES)("%s: %j is refused by parseSettings alone", (setting, overrides) => {
+    const input = env(overrides as Partial<EnvironmentSettings>);
+    expect(() => parseSettings(input)).toThrow(new RegExp(`^Invalid setting ${escape(setting)} = `));
   });
 });
 

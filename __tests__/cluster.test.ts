@@ -1,5 +1,5 @@
-import { Testing, TerraformStack } from "cdktf";
-import { Cluster } from "../lib/cluster";
+import { Testing } from "cdktf";
+import { ApiStack } from "../stacks/api-stack";
 import { address, env, only, resources, synth } from "./helpers";
 
 describe("Cluster", () => {
@@ -45,20 +45,8 @@ describe("Cluster", () => {
   test("in EC2 mode, still refuses bad Fargate weights, and warns that they do not apply", () => {
     const ec2 = { compute: { mode: "ec2" as const, ec2: { amiId: "ami-0123456789abcdef0" } } };
     expect(() => synth(env({ ...ec2, cluster: { onDemandWeight: -3 } }))).toThrow(/Invalid setting cluster\.onDemandWeight = -3: out of range/);
-    const stack = new TerraformStack(Testing.app(), "s");
-    const cluster = new Cluster(stack, "Cluster", {
-      name: "x",
-      spotWeight: 1,
-      ec2: {
-        amiId: "ami-0123456789abcdef0",
-        region: "eu-west-1",
-        vpcId: "vpc-1",
-        subnetIds: ["a"],
-        task: { cpu: 512, memory: 1024, cpuArchitecture: "X86_64" },
-        maxTasks: 2,
-        instanceTags: {},
-      },
-    });
+    const stack = new ApiStack(Testing.app(), "test", env({ ...ec2, cluster: { spotWeight: 1 } }));
+    const cluster = stack.cluster;
     const warnings = cluster.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => m.data);
     expect(warnings).toEqual([expect.stringContaining('cluster.spotWeight split tasks between Fargate and Fargate Spot; compute.mode "ec2" runs every task')]);
   });

@@ -1,6 +1,6 @@
 import { container, env, only, ref, resources, rolePolicy, synth, TfJson } from "./helpers";
 import { Testing, TerraformStack } from "cdktf";
-import { Database } from "../lib/database";
+import { Database, DatabaseSettingsSchema } from "../lib/database";
 
 /** Every key named `password`, anywhere in the synthesized JSON. */
 function passwordKeys(value: unknown, path = ""): string[] {
@@ -176,11 +176,12 @@ describe("Database", () => {
   });
 });
 
-test("Multi-AZ with fewer than 2 subnets is refused by the construct", () => {
+test("given one subnet, when the construct is built on its own, then it is refused: RDS subnet groups span two AZs", () => {
   // The stack always has 2+ AZs, so exercise the construct directly.
   const stack = new TerraformStack(Testing.app(), "s");
-  expect(() => new Database(stack, "Db", { name: "x", region: "eu-west-1", vpcId: "vpc-1", subnetIds: ["subnet-1"], multiAz: true })).toThrow(
-    "Invalid setting database.multiAz = true: a standby needs a second AZ, but the database has 1 subnet(s). Allowed: two or more availabilityZones.",
+  const settings = DatabaseSettingsSchema.parse({ multiAz: true });
+  expect(() => new Database(stack, "Db", { ...settings, name: "x", region: "eu-west-1", vpcId: "vpc-1", subnetIds: ["subnet-1"] })).toThrow(
+    "Invalid setting availabilityZones = 1: RDS subnet groups span at least two AZs. Allowed: two or more zones.",
   );
 });
 
@@ -188,7 +189,16 @@ describe("Database.allowFrom, on a bare stack", () => {
   const ingress = (stack: TerraformStack) => Object.values(JSON.parse(Testing.synth(stack)).resource.aws_vpc_security_group_ingress_rule ?? {}) as any[];
   const bare = () => {
     const stack = new TerraformStack(Testing.app(), "s");
-    return { stack, db: new Database(stack, "Db", { name: "x", region: "eu-west-1", vpcId: "vpc-1", subnetIds: ["subnet-1", "subnet-2"] }) };
+    return {
+      stack,
+      db: new Database(stack, "Db", {
+        ...DatabaseSettingsSchema.parse({}),
+        name: "x",
+        region: "eu-west-1",
+        vpcId: "vpc-1",
+        subnetIds: ["subnet-1", "subnet-2"],
+      }),
+    };
   };
 
   test("given an API and a worker, when both are granted, then both may connect on 5432 and nothing else may", () => {

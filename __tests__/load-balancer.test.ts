@@ -1,6 +1,6 @@
 import { env, only, ref, resources, synth } from "./helpers";
 import { Testing, TerraformStack } from "cdktf";
-import { LoadBalancer } from "../lib/load-balancer";
+import { LoadBalancer, LoadBalancerSettingsSchema } from "../lib/load-balancer";
 
 const lbSgRules = (tf: ReturnType<typeof synth>, kind: "ingress" | "egress") => {
   const lbSg = resources(tf, "aws_security_group").find((g) => g.name.endsWith("-lb"))!;
@@ -150,15 +150,16 @@ describe("LoadBalancer", () => {
       );
     });
     test("a CIDR that is not one", () => {
-      expect(() => synth(env({ loadBalancer: { allowedCidrs: ["everyone"] } }))).toThrow(/loadBalancer\.allowedCidrs = "everyone": not an IPv4 CIDR block/);
+      expect(() => synth(env({ loadBalancer: { allowedCidrs: ["everyone"] } }))).toThrow(/loadBalancer\.allowedCidrs\.0 = "everyone": not an IPv4 CIDR block/);
     });
     test("names over AWS's 32-character limit once prefixed", () => {
       expect(() => synth(env({ project: "payments-gateway-api", name: "staging-blue" }))).toThrow(
-        /Invalid setting project and name = "payments-gateway-api-staging-blue": the load balancer name .* is 33 characters long\. Allowed: at most 32 characters/,
+        /Invalid setting project = "payments-gateway-api": resource names start with "payments-gateway-api-staging-blue" \(33 characters\).*Allowed: project and name of 28 characters together at most\./,
       );
       expect(() => synth(env({ project: "payments-gateways", name: "staging-blue" }))).toThrow(
-        /the target group name "payments-gateways-staging-blue-tg" is 33/,
+        /the target group's, "payments-gateways-staging-blue-tg", would pass AWS's limit of 32/,
       );
+      expect(() => synth(env({ project: "payments-gateway", name: "staging-blue" }))).not.toThrow();
     });
   });
 });
@@ -180,6 +181,7 @@ describe("LoadBalancer.allowTo, on a bare stack", () => {
   const bare = () => {
     const stack = new TerraformStack(Testing.app(), "s");
     const lb = new LoadBalancer(stack, "Lb", {
+      ...LoadBalancerSettingsSchema.parse({}),
       name: "x",
       region: "eu-west-1",
       vpcId: "vpc-1",

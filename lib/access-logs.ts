@@ -6,7 +6,7 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { partitionOf } from "./iam";
-import { checkInt, checkName } from "./validate";
+import { checkName } from "./validate";
 
 /**
  * Regions older than August 2022 deliver ALB logs from a regional ELB account; newer ones from the
@@ -58,7 +58,7 @@ export class AccessLogs extends Construct {
 
   constructor(scope: Construct, id: string, props: AccessLogsProps) {
     super(scope, id);
-    const expiry = checkInt("loadBalancer.accessLogsExpiryDays", props.expiryDays, 1, 3650);
+    const expiry = props.expiryDays;
     // A prefix, not a name: S3 names are global, and AWS appends a unique suffix.
     const bucketPrefix = checkName("project and name", `${props.name}-lb-logs-`, 37, "access log bucket prefix");
     this.bucket = new S3Bucket(this, "Bucket", { bucketPrefix, forceDestroy: props.forceDestroy });

@@ -1,28 +1,40 @@
 import { Construct } from "constructs";
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
 import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
-import { check, checkInt } from "./validate";
+import * as z from "zod/mini";
+import { fail, flag, int, withDefault } from "./rules";
 
-export interface AutoscalingSettings {
-  /** Scale the task count; off keeps `service.desiredCount`. @default true */
-  readonly enabled?: boolean;
-  /** Fewest tasks. @default 1 */
-  readonly minCapacity?: number;
-  /** Most tasks. @default 4 */
-  readonly maxCapacity?: number;
-  /** Target average CPU. @default 60 */
-  readonly cpuTargetPercent?: number;
-  /** Target average memory. @default 75 */
-  readonly memoryTargetPercent?: number;
-  /** Target requests per task per minute (off by default). @default none */
-  readonly requestsPerTarget?: number;
-  /** Wait after scaling in. @default 300 */
-  readonly scaleInCooldownSeconds?: number;
-  /** Wait after scaling out. @default 60 */
-  readonly scaleOutCooldownSeconds?: number;
-}
+export const AutoscalingSettingsSchema = z
+  .strictObject({
+    /** Scale the task count; off keeps `service.desiredCount`. @default true */
+    enabled: withDefault(flag, true),
+    /** Fewest tasks. @default 1 */
+    minCapacity: withDefault(int(0, 1000), 1),
+    /** Most tasks. @default 4 */
+    maxCapacity: withDefault(int(1, 1000), 4),
+    /** Target average CPU. @default 60 */
+    cpuTargetPercent: withDefault(int(10, 95), 60),
+    /** Target average memory. @default 75 */
+    memoryTargetPercent: withDefault(int(10, 95), 75),
+    /** Target requests per task per minute (off by default). @default none */
+    requestsPerTarget: z.optional(int(1, 1000000)),
+    /** Wait after scaling in. @default 300 */
+    scaleInCooldownSeconds: withDefault(int(0, 3600), 300),
+    /** Wait after scaling out. @default 60 */
+    scaleOutCooldownSeconds: withDefault(int(0, 3600), 60),
+  })
+  .check(
+    z.superRefine((s, ctx) => {
+      if (s.minCapacity > s.maxCapacity)
+        fail(ctx, ["minCapacity"], s.minCapacity, `greater than autoscaling.maxCapacity (${s.maxCapacity})`, `at most ${s.maxCapacity}`);
+    }),
+  );
+/** How the task count follows load, as written in an environment. */
+export type AutoscalingSettings = z.input<typeof AutoscalingSettingsSchema>;
+/** The same, checked and with every default applied. */
+export type AutoscalingConfig = z.output<typeof AutoscalingSettingsSchema>;
 
-export interface AutoscalingProps extends AutoscalingSettings {
+export interface AutoscalingProps extends AutoscalingConfig {
   readonly name: string;
   readonly clusterName: string;
   readonly serviceName: string;
@@ -36,16 +48,15 @@ export class Autoscaling extends Construct {
 
   constructor(scope: Construct, id: string, props: AutoscalingProps) {
     super(scope, id);
-    const [min, max] = capacityRange(props);
-    const scaleIn = checkInt("autoscaling.scaleInCooldownSeconds", props.scaleInCooldownSeconds ?? 300, 0, 3600);
-    const scaleOut = checkInt("autoscaling.scaleOutCooldownSeconds", props.scaleOutCooldownSeconds ?? 60, 0, 3600);
+    const scaleIn = props.scaleInCooldownSeconds;
+    const scaleOut = props.scaleOutCooldownSeconds;
 
     this.target = new AppautoscalingTarget(this, "Target", {
       serviceNamespace: "ecs",
       resourceId: `service/${props.clusterName}/${props.serviceName}`,
       scalableDimension: "ecs:service:DesiredCount",
-      minCapacity: min,
-      maxCapacity: max,
+      minCapacity: props.minCapacity,
+      maxCapacity: props.maxCapacity,
     });
 
     const track = (id: string, metric: string, target: number, resourceLabel?: string) =>
@@ -62,27 +73,8 @@ export class Autoscaling extends Construct {
           predefinedMetricSpecification: { predefinedMetricType: metric, resourceLabel },
         },
       });
-    track("Cpu", "ECSServiceAverageCPUUtilization", checkInt("autoscaling.cpuTargetPercent", props.cpuTargetPercent ?? 60, 10, 95));
-    track("Memory", "ECSServiceAverageMemoryUtilization", checkInt("autoscaling.memoryTargetPercent", props.memoryTargetPercent ?? 75, 10, 95));
-    if (props.requestsPerTarget !== undefined) {
-      track("Requests", "ALBRequestCountPerTarget", checkInt("autoscaling.requestsPerTarget", props.requestsPerTarget, 1, 1000000), props.requestCountLabel);
-    }
+    track("Cpu", "ECSServiceAverageCPUUtilization", props.cpuTargetPercent);
+    track("Memory", "ECSServiceAverageMemoryUtilization", props.memoryTargetPercent);
+    if (props.requestsPerTarget !== undefined) track("Requests", "ALBRequestCountPerTarget", props.requestsPerTarget, props.requestCountLabel);
   }
-}
-
-/** The [min, max] task range, checked against each other and against the desired count. */
-export function capacityRange(settings: AutoscalingSettings, desiredCount?: number): [number, number] {
-  const min = checkInt("autoscaling.minCapacity", settings.minCapacity ?? 1, 0, 1000);
-  const max = checkInt("autoscaling.maxCapacity", settings.maxCapacity ?? 4, 1, 1000);
-  check(min <= max, "autoscaling.minCapacity", min, `greater than autoscaling.maxCapacity (${max})`, `at most ${max}`);
-  if (desiredCount !== undefined) {
-    check(
-      desiredCount >= min && desiredCount <= max,
-      "service.desiredCount",
-      desiredCount,
-      `outside the autoscaling range [${min}, ${max}]`,
-      `a count from ${min} to ${max}`,
-    );
-  }
-  return [min, max];
 }

@@ -4,31 +4,118 @@ import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-con
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { partitionOf, policyDocument, Statement } from "./iam";
-import { check, checkName } from "./validate";
+import * as z from "zod/mini";
+import { fail, names, rule, withDefault } from "./rules";
+import { checkName } from "./validate";
+
+export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+// Git ref and GitHub environment names, minus what a trust condition would read as a pattern or separator.
+const BRANCH = /^(?!.*\.\.)(?!\/)(?!.*\/$)[A-Za-z0-9._/-]{1,200}$/;
+const ENVIRONMENT = /^[A-Za-z0-9._ -]{1,255}$/;
+const WILDCARDS = /[*?]/;
 
 /**
  * Lets GitHub Actions deploy this stack through OIDC, with no stored AWS keys: the GitHub identity
  * provider and one deploy role that only the named repository's jobs can assume.
  */
-export interface CiSettings {
-  /** `owner/name` of the GitHub repository whose workflows may deploy; no wildcards. */
-  readonly githubRepository: string;
-  /** GitHub environments whose jobs may assume the deploy role (exact `sub` claims). @default ["<name>"] */
-  readonly environments?: readonly string[];
-  /** A branch whose jobs outside any environment may assume it too (e.g. `"main"`). @default none */
-  readonly branch?: string;
-  /** The account's existing GitHub OIDC provider; an account holds one. @default none (created) */
-  readonly oidcProviderArn?: string;
-  /** A managed policy set as the deploy role's permissions boundary. @default none */
-  readonly permissionsBoundaryArn?: string;
-  /** ECR repository ARNs the role may pull from to promote an image unchanged (prod: dev's). @default [] */
-  readonly pullFrom?: readonly string[];
+export const CiSettingsSchema = z
+  .strictObject({
+    /** `owner/name` of the GitHub repository whose workflows may deploy; no wildcards. */
+    githubRepository: z.string().check(
+      rule<string>((r) => !WILDCARDS.test(r), "a wildcard would let other repositories deploy", 'one repository, "owner/name"'),
+      rule<string>(
+        (r) => WILDCARDS.test(r) || REPOSITORY.test(r),
+        "not a GitHub repository",
+        '"owner/name": an owner of letters, digits and hyphens, a name of letters, digits, . _ -',
+      ),
+    ),
+    /** GitHub environments whose jobs may assume the deploy role (exact `sub` claims). @default ["<name>"] */
+    environments: z.optional(
+      names.check(
+        z.superRefine((environments, ctx) => {
+          const bad = (problem: string, allowed: string) => fail(ctx, [], environments, problem, allowed);
+          for (const environment of environments) {
+            if (WILDCARDS.test(environment))
+              return bad(`"${environment}" has a wildcard, which would trust every matching environment`, "exact GitHub environment names");
+            if (!ENVIRONMENT.test(environment)) return bad(`"${environment}" is not a GitHub environment name`, "letters, digits, spaces and . _ -");
+          }
+          if (new Set(environments).size !== environments.length) bad("an environment is listed twice", "distinct names");
+        }),
+      ),
+    ),
+    /** A branch whose jobs outside any environment may assume it too (e.g. `"main"`). @default none */
+    branch: z.optional(
+      z.string().check(
+        rule<string>(
+          (b) => !WILDCARDS.test(b),
+          "a wildcard would trust every matching branch, including ones anyone with push access can create",
+          'one branch name, e.g. "main"',
+        ),
+        rule<string>(
+          (b) => WILDCARDS.test(b) || (BRANCH.test(b) && !b.startsWith("refs/")),
+          "not a branch name (the subject adds refs/heads/ itself)",
+          'a branch such as "main", without "refs/heads/"',
+        ),
+      ),
+    ),
+    /** The account's existing GitHub OIDC provider; an account holds one. @default none (created) */
+    oidcProviderArn: z.optional(z.string()),
+    /** A managed policy set as the deploy role's permissions boundary. @default none */
+    permissionsBoundaryArn: z.optional(z.string()),
+    /** ECR repository ARNs the role may pull from to promote an image unchanged (prod: dev's). @default [] */
+    pullFrom: withDefault(names, []),
+  })
+  .check(
+    z.superRefine((ci, ctx) => {
+      if (ci.environments?.length === 0 && ci.branch === undefined)
+        fail(
+          ctx,
+          ["environments"],
+          ci.environments,
+          "no environment and no branch: no job could assume the role",
+          "at least one GitHub environment, or ci.branch",
+        );
+    }),
+  );
+/** GitHub Actions access as written in an environment. */
+export type CiSettings = z.input<typeof CiSettingsSchema>;
+/** The same, checked, with every default applied (the stack fills `environments` with the environment's name). */
+export type CiConfig = z.output<typeof CiSettingsSchema> & { readonly environments: readonly string[] };
+
+/** The ARN rules that depend on the region's partition (aws, aws-cn, aws-us-gov), as [field, value, problem, allowed]. */
+export function ciArnProblems(ci: z.output<typeof CiSettingsSchema>, partition: string): [string, unknown, string, string][] {
+  const problems: [string, unknown, string, string][] = [];
+  if (
+    ci.oidcProviderArn !== undefined &&
+    !new RegExp(`^arn:${partition}:iam::\\d{12}:oidc-provider/${GITHUB_OIDC_HOST.replace(/\./g, "\\.")}$`).test(ci.oidcProviderArn)
+  )
+    problems.push([
+      "oidcProviderArn",
+      ci.oidcProviderArn,
+      "not the ARN of a GitHub Actions OIDC provider",
+      `arn:${partition}:iam::<account>:oidc-provider/${GITHUB_OIDC_HOST}`,
+    ]);
+  if (
+    ci.permissionsBoundaryArn !== undefined &&
+    !new RegExp(`^arn:${partition}:iam::(\\d{12}|aws):policy/[A-Za-z0-9+=,.@_/-]+$`).test(ci.permissionsBoundaryArn)
+  )
+    problems.push(["permissionsBoundaryArn", ci.permissionsBoundaryArn, "not a managed policy ARN", `arn:${partition}:iam::<account>:policy/<name>`]);
+  const repository = new RegExp(`^arn:${partition}:ecr:[a-z0-9-]+:\\d{12}:repository/[a-z0-9][a-z0-9._/-]*$`);
+  const badPull = ci.pullFrom.find((arn) => WILDCARDS.test(arn) || !repository.test(arn));
+  if (badPull !== undefined)
+    problems.push([
+      "pullFrom",
+      ci.pullFrom,
+      `"${badPull}" is not the ARN of one ECR repository`,
+      `arn:${partition}:ecr:<region>:<account>:repository/<name>, no wildcards`,
+    ]);
+  return problems;
 }
 
-export interface CiAccessProps extends CiSettings {
+export interface CiAccessProps extends CiConfig {
   /** `<project>-<environment>`: the role is `<prefix>-ci-deploy`, and IAM access stops at `<prefix>-*`. */
   readonly name: string;
-  readonly environmentName: string;
   readonly region: string;
   readonly repository: EcrRepository;
   /** The S3 state the deploy reads and writes, when the state is in S3. */
@@ -43,13 +130,6 @@ export interface CiAccessProps extends CiSettings {
   };
 }
 
-export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
-const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
-// Git ref and GitHub environment names, minus what a trust condition would read as a pattern or separator.
-const BRANCH = /^(?!.*\.\.)(?!\/)(?!.*\/$)[A-Za-z0-9._/-]{1,200}$/;
-const ENVIRONMENT = /^[A-Za-z0-9._ -]{1,255}$/;
-const WILDCARDS = /[*?]/;
-
 /** The GitHub OIDC provider (or an existing one) and the deploy role. */
 export class CiAccess extends Construct {
   readonly role: IamRole;
@@ -60,84 +140,7 @@ export class CiAccess extends Construct {
   constructor(scope: Construct, id: string, props: CiAccessProps) {
     super(scope, id);
     const repo = props.githubRepository;
-    check(!WILDCARDS.test(repo ?? ""), "ci.githubRepository", repo, "a wildcard would let other repositories deploy", 'one repository, "owner/name"');
-    check(
-      REPOSITORY.test(repo ?? ""),
-      "ci.githubRepository",
-      repo,
-      "not a GitHub repository",
-      '"owner/name": an owner of letters, digits and hyphens, a name of letters, digits, . _ -',
-    );
-    const environments = props.environments ?? [props.environmentName];
-    for (const environment of environments) {
-      check(
-        !WILDCARDS.test(environment),
-        "ci.environments",
-        environments,
-        `"${environment}" has a wildcard, which would trust every matching environment`,
-        "exact GitHub environment names",
-      );
-      check(
-        ENVIRONMENT.test(environment),
-        "ci.environments",
-        environments,
-        `"${environment}" is not a GitHub environment name`,
-        "letters, digits, spaces and . _ -",
-      );
-    }
-    check(new Set(environments).size === environments.length, "ci.environments", environments, "an environment is listed twice", "distinct names");
-    if (props.branch !== undefined) {
-      check(
-        !WILDCARDS.test(props.branch),
-        "ci.branch",
-        props.branch,
-        "a wildcard would trust every matching branch, including ones anyone with push access can create",
-        'one branch name, e.g. "main"',
-      );
-      check(
-        BRANCH.test(props.branch) && !props.branch.startsWith("refs/"),
-        "ci.branch",
-        props.branch,
-        "not a branch name (the subject adds refs/heads/ itself)",
-        'a branch such as "main", without "refs/heads/"',
-      );
-    }
-    check(
-      environments.length > 0 || props.branch !== undefined,
-      "ci.environments",
-      environments,
-      "no environment and no branch: no job could assume the role",
-      "at least one GitHub environment, or ci.branch",
-    );
-    const partition = partitionOf(props.region);
-    if (props.oidcProviderArn !== undefined) {
-      check(
-        new RegExp(`^arn:${partition}:iam::\\d{12}:oidc-provider/${GITHUB_OIDC_HOST.replace(/\./g, "\\.")}$`).test(props.oidcProviderArn),
-        "ci.oidcProviderArn",
-        props.oidcProviderArn,
-        "not the ARN of a GitHub Actions OIDC provider",
-        `arn:${partition}:iam::<account>:oidc-provider/${GITHUB_OIDC_HOST}`,
-      );
-    }
-    if (props.permissionsBoundaryArn !== undefined) {
-      check(
-        new RegExp(`^arn:${partition}:iam::(\\d{12}|aws):policy/[A-Za-z0-9+=,.@_/-]+$`).test(props.permissionsBoundaryArn),
-        "ci.permissionsBoundaryArn",
-        props.permissionsBoundaryArn,
-        "not a managed policy ARN",
-        `arn:${partition}:iam::<account>:policy/<name>`,
-      );
-    }
-
-    for (const arn of props.pullFrom ?? []) {
-      check(
-        !WILDCARDS.test(arn) && new RegExp(`^arn:${partition}:ecr:[a-z0-9-]+:\\d{12}:repository/[a-z0-9][a-z0-9._/-]*$`).test(arn),
-        "ci.pullFrom",
-        props.pullFrom,
-        `"${arn}" is not the ARN of one ECR repository`,
-        `arn:${partition}:ecr:<region>:<account>:repository/<name>, no wildcards`,
-      );
-    }
+    const environments = props.environments;
 
     this.providerArn =
       props.oidcProviderArn ??
@@ -174,8 +177,9 @@ export class CiAccess extends Construct {
     new IamRolePolicy(this, "Push", {
       role: this.role.id,
       name: "PushImage",
-      policy: policyDocument(pushStatements(props.repository, props.pullFrom ?? [])),
+      policy: policyDocument(pushStatements(props.repository, props.pullFrom)),
     });
+    const partition = partitionOf(props.region);
     new IamRolePolicy(this, "Deploy", {
       role: this.role.id,
       name: "DeployStack",

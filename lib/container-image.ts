@@ -1,16 +1,35 @@
 import { describeRelease, imageReference, parseReleaseRef, Release, TAG_PATTERN } from "./release";
+import * as z from "zod/mini";
+import { fail, matching } from "./rules";
 import { check } from "./validate";
 
-export interface ImageSettings {
-  /**
-   * Tag in this stack's repository, pinned in code; a recorded release or `IMAGE_TAG` naming another image is refused. Usually unset:
-   * `releases/<env>.json` decides (see Release).
-   * @default none (placeholder)
-   */
-  readonly tag?: string;
-  /** A full image reference from another registry; excludes `tag`. @default none */
-  readonly uri?: string;
-}
+const URI = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+
+export const ImageSettingsSchema = z
+  .strictObject({
+    /**
+     * Tag in this stack's repository, pinned in code; a recorded release or `IMAGE_TAG` naming another image is refused. Usually unset:
+     * `releases/<env>.json` decides (see Release).
+     * @default none (placeholder)
+     */
+    tag: z.optional(matching(TAG_PATTERN, "not a valid image tag", "1-128 letters, digits, _ . -, not starting with . or -")),
+    /** A full image reference from another registry; excludes `tag`. @default none */
+    uri: z.optional(matching(URI, "not a full image reference with a tag or digest", '"registry/name:tag" or "registry/name@sha256:<digest>"')),
+  })
+  .check(
+    z.superRefine((image, ctx) => {
+      if (image.tag && image.uri)
+        fail(
+          ctx,
+          [],
+          image,
+          "task.image.tag and task.image.uri are both set; the tag would name an image in this stack's repository and the URI another",
+          "one of them",
+        );
+    }),
+  );
+/** Which image to run, as written in an environment. */
+export type ImageSettings = z.output<typeof ImageSettingsSchema>;
 
 /**
  * The app image's own health check (app/Dockerfile HEALTHCHECK): node runs a small HTTP probe of
@@ -20,8 +39,6 @@ export const APP_IMAGE_HEALTH_CHECK: readonly string[] = ["/nodejs/bin/node", "/
 
 /** Public busybox (ECR Public: no Docker Hub rate limit): the placeholder app and the scratch volume's init. */
 export const BUSYBOX_IMAGE = "public.ecr.aws/docker/library/busybox:1.37";
-
-const URI = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/;
 
 export type ResolvedImage =
   /** `reference` follows the repository URL: `:<tag>`, or `@sha256:<digest>` when the digest is known. */
@@ -35,13 +52,6 @@ export type ResolvedImage =
  * rather than ranked, so no deploy silently runs another image than the one recorded.
  */
 export function resolveImage(settings: ImageSettings = {}, imageTagOverride?: string, release?: Release): ResolvedImage {
-  check(
-    !(settings.tag && settings.uri),
-    "task.image",
-    settings,
-    "task.image.tag and task.image.uri are both set; the tag would name an image in this stack's repository and the URI another",
-    "one of them",
-  );
   check(
     !(imageTagOverride && settings.uri),
     "IMAGE_TAG",
@@ -78,27 +88,12 @@ export function resolveImage(settings: ImageSettings = {}, imageTagOverride?: st
     const { tag, digest } = parseReleaseRef(release.source, describeRelease(release), release.source);
     return { kind: "repository", ...(tag ? { tag } : {}), ...(digest ? { digest } : {}), reference: imageReference({ tag, digest, source: release.source }) };
   }
+  // IMAGE_TAG comes from the shell, not the settings, so the schema never saw it.
+  if (imageTagOverride)
+    check(TAG_PATTERN.test(imageTagOverride), "IMAGE_TAG", imageTagOverride, "not a valid image tag", "1-128 letters, digits, _ . -, not starting with . or -");
   const tag = imageTagOverride || settings.tag;
-  if (tag) {
-    check(
-      TAG_PATTERN.test(tag),
-      imageTagOverride ? "IMAGE_TAG" : "task.image.tag",
-      tag,
-      "not a valid image tag",
-      "1-128 letters, digits, _ . -, not starting with . or -",
-    );
-    return { kind: "repository", tag, reference: `:${tag}` };
-  }
-  if (settings.uri) {
-    check(
-      URI.test(settings.uri),
-      "task.image.uri",
-      settings.uri,
-      "not a full image reference with a tag or digest",
-      '"registry/name:tag" or "registry/name@sha256:<digest>"',
-    );
-    return { kind: "uri", uri: settings.uri };
-  }
+  if (tag) return { kind: "repository", tag, reference: `:${tag}` };
+  if (settings.uri) return { kind: "uri", uri: settings.uri };
   return { kind: "placeholder", uri: BUSYBOX_IMAGE };
 }
 

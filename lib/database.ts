@@ -10,55 +10,102 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { partitionOf, ServiceRole } from "./iam";
 import { securityGroup } from "./security-group";
 import { logGroup } from "./log-group";
-import { check, checkInt, checkListed, checkOneOf } from "./validate";
+import * as z from "zod/mini";
+import { fail, flag, int, listed, matching, oneOfNumbers, retention, rule, withDefault } from "./rules";
+import { check } from "./validate";
 import { POSTGRES_INSTANCE_CLASSES } from "./data/rds-instance-classes";
 
-export interface DatabaseSettings {
-  /** PostgreSQL on RDS wired into the app. @default true */
-  readonly enabled?: boolean;
-  /** PostgreSQL 14–17: a major (`"17"`) takes AWS's default minor and its upgrades; or pin `major.minor`. @default "17" */
-  readonly engineVersion?: string;
-  /** Instance class. @default "db.t4g.micro" */
-  readonly instanceClass?: string;
-  /** Storage in GiB, 20 or more (gp3's minimum for PostgreSQL). @default 20 */
-  readonly allocatedStorageGb?: number;
-  /** Storage autoscaling ceiling; 0 = off. @default 100 */
-  readonly maxAllocatedStorageGb?: number;
-  /** Database the app uses. @default "app" */
-  readonly databaseName?: string;
-  /** Master user (password managed by RDS). @default "app_admin" */
-  readonly username?: string;
-  /** Standby in a second AZ. @default false */
-  readonly multiAz?: boolean;
-  /** Refuse deletion (AWS protection and Terraform `prevent_destroy`, so `destroy` stops before removing anything). @default false */
-  readonly deletionProtection?: boolean;
-  /** Days of automated backups, 1–35. @default 7 */
-  readonly backupRetentionDays?: number;
-  /** Delete without a final snapshot (sandboxes only). @default false */
-  readonly skipFinalSnapshot?: boolean;
-  /** Performance Insights, 7 days. @default true */
-  readonly performanceInsights?: boolean;
-  /** Enhanced monitoring; 0 = off. @default 60 */
-  readonly monitoringIntervalSeconds?: number;
-  /** Days exported PostgreSQL logs are kept. @default 30 */
-  readonly logRetentionDays?: number;
-  /** Apply changes now instead of in the maintenance window. @default false */
-  readonly applyImmediately?: boolean;
-  /** Days the KMS key waits before deletion, 7–30. @default 30 */
-  readonly keyDeletionWindowDays?: number;
+const SUPPORTED_MAJORS = [14, 15, 16, 17];
+const PORT = 5432;
+const RESERVED_NAMES = ["postgres", "template0", "template1", "rdsadmin", "admin", "public"];
+
+const engineVersion = z.string().check(
+  rule<string>((v) => /^(\d+)(\.\d+)?$/.test(v), "unknown engine version format", 'a major version such as "17", or major.minor such as "17.4"'),
+  rule<string>(
+    (v) => !/^\d/.test(v) || SUPPORTED_MAJORS.includes(majorOf(v)),
+    (v) => `PostgreSQL ${majorOf(v)} is not a major version this starter supports`,
+    SUPPORTED_MAJORS.join(", "),
+  ),
+);
+
+const identifier = matching(
+  new RegExp(`^(?!(${RESERVED_NAMES.join("|")})$)(?!rds|pg_)[a-z][a-z0-9_]{0,62}$`),
+  "not a usable PostgreSQL name",
+  `1-63 lowercase letters, digits and _, starting with a letter; not ${RESERVED_NAMES.join(", ")}, nor starting with rds or pg_`,
+);
+
+export const DatabaseSettingsSchema = z
+  .strictObject({
+    /** PostgreSQL on RDS wired into the app. @default true */
+    enabled: withDefault(flag, true),
+    /** PostgreSQL 14–17: a major (`"17"`) takes AWS's default minor and its upgrades; or pin `major.minor`. @default "17" */
+    engineVersion: withDefault(engineVersion, "17"),
+    /** Instance class. @default "db.t4g.micro" */
+    instanceClass: withDefault(listed(POSTGRES_INSTANCE_CLASSES, "RDS instance class for PostgreSQL", "lib/data/rds-instance-classes.ts"), "db.t4g.micro"),
+    /** Storage in GiB, 20 or more (gp3's minimum for PostgreSQL). @default 20 */
+    allocatedStorageGb: withDefault(
+      z.number().check(
+        rule<number>(
+          (v) => Number.isInteger(v) && v >= 20 && v <= 65536,
+          (v) => (v < 20 ? "below PostgreSQL's minimum on gp3" : "out of range or not a whole number"),
+          "a whole number of GiB from 20 to 65536",
+        ),
+      ),
+      20,
+    ),
+    /** Storage autoscaling ceiling; 0 = off. @default 100 */
+    maxAllocatedStorageGb: withDefault(int(0, 65536), 100),
+    /** Database the app uses. @default "app" */
+    databaseName: withDefault(identifier, "app"),
+    /** Master user (password managed by RDS). @default "app_admin" */
+    username: withDefault(identifier, "app_admin"),
+    /** Standby in a second AZ. @default false */
+    multiAz: withDefault(flag, false),
+    /** Refuse deletion (AWS protection and Terraform `prevent_destroy`, so `destroy` stops before removing anything). @default false */
+    deletionProtection: withDefault(flag, false),
+    /** Days of automated backups, 1–35. @default 7 */
+    backupRetentionDays: withDefault(int(1, 35), 7),
+    /** Delete without a final snapshot (sandboxes only). @default false */
+    skipFinalSnapshot: withDefault(flag, false),
+    /** Performance Insights, 7 days. @default true */
+    performanceInsights: withDefault(flag, true),
+    /** Enhanced monitoring; 0 = off. @default 60 */
+    monitoringIntervalSeconds: withDefault(oneOfNumbers([0, 1, 5, 10, 15, 30, 60]), 60),
+    /** Days exported PostgreSQL logs are kept. @default 30 */
+    logRetentionDays: withDefault(retention(), 30),
+    /** Apply changes now instead of in the maintenance window. @default false */
+    applyImmediately: withDefault(flag, false),
+    /** Days the KMS key waits before deletion, 7–30. @default 30 */
+    keyDeletionWindowDays: withDefault(int(7, 30), 30),
+  })
+  .check(
+    z.superRefine((s, ctx) => {
+      if (s.maxAllocatedStorageGb !== 0 && s.maxAllocatedStorageGb <= s.allocatedStorageGb)
+        fail(
+          ctx,
+          ["maxAllocatedStorageGb"],
+          s.maxAllocatedStorageGb,
+          `not above database.allocatedStorageGb (${s.allocatedStorageGb})`,
+          `0 (no storage autoscaling) or more than ${s.allocatedStorageGb}`,
+        );
+    }),
+  );
+/** The database's settings as written in an environment. */
+export type DatabaseSettings = z.input<typeof DatabaseSettingsSchema>;
+/** The same, checked and with every default applied. */
+export type DatabaseConfig = z.output<typeof DatabaseSettingsSchema>;
+
+function majorOf(version: string): number {
+  return Number(version.split(".")[0]);
 }
 
-export interface DatabaseProps extends DatabaseSettings {
+export interface DatabaseProps extends DatabaseConfig {
   readonly name: string;
   readonly region: string;
   readonly vpcId: string;
   /** Private subnets, in two or more AZs. */
   readonly subnetIds: string[];
 }
-
-const SUPPORTED_MAJORS = [14, 15, 16, 17];
-const PORT = 5432;
-const RESERVED_NAMES = ["postgres", "template0", "template1", "rdsadmin", "admin", "public"];
 
 /**
  * PostgreSQL on RDS, with no password anywhere Terraform can see: RDS creates and rotates the master
@@ -77,44 +124,23 @@ export class Database extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
-    const version = props.engineVersion ?? "17";
-    const major = checkEngineVersion(version);
-    const storage = props.allocatedStorageGb ?? 20;
-    check(
-      Number.isInteger(storage) && storage >= 20 && storage <= 65536,
-      "database.allocatedStorageGb",
-      storage,
-      storage < 20 ? "below PostgreSQL's minimum on gp3" : "out of range or not a whole number",
-      "a whole number of GiB from 20 to 65536",
-    );
-    const maxStorage = checkInt("database.maxAllocatedStorageGb", props.maxAllocatedStorageGb ?? 100, 0, 65536);
-    check(
-      maxStorage === 0 || maxStorage > storage,
-      "database.maxAllocatedStorageGb",
-      maxStorage,
-      `not above database.allocatedStorageGb (${storage})`,
-      `0 (no storage autoscaling) or more than ${storage}`,
-    );
-    const instanceClass = props.instanceClass ?? "db.t4g.micro";
-    checkListed("database.instanceClass", instanceClass, POSTGRES_INSTANCE_CLASSES, "RDS instance class for PostgreSQL", "lib/data/rds-instance-classes.ts");
-    this.databaseName = checkIdentifier("database.databaseName", props.databaseName ?? "app");
-    const username = checkIdentifier("database.username", props.username ?? "app_admin");
-    const multiAz = props.multiAz ?? false;
-    check(
-      !multiAz || props.subnetIds.length >= 2,
-      "database.multiAz",
-      multiAz,
-      `a standby needs a second AZ, but the database has ${props.subnetIds.length} subnet(s)`,
-      "two or more availabilityZones",
-    );
+    const version = props.engineVersion;
+    const major = majorOf(version);
+    const storage = props.allocatedStorageGb;
+    const maxStorage = props.maxAllocatedStorageGb;
+    const instanceClass = props.instanceClass;
+    this.databaseName = props.databaseName;
+    const username = props.username;
+    const multiAz = props.multiAz;
+    // The subnets are a construct prop, not a setting: RDS subnet groups span two AZs or more.
     check(props.subnetIds.length >= 2, "availabilityZones", props.subnetIds.length, "RDS subnet groups span at least two AZs", "two or more zones");
-    const monitoring = checkOneOf("database.monitoringIntervalSeconds", props.monitoringIntervalSeconds ?? 60, [0, 1, 5, 10, 15, 30, 60]);
-    const skipFinal = props.skipFinalSnapshot ?? false;
+    const monitoring = props.monitoringIntervalSeconds;
+    const skipFinal = props.skipFinalSnapshot;
 
     this.key = new KmsKey(this, "Key", {
       description: `${props.name} database: storage, master secret, Performance Insights`,
       enableKeyRotation: true,
-      deletionWindowInDays: checkInt("database.keyDeletionWindowDays", props.keyDeletionWindowDays ?? 30, 7, 30),
+      deletionWindowInDays: props.keyDeletionWindowDays,
     });
     new KmsAlias(this, "KeyAlias", { name: `alias/${props.name}-db`, targetKeyId: this.key.keyId });
 
@@ -145,8 +171,7 @@ export class Database extends Construct {
     const logGroups = ["postgresql", "upgrade"].map((log) =>
       logGroup(this, `${log[0].toUpperCase()}${log.slice(1)}LogGroup`, {
         name: `/aws/rds/instance/${props.name}/${log}`,
-        retentionDays: props.logRetentionDays ?? 30,
-        retentionSetting: "database.logRetentionDays",
+        retentionDays: props.logRetentionDays,
       }),
     );
 
@@ -160,7 +185,7 @@ export class Database extends Construct {
       monitoringRoleArn = role.arn;
     }
 
-    const insights = props.performanceInsights ?? true;
+    const insights = props.performanceInsights;
     this.instance = new DbInstance(this, "Instance", {
       identifier: props.name,
       engine: "postgres",
@@ -185,9 +210,9 @@ export class Database extends Construct {
       autoMinorVersionUpgrade: true,
       allowMajorVersionUpgrade: false,
       caCertIdentifier: "rds-ca-rsa2048-g1",
-      backupRetentionPeriod: checkInt("database.backupRetentionDays", props.backupRetentionDays ?? 7, 1, 35),
+      backupRetentionPeriod: props.backupRetentionDays,
       copyTagsToSnapshot: true,
-      deletionProtection: props.deletionProtection ?? false,
+      deletionProtection: props.deletionProtection,
       skipFinalSnapshot: skipFinal,
       finalSnapshotIdentifier: skipFinal ? undefined : `${props.name}-final`,
       deleteAutomatedBackups: skipFinal,
@@ -197,7 +222,7 @@ export class Database extends Construct {
       performanceInsightsRetentionPeriod: insights ? 7 : undefined,
       monitoringInterval: monitoring,
       monitoringRoleArn,
-      applyImmediately: props.applyImmediately ?? false,
+      applyImmediately: props.applyImmediately,
       dependsOn: logGroups,
       // AWS's protection alone fails only the database's delete, after terraform has already destroyed
       // everything that does not depend on it (proven on the emulator). prevent_destroy refuses the plan.
@@ -221,29 +246,4 @@ export class Database extends Construct {
       referencedSecurityGroupId: securityGroupId,
     });
   }
-}
-
-function checkEngineVersion(version: string): number {
-  const match = /^(\d+)(\.\d+)?$/.exec(version);
-  check(Boolean(match), "database.engineVersion", version, "unknown engine version format", 'a major version such as "17", or major.minor such as "17.4"');
-  const major = Number(match![1]);
-  check(
-    SUPPORTED_MAJORS.includes(major),
-    "database.engineVersion",
-    version,
-    `PostgreSQL ${major} is not a major version this starter supports`,
-    SUPPORTED_MAJORS.join(", "),
-  );
-  return major;
-}
-
-function checkIdentifier(setting: string, value: string): string {
-  check(
-    /^[a-z][a-z0-9_]{0,62}$/.test(value) && !RESERVED_NAMES.includes(value) && !/^(rds|pg_)/.test(value),
-    setting,
-    value,
-    "not a usable PostgreSQL name",
-    `1-63 lowercase letters, digits and _, starting with a letter; not ${RESERVED_NAMES.join(", ")}, nor starting with rds or pg_`,
-  );
-  return value;
 }

@@ -8,32 +8,98 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { partitionOf, ServiceRole } from "./iam";
 import { securityGroup } from "./security-group";
+import * as z from "zod/mini";
 import { INSTANCE_TYPES, InstanceType, taskMemoryOf } from "./instance-types";
-import { check, checkInt } from "./validate";
+import { int, matching, withDefault } from "./rules";
+import { check } from "./validate";
 
-export interface Ec2Settings {
+export const Ec2SettingsSchema = z.strictObject({
   /** Must fit the task; known types are in `lib/instance-types.ts`. @default `"t3.medium"` / `"t4g.medium"` (ARM64) */
-  readonly instanceType?: string;
+  instanceType: z.optional(z.string()),
   /** Pin an AMI (offline plans do). @default latest ECS-optimized AL2023, resolved by EC2 at launch from the public SSM parameter */
-  readonly amiId?: string;
+  amiId: z.optional(matching(/^ami-[0-9a-f]{8,17}$/, "not an AMI id", '"ami-" followed by 8 or 17 hex digits')),
   /** Fewest instances. @default 1 */
-  readonly minInstances?: number;
+  minInstances: withDefault(int(0, 1000), 1),
   /** Most instances. @default twice what `autoscaling.maxCapacity` needs, as deployments run old and new tasks side by side */
-  readonly maxInstances?: number;
+  maxInstances: z.optional(int(1, 1000)),
   /** How full managed scaling keeps instances, in %; below 100 leaves room for fast scale-out. @default 100 */
-  readonly targetCapacityPercent?: number;
+  targetCapacityPercent: withDefault(int(1, 100), 100),
   /** Root volume size. @default 30 */
-  readonly rootVolumeGb?: number;
+  rootVolumeGb: withDefault(int(30, 16384), 30),
+});
+/** EC2 capacity as written in an environment. */
+export type Ec2Settings = z.input<typeof Ec2SettingsSchema>;
+/** The same, checked, with every default applied (the instance type and count follow from the task: see `resolveEc2`). */
+export type Ec2Config = Omit<z.output<typeof Ec2SettingsSchema>, "instanceType" | "maxInstances"> & {
+  readonly instanceType: string;
+  readonly maxInstances: number;
+};
+
+/** The task an instance hosts copies of. */
+export interface HostedTask {
+  readonly cpu: number;
+  readonly memory: number;
+  readonly cpuArchitecture: "X86_64" | "ARM64";
 }
 
-export interface Ec2CapacityProps extends Ec2Settings {
+/** Copies of the task one instance holds: the least of CPU, memory and network interfaces allow. */
+export function tasksPerInstance(type: InstanceType, task: HostedTask): number {
+  return Math.min(Math.floor((type.vcpus * 1024) / task.cpu), Math.floor(taskMemoryOf(type) / task.memory), type.enis - 1);
+}
+
+/**
+ * The instance type and count for `task` at up to `maxTasks` copies, or the first setting that cannot
+ * work, named with what would (the settings schema reports it).
+ */
+export function resolveEc2(
+  settings: z.output<typeof Ec2SettingsSchema>,
+  task: HostedTask,
+  maxTasks: number,
+): { config: Ec2Config } | { setting: string; value: unknown; problem: string; allowed: string } {
+  const name = settings.instanceType ?? (task.cpuArchitecture === "ARM64" ? "t4g.medium" : "t3.medium");
+  const at = (problem: string, allowed: string) => ({ setting: "instanceType", value: name, problem, allowed });
+  const type = INSTANCE_TYPES[name];
+  if (!type) return at("not a type this starter knows the size of", 'one listed in lib/instance-types.ts (e.g. "t3.medium", "m7g.large"), or add it there');
+  if (type.arch !== task.cpuArchitecture)
+    return at(
+      `a ${type.arch} type, but task.cpuArchitecture is ${task.cpuArchitecture}`,
+      task.cpuArchitecture === "ARM64" ? 'a Graviton type such as "t4g.medium" or "m7g.large"' : 'an x86 type such as "t3.medium" or "m7i.large"',
+    );
+  if (taskMemoryOf(type) < task.memory)
+    return at(
+      `${name} leaves about ${taskMemoryOf(type)} MiB for tasks, less than task.memory (${task.memory} MiB)`,
+      "a type with more memory, or a smaller task.memory",
+    );
+  if (type.vcpus * 1024 < task.cpu)
+    return at(`${name} has ${type.vcpus * 1024} CPU units, fewer than task.cpu (${task.cpu})`, "a type with more vCPUs, or a smaller task.cpu");
+  const perInstance = tasksPerInstance(type, task);
+  const needed = Math.ceil(maxTasks / perInstance);
+  const maxInstances = settings.maxInstances ?? Math.max(settings.minInstances, 1, needed * 2);
+  if (settings.minInstances > maxInstances)
+    return {
+      setting: "minInstances",
+      value: settings.minInstances,
+      problem: `greater than compute.ec2.maxInstances (${maxInstances})`,
+      allowed: `at most ${maxInstances}`,
+    };
+  if (maxInstances < needed)
+    return {
+      setting: "maxInstances",
+      value: maxInstances,
+      problem: `${maxInstances} x ${name} hold ${maxInstances * perInstance} tasks (${perInstance} each), fewer than the service's maximum of ${maxTasks}`,
+      allowed: `${needed} or more, or a larger instance type`,
+    };
+  return { config: { ...settings, instanceType: name, maxInstances } };
+}
+
+export interface Ec2CapacityProps extends Ec2Config {
   readonly name: string;
   readonly region: string;
   readonly clusterName: string;
   readonly vpcId: string;
   readonly subnetIds: string[];
   /** The task each instance hosts copies of, to check the instance type against it. */
-  readonly task: { readonly cpu: number; readonly memory: number; readonly cpuArchitecture: "X86_64" | "ARM64" };
+  readonly task: HostedTask;
   /** The most tasks the service may run. */
   readonly maxTasks: number;
   /** Tags for the instances and volumes, which provider default tags do not reach. */
@@ -61,37 +127,19 @@ export class Ec2Capacity extends Construct {
   constructor(scope: Construct, id: string, props: Ec2CapacityProps) {
     super(scope, id);
     const arch = props.task.cpuArchitecture;
-    this.instanceType = props.instanceType ?? (arch === "ARM64" ? "t4g.medium" : "t3.medium");
-    const type = checkInstanceType(this.instanceType, props.task);
-    this.tasksPerInstance = Math.min(Math.floor((type.vcpus * 1024) / props.task.cpu), Math.floor(taskMemoryOf(type) / props.task.memory), type.enis - 1);
-    const minInstances = checkInt("compute.ec2.minInstances", props.minInstances ?? 1, 0, 1000);
+    this.instanceType = props.instanceType;
+    const type = INSTANCE_TYPES[this.instanceType];
+    check(
+      type?.arch === arch,
+      "compute.ec2.instanceType",
+      this.instanceType,
+      "not a known type for the task's architecture",
+      "a type from lib/instance-types.ts (resolveEc2 picks one)",
+    );
+    this.tasksPerInstance = tasksPerInstance(type, props.task);
     const needed = Math.ceil(props.maxTasks / this.tasksPerInstance);
-    const maxInstances = checkInt("compute.ec2.maxInstances", props.maxInstances ?? Math.max(minInstances, 1, needed * 2), 1, 1000);
-    check(
-      minInstances <= maxInstances,
-      "compute.ec2.minInstances",
-      minInstances,
-      `greater than compute.ec2.maxInstances (${maxInstances})`,
-      `at most ${maxInstances}`,
-    );
-    check(
-      maxInstances >= needed,
-      "compute.ec2.maxInstances",
-      maxInstances,
-      `${maxInstances} x ${this.instanceType} hold ${maxInstances * this.tasksPerInstance} tasks (${this.tasksPerInstance} each), fewer than the service's maximum of ${props.maxTasks}`,
-      `${needed} or more, or a larger instance type`,
-    );
     const amiId = props.amiId ?? `resolve:ssm:${SSM_AMI_PARAMETER[arch]}`;
-    if (props.amiId)
-      check(/^ami-[0-9a-f]{8,17}$/.test(props.amiId), "compute.ec2.amiId", props.amiId, "not an AMI id", '"ami-" followed by 8 or 17 hex digits');
     const capacityProviderName = `${props.name}-ec2`;
-    check(
-      !/^(aws|ecs|fargate)/i.test(capacityProviderName),
-      "project",
-      props.name,
-      `the capacity provider name "${capacityProviderName}" starts with a prefix AWS reserves`,
-      'a project name not starting with "aws", "ecs" or "fargate"',
-    );
 
     const role = new ServiceRole(this, "InstanceRole", { name: `${props.name}-ecs-instance`, service: "ec2.amazonaws.com" });
     const partition = partitionOf(props.region);
@@ -124,7 +172,7 @@ export class Ec2Capacity extends Construct {
         {
           deviceName: "/dev/xvda",
           ebs: {
-            volumeSize: checkInt("compute.ec2.rootVolumeGb", props.rootVolumeGb ?? 30, 30, 16384),
+            volumeSize: props.rootVolumeGb,
             volumeType: "gp3",
             encrypted: "true",
             deleteOnTermination: "true",
@@ -153,8 +201,8 @@ export class Ec2Capacity extends Construct {
     this.autoScalingGroup = new AutoscalingGroup(this, "AutoScalingGroup", {
       name: `${props.name}-ecs`,
       vpcZoneIdentifier: props.subnetIds,
-      minSize: minInstances,
-      maxSize: maxInstances,
+      minSize: props.minInstances,
+      maxSize: props.maxInstances,
       launchTemplate: { id: this.launchTemplate.id, version: this.launchTemplate.latestVersion.toString() },
       healthCheckType: "EC2",
       // Managed termination protection needs instances protected from scale-in...
@@ -175,7 +223,7 @@ export class Ec2Capacity extends Construct {
         managedDraining: "ENABLED",
         managedScaling: {
           status: "ENABLED",
-          targetCapacity: checkInt("compute.ec2.targetCapacityPercent", props.targetCapacityPercent ?? 100, 1, 100),
+          targetCapacity: props.targetCapacityPercent,
           minimumScalingStepSize: 1,
           maximumScalingStepSize: Math.max(1, Math.min(10, needed)),
           instanceWarmupPeriod: 120,
@@ -183,37 +231,4 @@ export class Ec2Capacity extends Construct {
       },
     });
   }
-}
-
-function checkInstanceType(name: string, task: Ec2CapacityProps["task"]): InstanceType {
-  const type = INSTANCE_TYPES[name];
-  check(
-    Boolean(type),
-    "compute.ec2.instanceType",
-    name,
-    "not a type this starter knows the size of",
-    `one listed in lib/instance-types.ts (e.g. "t3.medium", "m7g.large"), or add it there`,
-  );
-  check(
-    type.arch === task.cpuArchitecture,
-    "compute.ec2.instanceType",
-    name,
-    `a ${type.arch} type, but task.cpuArchitecture is ${task.cpuArchitecture}`,
-    task.cpuArchitecture === "ARM64" ? 'a Graviton type such as "t4g.medium" or "m7g.large"' : 'an x86 type such as "t3.medium" or "m7i.large"',
-  );
-  check(
-    taskMemoryOf(type) >= task.memory,
-    "compute.ec2.instanceType",
-    name,
-    `${name} leaves about ${taskMemoryOf(type)} MiB for tasks, less than task.memory (${task.memory} MiB)`,
-    "a type with more memory, or a smaller task.memory",
-  );
-  check(
-    type.vcpus * 1024 >= task.cpu,
-    "compute.ec2.instanceType",
-    name,
-    `${name} has ${type.vcpus * 1024} CPU units, fewer than task.cpu (${task.cpu})`,
-    "a type with more vCPUs, or a smaller task.cpu",
-  );
-  return type;
 }

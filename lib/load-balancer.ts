@@ -10,58 +10,121 @@ import { AccessLogs } from "./access-logs";
 import { Certificate } from "./certificate";
 import { isAligned, parseCidr } from "./cidr";
 import { securityGroup } from "./security-group";
-import { check, checkInt, checkListed, checkName } from "./validate";
+import * as z from "zod/mini";
+import { fail, flag, int, listed, matching, rule, section, withDefault } from "./rules";
+import { check, checkName } from "./validate";
 import { TLS13_POLICIES } from "./data/tls-policies";
 
-export interface TargetHealthCheckSettings {
-  /** Health check path. @default "/health" */
-  readonly path?: string;
-  /** Healthy HTTP codes. @default "200" */
-  readonly matcher?: string;
-  /** Seconds between checks. @default 15 */
-  readonly intervalSeconds?: number;
-  /** Check timeout, less than the interval. @default 5 */
-  readonly timeoutSeconds?: number;
-  /** Passes before traffic. @default 2 */
-  readonly healthyThreshold?: number;
-  /** Failures before no traffic. @default 3 */
-  readonly unhealthyThreshold?: number;
-}
+const HEALTH_PATH = /^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/;
+const MATCHER = /^[1-4]\d\d(-[1-4]\d\d)?(,[1-4]\d\d(-[1-4]\d\d)?)*$/;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+
+export const TargetHealthCheckSettingsSchema = z
+  .strictObject({
+    /** Health check path. @default "/health" */
+    path: withDefault(
+      matching(HEALTH_PATH, "not a path starting with /", 'e.g. "/health": letters, digits and . _ ~ - between slashes, no trailing slash'),
+      "/health",
+    ),
+    /** Healthy HTTP codes. @default "200" */
+    matcher: withDefault(matching(MATCHER, "not a list of HTTP codes", 'codes 100-499 such as "200", "200-299" or "200,204"'), "200"),
+    /** Seconds between checks. @default 15 */
+    intervalSeconds: withDefault(int(5, 300), 15),
+    /** Check timeout, less than the interval. @default 5 */
+    timeoutSeconds: withDefault(int(2, 120), 5),
+    /** Passes before traffic. @default 2 */
+    healthyThreshold: withDefault(int(2, 10), 2),
+    /** Failures before no traffic. @default 3 */
+    unhealthyThreshold: withDefault(int(2, 10), 3),
+  })
+  .check(
+    z.superRefine((s, ctx) => {
+      if (s.timeoutSeconds >= s.intervalSeconds)
+        fail(ctx, ["timeoutSeconds"], s.timeoutSeconds, `not shorter than intervalSeconds (${s.intervalSeconds})`, `fewer than ${s.intervalSeconds} seconds`);
+    }),
+  );
 
 /** HTTPS: give `certificateArn`, or `domainName` and `hostedZoneId` to have a certificate made. */
-export interface HttpsSettings {
-  /** Existing ACM certificate. @default none */
-  readonly certificateArn?: string;
-  /** Domain: alias record, and a new certificate without `certificateArn`. @default none */
-  readonly domainName?: string;
-  /** Route 53 zone of the domain. @default none */
-  readonly hostedZoneId?: string;
-  /** A TLS 1.3 policy. @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
-  readonly sslPolicy?: string;
-}
+export const HttpsSettingsSchema = z
+  .strictObject({
+    /** Existing ACM certificate. @default none */
+    certificateArn: z.optional(matching(CERTIFICATE_ARN, "not an ACM certificate ARN", "arn:aws:acm:<region>:<account>:certificate/<id>")),
+    /** Domain: alias record, and a new certificate without `certificateArn`. @default none */
+    domainName: z.optional(matching(DOMAIN, "not a lowercase domain name", 'e.g. "api.example.com"')),
+    /** Route 53 zone of the domain. @default none */
+    hostedZoneId: z.optional(matching(/^Z[A-Z0-9]{1,31}$/, "not a Route 53 hosted zone id", '"Z" followed by letters and digits')),
+    /** A TLS 1.3 policy. @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
+    sslPolicy: withDefault(
+      listed(TLS13_POLICIES, "load balancer TLS policy offering TLS 1.3", "lib/data/tls-policies.ts"),
+      "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    ),
+  })
+  .check(
+    z.superRefine((https, ctx) => {
+      if (!https.certificateArn && !https.domainName) {
+        const { sslPolicy: _, ...written } = https;
+        fail(
+          ctx,
+          [],
+          written,
+          "HTTPS is requested without a certificate source",
+          "certificateArn (an existing ACM certificate), or domainName with hostedZoneId (a new DNS-validated certificate)",
+        );
+      } else if (Boolean(https.domainName) !== Boolean(https.hostedZoneId))
+        fail(
+          ctx,
+          ["hostedZoneId"],
+          https.hostedZoneId,
+          https.domainName ? "domainName needs the hosted zone that serves it" : "given without domainName",
+          https.domainName ? 'a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ"' : "domainName together with hostedZoneId",
+        );
+    }),
+  );
 
-export interface LoadBalancerSettings {
+const ingressCidr = z.string().check(
+  rule<string>(
+    (text) => {
+      const cidr = parseCidr(text);
+      return cidr !== undefined && isAligned(cidr);
+    },
+    "not an IPv4 CIDR block",
+    'blocks such as "0.0.0.0/0" or "203.0.113.0/24"',
+  ),
+);
+
+export const LoadBalancerSettingsSchema = z.strictObject({
   /** Internal load balancer in the private subnets. @default false */
-  readonly internal?: boolean;
+  internal: withDefault(flag, false),
   /** Who may connect, on 80 (and 443 with HTTPS). @default ["0.0.0.0/0"] */
-  readonly allowedCidrs?: readonly string[];
+  allowedCidrs: withDefault(
+    z
+      .readonly(z.array(ingressCidr))
+      .check(rule<readonly string[]>((v) => v.length > 0, "empty, so nobody could reach the API", "one or more IPv4 CIDR blocks")),
+    ["0.0.0.0/0"],
+  ),
   /** Idle connection timeout. @default 60 */
-  readonly idleTimeoutSeconds?: number;
+  idleTimeoutSeconds: withDefault(int(1, 4000), 60),
   /** Refuse deletion (AWS protection and Terraform `prevent_destroy`); while off, `destroy` may also empty the access log bucket. @default false */
-  readonly deletionProtection?: boolean;
+  deletionProtection: withDefault(flag, false),
   /** Draining time for stopping tasks. @default 30 */
-  readonly deregistrationDelaySeconds?: number;
+  deregistrationDelaySeconds: withDefault(int(0, 3600), 30),
   /** How the load balancer decides a task is healthy. */
-  readonly healthCheck?: TargetHealthCheckSettings;
+  healthCheck: section(TargetHealthCheckSettingsSchema),
   /** `{ certificateArn }` or `{ domainName, hostedZoneId }`; see HTTPS. @default none (HTTP only) */
-  readonly https?: HttpsSettings;
+  https: z.optional(HttpsSettingsSchema),
   /** Access logs to a private, encrypted, TLS-only S3 bucket. @default false */
-  readonly accessLogs?: boolean;
+  accessLogs: withDefault(flag, false),
   /** Days before log objects expire. @default 90 */
-  readonly accessLogsExpiryDays?: number;
-}
+  accessLogsExpiryDays: withDefault(int(1, 3650), 90),
+});
+/** The load balancer's settings as written in an environment. */
+export type LoadBalancerSettings = z.input<typeof LoadBalancerSettingsSchema>;
+/** The same, checked and with every default applied. */
+export type LoadBalancerConfig = z.output<typeof LoadBalancerSettingsSchema>;
+export type HttpsConfig = z.output<typeof HttpsSettingsSchema>;
 
-export interface LoadBalancerProps extends LoadBalancerSettings {
+export interface LoadBalancerProps extends LoadBalancerConfig {
   readonly name: string;
   readonly region: string;
   readonly vpcId: string;
@@ -69,11 +132,6 @@ export interface LoadBalancerProps extends LoadBalancerSettings {
   readonly privateSubnetIds: string[];
   readonly targetPort: number;
 }
-
-const HEALTH_PATH = /^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/;
-const MATCHER = /^[1-4]\d\d(-[1-4]\d\d)?(,[1-4]\d\d(-[1-4]\d\d)?)*$/;
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
 
 /**
  * The Application Load Balancer: spreads requests over the healthy tasks of the service. HTTP only,
@@ -94,45 +152,9 @@ export class LoadBalancer extends Construct {
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
     const https = props.https;
-    if (https) checkHttps(https, props.region);
-    const health = props.healthCheck ?? {};
-    this.healthCheckPath = health.path ?? "/health";
-    check(
-      HEALTH_PATH.test(this.healthCheckPath),
-      "loadBalancer.healthCheck.path",
-      this.healthCheckPath,
-      "not a path starting with /",
-      'e.g. "/health": letters, digits and . _ ~ - between slashes, no trailing slash',
-    );
-    const matcher = health.matcher ?? "200";
-    check(
-      MATCHER.test(matcher),
-      "loadBalancer.healthCheck.matcher",
-      matcher,
-      "not a list of HTTP codes",
-      'codes 100-499 such as "200", "200-299" or "200,204"',
-    );
-    const interval = checkInt("loadBalancer.healthCheck.intervalSeconds", health.intervalSeconds ?? 15, 5, 300);
-    const timeout = checkInt("loadBalancer.healthCheck.timeoutSeconds", health.timeoutSeconds ?? 5, 2, 120);
-    check(
-      timeout < interval,
-      "loadBalancer.healthCheck.timeoutSeconds",
-      timeout,
-      `not shorter than intervalSeconds (${interval})`,
-      `fewer than ${interval} seconds`,
-    );
-    const cidrs = props.allowedCidrs ?? ["0.0.0.0/0"];
-    check(cidrs.length > 0, "loadBalancer.allowedCidrs", cidrs, "empty, so nobody could reach the API", "one or more IPv4 CIDR blocks");
-    for (const cidr of cidrs) {
-      const parsed = parseCidr(cidr);
-      check(
-        parsed !== undefined && isAligned(parsed),
-        "loadBalancer.allowedCidrs",
-        cidr,
-        "not an IPv4 CIDR block",
-        'blocks such as "0.0.0.0/0" or "203.0.113.0/24"',
-      );
-    }
+    const health = props.healthCheck;
+    this.healthCheckPath = health.path;
+    const cidrs = props.allowedCidrs;
 
     this.securityGroup = securityGroup(this, "SecurityGroup", {
       name: `${props.name}-lb`,
@@ -157,20 +179,20 @@ export class LoadBalancer extends Construct {
       ? new AccessLogs(this, "AccessLogs", {
           name: props.name,
           region: props.region,
-          expiryDays: props.accessLogsExpiryDays ?? 90,
-          forceDestroy: !(props.deletionProtection ?? false),
+          expiryDays: props.accessLogsExpiryDays,
+          forceDestroy: !props.deletionProtection,
         })
       : undefined;
 
     this.loadBalancer = new Lb(this, "LoadBalancer", {
       name: checkLoadBalancerName(props.name),
       loadBalancerType: "application",
-      internal: props.internal ?? false,
+      internal: props.internal,
       subnets: props.internal ? props.privateSubnetIds : props.publicSubnetIds,
       securityGroups: [this.securityGroup.id],
       dropInvalidHeaderFields: true,
-      idleTimeout: checkInt("loadBalancer.idleTimeoutSeconds", props.idleTimeoutSeconds ?? 60, 1, 4000),
-      enableDeletionProtection: props.deletionProtection ?? false,
+      idleTimeout: props.idleTimeoutSeconds,
+      enableDeletionProtection: props.deletionProtection,
       accessLogs: this.accessLogs ? { bucket: this.accessLogs.bucket.id, enabled: true } : undefined,
       dependsOn: this.accessLogs ? [this.accessLogs.policy] : undefined,
       lifecycle: props.deletionProtection ? { preventDestroy: true } : undefined,
@@ -182,15 +204,15 @@ export class LoadBalancer extends Construct {
       port: props.targetPort,
       protocol: "HTTP",
       vpcId: props.vpcId,
-      deregistrationDelay: String(checkInt("loadBalancer.deregistrationDelaySeconds", props.deregistrationDelaySeconds ?? 30, 0, 3600)),
+      deregistrationDelay: String(props.deregistrationDelaySeconds),
       healthCheck: {
         enabled: true,
         path: this.healthCheckPath,
-        matcher,
-        interval,
-        timeout,
-        healthyThreshold: checkInt("loadBalancer.healthCheck.healthyThreshold", health.healthyThreshold ?? 2, 2, 10),
-        unhealthyThreshold: checkInt("loadBalancer.healthCheck.unhealthyThreshold", health.unhealthyThreshold ?? 3, 2, 10),
+        matcher: health.matcher,
+        interval: health.intervalSeconds,
+        timeout: health.timeoutSeconds,
+        healthyThreshold: health.healthyThreshold,
+        unhealthyThreshold: health.unhealthyThreshold,
         protocol: "HTTP",
         port: "traffic-port",
       },
@@ -215,7 +237,7 @@ export class LoadBalancer extends Construct {
       loadBalancerArn: this.loadBalancer.arn,
       port: 443,
       protocol: "HTTPS",
-      sslPolicy: https.sslPolicy ?? "ELBSecurityPolicy-TLS13-1-2-2021-06",
+      sslPolicy: https.sslPolicy,
       certificateArn,
       defaultAction: forward,
     });
@@ -244,55 +266,6 @@ export class LoadBalancer extends Construct {
       toPort: port,
       referencedSecurityGroupId: securityGroupId,
     });
-  }
-}
-
-function checkHttps(https: HttpsSettings, region: string): void {
-  check(
-    Boolean(https.certificateArn || https.domainName),
-    "loadBalancer.https",
-    https,
-    "HTTPS is requested without a certificate source",
-    "certificateArn (an existing ACM certificate), or domainName with hostedZoneId (a new DNS-validated certificate)",
-  );
-  if (https.certificateArn) {
-    check(
-      CERTIFICATE_ARN.test(https.certificateArn),
-      "loadBalancer.https.certificateArn",
-      https.certificateArn,
-      "not an ACM certificate ARN",
-      "arn:aws:acm:<region>:<account>:certificate/<id>",
-    );
-    const certRegion = https.certificateArn.split(":")[3];
-    check(
-      certRegion === region,
-      "loadBalancer.https.certificateArn",
-      https.certificateArn,
-      `a certificate in ${certRegion}, but a load balancer can only use one from its own region`,
-      `a certificate in ${region}`,
-    );
-  }
-  if (https.domainName) {
-    check(DOMAIN.test(https.domainName), "loadBalancer.https.domainName", https.domainName, "not a lowercase domain name", 'e.g. "api.example.com"');
-  }
-  check(
-    Boolean(https.domainName) === Boolean(https.hostedZoneId),
-    "loadBalancer.https.hostedZoneId",
-    https.hostedZoneId,
-    https.domainName ? "domainName needs the hosted zone that serves it" : "given without domainName",
-    https.domainName ? 'a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ"' : "domainName together with hostedZoneId",
-  );
-  if (https.hostedZoneId) {
-    check(
-      /^Z[A-Z0-9]{1,31}$/.test(https.hostedZoneId),
-      "loadBalancer.https.hostedZoneId",
-      https.hostedZoneId,
-      "not a Route 53 hosted zone id",
-      '"Z" followed by letters and digits',
-    );
-  }
-  if (https.sslPolicy) {
-    checkListed("loadBalancer.https.sslPolicy", https.sslPolicy, TLS13_POLICIES, "load balancer TLS policy offering TLS 1.3", "lib/data/tls-policies.ts");
   }
 }
 

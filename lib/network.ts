@@ -12,7 +12,8 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { contains, isAligned, parseCidr, subnet } from "./cidr";
 import { ServiceRole } from "./iam";
 import { logGroup } from "./log-group";
-import { check, checkOneOf, checkRetention } from "./validate";
+import * as z from "zod/mini";
+import { retention, rule, withDefault } from "./rules";
 
 /**
  * How private subnets reach the internet.
@@ -23,29 +24,60 @@ import { check, checkOneOf, checkRetention } from "./validate";
  */
 export type NatMode = "none" | "single" | "per-az";
 
-export interface NetworkSettings {
+const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"].map((r) => parseCidr(r)!);
+
+const vpcCidr = z.string().check(
+  rule<string>(
+    (text) => {
+      const cidr = parseCidr(text);
+      return cidr !== undefined && isAligned(cidr);
+    },
+    "not an IPv4 CIDR block whose address is the start of its range",
+    'a block such as "10.0.0.0/16"',
+  ),
+  rule<string>(
+    (text) => {
+      const cidr = parseCidr(text);
+      return !cidr || PRIVATE_RANGES.some((range) => contains(range, cidr));
+    },
+    "not inside a private address range",
+    "a block inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10",
+  ),
+  rule<string>(
+    (text) => {
+      const cidr = parseCidr(text);
+      return !cidr || (cidr.prefix >= 16 && cidr.prefix <= 24);
+    },
+    (text) => `a /${parseCidr(text)?.prefix} VPC is outside the sizes this starter lays out`,
+    "a prefix from /16 (65,536 addresses) to /24 (256 addresses)",
+  ),
+);
+
+export const NetworkSettingsSchema = z.strictObject({
   /** VPC range, a private /16–/24; subnets are computed from it. @default "10.0.0.0/16" */
-  readonly cidr?: string;
+  cidr: withDefault(vpcCidr, "10.0.0.0/16"),
   /**
    * `none` (tasks in public subnets with public IPs, guarded only by security groups; cheapest), `single` (one NAT; an AZ outage cuts the others'
    * egress), `per-az` (highly available).
    * @default "single"
    */
-  readonly natMode?: NatMode;
+  natMode: withDefault(z.enum(["none", "single", "per-az"]), "single"),
   /** Days VPC flow logs are kept. @default 30 */
-  readonly flowLogRetentionDays?: number;
+  flowLogRetentionDays: withDefault(retention(), 30),
   /** `ALL`, `ACCEPT` or `REJECT`. @default "ALL" */
-  readonly flowLogTrafficType?: "ALL" | "ACCEPT" | "REJECT";
-}
+  flowLogTrafficType: withDefault(z.enum(["ALL", "ACCEPT", "REJECT"]), "ALL"),
+});
+/** The network's settings as written in an environment. */
+export type NetworkSettings = z.input<typeof NetworkSettingsSchema>;
+/** The same, checked and with every default applied. */
+export type NetworkConfig = z.output<typeof NetworkSettingsSchema>;
 
-export interface NetworkProps extends NetworkSettings {
+export interface NetworkProps extends NetworkConfig {
   /** Prefix of every resource name, `<project>-<environment>`. */
   readonly name: string;
   /** One public and one private subnet in each; at least 2, as the load balancer and RDS need. */
   readonly availabilityZones: readonly string[];
 }
-
-const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"].map((r) => parseCidr(r)!);
 
 /** VPC with public and private subnets per AZ, NAT per `natMode`, flow logs, and a closed default SG. */
 export class Network extends Construct {
@@ -58,8 +90,8 @@ export class Network extends Construct {
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    const cidr = props.cidr ?? "10.0.0.0/16";
-    this.natMode = checkOneOf("network.natMode", props.natMode ?? "single", ["none", "single", "per-az"] as const);
+    const cidr = props.cidr;
+    this.natMode = props.natMode;
     const azs = props.availabilityZones;
     this.subnetCidrs = layoutSubnets(cidr, azs.length);
 
@@ -167,13 +199,8 @@ export class Network extends Construct {
   }
 
   private addFlowLogs(props: NetworkProps): void {
-    const retention = checkRetention("network.flowLogRetentionDays", props.flowLogRetentionDays ?? 30);
-    const trafficType = checkOneOf("network.flowLogTrafficType", props.flowLogTrafficType ?? "ALL", ["ALL", "ACCEPT", "REJECT"] as const);
-    const group = logGroup(this, "FlowLogGroup", {
-      name: `/vpc/${props.name}/flow-logs`,
-      retentionDays: retention,
-      retentionSetting: "network.flowLogRetentionDays",
-    });
+    const trafficType = props.flowLogTrafficType;
+    const group = logGroup(this, "FlowLogGroup", { name: `/vpc/${props.name}/flow-logs`, retentionDays: props.flowLogRetentionDays });
     const role = new ServiceRole(this, "FlowLogRole", {
       name: `${props.name}-vpc-flow-logs`,
       service: "vpc-flow-logs.amazonaws.com",
@@ -196,46 +223,25 @@ export class Network extends Construct {
   }
 }
 
+/** The prefix of each subnet when a VPC of prefix `vpcPrefix` is split for `azCount` AZs (public and private). */
+export function subnetPrefix(vpcPrefix: number, azCount: number): number {
+  return vpcPrefix + Math.ceil(Math.log2(azCount * 2));
+}
+
+/** The smallest subnet a load balancer accepts. */
+export const SMALLEST_SUBNET_PREFIX = 27;
+
 /**
  * Splits the VPC into equal blocks, public subnets first, then private, one of each per AZ.
- * Exported so tests and the README can show the layout a CIDR gives.
+ * Exported so tests and the README can show the layout a CIDR gives. The settings schema has already
+ * held the CIDR to a private /16–/24 with room for a /27 per subnet.
  */
 export function layoutSubnets(cidrText: string, azCount: number): { public: string[]; private: string[] } {
-  const cidr = parseCidr(cidrText);
-  check(
-    cidr !== undefined && isAligned(cidr),
-    "network.cidr",
-    cidrText,
-    "not an IPv4 CIDR block whose address is the start of its range",
-    'a block such as "10.0.0.0/16"',
-  );
-  check(
-    PRIVATE_RANGES.some((range) => contains(range, cidr!)),
-    "network.cidr",
-    cidrText,
-    "not inside a private address range",
-    "a block inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10",
-  );
-  check(
-    cidr!.prefix >= 16 && cidr!.prefix <= 24,
-    "network.cidr",
-    cidrText,
-    `a /${cidr!.prefix} VPC is outside the sizes this starter lays out`,
-    "a prefix from /16 (65,536 addresses) to /24 (256 addresses)",
-  );
-  const newBits = Math.ceil(Math.log2(azCount * 2));
-  const prefix = cidr!.prefix + newBits;
-  check(
-    prefix <= 27,
-    "network.cidr",
-    cidrText,
-    `too small for ${azCount * 2} subnets (${azCount} AZs x public and private); each would be a /${prefix}, ` +
-      "and a load balancer subnet needs /27 or larger",
-    `a VPC of /${27 - newBits} or larger for ${azCount} AZs, or fewer availabilityZones`,
-  );
+  const cidr = parseCidr(cidrText)!;
+  const prefix = subnetPrefix(cidr.prefix, azCount);
   const indexes = Array.from({ length: azCount }, (_, i) => i);
   return {
-    public: indexes.map((i) => subnet(cidr!, prefix, i)),
-    private: indexes.map((i) => subnet(cidr!, prefix, azCount + i)),
+    public: indexes.map((i) => subnet(cidr, prefix, i)),
+    private: indexes.map((i) => subnet(cidr, prefix, azCount + i)),
   };
 }

@@ -1,18 +1,23 @@
 import { Construct } from "constructs";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
-import { checkInt } from "./validate";
+import * as z from "zod/mini";
+import { flag, int, withDefault } from "./rules";
 
-export interface RegistrySettings {
+export const RegistrySettingsSchema = z.strictObject({
   /** Images kept; older ones expire. @default 30 */
-  readonly keepImages?: number;
+  keepImages: withDefault(int(1, 10000), 30),
   /** Days before untagged images expire. @default 7 */
-  readonly untaggedExpiryDays?: number;
+  untaggedExpiryDays: withDefault(int(1, 3650), 7),
   /** Let `destroy` delete the repository with images in it. @default false */
-  readonly forceDelete?: boolean;
-}
+  forceDelete: withDefault(flag, false),
+});
+/** The repository's settings as written in an environment. */
+export type RegistrySettings = z.input<typeof RegistrySettingsSchema>;
+/** The same, checked and with every default applied. */
+export type RegistryConfig = z.output<typeof RegistrySettingsSchema>;
 
-export interface RegistryProps extends RegistrySettings {
+export interface RegistryProps extends RegistryConfig {
   /** Repository name, `<project>-<environment>`. */
   readonly name: string;
 }
@@ -23,8 +28,8 @@ export class Registry extends Construct {
 
   constructor(scope: Construct, id: string, props: RegistryProps) {
     super(scope, id);
-    const keep = checkInt("registry.keepImages", props.keepImages ?? 30, 1, 10000);
-    const untaggedDays = checkInt("registry.untaggedExpiryDays", props.untaggedExpiryDays ?? 7, 1, 3650);
+    const keep = props.keepImages;
+    const untaggedDays = props.untaggedExpiryDays;
 
     this.repository = new EcrRepository(this, "Repository", {
       name: props.name,
@@ -32,7 +37,7 @@ export class Registry extends Construct {
       imageTagMutability: "IMMUTABLE",
       imageScanningConfiguration: { scanOnPush: true },
       encryptionConfiguration: [{ encryptionType: "AES256" }],
-      forceDelete: props.forceDelete ?? false,
+      forceDelete: props.forceDelete,
     });
 
     new EcrLifecyclePolicy(this, "LifecyclePolicy", {

@@ -6,20 +6,25 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import type { CapacityProviderStrategy } from "./cluster";
 import { securityGroup } from "./security-group";
 import { CONTAINER_NAME } from "./task-definition";
-import { checkInt } from "./validate";
+import * as z from "zod/mini";
+import { flag, int, withDefault } from "./rules";
 
-export interface ServiceSettings {
+export const ServiceSettingsSchema = z.strictObject({
   /** Tasks to run; with autoscaling, only at creation. @default 1 */
-  readonly desiredCount?: number;
+  desiredCount: withDefault(int(0, 1000), 1),
   /** Time a new task may fail health checks while starting. @default 60 */
-  readonly healthCheckGracePeriodSeconds?: number;
+  healthCheckGracePeriodSeconds: withDefault(int(0, 2147483647), 60),
   /** ECS Exec, logged to the cluster; needs `task.readonlyRootFilesystem: false`. @default false */
-  readonly enableExecuteCommand?: boolean;
+  enableExecuteCommand: withDefault(flag, false),
   /** `deploy` waits for healthy tasks and fails if they never are. @default true */
-  readonly waitForSteadyState?: boolean;
-}
+  waitForSteadyState: withDefault(flag, true),
+});
+/** The service's settings as written in an environment. */
+export type ServiceSettings = z.input<typeof ServiceSettingsSchema>;
+/** The same, checked and with every default applied. */
+export type ServiceConfig = z.output<typeof ServiceSettingsSchema>;
 
-export interface ServiceProps extends ServiceSettings {
+export interface ServiceProps extends ServiceConfig {
   readonly name: string;
   readonly clusterArn: string;
   readonly taskDefinitionArn: string;
@@ -66,7 +71,7 @@ export class Service extends Construct {
       name: props.name,
       cluster: props.clusterArn,
       taskDefinition: props.taskDefinitionArn,
-      desiredCount: checkInt("service.desiredCount", props.desiredCount ?? 1, 0, 1000),
+      desiredCount: props.desiredCount,
       capacityProviderStrategy: [...props.strategy],
       networkConfiguration: {
         subnets: props.subnetIds,
@@ -74,14 +79,14 @@ export class Service extends Construct {
         assignPublicIp: props.assignPublicIp,
       },
       loadBalancer: [{ targetGroupArn: props.targetGroupArn, containerName: CONTAINER_NAME, containerPort: props.containerPort }],
-      healthCheckGracePeriodSeconds: checkInt("service.healthCheckGracePeriodSeconds", props.healthCheckGracePeriodSeconds ?? 60, 0, 2147483647),
+      healthCheckGracePeriodSeconds: props.healthCheckGracePeriodSeconds,
       deploymentCircuitBreaker: { enable: true, rollback: true },
       deploymentMinimumHealthyPercent: 100,
       deploymentMaximumPercent: 200,
-      enableExecuteCommand: props.enableExecuteCommand ?? false,
+      enableExecuteCommand: props.enableExecuteCommand,
       enableEcsManagedTags: true,
       propagateTags: "SERVICE",
-      waitForSteadyState: props.waitForSteadyState ?? true,
+      waitForSteadyState: props.waitForSteadyState,
       orderedPlacementStrategy: props.spreadAcrossZones ? [{ type: "spread", field: "attribute:ecs.availability-zone" }] : undefined,
       lifecycle: props.autoscaled ? { ignoreChanges: ["desired_count"] } : undefined,
       dependsOn: props.dependsOn,

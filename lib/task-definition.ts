@@ -2,67 +2,115 @@ import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
-import { APP_IMAGE_HEALTH_CHECK, BUSYBOX_IMAGE, ImageSettings, placeholderCommand, resolveImage, ResolvedImage } from "./container-image";
-import { describeMemoryFor, FARGATE_MEMORY_BY_CPU } from "./fargate-sizes";
+import * as z from "zod/mini";
+import { APP_IMAGE_HEALTH_CHECK, BUSYBOX_IMAGE, ImageSettingsSchema, placeholderCommand, resolveImage, ResolvedImage } from "./container-image";
 import { ServiceRole, Statement } from "./iam";
 import type { Release } from "./release";
 import { logGroup } from "./log-group";
-import { check, checkInt, checkOneOf } from "./validate";
+import { fail, flag, int, matching, retention, rule, variables, withDefault } from "./rules";
+import { check } from "./validate";
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SECRETS_MANAGER_ARN = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)(:[^:]*:[^:]*:[^:]*)?$/;
+const SSM_PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9/_.-]+$/;
 
 /** A container health check, run inside the container; the image must have the command's tools. */
-export interface ContainerHealthCheck {
+export const ContainerHealthCheckSchema = z.strictObject({
   /**
    * Exit 0 means healthy. A string runs in the image's shell (CMD-SHELL), e.g. "wget -q -O- http://localhost:8080/health";
    * an array runs without a shell (CMD), e.g. ["/nodejs/bin/node", "/app/dist/healthcheck.mjs"].
    */
-  readonly command: string | readonly string[];
+  command: z.union([z.string(), z.readonly(z.array(z.string()))]).check(
+    rule<string | readonly string[]>(
+      (c) => (typeof c === "string" ? c.trim().length > 0 : c.length > 0 && c.every((part) => part.length > 0)),
+      (c) => (typeof c === "string" ? "empty" : "empty, or an empty part"),
+      'a shell command string, or an array of program and arguments such as ["/nodejs/bin/node", "/app/dist/healthcheck.mjs"]',
+    ),
+  ),
   /** Seconds between checks. @default 30 */
-  readonly intervalSeconds?: number;
+  intervalSeconds: withDefault(int(5, 300), 30),
   /** Seconds a check may take before it counts as failed. @default 5 */
-  readonly timeoutSeconds?: number;
+  timeoutSeconds: withDefault(int(2, 120), 5),
   /** Consecutive failures before the container is unhealthy and replaced. @default 3 */
-  readonly retries?: number;
+  retries: withDefault(int(1, 10), 3),
   /** Grace after start before failures count. @default 10 */
-  readonly startPeriodSeconds?: number;
-}
+  startPeriodSeconds: withDefault(int(0, 300), 10),
+});
+export type ContainerHealthCheck = z.input<typeof ContainerHealthCheckSchema>;
+
+/** Variable names a shell and the app can read. */
+const variableNames = z.superRefine<Readonly<Record<string, string>>>((vars, ctx) => {
+  const bad = Object.keys(vars).find((name) => !ENV_NAME.test(name));
+  if (bad !== undefined) fail(ctx, [], bad, "not a valid variable name", "letters, digits and _, not starting with a digit");
+});
 
 /** The recipe: what runs in each task. Defaults are the chapter's example, 0.5 vCPU, 1 GB, port 8080. */
-export interface TaskSettings {
-  /** CPU units (1024 = 1 vCPU); Fargate: 256–16384. @default 512 */
-  readonly cpu?: number;
-  /** MiB; on Fargate one of the values valid for `task.cpu`. @default 1024 */
-  readonly memory?: number;
-  /** CPU architecture the image is built for: `X86_64` or `ARM64` (Graviton). @default "X86_64" */
-  readonly cpuArchitecture?: "X86_64" | "ARM64";
-  /** Port the app listens on. @default 8080 */
-  readonly containerPort?: number;
-  /**
-   * Plain environment variables (never secrets). The stack adds `PORT` (from `task.containerPort`) and, with the database, `DB_HOST`, `DB_PORT`,
-   * `DB_NAME`.
-   * @default { APP_ENV: "<name>" }
-   */
-  readonly environment?: Readonly<Record<string, string>>;
-  /** Name → Secrets Manager secret ARN (optionally `:json-key::`) or SSM parameter ARN. @default {} */
-  readonly secrets?: Readonly<Record<string, string>>;
-  /**
-   * Container health check, or `null` for none: `command` (a string runs in the image's shell, an array without one), and `intervalSeconds` (30),
-   * `timeoutSeconds` (5), `retries` (3), `startPeriodSeconds` (10). The image must have the command's tools.
-   * @default the app image's probe for a repository image; none for the placeholder or `image.uri`
-   */
-  readonly healthCheck?: ContainerHealthCheck | null;
-  /** Seconds between SIGTERM and SIGKILL. @default 30 */
-  readonly stopTimeoutSeconds?: number;
-  /** Read-only root; write to `task.scratchPath`. @default true */
-  readonly readonlyRootFilesystem?: boolean;
-  /** Writable scratch volume; a short-lived init container opens it to the non-root user, as Fargate mounts volumes owned by root. @default "/tmp" */
-  readonly scratchPath?: string;
-  /** User the container runs as; `null` for the image's own `USER`. @default "1000:1000" */
-  readonly user?: string | null;
-  /** Days the app's logs are kept. @default 30 */
-  readonly logRetentionDays?: number;
-  /** Which image to run. @default the placeholder, until a tag is given */
-  readonly image?: ImageSettings;
-}
+export const TaskSettingsSchema = z
+  .strictObject({
+    /** CPU units (1024 = 1 vCPU); Fargate: 256–16384. @default 512 */
+    cpu: withDefault(int(128, 196608), 512),
+    /** MiB; on Fargate one of the values valid for `task.cpu`. @default 1024 */
+    memory: withDefault(int(128, 1048576), 1024),
+    /** CPU architecture the image is built for: `X86_64` or `ARM64` (Graviton). @default "X86_64" */
+    cpuArchitecture: withDefault(z.enum(["X86_64", "ARM64"]), "X86_64"),
+    /** Port the app listens on. @default 8080 */
+    containerPort: withDefault(int(1, 65535), 8080),
+    /**
+     * Plain environment variables (never secrets). The stack adds `PORT` (from `task.containerPort`) and, with the database, `DB_HOST`, `DB_PORT`,
+     * `DB_NAME`.
+     * @default { APP_ENV: "<name>" }
+     */
+    environment: z.optional(variables.check(variableNames)),
+    /** Name → Secrets Manager secret ARN (optionally `:json-key::`) or SSM parameter ARN. @default {} */
+    secrets: withDefault(
+      variables.check(
+        variableNames,
+        z.superRefine((secrets, ctx) => {
+          for (const [name, arn] of Object.entries(secrets))
+            if (!SECRETS_MANAGER_ARN.test(arn) && !SSM_PARAMETER_ARN.test(arn))
+              fail(
+                ctx,
+                [name],
+                arn,
+                "not the ARN of a Secrets Manager secret or an SSM parameter",
+                "arn:aws:secretsmanager:<region>:<account>:secret:<name>[:<json-key>::] or arn:aws:ssm:<region>:<account>:parameter/<name>",
+              );
+        }),
+      ),
+      {},
+    ),
+    /**
+     * Container health check, or `null` for none: `command` (a string runs in the image's shell, an array without one), and `intervalSeconds` (30),
+     * `timeoutSeconds` (5), `retries` (3), `startPeriodSeconds` (10). The image must have the command's tools.
+     * @default the app image's probe for a repository image; none for the placeholder or `image.uri`
+     */
+    healthCheck: z.optional(z.nullable(ContainerHealthCheckSchema)),
+    /** Seconds between SIGTERM and SIGKILL. @default 30 */
+    stopTimeoutSeconds: withDefault(int(2, 120), 30),
+    /** Read-only root; write to `task.scratchPath`. @default true */
+    readonlyRootFilesystem: withDefault(flag, true),
+    /** Writable scratch volume; a short-lived init container opens it to the non-root user, as Fargate mounts volumes owned by root. @default "/tmp" */
+    scratchPath: withDefault(matching(/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/, "not an absolute path", 'an absolute path such as "/tmp"'), "/tmp"),
+    /** User the container runs as; `null` for the image's own `USER`. @default "1000:1000" */
+    user: withDefault(
+      z.nullable(matching(/^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$/, "not a user or uid[:gid]", 'e.g. "1000:1000", or null for the image\'s USER')),
+      "1000:1000",
+    ),
+    /** Days the app's logs are kept. @default 30 */
+    logRetentionDays: withDefault(retention(), 30),
+    /** Which image to run. @default the placeholder, until a tag is given */
+    image: withDefault(ImageSettingsSchema, {}),
+  })
+  .check(
+    z.superRefine((task, ctx) => {
+      const clash = Object.keys(task.secrets).find((name) => task.environment && name in task.environment);
+      if (clash) fail(ctx, ["secrets", clash], task.secrets[clash], "the name is already an environment variable", "a distinct name");
+    }),
+  );
+/** The recipe as written in an environment. */
+export type TaskSettings = z.input<typeof TaskSettingsSchema>;
+/** The same, checked, with every default applied (the stack fills `environment` with `APP_ENV`). */
+export type TaskConfig = z.output<typeof TaskSettingsSchema> & { readonly environment: Readonly<Record<string, string>> };
 
 /** A secret another construct wires in (e.g. the database password), with the ARN IAM must allow. */
 export interface WiredSecret {
@@ -71,10 +119,9 @@ export interface WiredSecret {
   readonly resourceArn: string;
 }
 
-export interface TaskDefinitionProps extends TaskSettings {
+export interface TaskDefinitionProps extends TaskConfig {
   readonly name: string;
   readonly region: string;
-  readonly environmentName: string;
   readonly repository: EcrRepository;
   /** A one-off tag that overrides `image.tag`; must agree with `release`. @default none */
   readonly imageTagOverride?: string;
@@ -97,11 +144,6 @@ export interface TaskDefinitionProps extends TaskSettings {
 
 export const CONTAINER_NAME = "app";
 const SCRATCH_INIT_NAME = "scratch-init";
-/** The chapter's recipe; the stack sizes the load balancer and EC2 capacity from the same defaults. */
-export const TASK_DEFAULTS = { cpu: 512, memory: 1024, cpuArchitecture: "X86_64", containerPort: 8080 } as const;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const SECRETS_MANAGER_ARN = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)(:[^:]*:[^:]*:[^:]*)?$/;
-const SSM_PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9/_.-]+$/;
 
 /**
  * The task definition, the recipe: image, CPU, memory, port, environment and secrets, with its
@@ -122,44 +164,30 @@ export class TaskDefinition extends Construct {
   constructor(scope: Construct, id: string, props: TaskDefinitionProps) {
     super(scope, id);
     const compatibility = props.compatibility ?? "FARGATE";
-    this.cpu = props.cpu ?? TASK_DEFAULTS.cpu;
-    this.memory = props.memory ?? TASK_DEFAULTS.memory;
-    checkSize(compatibility, this.cpu, this.memory);
-    this.cpuArchitecture = checkOneOf("task.cpuArchitecture", props.cpuArchitecture ?? TASK_DEFAULTS.cpuArchitecture, ["X86_64", "ARM64"] as const);
-    this.containerPort = checkInt("task.containerPort", props.containerPort ?? TASK_DEFAULTS.containerPort, 1, 65535);
-    const stopTimeout = checkInt("task.stopTimeoutSeconds", props.stopTimeoutSeconds ?? 30, 2, 120);
-    const readonlyRoot = props.readonlyRootFilesystem ?? true;
-    const scratchPath = props.scratchPath ?? "/tmp";
-    check(/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/.test(scratchPath), "task.scratchPath", scratchPath, "not an absolute path", 'an absolute path such as "/tmp"');
-    const user = props.user === undefined ? "1000:1000" : props.user;
-    if (user !== null)
-      check(/^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$/.test(user), "task.user", user, "not a user or uid[:gid]", 'e.g. "1000:1000", or null for the image\'s USER');
-    check(
-      !(props.enableExecuteCommand && readonlyRoot),
-      "service.enableExecuteCommand",
-      true,
-      "ECS Exec needs a writable root filesystem for its agent, but task.readonlyRootFilesystem is true",
-      "service.enableExecuteCommand false, or task.readonlyRootFilesystem false",
-    );
-
-    const environment = { ...(props.environment ?? { APP_ENV: props.environmentName }) };
+    this.cpu = props.cpu;
+    this.memory = props.memory;
+    this.cpuArchitecture = props.cpuArchitecture;
+    this.containerPort = props.containerPort;
+    const stopTimeout = props.stopTimeoutSeconds;
+    const readonlyRoot = props.readonlyRootFilesystem;
+    const scratchPath = props.scratchPath;
+    const user = props.user;
+    // The settings schema holds the user's variables and secrets to their rules; what other constructs
+    // wire in must not take a name the user already gave.
+    const environment = { ...props.environment };
     // The app listens where the load balancer sends traffic.
     const wiredEnvironment = { PORT: String(this.containerPort), ...props.wiredEnvironment };
     for (const [key, value] of Object.entries(wiredEnvironment)) {
       check(!(key in environment), `task.environment.${key}`, environment[key], "the stack sets this variable itself", "another name");
       environment[key] = value;
     }
-    const secrets = [...userSecrets(props.secrets ?? {}), ...(props.wiredSecrets ?? [])];
-    for (const name of [...Object.keys(environment), ...secrets.map((s) => s.name)]) {
-      check(ENV_NAME.test(name), "task.environment", name, "not a valid variable name", "letters, digits and _, not starting with a digit");
-    }
-    const clash = secrets.find((s) => s.name in environment || secrets.filter((o) => o.name === s.name).length > 1);
-    check(!clash, `task.secrets.${clash?.name}`, clash?.valueFrom, "the name is already an environment variable or another secret", "a distinct name");
+    const secrets = [...userSecrets(props.secrets), ...(props.wiredSecrets ?? [])];
+    const clash = (props.wiredSecrets ?? []).find((s) => s.name in environment || secrets.filter((o) => o.name === s.name).length > 1);
+    check(!clash, `task.secrets.${clash?.name}`, props.secrets[clash?.name ?? ""], "the stack sets this secret itself", "another name");
 
     this.logGroup = logGroup(this, "LogGroup", {
       name: `/ecs/${props.name}`,
-      retentionDays: props.logRetentionDays ?? 30,
-      retentionSetting: "task.logRetentionDays",
+      retentionDays: props.logRetentionDays,
     });
 
     this.executionRole = new ServiceRole(this, "ExecutionRole", {
@@ -179,7 +207,7 @@ export class TaskDefinition extends Construct {
           ? { command: APP_IMAGE_HEALTH_CHECK, startPeriodSeconds: 30 }
           : undefined
         : props.healthCheck;
-    const healthCheck = healthCheckSettings ? containerHealthCheck(healthCheckSettings) : undefined;
+    const healthCheck = healthCheckSettings ? containerHealthCheck(ContainerHealthCheckSchema.parse(healthCheckSettings)) : undefined;
     const scratchMount = { sourceVolume: "scratch", containerPath: scratchPath, readOnly: false };
     const logOptions = (prefix: string) => ({
       logDriver: "awslogs",
@@ -239,27 +267,10 @@ export class TaskDefinition extends Construct {
   }
 }
 
-function checkSize(compatibility: "FARGATE" | "EC2", cpu: number, memory: number): void {
-  if (compatibility === "EC2") {
-    checkInt("task.cpu", cpu, 128, 196608);
-    checkInt("task.memory", memory, 128, 1048576);
-    return;
-  }
-  const allowed = FARGATE_MEMORY_BY_CPU[cpu];
-  check(allowed !== undefined, "task.cpu", cpu, "not a Fargate CPU size", Object.keys(FARGATE_MEMORY_BY_CPU).join(", "));
-  check(allowed.includes(memory), "task.memory", memory, `not a valid Fargate memory size for task.cpu = ${cpu}`, `${describeMemoryFor(cpu)} (MiB)`);
-}
-
 function userSecrets(secrets: Readonly<Record<string, string>>): WiredSecret[] {
   return Object.entries(secrets).map(([name, arn]) => {
+    // A JSON key selects part of a secret; IAM grants the secret itself.
     const sm = SECRETS_MANAGER_ARN.exec(arn);
-    check(
-      Boolean(sm) || SSM_PARAMETER_ARN.test(arn),
-      `task.secrets.${name}`,
-      arn,
-      "not the ARN of a Secrets Manager secret or an SSM parameter",
-      "arn:aws:secretsmanager:<region>:<account>:secret:<name>[:<json-key>::] or arn:aws:ssm:<region>:<account>:parameter/<name>",
-    );
     return { name, valueFrom: arn, resourceArn: sm ? sm[1] : arn };
   });
 }
@@ -295,23 +306,14 @@ function execStatements(group?: CloudwatchLogGroup): Statement[] {
   ];
 }
 
-function containerHealthCheck(hc: ContainerHealthCheck) {
-  const exec = Array.isArray(hc.command);
-  check(
-    exec
-      ? hc.command.length > 0 && (hc.command as readonly unknown[]).every((part) => typeof part === "string" && part.length > 0)
-      : typeof hc.command === "string" && hc.command.trim().length > 0,
-    "task.healthCheck.command",
-    hc.command,
-    exec ? "empty, or an empty part" : "empty",
-    'a shell command string, or an array of program and arguments such as ["/nodejs/bin/node", "/app/dist/healthcheck.mjs"]',
-  );
+function containerHealthCheck(hc: z.output<typeof ContainerHealthCheckSchema>) {
+  const exec = typeof hc.command !== "string";
   return {
-    command: exec ? ["CMD", ...hc.command] : ["CMD-SHELL", hc.command as string],
-    interval: checkInt("task.healthCheck.intervalSeconds", hc.intervalSeconds ?? 30, 5, 300),
-    timeout: checkInt("task.healthCheck.timeoutSeconds", hc.timeoutSeconds ?? 5, 2, 120),
-    retries: checkInt("task.healthCheck.retries", hc.retries ?? 3, 1, 10),
-    startPeriod: checkInt("task.healthCheck.startPeriodSeconds", hc.startPeriodSeconds ?? 10, 0, 300),
+    command: exec ? ["CMD", ...hc.command] : ["CMD-SHELL", hc.command],
+    interval: hc.intervalSeconds,
+    timeout: hc.timeoutSeconds,
+    retries: hc.retries,
+    startPeriod: hc.startPeriodSeconds,
   };
 }
 

@@ -1,7 +1,6 @@
-import { LOG_RETENTION_DAYS } from "./data/log-retention";
-
 /**
- * Synth-time checks. Every failure names the setting as a forker writes it in
+ * Synth-time checks. The settings' own rules live in the schema (stacks/schema.ts, lib/rules.ts);
+ * these remain for run options (IMAGE_TAG, AWS_EMULATOR_URL) and construct props that are not settings. Every failure names the setting as a forker writes it in
  * `stacks/environments.ts`, the bad value, and what is allowed, so bad input
  * stops at `cdktf synth` and never reaches `terraform apply`.
  */
@@ -17,48 +16,12 @@ export class SettingError extends Error {
   }
 }
 
-function show(value: unknown): string {
+export function show(value: unknown): string {
   return value === undefined ? "undefined" : JSON.stringify(value);
 }
 
 export function check(ok: boolean, setting: string, value: unknown, problem: string, allowed: string): void {
   if (!ok) throw new SettingError(setting, value, problem, allowed);
-}
-
-export function checkInt(setting: string, value: number, min: number, max: number): number {
-  check(Number.isInteger(value) && value >= min && value <= max, setting, value, "out of range or not a whole number", `a whole number from ${min} to ${max}`);
-  return value;
-}
-
-export function checkOneOf<T>(setting: string, value: T, options: readonly T[]): T {
-  check(options.includes(value), setting, value, "not a supported value", options.map(show).join(", "));
-  return value;
-}
-
-export function checkRetention(setting: string, days: number): number {
-  check(
-    (LOG_RETENTION_DAYS as readonly number[]).includes(days),
-    setting,
-    days,
-    "not a retention period CloudWatch Logs offers",
-    `one of ${LOG_RETENTION_DAYS.join(", ")} (days)${typeof days === "number" ? `; nearest: ${nearestNumbers(days, LOG_RETENTION_DAYS).join(", ")}` : ""}`,
-  );
-  return days;
-}
-
-/**
- * A value from one of AWS's fixed lists (lib/data/), refused with the closest valid names, so a typo
- * such as "us-east1" is answered with "us-east-1".
- */
-export function checkListed(setting: string, value: string, list: readonly string[], what: string, source: string): string {
-  check(
-    typeof value === "string" && list.includes(value),
-    setting,
-    value,
-    `not a known ${what}`,
-    `the closest are ${closest(String(value), list).map(show).join(", ")}; all are in ${source}`,
-  );
-  return value;
 }
 
 /** The `count` entries of `options` closest to `value` by edit distance (case-insensitive). */
@@ -72,7 +35,7 @@ export function closest(value: string, options: readonly string[], count = 3): s
 }
 
 /** The allowed values just below and just above `value`. */
-function nearestNumbers(value: number, options: readonly number[]): number[] {
+export function nearestNumbers(value: number, options: readonly number[]): number[] {
   const below = options.filter((o) => o < value).at(-1);
   const above = options.find((o) => o > value);
   return [below, above].filter((o): o is number => o !== undefined);

@@ -1,23 +1,19 @@
 import { Construct } from "constructs";
-import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { Autoscaling, capacityRange } from "../lib/autoscaling";
+import { Autoscaling } from "../lib/autoscaling";
 import { CiAccess } from "../lib/ci-access";
-import { Cluster } from "../lib/cluster";
+import { Cluster, FARGATE_ONLY_SETTINGS } from "../lib/cluster";
 import { Database } from "../lib/database";
 import { LoadBalancer } from "../lib/load-balancer";
 import { Network } from "../lib/network";
 import { Registry } from "../lib/registry";
 import { Service } from "../lib/service";
-import { TASK_DEFAULTS, TaskDefinition } from "../lib/task-definition";
-import { check, checkInt, checkListed, checkOneOf } from "../lib/validate";
-import { REGIONS } from "../lib/data/regions";
-import { checkSettingsShape } from "./schema";
-import { FARGATE_SPOT_ARCHITECTURES } from "../lib/fargate-sizes";
+import { TaskDefinition } from "../lib/task-definition";
+import { check } from "../lib/validate";
+import { parseSettings, type EnvironmentConfig } from "./schema";
 import { emulatorProviderConfig, emulatorStatePath } from "./emulator";
-import type { EnvironmentSettings, RunOptions, StateSettings } from "./settings";
-
-const NAME_PATTERN = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+import type { EnvironmentSettings, RunOptions } from "./settings";
 
 /** One environment of the REST API: network, registry, cluster, service, load balancer, database. */
 export class ApiStack extends TerraformStack {
@@ -36,14 +32,12 @@ export class ApiStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, settings: EnvironmentSettings, options: RunOptions = {}) {
     super(scope, id);
-    // Shape first (unknown keys, wrong types), so every check below reads values of the right kind.
-    checkSettingsShape(settings);
-    const project = settings.project ?? "rest-api";
-    const region = settings.region ?? "us-east-1";
-    const azs = settings.availabilityZones ?? [`${region}a`, `${region}b`];
-    checkIdentity(settings.name, project, region, azs, settings.tags ?? {});
-    this.prefix = `${project}-${settings.name}`;
-    const tags = { ...settings.tags, Project: project, Environment: settings.name, ManagedBy: "cdktf" };
+    // Every setting is checked and defaulted before any construct sees it: the constructs get complete
+    // values and hold no defaults of their own.
+    const config = parseSettings(settings);
+    const { project, region, name } = config;
+    this.prefix = `${project}-${name}`;
+    const tags = { ...config.tags, Project: project, Environment: name, ManagedBy: "cdktf" };
 
     check(
       !(options.offline && options.emulatorUrl),
@@ -66,95 +60,89 @@ export class ApiStack extends TerraformStack {
           }
         : {}),
     });
-    configureState(this, settings.state ?? { backend: "local" }, project, settings.name, region, options);
+    configureState(this, config.state, name, options);
 
-    this.network = new Network(this, "Network", {
-      ...settings.network,
-      name: this.prefix,
-      availabilityZones: azs,
-    });
-    this.registry = new Registry(this, "Registry", { ...settings.registry, name: this.prefix });
+    this.network = new Network(this, "Network", { ...config.network, name: this.prefix, availabilityZones: config.availabilityZones });
+    this.registry = new Registry(this, "Registry", { ...config.registry, name: this.prefix });
 
-    const serviceSettings = settings.service ?? {};
-    const scaling = settings.autoscaling ?? {};
-    const autoscaled = scaling.enabled ?? true;
-    const desiredCount = serviceSettings.desiredCount ?? 1;
-    const maxTasks = autoscaled ? capacityRange(scaling, desiredCount)[1] : desiredCount;
-    const mode = checkOneOf("compute.mode", settings.compute?.mode ?? "fargate", ["fargate", "ec2"] as const);
-    const containerPort = checkInt("task.containerPort", settings.task?.containerPort ?? TASK_DEFAULTS.containerPort, 1, 65535);
-
-    const architecture = settings.task?.cpuArchitecture ?? TASK_DEFAULTS.cpuArchitecture;
-    check(
-      mode === "ec2" || (settings.cluster?.spotWeight ?? 0) === 0 || FARGATE_SPOT_ARCHITECTURES.includes(architecture),
-      "cluster.spotWeight",
-      settings.cluster?.spotWeight,
-      `Fargate Spot runs only ${FARGATE_SPOT_ARCHITECTURES.join(", ")} tasks, and task.cpuArchitecture is ${architecture}`,
-      `0 with task.cpuArchitecture ${architecture}, or task.cpuArchitecture "X86_64"`,
-    );
+    const { service: serviceConfig, autoscaling: scaling, task, compute } = config;
+    const ec2 = compute.mode === "ec2" ? compute.ec2 : undefined;
     this.cluster = new Cluster(this, "Cluster", {
-      ...settings.cluster,
+      ...config.cluster,
       name: this.prefix,
-      execLogging: serviceSettings.enableExecuteCommand,
-      ec2: mode === "ec2" ? this.ec2Props(settings, region, tags, maxTasks) : undefined,
+      execLogging: serviceConfig.enableExecuteCommand,
+      ec2: ec2 && {
+        ...ec2,
+        region,
+        vpcId: this.network.vpc.id,
+        subnetIds: this.network.privateSubnetIds,
+        task,
+        maxTasks: scaling.enabled ? scaling.maxCapacity : serviceConfig.desiredCount,
+        instanceTags: tags,
+      },
     });
+    // Switching compute.mode alone must keep working, so the Fargate split is ignored with a warning, not refused.
+    const fargateOnly = FARGATE_ONLY_SETTINGS.filter((key) => settings.cluster?.[key] !== undefined);
+    if (ec2 && fargateOnly.length) {
+      Annotations.of(this.cluster).addWarning(
+        `${fargateOnly.map((key) => `cluster.${key}`).join(", ")} split tasks between Fargate and Fargate Spot; compute.mode "ec2" runs every task on the Auto Scaling group, so they do not apply`,
+      );
+    }
 
     this.loadBalancer = new LoadBalancer(this, "LoadBalancer", {
-      ...settings.loadBalancer,
+      ...config.loadBalancer,
       name: this.prefix,
       region,
       vpcId: this.network.vpc.id,
       publicSubnetIds: this.network.publicSubnetIds,
       privateSubnetIds: this.network.privateSubnetIds,
-      targetPort: containerPort,
+      targetPort: task.containerPort,
     });
 
-    const db = settings.database ?? {};
-    this.database =
-      (db.enabled ?? true)
-        ? new Database(this, "Database", {
-            ...db,
-            name: this.prefix,
-            region,
-            vpcId: this.network.vpc.id,
-            subnetIds: this.network.privateSubnetIds,
-          })
-        : undefined;
+    this.database = config.database.enabled
+      ? new Database(this, "Database", {
+          ...config.database,
+          name: this.prefix,
+          region,
+          vpcId: this.network.vpc.id,
+          subnetIds: this.network.privateSubnetIds,
+        })
+      : undefined;
 
     this.taskDefinition = new TaskDefinition(this, "TaskDefinition", {
-      ...settings.task,
+      ...task,
       name: this.prefix,
       region,
-      environmentName: settings.name,
       repository: this.registry.repository,
       imageTagOverride: options.imageTag,
       release: options.release,
       healthCheckPath: this.loadBalancer.healthCheckPath,
-      compatibility: mode === "ec2" ? "EC2" : "FARGATE",
-      enableExecuteCommand: serviceSettings.enableExecuteCommand,
+      compatibility: ec2 ? "EC2" : "FARGATE",
+      enableExecuteCommand: serviceConfig.enableExecuteCommand,
       execLogGroup: this.cluster.execLogGroup,
       ...(this.database ? databaseWiring(this.database) : {}),
     });
 
     this.service = new Service(this, "Service", {
-      ...serviceSettings,
+      ...serviceConfig,
       name: this.prefix,
       clusterArn: this.cluster.cluster.arn,
       taskDefinitionArn: this.taskDefinition.taskDefinition.arn,
       strategy: this.cluster.strategy,
       vpcId: this.network.vpc.id,
       subnetIds: this.network.appSubnetIds,
-      assignPublicIp: mode === "fargate" && this.network.appNeedsPublicIp,
-      containerPort,
+      assignPublicIp: !ec2 && this.network.appNeedsPublicIp,
+      containerPort: task.containerPort,
       targetGroupArn: this.loadBalancer.targetGroup.arn,
       loadBalancerSecurityGroupId: this.loadBalancer.securityGroup.id,
-      autoscaled,
-      spreadAcrossZones: mode === "ec2",
+      autoscaled: scaling.enabled,
+      spreadAcrossZones: Boolean(ec2),
       dependsOn: [this.loadBalancer.listener, this.cluster.capacityProviders],
     });
-    this.loadBalancer.allowTo(this.service.securityGroup.id, containerPort);
+    this.loadBalancer.allowTo(this.service.securityGroup.id, task.containerPort);
     this.database?.allowFrom(this.service.securityGroup.id);
 
-    if (autoscaled) {
+    if (scaling.enabled) {
       this.autoscaling = new Autoscaling(this, "Autoscaling", {
         ...scaling,
         name: this.prefix,
@@ -164,23 +152,19 @@ export class ApiStack extends TerraformStack {
       });
     }
 
-    if (settings.ci) {
-      const state = settings.state ?? { backend: "local" };
-      const https = settings.loadBalancer?.https;
+    if (config.ci) {
+      const { state } = config;
+      const https = config.loadBalancer.https;
       this.ciAccess = new CiAccess(this, "CiAccess", {
-        ...settings.ci,
+        ...config.ci,
         name: this.prefix,
-        environmentName: settings.name,
         region,
         repository: this.registry.repository,
-        state:
-          state.backend === "s3"
-            ? { bucket: state.bucket, key: state.key ?? `${project}/${settings.name}/terraform.tfstate`, kmsKeyId: state.kmsKeyId }
-            : undefined,
+        state: state.backend === "s3" ? { bucket: state.bucket, key: state.key, kmsKeyId: state.kmsKeyId } : undefined,
         uses: {
           database: Boolean(this.database),
-          ec2Capacity: mode === "ec2",
-          accessLogs: settings.loadBalancer?.accessLogs ?? false,
+          ec2Capacity: Boolean(ec2),
+          accessLogs: config.loadBalancer.accessLogs,
           certificate: Boolean(https && !https.certificateArn),
           hostedZoneId: https?.domainName ? https.hostedZoneId : undefined,
         },
@@ -207,29 +191,6 @@ export class ApiStack extends TerraformStack {
       });
     }
   }
-
-  private ec2Props(settings: EnvironmentSettings, region: string, tags: Record<string, string>, maxTasks: number) {
-    check(
-      this.network.natMode !== "none",
-      "compute.mode",
-      "ec2",
-      'EC2 tasks in awsvpc mode get no public IP, so with network.natMode "none" they could not reach the internet',
-      'network.natMode "single" or "per-az" with compute.mode "ec2", or compute.mode "fargate"',
-    );
-    return {
-      ...settings.compute?.ec2,
-      region,
-      vpcId: this.network.vpc.id,
-      subnetIds: this.network.privateSubnetIds,
-      task: {
-        cpu: settings.task?.cpu ?? TASK_DEFAULTS.cpu,
-        memory: settings.task?.memory ?? TASK_DEFAULTS.memory,
-        cpuArchitecture: settings.task?.cpuArchitecture ?? TASK_DEFAULTS.cpuArchitecture,
-      },
-      maxTasks,
-      instanceTags: tags,
-    };
-  }
 }
 
 /** The app finds the database in plain variables and its credentials in ECS secrets, never in plain text. */
@@ -245,71 +206,8 @@ function databaseWiring(db: Database) {
   };
 }
 
-function checkIdentity(name: string, project: string, region: string, azs: readonly string[], tags: Readonly<Record<string, string>>): void {
-  check(
-    NAME_PATTERN.test(name) && name.length <= 16,
-    "name",
-    name,
-    "not a short lowercase name",
-    "2 to 16 lowercase letters, digits and hyphens, starting with a letter",
-  );
-  check(
-    NAME_PATTERN.test(project) && project.length <= 24,
-    "project",
-    project,
-    "not a short lowercase name",
-    "2 to 24 lowercase letters, digits and hyphens, starting with a letter",
-  );
-  checkListed("region", region, REGIONS, "AWS region", "lib/data/regions.ts");
-  check(
-    azs.length >= 2 && azs.length <= 6,
-    "availabilityZones",
-    azs,
-    `${azs.length} zones given; the load balancer and the database need two or more`,
-    "2 to 6 zones",
-  );
-  for (const az of azs) {
-    check(new RegExp(`^${region}[a-z]$`).test(az), "availabilityZones", azs, `"${az}" is not a zone of region ${region}`, `zone names such as "${region}a"`);
-  }
-  check(new Set(azs).size === azs.length, "availabilityZones", azs, "a zone is listed twice", "distinct zones");
-  for (const [key, value] of Object.entries(tags)) {
-    check(
-      key.length >= 1 && key.length <= 128 && !key.toLowerCase().startsWith("aws:") && value.length <= 256,
-      "tags",
-      { [key]: value },
-      "not a valid AWS tag",
-      'keys of 1-128 characters not starting with "aws:", values of at most 256 characters',
-    );
-    check(
-      !["Project", "Environment", "ManagedBy"].includes(key),
-      "tags",
-      { [key]: value },
-      `"${key}" is set by the stack from project and name`,
-      "any other key",
-    );
-  }
-}
-
-function configureState(stack: TerraformStack, state: StateSettings, project: string, env: string, region: string, options: RunOptions): void {
-  // Checked before the offline and emulator branches, so a bad state setting fails the same everywhere.
-  if (state.backend === "s3") {
-    check(
-      /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(state.bucket ?? ""),
-      "state.bucket",
-      state.bucket,
-      "not an S3 bucket name",
-      "an existing bucket's name: 3-63 lowercase letters, digits, dots and hyphens",
-    );
-    if (state.region !== undefined) checkListed("state.region", state.region, REGIONS, "AWS region", "lib/data/regions.ts");
-    if (state.key !== undefined)
-      check(
-        /^[^/].{0,1023}$/.test(state.key) && !state.key.endsWith("/"),
-        "state.key",
-        state.key,
-        "not an object key",
-        'a path such as "rest-api/dev/terraform.tfstate", not starting or ending with /',
-      );
-  }
+function configureState(stack: TerraformStack, state: EnvironmentConfig["state"], env: string, options: RunOptions): void {
+  // The schema checked the state settings before this, so a bad one fails offline exactly as online.
   if (options.offline) {
     // A fresh state that never exists, so an offline plan cannot read (and refresh) real state.
     new LocalBackend(stack, { path: "offline.tfstate" });
@@ -326,8 +224,8 @@ function configureState(stack: TerraformStack, state: StateSettings, project: st
   }
   new S3Backend(stack, {
     bucket: state.bucket,
-    key: state.key ?? `${project}/${env}/terraform.tfstate`,
-    region: state.region ?? region,
+    key: state.key,
+    region: state.region,
     encrypt: true,
     ...(state.kmsKeyId ? { kmsKeyId: state.kmsKeyId } : {}),
   });

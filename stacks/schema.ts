@@ -1,177 +1,191 @@
-// zod/mini: the same checks as zod with a tree-shakable API; bundled into the synth app it loads in
-// about 10 ms instead of 60 (npm run bench prints it).
 import * as z from "zod/mini";
+import { ciArnProblems, type CiConfig } from "../lib/ci-access";
+import { resolveEc2, type Ec2Config } from "../lib/ec2-capacity";
+import { describeMemoryFor, FARGATE_MEMORY_BY_CPU, FARGATE_SPOT_ARCHITECTURES } from "../lib/fargate-sizes";
+import { partitionOf } from "../lib/iam";
+import { parseCidr } from "../lib/cidr";
+import { SMALLEST_SUBNET_PREFIX, subnetPrefix } from "../lib/network";
+import { fail, type RuleParams } from "../lib/rules";
+import type { TaskConfig } from "../lib/task-definition";
 import { SettingError, closest } from "../lib/validate";
-import type { EnvironmentSettings } from "./settings";
+import { EnvironmentSettingsSchema, type EnvironmentSettings } from "./settings";
 
 /**
- * The shape of `EnvironmentSettings`, checked before any construct sees it: every object is strict
- * (a misspelled key such as `task.memmory` is refused, with the closest known key), and every value
- * has its type (a number where a string belongs, an array as a command). Ranges, AWS's lists and the
- * rules that join settings stay with the construct that owns them (lib/), which names the setting too.
+ * One environment's settings, checked and complete: what the stack and its constructs are built from.
+ * Every default is applied here, including the ones that follow from other settings (zones from the
+ * region, `APP_ENV` from the name, the state key, the EC2 instance type and count from the task).
  */
-const text = z.string();
-// Whole-number and range rules belong to the construct (checkInt), which names the allowed range.
-const int = z.number();
-const flag = z.boolean();
-const names = z.readonly(z.array(text));
-const variables = z.readonly(z.record(text, text));
+type Parsed = z.output<typeof EnvironmentSettingsSchema>;
+export type EnvironmentConfig = Omit<Parsed, "availabilityZones" | "task" | "state" | "compute" | "ci"> & {
+  readonly availabilityZones: readonly string[];
+  readonly task: TaskConfig;
+  readonly state:
+    | { readonly backend: "local" }
+    | { readonly backend: "s3"; readonly bucket: string; readonly key: string; readonly region: string; readonly kmsKeyId?: string };
+  readonly compute: { readonly mode: "fargate" } | { readonly mode: "ec2"; readonly ec2: Ec2Config };
+  readonly ci?: CiConfig;
+};
 
-const state = z.discriminatedUnion("backend", [
-  z.strictObject({ backend: z.literal("local") }),
-  z.strictObject({ backend: z.literal("s3"), bucket: text, key: z.optional(text), region: z.optional(text), kmsKeyId: z.optional(text) }),
-]);
+type Context = Parameters<typeof fail>[0];
 
-const healthCheck = z.strictObject({
-  command: z.union([text, names]),
-  intervalSeconds: z.optional(int),
-  timeoutSeconds: z.optional(int),
-  retries: z.optional(int),
-  startPeriodSeconds: z.optional(int),
-});
+/** `<project>-<name>` is the first part of every resource name; a target group's (`<prefix>-tg`) is the shortest AWS allows, 32. */
+const LONGEST_PREFIX = 32 - "-tg".length;
 
-const task = z.strictObject({
-  cpu: z.optional(int),
-  memory: z.optional(int),
-  cpuArchitecture: z.optional(z.enum(["X86_64", "ARM64"])),
-  containerPort: z.optional(int),
-  environment: z.optional(variables),
-  secrets: z.optional(variables),
-  healthCheck: z.optional(z.nullable(healthCheck)),
-  stopTimeoutSeconds: z.optional(int),
-  readonlyRootFilesystem: z.optional(flag),
-  scratchPath: z.optional(text),
-  user: z.optional(z.nullable(text)),
-  logRetentionDays: z.optional(int),
-  image: z.optional(z.strictObject({ tag: z.optional(text), uri: z.optional(text) })),
-});
+/** Variables the stack sets itself: the app's port always, the database's connection when there is one. */
+function stackVariables(config: Parsed): string[] {
+  return ["PORT", ...(config.database.enabled ? ["DB_HOST", "DB_PORT", "DB_NAME", "DB_USERNAME", "DB_PASSWORD"] : [])];
+}
 
-const loadBalancer = z.strictObject({
-  internal: z.optional(flag),
-  allowedCidrs: z.optional(names),
-  idleTimeoutSeconds: z.optional(int),
-  deletionProtection: z.optional(flag),
-  deregistrationDelaySeconds: z.optional(int),
-  healthCheck: z.optional(
-    z.strictObject({
-      path: z.optional(text),
-      matcher: z.optional(text),
-      intervalSeconds: z.optional(int),
-      timeoutSeconds: z.optional(int),
-      healthyThreshold: z.optional(int),
-      unhealthyThreshold: z.optional(int),
-    }),
-  ),
-  https: z.optional(
-    z.strictObject({ certificateArn: z.optional(text), domainName: z.optional(text), hostedZoneId: z.optional(text), sslPolicy: z.optional(text) }),
-  ),
-  accessLogs: z.optional(flag),
-  accessLogsExpiryDays: z.optional(int),
-});
+/**
+ * The rules that join settings across sections. Each section's own rules (ranges, AWS's lists, the
+ * rules within one section) live with its schema in lib/; these run once every value has passed them.
+ */
+function resolve(s: Parsed, ctx: Context): EnvironmentConfig {
+  const azs = s.availabilityZones ?? [`${s.region}a`, `${s.region}b`];
+  if (s.availabilityZones) {
+    if (azs.length < 2 || azs.length > 6)
+      fail(ctx, ["availabilityZones"], azs, `${azs.length} zones given; the load balancer and the database need two or more`, "2 to 6 zones");
+    const foreign = azs.find((az) => !new RegExp(`^${s.region}[a-z]$`).test(az));
+    if (foreign !== undefined) fail(ctx, ["availabilityZones"], azs, `"${foreign}" is not a zone of region ${s.region}`, `zone names such as "${s.region}a"`);
+    if (new Set(azs).size !== azs.length) fail(ctx, ["availabilityZones"], azs, "a zone is listed twice", "distinct zones");
+  }
 
-export const EnvironmentSettingsSchema = z.strictObject({
-  name: text,
-  project: z.optional(text),
-  region: z.optional(text),
-  availabilityZones: z.optional(names),
-  tags: z.optional(variables),
-  state: z.optional(state),
-  network: z.optional(
-    z.strictObject({
-      cidr: z.optional(text),
-      natMode: z.optional(z.enum(["none", "single", "per-az"])),
-      flowLogRetentionDays: z.optional(int),
-      flowLogTrafficType: z.optional(z.enum(["ALL", "ACCEPT", "REJECT"])),
-    }),
-  ),
-  registry: z.optional(z.strictObject({ keepImages: z.optional(int), untaggedExpiryDays: z.optional(int), forceDelete: z.optional(flag) })),
-  cluster: z.optional(
-    z.strictObject({
-      containerInsights: z.optional(flag),
-      onDemandBase: z.optional(int),
-      onDemandWeight: z.optional(int),
-      spotWeight: z.optional(int),
-      logRetentionDays: z.optional(int),
-    }),
-  ),
-  task: z.optional(task),
-  service: z.optional(
-    z.strictObject({
-      desiredCount: z.optional(int),
-      healthCheckGracePeriodSeconds: z.optional(int),
-      enableExecuteCommand: z.optional(flag),
-      waitForSteadyState: z.optional(flag),
-    }),
-  ),
-  autoscaling: z.optional(
-    z.strictObject({
-      enabled: z.optional(flag),
-      minCapacity: z.optional(int),
-      maxCapacity: z.optional(int),
-      cpuTargetPercent: z.optional(int),
-      memoryTargetPercent: z.optional(int),
-      requestsPerTarget: z.optional(int),
-      scaleInCooldownSeconds: z.optional(int),
-      scaleOutCooldownSeconds: z.optional(int),
-    }),
-  ),
-  loadBalancer: z.optional(loadBalancer),
-  database: z.optional(
-    z.strictObject({
-      enabled: z.optional(flag),
-      engineVersion: z.optional(text),
-      instanceClass: z.optional(text),
-      allocatedStorageGb: z.optional(int),
-      maxAllocatedStorageGb: z.optional(int),
-      databaseName: z.optional(text),
-      username: z.optional(text),
-      multiAz: z.optional(flag),
-      deletionProtection: z.optional(flag),
-      backupRetentionDays: z.optional(int),
-      skipFinalSnapshot: z.optional(flag),
-      performanceInsights: z.optional(flag),
-      monitoringIntervalSeconds: z.optional(int),
-      logRetentionDays: z.optional(int),
-      applyImmediately: z.optional(flag),
-      keyDeletionWindowDays: z.optional(int),
-    }),
-  ),
-  compute: z.optional(
-    z.strictObject({
-      mode: z.optional(z.enum(["fargate", "ec2"])),
-      ec2: z.optional(
-        z.strictObject({
-          instanceType: z.optional(text),
-          amiId: z.optional(text),
-          minInstances: z.optional(int),
-          maxInstances: z.optional(int),
-          targetCapacityPercent: z.optional(int),
-          rootVolumeGb: z.optional(int),
-        }),
-      ),
-    }),
-  ),
-  ci: z.optional(
-    z.strictObject({
-      githubRepository: text,
-      environments: z.optional(names),
-      branch: z.optional(text),
-      oidcProviderArn: z.optional(text),
-      permissionsBoundaryArn: z.optional(text),
-      pullFrom: z.optional(names),
-    }),
-  ),
-});
+  const prefix = `${s.project}-${s.name}`;
+  if (prefix.length > LONGEST_PREFIX)
+    fail(
+      ctx,
+      ["project"],
+      s.project,
+      `resource names start with "${prefix}" (${prefix.length} characters), and the target group's, "${prefix}-tg", would pass AWS's limit of 32`,
+      `project and name of ${LONGEST_PREFIX - 1} characters together at most`,
+    );
+  if (prefix.startsWith("internal-"))
+    fail(ctx, ["project"], s.project, `the load balancer name "${prefix}" starts with "internal-", which AWS reserves`, 'a project name other than "internal"');
+  if (prefix.includes("--"))
+    fail(ctx, ["project"], s.project, `resource names such as "${prefix}" contain "--", which load balancer names may not`, "names without a double hyphen");
 
-// What the schema accepts must be an EnvironmentSettings (checked by the compiler here); that it
-// knows every documented setting is checked by __tests__/schema.test.ts.
-const _accepts: (parsed: z.output<typeof EnvironmentSettingsSchema>) => EnvironmentSettings = (parsed) => parsed;
-void _accepts;
+  const cidr = parseCidr(s.network.cidr)!;
+  const subnetBits = subnetPrefix(cidr.prefix, azs.length);
+  if (subnetBits > SMALLEST_SUBNET_PREFIX)
+    fail(
+      ctx,
+      ["network", "cidr"],
+      s.network.cidr,
+      `too small for ${azs.length * 2} subnets (${azs.length} AZs x public and private); each would be a /${subnetBits}, and a load balancer subnet needs /${SMALLEST_SUBNET_PREFIX} or larger`,
+      `a VPC of /${SMALLEST_SUBNET_PREFIX - (subnetBits - cidr.prefix)} or larger for ${azs.length} AZs, or fewer availabilityZones`,
+    );
 
-/** Checks the shape of one environment's settings; the first problem stops synth, named like every other. */
-export function checkSettingsShape(input: unknown): EnvironmentSettings {
-  const result = EnvironmentSettingsSchema.safeParse(input);
-  if (result.success) return input as EnvironmentSettings;
+  const { task, cluster, compute, service, autoscaling } = s;
+  if (compute.mode === "fargate") {
+    const memories = FARGATE_MEMORY_BY_CPU[task.cpu];
+    if (memories === undefined) fail(ctx, ["task", "cpu"], task.cpu, "not a Fargate CPU size", Object.keys(FARGATE_MEMORY_BY_CPU).join(", "));
+    else if (!memories.includes(task.memory))
+      fail(ctx, ["task", "memory"], task.memory, `not a valid Fargate memory size for task.cpu = ${task.cpu}`, `${describeMemoryFor(task.cpu)} (MiB)`);
+    if (cluster.spotWeight > 0 && !FARGATE_SPOT_ARCHITECTURES.includes(task.cpuArchitecture))
+      fail(
+        ctx,
+        ["cluster", "spotWeight"],
+        cluster.spotWeight,
+        `Fargate Spot runs only ${FARGATE_SPOT_ARCHITECTURES.join(", ")} tasks, and task.cpuArchitecture is ${task.cpuArchitecture}`,
+        `0 with task.cpuArchitecture ${task.cpuArchitecture}, or task.cpuArchitecture "X86_64"`,
+      );
+  }
+  if (service.enableExecuteCommand && task.readonlyRootFilesystem)
+    fail(
+      ctx,
+      ["service", "enableExecuteCommand"],
+      true,
+      "ECS Exec needs a writable root filesystem for its agent, but task.readonlyRootFilesystem is true",
+      "service.enableExecuteCommand false, or task.readonlyRootFilesystem false",
+    );
+  if (autoscaling.enabled && (service.desiredCount < autoscaling.minCapacity || service.desiredCount > autoscaling.maxCapacity))
+    fail(
+      ctx,
+      ["service", "desiredCount"],
+      service.desiredCount,
+      `outside the autoscaling range [${autoscaling.minCapacity}, ${autoscaling.maxCapacity}]`,
+      `a count from ${autoscaling.minCapacity} to ${autoscaling.maxCapacity}`,
+    );
+
+  const environment = task.environment ?? { APP_ENV: s.name };
+  const reserved = stackVariables(s);
+  for (const [field, names] of [
+    ["environment", Object.keys(environment)],
+    ["secrets", Object.keys(task.secrets)],
+  ] as const) {
+    const taken = names.find((name) => reserved.includes(name));
+    if (taken !== undefined)
+      fail(
+        ctx,
+        ["task", field, taken],
+        field === "environment" ? environment[taken] : task.secrets[taken],
+        "the stack sets this variable itself",
+        "another name",
+      );
+  }
+  const secretClash = Object.keys(task.secrets).find((name) => name in environment);
+  if (secretClash !== undefined)
+    fail(ctx, ["task", "secrets", secretClash], task.secrets[secretClash], "the name is already an environment variable", "a distinct name");
+
+  const certificateArn = s.loadBalancer.https?.certificateArn;
+  const certificateRegion = certificateArn?.split(":")[3];
+  if (certificateRegion !== undefined && certificateRegion !== s.region)
+    fail(
+      ctx,
+      ["loadBalancer", "https", "certificateArn"],
+      certificateArn,
+      `a certificate in ${certificateRegion}, but a load balancer can only use one from its own region`,
+      `a certificate in ${s.region}`,
+    );
+
+  let resolvedCompute: EnvironmentConfig["compute"] = { mode: "fargate" };
+  if (compute.mode === "ec2") {
+    if (s.network.natMode === "none")
+      fail(
+        ctx,
+        ["compute", "mode"],
+        "ec2",
+        'EC2 tasks in awsvpc mode get no public IP, so with network.natMode "none" they could not reach the internet',
+        'network.natMode "single" or "per-az" with compute.mode "ec2", or compute.mode "fargate"',
+      );
+    if (/^(aws|ecs|fargate)/i.test(`${prefix}-ec2`))
+      fail(
+        ctx,
+        ["project"],
+        s.project,
+        `the capacity provider name "${prefix}-ec2" starts with a prefix AWS reserves`,
+        'a project name not starting with "aws", "ecs" or "fargate"',
+      );
+    const maxTasks = autoscaling.enabled ? autoscaling.maxCapacity : service.desiredCount;
+    const ec2 = resolveEc2(compute.ec2, task, maxTasks);
+    if ("config" in ec2) resolvedCompute = { mode: "ec2", ec2: ec2.config };
+    else fail(ctx, ["compute", "ec2", ec2.setting], ec2.value, ec2.problem, ec2.allowed);
+  }
+
+  let ci: CiConfig | undefined;
+  if (s.ci) {
+    ci = { ...s.ci, environments: s.ci.environments ?? [s.name] };
+    for (const [field, value, problem, allowed] of ciArnProblems(s.ci, partitionOf(s.region))) fail(ctx, ["ci", field], value, problem, allowed);
+  }
+
+  return {
+    ...s,
+    availabilityZones: azs,
+    task: { ...task, environment },
+    state:
+      s.state.backend === "s3" ? { ...s.state, key: s.state.key ?? `${s.project}/${s.name}/terraform.tfstate`, region: s.state.region ?? s.region } : s.state,
+    compute: resolvedCompute,
+    ci,
+  };
+}
+
+/** The whole settings schema: each value and section checked, then the rules across sections, then the defaults that follow from other settings. */
+export const SettingsSchema = z.pipe(EnvironmentSettingsSchema, z.transform(resolve));
+
+/** Checks one environment's settings and applies every default; the first problem stops synth, named like every other. */
+export function parseSettings(input: EnvironmentSettings): EnvironmentConfig {
+  const result = SettingsSchema.safeParse(input);
+  if (result.success) return result.data;
   // A misspelled key explains the other problems it causes (a required key then missing), so it goes first.
   const issue = result.error.issues.find((i) => i.code === "unrecognized_keys") ?? result.error.issues[0];
   throw toSettingError(issue, input);
@@ -181,6 +195,13 @@ function toSettingError(issue: z.core.$ZodIssue, input: unknown): SettingError {
   const at = (path: readonly PropertyKey[]) => path.map(String).join(".");
   const valueAt = (path: readonly PropertyKey[]) => path.reduce<unknown>((value, key) => (value as Record<PropertyKey, unknown> | undefined)?.[key], input);
   const known = (path: readonly PropertyKey[]) => Object.keys(shapeAt(path));
+  const setting = at(issue.path) || "settings";
+  const value = valueAt(issue.path);
+  if (issue.code === "custom" && issue.params) {
+    const rule = issue.params as RuleParams;
+    // The value the rule saw: the user's, or the default the user left in place.
+    return new SettingError(setting, rule.value !== undefined ? rule.value : value, rule.problem, rule.allowed);
+  }
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0];
     const path = [...issue.path, key];
@@ -192,8 +213,6 @@ function toSettingError(issue: z.core.$ZodIssue, input: unknown): SettingError {
       `did you mean ${closest(key, options, 1).map((k) => `"${k}"`)[0]}? Known: ${options.join(", ")}`,
     );
   }
-  const value = valueAt(issue.path);
-  const setting = at(issue.path) || "settings";
   if (issue.code === "invalid_value") return new SettingError(setting, value, "not a supported value", issue.values.map((v) => JSON.stringify(v)).join(", "));
   if (issue.path.at(-1) === "command")
     return new SettingError(setting, value, "not a command", 'a shell command string, or an array of strings such as ["/bin/probe", "--quick"]');
@@ -218,10 +237,10 @@ function shapeAt(path: readonly PropertyKey[]): Record<string, unknown> {
   return schema._zod.def.type === "object" ? (schema as z.core.$ZodObject)._zod.def.shape : {};
 }
 
-/** The schema inside optional, nullable and readonly wrappers. */
+/** The schema inside optional, nullable, readonly and default wrappers. */
 export function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
   let current = schema;
-  while (["optional", "nullable", "readonly"].includes(current._zod.def.type))
+  while (["optional", "nullable", "readonly", "default", "prefault"].includes(current._zod.def.type))
     current = (current._zod.def as unknown as { innerType: z.core.$ZodType }).innerType;
   return current;
 }

@@ -1,76 +1,58 @@
-import type { AutoscalingSettings } from "../lib/autoscaling";
-import type { CiSettings } from "../lib/ci-access";
-import type { ClusterSettings } from "../lib/cluster";
-import type { DatabaseSettings } from "../lib/database";
-import type { Ec2Settings } from "../lib/ec2-capacity";
-import type { LoadBalancerSettings } from "../lib/load-balancer";
-import type { NetworkSettings } from "../lib/network";
-import type { RegistrySettings } from "../lib/registry";
-import type { ServiceSettings } from "../lib/service";
+import * as z from "zod/mini";
+import { AutoscalingSettingsSchema } from "../lib/autoscaling";
+import { CiSettingsSchema } from "../lib/ci-access";
+import { ClusterSettingsSchema } from "../lib/cluster";
+import { DatabaseSettingsSchema } from "../lib/database";
+import { Ec2SettingsSchema } from "../lib/ec2-capacity";
+import { LoadBalancerSettingsSchema } from "../lib/load-balancer";
+import { NetworkSettingsSchema } from "../lib/network";
+import { RegistrySettingsSchema } from "../lib/registry";
+import { ServiceSettingsSchema } from "../lib/service";
+import { TaskSettingsSchema } from "../lib/task-definition";
 import type { Release } from "../lib/release";
-import type { TaskSettings } from "../lib/task-definition";
+import { fail, listed, matching, names, rule, section, text, variables, withDefault } from "../lib/rules";
+import { REGIONS } from "../lib/data/regions";
+
+/** Tags the stack sets on every resource itself. */
+export const STACK_TAGS = ["Project", "Environment", "ManagedBy"];
+const NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+/** Part of every resource name, so short and plain. */
+const shortName = (max: number) =>
+  z
+    .string()
+    .check(
+      rule<string>(
+        (v) => NAME.test(v) && v.length <= max,
+        "not a short lowercase name",
+        `2 to ${max} lowercase letters, digits and hyphens, starting with a letter`,
+      ),
+    );
+const region = listed(REGIONS, "AWS region", "lib/data/regions.ts");
 
 /**
  * Where Terraform keeps this environment's state.
  * - `local` (default): `terraform.<environment>.tfstate` in the project folder. Fine for a sandbox.
  * - `s3`: an existing bucket, encrypted, locked with S3-native lock files (Terraform >= 1.10).
  */
-export type StateSettings =
-  | { readonly backend: "local" }
-  | {
-      readonly backend: "s3";
-      /** Existing bucket that holds the state. */
-      readonly bucket: string;
-      /** Object key. @default "<project>/<environment>/terraform.tfstate" */
-      readonly key?: string;
-      /** Bucket region. @default the environment's region */
-      readonly region?: string;
-      /** KMS key for the state object. @default SSE-S3 */
-      readonly kmsKeyId?: string;
-    };
-
-/**
- * Everything that differs between environments. JSON-serializable on purpose: it is data, and a
- * forker can diff dev against prod at a glance. Every field but `name` has a default.
- */
-export interface EnvironmentSettings {
-  /** Environment name: the stack's name and part of every resource name. */
-  readonly name: string;
-  /** First part of every resource name (`<project>-<name>`). @default "rest-api" */
-  readonly project?: string;
-  /** AWS region. @default "us-east-1" */
-  readonly region?: string;
-  /** 2–6 zones, named so synth needs no lookup. @default ["<region>a", "<region>b"] */
-  readonly availabilityZones?: readonly string[];
-  /** Extra tags on every resource, beside Project, Environment, ManagedBy. @default {} */
-  readonly tags?: Readonly<Record<string, string>>;
-  /**
-   * Where Terraform keeps the state: `{ backend: "local" }`, or `{ backend: "s3", bucket, key?, region?, kmsKeyId? }` (key defaults to
-   * `<project>/<name>/terraform.tfstate`).
-   * @default { backend: "local" }
-   */
-  readonly state?: StateSettings;
-  /** VPC, subnets, NAT and flow logs. */
-  readonly network?: NetworkSettings;
-  /** The ECR repository the image comes from. */
-  readonly registry?: RegistrySettings;
-  /** The ECS cluster and its Fargate/Spot capacity. */
-  readonly cluster?: ClusterSettings;
-  /** The task definition: the recipe each task runs. */
-  readonly task?: TaskSettings;
-  /** The service that keeps N tasks running behind the load balancer. */
-  readonly service?: ServiceSettings;
-  /** How the service's task count follows load. */
-  readonly autoscaling?: AutoscalingSettings;
-  /** The Application Load Balancer in front of the tasks. */
-  readonly loadBalancer?: LoadBalancerSettings;
-  /** PostgreSQL on RDS, wired into the app; `enabled: false` leaves it out. */
-  readonly database?: DatabaseSettings;
-  /** Fargate or EC2 execution mode. */
-  readonly compute?: ComputeSettings;
-  /** GitHub Actions access: an OIDC provider and a deploy role for one repository. @default none (no CI access) */
-  readonly ci?: CiSettings;
-}
+export const StateSettingsSchema = z.discriminatedUnion("backend", [
+  z.strictObject({ backend: z.literal("local") }),
+  z.strictObject({
+    backend: z.literal("s3"),
+    /** Existing bucket that holds the state. */
+    bucket: matching(
+      /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      "not an S3 bucket name",
+      "an existing bucket's name: 3-63 lowercase letters, digits, dots and hyphens",
+    ),
+    /** Object key. @default "<project>/<environment>/terraform.tfstate" */
+    key: z.optional(matching(/^[^/](.{0,1022}[^/])?$/, "not an object key", 'a path such as "rest-api/dev/terraform.tfstate", not starting or ending with /')),
+    /** Bucket region. @default the environment's region */
+    region: z.optional(region),
+    /** KMS key for the state object. @default SSE-S3 */
+    kmsKeyId: z.optional(text),
+  }),
+]);
+export type StateSettings = z.input<typeof StateSettingsSchema>;
 
 /**
  * Where tasks run: the chapter's big decision.
@@ -78,12 +60,68 @@ export interface EnvironmentSettings {
  * - `ec2`: your Auto Scaling group of ECS-optimized instances; more control and effort, and cheaper
  *   at large, steady scale.
  */
-export interface ComputeSettings {
+export const ComputeSettingsSchema = z.strictObject({
   /** Where tasks run: `fargate` or `ec2` (see Fargate or EC2). @default "fargate" */
-  readonly mode?: "fargate" | "ec2";
+  mode: withDefault(z.enum(["fargate", "ec2"]), "fargate"),
   /** Instances for `ec2` mode; ignored on Fargate. */
-  readonly ec2?: Ec2Settings;
-}
+  ec2: section(Ec2SettingsSchema),
+});
+
+/**
+ * Everything that differs between environments. JSON-serializable on purpose: it is data, and a
+ * forker can diff dev against prod at a glance. Every field but `name` has a default.
+ */
+export const EnvironmentSettingsSchema = z.strictObject({
+  /** Environment name: the stack's name and part of every resource name. */
+  name: shortName(16),
+  /** First part of every resource name (`<project>-<name>`). @default "rest-api" */
+  project: withDefault(shortName(24), "rest-api"),
+  /** AWS region. @default "us-east-1" */
+  region: withDefault(region, "us-east-1"),
+  /** 2–6 zones, named so synth needs no lookup. @default ["<region>a", "<region>b"] */
+  availabilityZones: z.optional(names),
+  /** Extra tags on every resource, beside Project, Environment, ManagedBy. @default {} */
+  tags: withDefault(
+    variables.check(
+      z.superRefine((tags, ctx) => {
+        for (const [key, value] of Object.entries(tags)) {
+          if (key.length < 1 || key.length > 128 || key.toLowerCase().startsWith("aws:") || value.length > 256)
+            fail(ctx, [], { [key]: value }, "not a valid AWS tag", 'keys of 1-128 characters not starting with "aws:", values of at most 256 characters');
+          else if (STACK_TAGS.includes(key)) fail(ctx, [], { [key]: value }, `"${key}" is set by the stack from project and name`, "any other key");
+        }
+      }),
+    ),
+    {},
+  ),
+  /**
+   * Where Terraform keeps the state: `{ backend: "local" }`, or `{ backend: "s3", bucket, key?, region?, kmsKeyId? }` (key defaults to
+   * `<project>/<name>/terraform.tfstate`).
+   * @default { backend: "local" }
+   */
+  state: withDefault(StateSettingsSchema, { backend: "local" }),
+  /** VPC, subnets, NAT and flow logs. */
+  network: section(NetworkSettingsSchema),
+  /** The ECR repository the image comes from. */
+  registry: section(RegistrySettingsSchema),
+  /** The ECS cluster and its Fargate/Spot capacity. */
+  cluster: section(ClusterSettingsSchema),
+  /** The task definition: the recipe each task runs. */
+  task: section(TaskSettingsSchema),
+  /** The service that keeps N tasks running behind the load balancer. */
+  service: section(ServiceSettingsSchema),
+  /** How the service's task count follows load. */
+  autoscaling: section(AutoscalingSettingsSchema),
+  /** The Application Load Balancer in front of the tasks. */
+  loadBalancer: section(LoadBalancerSettingsSchema),
+  /** PostgreSQL on RDS, wired into the app; `enabled: false` leaves it out. */
+  database: section(DatabaseSettingsSchema),
+  /** Fargate or EC2 execution mode. */
+  compute: section(ComputeSettingsSchema),
+  /** GitHub Actions access: an OIDC provider and a deploy role for one repository. @default none (no CI access) */
+  ci: z.optional(CiSettingsSchema),
+});
+/** One environment's settings, as written in stacks/environments.ts: every field but `name` may be left out. */
+export type EnvironmentSettings = z.input<typeof EnvironmentSettingsSchema>;
 
 /** Switches read from the process environment, kept apart from the settings so tests pass them in. */
 export interface RunOptions {
