@@ -2,7 +2,9 @@ import { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import type { Capacity } from "./capacity";
 import { Ec2Capacity, Ec2CapacityProps } from "./ec2-capacity";
+import { FargateCapacity } from "./fargate-capacity";
 import { logGroup } from "./log-group";
 import * as z from "zod/mini";
 import { fail, flag, int, retention, withDefault } from "./rules";
@@ -50,20 +52,22 @@ export interface ClusterProps extends ClusterConfig {
   readonly ec2?: Omit<Ec2CapacityProps, "name" | "clusterName">;
 }
 
-export interface CapacityProviderStrategy {
-  readonly capacityProvider: string;
-  readonly base: number;
-  readonly weight: number;
-}
-
 /** The ECS cluster: where services run, and which capacity (Fargate, Spot or EC2) they use. */
 export class Cluster extends Construct {
   readonly cluster: EcsCluster;
   readonly capacityProviders: EcsClusterCapacityProviders;
-  /** Default strategy; the service repeats it so a later change here reaches the service. */
-  readonly strategy: CapacityProviderStrategy[];
+  /** Where the cluster's tasks run: Fargate, or the EC2 instances of `ec2Capacity`. */
+  readonly capacity: Capacity;
   readonly execLogGroup?: CloudwatchLogGroup;
   readonly ec2Capacity?: Ec2Capacity;
+
+  get clusterArn(): string {
+    return this.cluster.arn;
+  }
+
+  get clusterName(): string {
+    return this.cluster.name;
+  }
 
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
@@ -99,21 +103,13 @@ export class Cluster extends Construct {
       dependsOn: insightsGroup ? [insightsGroup] : undefined,
     });
 
-    const fargate = fargateStrategy(props);
     this.ec2Capacity = props.ec2 ? new Ec2Capacity(this, "Ec2Capacity", { ...props.ec2, name: props.name, clusterName: this.cluster.name }) : undefined;
-    this.strategy = this.ec2Capacity ? [{ capacityProvider: this.ec2Capacity.capacityProvider.name, base: 0, weight: 1 }] : fargate;
+    this.capacity = this.ec2Capacity ?? new FargateCapacity(props);
 
     this.capacityProviders = new EcsClusterCapacityProviders(this, "CapacityProviders", {
       clusterName: this.cluster.name,
-      capacityProviders: ["FARGATE", "FARGATE_SPOT", ...(this.ec2Capacity ? [this.ec2Capacity.capacityProvider.name] : [])],
-      defaultCapacityProviderStrategy: this.strategy,
+      capacityProviders: ["FARGATE", "FARGATE_SPOT", ...this.capacity.extraProviderNames],
+      defaultCapacityProviderStrategy: [...this.capacity.strategy],
     });
   }
-}
-
-function fargateStrategy(props: ClusterConfig): CapacityProviderStrategy[] {
-  return [
-    { capacityProvider: "FARGATE", base: props.onDemandBase, weight: props.onDemandWeight },
-    ...(props.spotWeight > 0 ? [{ capacityProvider: "FARGATE_SPOT", base: 0, weight: props.spotWeight }] : []),
-  ];
 }

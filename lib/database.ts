@@ -9,6 +9,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { partitionOf, ServiceRole } from "./iam";
 import { securityGroup } from "./security-group";
+import type { Connection } from "./task-definition";
 import { logGroup } from "./log-group";
 import * as z from "zod/mini";
 import { fail, flag, int, listed, matching, oneOfNumbers, retention, rule, withDefault } from "./rules";
@@ -230,6 +231,23 @@ export class Database extends Construct {
     });
     // One token for the secret, so every policy that names it names the same ARN once.
     this.secretArn = this.instance.masterUserSecret.get(0).secretArn;
+  }
+
+  /**
+   * What a task needs to use the database: where it is in plain variables (`DB_HOST`, `DB_PORT`,
+   * `DB_NAME`), the RDS-managed credentials as ECS secrets (`DB_USERNAME`, `DB_PASSWORD`, never in plain
+   * text), and the key that decrypts them. Network access is granted apart, with `allowFrom`.
+   */
+  get connection(): Connection {
+    return {
+      environment: { DB_HOST: this.instance.address, DB_PORT: String(this.port), DB_NAME: this.databaseName },
+      secrets: ["username", "password"].map((key) => ({
+        name: `DB_${key.toUpperCase()}`,
+        valueFrom: `${this.secretArn}:${key}::`,
+        resourceArn: this.secretArn,
+      })),
+      decryptKeyArns: [this.key.arn],
+    };
   }
 
   /** Admits PostgreSQL connections from a security group; each call adds one, a repeated one is a no-op. */

@@ -6,6 +6,7 @@ import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import type { Capacity, CapacityProviderStrategy } from "./capacity";
 import { partitionOf, ServiceRole } from "./iam";
 import { securityGroup } from "./security-group";
 import * as z from "zod/mini";
@@ -115,7 +116,13 @@ const SSM_AMI_PARAMETER = {
  * EC2 execution mode: an Auto Scaling group of ECS-optimized instances, joined to the cluster through
  * a capacity provider whose managed scaling adds instances as the service adds tasks.
  */
-export class Ec2Capacity extends Construct {
+export class Ec2Capacity extends Construct implements Capacity {
+  readonly compatibility = "EC2";
+  readonly strategy: readonly CapacityProviderStrategy[];
+  readonly extraProviderNames: readonly string[];
+  readonly publicIpCapable = false;
+  // Spread over zones first, so an AZ outage takes only its share of the tasks.
+  readonly placement = [{ type: "spread", field: "attribute:ecs.availability-zone" }];
   readonly capacityProvider: EcsCapacityProvider;
   readonly autoScalingGroup: AutoscalingGroup;
   readonly launchTemplate: LaunchTemplate;
@@ -230,5 +237,8 @@ export class Ec2Capacity extends Construct {
         },
       },
     });
+    // Every task on the instances: the Fargate providers stay registered, unused, so switching back is one setting.
+    this.strategy = [{ capacityProvider: this.capacityProvider.name, base: 0, weight: 1 }];
+    this.extraProviderNames = [this.capacityProvider.name];
   }
 }

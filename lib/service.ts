@@ -1,11 +1,14 @@
 import { Construct } from "constructs";
-import { ITerraformDependable } from "cdktf";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import type { CapacityProviderStrategy } from "./cluster";
+import { Autoscaling, type AutoscalingConfig } from "./autoscaling";
+import type { Cluster } from "./cluster";
+import type { Database } from "./database";
+import type { LoadBalancer } from "./load-balancer";
+import type { Network } from "./network";
 import { securityGroup } from "./security-group";
-import { CONTAINER_NAME } from "./task-definition";
+import { CONTAINER_NAME, type TaskDefinition } from "./task-definition";
 import * as z from "zod/mini";
 import { flag, int, withDefault } from "./rules";
 
@@ -25,60 +28,65 @@ export type ServiceSettings = z.input<typeof ServiceSettingsSchema>;
 export type ServiceConfig = z.output<typeof ServiceSettingsSchema>;
 
 export interface ServiceProps extends ServiceConfig {
+  /** `<project>-<environment>`: the service's name, and its security group's prefix. */
   readonly name: string;
-  readonly clusterArn: string;
-  readonly taskDefinitionArn: string;
-  readonly strategy: readonly CapacityProviderStrategy[];
-  readonly vpcId: string;
-  readonly subnetIds: string[];
-  readonly assignPublicIp: boolean;
-  readonly containerPort: number;
-  readonly targetGroupArn: string;
-  readonly loadBalancerSecurityGroupId: string;
-  /** Autoscaling owns the task count after the first deploy. @default false */
-  readonly autoscaled?: boolean;
-  /** Spread tasks over AZs; only EC2 capacity supports placement strategies. @default false */
-  readonly spreadAcrossZones?: boolean;
-  /** What must exist first: the listener (so the target group has a load balancer) and the capacity providers. */
-  readonly dependsOn: ITerraformDependable[];
+  /** Where the tasks run: its capacity decides the strategy, placement and whether tasks may take a public IP. */
+  readonly cluster: Cluster;
+  /** The recipe the tasks run; its port is the one the load balancer reaches. */
+  readonly taskDefinition: TaskDefinition;
+  /** The app subnets: private behind NAT, or public when there is no NAT. */
+  readonly network: Network;
+  /** The load balancer whose target group the service registers its tasks in. */
+  readonly loadBalancer: LoadBalancer;
 }
 
-/** The service: keeps N copies of the recipe running behind the load balancer and replaces failed ones. */
+/**
+ * The service: keeps N copies of the recipe running behind the load balancer and replaces failed ones.
+ * It owns its wiring: its security group admits the load balancer on the container port, the load
+ * balancer may reach it there, and `autoScaleTaskCount` and `allowDatabase` add scaling and access.
+ */
 export class Service extends Construct {
   readonly service: EcsService;
   /** The tasks' security group: the load balancer on the container port is the only way in. */
   readonly securityGroup: SecurityGroup;
+  private readonly props: ServiceProps;
+  private scaling?: Autoscaling;
 
   constructor(scope: Construct, id: string, props: ServiceProps) {
     super(scope, id);
+    this.props = props;
+    const { cluster, taskDefinition, network, loadBalancer } = props;
+    const port = taskDefinition.containerPort;
+    const capacity = cluster.capacity;
     // Tasks pull images, write logs, read secrets and call out; the app decides where.
     this.securityGroup = securityGroup(this, "SecurityGroup", {
       name: `${props.name}-tasks`,
       description: `Tasks of ${props.name}: the load balancer in, anything out`,
-      vpcId: props.vpcId,
+      vpcId: network.vpc.id,
       egressAnywhere: "Anywhere",
     });
     new VpcSecurityGroupIngressRule(this, "IngressFromLoadBalancer", {
       securityGroupId: this.securityGroup.id,
       description: "The load balancer, on the container port",
       ipProtocol: "tcp",
-      fromPort: props.containerPort,
-      toPort: props.containerPort,
-      referencedSecurityGroupId: props.loadBalancerSecurityGroupId,
+      fromPort: port,
+      toPort: port,
+      referencedSecurityGroupId: loadBalancer.securityGroup.id,
     });
+    loadBalancer.allowTo(this.securityGroup.id, port);
 
     this.service = new EcsService(this, "Service", {
       name: props.name,
-      cluster: props.clusterArn,
-      taskDefinition: props.taskDefinitionArn,
+      cluster: cluster.clusterArn,
+      taskDefinition: taskDefinition.taskDefinitionArn,
       desiredCount: props.desiredCount,
-      capacityProviderStrategy: [...props.strategy],
+      capacityProviderStrategy: [...capacity.strategy],
       networkConfiguration: {
-        subnets: props.subnetIds,
+        subnets: network.appSubnetIds,
         securityGroups: [this.securityGroup.id],
-        assignPublicIp: props.assignPublicIp,
+        assignPublicIp: capacity.publicIpCapable && network.appNeedsPublicIp,
       },
-      loadBalancer: [{ targetGroupArn: props.targetGroupArn, containerName: CONTAINER_NAME, containerPort: props.containerPort }],
+      loadBalancer: [{ targetGroupArn: loadBalancer.targetGroup.arn, containerName: CONTAINER_NAME, containerPort: port }],
       healthCheckGracePeriodSeconds: props.healthCheckGracePeriodSeconds,
       deploymentCircuitBreaker: { enable: true, rollback: true },
       deploymentMinimumHealthyPercent: 100,
@@ -87,9 +95,39 @@ export class Service extends Construct {
       enableEcsManagedTags: true,
       propagateTags: "SERVICE",
       waitForSteadyState: props.waitForSteadyState,
-      orderedPlacementStrategy: props.spreadAcrossZones ? [{ type: "spread", field: "attribute:ecs.availability-zone" }] : undefined,
-      lifecycle: props.autoscaled ? { ignoreChanges: ["desired_count"] } : undefined,
-      dependsOn: props.dependsOn,
+      orderedPlacementStrategy: capacity.placement.length ? [...capacity.placement] : undefined,
+      // The listener first, so the target group belongs to a load balancer; the capacity providers
+      // first, so the strategy names registered ones.
+      dependsOn: [loadBalancer.listener, cluster.capacityProviders],
     });
+  }
+
+  /** The service's name, for CloudWatch dimensions and the CLI. */
+  get serviceName(): string {
+    return this.service.name;
+  }
+
+  /**
+   * Lets the task count follow load (target tracking on CPU, memory and, when set, requests per task).
+   * Autoscaling then owns the count, so Terraform stops resetting it to `desiredCount`. Once only.
+   */
+  autoScaleTaskCount(settings: AutoscalingConfig): Autoscaling {
+    if (this.scaling) throw new Error(`Service ${this.node.path}: autoScaleTaskCount was already called; the service has one scaling target`);
+    this.service.lifecycle = { ignoreChanges: ["desired_count"] };
+    const { cluster, loadBalancer } = this.props;
+    // Beside the service, where it has always been, so existing stacks keep its Terraform address.
+    this.scaling = new Autoscaling(this.node.scope!, "Autoscaling", {
+      ...settings,
+      name: this.props.name,
+      clusterName: cluster.clusterName,
+      serviceName: this.serviceName,
+      requestCountLabel: `${loadBalancer.loadBalancer.arnSuffix}/${loadBalancer.targetGroup.arnSuffix}`,
+    });
+    return this.scaling;
+  }
+
+  /** Lets the tasks connect to the database (its security group admits theirs on PostgreSQL's port). */
+  allowDatabase(database: Database): void {
+    database.allowFrom(this.securityGroup.id);
   }
 }

@@ -119,6 +119,16 @@ export interface WiredSecret {
   readonly resourceArn: string;
 }
 
+/** What another construct hands a task so it can use it, e.g. `database.connection`. */
+export interface Connection {
+  /** Plain variables, e.g. the database host. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Secrets, read by the execution role at start. */
+  readonly secrets: readonly WiredSecret[];
+  /** KMS keys the execution role may decrypt those secrets with. */
+  readonly decryptKeyArns: readonly string[];
+}
+
 export interface TaskDefinitionProps extends TaskConfig {
   readonly name: string;
   readonly region: string;
@@ -131,12 +141,8 @@ export interface TaskDefinitionProps extends TaskConfig {
   readonly compatibility?: "FARGATE" | "EC2";
   /** The load balancer's health check path, which the placeholder image answers. */
   readonly healthCheckPath: string;
-  /** Variables from other constructs, e.g. the database host. @default {} */
-  readonly wiredEnvironment?: Readonly<Record<string, string>>;
-  /** Secrets from other constructs. @default [] */
-  readonly wiredSecrets?: readonly WiredSecret[];
-  /** KMS keys the execution role may decrypt secrets with. @default [] */
-  readonly decryptKeyArns?: readonly string[];
+  /** What the task is given to use, e.g. `database.connection`: variables, secrets and their keys. @default [] */
+  readonly connections?: readonly Connection[];
   /** Grant the task role what ECS Exec needs. @default false */
   readonly enableExecuteCommand?: boolean;
   readonly execLogGroup?: CloudwatchLogGroup;
@@ -161,6 +167,10 @@ export class TaskDefinition extends Construct {
   readonly memory: number;
   readonly cpuArchitecture: "X86_64" | "ARM64";
 
+  get taskDefinitionArn(): string {
+    return this.taskDefinition.arn;
+  }
+
   constructor(scope: Construct, id: string, props: TaskDefinitionProps) {
     super(scope, id);
     const compatibility = props.compatibility ?? "FARGATE";
@@ -176,13 +186,15 @@ export class TaskDefinition extends Construct {
     // wire in must not take a name the user already gave.
     const environment = { ...props.environment };
     // The app listens where the load balancer sends traffic.
-    const wiredEnvironment = { PORT: String(this.containerPort), ...props.wiredEnvironment };
+    const connections = props.connections ?? [];
+    const wiredEnvironment: Record<string, string> = Object.assign({ PORT: String(this.containerPort) }, ...connections.map((c) => c.environment));
+    const wiredSecrets = connections.flatMap((c) => c.secrets);
     for (const [key, value] of Object.entries(wiredEnvironment)) {
       check(!(key in environment), `task.environment.${key}`, environment[key], "the stack sets this variable itself", "another name");
       environment[key] = value;
     }
-    const secrets = [...userSecrets(props.secrets), ...(props.wiredSecrets ?? [])];
-    const clash = (props.wiredSecrets ?? []).find((s) => s.name in environment || secrets.filter((o) => o.name === s.name).length > 1);
+    const secrets = [...userSecrets(props.secrets), ...wiredSecrets];
+    const clash = wiredSecrets.find((s) => s.name in environment || secrets.filter((o) => o.name === s.name).length > 1);
     check(!clash, `task.secrets.${clash?.name}`, props.secrets[clash?.name ?? ""], "the stack sets this secret itself", "another name");
 
     this.logGroup = logGroup(this, "LogGroup", {
@@ -193,7 +205,12 @@ export class TaskDefinition extends Construct {
     this.executionRole = new ServiceRole(this, "ExecutionRole", {
       name: `${props.name}-execution`,
       service: "ecs-tasks.amazonaws.com",
-      statements: executionStatements(props.repository, this.logGroup, secrets, props.decryptKeyArns ?? []),
+      statements: executionStatements(
+        props.repository,
+        this.logGroup,
+        secrets,
+        connections.flatMap((c) => c.decryptKeyArns),
+      ),
     });
     this.taskRole = new ServiceRole(this, "TaskRole", { name: `${props.name}-task`, service: "ecs-tasks.amazonaws.com" });
     if (props.enableExecuteCommand) this.taskRole.addStatements("ExecuteCommand", execStatements(props.execLogGroup));

@@ -117,40 +117,22 @@ export class ApiStack extends TerraformStack {
       imageTagOverride: options.imageTag,
       release: options.release,
       healthCheckPath: this.loadBalancer.healthCheckPath,
-      compatibility: ec2 ? "EC2" : "FARGATE",
+      compatibility: this.cluster.capacity.compatibility,
       enableExecuteCommand: serviceConfig.enableExecuteCommand,
       execLogGroup: this.cluster.execLogGroup,
-      ...(this.database ? databaseWiring(this.database) : {}),
+      connections: this.database ? [this.database.connection] : [],
     });
 
     this.service = new Service(this, "Service", {
       ...serviceConfig,
       name: this.prefix,
-      clusterArn: this.cluster.cluster.arn,
-      taskDefinitionArn: this.taskDefinition.taskDefinition.arn,
-      strategy: this.cluster.strategy,
-      vpcId: this.network.vpc.id,
-      subnetIds: this.network.appSubnetIds,
-      assignPublicIp: !ec2 && this.network.appNeedsPublicIp,
-      containerPort: task.containerPort,
-      targetGroupArn: this.loadBalancer.targetGroup.arn,
-      loadBalancerSecurityGroupId: this.loadBalancer.securityGroup.id,
-      autoscaled: scaling.enabled,
-      spreadAcrossZones: Boolean(ec2),
-      dependsOn: [this.loadBalancer.listener, this.cluster.capacityProviders],
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      network: this.network,
+      loadBalancer: this.loadBalancer,
     });
-    this.loadBalancer.allowTo(this.service.securityGroup.id, task.containerPort);
-    this.database?.allowFrom(this.service.securityGroup.id);
-
-    if (scaling.enabled) {
-      this.autoscaling = new Autoscaling(this, "Autoscaling", {
-        ...scaling,
-        name: this.prefix,
-        clusterName: this.cluster.cluster.name,
-        serviceName: this.service.service.name,
-        requestCountLabel: `${this.loadBalancer.loadBalancer.arnSuffix}/${this.loadBalancer.targetGroup.arnSuffix}`,
-      });
-    }
+    if (this.database) this.service.allowDatabase(this.database);
+    if (scaling.enabled) this.autoscaling = this.service.autoScaleTaskCount(scaling);
 
     if (config.ci) {
       const { state } = config;
@@ -191,19 +173,6 @@ export class ApiStack extends TerraformStack {
       });
     }
   }
-}
-
-/** The app finds the database in plain variables and its credentials in ECS secrets, never in plain text. */
-function databaseWiring(db: Database) {
-  return {
-    wiredEnvironment: { DB_HOST: db.instance.address, DB_PORT: String(db.port), DB_NAME: db.databaseName },
-    wiredSecrets: ["username", "password"].map((key) => ({
-      name: `DB_${key.toUpperCase()}`,
-      valueFrom: `${db.secretArn}:${key}::`,
-      resourceArn: db.secretArn,
-    })),
-    decryptKeyArns: [db.key.arn],
-  };
 }
 
 function configureState(stack: TerraformStack, state: EnvironmentConfig["state"], env: string, options: RunOptions): void {
