@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readmeWithTable, renderTable, settings } from "../scripts/settings-table";
 
@@ -17,7 +17,7 @@ test("every setting has a one-line doc, and every optional leaf setting document
   expect(all.filter((s) => s.optional && !s.section && s.default === undefined).map((s) => s.path)).toEqual([]);
 });
 
-test("a setting added to an interface appears in the generated table", () => {
+test("a setting added to a section schema appears in the generated table", () => {
   const table = renderTable();
   for (const path of ["task.memory", "loadBalancer.healthCheck.path", "compute.ec2.instanceType", "ci.pullFrom", "task.image.tag"]) {
     expect(table).toContain(`| \`${path}\` |`);
@@ -39,4 +39,10 @@ test("the README's emulator section names the switch, the opt-out, the install a
     expect(readme).toContain(`npm run ${script}`);
     expect(scripts[script]).toBeDefined();
   }
+});
+
+test("every project file the README names exists, so the concept table and the guides follow renames", () => {
+  const named = [...new Set([...readme.matchAll(/`((?:lib|stacks|scripts|app|__tests__)\/[\w./-]+\.(?:ts|mjs|cjs|sql|json))`/g)].map((m) => m[1]))];
+  expect(named.length).toBeGreaterThan(15);
+  expect(named.filter((path) => !existsSync(join(root, path)))).toEqual([]);
 });
