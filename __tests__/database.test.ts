@@ -1,6 +1,6 @@
 import { container, env, only, ref, resources, rolePolicy, synth, TfJson } from "./helpers";
 import { Testing, TerraformStack } from "cdktf";
-import { Database, DatabaseSettingsSchema } from "../lib/database";
+import { CONNECTION_VARIABLES, Database, DatabaseSettingsSchema } from "../lib/database";
 
 /** Every key named `password`, anywhere in the synthesized JSON. */
 function passwordKeys(value: unknown, path = ""): string[] {
@@ -183,6 +183,13 @@ test("given one subnet, when the construct is built on its own, then it is refus
   expect(() => new Database(stack, "Db", { ...settings, name: "x", region: "eu-west-1", vpcId: "vpc-1", subnetIds: ["subnet-1"] })).toThrow(
     "Invalid setting availabilityZones = 1: RDS subnet groups span at least two AZs. Allowed: two or more zones.",
   );
+});
+
+test("given a database, when a task asks for its connection, then it gets exactly the variables the settings schema keeps for the stack", () => {
+  const stack = new TerraformStack(Testing.app(), "s");
+  const db = new Database(stack, "Db", { ...DatabaseSettingsSchema.parse({}), name: "x", region: "eu-west-1", vpcId: "vpc-1", subnetIds: ["a", "b"] });
+  const { environment, secrets } = db.connection;
+  expect([...Object.keys(environment), ...secrets.map((s) => s.name)]).toEqual([...CONNECTION_VARIABLES]);
 });
 
 describe("Database.allowFrom, on a bare stack", () => {

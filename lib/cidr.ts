@@ -14,6 +14,12 @@ export function parseCidr(text: string): Cidr | undefined {
   return { base, prefix };
 }
 
+/** A CIDR block whose address is the start of its range ("10.0.0.0/16", not "10.0.0.1/16"), or undefined. */
+export function parseBlock(text: string): Cidr | undefined {
+  const cidr = parseCidr(text);
+  return cidr && isAligned(cidr) ? cidr : undefined;
+}
+
 export function isAligned(cidr: Cidr): boolean {
   return cidr.base % blockSize(cidr.prefix) === 0;
 }

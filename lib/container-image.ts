@@ -1,4 +1,4 @@
-import { describeRelease, imageReference, parseReleaseRef, Release, TAG_PATTERN } from "./release";
+import { describeRelease, imageReference, parseReleaseRef, Release, TAG_PATTERN, TAG_RULE } from "./release";
 import * as z from "zod/mini";
 import { fail, matching } from "./rules";
 import { check } from "./validate";
@@ -12,7 +12,7 @@ export const ImageSettingsSchema = z
      * `releases/<env>.json` decides (see Release).
      * @default none (placeholder)
      */
-    tag: z.optional(matching(TAG_PATTERN, "not a valid image tag", "1-128 letters, digits, _ . -, not starting with . or -")),
+    tag: z.optional(matching(TAG_PATTERN, "not a valid image tag", TAG_RULE)),
     /** A full image reference from another registry; excludes `tag`. @default none */
     uri: z.optional(matching(URI, "not a full image reference with a tag or digest", '"registry/name:tag" or "registry/name@sha256:<digest>"')),
   })
@@ -89,8 +89,7 @@ export function resolveImage(settings: ImageSettings = {}, imageTagOverride?: st
     return { kind: "repository", ...(tag ? { tag } : {}), ...(digest ? { digest } : {}), reference: imageReference({ tag, digest, source: release.source }) };
   }
   // IMAGE_TAG comes from the shell, not the settings, so the schema never saw it.
-  if (imageTagOverride)
-    check(TAG_PATTERN.test(imageTagOverride), "IMAGE_TAG", imageTagOverride, "not a valid image tag", "1-128 letters, digits, _ . -, not starting with . or -");
+  if (imageTagOverride) check(TAG_PATTERN.test(imageTagOverride), "IMAGE_TAG", imageTagOverride, "not a valid image tag", TAG_RULE);
   const tag = imageTagOverride || settings.tag;
   if (tag) return { kind: "repository", tag, reference: `:${tag}` };
   if (settings.uri) return { kind: "uri", uri: settings.uri };

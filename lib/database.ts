@@ -17,6 +17,8 @@ import { check } from "./validate";
 import { POSTGRES_INSTANCE_CLASSES } from "./data/rds-instance-classes";
 
 const SUPPORTED_MAJORS = [14, 15, 16, 17];
+/** The variables `connection` gives a task: where the database is, then (as secrets) who connects. */
+export const CONNECTION_VARIABLES = ["DB_HOST", "DB_PORT", "DB_NAME", "DB_USERNAME", "DB_PASSWORD"] as const;
 const PORT = 5432;
 const RESERVED_NAMES = ["postgres", "template0", "template1", "rdsadmin", "admin", "public"];
 

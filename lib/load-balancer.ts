@@ -8,7 +8,7 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { AccessLogs } from "./access-logs";
 import { Certificate } from "./certificate";
-import { isAligned, parseCidr } from "./cidr";
+import { parseBlock } from "./cidr";
 import { securityGroup } from "./security-group";
 import * as z from "zod/mini";
 import { fail, flag, int, listed, matching, rule, section, withDefault } from "./rules";
@@ -63,11 +63,11 @@ export const HttpsSettingsSchema = z
   .check(
     z.superRefine((https, ctx) => {
       if (!https.certificateArn && !https.domainName) {
-        const { sslPolicy: _, ...written } = https;
+        // Shown as written: undefined lets the error show the user's own value, not the filled-in default policy.
         fail(
           ctx,
           [],
-          written,
+          undefined,
           "HTTPS is requested without a certificate source",
           "certificateArn (an existing ACM certificate), or domainName with hostedZoneId (a new DNS-validated certificate)",
         );
@@ -82,16 +82,9 @@ export const HttpsSettingsSchema = z
     }),
   );
 
-const ingressCidr = z.string().check(
-  rule<string>(
-    (text) => {
-      const cidr = parseCidr(text);
-      return cidr !== undefined && isAligned(cidr);
-    },
-    "not an IPv4 CIDR block",
-    'blocks such as "0.0.0.0/0" or "203.0.113.0/24"',
-  ),
-);
+const ingressCidr = z
+  .string()
+  .check(rule<string>((text) => parseBlock(text) !== undefined, "not an IPv4 CIDR block", 'blocks such as "0.0.0.0/0" or "203.0.113.0/24"'));
 
 export const LoadBalancerSettingsSchema = z.strictObject({
   /** Internal load balancer in the private subnets. @default false */

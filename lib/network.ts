@@ -9,11 +9,11 @@ import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
-import { contains, isAligned, parseCidr, subnet } from "./cidr";
+import { contains, parseBlock, parseCidr, subnet } from "./cidr";
 import { ServiceRole } from "./iam";
 import { logGroup } from "./log-group";
 import * as z from "zod/mini";
-import { retention, rule, withDefault } from "./rules";
+import { fail, retention, withDefault } from "./rules";
 
 /**
  * How private subnets reach the internet.
@@ -27,30 +27,14 @@ export type NatMode = "none" | "single" | "per-az";
 const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"].map((r) => parseCidr(r)!);
 
 const vpcCidr = z.string().check(
-  rule<string>(
-    (text) => {
-      const cidr = parseCidr(text);
-      return cidr !== undefined && isAligned(cidr);
-    },
-    "not an IPv4 CIDR block whose address is the start of its range",
-    'a block such as "10.0.0.0/16"',
-  ),
-  rule<string>(
-    (text) => {
-      const cidr = parseCidr(text);
-      return !cidr || PRIVATE_RANGES.some((range) => contains(range, cidr));
-    },
-    "not inside a private address range",
-    "a block inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10",
-  ),
-  rule<string>(
-    (text) => {
-      const cidr = parseCidr(text);
-      return !cidr || (cidr.prefix >= 16 && cidr.prefix <= 24);
-    },
-    (text) => `a /${parseCidr(text)?.prefix} VPC is outside the sizes this starter lays out`,
-    "a prefix from /16 (65,536 addresses) to /24 (256 addresses)",
-  ),
+  z.superRefine((text, ctx) => {
+    const cidr = parseBlock(text);
+    if (!cidr) fail(ctx, [], text, "not an IPv4 CIDR block whose address is the start of its range", 'a block such as "10.0.0.0/16"');
+    else if (!PRIVATE_RANGES.some((range) => contains(range, cidr)))
+      fail(ctx, [], text, "not inside a private address range", "a block inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10");
+    else if (cidr.prefix < 16 || cidr.prefix > 24)
+      fail(ctx, [], text, `a /${cidr.prefix} VPC is outside the sizes this starter lays out`, "a prefix from /16 (65,536 addresses) to /24 (256 addresses)");
+  }),
 );
 
 export const NetworkSettingsSchema = z.strictObject({

@@ -16,6 +16,8 @@ export interface Release {
 
 /** Docker's tag grammar. */
 export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** TAG_PATTERN in words, for messages. */
+export const TAG_RULE = "1-128 letters, digits, _ . -, not starting with . or -";
 export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 export const RELEASE_REF_FORMS = '"<tag>", "sha256:<64 hex digits>" or "<tag>@sha256:<64 hex digits>"';
 
@@ -28,7 +30,7 @@ export function parseReleaseRef(setting: string, value: string, source: string):
     setting,
     value,
     "not an image tag or digest",
-    `${RELEASE_REF_FORMS}; a tag is 1-128 letters, digits, _ . -, not starting with . or -`,
+    `${RELEASE_REF_FORMS}; a tag is ${TAG_RULE}`,
   );
   return { ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}), source };
 }
@@ -59,7 +61,7 @@ export function releaseFromJson(json: unknown, source: string): Release {
     `${source} tag`,
     record.tag,
     "not a valid image tag",
-    "1-128 letters, digits, _ . -, not starting with . or -",
+    TAG_RULE,
   );
   check(
     record.digest === undefined || (typeof record.digest === "string" && DIGEST_PATTERN.test(record.digest)),

@@ -45,68 +45,61 @@ const variableNames = z.superRefine<Readonly<Record<string, string>>>((vars, ctx
 });
 
 /** The recipe: what runs in each task. Defaults are the chapter's example, 0.5 vCPU, 1 GB, port 8080. */
-export const TaskSettingsSchema = z
-  .strictObject({
-    /** CPU units (1024 = 1 vCPU); Fargate: 256–16384. @default 512 */
-    cpu: withDefault(int(128, 196608), 512),
-    /** MiB; on Fargate one of the values valid for `task.cpu`. @default 1024 */
-    memory: withDefault(int(128, 1048576), 1024),
-    /** CPU architecture the image is built for: `X86_64` or `ARM64` (Graviton). @default "X86_64" */
-    cpuArchitecture: withDefault(z.enum(["X86_64", "ARM64"]), "X86_64"),
-    /** Port the app listens on. @default 8080 */
-    containerPort: withDefault(int(1, 65535), 8080),
-    /**
-     * Plain environment variables (never secrets). The stack adds `PORT` (from `task.containerPort`) and, with the database, `DB_HOST`, `DB_PORT`,
-     * `DB_NAME`.
-     * @default { APP_ENV: "<name>" }
-     */
-    environment: z.optional(variables.check(variableNames)),
-    /** Name → Secrets Manager secret ARN (optionally `:json-key::`) or SSM parameter ARN. @default {} */
-    secrets: withDefault(
-      variables.check(
-        variableNames,
-        z.superRefine((secrets, ctx) => {
-          for (const [name, arn] of Object.entries(secrets))
-            if (!SECRETS_MANAGER_ARN.test(arn) && !SSM_PARAMETER_ARN.test(arn))
-              fail(
-                ctx,
-                [name],
-                arn,
-                "not the ARN of a Secrets Manager secret or an SSM parameter",
-                "arn:aws:secretsmanager:<region>:<account>:secret:<name>[:<json-key>::] or arn:aws:ssm:<region>:<account>:parameter/<name>",
-              );
-        }),
-      ),
-      {},
+export const TaskSettingsSchema = z.strictObject({
+  /** CPU units (1024 = 1 vCPU); Fargate: 256–16384. @default 512 */
+  cpu: withDefault(int(128, 196608), 512),
+  /** MiB; on Fargate one of the values valid for `task.cpu`. @default 1024 */
+  memory: withDefault(int(128, 1048576), 1024),
+  /** CPU architecture the image is built for: `X86_64` or `ARM64` (Graviton). @default "X86_64" */
+  cpuArchitecture: withDefault(z.enum(["X86_64", "ARM64"]), "X86_64"),
+  /** Port the app listens on. @default 8080 */
+  containerPort: withDefault(int(1, 65535), 8080),
+  /**
+   * Plain environment variables (never secrets). The stack adds `PORT` (from `task.containerPort`) and, with the database, `DB_HOST`, `DB_PORT`,
+   * `DB_NAME`.
+   * @default { APP_ENV: "<name>" }
+   */
+  environment: z.optional(variables.check(variableNames)),
+  /** Name → Secrets Manager secret ARN (optionally `:json-key::`) or SSM parameter ARN. @default {} */
+  secrets: withDefault(
+    variables.check(
+      variableNames,
+      z.superRefine((secrets, ctx) => {
+        for (const [name, arn] of Object.entries(secrets))
+          if (!SECRETS_MANAGER_ARN.test(arn) && !SSM_PARAMETER_ARN.test(arn))
+            fail(
+              ctx,
+              [name],
+              arn,
+              "not the ARN of a Secrets Manager secret or an SSM parameter",
+              "arn:aws:secretsmanager:<region>:<account>:secret:<name>[:<json-key>::] or arn:aws:ssm:<region>:<account>:parameter/<name>",
+            );
+      }),
     ),
-    /**
-     * Container health check, or `null` for none: `command` (a string runs in the image's shell, an array without one), and `intervalSeconds` (30),
-     * `timeoutSeconds` (5), `retries` (3), `startPeriodSeconds` (10). The image must have the command's tools.
-     * @default the app image's probe for a repository image; none for the placeholder or `image.uri`
-     */
-    healthCheck: z.optional(z.nullable(ContainerHealthCheckSchema)),
-    /** Seconds between SIGTERM and SIGKILL. @default 30 */
-    stopTimeoutSeconds: withDefault(int(2, 120), 30),
-    /** Read-only root; write to `task.scratchPath`. @default true */
-    readonlyRootFilesystem: withDefault(flag, true),
-    /** Writable scratch volume; a short-lived init container opens it to the non-root user, as Fargate mounts volumes owned by root. @default "/tmp" */
-    scratchPath: withDefault(matching(/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/, "not an absolute path", 'an absolute path such as "/tmp"'), "/tmp"),
-    /** User the container runs as; `null` for the image's own `USER`. @default "1000:1000" */
-    user: withDefault(
-      z.nullable(matching(/^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$/, "not a user or uid[:gid]", 'e.g. "1000:1000", or null for the image\'s USER')),
-      "1000:1000",
-    ),
-    /** Days the app's logs are kept. @default 30 */
-    logRetentionDays: withDefault(retention(), 30),
-    /** Which image to run. @default the placeholder, until a tag is given */
-    image: withDefault(ImageSettingsSchema, {}),
-  })
-  .check(
-    z.superRefine((task, ctx) => {
-      const clash = Object.keys(task.secrets).find((name) => task.environment && name in task.environment);
-      if (clash) fail(ctx, ["secrets", clash], task.secrets[clash], "the name is already an environment variable", "a distinct name");
-    }),
-  );
+    {},
+  ),
+  /**
+   * Container health check, or `null` for none: `command` (a string runs in the image's shell, an array without one), and `intervalSeconds` (30),
+   * `timeoutSeconds` (5), `retries` (3), `startPeriodSeconds` (10). The image must have the command's tools.
+   * @default the app image's probe for a repository image; none for the placeholder or `image.uri`
+   */
+  healthCheck: z.optional(z.nullable(ContainerHealthCheckSchema)),
+  /** Seconds between SIGTERM and SIGKILL. @default 30 */
+  stopTimeoutSeconds: withDefault(int(2, 120), 30),
+  /** Read-only root; write to `task.scratchPath`. @default true */
+  readonlyRootFilesystem: withDefault(flag, true),
+  /** Writable scratch volume; a short-lived init container opens it to the non-root user, as Fargate mounts volumes owned by root. @default "/tmp" */
+  scratchPath: withDefault(matching(/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/, "not an absolute path", 'an absolute path such as "/tmp"'), "/tmp"),
+  /** User the container runs as; `null` for the image's own `USER`. @default "1000:1000" */
+  user: withDefault(
+    z.nullable(matching(/^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$/, "not a user or uid[:gid]", 'e.g. "1000:1000", or null for the image\'s USER')),
+    "1000:1000",
+  ),
+  /** Days the app's logs are kept. @default 30 */
+  logRetentionDays: withDefault(retention(), 30),
+  /** Which image to run. @default the placeholder, until a tag is given */
+  image: withDefault(ImageSettingsSchema, {}),
+});
 /** The recipe as written in an environment. */
 export type TaskSettings = z.input<typeof TaskSettingsSchema>;
 /** The same, checked, with every default applied (the stack fills `environment` with `APP_ENV`). */

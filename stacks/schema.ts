@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { ciArnProblems, type CiConfig } from "../lib/ci-access";
+import { CONNECTION_VARIABLES } from "../lib/database";
 import { resolveEc2, type Ec2Config } from "../lib/ec2-capacity";
 import { describeMemoryFor, FARGATE_MEMORY_BY_CPU, FARGATE_SPOT_ARCHITECTURES } from "../lib/fargate-sizes";
 import { partitionOf } from "../lib/iam";
@@ -33,7 +34,7 @@ const LONGEST_PREFIX = 32 - "-tg".length;
 
 /** Variables the stack sets itself: the app's port always, the database's connection when there is one. */
 function stackVariables(config: Parsed): string[] {
-  return ["PORT", ...(config.database.enabled ? ["DB_HOST", "DB_PORT", "DB_NAME", "DB_USERNAME", "DB_PASSWORD"] : [])];
+  return ["PORT", ...(config.database.enabled ? CONNECTION_VARIABLES : [])];
 }
 
 /**
