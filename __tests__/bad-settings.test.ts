@@ -155,6 +155,30 @@ const CASES: [setting: string, overrides: Record<string, unknown>][] = [
   ["ci.githubRepository", { ci: { githubRepository: "acme" } }],
   ["ci.branch", { ci: { githubRepository: "acme/api", branch: "feature/../x" } }],
   ["ci.oidcProviderArn", { ci: { githubRepository: "acme/api", oidcProviderArn: "arn:aws:iam::1:oidc" } }],
+  // Services beside the default API.
+  ["services.Worker", { services: { Worker: {} } }],
+  ["services.worker.tsk", { services: { worker: { tsk: { cpu: 256 } } } }],
+  ["services.worker.task.containerPort", { services: { worker: { task: { containerPort: 9000 } } } }],
+  ["services.worker.autoscaling.requestsPerTarget", { services: { worker: { autoscaling: { requestsPerTarget: 100 } } } }],
+  ["services.worker.database", { database: { enabled: false }, services: { worker: { database: true } } }],
+  ["services.worker.task.environment.DB_HOST", { services: { worker: { database: true, task: { environment: { DB_HOST: "x" } } } } }],
+  ["services.worker.task.memory", { services: { worker: { task: { cpu: 256, memory: 4096 } } } }],
+  ["services.worker.service.desiredCount", { services: { worker: { service: { desiredCount: 9 } } } }],
+  ["services.worker.service.enableExecuteCommand", { services: { worker: { service: { enableExecuteCommand: true } } } }],
+  ["services.worker.task.cpuArchitecture", { compute: { mode: "ec2" }, services: { worker: { task: { cpuArchitecture: "ARM64" } } } }],
+  ["services.admin.route", { services: { admin: { route: {} } } }],
+  [
+    "services.admin.route",
+    { services: { admin: { route: { pathPatterns: ["/a", "/b", "/c"], hostHeaders: ["a.example.com", "b.example.com", "c.example.com"] } } } },
+  ],
+  ["services.admin.route.pathPatterns.0", { services: { admin: { route: { pathPatterns: ["admin/*"] } } } }],
+  ["services.admin.route.hostHeaders.0", { services: { admin: { route: { hostHeaders: ["Admin.Example.com"] } } } }],
+  ["services.admin.route.priority", { services: { admin: { route: { pathPatterns: ["/admin/*"], priority: 0 } } } }],
+  ["services.b.route.priority", { services: { a: { route: { pathPatterns: ["/a/*"], priority: 5 } }, b: { route: { pathPatterns: ["/b/*"], priority: 5 } } } }],
+  ["services.admin.route.healthCheck.timeoutSeconds", { services: { admin: { route: { pathPatterns: ["/admin/*"], healthCheck: { timeoutSeconds: 30 } } } } }],
+  ["services.admin.task.environment.PORT", { services: { admin: { route: { pathPatterns: ["/admin/*"] }, task: { environment: { PORT: "1" } } } } }],
+  ["services.administration", { services: { administration: {} } }],
+  ["services.backoffice", { project: "acme-platform", name: "staging", services: { backoffice: { route: { pathPatterns: ["/office/*"] } } } }],
 ];
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -180,6 +204,7 @@ describe("bad settings stop synth, naming the setting", () => {
       "database",
       "compute",
       "ci",
+      "services",
     ]) {
       expect([section, sections.has(section)]).toEqual([section, true]);
     }

@@ -17,6 +17,16 @@ export const examples: readonly EnvironmentSettings[] = [
   },
   // EC2 execution mode: dev with one setting changed, and a pinned AMI as an offline plan needs.
   { ...dev, name: "dev-ec2", compute: { mode: "ec2", ec2: { amiId: "ami-0123456789abcdef0" } } },
+  // Three services: the default API, a second API on /admin behind its own listener rule and target
+  // group, and a worker (no port, no target group) that alone of the two is given the database.
+  {
+    ...dev,
+    name: "dev-services",
+    services: {
+      admin: { route: { pathPatterns: ["/admin", "/admin/*"], healthCheck: { path: "/admin/health" } }, autoscaling: { maxCapacity: 2 } },
+      worker: { task: { cpu: 256, memory: 512, command: ["/nodejs/bin/node", "/app/dist/worker.mjs"] }, database: true, autoscaling: { maxCapacity: 2 } },
+    },
+  },
   // HTTPS with a new DNS-validated certificate and an alias record in a hosted zone.
   {
     ...prod,
@@ -139,6 +149,25 @@ export const EXPECTED_CREATES: Record<string, Record<string, number>> = {
     aws_launch_template: 1,
     aws_security_group: 4,
     aws_vpc_security_group_egress_rule: 3,
+  },
+  // Two more services, each with a task definition, execution and task roles (each with its inline
+  // policy), a log group, a security group with its way out, a scaling target and CPU and memory
+  // policies; the admin API adds a target group, a listener rule, the load balancer's way in and out,
+  // and the worker the database's way in.
+  "dev-services": {
+    ...devCreates,
+    aws_appautoscaling_policy: 6,
+    aws_appautoscaling_target: 3,
+    aws_cloudwatch_log_group: 7,
+    aws_ecs_service: 3,
+    aws_ecs_task_definition: 3,
+    aws_iam_role: 8,
+    aws_iam_role_policy: 4,
+    aws_lb_listener_rule: 1,
+    aws_lb_target_group: 2,
+    aws_security_group: 5,
+    aws_vpc_security_group_egress_rule: 5,
+    aws_vpc_security_group_ingress_rule: 5,
   },
   // The GitHub OIDC provider and the deploy role with its two inline policies (push, deploy).
   "dev-ci": { ...devCreates, aws_iam_openid_connect_provider: 1, aws_iam_role: 5, aws_iam_role_policy: 4 },

@@ -187,7 +187,6 @@ describe("LoadBalancer.allowTo, on a bare stack", () => {
       vpcId: "vpc-1",
       publicSubnetIds: ["a", "b"],
       privateSubnetIds: ["c", "d"],
-      targetPort: 8080,
     });
     return { stack, lb };
   };

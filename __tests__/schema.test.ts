@@ -14,8 +14,13 @@ const SECTIONS = new Set(
 
 /** Every setting the schema knows, opened where the docs have a section, the rest leaves, with its schema. */
 function leaves(schema: z.core.$ZodType, path = ""): [string, z.core.$ZodType][] {
-  const s = unwrap(schema);
+  let s = unwrap(schema);
   if (path && !SECTIONS.has(path)) return [[path, schema]];
+  // A map (services) opens as `<path>.<key>.<field>`, as the README table writes it.
+  if (s._zod.def.type === "record") {
+    s = unwrap((s as z.core.$ZodRecord)._zod.def.valueType);
+    path = `${path}.<key>`;
+  }
   return Object.entries((s as z.core.$ZodObject)._zod.def.shape).flatMap(([key, child]) => leaves(child, path ? `${path}.${key}` : key));
 }
 

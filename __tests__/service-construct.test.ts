@@ -6,6 +6,7 @@ import { LoadBalancer, LoadBalancerSettingsSchema } from "../lib/load-balancer";
 import { Network, NetworkSettingsSchema } from "../lib/network";
 import { Registry, RegistrySettingsSchema } from "../lib/registry";
 import { Service, ServiceSettingsSchema } from "../lib/service";
+import { TargetHealthCheckSettingsSchema } from "../lib/target-group";
 import { TaskDefinition, TaskSettingsSchema } from "../lib/task-definition";
 import type { TfJson } from "./helpers";
 
@@ -36,8 +37,7 @@ function bare(options: { natMode?: "none" | "single"; ec2?: boolean } = {}) {
           region: "eu-west-1",
           vpcId: network.vpc.id,
           subnetIds: network.privateSubnetIds,
-          task: { cpu: 512, memory: 1024, cpuArchitecture: "X86_64" },
-          maxTasks: 4,
+          workloads: [{ task: { cpu: 512, memory: 1024, cpuArchitecture: "X86_64" }, maxTasks: 4 }],
           instanceTags: {},
         }
       : undefined,
@@ -49,7 +49,6 @@ function bare(options: { natMode?: "none" | "single"; ec2?: boolean } = {}) {
     vpcId: network.vpc.id,
     publicSubnetIds: network.publicSubnetIds,
     privateSubnetIds: network.privateSubnetIds,
-    targetPort: 3000,
   });
   const taskDefinition = new TaskDefinition(stack, "TaskDefinition", {
     ...TaskSettingsSchema.parse({ containerPort: 3000 }),
@@ -57,10 +56,18 @@ function bare(options: { natMode?: "none" | "single"; ec2?: boolean } = {}) {
     name,
     region: "eu-west-1",
     repository: registry.repository,
-    healthCheckPath: loadBalancer.healthCheckPath,
+    http: { healthCheckPath: "/health" },
     compatibility: cluster.capacity.compatibility,
   });
-  const service = new Service(stack, "Service", { ...ServiceSettingsSchema.parse({}), name, cluster, taskDefinition, network, loadBalancer });
+  const service = new Service(stack, "Service", {
+    ...ServiceSettingsSchema.parse({}),
+    name,
+    cluster,
+    taskDefinition,
+    network,
+    loadBalancer,
+    route: { healthCheck: TargetHealthCheckSettingsSchema.parse({}) },
+  });
   const tf = () => JSON.parse(Testing.synth(stack)) as TfJson;
   return { stack, network, cluster, loadBalancer, service, tf };
 }

@@ -16,7 +16,7 @@ export const AutoscalingSettingsSchema = z
     cpuTargetPercent: withDefault(int(10, 95), 60),
     /** Target average memory. @default 75 */
     memoryTargetPercent: withDefault(int(10, 95), 75),
-    /** Target requests per task per minute (off by default). @default none */
+    /** Target requests per task per minute (off by default; not for a worker). @default none */
     requestsPerTarget: z.optional(int(1, 1000000)),
     /** Wait after scaling in. @default 300 */
     scaleInCooldownSeconds: withDefault(int(0, 3600), 300),
@@ -38,8 +38,8 @@ export interface AutoscalingProps extends AutoscalingConfig {
   readonly name: string;
   readonly clusterName: string;
   readonly serviceName: string;
-  /** `<load balancer arn_suffix>/<target group arn_suffix>`, for the request-count policy. */
-  readonly requestCountLabel: string;
+  /** `<load balancer arn_suffix>/<target group arn_suffix>`, for the request-count policy. @default none: a worker, which `requestsPerTarget` cannot follow */
+  readonly requestCountLabel?: string;
 }
 
 /** Application Auto Scaling of the service's task count: target tracking on CPU, memory and requests. */

@@ -98,10 +98,13 @@ export function resolveImage(settings: ImageSettings = {}, imageTagOverride?: st
 
 /**
  * The placeholder's command: busybox httpd serving "ok" at `/` and at the health check path, from
- * the writable scratch volume, so the read-only root filesystem and non-root user still hold.
+ * the writable scratch volume, so the read-only root filesystem and non-root user still hold. A
+ * worker's placeholder serves nothing: it waits, and stops at once on SIGTERM.
  */
-export function placeholderCommand(port: number, healthCheckPath: string, scratchPath: string): string[] {
+export function placeholderCommand(scratchPath: string, http?: { readonly port: number; readonly healthCheckPath: string }): string[] {
+  if (!http) return ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 3600 & wait $!; done"];
   const root = `${scratchPath}/www`;
-  const health = healthCheckPath === "/" ? "" : ` && mkdir -p "$(dirname ${root}${healthCheckPath})" && echo ok > ${root}${healthCheckPath}`;
-  return ["sh", "-c", `mkdir -p ${root} && echo ok > ${root}/index.html${health} && exec httpd -f -v -p ${port} -h ${root}`];
+  const path = http.healthCheckPath;
+  const health = path === "/" ? "" : ` && mkdir -p "$(dirname ${root}${path})" && echo ok > ${root}${path}`;
+  return ["sh", "-c", `mkdir -p ${root} && echo ok > ${root}/index.html${health} && exec httpd -f -v -p ${http.port} -h ${root}`];
 }

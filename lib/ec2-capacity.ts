@@ -43,38 +43,53 @@ export interface HostedTask {
   readonly cpuArchitecture: "X86_64" | "ARM64";
 }
 
+/** A service's task and the most copies of it the service may run. */
+export interface HostedWorkload {
+  readonly task: HostedTask;
+  readonly maxTasks: number;
+  /** Where its task is set, for messages: `task`, or `services.<key>.task`. @default "task" */
+  readonly setting?: string;
+}
+
 /** Copies of the task one instance holds: the least of CPU, memory and network interfaces allow. */
 export function tasksPerInstance(type: InstanceType, task: HostedTask): number {
   return Math.min(Math.floor((type.vcpus * 1024) / task.cpu), Math.floor(taskMemoryOf(type) / task.memory), type.enis - 1);
 }
 
+/** Instances that hold every workload at its maximum: each task takes its share of an instance. */
+export function instancesNeeded(type: InstanceType, workloads: readonly HostedWorkload[]): number {
+  return Math.ceil(workloads.reduce((sum, w) => sum + w.maxTasks / tasksPerInstance(type, w.task), 0) - 1e-9);
+}
+
 /**
- * The instance type and count for `task` at up to `maxTasks` copies, or the first setting that cannot
- * work, named with what would (the settings schema reports it).
+ * The instance type and count for the services' tasks at their maximum counts, or the first setting
+ * that cannot work, named with what would (the settings schema reports it). The first workload (the
+ * default API) decides the architecture; the schema holds the others to it.
  */
 export function resolveEc2(
   settings: z.output<typeof Ec2SettingsSchema>,
-  task: HostedTask,
-  maxTasks: number,
+  workloads: readonly HostedWorkload[],
 ): { config: Ec2Config } | { setting: string; value: unknown; problem: string; allowed: string } {
-  const name = settings.instanceType ?? (task.cpuArchitecture === "ARM64" ? "t4g.medium" : "t3.medium");
+  const arch = workloads[0].task.cpuArchitecture;
+  const name = settings.instanceType ?? (arch === "ARM64" ? "t4g.medium" : "t3.medium");
   const at = (problem: string, allowed: string) => ({ setting: "instanceType", value: name, problem, allowed });
   const type = INSTANCE_TYPES[name];
   if (!type) return at("not a type this starter knows the size of", 'one listed in lib/instance-types.ts (e.g. "t3.medium", "m7g.large"), or add it there');
-  if (type.arch !== task.cpuArchitecture)
+  if (type.arch !== arch)
     return at(
-      `a ${type.arch} type, but task.cpuArchitecture is ${task.cpuArchitecture}`,
-      task.cpuArchitecture === "ARM64" ? 'a Graviton type such as "t4g.medium" or "m7g.large"' : 'an x86 type such as "t3.medium" or "m7i.large"',
+      `a ${type.arch} type, but task.cpuArchitecture is ${arch}`,
+      arch === "ARM64" ? 'a Graviton type such as "t4g.medium" or "m7g.large"' : 'an x86 type such as "t3.medium" or "m7i.large"',
     );
-  if (taskMemoryOf(type) < task.memory)
-    return at(
-      `${name} leaves about ${taskMemoryOf(type)} MiB for tasks, less than task.memory (${task.memory} MiB)`,
-      "a type with more memory, or a smaller task.memory",
-    );
-  if (type.vcpus * 1024 < task.cpu)
-    return at(`${name} has ${type.vcpus * 1024} CPU units, fewer than task.cpu (${task.cpu})`, "a type with more vCPUs, or a smaller task.cpu");
-  const perInstance = tasksPerInstance(type, task);
-  const needed = Math.ceil(maxTasks / perInstance);
+  for (const { task, setting = "task" } of workloads) {
+    if (taskMemoryOf(type) < task.memory)
+      return at(
+        `${name} leaves about ${taskMemoryOf(type)} MiB for tasks, less than ${setting}.memory (${task.memory} MiB)`,
+        `a type with more memory, or a smaller ${setting}.memory`,
+      );
+    if (type.vcpus * 1024 < task.cpu)
+      return at(`${name} has ${type.vcpus * 1024} CPU units, fewer than ${setting}.cpu (${task.cpu})`, `a type with more vCPUs, or a smaller ${setting}.cpu`);
+  }
+  const needed = instancesNeeded(type, workloads);
   const maxInstances = settings.maxInstances ?? Math.max(settings.minInstances, 1, needed * 2);
   if (settings.minInstances > maxInstances)
     return {
@@ -83,13 +98,19 @@ export function resolveEc2(
       problem: `greater than compute.ec2.maxInstances (${maxInstances})`,
       allowed: `at most ${maxInstances}`,
     };
-  if (maxInstances < needed)
+  if (maxInstances < needed) {
+    const perInstance = tasksPerInstance(type, workloads[0].task);
+    const holds =
+      workloads.length === 1
+        ? `hold ${maxInstances * perInstance} tasks (${perInstance} each), fewer than the service's maximum of ${workloads[0].maxTasks}`
+        : `cannot hold the services' ${workloads.map((w) => w.maxTasks).join(" + ")} tasks at their maximum counts`;
     return {
       setting: "maxInstances",
       value: maxInstances,
-      problem: `${maxInstances} x ${name} hold ${maxInstances * perInstance} tasks (${perInstance} each), fewer than the service's maximum of ${maxTasks}`,
+      problem: `${maxInstances} x ${name} ${holds}`,
       allowed: `${needed} or more, or a larger instance type`,
     };
+  }
   return { config: { ...settings, instanceType: name, maxInstances } };
 }
 
@@ -99,10 +120,8 @@ export interface Ec2CapacityProps extends Ec2Config {
   readonly clusterName: string;
   readonly vpcId: string;
   readonly subnetIds: string[];
-  /** The task each instance hosts copies of, to check the instance type against it. */
-  readonly task: HostedTask;
-  /** The most tasks the service may run. */
-  readonly maxTasks: number;
+  /** The services' tasks the instances host, at their maximum counts (the first decides the architecture). */
+  readonly workloads: readonly HostedWorkload[];
   /** Tags for the instances and volumes, which provider default tags do not reach. */
   readonly instanceTags: Readonly<Record<string, string>>;
 }
@@ -128,12 +147,10 @@ export class Ec2Capacity extends Construct implements Capacity {
   readonly launchTemplate: LaunchTemplate;
   readonly securityGroup: SecurityGroup;
   readonly instanceType: string;
-  /** Copies of the task one instance holds: the least of CPU, memory and network interfaces allow. */
-  readonly tasksPerInstance: number;
 
   constructor(scope: Construct, id: string, props: Ec2CapacityProps) {
     super(scope, id);
-    const arch = props.task.cpuArchitecture;
+    const arch = props.workloads[0].task.cpuArchitecture;
     this.instanceType = props.instanceType;
     const type = INSTANCE_TYPES[this.instanceType];
     check(
@@ -143,8 +160,7 @@ export class Ec2Capacity extends Construct implements Capacity {
       "not a known type for the task's architecture",
       "a type from lib/instance-types.ts (resolveEc2 picks one)",
     );
-    this.tasksPerInstance = tasksPerInstance(type, props.task);
-    const needed = Math.ceil(props.maxTasks / this.tasksPerInstance);
+    const needed = instancesNeeded(type, props.workloads);
     const amiId = props.amiId ?? `resolve:ssm:${SSM_AMI_PARAMETER[arch]}`;
     const capacityProviderName = `${props.name}-ec2`;
 

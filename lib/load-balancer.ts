@@ -1,7 +1,6 @@
 import { Construct } from "constructs";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
-import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
@@ -10,40 +9,14 @@ import { AccessLogs } from "./access-logs";
 import { Certificate } from "./certificate";
 import { parseBlock } from "./cidr";
 import { securityGroup } from "./security-group";
+import { TargetGroup, TargetHealthCheckSettingsSchema, type TargetHealthCheckConfig } from "./target-group";
 import * as z from "zod/mini";
 import { fail, flag, int, listed, matching, rule, section, withDefault } from "./rules";
 import { check, checkName } from "./validate";
 import { TLS13_POLICIES } from "./data/tls-policies";
 
-const HEALTH_PATH = /^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/;
-const MATCHER = /^[1-4]\d\d(-[1-4]\d\d)?(,[1-4]\d\d(-[1-4]\d\d)?)*$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
-
-export const TargetHealthCheckSettingsSchema = z
-  .strictObject({
-    /** Health check path. @default "/health" */
-    path: withDefault(
-      matching(HEALTH_PATH, "not a path starting with /", 'e.g. "/health": letters, digits and . _ ~ - between slashes, no trailing slash'),
-      "/health",
-    ),
-    /** Healthy HTTP codes. @default "200" */
-    matcher: withDefault(matching(MATCHER, "not a list of HTTP codes", 'codes 100-499 such as "200", "200-299" or "200,204"'), "200"),
-    /** Seconds between checks. @default 15 */
-    intervalSeconds: withDefault(int(5, 300), 15),
-    /** Check timeout, less than the interval. @default 5 */
-    timeoutSeconds: withDefault(int(2, 120), 5),
-    /** Passes before traffic. @default 2 */
-    healthyThreshold: withDefault(int(2, 10), 2),
-    /** Failures before no traffic. @default 3 */
-    unhealthyThreshold: withDefault(int(2, 10), 3),
-  })
-  .check(
-    z.superRefine((s, ctx) => {
-      if (s.timeoutSeconds >= s.intervalSeconds)
-        fail(ctx, ["timeoutSeconds"], s.timeoutSeconds, `not shorter than intervalSeconds (${s.intervalSeconds})`, `fewer than ${s.intervalSeconds} seconds`);
-    }),
-  );
 
 /** HTTPS: give `certificateArn`, or `domainName` and `hostedZoneId` to have a certificate made. */
 export const HttpsSettingsSchema = z
@@ -102,7 +75,7 @@ export const LoadBalancerSettingsSchema = z.strictObject({
   deletionProtection: withDefault(flag, false),
   /** Draining time for stopping tasks. @default 30 */
   deregistrationDelaySeconds: withDefault(int(0, 3600), 30),
-  /** How the load balancer decides a task is healthy. */
+  /** How the load balancer decides a task of the default API is healthy; routed services set their own in `route.healthCheck`. */
   healthCheck: section(TargetHealthCheckSettingsSchema),
   /** `{ certificateArn }` or `{ domainName, hostedZoneId }`; see HTTPS. @default none (HTTP only) */
   https: z.optional(HttpsSettingsSchema),
@@ -117,36 +90,52 @@ export type LoadBalancerSettings = z.input<typeof LoadBalancerSettingsSchema>;
 export type LoadBalancerConfig = z.output<typeof LoadBalancerSettingsSchema>;
 export type HttpsConfig = z.output<typeof HttpsSettingsSchema>;
 
-export interface LoadBalancerProps extends LoadBalancerConfig {
+/** The default API's health check belongs to its target group, which the service registers with `addTargets`. */
+export interface LoadBalancerProps extends Omit<LoadBalancerConfig, "healthCheck"> {
   readonly name: string;
   readonly region: string;
   readonly vpcId: string;
   readonly publicSubnetIds: string[];
   readonly privateSubnetIds: string[];
-  readonly targetPort: number;
+}
+
+/** What a service registers with `addTargets`. */
+export interface AddTargetsProps {
+  /** The target group's name, at most 32 characters. */
+  readonly name: string;
+  /** The port its tasks listen on. */
+  readonly port: number;
+  readonly healthCheck: TargetHealthCheckConfig;
+  /** Requests matching these paths or hosts, at this priority. @default every request no rule matches (the listener's default action) */
+  readonly rule?: { readonly priority: number; readonly pathPatterns: readonly string[]; readonly hostHeaders: readonly string[] };
 }
 
 /**
- * The Application Load Balancer: spreads requests over the healthy tasks of the service. HTTP only,
- * or HTTPS with HTTP redirected to it.
+ * The Application Load Balancer: spreads requests over the healthy tasks of the services registered
+ * with `addTargets`, the default API taking what no rule matches. HTTP only, or HTTPS with HTTP
+ * redirected to it.
  */
 export class LoadBalancer extends Construct {
   private readonly egressTargets: string[] = [];
+  private readonly targets = new Map<string, TargetGroup>();
+  private defaultTarget?: string;
   readonly loadBalancer: Lb;
   readonly securityGroup: SecurityGroup;
-  readonly targetGroup: LbTargetGroup;
-  /** The listener that forwards to the target group (HTTPS when enabled, else HTTP). */
+  /** The listener that forwards to the target groups (HTTPS when enabled, else HTTP). */
   readonly listener: LbListener;
   /** The URL clients use. */
   readonly url: string;
-  readonly healthCheckPath: string;
   readonly accessLogs?: AccessLogs;
+  private readonly props: LoadBalancerProps;
+
+  get loadBalancerArnSuffix(): string {
+    return this.loadBalancer.arnSuffix;
+  }
 
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
+    this.props = props;
     const https = props.https;
-    const health = props.healthCheck;
-    this.healthCheckPath = health.path;
     const cidrs = props.allowedCidrs;
 
     this.securityGroup = securityGroup(this, "SecurityGroup", {
@@ -191,27 +180,8 @@ export class LoadBalancer extends Construct {
       lifecycle: props.deletionProtection ? { preventDestroy: true } : undefined,
     });
 
-    this.targetGroup = new LbTargetGroup(this, "TargetGroup", {
-      name: checkName("project and name", `${props.name}-tg`, 32, "target group"),
-      targetType: "ip",
-      port: props.targetPort,
-      protocol: "HTTP",
-      vpcId: props.vpcId,
-      deregistrationDelay: String(props.deregistrationDelaySeconds),
-      healthCheck: {
-        enabled: true,
-        path: this.healthCheckPath,
-        matcher: health.matcher,
-        interval: health.intervalSeconds,
-        timeout: health.timeoutSeconds,
-        healthyThreshold: health.healthyThreshold,
-        unhealthyThreshold: health.unhealthyThreshold,
-        protocol: "HTTP",
-        port: "traffic-port",
-      },
-    });
-
-    const forward = [{ type: "forward", targetGroupArn: this.targetGroup.arn }];
+    // Until a service takes the default action (addTargets without a rule), nothing is served.
+    const forward = [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "Not found" } }];
     if (!https) {
       this.listener = new LbListener(this, "HttpListener", { loadBalancerArn: this.loadBalancer.arn, port: 80, protocol: "HTTP", defaultAction: forward });
       this.url = `http://${this.loadBalancer.dnsName}`;
@@ -243,6 +213,33 @@ export class LoadBalancer extends Construct {
       });
     }
     this.url = `https://${https.domainName ?? this.loadBalancer.dnsName}`;
+  }
+
+  /**
+   * A target group for a service's tasks, reached by the listener's default action (no `rule`; one
+   * service only) or by a listener rule matching paths or hosts (priorities unique). Made in this
+   * construct, beside the listener it hangs off.
+   */
+  addTargets(id: string, props: AddTargetsProps): TargetGroup {
+    if (this.targets.has(id)) throw new Error(`LoadBalancer ${this.node.path}: addTargets("${id}") was already called`);
+    if (!props.rule && this.defaultTarget)
+      throw new Error(
+        `LoadBalancer ${this.node.path}: "${id}" and "${this.defaultTarget}" both ask for the listener's default action; give one of them a rule`,
+      );
+    const samePriority = props.rule && [...this.targets].find(([, t]) => t.priority === props.rule!.priority);
+    if (samePriority)
+      throw new Error(
+        `LoadBalancer ${this.node.path}: "${id}" and "${samePriority[0]}" both ask for listener rule priority ${props.rule!.priority}; priorities are unique`,
+      );
+    const group = new TargetGroup(this, id, {
+      ...props,
+      vpcId: this.props.vpcId,
+      deregistrationDelaySeconds: this.props.deregistrationDelaySeconds,
+      listener: this.listener,
+    });
+    this.targets.set(id, group);
+    if (!props.rule) this.defaultTarget = id;
+    return group;
   }
 
   /** Lets the load balancer reach `securityGroupId` on `port`; each call adds one peer, a repeated one is a no-op. */

@@ -5,9 +5,10 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Autoscaling, type AutoscalingConfig } from "./autoscaling";
 import type { Cluster } from "./cluster";
 import type { Database } from "./database";
-import type { LoadBalancer } from "./load-balancer";
+import type { AddTargetsProps, LoadBalancer } from "./load-balancer";
 import type { Network } from "./network";
 import { securityGroup } from "./security-group";
+import type { TargetGroup } from "./target-group";
 import { CONTAINER_NAME, type TaskDefinition } from "./task-definition";
 import * as z from "zod/mini";
 import { flag, int, withDefault } from "./rules";
@@ -27,8 +28,11 @@ export type ServiceSettings = z.input<typeof ServiceSettingsSchema>;
 /** The same, checked and with every default applied. */
 export type ServiceConfig = z.output<typeof ServiceSettingsSchema>;
 
+/** Which of the load balancer's requests reach a service, and how it checks the service's tasks. */
+export type ServiceRoute = Pick<AddTargetsProps, "healthCheck" | "rule">;
+
 export interface ServiceProps extends ServiceConfig {
-  /** `<project>-<environment>`: the service's name, and its security group's prefix. */
+  /** `<project>-<environment>[-<service>]`: the service's name, and the prefix of its security group's and target group's. */
   readonly name: string;
   /** Where the tasks run: its capacity decides the strategy, placement and whether tasks may take a public IP. */
   readonly cluster: Cluster;
@@ -36,44 +40,70 @@ export interface ServiceProps extends ServiceConfig {
   readonly taskDefinition: TaskDefinition;
   /** The app subnets: private behind NAT, or public when there is no NAT. */
   readonly network: Network;
-  /** The load balancer whose target group the service registers its tasks in. */
-  readonly loadBalancer: LoadBalancer;
+  /**
+   * The load balancer that sends this service requests: the service registers a target group of its
+   * own there (see `route`).
+   * @default none: a worker, which nothing reaches
+   */
+  readonly loadBalancer?: LoadBalancer;
+  /**
+   * With `loadBalancer`: the health check, and the listener rule (paths, hosts, priority), or no rule
+   * for the listener's default action.
+   * @default none; required with `loadBalancer`
+   */
+  readonly route?: ServiceRoute;
 }
 
 /**
- * The service: keeps N copies of the recipe running behind the load balancer and replaces failed ones.
- * It owns its wiring: its security group admits the load balancer on the container port, the load
- * balancer may reach it there, and `autoScaleTaskCount` and `allowDatabase` add scaling and access.
+ * The service: keeps N copies of the recipe running and replaces failed ones, behind the load
+ * balancer or, as a worker, reached by nothing. It owns its wiring: its target group and listener
+ * rule, its security group admitting the load balancer on the container port (and the load balancer's
+ * way out to it), and `autoScaleTaskCount` and `allowDatabase` add scaling and access.
+ *
+ * What it makes beside itself is named after its id, `<X>Service` → `<X>TargetGroup` (in the load
+ * balancer) and `<X>Autoscaling`, so the first service, `Service`, keeps the Terraform addresses it
+ * has always had.
  */
 export class Service extends Construct {
   readonly service: EcsService;
-  /** The tasks' security group: the load balancer on the container port is the only way in. */
+  /** The tasks' security group: the load balancer on the container port is the only way in; a worker's admits nothing. */
   readonly securityGroup: SecurityGroup;
+  /** Its target group on the load balancer; none for a worker. */
+  readonly targetGroup?: TargetGroup;
   private readonly props: ServiceProps;
   private scaling?: Autoscaling;
 
   constructor(scope: Construct, id: string, props: ServiceProps) {
     super(scope, id);
     this.props = props;
-    const { cluster, taskDefinition, network, loadBalancer } = props;
+    const { cluster, taskDefinition, network, loadBalancer, route } = props;
     const port = taskDefinition.containerPort;
     const capacity = cluster.capacity;
+    if (loadBalancer && (!route || port === undefined))
+      throw new Error(
+        `Service ${this.node.path}: a load balancer needs ${route ? "a task definition that serves HTTP (give it http)" : "a route (health check, and a rule unless it takes the default action)"}`,
+      );
+    if (!loadBalancer && route) throw new Error(`Service ${this.node.path}: a route without a load balancer reaches nothing; give loadBalancer too`);
     // Tasks pull images, write logs, read secrets and call out; the app decides where.
     this.securityGroup = securityGroup(this, "SecurityGroup", {
       name: `${props.name}-tasks`,
-      description: `Tasks of ${props.name}: the load balancer in, anything out`,
+      description: `Tasks of ${props.name}: ${loadBalancer ? "the load balancer" : "nothing"} in, anything out`,
       vpcId: network.vpc.id,
       egressAnywhere: "Anywhere",
     });
-    new VpcSecurityGroupIngressRule(this, "IngressFromLoadBalancer", {
-      securityGroupId: this.securityGroup.id,
-      description: "The load balancer, on the container port",
-      ipProtocol: "tcp",
-      fromPort: port,
-      toPort: port,
-      referencedSecurityGroupId: loadBalancer.securityGroup.id,
-    });
-    loadBalancer.allowTo(this.securityGroup.id, port);
+    if (loadBalancer && route && port !== undefined) {
+      this.targetGroup = loadBalancer.addTargets(this.sibling("TargetGroup"), { ...route, name: `${props.name}-tg`, port });
+      new VpcSecurityGroupIngressRule(this, "IngressFromLoadBalancer", {
+        securityGroupId: this.securityGroup.id,
+        description: "The load balancer, on the container port",
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        referencedSecurityGroupId: loadBalancer.securityGroup.id,
+      });
+      loadBalancer.allowTo(this.securityGroup.id, port);
+    }
+    const targetGroup = this.targetGroup;
 
     this.service = new EcsService(this, "Service", {
       name: props.name,
@@ -86,8 +116,9 @@ export class Service extends Construct {
         securityGroups: [this.securityGroup.id],
         assignPublicIp: capacity.publicIpCapable && network.appNeedsPublicIp,
       },
-      loadBalancer: [{ targetGroupArn: loadBalancer.targetGroup.arn, containerName: CONTAINER_NAME, containerPort: port }],
-      healthCheckGracePeriodSeconds: props.healthCheckGracePeriodSeconds,
+      loadBalancer: targetGroup && [{ targetGroupArn: targetGroup.targetGroupArn, containerName: CONTAINER_NAME, containerPort: port! }],
+      // ECS takes a grace period only for a service behind a load balancer.
+      healthCheckGracePeriodSeconds: targetGroup && props.healthCheckGracePeriodSeconds,
       deploymentCircuitBreaker: { enable: true, rollback: true },
       deploymentMinimumHealthyPercent: 100,
       deploymentMaximumPercent: 200,
@@ -96,10 +127,15 @@ export class Service extends Construct {
       propagateTags: "SERVICE",
       waitForSteadyState: props.waitForSteadyState,
       orderedPlacementStrategy: capacity.placement.length ? [...capacity.placement] : undefined,
-      // The listener first, so the target group belongs to a load balancer; the capacity providers
-      // first, so the strategy names registered ones.
-      dependsOn: [loadBalancer.listener, cluster.capacityProviders],
+      // The listener (or rule) first, so the target group belongs to a load balancer; the capacity
+      // providers first, so the strategy names registered ones.
+      dependsOn: [...(targetGroup ? [targetGroup.listenerRule ?? loadBalancer!.listener] : []), cluster.capacityProviders],
     });
+  }
+
+  /** The id of something this service makes beside itself: `<X>Service` → `<X><kind>`. */
+  private sibling(kind: string): string {
+    return `${this.node.id.replace(/Service$/, "")}${kind}`;
   }
 
   /** The service's name, for CloudWatch dimensions and the CLI. */
@@ -108,20 +144,24 @@ export class Service extends Construct {
   }
 
   /**
-   * Lets the task count follow load (target tracking on CPU, memory and, when set, requests per task).
-   * Autoscaling then owns the count, so Terraform stops resetting it to `desiredCount`. Once only.
+   * Lets the task count follow load (target tracking on CPU, memory and, when set, requests per task,
+   * which needs a target group). Autoscaling then owns the count, so Terraform stops resetting it to
+   * `desiredCount`. Once only.
    */
   autoScaleTaskCount(settings: AutoscalingConfig): Autoscaling {
     if (this.scaling) throw new Error(`Service ${this.node.path}: autoScaleTaskCount was already called; the service has one scaling target`);
-    this.service.lifecycle = { ignoreChanges: ["desired_count"] };
     const { cluster, loadBalancer } = this.props;
+    const targetGroup = this.targetGroup;
+    if (settings.requestsPerTarget !== undefined && !targetGroup)
+      throw new Error(`Service ${this.node.path}: requestsPerTarget scales on the load balancer's requests, and a worker gets none`);
+    this.service.lifecycle = { ignoreChanges: ["desired_count"] };
     // Beside the service, where it has always been, so existing stacks keep its Terraform address.
-    this.scaling = new Autoscaling(this.node.scope!, "Autoscaling", {
+    this.scaling = new Autoscaling(this.node.scope!, this.sibling("Autoscaling"), {
       ...settings,
       name: this.props.name,
       clusterName: cluster.clusterName,
       serviceName: this.serviceName,
-      requestCountLabel: `${loadBalancer.loadBalancer.arnSuffix}/${loadBalancer.targetGroup.arnSuffix}`,
+      requestCountLabel: targetGroup && `${loadBalancer!.loadBalancerArnSuffix}/${targetGroup.targetGroupArnSuffix}`,
     });
     return this.scaling;
   }

@@ -52,8 +52,22 @@ export const TaskSettingsSchema = z.strictObject({
   memory: withDefault(int(128, 1048576), 1024),
   /** CPU architecture the image is built for: `X86_64` or `ARM64` (Graviton). @default "X86_64" */
   cpuArchitecture: withDefault(z.enum(["X86_64", "ARM64"]), "X86_64"),
-  /** Port the app listens on. @default 8080 */
+  /** Port the app listens on; a worker (a service without a route) has none. @default 8080 */
   containerPort: withDefault(int(1, 65535), 8080),
+  /** The container's command, replacing the image's `CMD`, e.g. a worker's `["/nodejs/bin/node", "/app/dist/worker.mjs"]`. @default the image's own */
+  command: z.optional(
+    z.readonly(
+      z
+        .array(z.string())
+        .check(
+          rule<string[]>(
+            (c) => c.length > 0 && c.every((part) => part.length > 0),
+            "empty, or an empty part",
+            'an array of program and arguments, e.g. ["/nodejs/bin/node", "/app/dist/worker.mjs"]',
+          ),
+        ),
+    ),
+  ),
   /**
    * Plain environment variables (never secrets). The stack adds `PORT` (from `task.containerPort`) and, with the database, `DB_HOST`, `DB_PORT`,
    * `DB_NAME`.
@@ -132,8 +146,12 @@ export interface TaskDefinitionProps extends TaskConfig {
   readonly release?: Release;
   /** Where tasks run: Fargate, or EC2 instances of the cluster. @default "FARGATE" */
   readonly compatibility?: "FARGATE" | "EC2";
-  /** The load balancer's health check path, which the placeholder image answers. */
-  readonly healthCheckPath: string;
+  /**
+   * The task serves HTTP on `containerPort` to the load balancer, whose health check path the
+   * placeholder image answers.
+   * @default none: a worker, with no port mapped and no PORT variable
+   */
+  readonly http?: { readonly healthCheckPath: string };
   /** What the task is given to use, e.g. `database.connection`: variables, secrets and their keys. @default [] */
   readonly connections?: readonly Connection[];
   /** Grant the task role what ECS Exec needs. @default false */
@@ -155,7 +173,8 @@ export class TaskDefinition extends Construct {
   readonly taskRole: ServiceRole;
   readonly logGroup: CloudwatchLogGroup;
   readonly image: ResolvedImage;
-  readonly containerPort: number;
+  /** The port the app serves on; none for a worker. */
+  readonly containerPort?: number;
   readonly cpu: number;
   readonly memory: number;
   readonly cpuArchitecture: "X86_64" | "ARM64";
@@ -170,7 +189,7 @@ export class TaskDefinition extends Construct {
     this.cpu = props.cpu;
     this.memory = props.memory;
     this.cpuArchitecture = props.cpuArchitecture;
-    this.containerPort = props.containerPort;
+    this.containerPort = props.http ? props.containerPort : undefined;
     const stopTimeout = props.stopTimeoutSeconds;
     const readonlyRoot = props.readonlyRootFilesystem;
     const scratchPath = props.scratchPath;
@@ -178,9 +197,10 @@ export class TaskDefinition extends Construct {
     // The settings schema holds the user's variables and secrets to their rules; what other constructs
     // wire in must not take a name the user already gave.
     const environment = { ...props.environment };
-    // The app listens where the load balancer sends traffic.
     const connections = props.connections ?? [];
-    const wiredEnvironment: Record<string, string> = Object.assign({ PORT: String(this.containerPort) }, ...connections.map((c) => c.environment));
+    // The app listens where the load balancer sends traffic.
+    const port = this.containerPort === undefined ? {} : { PORT: String(this.containerPort) };
+    const wiredEnvironment: Record<string, string> = Object.assign(port, ...connections.map((c) => c.environment));
     const wiredSecrets = connections.flatMap((c) => c.secrets);
     for (const [key, value] of Object.entries(wiredEnvironment)) {
       check(!(key in environment), `task.environment.${key}`, environment[key], "the stack sets this variable itself", "another name");
@@ -211,9 +231,10 @@ export class TaskDefinition extends Construct {
     this.image = resolveImage(props.image, props.imageTagOverride, props.release);
     // Only an image built from app/Dockerfile is known to carry the app's probe; the placeholder is
     // judged by the load balancer alone until the first release.
+    // A worker's image may run without the HTTP server the probe asks.
     const healthCheckSettings =
       props.healthCheck === undefined
-        ? this.image.kind === "repository"
+        ? this.image.kind === "repository" && props.http
           ? { command: APP_IMAGE_HEALTH_CHECK, startPeriodSeconds: 30 }
           : undefined
         : props.healthCheck;
@@ -246,8 +267,14 @@ export class TaskDefinition extends Construct {
       name: CONTAINER_NAME,
       image: this.image.kind === "repository" ? `${props.repository.repositoryUrl}${this.image.reference}` : this.image.uri,
       essential: true,
-      ...(this.image.kind === "placeholder" ? { command: placeholderCommand(this.containerPort, props.healthCheckPath, scratchPath) } : {}),
-      portMappings: [{ name: "http", containerPort: this.containerPort, hostPort: this.containerPort, protocol: "tcp", appProtocol: "http" }],
+      ...(this.image.kind === "placeholder"
+        ? { command: placeholderCommand(scratchPath, props.http && { port: props.containerPort, healthCheckPath: props.http.healthCheckPath }) }
+        : props.command
+          ? { command: [...props.command] }
+          : {}),
+      ...(props.http
+        ? { portMappings: [{ name: "http", containerPort: props.containerPort, hostPort: props.containerPort, protocol: "tcp", appProtocol: "http" }] }
+        : {}),
       environment: Object.entries(environment)
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([name, value]) => ({ name, value })),

@@ -21,7 +21,9 @@ export const SECTIONS: Record<string, string> = {
   ServiceSettingsSchema: "lib/service.ts",
   AutoscalingSettingsSchema: "lib/autoscaling.ts",
   LoadBalancerSettingsSchema: "lib/load-balancer.ts",
-  TargetHealthCheckSettingsSchema: "lib/load-balancer.ts",
+  TargetHealthCheckSettingsSchema: "lib/target-group.ts",
+  ExtraServiceSettingsSchema: "stacks/settings.ts",
+  RouteSettingsSchema: "lib/target-group.ts",
   HttpsSettingsSchema: "lib/load-balancer.ts",
   DatabaseSettingsSchema: "lib/database.ts",
   Ec2SettingsSchema: "lib/ec2-capacity.ts",
@@ -76,8 +78,11 @@ function fields(name: string): { field: string; comment: string; optional: boole
   });
 }
 
-/** Every setting, depth first in declaration order: a section's fields follow it. */
-export function settings(name = "EnvironmentSettingsSchema", prefix = ""): Setting[] {
+/**
+ * Every setting, depth first in declaration order: a section's fields follow it. A map's entries show
+ * as `<field>.<key>.`; a section met a second time (a service's `task`) is one row pointing at the first.
+ */
+export function settings(name = "EnvironmentSettingsSchema", prefix = "", seen = new Set<string>()): Setting[] {
   return fields(name).flatMap(({ field, comment, optional, initializer }) => {
     const text = comment
       .split("\n")
@@ -85,9 +90,12 @@ export function settings(name = "EnvironmentSettingsSchema", prefix = ""): Setti
       .join(" ")
       .trim();
     const [doc, defaultText] = text.split(/\s*@default\s+/);
-    const section = Object.keys(SECTIONS).find((s) => new RegExp(`\\b${s}\\b`).test(initializer));
+    const found = Object.keys(SECTIONS).find((s) => new RegExp(`\\b${s}\\b`).test(initializer));
+    const section = found && !seen.has(found) ? found : undefined;
+    if (section) seen.add(section);
     const setting: Setting = { path: `${prefix}${field}`, doc: doc.trim(), default: defaultText?.trim(), optional, ...(section ? { section } : {}) };
-    return [setting, ...(section ? settings(section, `${prefix}${field}.`) : [])];
+    const inner = /\bz\.record\(/.test(initializer) ? `${prefix}${field}.<key>.` : `${prefix}${field}.`;
+    return [setting, ...(section ? settings(section, inner, seen) : [])];
   });
 }
 

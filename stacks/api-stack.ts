@@ -11,11 +11,21 @@ import { Registry } from "../lib/registry";
 import { Service } from "../lib/service";
 import { TaskDefinition } from "../lib/task-definition";
 import { check } from "../lib/validate";
-import { parseSettings, type EnvironmentConfig } from "./schema";
+import { parseSettings, type EnvironmentConfig, type ServiceEntryConfig } from "./schema";
 import { emulatorProviderConfig, emulatorStatePath } from "./emulator";
 import type { EnvironmentSettings, RunOptions } from "./settings";
 
-/** One environment of the REST API: network, registry, cluster, service, load balancer, database. */
+/** A service of the stack with its recipe and scaling. */
+export interface StackService {
+  readonly taskDefinition: TaskDefinition;
+  readonly service: Service;
+  readonly autoscaling?: Autoscaling;
+}
+
+/** `admin` → `Admin`: construct ids of the services beside the default API. */
+const pascal = (key: string) => key[0].toUpperCase() + key.slice(1);
+
+/** One environment of the REST API: network, registry, cluster, services, load balancer, database. */
 export class ApiStack extends TerraformStack {
   /** `<project>-<environment>`, the prefix of every resource name. */
   readonly prefix: string;
@@ -23,9 +33,13 @@ export class ApiStack extends TerraformStack {
   readonly registry: Registry;
   readonly cluster: Cluster;
   readonly loadBalancer: LoadBalancer;
+  /** The default API's task definition. */
   readonly taskDefinition: TaskDefinition;
+  /** The default API, which takes every request no other service's rule matches. */
   readonly service: Service;
   readonly autoscaling?: Autoscaling;
+  /** The services of `services`, by key. */
+  readonly services: Readonly<Record<string, StackService>>;
   readonly database?: Database;
   /** The GitHub Actions deploy role, when `ci` is set. */
   readonly ciAccess?: CiAccess;
@@ -65,19 +79,21 @@ export class ApiStack extends TerraformStack {
     this.network = new Network(this, "Network", { ...config.network, name: this.prefix, availabilityZones: config.availabilityZones });
     this.registry = new Registry(this, "Registry", { ...config.registry, name: this.prefix });
 
-    const { service: serviceConfig, autoscaling: scaling, task, compute } = config;
+    const { compute } = config;
     const ec2 = compute.mode === "ec2" ? compute.ec2 : undefined;
     this.cluster = new Cluster(this, "Cluster", {
       ...config.cluster,
       name: this.prefix,
-      execLogging: serviceConfig.enableExecuteCommand,
+      execLogging: config.allServices.some((s) => s.service.enableExecuteCommand),
       ec2: ec2 && {
         ...ec2,
         region,
         vpcId: this.network.vpc.id,
         subnetIds: this.network.privateSubnetIds,
-        task,
-        maxTasks: scaling.enabled ? scaling.maxCapacity : serviceConfig.desiredCount,
+        workloads: config.allServices.map(({ task, service, autoscaling }) => ({
+          task,
+          maxTasks: autoscaling.enabled ? autoscaling.maxCapacity : service.desiredCount,
+        })),
         instanceTags: tags,
       },
     });
@@ -96,7 +112,6 @@ export class ApiStack extends TerraformStack {
       vpcId: this.network.vpc.id,
       publicSubnetIds: this.network.publicSubnetIds,
       privateSubnetIds: this.network.privateSubnetIds,
-      targetPort: task.containerPort,
     });
 
     this.database = config.database.enabled
@@ -109,30 +124,9 @@ export class ApiStack extends TerraformStack {
         })
       : undefined;
 
-    this.taskDefinition = new TaskDefinition(this, "TaskDefinition", {
-      ...task,
-      name: this.prefix,
-      region,
-      repository: this.registry.repository,
-      imageTagOverride: options.imageTag,
-      release: options.release,
-      healthCheckPath: this.loadBalancer.healthCheckPath,
-      compatibility: this.cluster.capacity.compatibility,
-      enableExecuteCommand: serviceConfig.enableExecuteCommand,
-      execLogGroup: this.cluster.execLogGroup,
-      connections: this.database ? [this.database.connection] : [],
-    });
-
-    this.service = new Service(this, "Service", {
-      ...serviceConfig,
-      name: this.prefix,
-      cluster: this.cluster,
-      taskDefinition: this.taskDefinition,
-      network: this.network,
-      loadBalancer: this.loadBalancer,
-    });
-    if (this.database) this.service.allowDatabase(this.database);
-    if (scaling.enabled) this.autoscaling = this.service.autoScaleTaskCount(scaling);
+    const [api, ...others] = config.allServices.map((entry) => buildService(this, entry, config, options));
+    ({ taskDefinition: this.taskDefinition, service: this.service, autoscaling: this.autoscaling } = api);
+    this.services = Object.fromEntries(others.map((built, i) => [config.allServices[i + 1].key!, built]));
 
     if (config.ci) {
       const { state } = config;
@@ -163,8 +157,12 @@ export class ApiStack extends TerraformStack {
       description: "Push the API image here, then record it with `npm run release -- <env> <tag>` and deploy",
     });
     new TerraformOutput(this, "ClusterName", { value: this.cluster.cluster.name });
-    new TerraformOutput(this, "ServiceName", { value: this.service.service.name });
+    new TerraformOutput(this, "ServiceName", { value: this.service.serviceName });
     new TerraformOutput(this, "LogGroupName", { value: this.taskDefinition.logGroup.name, description: "The app's logs" });
+    for (const [key, { service, taskDefinition }] of Object.entries(this.services)) {
+      new TerraformOutput(this, `${pascal(key)}ServiceName`, { value: service.serviceName });
+      new TerraformOutput(this, `${pascal(key)}LogGroupName`, { value: taskDefinition.logGroup.name, description: `The ${key} service's logs` });
+    }
     if (this.database) {
       new TerraformOutput(this, "DatabaseEndpoint", { value: this.database.instance.endpoint, description: "host:port of PostgreSQL" });
       new TerraformOutput(this, "DatabaseSecretArn", {
@@ -173,6 +171,39 @@ export class ApiStack extends TerraformStack {
       });
     }
   }
+}
+
+/**
+ * One service: its recipe, the service itself with its route on the load balancer (none for a worker),
+ * its scaling and its database access. The default API keeps the ids it always had.
+ */
+function buildService(stack: ApiStack, entry: ServiceEntryConfig, config: EnvironmentConfig, options: RunOptions): StackService {
+  const id = entry.key === undefined ? "" : pascal(entry.key);
+  const database = entry.database ? stack.database : undefined;
+  const taskDefinition = new TaskDefinition(stack, `${id}TaskDefinition`, {
+    ...entry.task,
+    name: entry.name,
+    region: config.region,
+    repository: stack.registry.repository,
+    imageTagOverride: options.imageTag,
+    release: options.release,
+    http: entry.route && { healthCheckPath: entry.route.healthCheck.path },
+    compatibility: stack.cluster.capacity.compatibility,
+    enableExecuteCommand: entry.service.enableExecuteCommand,
+    execLogGroup: stack.cluster.execLogGroup,
+    connections: database ? [database.connection] : [],
+  });
+  const service = new Service(stack, `${id}Service`, {
+    ...entry.service,
+    name: entry.name,
+    cluster: stack.cluster,
+    taskDefinition,
+    network: stack.network,
+    ...(entry.route ? { loadBalancer: stack.loadBalancer, route: entry.route } : {}),
+  });
+  if (database) service.allowDatabase(database);
+  const autoscaling = entry.autoscaling.enabled ? service.autoScaleTaskCount(entry.autoscaling) : undefined;
+  return { taskDefinition, service, autoscaling };
 }
 
 function configureState(stack: TerraformStack, state: EnvironmentConfig["state"], env: string, options: RunOptions): void {

@@ -1,12 +1,15 @@
 import * as z from "zod/mini";
 import { ciArnProblems, type CiConfig } from "../lib/ci-access";
 import { CONNECTION_VARIABLES } from "../lib/database";
-import { resolveEc2, type Ec2Config } from "../lib/ec2-capacity";
+import type { AutoscalingConfig } from "../lib/autoscaling";
+import { resolveEc2, type Ec2Config, type HostedWorkload } from "../lib/ec2-capacity";
 import { describeMemoryFor, FARGATE_MEMORY_BY_CPU, FARGATE_SPOT_ARCHITECTURES } from "../lib/fargate-sizes";
 import { partitionOf } from "../lib/iam";
 import { parseCidr } from "../lib/cidr";
 import { SMALLEST_SUBNET_PREFIX, subnetPrefix } from "../lib/network";
 import { fail, type RuleParams } from "../lib/rules";
+import type { ServiceConfig, ServiceRoute } from "../lib/service";
+import { FIRST_PRIORITY, PRIORITY_STEP } from "../lib/target-group";
 import type { TaskConfig } from "../lib/task-definition";
 import { SettingError, closest } from "../lib/validate";
 import { EnvironmentSettingsSchema, type EnvironmentSettings } from "./settings";
@@ -17,9 +20,27 @@ import { EnvironmentSettingsSchema, type EnvironmentSettings } from "./settings"
  * region, `APP_ENV` from the name, the state key, the EC2 instance type and count from the task).
  */
 type Parsed = z.output<typeof EnvironmentSettingsSchema>;
+
+/** One service of the environment, checked and complete: the default API, or one of `services`. */
+export interface ServiceEntryConfig {
+  /** Its key in `services`; none for the default API. */
+  readonly key?: string;
+  /** `<project>-<environment>`, and `-<key>` for the others: its resource names. */
+  readonly name: string;
+  readonly task: TaskConfig;
+  readonly service: ServiceConfig;
+  readonly autoscaling: AutoscalingConfig;
+  /** How the load balancer reaches it: the default action (no rule) for the default API, a rule for routed services; none for a worker. */
+  readonly route?: ServiceRoute;
+  /** It gets the database's connection. */
+  readonly database: boolean;
+}
+
 export type EnvironmentConfig = Omit<Parsed, "availabilityZones" | "task" | "state" | "compute" | "ci"> & {
   readonly availabilityZones: readonly string[];
   readonly task: TaskConfig;
+  /** Every service, complete: the default API first, then `services` in key order. */
+  readonly allServices: readonly ServiceEntryConfig[];
   readonly state:
     | { readonly backend: "local" }
     | { readonly backend: "s3"; readonly bucket: string; readonly key: string; readonly region: string; readonly kmsKeyId?: string };
@@ -32,9 +53,20 @@ type Context = Parameters<typeof fail>[0];
 /** `<project>-<name>` is the first part of every resource name; a target group's (`<prefix>-tg`) is the shortest AWS allows, 32. */
 const LONGEST_PREFIX = 32 - "-tg".length;
 
-/** Variables the stack sets itself: the app's port always, the database's connection when there is one. */
-function stackVariables(config: Parsed): string[] {
-  return ["PORT", ...(config.database.enabled ? CONNECTION_VARIABLES : [])];
+/** Variables the stack sets itself: the port of a service the load balancer reaches, the database's connection where it is given. */
+function stackVariables(routed: boolean, database: boolean): string[] {
+  return [...(routed ? ["PORT"] : []), ...(database ? CONNECTION_VARIABLES : [])];
+}
+
+/** A service's sections as parsed, before the rules across sections. */
+interface ParsedService {
+  readonly path: readonly string[];
+  readonly key?: string;
+  readonly task: Parsed["task"];
+  readonly service: Parsed["service"];
+  readonly autoscaling: Parsed["autoscaling"];
+  readonly routed: boolean;
+  readonly database: boolean;
 }
 
 /**
@@ -76,57 +108,17 @@ function resolve(s: Parsed, ctx: Context): EnvironmentConfig {
       `a VPC of /${SMALLEST_SUBNET_PREFIX - (subnetBits - cidr.prefix)} or larger for ${azs.length} AZs, or fewer availabilityZones`,
     );
 
-  const { task, cluster, compute, service, autoscaling } = s;
-  if (compute.mode === "fargate") {
-    const memories = FARGATE_MEMORY_BY_CPU[task.cpu];
-    if (memories === undefined) fail(ctx, ["task", "cpu"], task.cpu, "not a Fargate CPU size", Object.keys(FARGATE_MEMORY_BY_CPU).join(", "));
-    else if (!memories.includes(task.memory))
-      fail(ctx, ["task", "memory"], task.memory, `not a valid Fargate memory size for task.cpu = ${task.cpu}`, `${describeMemoryFor(task.cpu)} (MiB)`);
-    if (cluster.spotWeight > 0 && !FARGATE_SPOT_ARCHITECTURES.includes(task.cpuArchitecture))
-      fail(
-        ctx,
-        ["cluster", "spotWeight"],
-        cluster.spotWeight,
-        `Fargate Spot runs only ${FARGATE_SPOT_ARCHITECTURES.join(", ")} tasks, and task.cpuArchitecture is ${task.cpuArchitecture}`,
-        `0 with task.cpuArchitecture ${task.cpuArchitecture}, or task.cpuArchitecture "X86_64"`,
-      );
-  }
-  if (service.enableExecuteCommand && task.readonlyRootFilesystem)
-    fail(
-      ctx,
-      ["service", "enableExecuteCommand"],
-      true,
-      "ECS Exec needs a writable root filesystem for its agent, but task.readonlyRootFilesystem is true",
-      "service.enableExecuteCommand false, or task.readonlyRootFilesystem false",
-    );
-  if (autoscaling.enabled && (service.desiredCount < autoscaling.minCapacity || service.desiredCount > autoscaling.maxCapacity))
-    fail(
-      ctx,
-      ["service", "desiredCount"],
-      service.desiredCount,
-      `outside the autoscaling range [${autoscaling.minCapacity}, ${autoscaling.maxCapacity}]`,
-      `a count from ${autoscaling.minCapacity} to ${autoscaling.maxCapacity}`,
-    );
-
-  const environment = task.environment ?? { APP_ENV: s.name };
-  const reserved = stackVariables(s);
-  for (const [field, names] of [
-    ["environment", Object.keys(environment)],
-    ["secrets", Object.keys(task.secrets)],
-  ] as const) {
-    const taken = names.find((name) => reserved.includes(name));
-    if (taken !== undefined)
-      fail(
-        ctx,
-        ["task", field, taken],
-        field === "environment" ? environment[taken] : task.secrets[taken],
-        "the stack sets this variable itself",
-        "another name",
-      );
-  }
-  const secretClash = Object.keys(task.secrets).find((name) => name in environment);
-  if (secretClash !== undefined)
-    fail(ctx, ["task", "secrets", secretClash], task.secrets[secretClash], "the name is already an environment variable", "a distinct name");
+  const { compute } = s;
+  const keys = Object.keys(s.services).sort();
+  const parsed: ParsedService[] = [
+    { path: [], task: s.task, service: s.service, autoscaling: s.autoscaling, routed: true, database: s.database.enabled },
+    ...keys.map((key) => {
+      const entry = s.services[key];
+      return { path: ["services", key], key, ...entry, routed: entry.route !== undefined };
+    }),
+  ];
+  for (const entry of parsed) checkService(ctx, s, entry);
+  const services = resolveServices(ctx, s, prefix, parsed);
 
   const certificateArn = s.loadBalancer.https?.certificateArn;
   const certificateRegion = certificateArn?.split(":")[3];
@@ -157,8 +149,21 @@ function resolve(s: Parsed, ctx: Context): EnvironmentConfig {
         `the capacity provider name "${prefix}-ec2" starts with a prefix AWS reserves`,
         'a project name not starting with "aws", "ecs" or "fargate"',
       );
-    const maxTasks = autoscaling.enabled ? autoscaling.maxCapacity : service.desiredCount;
-    const ec2 = resolveEc2(compute.ec2, task, maxTasks);
+    const workloads: HostedWorkload[] = parsed.map(({ path, task, service, autoscaling }) => ({
+      task,
+      maxTasks: autoscaling.enabled ? autoscaling.maxCapacity : service.desiredCount,
+      setting: [...path, "task"].join("."),
+    }));
+    const other = parsed.find((p) => p.task.cpuArchitecture !== s.task.cpuArchitecture);
+    if (other)
+      fail(
+        ctx,
+        [...other.path, "task", "cpuArchitecture"],
+        other.task.cpuArchitecture,
+        `compute.mode "ec2" runs every service on one Auto Scaling group of ${s.task.cpuArchitecture} instances (task.cpuArchitecture)`,
+        `"${s.task.cpuArchitecture}", or compute.mode "fargate"`,
+      );
+    const ec2 = resolveEc2(compute.ec2, workloads);
     if ("config" in ec2) resolvedCompute = { mode: "ec2", ec2: ec2.config };
     else fail(ctx, ["compute", "ec2", ec2.setting], ec2.value, ec2.problem, ec2.allowed);
   }
@@ -172,12 +177,120 @@ function resolve(s: Parsed, ctx: Context): EnvironmentConfig {
   return {
     ...s,
     availabilityZones: azs,
-    task: { ...task, environment },
+    task: services[0].task,
+    allServices: services,
     state:
       s.state.backend === "s3" ? { ...s.state, key: s.state.key ?? `${s.project}/${s.name}/terraform.tfstate`, region: s.state.region ?? s.region } : s.state,
     compute: resolvedCompute,
     ci,
   };
+}
+
+/** The rules across one service's sections: its task's size on Fargate, ECS Exec, its count, its variables, its route. */
+function checkService(ctx: Context, s: Parsed, entry: ParsedService): void {
+  const { path, task, service, autoscaling } = entry;
+  const at = (...rest: string[]) => [...path, ...rest];
+  const name = (...rest: string[]) => at(...rest).join(".");
+  if (s.compute.mode === "fargate") {
+    const memories = FARGATE_MEMORY_BY_CPU[task.cpu];
+    if (memories === undefined) fail(ctx, at("task", "cpu"), task.cpu, "not a Fargate CPU size", Object.keys(FARGATE_MEMORY_BY_CPU).join(", "));
+    else if (!memories.includes(task.memory))
+      fail(
+        ctx,
+        at("task", "memory"),
+        task.memory,
+        `not a valid Fargate memory size for ${name("task", "cpu")} = ${task.cpu}`,
+        `${describeMemoryFor(task.cpu)} (MiB)`,
+      );
+    if (s.cluster.spotWeight > 0 && !FARGATE_SPOT_ARCHITECTURES.includes(task.cpuArchitecture))
+      fail(
+        ctx,
+        ["cluster", "spotWeight"],
+        s.cluster.spotWeight,
+        `Fargate Spot runs only ${FARGATE_SPOT_ARCHITECTURES.join(", ")} tasks, and ${name("task", "cpuArchitecture")} is ${task.cpuArchitecture}`,
+        `0 with ${name("task", "cpuArchitecture")} ${task.cpuArchitecture}, or ${name("task", "cpuArchitecture")} "X86_64"`,
+      );
+  }
+  if (service.enableExecuteCommand && task.readonlyRootFilesystem)
+    fail(
+      ctx,
+      at("service", "enableExecuteCommand"),
+      true,
+      `ECS Exec needs a writable root filesystem for its agent, but ${name("task", "readonlyRootFilesystem")} is true`,
+      `${name("service", "enableExecuteCommand")} false, or ${name("task", "readonlyRootFilesystem")} false`,
+    );
+  if (autoscaling.enabled && (service.desiredCount < autoscaling.minCapacity || service.desiredCount > autoscaling.maxCapacity))
+    fail(
+      ctx,
+      at("service", "desiredCount"),
+      service.desiredCount,
+      `outside the autoscaling range [${autoscaling.minCapacity}, ${autoscaling.maxCapacity}]`,
+      `a count from ${autoscaling.minCapacity} to ${autoscaling.maxCapacity}`,
+    );
+  if (!entry.routed) {
+    if (autoscaling.enabled && autoscaling.requestsPerTarget !== undefined)
+      fail(
+        ctx,
+        at("autoscaling", "requestsPerTarget"),
+        autoscaling.requestsPerTarget,
+        "a worker (a service without a route) gets no requests from the load balancer to scale on",
+        "no requestsPerTarget (a worker scales on CPU and memory), or a route",
+      );
+  }
+  if (entry.key !== undefined && entry.database && !s.database.enabled)
+    fail(ctx, at("database"), true, "the environment has no database (database.enabled is false)", "false, or database.enabled true");
+
+  const environment = task.environment ?? { APP_ENV: s.name };
+  const reserved = stackVariables(entry.routed, entry.database);
+  for (const [field, names] of [
+    ["environment", Object.keys(environment)],
+    ["secrets", Object.keys(task.secrets)],
+  ] as const) {
+    const taken = names.find((variable) => reserved.includes(variable));
+    if (taken !== undefined)
+      fail(
+        ctx,
+        at("task", field, taken),
+        field === "environment" ? environment[taken] : task.secrets[taken],
+        "the stack sets this variable itself",
+        "another name",
+      );
+  }
+  const secretClash = Object.keys(task.secrets).find((variable) => variable in environment);
+  if (secretClash !== undefined)
+    fail(ctx, at("task", "secrets", secretClash), task.secrets[secretClash], "the name is already an environment variable", "a distinct name");
+}
+
+/** Every service complete: names, `APP_ENV`, and each routed service's rule with its priority. */
+function resolveServices(ctx: Context, s: Parsed, prefix: string, parsed: readonly ParsedService[]): ServiceEntryConfig[] {
+  const priorities = new Map<number, string>();
+  let next = FIRST_PRIORITY;
+  return parsed.map((entry) => {
+    const { key, task, service, autoscaling, database } = entry;
+    const name = key === undefined ? prefix : `${prefix}-${key}`;
+    const complete = { key, name, task: { ...task, environment: task.environment ?? { APP_ENV: s.name } }, service, autoscaling, database };
+    if (key === undefined) return { ...complete, route: { healthCheck: s.loadBalancer.healthCheck } };
+    const route = s.services[key].route;
+    if (!route) return complete;
+    if (`${name}-tg`.length > 32)
+      fail(
+        ctx,
+        ["services", key],
+        key,
+        `its target group would be named "${name}-tg" (${name.length + 3} characters), past AWS's limit of 32`,
+        `a key of at most ${Math.max(1, 32 - prefix.length - 4)} characters with this project and name`,
+      );
+    let priority = route.priority;
+    if (priority === undefined) {
+      while ([...priorities.keys(), ...parsed.map((p) => (p.key ? s.services[p.key].route?.priority : undefined))].includes(next)) next += PRIORITY_STEP;
+      priority = next;
+    }
+    const holder = priorities.get(priority);
+    if (holder !== undefined)
+      fail(ctx, ["services", key, "route", "priority"], priority, `the listener rule priority of services.${holder} too`, "a priority no other service has");
+    priorities.set(priority, key);
+    return { ...complete, route: { healthCheck: route.healthCheck, rule: { priority, pathPatterns: route.pathPatterns, hostHeaders: route.hostHeaders } } };
+  });
 }
 
 /** The whole settings schema: each value and section checked, then the rules across sections, then the defaults that follow from other settings. */
@@ -186,7 +299,18 @@ export const SettingsSchema = z.pipe(EnvironmentSettingsSchema, z.transform(reso
 /** Checks one environment's settings and applies every default; the first problem stops synth, named like every other. */
 export function parseSettings(input: EnvironmentSettings): EnvironmentConfig {
   const result = SettingsSchema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) {
+    // Defaults hide whether a port was written, so a worker's is looked for in the input.
+    const worker = Object.entries(input.services ?? {}).find(([, entry]) => !entry.route && entry.task?.containerPort !== undefined);
+    if (worker)
+      throw new SettingError(
+        `services.${worker[0]}.task.containerPort`,
+        worker[1].task!.containerPort,
+        "a worker (a service without a route) serves no port",
+        `no containerPort, or a route for services.${worker[0]}`,
+      );
+    return result.data;
+  }
   // A misspelled key explains the other problems it causes (a required key then missing), so it goes first.
   const issue = result.error.issues.find((i) => i.code === "unrecognized_keys") ?? result.error.issues[0];
   throw toSettingError(issue, input);
@@ -198,6 +322,11 @@ function toSettingError(issue: z.core.$ZodIssue, input: unknown): SettingError {
   const known = (path: readonly PropertyKey[]) => Object.keys(shapeAt(path));
   const setting = at(issue.path) || "settings";
   const value = valueAt(issue.path);
+  // A map key that fails its rule (services' keys): the rule's own issue, at the key.
+  if (issue.code === "invalid_key" && issue.issues[0]?.code === "custom") {
+    const rule = (issue.issues[0] as { params?: RuleParams }).params;
+    if (rule) return new SettingError(setting, issue.path.at(-1), rule.problem, rule.allowed);
+  }
   if (issue.code === "custom" && issue.params) {
     const rule = issue.params as RuleParams;
     // The value the rule saw: the user's, or the default the user left in place.
@@ -232,8 +361,9 @@ function toSettingError(issue: z.core.$ZodIssue, input: unknown): SettingError {
 function shapeAt(path: readonly PropertyKey[]): Record<string, unknown> {
   let schema: z.core.$ZodType = unwrap(EnvironmentSettingsSchema);
   for (const key of path) {
-    if (schema._zod.def.type !== "object") return {};
-    schema = unwrap((schema as z.core.$ZodObject)._zod.def.shape[String(key)]);
+    if (schema._zod.def.type === "record") schema = unwrap((schema as z.core.$ZodRecord)._zod.def.valueType);
+    else if (schema._zod.def.type === "object") schema = unwrap((schema as z.core.$ZodObject)._zod.def.shape[String(key)]);
+    else return {};
   }
   return schema._zod.def.type === "object" ? (schema as z.core.$ZodObject)._zod.def.shape : {};
 }

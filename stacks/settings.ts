@@ -8,9 +8,10 @@ import { LoadBalancerSettingsSchema } from "../lib/load-balancer";
 import { NetworkSettingsSchema } from "../lib/network";
 import { RegistrySettingsSchema } from "../lib/registry";
 import { ServiceSettingsSchema } from "../lib/service";
+import { RouteSettingsSchema } from "../lib/target-group";
 import { TaskSettingsSchema } from "../lib/task-definition";
 import type { Release } from "../lib/release";
-import { fail, listed, matching, names, rule, section, text, variables, withDefault } from "../lib/rules";
+import { fail, flag, listed, matching, names, rule, section, text, variables, withDefault } from "../lib/rules";
 import { REGIONS } from "../lib/data/regions";
 
 /** Tags the stack sets on every resource itself. */
@@ -68,6 +69,28 @@ export const ComputeSettingsSchema = z.strictObject({
 });
 
 /**
+ * A service beside the default API: a second API on its own paths or hosts, or a worker. It runs its
+ * own task definition, roles, log group, security group and scaling; its names are
+ * `<project>-<environment>-<key>`.
+ */
+export const ExtraServiceSettingsSchema = z.strictObject({
+  /** The listener rule that sends it requests (`pathPatterns` and/or `hostHeaders`, `priority`, `healthCheck`); leave out for a worker, which has no port and no target group. @default none (a worker) */
+  route: z.optional(RouteSettingsSchema),
+  /** Its task definition: the same fields and defaults as `task`. @default as `task` */
+  task: section(TaskSettingsSchema),
+  /** Its ECS service: the same fields and defaults as `service`. @default as `service` */
+  service: section(ServiceSettingsSchema),
+  /** Its scaling: the same fields and defaults as `autoscaling`; a worker scales on CPU and memory only. @default as `autoscaling` */
+  autoscaling: section(AutoscalingSettingsSchema),
+  /** Give it the database's connection (variables, secret, network access); the default API always has it. @default false */
+  database: withDefault(flag, false),
+});
+export type ExtraServiceSettings = z.input<typeof ExtraServiceSettingsSchema>;
+
+/** A service's key: short, as it ends every one of its resource names. */
+export const SERVICE_KEY = /^[a-z][a-z0-9]{0,11}$/;
+
+/**
  * Everything that differs between environments. JSON-serializable on purpose: it is data, and a
  * forker can diff dev against prod at a glance. Every field but `name` has a default.
  */
@@ -105,11 +128,11 @@ export const EnvironmentSettingsSchema = z.strictObject({
   registry: section(RegistrySettingsSchema),
   /** The ECS cluster and its Fargate/Spot capacity. */
   cluster: section(ClusterSettingsSchema),
-  /** The task definition: the recipe each task runs. */
+  /** The task definition: the recipe each task of the default API runs. */
   task: section(TaskSettingsSchema),
-  /** The service that keeps N tasks running behind the load balancer. */
+  /** The service that keeps N tasks of the default API running behind the load balancer. */
   service: section(ServiceSettingsSchema),
-  /** How the service's task count follows load. */
+  /** How the default API's task count follows load. */
   autoscaling: section(AutoscalingSettingsSchema),
   /** The Application Load Balancer in front of the tasks. */
   loadBalancer: section(LoadBalancerSettingsSchema),
@@ -117,6 +140,16 @@ export const EnvironmentSettingsSchema = z.strictObject({
   database: section(DatabaseSettingsSchema),
   /** Fargate or EC2 execution mode. */
   compute: section(ComputeSettingsSchema),
+  /** More services, by key (1-12 lowercase letters and digits): `{ worker: {}, admin: { route: { pathPatterns: ["/admin/*"] } } }`. @default {} */
+  services: withDefault(
+    z.readonly(
+      z.record(
+        z.string().check(rule<string>((key) => SERVICE_KEY.test(key), "not a service key", "1 to 12 lowercase letters and digits, starting with a letter")),
+        ExtraServiceSettingsSchema,
+      ),
+    ),
+    {},
+  ),
   /** GitHub Actions access: an OIDC provider and a deploy role for one repository. @default none (no CI access) */
   ci: z.optional(CiSettingsSchema),
 });
