@@ -1,6 +1,5 @@
-import { Testing } from "cdktf";
 import { ApiStack } from "../stacks/api-stack";
-import { address, env, only, resources, synth } from "./helpers";
+import { address, env, only, resources, synth, testApp } from "./helpers";
 
 describe("Cluster", () => {
   test("turns Container Insights on and owns its log group, so retention is set and destroy removes it", () => {
@@ -45,7 +44,7 @@ describe("Cluster", () => {
   test("in EC2 mode, still refuses bad Fargate weights, and warns that they do not apply", () => {
     const ec2 = { compute: { mode: "ec2" as const, ec2: { amiId: "ami-0123456789abcdef0" } } };
     expect(() => synth(env({ ...ec2, cluster: { onDemandWeight: -3 } }))).toThrow(/Invalid setting cluster\.onDemandWeight = -3: out of range/);
-    const stack = new ApiStack(Testing.app(), "test", env({ ...ec2, cluster: { spotWeight: 1 } }));
+    const stack = new ApiStack(testApp(), "test", env({ ...ec2, cluster: { spotWeight: 1 } }));
     const cluster = stack.cluster;
     const warnings = cluster.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => m.data);
     expect(warnings).toEqual([expect.stringContaining('cluster.spotWeight split tasks between Fargate and Fargate Spot; compute.mode "ec2" runs every task')]);

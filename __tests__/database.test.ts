@@ -1,4 +1,4 @@
-import { container, env, only, ref, resources, rolePolicy, synth, TfJson } from "./helpers";
+import { container, env, only, ref, resources, rolePolicy, synth, TfJson, testApp } from "./helpers";
 import { Testing, TerraformStack } from "cdktf";
 import { CONNECTION_VARIABLES, Database, DatabaseSettingsSchema } from "../lib/database";
 
@@ -178,7 +178,7 @@ describe("Database", () => {
 
 test("given one subnet, when the construct is built on its own, then it is refused: RDS subnet groups span two AZs", () => {
   // The stack always has 2+ AZs, so exercise the construct directly.
-  const stack = new TerraformStack(Testing.app(), "s");
+  const stack = new TerraformStack(testApp(), "s");
   const settings = DatabaseSettingsSchema.parse({ multiAz: true });
   expect(() => new Database(stack, "Db", { ...settings, name: "x", region: "eu-west-1", vpcId: "vpc-1", subnetIds: ["subnet-1"] })).toThrow(
     "Invalid setting availabilityZones = 1: RDS subnet groups span at least two AZs. Allowed: two or more zones.",
@@ -186,7 +186,7 @@ test("given one subnet, when the construct is built on its own, then it is refus
 });
 
 test("given a database, when a task asks for its connection, then it gets exactly the variables the settings schema keeps for the stack", () => {
-  const stack = new TerraformStack(Testing.app(), "s");
+  const stack = new TerraformStack(testApp(), "s");
   const db = new Database(stack, "Db", { ...DatabaseSettingsSchema.parse({}), name: "x", region: "eu-west-1", vpcId: "vpc-1", subnetIds: ["a", "b"] });
   const { environment, secrets } = db.connection;
   expect([...Object.keys(environment), ...secrets.map((s) => s.name)]).toEqual([...CONNECTION_VARIABLES]);
@@ -195,7 +195,7 @@ test("given a database, when a task asks for its connection, then it gets exactl
 describe("Database.allowFrom, on a bare stack", () => {
   const ingress = (stack: TerraformStack) => Object.values(JSON.parse(Testing.synth(stack)).resource.aws_vpc_security_group_ingress_rule ?? {}) as any[];
   const bare = () => {
-    const stack = new TerraformStack(Testing.app(), "s");
+    const stack = new TerraformStack(testApp(), "s");
     return {
       stack,
       db: new Database(stack, "Db", {

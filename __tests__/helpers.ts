@@ -1,7 +1,7 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Testing } from "cdktf";
+import { App, Testing } from "cdktf";
 import { ApiStack } from "../stacks/api-stack";
 import type { EnvironmentSettings, RunOptions } from "../stacks/settings";
 
@@ -16,6 +16,13 @@ export interface TfJson {
 const synthesized = new Map<string, string>();
 // One output folder per test file; Testing.app() would otherwise make a new temp folder per stack.
 const outdir = mkdtempSync(join(tmpdir(), "cdktf-test-"));
+// Removed when the file's tests end, so test runs leave no temp folders behind.
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+/** An app for a bare stack (a construct tested on its own), writing into this file's one temp folder. */
+export function testApp(): App {
+  return Testing.app({ outdir });
+}
 
 /**
  * The stack's Terraform JSON for these settings. Memoized per test file (synthesis is pure), and

@@ -8,7 +8,7 @@
 import { resolve } from "node:path";
 import { describeResult, LifecycleResult, runLifecycle, StepResult, TerraformWorkspace } from "../scripts/lifecycle";
 import { checkEmulatorInstalled } from "../scripts/emulator";
-import { ApiObservation, apiLifecycle, RELEASE_TAG } from "../scripts/emulator/lifecycles";
+import { ApiObservation, apiLifecycle, RELEASE_TAG, UPGRADE_BASELINES } from "../scripts/emulator/lifecycles";
 import { terraformVersion } from "../scripts/offline-plan";
 import { environments } from "../stacks/environments";
 import type { EnvironmentSettings } from "../stacks/settings";
@@ -48,6 +48,8 @@ function observed(stack: string, name: string): ApiObservation {
   describe.each(all.map((s) => [s.name, s] as const))("%s", (name, settings) => {
     const prefix = `${settings.project ?? "rest-api"}-${name}`;
     const withDatabase = settings.database?.enabled ?? true;
+    const services = Object.entries(settings.services ?? {});
+    const pascal = (key: string) => key[0].toUpperCase() + key.slice(1);
 
     test("every step did what it must", () => {
       const result = results.get(name)!;
@@ -61,6 +63,7 @@ function observed(stack: string, name: string): ApiObservation {
       const outputs = deployed.outputs!;
       const expected = ["ClusterName", "LogGroupName", "RepositoryUrl", "ServiceName", "ServiceUrl"];
       if (withDatabase) expected.push("DatabaseEndpoint", "DatabaseSecretArn");
+      for (const [key] of services) expected.push(`${pascal(key)}ServiceName`, `${pascal(key)}LogGroupName`);
       expect(Object.keys(outputs).sort()).toEqual(expected.sort());
       for (const key of expected) expect(outputs[key]).toEqual(expect.stringMatching(/\S/));
       expect(outputs.ServiceName).toBe(prefix);
@@ -82,6 +85,28 @@ function observed(stack: string, name: string): ApiObservation {
       expect(seen.targetGroup.port).toBe(settings.task?.containerPort ?? 8080);
     });
 
+    if (services.length) {
+      test("every other service runs with every task running; a routed one behind its own target group and rule, a worker behind none", () => {
+        for (const step of ["deploy with the placeholder image", "release"]) {
+          const seen = observed(name, step);
+          for (const [key, entry] of services) {
+            const service = seen.services[key];
+            expect([key, service.status, service.runningCount]).toEqual([key, "ACTIVE", service.desiredCount]);
+            if (!entry.route) {
+              expect([key, service.loadBalancers, service.targetGroup]).toEqual([key, [], undefined]);
+              continue;
+            }
+            expect(service.loadBalancers).toEqual([
+              { targetGroupArn: service.targetGroup?.arn, containerName: "app", containerPort: entry.task?.containerPort ?? 8080 },
+            ]);
+            expect(service.targetGroup?.arn).not.toBe(seen.targetGroup.arn);
+            expect(service.targetGroup?.healthCheckPath).toBe(entry.route.healthCheck?.path ?? "/health");
+            expect(service.rule).toMatchObject({ pathPatterns: entry.route.pathPatterns ?? [], hostHeaders: entry.route.hostHeaders ?? [] });
+          }
+        }
+      });
+    }
+
     test("the repository scans on push and its tags are immutable", () => {
       const seen = observed(name, "deploy with the placeholder image");
       expect(seen.repository).toMatchObject({ scanOnPush: true, tagMutability: "IMMUTABLE" });
@@ -102,6 +127,13 @@ function observed(stack: string, name: string): ApiObservation {
       const revision = (arn?: string) => Number(arn?.split(":").pop());
       expect(revision(after.service.taskDefinition)).toBeGreaterThan(revision(before.service.taskDefinition));
     });
+
+    if (UPGRADE_BASELINES[name]) {
+      test(`this code over the previous main's deployed ${name} (${UPGRADE_BASELINES[name].commit}) plans no change but the emulator's known gaps: nothing stateful is replaced`, () => {
+        expect(step(name, `deploy the previous main`).error).toBeUndefined();
+        expect(step(name, "upgrade: plan this code").unexpected).toEqual([]);
+      });
+    }
 
     test("a plan right after the release shows no change but the emulator's known gaps", () => {
       expect(step(name, "plan again").unexpected).toEqual([]);

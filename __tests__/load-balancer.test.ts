@@ -1,4 +1,4 @@
-import { env, only, ref, resources, synth } from "./helpers";
+import { env, only, ref, resources, synth, testApp } from "./helpers";
 import { Testing, TerraformStack } from "cdktf";
 import { LoadBalancer, LoadBalancerSettingsSchema } from "../lib/load-balancer";
 
@@ -179,7 +179,7 @@ test("LoadBalancer rejects a certificate from another region", () => {
 
 describe("LoadBalancer.allowTo, on a bare stack", () => {
   const bare = () => {
-    const stack = new TerraformStack(Testing.app(), "s");
+    const stack = new TerraformStack(testApp(), "s");
     const lb = new LoadBalancer(stack, "Lb", {
       ...LoadBalancerSettingsSchema.parse({}),
       name: "x",

@@ -1,4 +1,5 @@
 import { Testing, TerraformStack } from "cdktf";
+import { testApp } from "./helpers";
 import { AutoscalingSettingsSchema } from "../lib/autoscaling";
 import { Cluster, ClusterSettingsSchema } from "../lib/cluster";
 import { Database, DatabaseSettingsSchema } from "../lib/database";
@@ -15,7 +16,7 @@ import type { TfJson } from "./helpers";
  * wires itself (security groups, target group, scaling, database access). One behaviour each.
  */
 function bare(options: { natMode?: "none" | "single"; ec2?: boolean } = {}) {
-  const stack = new TerraformStack(Testing.app(), "bare");
+  const stack = new TerraformStack(testApp(), "bare");
   const name = "bare";
   const network = new Network(stack, "Network", {
     ...NetworkSettingsSchema.parse({ natMode: options.natMode ?? "single" }),

@@ -2,7 +2,7 @@ import { Testing, TerraformStack } from "cdktf";
 import { LoadBalancer, LoadBalancerSettingsSchema } from "../lib/load-balancer";
 import { TargetHealthCheckSettingsSchema } from "../lib/target-group";
 import type { EnvironmentSettings } from "../stacks/settings";
-import { address, env, ref, resources, synth, TfJson } from "./helpers";
+import { address, env, ref, resources, synth, TfJson, testApp } from "./helpers";
 
 /**
  * Several services per environment (`services`): a routed API with its own listener rule and target
@@ -199,7 +199,7 @@ describe("each service is its own", () => {
 
 describe("LoadBalancer.addTargets, on a bare stack", () => {
   const bare = () => {
-    const stack = new TerraformStack(Testing.app(), "s");
+    const stack = new TerraformStack(testApp(), "s");
     const lb = new LoadBalancer(stack, "Lb", {
       ...LoadBalancerSettingsSchema.parse({}),
       name: "x",

@@ -4,7 +4,7 @@
  * `__tests__/lifecycle.emulator.test.ts` (the proof) and `npm run lifecycle` (the same run, timed).
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { App, TerraformStack } from "cdktf";
 import { offlineTerraformEnv } from "./offline-plan";
@@ -35,6 +35,12 @@ export interface Step {
   readonly action: "apply" | "replan" | "destroy" | "refused-destroy";
   /** Builds the stack for this step and the steps after it. @default the previous step's stack */
   readonly stack?: (app: App, ctx: { readonly url: string }) => TerraformStack | Promise<TerraformStack>;
+  /**
+   * Terraform JSON to run instead of a stack built now, e.g. the previous main's synthesized stack,
+   * written where this lifecycle's stack lives so the steps after it plan over its state.
+   * @default none: `stack` decides
+   */
+  readonly terraformJson?: (ctx: { readonly url: string }) => unknown;
   /** Reads what exists after the action, for the test to assert on. */
   readonly inspect?: (ctx: StepContext) => Promise<unknown>;
   /** Resources expected to outlive `destroy`, e.g. a final snapshot: `<service> <kind> <id>`. */
@@ -150,7 +156,11 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
       const t0 = Date.now();
       const result: { -readonly [K in keyof StepResult]: StepResult[K] } = { name: step.name, action: step.action, seconds: 0 };
       try {
-        if (step.stack) {
+        if (step.terraformJson) {
+          dir = resolve(outdir, "stacks", spec.name);
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(step.terraformJson({ url }), null, 2));
+        } else if (step.stack) {
           const app = new App({ outdir, stackTraces: false });
           const stack = await step.stack(app, { url });
           app.synth();

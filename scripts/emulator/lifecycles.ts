@@ -1,5 +1,6 @@
 /**
  * The lifecycle every stack goes through on the emulator, as a user would run it:
+ *   0. dev only, the upgrade proof: deploy the previous main's stack, then plan this code over it;
  *   1. deploy with the placeholder image;
  *   2. release: deploy again with IMAGE_TAG=v1.0.0;
  *   3. plan again: nothing but the emulator's known gaps;
@@ -9,11 +10,20 @@
  * After 1 and 2, what exists is read through the SDK for the tests to assert on.
  */
 import { DescribeRepositoriesCommand, ECRClient } from "@aws-sdk/client-ecr";
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListTaskDefinitionsCommand } from "@aws-sdk/client-ecs";
-import { DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListTaskDefinitionsCommand, type Service } from "@aws-sdk/client-ecs";
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
+  ElasticLoadBalancingV2Client,
+  type Rule,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from "@aws-sdk/client-iam";
 import { DescribeDBInstancesCommand, RDSClient } from "@aws-sdk/client-rds";
 import { CreateHostedZoneCommand, Route53Client } from "@aws-sdk/client-route-53";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { ApiStack } from "../../stacks/api-stack";
 import type { EnvironmentSettings } from "../../stacks/settings";
 import type { LifecycleSpec, Step, StepContext } from "../lifecycle";
@@ -21,15 +31,39 @@ import { clientConfig } from "./inventory";
 
 export const RELEASE_TAG = "v1.0.0";
 
+/**
+ * The upgrade proof: an environment as the previous main synthesized it (before services and the
+ * constructs' rework of issue 12), deployed first; this code then plans over its state. Made with
+ * `git worktree add <dir> <commit>` and, there, `new ApiStack(app, "dev", dev, { emulatorUrl: PLACEHOLDER_URL })`.
+ */
+export const UPGRADE_BASELINES: Readonly<Record<string, { readonly commit: string; readonly file: string }>> = {
+  dev: { commit: "420ff8c", file: "scripts/emulator/baselines/dev-420ff8c.tf.json" },
+};
+/** The emulator URL the baselines were synthesized with, replaced by the running emulator's. */
+const PLACEHOLDER_URL = "http://127.0.0.1:4566";
+
+/** What the SDK sees of one ECS service. */
+export interface ServiceObservation {
+  readonly status?: string;
+  readonly desiredCount?: number;
+  readonly runningCount?: number;
+  readonly taskDefinition?: string;
+  readonly loadBalancers: { targetGroupArn?: string; containerName?: string; containerPort?: number }[];
+}
+
 /** What the SDK sees of a deployed ApiStack. Plain data: the tests assert on it. */
 export interface ApiObservation {
-  readonly service: {
-    readonly status?: string;
-    readonly desiredCount?: number;
-    readonly runningCount?: number;
-    readonly taskDefinition?: string;
-    readonly loadBalancers: { targetGroupArn?: string; containerName?: string; containerPort?: number }[];
-  };
+  readonly service: ServiceObservation;
+  /** The services of `services`, by key, with their target group (routed) and the rule in front of it. */
+  readonly services: Readonly<
+    Record<
+      string,
+      ServiceObservation & {
+        readonly targetGroup?: { readonly arn?: string; readonly healthCheckPath?: string; readonly port?: number };
+        readonly rule?: { readonly priority?: string; readonly pathPatterns: string[]; readonly hostHeaders: string[] };
+      }
+    >
+  >;
   /** The newest ACTIVE revision of the stack's task definition family. */
   readonly latestTaskDefinition?: string;
   /** The app container's image in the task definition the service runs. */
@@ -46,15 +80,50 @@ export interface ApiObservation {
   readonly executionStatements: { Action: string | string[]; Resource: string | string[] }[];
 }
 
-export async function observeApi(ctx: StepContext, prefix: string, withDatabase: boolean): Promise<ApiObservation> {
+function serviceObservation(service?: Service): ServiceObservation {
+  return {
+    status: service?.status,
+    desiredCount: service?.desiredCount,
+    runningCount: service?.runningCount,
+    taskDefinition: service?.taskDefinition,
+    loadBalancers: (service?.loadBalancers ?? []).map((lb) => ({
+      targetGroupArn: lb.targetGroupArn,
+      containerName: lb.containerName,
+      containerPort: lb.containerPort,
+    })),
+  };
+}
+
+export async function observeApi(ctx: StepContext, prefix: string, withDatabase: boolean, serviceKeys: readonly string[] = []): Promise<ApiObservation> {
   const config = clientConfig(ctx.url, ctx.region);
   const ecs = new ECSClient(config);
+  const elb = new ElasticLoadBalancingV2Client(config);
   const service = (await ecs.send(new DescribeServicesCommand({ cluster: prefix, services: [prefix] }))).services?.[0];
+  const services: Record<string, ApiObservation["services"][string]> = {};
+  if (serviceKeys.length) {
+    const described = (await ecs.send(new DescribeServicesCommand({ cluster: prefix, services: serviceKeys.map((key) => `${prefix}-${key}`) }))).services ?? [];
+    const lb = (await elb.send(new DescribeLoadBalancersCommand({ Names: [prefix] }))).LoadBalancers?.[0];
+    const listeners = (await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb?.LoadBalancerArn }))).Listeners ?? [];
+    const rules: Rule[] = [];
+    for (const listener of listeners) rules.push(...((await elb.send(new DescribeRulesCommand({ ListenerArn: listener.ListenerArn }))).Rules ?? []));
+    for (const key of serviceKeys) {
+      const found = described.find((s) => s.serviceName === `${prefix}-${key}`);
+      const groupArn = found?.loadBalancers?.[0]?.targetGroupArn;
+      const group = groupArn ? (await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [groupArn] }))).TargetGroups?.[0] : undefined;
+      const rule = rules.find((r) => r.Actions?.some((a) => a.TargetGroupArn === groupArn));
+      const values = (field: string) => rule?.Conditions?.filter((c) => c.Field === field).flatMap((c) => c.Values ?? []) ?? [];
+      services[key] = {
+        ...serviceObservation(found),
+        ...(group ? { targetGroup: { arn: group.TargetGroupArn, healthCheckPath: group.HealthCheckPath, port: group.Port } } : {}),
+        ...(rule ? { rule: { priority: rule.Priority, pathPatterns: values("path-pattern"), hostHeaders: values("host-header") } } : {}),
+      };
+    }
+  }
   const revisions = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: prefix, status: "ACTIVE", sort: "DESC" }));
   const running = service?.taskDefinition
     ? (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }))).taskDefinition
     : undefined;
-  const targetGroup = (await new ElasticLoadBalancingV2Client(config).send(new DescribeTargetGroupsCommand({ Names: [`${prefix}-tg`] }))).TargetGroups?.[0];
+  const targetGroup = (await elb.send(new DescribeTargetGroupsCommand({ Names: [`${prefix}-tg`] }))).TargetGroups?.[0];
   const repository = (await new ECRClient(config).send(new DescribeRepositoriesCommand({ repositoryNames: [prefix] }))).repositories?.[0];
   const iam = new IAMClient(config);
   const role = `${prefix}-execution`;
@@ -65,17 +134,8 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
   }
   const db = withDatabase ? (await new RDSClient(config).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: prefix }))).DBInstances?.[0] : undefined;
   return {
-    service: {
-      status: service?.status,
-      desiredCount: service?.desiredCount,
-      runningCount: service?.runningCount,
-      taskDefinition: service?.taskDefinition,
-      loadBalancers: (service?.loadBalancers ?? []).map((lb) => ({
-        targetGroupArn: lb.targetGroupArn,
-        containerName: lb.containerName,
-        containerPort: lb.containerPort,
-      })),
-    },
+    service: serviceObservation(service),
+    services,
     latestTaskDefinition: revisions.taskDefinitionArns?.[0],
     image: running?.containerDefinitions?.find((c) => c.name === "app")?.image,
     targetGroup: { arn: targetGroup?.TargetGroupArn, healthCheckPath: targetGroup?.HealthCheckPath, port: targetGroup?.Port },
@@ -114,9 +174,25 @@ export function apiLifecycle(settings: EnvironmentSettings): LifecycleSpec {
   let zoneId: string | undefined;
   const forEmulator = (s: EnvironmentSettings): EnvironmentSettings =>
     zoneId && s.loadBalancer?.https ? { ...s, loadBalancer: { ...s.loadBalancer, https: { ...s.loadBalancer.https, hostedZoneId: zoneId } } } : s;
-  const inspect = (ctx: StepContext) => observeApi(ctx, prefix, withDatabase);
+  const inspect = (ctx: StepContext) => observeApi(ctx, prefix, withDatabase, Object.keys(settings.services ?? {}));
   const finalSnapshot = withDatabase && settings.database?.skipFinalSnapshot === false ? [`rds db-snapshot ${prefix}-final`] : [];
+  const baseline = UPGRADE_BASELINES[settings.name];
+  const upgrade: Step[] = baseline
+    ? [
+        {
+          name: `deploy the previous main (${baseline.commit})`,
+          action: "apply",
+          terraformJson: ({ url }) => JSON.parse(readFileSync(resolve(__dirname, "../..", baseline.file), "utf8").replaceAll(PLACEHOLDER_URL, url)),
+        },
+        {
+          name: "upgrade: plan this code over the previous main's state: no change but the emulator's known gaps",
+          action: "replan",
+          stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(settings), { emulatorUrl: url }),
+        },
+      ]
+    : [];
   const steps: Step[] = [
+    ...upgrade,
     {
       name: "deploy with the placeholder image",
       action: "apply",
