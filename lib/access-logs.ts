@@ -7,6 +7,7 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { partitionOf } from "./iam";
 import { checkName } from "./validate";
+import { jsonString } from "./hcl";
 
 /**
  * Regions older than August 2022 deliver ALB logs from a regional ELB account; newer ones from the
@@ -84,7 +85,7 @@ export class AccessLogs extends Construct {
     const writer = account ? { AWS: `arn:${partitionOf(props.region)}:iam::${account}:root` } : { Service: "logdelivery.elasticloadbalancing.amazonaws.com" };
     this.policy = new S3BucketPolicy(this, "Policy", {
       bucket: this.bucket.id,
-      policy: JSON.stringify({
+      policy: jsonString({
         Version: "2012-10-17",
         Statement: [
           { Sid: "LoadBalancerWrites", Effect: "Allow", Principal: writer, Action: "s3:PutObject", Resource: `${this.bucket.arn}/*` },

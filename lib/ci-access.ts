@@ -7,6 +7,7 @@ import { partitionOf, policyDocument, Statement } from "./iam";
 import * as z from "zod/mini";
 import { fail, names, rule, withDefault } from "./rules";
 import { checkName } from "./validate";
+import { jsonString } from "./hcl";
 
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
@@ -161,7 +162,7 @@ export class CiAccess extends Construct {
       // A deploy is minutes long; an hour leaves room for a slow database change without a longer-lived token.
       maxSessionDuration: 3600,
       ...(props.permissionsBoundaryArn ? { permissionsBoundary: props.permissionsBoundaryArn } : {}),
-      assumeRolePolicy: JSON.stringify({
+      assumeRolePolicy: jsonString({
         Version: "2012-10-17",
         Statement: [
           {

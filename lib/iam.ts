@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { jsonString } from "./hcl";
 
 export interface Statement {
   readonly Sid?: string;
@@ -11,7 +12,7 @@ export interface Statement {
 }
 
 export function policyDocument(statements: readonly Statement[]): string {
-  return JSON.stringify({
+  return jsonString({
     Version: "2012-10-17",
     Statement: statements.map((s) => ({ Effect: "Allow", ...s })),
   });
@@ -34,7 +35,7 @@ export class ServiceRole extends Construct {
     super(scope, id);
     this.role = new IamRole(this, "Role", {
       name: props.name,
-      assumeRolePolicy: JSON.stringify({
+      assumeRolePolicy: jsonString({
         Version: "2012-10-17",
         Statement: [{ Effect: "Allow", Principal: { Service: props.service }, Action: "sts:AssumeRole" }],
       }),

@@ -14,6 +14,7 @@ import { ServiceRole } from "./iam";
 import { logGroup } from "./log-group";
 import * as z from "zod/mini";
 import { fail, retention, withDefault } from "./rules";
+import { noBlocks } from "./hcl";
 
 /**
  * How private subnets reach the internet.
@@ -89,8 +90,8 @@ export class Network extends Construct {
     // Adopting the default SG with no rules closes it: nothing can quietly use it.
     new DefaultSecurityGroup(this, "DefaultSecurityGroup", {
       vpcId: this.vpc.id,
-      ingress: [],
-      egress: [],
+      ingress: noBlocks(),
+      egress: noBlocks(),
       tags: { Name: `${props.name}-default-closed` },
     });
 

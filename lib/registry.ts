@@ -3,6 +3,7 @@ import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import * as z from "zod/mini";
 import { flag, int, withDefault } from "./rules";
+import { jsonString } from "./hcl";
 
 export const RegistrySettingsSchema = z.strictObject({
   /** Images kept; older ones expire. @default 30 */
@@ -42,7 +43,7 @@ export class Registry extends Construct {
 
     new EcrLifecyclePolicy(this, "LifecyclePolicy", {
       repository: this.repository.name,
-      policy: JSON.stringify({
+      policy: jsonString({
         rules: [
           {
             rulePriority: 1,

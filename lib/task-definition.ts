@@ -9,6 +9,7 @@ import type { Release } from "./release";
 import { logGroup } from "./log-group";
 import { fail, flag, int, matching, retention, rule, variables, withDefault } from "./rules";
 import { check } from "./validate";
+import { jsonString } from "./hcl";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SECRETS_MANAGER_ARN = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)(:[^:]*:[^:]*:[^:]*)?$/;
@@ -299,7 +300,7 @@ export class TaskDefinition extends Construct {
       executionRoleArn: this.executionRole.arn,
       taskRoleArn: this.taskRole.arn,
       volume: [{ name: "scratch" }],
-      containerDefinitions: JSON.stringify([container, scratchInit]),
+      containerDefinitions: jsonString([container, scratchInit]),
     });
   }
 }

@@ -23,6 +23,8 @@ export interface PlanResult {
   readonly creates: Record<string, number>;
   /** Planned actions other than create; empty for a fresh offline plan. */
   readonly otherActions: string[];
+  /** Each resource's planned values that are known before apply, by address. */
+  readonly planned: Record<string, unknown>;
 }
 
 export function terraformVersion(): string {
@@ -103,6 +105,7 @@ export function planStacks(stackDirs: readonly string[], env: NodeJS.ProcessEnv)
 
 interface PlanJson {
   resource_changes?: { type: string; address: string; change: { actions: string[] } }[];
+  planned_values?: { root_module?: { resources?: { address: string; values: unknown }[] } };
 }
 
 function summarize(dir: string, plan: PlanJson): PlanResult {
@@ -113,7 +116,8 @@ function summarize(dir: string, plan: PlanJson): PlanResult {
     if (actions === "create") creates[rc.type] = (creates[rc.type] ?? 0) + 1;
     else if (actions !== "no-op") otherActions.push(`${rc.address}: ${actions}`);
   }
-  return { stack: dir.split("/").pop()!, creates: sortKeys(creates), otherActions };
+  const planned = Object.fromEntries((plan.planned_values?.root_module?.resources ?? []).map((r) => [r.address, r.values]));
+  return { stack: dir.split("/").pop()!, creates: sortKeys(creates), otherActions, planned };
 }
 
 function sortKeys(counts: Record<string, number>): Record<string, number> {

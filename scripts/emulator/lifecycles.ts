@@ -111,7 +111,11 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
       const groupArn = found?.loadBalancers?.[0]?.targetGroupArn;
       const group = groupArn ? (await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [groupArn] }))).TargetGroups?.[0] : undefined;
       const rule = rules.find((r) => r.Actions?.some((a) => a.TargetGroupArn === groupArn));
-      const values = (field: string) => rule?.Conditions?.filter((c) => c.Field === field).flatMap((c) => c.Values ?? []) ?? [];
+      // Terraform sends the typed configs; the legacy `Values` is what older callers (and AWS, as a copy) see.
+      const values = (field: string) =>
+        rule?.Conditions?.filter((c) => c.Field === field).flatMap(
+          (c) => (field === "path-pattern" ? c.PathPatternConfig?.Values : c.HostHeaderConfig?.Values) ?? c.Values ?? [],
+        ) ?? [];
       services[key] = {
         ...serviceObservation(found),
         ...(group ? { targetGroup: { arn: group.TargetGroupArn, healthCheckPath: group.HealthCheckPath, port: group.Port } } : {}),
