@@ -1,4 +1,4 @@
-import { container, env, only, ref, resources, rolePolicy, synth, TfJson, testApp } from "./helpers";
+import { container, env, only, ref, resources, rolePolicy, synth, TfJson, testApp, testKey } from "./helpers";
 import { Testing, TerraformStack } from "cdktf";
 import { CONNECTION_VARIABLES, Database, DatabaseSettingsSchema } from "../lib/database";
 
@@ -15,6 +15,13 @@ function passwordKeys(value: unknown, path = ""): string[] {
 }
 
 const secretArnRef = (tf: TfJson) => `${ref(tf, "aws_db_instance", only(tf, "aws_db_instance"), "master_user_secret[0].secret_arn")}`;
+
+/** The database's own key (the environment's key encrypts logs). */
+function dbKey(tf: TfJson): Record<string, any> {
+  const found = resources(tf, "aws_kms_key").filter((k) => String(k.description).includes("database"));
+  if (found.length !== 1) throw new Error(`expected one database key, found ${found.length}`);
+  return found[0];
+}
 
 describe("Database", () => {
   const tf = synth(env());
@@ -50,11 +57,26 @@ describe("Database", () => {
     expect(db.vpc_security_group_ids).toEqual([ref(tf, "aws_security_group", dbSg, "id")]);
   });
 
-  test("storage, master secret and Performance Insights are encrypted with a rotating KMS key", () => {
-    const key = only(tf, "aws_kms_key");
+  test("storage, master secret and Performance Insights are encrypted with a rotating KMS key of their own", () => {
+    const key = dbKey(tf);
     expect(key.enable_key_rotation).toBe(true);
     const keyArn = ref(tf, "aws_kms_key", key, "arn");
     expect(db).toMatchObject({ storage_encrypted: true, kms_key_id: keyArn, master_user_secret_kms_key_id: keyArn, performance_insights_kms_key_id: keyArn });
+  });
+
+  test("its key has an explicit policy: the account administers it through IAM, no role is named in it", () => {
+    expect(JSON.parse(dbKey(tf).policy)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "AccountAdministersThroughIam",
+          Effect: "Allow",
+          Principal: { AWS: "arn:aws:iam::${data.aws_caller_identity.Account.account_id}:root" },
+          Action: "kms:*",
+          Resource: "*",
+        },
+      ],
+    });
   });
 
   test("safe defaults: private, minor upgrades on, backups kept, tags copied to snapshots, IAM auth on", () => {
@@ -112,7 +134,7 @@ describe("Database", () => {
         Sid: "Decrypt",
         Effect: "Allow",
         Action: "kms:Decrypt",
-        Resource: [ref(tf, "aws_kms_key", only(tf, "aws_kms_key"), "arn")],
+        Resource: [ref(tf, "aws_kms_key", dbKey(tf), "arn")],
       });
     });
 
@@ -140,7 +162,8 @@ describe("Database", () => {
 
   test("turned off, it leaves no database resource and no DB_ variable, and the rest still synthesizes", () => {
     const off = synth(env({ database: { enabled: false } }));
-    expect(Object.keys(off.resource).filter((t) => t.startsWith("aws_db_") || t === "aws_kms_key")).toEqual([]);
+    expect(Object.keys(off.resource).filter((t) => t.startsWith("aws_db_"))).toEqual([]);
+    expect(resources(off, "aws_kms_key").map((k) => k.description)).toEqual(["rest-api-test environment key"]);
     expect(container(off).environment.map((e: { name: string }) => e.name)).toEqual(["APP_ENV", "PORT"]);
     expect(container(off).secrets).toEqual([]);
     expect(off.output!.DatabaseEndpoint).toBeUndefined();
@@ -180,14 +203,21 @@ test("given one subnet, when the construct is built on its own, then it is refus
   // The stack always has 2+ AZs, so exercise the construct directly.
   const stack = new TerraformStack(testApp(), "s");
   const settings = DatabaseSettingsSchema.parse({ multiAz: true });
-  expect(() => new Database(stack, "Db", { ...settings, name: "x", region: "eu-west-1", vpcId: "vpc-1", subnetIds: ["subnet-1"] })).toThrow(
-    "Invalid setting availabilityZones = 1: RDS subnet groups span at least two AZs. Allowed: two or more zones.",
-  );
+  expect(
+    () => new Database(stack, "Db", { encryptionKey: testKey(stack), ...settings, name: "x", region: "eu-west-1", vpcId: "vpc-1", subnetIds: ["subnet-1"] }),
+  ).toThrow("Invalid setting availabilityZones = 1: RDS subnet groups span at least two AZs. Allowed: two or more zones.");
 });
 
 test("given a database, when a task asks for its connection, then it gets exactly the variables the settings schema keeps for the stack", () => {
   const stack = new TerraformStack(testApp(), "s");
-  const db = new Database(stack, "Db", { ...DatabaseSettingsSchema.parse({}), name: "x", region: "eu-west-1", vpcId: "vpc-1", subnetIds: ["a", "b"] });
+  const db = new Database(stack, "Db", {
+    encryptionKey: testKey(stack),
+    ...DatabaseSettingsSchema.parse({}),
+    name: "x",
+    region: "eu-west-1",
+    vpcId: "vpc-1",
+    subnetIds: ["a", "b"],
+  });
   const { environment, secrets } = db.connection;
   expect([...Object.keys(environment), ...secrets.map((s) => s.name)]).toEqual([...CONNECTION_VARIABLES]);
 });
@@ -199,6 +229,7 @@ describe("Database.allowFrom, on a bare stack", () => {
     return {
       stack,
       db: new Database(stack, "Db", {
+        encryptionKey: testKey(stack),
         ...DatabaseSettingsSchema.parse({}),
         name: "x",
         region: "eu-west-1",

@@ -2,7 +2,7 @@
 import { dev, prod } from "../stacks/environments";
 import { EMULATED_SERVICES } from "../stacks/emulator";
 import { runOptionsFromEnv } from "../stacks/settings";
-import { unexpectedChanges, KNOWN_GAPS, PlanJson } from "../scripts/emulator/known-gaps";
+import { plannedChanges, unexpectedChanges, upgradeProblems, KNOWN_GAPS, PlanJson } from "../scripts/emulator/known-gaps";
 import { env, synth } from "./helpers";
 
 const URL = "http://127.0.0.1:4599";
@@ -29,6 +29,7 @@ const ENDPOINT_OF: Record<string, string> = {
   route53: "route53",
   s3: "s3",
   security: "ec2",
+  sns: "sns",
   subnet: "ec2",
   vpc: "ec2",
 };
@@ -45,7 +46,11 @@ describe("emulator mode", () => {
       const endpoints = tf.provider.aws[0].endpoints[0];
       for (const type of Object.keys(tf.resource)) {
         const key = type.replace(/^aws_/, "").split("_")[0];
-        const service = type.startsWith("aws_route53_") ? "route53" : ENDPOINT_OF[key];
+        // Types named after CloudWatch belong to three APIs: logs, events (EventBridge) and cloudwatch.
+        const byPrefix = Object.entries({ aws_route53_: "route53", aws_cloudwatch_log_: "logs", aws_cloudwatch_event_: "events" }).find(([p]) =>
+          type.startsWith(p),
+        );
+        const service = byPrefix ? byPrefix[1] : ENDPOINT_OF[key];
         expect({ type, service }).toEqual({ type, service: expect.any(String) });
         expect({ type, endpoint: endpoints[service] }).toEqual({ type, endpoint: URL });
       }
@@ -122,6 +127,32 @@ describe("re-plan check (known emulator gaps)", () => {
 
   test("null, {} and [] are the same empty value", () => {
     expect(unexpectedChanges(change("aws_ecs_service", ["update"], { tags: {}, x: [] }, { tags: null, x: null }))).toEqual([]);
+  });
+
+  test("an upgrade may create, change in place and replace a stateless resource; all of it is listed but what only the emulator causes", () => {
+    const plan: PlanJson = {
+      resource_changes: [
+        ...change("aws_sns_topic", ["create"], {}, { name: "t" }).resource_changes!,
+        ...change("aws_cloudwatch_log_group", ["update"], { kms_key_id: null }, { kms_key_id: "k" }).resource_changes!,
+        ...change("aws_vpc_security_group_egress_rule", ["delete", "create"], { from_port: 0 }, { from_port: 443 }, { replace_paths: [["from_port"]] })
+          .resource_changes!,
+        // moto's: it does not store a rule's description.
+        ...change("aws_vpc_security_group_ingress_rule", ["update"], { description: null }, { description: "x" }).resource_changes!,
+      ],
+    };
+    expect(upgradeProblems(plan)).toEqual([]);
+    expect(plannedChanges(plan)).toEqual([
+      "aws_sns_topic.X: create",
+      "aws_cloudwatch_log_group.X: update",
+      "aws_vpc_security_group_egress_rule.X: delete,create",
+    ]);
+  });
+
+  test("an upgrade that replaces or deletes a stateful resource is refused, unless a known gap forces the replacement", () => {
+    expect(
+      upgradeProblems(change("aws_db_instance", ["delete", "create"], { kms_key_id: "a" }, { kms_key_id: "b" }, { replace_paths: [["kms_key_id"]] })),
+    ).toEqual(["aws_db_instance.X: delete,create kms_key_id"]);
+    expect(upgradeProblems(change("aws_ecr_repository", ["delete"], { name: "r" }, {}))).toEqual(["aws_ecr_repository.X: delete"]);
   });
 
   test("every known gap says why", () => {

@@ -21,3 +21,10 @@ test("prod spreads over at least three zones with a NAT gateway in each", () => 
   expect(zones.size).toBeGreaterThanOrEqual(3);
   expect(Object.keys(prod.resource.aws_nat_gateway)).toHaveLength(zones.size);
 });
+
+test("prod keeps every log group at least a year, as audits ask of production", () => {
+  const prod = synth(environments.find((e) => e.name === "prod")!);
+  const groups = Object.values(prod.resource.aws_cloudwatch_log_group);
+  expect(groups.length).toBeGreaterThan(0);
+  expect(groups.filter((g) => g.retention_in_days < 365).map((g) => g.name)).toEqual([]);
+});

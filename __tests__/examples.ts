@@ -52,6 +52,13 @@ export const planOnlyExamples: readonly EnvironmentSettings[] = [
 /** Resources every stack creates in the same number, whatever its settings. */
 const COMMON: Record<string, number> = {
   aws_appautoscaling_target: 1,
+  // Load balancer 5xx; the API's CPU, memory, running tasks, unhealthy targets, p99; four on the database.
+  aws_cloudwatch_metric_alarm: 10,
+  aws_cloudwatch_dashboard: 1,
+  aws_cloudwatch_event_rule: 1,
+  aws_cloudwatch_event_target: 1,
+  aws_sns_topic: 1,
+  aws_sns_topic_policy: 1,
   aws_cloudwatch_log_group: 5,
   aws_db_instance: 1,
   aws_db_parameter_group: 1,
@@ -66,8 +73,8 @@ const COMMON: Record<string, number> = {
   aws_flow_log: 1,
   aws_iam_role_policy: 2,
   aws_internet_gateway: 1,
-  aws_kms_alias: 1,
-  aws_kms_key: 1,
+  aws_kms_alias: 2,
+  aws_kms_key: 2,
   aws_lb: 1,
   aws_lb_target_group: 1,
   aws_vpc: 1,
@@ -87,7 +94,8 @@ const devCreates: Record<string, number> = {
   aws_route_table_association: 4,
   aws_security_group: 3,
   aws_subnet: 4,
-  aws_vpc_security_group_egress_rule: 2,
+  // The load balancer to the tasks; the tasks to HTTPS and to the database.
+  aws_vpc_security_group_egress_rule: 3,
   aws_vpc_security_group_ingress_rule: 3,
 };
 
@@ -119,19 +127,13 @@ export const EXPECTED_CREATES: Record<string, Record<string, number>> = {
   dev: devCreates,
   prod: prodCreates,
   // No NAT gateway (so no elastic IP, only the public default route) and none of the database's
-  // resources: instance, subnet and parameter groups, key, monitoring role, log groups, security group.
+  // resources: instance, subnet and parameter groups, its key, monitoring role, log groups, security group.
   "dev-lite": {
-    ...without(
-      devCreates,
-      "aws_eip",
-      "aws_nat_gateway",
-      "aws_db_instance",
-      "aws_db_parameter_group",
-      "aws_db_subnet_group",
-      "aws_kms_key",
-      "aws_kms_alias",
-      "aws_iam_role_policy_attachment",
-    ),
+    ...without(devCreates, "aws_eip", "aws_nat_gateway", "aws_db_instance", "aws_db_parameter_group", "aws_db_subnet_group", "aws_iam_role_policy_attachment"),
+    aws_kms_key: 1,
+    aws_kms_alias: 1,
+    aws_cloudwatch_metric_alarm: 6,
+    aws_vpc_security_group_egress_rule: 2,
     aws_route: 1,
     aws_iam_role: 3,
     aws_cloudwatch_log_group: 3,
@@ -148,16 +150,18 @@ export const EXPECTED_CREATES: Record<string, Record<string, number>> = {
     aws_iam_role_policy_attachment: 3,
     aws_launch_template: 1,
     aws_security_group: 4,
-    aws_vpc_security_group_egress_rule: 3,
+    aws_vpc_security_group_egress_rule: 4,
   },
   // Two more services, each with a task definition, execution and task roles (each with its inline
   // policy), a log group, a security group with its way out, a scaling target and CPU and memory
   // policies; the admin API adds a target group, a listener rule, the load balancer's way in and out,
-  // and the worker the database's way in.
+  // and the worker the database's way in and its own way to it.
   "dev-services": {
     ...devCreates,
     aws_appautoscaling_policy: 6,
     aws_appautoscaling_target: 3,
+    // CPU, memory, running tasks for each; unhealthy targets and p99 for the admin API.
+    aws_cloudwatch_metric_alarm: 18,
     aws_cloudwatch_log_group: 7,
     aws_ecs_service: 3,
     aws_ecs_task_definition: 3,
@@ -166,7 +170,7 @@ export const EXPECTED_CREATES: Record<string, Record<string, number>> = {
     aws_lb_listener_rule: 1,
     aws_lb_target_group: 2,
     aws_security_group: 5,
-    aws_vpc_security_group_egress_rule: 5,
+    aws_vpc_security_group_egress_rule: 7,
     aws_vpc_security_group_ingress_rule: 5,
   },
   // The GitHub OIDC provider and the deploy role with its two inline policies (push, deploy).

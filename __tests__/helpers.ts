@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, Testing } from "cdktf";
+import type { Construct } from "constructs";
+import { EncryptionKey } from "../lib/encryption-key";
 import { ApiStack } from "../stacks/api-stack";
 import type { EnvironmentSettings, RunOptions } from "../stacks/settings";
 
@@ -78,4 +80,15 @@ export function rolePolicy(tf: TfJson, roleSuffix: string, policyName: string): 
   const policy = resources(tf, "aws_iam_role_policy").find((p) => p.role === `\${aws_iam_role.${roleName}.id}` && p.name === policyName);
   if (!policy) throw new Error(`no policy ${policyName} on role *${roleSuffix}`);
   return JSON.parse(policy.policy);
+}
+
+const testKeys = new WeakMap<Construct, EncryptionKey>();
+/** The environment key of a bare stack (one per stack), as constructs that create log groups need. */
+export function testKey(stack: Construct): EncryptionKey {
+  let key = testKeys.get(stack);
+  if (!key) {
+    key = new EncryptionKey(stack, "EncryptionKey", { keyDeletionWindowDays: 30, name: "bare", region: "eu-west-1", accountId: "123456789012" });
+    testKeys.set(stack, key);
+  }
+  return key;
 }

@@ -63,6 +63,7 @@ function observed(stack: string, name: string): ApiObservation {
       const outputs = deployed.outputs!;
       const expected = ["ClusterName", "LogGroupName", "RepositoryUrl", "ServiceName", "ServiceUrl"];
       if (withDatabase) expected.push("DatabaseEndpoint", "DatabaseSecretArn");
+      if (settings.alarms?.enabled ?? true) expected.push("AlarmTopicArn");
       for (const [key] of services) expected.push(`${pascal(key)}ServiceName`, `${pascal(key)}LogGroupName`);
       expect(Object.keys(outputs).sort()).toEqual(expected.sort());
       for (const key of expected) expect(outputs[key]).toEqual(expect.stringMatching(/\S/));
@@ -101,11 +102,26 @@ function observed(stack: string, name: string): ApiObservation {
             ]);
             expect(service.targetGroup?.arn).not.toBe(seen.targetGroup.arn);
             expect(service.targetGroup?.healthCheckPath).toBe(entry.route.healthCheck?.path ?? "/health");
-            expect(service.rule).toMatchObject({ pathPatterns: entry.route.pathPatterns ?? [], hostHeaders: entry.route.hostHeaders ?? [] });
+            // Terraform keeps a condition's values as a set: their order is not the settings'.
+            const sorted = (values?: readonly string[]) => [...(values ?? [])].sort();
+            expect([sorted(service.rule?.pathPatterns), sorted(service.rule?.hostHeaders)]).toEqual([
+              sorted(entry.route.pathPatterns),
+              sorted(entry.route.hostHeaders),
+            ]);
           }
         }
       });
     }
+
+    test("every alarm reports to the encrypted alarm topic, and every log group is encrypted with a KMS key", () => {
+      const seen = observed(name, "deploy with the placeholder image");
+      const topic = step(name, "deploy with the placeholder image").outputs!.AlarmTopicArn;
+      expect(seen.alarmTopic).toEqual({ arn: topic, kmsMasterKeyId: expect.stringMatching(/^arn:aws:kms:/) });
+      expect(seen.alarms.length).toBeGreaterThan(0);
+      for (const alarm of seen.alarms) expect(alarm).toEqual({ name: alarm.name, alarmActions: [topic], okActions: [topic] });
+      expect(seen.logGroups.length).toBeGreaterThan(0);
+      for (const group of seen.logGroups) expect(group).toEqual({ name: group.name, kmsKeyId: seen.alarmTopic?.kmsMasterKeyId });
+    });
 
     test("the repository scans on push and its tags are immutable", () => {
       const seen = observed(name, "deploy with the placeholder image");
@@ -129,9 +145,16 @@ function observed(stack: string, name: string): ApiObservation {
     });
 
     if (UPGRADE_BASELINES[name]) {
-      test(`this code over the previous main's deployed ${name} (${UPGRADE_BASELINES[name].commit}) plans no change but the emulator's known gaps: nothing stateful is replaced`, () => {
+      test(`this code over the previous main's deployed ${name} (${UPGRADE_BASELINES[name].commit}) deletes and replaces nothing but for the emulator's known gaps`, () => {
         expect(step(name, `deploy the previous main`).error).toBeUndefined();
         expect(step(name, "upgrade: plan this code").unexpected).toEqual([]);
+      });
+
+      test(`the upgrade from ${UPGRADE_BASELINES[name].commit} changes in place only what the README's upgrade notes list`, () => {
+        const updated = step(name, "upgrade: plan this code")
+          .changes!.filter((c) => c.endsWith(": update"))
+          .map((c) => c.split(".")[0]);
+        expect([...new Set(updated)].sort()).toEqual(UPGRADE_BASELINES[name].updates);
       });
     }
 

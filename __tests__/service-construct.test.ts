@@ -1,5 +1,5 @@
 import { Testing, TerraformStack } from "cdktf";
-import { testApp } from "./helpers";
+import { testApp, testKey } from "./helpers";
 import { AutoscalingSettingsSchema } from "../lib/autoscaling";
 import { Cluster, ClusterSettingsSchema } from "../lib/cluster";
 import { Database, DatabaseSettingsSchema } from "../lib/database";
@@ -19,12 +19,14 @@ function bare(options: { natMode?: "none" | "single"; ec2?: boolean } = {}) {
   const stack = new TerraformStack(testApp(), "bare");
   const name = "bare";
   const network = new Network(stack, "Network", {
+    encryptionKey: testKey(stack),
     ...NetworkSettingsSchema.parse({ natMode: options.natMode ?? "single" }),
     name,
     availabilityZones: ["eu-west-1a", "eu-west-1b"],
   });
   const registry = new Registry(stack, "Registry", { ...RegistrySettingsSchema.parse({}), name });
   const cluster = new Cluster(stack, "Cluster", {
+    encryptionKey: testKey(stack),
     ...ClusterSettingsSchema.parse({}),
     name,
     ec2: options.ec2
@@ -52,6 +54,7 @@ function bare(options: { natMode?: "none" | "single"; ec2?: boolean } = {}) {
     privateSubnetIds: network.privateSubnetIds,
   });
   const taskDefinition = new TaskDefinition(stack, "TaskDefinition", {
+    encryptionKey: testKey(stack),
     ...TaskSettingsSchema.parse({ containerPort: 3000 }),
     environment: {},
     name,
@@ -122,6 +125,7 @@ describe("Service, on a bare stack", () => {
   test("given a database, when the service is allowed to it, then the database admits the tasks' security group on 5432", () => {
     const { stack, network, service, tf } = bare();
     const database = new Database(stack, "Database", {
+      encryptionKey: testKey(stack),
       ...DatabaseSettingsSchema.parse({}),
       name: "bare",
       region: "eu-west-1",

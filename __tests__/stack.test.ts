@@ -1,5 +1,6 @@
 import { runOptionsFromEnv } from "../stacks/settings";
 import { env, synth } from "./helpers";
+import { OFFLINE_ACCOUNT_ID } from "../stacks/api-stack";
 
 describe("ApiStack", () => {
   test("tags every resource with Project, Environment and ManagedBy through provider default tags", () => {
@@ -40,8 +41,10 @@ describe("ApiStack", () => {
     expect(synth(env(), { offline: true }).terraform.backend).toEqual({ local: { path: "offline.tfstate" } });
   });
 
-  test("no data sources: nothing is looked up in AWS at plan time", () => {
-    expect(synth(env()).data).toBeUndefined();
+  test("one lookup at plan time, the account (key policies name it); offline, where no credentials can ask, none", () => {
+    expect(Object.keys(synth(env()).data ?? {})).toEqual(["aws_caller_identity"]);
+    expect(synth(env(), { offline: true }).data).toBeUndefined();
+    expect(JSON.stringify(synth(env(), { offline: true }))).toContain(`:${OFFLINE_ACCOUNT_ID}:`);
   });
 
   test("OFFLINE=1 (or true/yes) turns offline mode on", () => {

@@ -128,6 +128,8 @@ export interface CiAccessProps extends CiConfig {
     readonly accessLogs: boolean;
     readonly certificate: boolean;
     readonly hostedZoneId?: string;
+    /** The alarm topic, alarms, the service-event rule and the dashboard. */
+    readonly alarms: boolean;
   };
 }
 
@@ -233,6 +235,7 @@ function deployStatements(props: CiAccessProps, partition: string, selfArn: stri
     "cloudwatch:DeleteAlarms",
     "cloudwatch:DescribeAlarms",
     "cloudwatch:PutMetricAlarm",
+    ...(props.uses.alarms ? ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource"] : []),
     ...(props.uses.database ? ["rds:*"] : []),
     ...(props.uses.ec2Capacity ? ["autoscaling:*", "ssm:GetParameter", "ssm:GetParameters"] : []),
     ...(props.uses.certificate ? ["acm:*"] : []),
@@ -350,6 +353,49 @@ function deployStatements(props: CiAccessProps, partition: string, selfArn: stri
         ],
         Resource: "*",
         Condition: { StringEquals: { "kms:ViaService": [`rds.${region}.amazonaws.com`, `secretsmanager.${region}.amazonaws.com`] } },
+      },
+    );
+  }
+  if (props.uses.alarms) {
+    const topic = `arn:${partition}:sns:${region}:*:${prefix}-alarms`;
+    statements.push(
+      {
+        Sid: "AlarmTopic",
+        Action: [
+          "sns:CreateTopic",
+          "sns:DeleteTopic",
+          "sns:GetTopicAttributes",
+          "sns:SetTopicAttributes",
+          "sns:Subscribe",
+          "sns:Unsubscribe",
+          "sns:GetSubscriptionAttributes",
+          "sns:SetSubscriptionAttributes",
+          "sns:ListSubscriptionsByTopic",
+          "sns:TagResource",
+          "sns:UntagResource",
+          "sns:ListTagsForResource",
+        ],
+        Resource: [topic, `${topic}:*`],
+      },
+      {
+        Sid: "ServiceEventRule",
+        Action: [
+          "events:PutRule",
+          "events:DeleteRule",
+          "events:DescribeRule",
+          "events:PutTargets",
+          "events:RemoveTargets",
+          "events:ListTargetsByRule",
+          "events:TagResource",
+          "events:UntagResource",
+          "events:ListTagsForResource",
+        ],
+        Resource: `arn:${partition}:events:${region}:*:rule/${prefix}-*`,
+      },
+      {
+        Sid: "Dashboard",
+        Action: ["cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards"],
+        Resource: `arn:${partition}:cloudwatch::*:dashboard/${prefix}`,
       },
     );
   }

@@ -6,6 +6,7 @@ import type { Capacity } from "./capacity";
 import { Ec2Capacity, Ec2CapacityProps } from "./ec2-capacity";
 import { FargateCapacity } from "./fargate-capacity";
 import { logGroup } from "./log-group";
+import type { EncryptionKey } from "./encryption-key";
 import * as z from "zod/mini";
 import { fail, flag, int, retention, withDefault } from "./rules";
 
@@ -43,6 +44,8 @@ export const FARGATE_ONLY_SETTINGS = ["onDemandBase", "onDemandWeight", "spotWei
 
 export interface ClusterProps extends ClusterConfig {
   readonly name: string;
+  /** The environment's key: encrypts the log groups this construct creates. */
+  readonly encryptionKey: EncryptionKey;
   /** Record ECS Exec sessions to a log group. @default false */
   readonly execLogging?: boolean;
   /**
@@ -60,6 +63,7 @@ export class Cluster extends Construct {
   readonly capacity: Capacity;
   readonly execLogGroup?: CloudwatchLogGroup;
   readonly ec2Capacity?: Ec2Capacity;
+  private readonly props: ClusterProps;
 
   get clusterArn(): string {
     return this.cluster.arn;
@@ -69,8 +73,14 @@ export class Cluster extends Construct {
     return this.cluster.name;
   }
 
+  /** Whether Container Insights publishes task counts (ECS/ContainerInsights), which the running-tasks alarm needs. */
+  get containerInsights(): boolean {
+    return this.props.containerInsights;
+  }
+
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
+    this.props = props;
     const retentionDays = props.logRetentionDays;
     const insights = props.containerInsights;
 
@@ -80,12 +90,14 @@ export class Cluster extends Construct {
       ? logGroup(this, "InsightsLogGroup", {
           name: `/aws/ecs/containerinsights/${props.name}/performance`,
           retentionDays,
+          encryptionKey: props.encryptionKey,
         })
       : undefined;
     this.execLogGroup = props.execLogging
       ? logGroup(this, "ExecLogGroup", {
           name: `/ecs/${props.name}/exec`,
           retentionDays,
+          encryptionKey: props.encryptionKey,
         })
       : undefined;
 
@@ -96,7 +108,7 @@ export class Cluster extends Construct {
         ? {
             executeCommandConfiguration: {
               logging: "OVERRIDE",
-              logConfiguration: { cloudWatchLogGroupName: this.execLogGroup.name, cloudWatchEncryptionEnabled: false },
+              logConfiguration: { cloudWatchLogGroupName: this.execLogGroup.name, cloudWatchEncryptionEnabled: true },
             },
           }
         : undefined,

@@ -11,6 +11,8 @@ import { partitionOf, ServiceRole } from "./iam";
 import { securityGroup } from "./security-group";
 import type { Connection } from "./task-definition";
 import { logGroup } from "./log-group";
+import { accountAdministers, type EncryptionKey } from "./encryption-key";
+import { jsonString } from "./hcl";
 import * as z from "zod/mini";
 import { fail, flag, int, listed, matching, oneOfNumbers, retention, rule, withDefault } from "./rules";
 import { check } from "./validate";
@@ -104,6 +106,8 @@ function majorOf(version: string): number {
 
 export interface DatabaseProps extends DatabaseConfig {
   readonly name: string;
+  /** The environment's key: encrypts the log groups this construct creates. */
+  readonly encryptionKey: EncryptionKey;
   readonly region: string;
   readonly vpcId: string;
   /** Private subnets, in two or more AZs. */
@@ -144,6 +148,9 @@ export class Database extends Construct {
       description: `${props.name} database: storage, master secret, Performance Insights`,
       enableKeyRotation: true,
       deletionWindowInDays: props.keyDeletionWindowDays,
+      // Written out, as the environment key's is; RDS and Secrets Manager use it on behalf of callers
+      // whose IAM policies allow it.
+      policy: jsonString({ Version: "2012-10-17", Statement: [accountAdministers(props.encryptionKey.partition, props.encryptionKey.accountId)] }),
     });
     new KmsAlias(this, "KeyAlias", { name: `alias/${props.name}-db`, targetKeyId: this.key.keyId });
 
@@ -175,6 +182,7 @@ export class Database extends Construct {
       logGroup(this, `${log[0].toUpperCase()}${log.slice(1)}LogGroup`, {
         name: `/aws/rds/instance/${props.name}/${log}`,
         retentionDays: props.logRetentionDays,
+        encryptionKey: props.encryptionKey,
       }),
     );
 

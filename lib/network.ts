@@ -12,6 +12,7 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { contains, parseBlock, parseCidr, subnet } from "./cidr";
 import { ServiceRole } from "./iam";
 import { logGroup } from "./log-group";
+import type { EncryptionKey } from "./encryption-key";
 import * as z from "zod/mini";
 import { fail, retention, withDefault } from "./rules";
 import { noBlocks } from "./hcl";
@@ -60,6 +61,8 @@ export type NetworkConfig = z.output<typeof NetworkSettingsSchema>;
 export interface NetworkProps extends NetworkConfig {
   /** Prefix of every resource name, `<project>-<environment>`. */
   readonly name: string;
+  /** The environment's key: encrypts the log groups this construct creates. */
+  readonly encryptionKey: EncryptionKey;
   /** One public and one private subnet in each; at least 2, as the load balancer and RDS need. */
   readonly availabilityZones: readonly string[];
 }
@@ -185,7 +188,11 @@ export class Network extends Construct {
 
   private addFlowLogs(props: NetworkProps): void {
     const trafficType = props.flowLogTrafficType;
-    const group = logGroup(this, "FlowLogGroup", { name: `/vpc/${props.name}/flow-logs`, retentionDays: props.flowLogRetentionDays });
+    const group = logGroup(this, "FlowLogGroup", {
+      name: `/vpc/${props.name}/flow-logs`,
+      retentionDays: props.flowLogRetentionDays,
+      encryptionKey: props.encryptionKey,
+    });
     const role = new ServiceRole(this, "FlowLogRole", {
       name: `${props.name}-vpc-flow-logs`,
       service: "vpc-flow-logs.amazonaws.com",

@@ -8,6 +8,8 @@ export interface SecurityGroupProps {
   readonly vpcId: string;
   /** Add a rule allowing all outbound traffic, with this description. @default no outbound rule */
   readonly egressAnywhere?: string;
+  /** Add a rule allowing outbound HTTPS (TCP 443) anywhere, with this description. @default no outbound rule */
+  readonly egressHttps?: string;
 }
 
 /**
@@ -21,11 +23,12 @@ export function securityGroup(scope: Construct, id: string, props: SecurityGroup
     vpcId: props.vpcId,
     tags: { Name: props.name },
   });
-  if (props.egressAnywhere) {
+  // One rule either way, under the same id: narrowing anywhere to HTTPS replaces a rule, nothing more.
+  if (props.egressAnywhere || props.egressHttps) {
     new VpcSecurityGroupEgressRule(scope, `${id}Egress`, {
       securityGroupId: group.id,
-      description: props.egressAnywhere,
-      ipProtocol: "-1",
+      description: props.egressHttps ?? props.egressAnywhere,
+      ...(props.egressHttps ? { ipProtocol: "tcp", fromPort: 443, toPort: 443 } : { ipProtocol: "-1" }),
       cidrIpv4: "0.0.0.0/0",
     });
   }

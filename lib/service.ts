@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Autoscaling, type AutoscalingConfig } from "./autoscaling";
 import type { Cluster } from "./cluster";
@@ -11,7 +12,14 @@ import { securityGroup } from "./security-group";
 import type { TargetGroup } from "./target-group";
 import { CONTAINER_NAME, type TaskDefinition } from "./task-definition";
 import * as z from "zod/mini";
-import { flag, int, withDefault } from "./rules";
+import { flag, int, rule, withDefault } from "./rules";
+import { parseBlock } from "./cidr";
+
+const EgressSchema = z.strictObject({
+  cidr: z.string().check(rule<string>((v) => parseBlock(v) !== undefined, "not an IPv4 CIDR block", 'a block such as "10.0.8.0/24" or "203.0.113.7/32"')),
+  port: int(1, 65535),
+  description: z.optional(z.string()),
+});
 
 export const ServiceSettingsSchema = z.strictObject({
   /** Tasks to run; with autoscaling, only at creation. @default 1 */
@@ -22,6 +30,11 @@ export const ServiceSettingsSchema = z.strictObject({
   enableExecuteCommand: withDefault(flag, false),
   /** `deploy` waits for healthy tasks and fails if they never are. @default true */
   waitForSteadyState: withDefault(flag, true),
+  /**
+   * More ways out for the tasks, beyond HTTPS anywhere and the database: `{ cidr, port, description? }` each, e.g. an SMTP relay
+   * `{ cidr: "10.0.8.0/24", port: 587 }`. @default []
+   */
+  egress: withDefault(z.readonly(z.array(EgressSchema)), []),
 });
 /** The service's settings as written in an environment. */
 export type ServiceSettings = z.input<typeof ServiceSettingsSchema>;
@@ -84,12 +97,26 @@ export class Service extends Construct {
         `Service ${this.node.path}: a load balancer needs ${route ? "a task definition that serves HTTP (give it http)" : "a route (health check, and a rule unless it takes the default action)"}`,
       );
     if (!loadBalancer && route) throw new Error(`Service ${this.node.path}: a route without a load balancer reaches nothing; give loadBalancer too`);
-    // Tasks pull images, write logs, read secrets and call out; the app decides where.
+    // Out: HTTPS, which pulling images, writing logs, reading secrets and calling AWS APIs take (through
+    // the NAT or VPC endpoints), the database once allowed, and what `egress` adds. DNS goes to the VPC
+    // resolver, which security groups do not filter.
     this.securityGroup = securityGroup(this, "SecurityGroup", {
       name: `${props.name}-tasks`,
+      // As first written, though egress is narrower now: a group's description cannot change without
+      // replacing the group, which running tasks hold on to.
       description: `Tasks of ${props.name}: ${loadBalancer ? "the load balancer" : "nothing"} in, anything out`,
       vpcId: network.vpc.id,
-      egressAnywhere: "Anywhere",
+      egressHttps: "HTTPS: ECR, CloudWatch Logs, Secrets Manager and the APIs the app calls",
+    });
+    props.egress.forEach(({ cidr, port: to, description }, i) => {
+      new VpcSecurityGroupEgressRule(this, `Egress${i}`, {
+        securityGroupId: this.securityGroup.id,
+        description: description ?? `service.egress ${i}`,
+        ipProtocol: "tcp",
+        fromPort: to,
+        toPort: to,
+        cidrIpv4: cidr,
+      });
     });
     if (loadBalancer && route && port !== undefined) {
       this.targetGroup = loadBalancer.addTargets(this.sibling("TargetGroup"), { ...route, name: `${props.name}-tg`, port });
@@ -143,6 +170,21 @@ export class Service extends Construct {
     return this.service.name;
   }
 
+  /** The service's ARN (its Terraform id), as ECS events name it. */
+  get serviceArn(): string {
+    return this.service.id;
+  }
+
+  /** The load balancer in front of it; none for a worker. */
+  get loadBalancer(): LoadBalancer | undefined {
+    return this.props.loadBalancer;
+  }
+
+  /** The cluster it runs in. */
+  get cluster(): Cluster {
+    return this.props.cluster;
+  }
+
   /**
    * Lets the task count follow load (target tracking on CPU, memory and, when set, requests per task,
    * which needs a target group). Autoscaling then owns the count, so Terraform stops resetting it to
@@ -169,5 +211,13 @@ export class Service extends Construct {
   /** Lets the tasks connect to the database (its security group admits theirs on PostgreSQL's port). */
   allowDatabase(database: Database): void {
     database.allowFrom(this.securityGroup.id);
+    new VpcSecurityGroupEgressRule(this, "EgressToDatabase", {
+      securityGroupId: this.securityGroup.id,
+      description: "PostgreSQL to the database",
+      ipProtocol: "tcp",
+      fromPort: database.port,
+      toPort: database.port,
+      referencedSecurityGroupId: database.securityGroup.id,
+    });
   }
 }

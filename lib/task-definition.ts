@@ -7,6 +7,7 @@ import { APP_IMAGE_HEALTH_CHECK, BUSYBOX_IMAGE, ImageSettingsSchema, placeholder
 import { ServiceRole, Statement } from "./iam";
 import type { Release } from "./release";
 import { logGroup } from "./log-group";
+import type { EncryptionKey } from "./encryption-key";
 import { fail, flag, int, matching, retention, rule, variables, withDefault } from "./rules";
 import { check } from "./validate";
 import { jsonString } from "./hcl";
@@ -139,6 +140,8 @@ export interface Connection {
 
 export interface TaskDefinitionProps extends TaskConfig {
   readonly name: string;
+  /** The environment's key: encrypts the log groups this construct creates. */
+  readonly encryptionKey: EncryptionKey;
   readonly region: string;
   readonly repository: EcrRepository;
   /** A one-off tag that overrides `image.tag`; must agree with `release`. @default none */
@@ -214,6 +217,7 @@ export class TaskDefinition extends Construct {
     this.logGroup = logGroup(this, "LogGroup", {
       name: `/ecs/${props.name}`,
       retentionDays: props.logRetentionDays,
+      encryptionKey: props.encryptionKey,
     });
 
     this.executionRole = new ServiceRole(this, "ExecutionRole", {

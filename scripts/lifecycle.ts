@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { App, TerraformStack } from "cdktf";
 import { offlineTerraformEnv } from "./offline-plan";
 import { Emulator, startEmulator } from "./emulator";
-import { unexpectedChanges, PlanJson } from "./emulator/known-gaps";
+import { plannedChanges, unexpectedChanges, upgradeProblems, PlanJson } from "./emulator/known-gaps";
 import { leftovers } from "./emulator/inventory";
 
 export { unexpectedChanges } from "./emulator/known-gaps";
@@ -29,10 +29,12 @@ export interface Step {
   /**
    * - `apply`: must succeed.
    * - `replan`: a plan that must show nothing but the emulator's known gaps.
+   * - `upgrade-plan`: a plan over an older version's state that may create and change in place, but
+   *   delete or replace nothing beyond the emulator's known gaps.
    * - `destroy`: must succeed and leave nothing behind but `survivors`.
    * - `refused-destroy`: must fail (e.g. deletion protection); what it said is recorded.
    */
-  readonly action: "apply" | "replan" | "destroy" | "refused-destroy";
+  readonly action: "apply" | "replan" | "upgrade-plan" | "destroy" | "refused-destroy";
   /** Builds the stack for this step and the steps after it. @default the previous step's stack */
   readonly stack?: (app: App, ctx: { readonly url: string }) => TerraformStack | Promise<TerraformStack>;
   /**
@@ -61,8 +63,10 @@ export interface StepResult {
   readonly seconds: number;
   /** Terraform's error for a failed step, or the refusal of a `refused-destroy`. */
   readonly error?: string;
-  /** `replan`: changes that are not known emulator gaps (perpetual diffs). */
+  /** `replan`: changes that are not known emulator gaps (perpetual diffs); `upgrade-plan`: deletions and replacements that are not. */
   readonly unexpected?: string[];
+  /** `upgrade-plan`: every planned change, `<address>: <actions>`. */
+  readonly changes?: string[];
   /** `destroy`: what still exists afterwards, survivors excepted; `refused-destroy`: what it removed. */
   readonly leftovers?: string[];
   readonly observed?: unknown;
@@ -177,6 +181,12 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
           const plan = JSON.parse(await workspace.run(dir, ["show", "-json", "replan.tfplan"])) as PlanJson;
           result.unexpected = unexpectedChanges(plan);
           if (result.unexpected.length) ok = false;
+        } else if (step.action === "upgrade-plan") {
+          await workspace.run(dir, ["plan", "-input=false", "-out=upgrade.tfplan"]);
+          const plan = JSON.parse(await workspace.run(dir, ["show", "-json", "upgrade.tfplan"])) as PlanJson;
+          result.unexpected = upgradeProblems(plan);
+          result.changes = plannedChanges(plan);
+          if (result.unexpected.length) ok = false;
         } else if (step.action === "refused-destroy") {
           const before = await leftovers(url, spec.region);
           // No refresh: the refusal is decided by the plan, and the state was refreshed by the step before.
@@ -230,6 +240,8 @@ export function describeResult(result: LifecycleResult): string {
       ...(step.error && step.action !== "refused-destroy" ? [step.error] : []),
     ];
     lines.push(`  ${step.seconds.toFixed(0).padStart(4)} s  ${step.name}${problems.length ? `: ${problems.join("\n")}` : ""}`);
+    // What an upgrade changes, for its notes.
+    for (const change of step.changes ?? []) lines.push(`           ${change}`);
   }
   return lines.join("\n");
 }

@@ -13,6 +13,7 @@ const ROOT = join(__dirname, "..");
 export const SECTIONS: Record<string, string> = {
   EnvironmentSettingsSchema: "stacks/settings.ts",
   ComputeSettingsSchema: "stacks/settings.ts",
+  EncryptionSettingsSchema: "lib/encryption-key.ts",
   NetworkSettingsSchema: "lib/network.ts",
   RegistrySettingsSchema: "lib/registry.ts",
   ClusterSettingsSchema: "lib/cluster.ts",
@@ -27,6 +28,7 @@ export const SECTIONS: Record<string, string> = {
   HttpsSettingsSchema: "lib/load-balancer.ts",
   DatabaseSettingsSchema: "lib/database.ts",
   Ec2SettingsSchema: "lib/ec2-capacity.ts",
+  AlarmSettingsSchema: "lib/alarms.ts",
   CiSettingsSchema: "lib/ci-access.ts",
 };
 

@@ -1,10 +1,16 @@
 import { Construct } from "constructs";
 import { Annotations, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { AlarmTopic } from "../lib/alarm-topic";
+import { Alarms } from "../lib/alarms";
 import { Autoscaling } from "../lib/autoscaling";
+import { Dashboard } from "../lib/dashboard";
+import { ServiceEvents } from "../lib/service-events";
 import { CiAccess } from "../lib/ci-access";
 import { Cluster, FARGATE_ONLY_SETTINGS } from "../lib/cluster";
 import { Database } from "../lib/database";
+import { EncryptionKey } from "../lib/encryption-key";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { LoadBalancer } from "../lib/load-balancer";
 import { Network } from "../lib/network";
 import { Registry } from "../lib/registry";
@@ -22,6 +28,9 @@ export interface StackService {
   readonly autoscaling?: Autoscaling;
 }
 
+/** The account an offline plan shows in ARNs (AWS's documentation account). */
+export const OFFLINE_ACCOUNT_ID = "123456789012";
+
 /** `admin` → `Admin`: construct ids of the services beside the default API. */
 const pascal = (key: string) => key[0].toUpperCase() + key.slice(1);
 
@@ -29,6 +38,8 @@ const pascal = (key: string) => key[0].toUpperCase() + key.slice(1);
 export class ApiStack extends TerraformStack {
   /** `<project>-<environment>`, the prefix of every resource name. */
   readonly prefix: string;
+  /** The environment's KMS key: every log group. */
+  readonly encryptionKey: EncryptionKey;
   readonly network: Network;
   readonly registry: Registry;
   readonly cluster: Cluster;
@@ -41,6 +52,9 @@ export class ApiStack extends TerraformStack {
   /** The services of `services`, by key. */
   readonly services: Readonly<Record<string, StackService>>;
   readonly database?: Database;
+  /** Where alarms and service events report, when `alarms.enabled`. */
+  readonly alarmTopic?: AlarmTopic;
+  readonly alarms?: Alarms;
   /** The GitHub Actions deploy role, when `ci` is set. */
   readonly ciAccess?: CiAccess;
 
@@ -76,7 +90,16 @@ export class ApiStack extends TerraformStack {
     });
     configureState(this, config.state, name, options);
 
-    this.network = new Network(this, "Network", { ...config.network, name: this.prefix, availabilityZones: config.availabilityZones });
+    // Offline, no credentials can ask STS who the account is: a documentation account stands in.
+    const accountId = options.offline ? OFFLINE_ACCOUNT_ID : new DataAwsCallerIdentity(this, "Account").accountId;
+    this.encryptionKey = new EncryptionKey(this, "EncryptionKey", { ...config.encryption, name: this.prefix, region, accountId });
+    const encryptionKey = this.encryptionKey;
+    this.network = new Network(this, "Network", {
+      ...config.network,
+      name: this.prefix,
+      availabilityZones: config.availabilityZones,
+      encryptionKey,
+    });
     this.registry = new Registry(this, "Registry", { ...config.registry, name: this.prefix });
 
     const { compute } = config;
@@ -84,6 +107,7 @@ export class ApiStack extends TerraformStack {
     this.cluster = new Cluster(this, "Cluster", {
       ...config.cluster,
       name: this.prefix,
+      encryptionKey,
       execLogging: config.allServices.some((s) => s.service.enableExecuteCommand),
       ec2: ec2 && {
         ...ec2,
@@ -121,12 +145,15 @@ export class ApiStack extends TerraformStack {
           region,
           vpcId: this.network.vpc.id,
           subnetIds: this.network.privateSubnetIds,
+          encryptionKey,
         })
       : undefined;
 
     const [api, ...others] = config.allServices.map((entry) => buildService(this, entry, config, options));
     ({ taskDefinition: this.taskDefinition, service: this.service, autoscaling: this.autoscaling } = api);
     this.services = Object.fromEntries(others.map((built, i) => [config.allServices[i + 1].key!, built]));
+
+    if (config.alarms.enabled) ({ topic: this.alarmTopic, alarms: this.alarms } = this.watch(config));
 
     if (config.ci) {
       const { state } = config;
@@ -143,6 +170,7 @@ export class ApiStack extends TerraformStack {
           accessLogs: config.loadBalancer.accessLogs,
           certificate: Boolean(https && !https.certificateArn),
           hostedZoneId: https?.domainName ? https.hostedZoneId : undefined,
+          alarms: config.alarms.enabled,
         },
       });
       new TerraformOutput(this, "CiRoleArn", {
@@ -163,6 +191,9 @@ export class ApiStack extends TerraformStack {
       new TerraformOutput(this, `${pascal(key)}ServiceName`, { value: service.serviceName });
       new TerraformOutput(this, `${pascal(key)}LogGroupName`, { value: taskDefinition.logGroup.name, description: `The ${key} service's logs` });
     }
+    if (this.alarmTopic) {
+      new TerraformOutput(this, "AlarmTopicArn", { value: this.alarmTopic.topicArn, description: "Subscribe to hear of alarms and failed deployments" });
+    }
     if (this.database) {
       new TerraformOutput(this, "DatabaseEndpoint", { value: this.database.instance.endpoint, description: "host:port of PostgreSQL" });
       new TerraformOutput(this, "DatabaseSecretArn", {
@@ -170,6 +201,20 @@ export class ApiStack extends TerraformStack {
         description: "Secrets Manager secret with the master username and password, managed by RDS",
       });
     }
+  }
+
+  /** Alarms on the load balancer, every service and the database; service events; the dashboard. */
+  private watch(config: EnvironmentConfig): { topic: AlarmTopic; alarms: Alarms } {
+    const topic = new AlarmTopic(this, "AlarmTopic", { name: this.prefix, encryptionKey: this.encryptionKey, emails: config.alarms.emails });
+    const alarms = new Alarms(this, "Alarms", { ...config.alarms, name: this.prefix, topic });
+    const services = [this.service, ...Object.values(this.services).map((s) => s.service)];
+    alarms.watchLoadBalancer(this.loadBalancer);
+    for (const service of services) alarms.watchService(service);
+    if (this.database) alarms.watchDatabase(this.database);
+    const { accountId } = this.encryptionKey;
+    new ServiceEvents(this, "ServiceEvents", { name: this.prefix, cluster: this.cluster, region: config.region, accountId, topic });
+    new Dashboard(this, "Dashboard", { name: this.prefix, region: config.region, alarms });
+    return { topic, alarms };
   }
 }
 
@@ -184,6 +229,7 @@ function buildService(stack: ApiStack, entry: ServiceEntryConfig, config: Enviro
     ...entry.task,
     name: entry.name,
     region: config.region,
+    encryptionKey: stack.encryptionKey,
     repository: stack.registry.repository,
     imageTagOverride: options.imageTag,
     release: options.release,

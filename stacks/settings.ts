@@ -1,9 +1,11 @@
 import * as z from "zod/mini";
+import { AlarmSettingsSchema } from "../lib/alarms";
 import { AutoscalingSettingsSchema } from "../lib/autoscaling";
 import { CiSettingsSchema } from "../lib/ci-access";
 import { ClusterSettingsSchema } from "../lib/cluster";
 import { DatabaseSettingsSchema } from "../lib/database";
 import { Ec2SettingsSchema } from "../lib/ec2-capacity";
+import { EncryptionSettingsSchema } from "../lib/encryption-key";
 import { LoadBalancerSettingsSchema } from "../lib/load-balancer";
 import { NetworkSettingsSchema } from "../lib/network";
 import { RegistrySettingsSchema } from "../lib/registry";
@@ -122,6 +124,8 @@ export const EnvironmentSettingsSchema = z.strictObject({
    * @default { backend: "local" }
    */
   state: withDefault(StateSettingsSchema, { backend: "local" }),
+  /** The environment's KMS key, which encrypts every log group and the alarm topic. */
+  encryption: section(EncryptionSettingsSchema),
   /** VPC, subnets, NAT and flow logs. */
   network: section(NetworkSettingsSchema),
   /** The ECR repository the image comes from. */
@@ -140,6 +144,8 @@ export const EnvironmentSettingsSchema = z.strictObject({
   database: section(DatabaseSettingsSchema),
   /** Fargate or EC2 execution mode. */
   compute: section(ComputeSettingsSchema),
+  /** Alarms on the load balancer, each service and the database, reporting to an encrypted SNS topic. */
+  alarms: section(AlarmSettingsSchema),
   /** More services, by key (1-12 lowercase letters and digits): `{ worker: {}, admin: { route: { pathPatterns: ["/admin/*"] } } }`. @default {} */
   services: withDefault(
     z.readonly(

@@ -5,7 +5,10 @@
  */
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
 import { ACMClient, ListCertificatesCommand } from "@aws-sdk/client-acm";
+import { CloudWatchClient, DescribeAlarmsCommand, ListDashboardsCommand } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { EventBridgeClient, ListRulesCommand } from "@aws-sdk/client-eventbridge";
+import { ListTopicsCommand, SNSClient } from "@aws-sdk/client-sns";
 import {
   DescribeAddressesCommand,
   DescribeFlowLogsCommand,
@@ -186,6 +189,28 @@ export async function leftovers(url: string, region: string): Promise<string[]> 
     "logs",
     "log-group",
     ((await named(new CloudWatchLogsClient(config)).send(new DescribeLogGroupsCommand({}))).logGroups ?? []).map((g) => g.logGroupName),
+  );
+
+  const cloudwatch = named(new CloudWatchClient(config));
+  add(
+    "cloudwatch",
+    "alarm",
+    ((await cloudwatch.send(new DescribeAlarmsCommand({}))).MetricAlarms ?? []).map((a) => a.AlarmName),
+  );
+  add(
+    "cloudwatch",
+    "dashboard",
+    ((await cloudwatch.send(new ListDashboardsCommand({}))).DashboardEntries ?? []).map((d) => d.DashboardName),
+  );
+  add(
+    "events",
+    "rule",
+    ((await named(new EventBridgeClient(config)).send(new ListRulesCommand({}))).Rules ?? []).map((r) => r.Name),
+  );
+  add(
+    "sns",
+    "topic",
+    ((await named(new SNSClient(config)).send(new ListTopicsCommand({}))).Topics ?? []).map((t) => t.TopicArn),
   );
 
   const iam = named(new IAMClient(config));

@@ -97,3 +97,37 @@ export function unexpectedChanges(plan: PlanJson, gaps = KNOWN_GAPS): string[] {
   }
   return found;
 }
+
+/** Resources that hold data or identity others depend on: an upgrade must never delete or replace them. */
+export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
+  "aws_cloudwatch_log_group",
+  "aws_db_instance",
+  "aws_ecr_repository",
+  "aws_kms_key",
+  "aws_lb",
+  "aws_s3_bucket",
+  "aws_secretsmanager_secret",
+  "aws_sns_topic",
+]);
+
+/**
+ * What an upgrade plan (this code over an older version's state) may not do: delete or replace a
+ * stateful resource, unless the replacement is one of the emulator's known gaps. Creating, changing in
+ * place and replacing stateless resources (a security group rule, a task definition revision) are what
+ * an upgrade is; they are listed by `plannedChanges`.
+ */
+export function upgradeProblems(plan: PlanJson, gaps = KNOWN_GAPS): string[] {
+  const destructive = (plan.resource_changes ?? []).filter((rc) => STATEFUL_TYPES.has(rc.type) && rc.change.actions.includes("delete"));
+  return unexpectedChanges({ resource_changes: destructive }, gaps);
+}
+
+/**
+ * Every planned change as `<address>: <actions>`, for the record; a change that only the emulator's
+ * known gaps cause (an attribute moto does not store) is the emulator's, not the upgrade's, and left out.
+ */
+export function plannedChanges(plan: PlanJson, gaps = KNOWN_GAPS): string[] {
+  return (plan.resource_changes ?? [])
+    .filter((rc) => !["no-op", "read"].includes(rc.change.actions.join(",")))
+    .filter((rc) => unexpectedChanges({ resource_changes: [rc] }, gaps).length > 0)
+    .map((rc) => `${rc.address}: ${rc.change.actions.join(",")}`);
+}

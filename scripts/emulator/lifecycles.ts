@@ -19,7 +19,10 @@ import {
   ElasticLoadBalancingV2Client,
   type Rule,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from "@aws-sdk/client-iam";
+import { GetTopicAttributesCommand, ListTopicsCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DescribeDBInstancesCommand, RDSClient } from "@aws-sdk/client-rds";
 import { CreateHostedZoneCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { readFileSync } from "node:fs";
@@ -36,8 +39,13 @@ export const RELEASE_TAG = "v1.0.0";
  * constructs' rework of issue 12), deployed first; this code then plans over its state. Made with
  * `git worktree add <dir> <commit>` and, there, `new ApiStack(app, "dev", dev, { emulatorUrl: PLACEHOLDER_URL })`.
  */
-export const UPGRADE_BASELINES: Readonly<Record<string, { readonly commit: string; readonly file: string }>> = {
-  dev: { commit: "420ff8c", file: "scripts/emulator/baselines/dev-420ff8c.tf.json" },
+export const UPGRADE_BASELINES: Readonly<Record<string, { readonly commit: string; readonly file: string; readonly updates: readonly string[] }>> = {
+  dev: {
+    commit: "420ff8c",
+    file: "scripts/emulator/baselines/dev-420ff8c.tf.json",
+    // The resource types the upgrade changes in place, as the README's upgrade notes explain.
+    updates: ["aws_cloudwatch_log_group", "aws_kms_key", "aws_vpc_security_group_egress_rule"],
+  },
 };
 /** The emulator URL the baselines were synthesized with, replaced by the running emulator's. */
 const PLACEHOLDER_URL = "http://127.0.0.1:4566";
@@ -78,6 +86,12 @@ export interface ApiObservation {
   };
   /** The execution role's inline policies' statements. */
   readonly executionStatements: { Action: string | string[]; Resource: string | string[] }[];
+  /** The environment's alarms, each with where it reports; none when alarms are off. */
+  readonly alarms: { readonly name?: string; readonly alarmActions: string[]; readonly okActions: string[] }[];
+  /** The alarm topic, when there is one, and the key it is encrypted with. */
+  readonly alarmTopic?: { readonly arn: string; readonly kmsMasterKeyId?: string };
+  /** Every log group of the environment, with the key it is encrypted with. */
+  readonly logGroups: { readonly name?: string; readonly kmsKeyId?: string }[];
 }
 
 function serviceObservation(service?: Service): ServiceObservation {
@@ -137,6 +151,17 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
     executionStatements.push(...JSON.parse(decodeURIComponent(document)).Statement);
   }
   const db = withDatabase ? (await new RDSClient(config).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: prefix }))).DBInstances?.[0] : undefined;
+  const alarms = ((await new CloudWatchClient(config).send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${prefix}-` }))).MetricAlarms ?? []).map((a) => ({
+    name: a.AlarmName,
+    alarmActions: a.AlarmActions ?? [],
+    okActions: a.OKActions ?? [],
+  }));
+  const sns = new SNSClient(config);
+  const topicArn = ((await sns.send(new ListTopicsCommand({}))).Topics ?? []).map((t) => t.TopicArn!).find((arn) => arn.endsWith(`:${prefix}-alarms`));
+  const topicAttributes = topicArn ? (await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }))).Attributes : undefined;
+  const logGroups = ((await new CloudWatchLogsClient(config).send(new DescribeLogGroupsCommand({}))).logGroups ?? [])
+    .filter((g) => g.logGroupName?.includes(prefix))
+    .map((g) => ({ name: g.logGroupName, kmsKeyId: g.kmsKeyId }));
   return {
     service: serviceObservation(service),
     services,
@@ -155,6 +180,9 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
       multiAz: db.MultiAZ,
     },
     executionStatements,
+    alarms,
+    alarmTopic: topicArn ? { arn: topicArn, kmsMasterKeyId: topicAttributes?.KmsMasterKeyId } : undefined,
+    logGroups,
   };
 }
 
@@ -189,8 +217,8 @@ export function apiLifecycle(settings: EnvironmentSettings): LifecycleSpec {
           terraformJson: ({ url }) => JSON.parse(readFileSync(resolve(__dirname, "../..", baseline.file), "utf8").replaceAll(PLACEHOLDER_URL, url)),
         },
         {
-          name: "upgrade: plan this code over the previous main's state: no change but the emulator's known gaps",
-          action: "replan",
+          name: "upgrade: plan this code over the previous main's state: nothing deleted or replaced but for the emulator's known gaps",
+          action: "upgrade-plan",
           stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(settings), { emulatorUrl: url }),
         },
       ]

@@ -18,6 +18,8 @@ import moto.route53.models as route53_models  # noqa: E402
 from moto.ec2.models.launch_templates import LaunchTemplateBackend  # noqa: E402
 from moto.rds.models import DBInstance, DBParameterGroup  # noqa: E402
 from moto.ecs.models import Service as EcsService  # noqa: E402
+from moto.logs.exceptions import ResourceNotFoundException as LogsResourceNotFound  # noqa: E402
+from moto.logs.responses import LogsResponse  # noqa: E402
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
@@ -161,6 +163,29 @@ def _update_parameters_as_user(self, new_parameters):
 
 
 DBParameterGroup.update_parameters = _update_parameters_as_user
+
+
+# moto 5.2 has no AssociateKmsKey/DisassociateKmsKey: a log group created before the stack encrypted its
+# logs could never be given the key (the upgrade path). The key is only recorded; moto encrypts nothing.
+def _log_group(self):
+    group = self.logs_backend.groups.get(self._get_param("logGroupName"))
+    if group is None:
+        raise LogsResourceNotFound()
+    return group
+
+
+def _associate_kms_key(self):
+    _log_group(self).kms_key_id = self._get_param("kmsKeyId")
+    return ""
+
+
+def _disassociate_kms_key(self):
+    _log_group(self).kms_key_id = None
+    return ""
+
+
+LogsResponse.associate_kms_key = _associate_kms_key
+LogsResponse.disassociate_kms_key = _disassociate_kms_key
 
 
 def main() -> None:

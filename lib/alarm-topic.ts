@@ -1,0 +1,61 @@
+import { Construct } from "constructs";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import type { EncryptionKey } from "./encryption-key";
+import { jsonString } from "./hcl";
+
+export interface AlarmTopicProps {
+  /** `<project>-<environment>`; the topic is `<name>-alarms`. */
+  readonly name: string;
+  /** Encrypts the messages at rest; CloudWatch and EventBridge are let use it to publish. */
+  readonly encryptionKey: EncryptionKey;
+  /** Addresses subscribed by e-mail; each must confirm the message AWS sends before it receives alarms. */
+  readonly emails: readonly string[];
+}
+
+/**
+ * The SNS topic every alarm and service event of the environment goes to, encrypted with the
+ * environment's key. Only CloudWatch alarms and EventBridge rules of this account may publish.
+ */
+export class AlarmTopic extends Construct {
+  readonly topic: SnsTopic;
+
+  get topicArn(): string {
+    return this.topic.arn;
+  }
+
+  constructor(scope: Construct, id: string, props: AlarmTopicProps) {
+    super(scope, id);
+    const key = props.encryptionKey;
+    const publishers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"];
+    this.topic = new SnsTopic(this, "Topic", { name: `${props.name}-alarms`, kmsMasterKeyId: key.keyArn });
+    // An encrypted topic accepts a message only from a publisher that may use its key.
+    key.addToResourcePolicy({
+      Sid: "AlarmsAndEventsPublishToTheAlarmTopic",
+      Principal: { Service: publishers },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Condition: { StringEquals: { "aws:SourceAccount": key.accountId } },
+    });
+    new SnsTopicPolicy(this, "Policy", {
+      arn: this.topic.arn,
+      policy: jsonString({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "AlarmsAndEventsOfThisAccountPublish",
+            Effect: "Allow",
+            Principal: { Service: publishers },
+            Action: "sns:Publish",
+            Resource: this.topic.arn,
+            Condition: { StringEquals: { "aws:SourceAccount": key.accountId } },
+          },
+        ],
+      }),
+    });
+    // Named by address, so removing one address leaves the others' confirmed subscriptions alone.
+    for (const email of props.emails) {
+      new SnsTopicSubscription(this, `Email_${email.replace(/[^A-Za-z0-9]/g, "_")}`, { topicArn: this.topic.arn, protocol: "email", endpoint: email });
+    }
+  }
+}
