@@ -19,6 +19,9 @@ module.exports = {
       ...common,
       displayName: "unit",
       testMatch: ["<rootDir>/__tests__/**/*.test.ts"],
+      // A stack synthesized once per run, not once per test file that asks for it.
+      globalSetup: "<rootDir>/__tests__/support/synth-cache-setup.cjs",
+      globalTeardown: "<rootDir>/__tests__/support/synth-cache-teardown.cjs",
       testPathIgnorePatterns: ["\\.(terraform|emulator)\\.test\\.ts$"],
     },
     { ...common, displayName: "terraform", testMatch: ["<rootDir>/__tests__/**/*.terraform.test.ts"] },

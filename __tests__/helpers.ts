@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, Testing } from "cdktf";
@@ -32,13 +33,35 @@ export function testApp(): App {
  */
 export function synth(settings: EnvironmentSettings, options: RunOptions = {}): TfJson {
   const key = JSON.stringify([settings, options]);
-  let json = synthesized.get(key);
+  let json = synthesized.get(key) ?? fromRunCache(key);
   if (json === undefined) {
     const stack = new ApiStack(Testing.app({ outdir }), settings.name, settings, options);
     json = Testing.synth(stack, true);
-    synthesized.set(key, json);
+    toRunCache(key, json);
   }
+  synthesized.set(key, json);
   return JSON.parse(json);
+}
+
+// Shared by the run's test files (see support/synth-cache.cjs); absent when jest runs without it.
+const runCache = process.env.SYNTH_CACHE_DIR;
+const cacheFile = (key: string) => join(runCache!, `${createHash("sha256").update(key).digest("hex")}.json`);
+
+function fromRunCache(key: string): string | undefined {
+  if (!runCache) return undefined;
+  try {
+    return readFileSync(cacheFile(key), "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function toRunCache(key: string, json: string): void {
+  if (!runCache) return;
+  // Written aside and renamed, so a reader in another worker never sees half a file.
+  const file = cacheFile(key);
+  writeFileSync(`${file}.${process.pid}`, json);
+  renameSync(`${file}.${process.pid}`, file);
 }
 
 /** The bodies of every resource of one type. */

@@ -1,0 +1,1 @@
+module.exports = require("./synth-cache.cjs").setup;
