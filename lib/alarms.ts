@@ -101,21 +101,24 @@ export class Alarms extends Construct {
     const label = service.node.id.replace(/Service$/, "");
     const what = label ? `${label.toLowerCase()}-` : "";
     const dimensions = { ClusterName: service.cluster.clusterName, ServiceName: service.serviceName };
-    const ecs = (metricName: string) => ({ namespace: "AWS/ECS", metricName, dimensions, period: 900, statistic: "Average", evaluationPeriods: 1 });
-    this.add(`${label}ServiceCpu`, `${what}cpu`, {
-      ...ecs("CPUUtilization"),
-      alarmDescription: `The service's average CPU above ${this.props.cpuPercent} % over 15 minutes`,
-      comparisonOperator: "GreaterThanThreshold",
-      threshold: this.props.cpuPercent,
-      treatMissingData: "missing",
-    });
-    this.add(`${label}ServiceMemory`, `${what}memory`, {
-      ...ecs("MemoryUtilization"),
-      alarmDescription: `The service's average memory above ${this.props.memoryPercent} % over 15 minutes`,
-      comparisonOperator: "GreaterThanThreshold",
-      threshold: this.props.memoryPercent,
-      treatMissingData: "missing",
-    });
+    const usage: [id: string, metricName: string, name: string, threshold: number][] = [
+      ["Cpu", "CPUUtilization", "CPU", this.props.cpuPercent],
+      ["Memory", "MemoryUtilization", "memory", this.props.memoryPercent],
+    ];
+    for (const [id, metricName, name, threshold] of usage) {
+      this.add(`${label}Service${id}`, `${what}${id.toLowerCase()}`, {
+        namespace: "AWS/ECS",
+        metricName,
+        dimensions,
+        period: 900,
+        statistic: "Average",
+        evaluationPeriods: 1,
+        alarmDescription: `The service's average ${name} above ${threshold} % over 15 minutes`,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold,
+        treatMissingData: "missing",
+      });
+    }
     if (service.cluster.containerInsights) {
       const insights = (id: string, metricName: string) => ({
         id,

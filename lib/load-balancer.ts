@@ -7,11 +7,10 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { AccessLogs } from "./access-logs";
 import { Certificate } from "./certificate";
-import { parseBlock } from "./cidr";
 import { securityGroup } from "./security-group";
 import { TargetGroup, TargetHealthCheckSettingsSchema, type TargetHealthCheckConfig } from "./target-group";
 import * as z from "zod/mini";
-import { fail, flag, int, listed, matching, rule, section, withDefault } from "./rules";
+import { fail, flag, int, ipv4Block, listed, matching, rule, section, withDefault } from "./rules";
 import { check, checkName } from "./validate";
 import { TLS13_POLICIES } from "./data/tls-policies";
 
@@ -55,9 +54,7 @@ export const HttpsSettingsSchema = z
     }),
   );
 
-const ingressCidr = z
-  .string()
-  .check(rule<string>((text) => parseBlock(text) !== undefined, "not an IPv4 CIDR block", 'blocks such as "0.0.0.0/0" or "203.0.113.0/24"'));
+const ingressCidr = ipv4Block('blocks such as "0.0.0.0/0" or "203.0.113.0/24"');
 
 export const LoadBalancerSettingsSchema = z.strictObject({
   /** Internal load balancer in the private subnets. @default false */

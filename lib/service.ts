@@ -12,11 +12,10 @@ import { securityGroup } from "./security-group";
 import type { TargetGroup } from "./target-group";
 import { CONTAINER_NAME, type TaskDefinition } from "./task-definition";
 import * as z from "zod/mini";
-import { flag, int, rule, withDefault } from "./rules";
-import { parseBlock } from "./cidr";
+import { flag, int, ipv4Block, withDefault } from "./rules";
 
 const EgressSchema = z.strictObject({
-  cidr: z.string().check(rule<string>((v) => parseBlock(v) !== undefined, "not an IPv4 CIDR block", 'a block such as "10.0.8.0/24" or "203.0.113.7/32"')),
+  cidr: ipv4Block('a block such as "10.0.8.0/24" or "203.0.113.7/32"'),
   port: int(1, 65535),
   description: z.optional(z.string()),
 });
