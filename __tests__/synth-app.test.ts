@@ -5,7 +5,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { environments } from "../stacks/environments";
 import { synth } from "./helpers";
 
@@ -46,6 +46,18 @@ test("given an input that changed since the last build, the app rebuilds the bun
   for (const settings of environments) {
     expect([settings.name, written(settings.name)]).toEqual([settings.name, withoutMetadata(synth(settings))]);
   }
+});
+
+test("given a build from any working directory, the manifest names each input from the project's root", () => {
+  // given: a build run from a folder outside the project (CI's checkout sat deeper than the temp folder,
+  // and inputs recorded relative to the cwd resolved to paths that do not exist)
+  writeFileSync(manifest, JSON.stringify({ "main.ts": "0:0" }));
+  // when
+  expect(runApp().status).toBe(0);
+  // then
+  const inputs = Object.keys(JSON.parse(readFileSync(manifest, "utf8")));
+  expect(inputs).toEqual(expect.arrayContaining(["main.ts", join("scripts", "synth.cjs"), join(".build", "main.js")]));
+  expect(inputs.filter((file) => isAbsolute(file) || file.startsWith("..") || !existsSync(resolve(file)))).toEqual([]);
 });
 
 test("given a current bundle, the app runs it without building", () => {

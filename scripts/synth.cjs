@@ -41,6 +41,8 @@ const noTokenStacks = {
 async function build() {
   const esbuild = require("esbuild");
   const result = await esbuild.build({
+    // Metafile paths are relative to this; the manifest resolves them against the project, whatever the cwd.
+    absWorkingDir: root,
     entryPoints: [path.join(root, "main.ts")],
     bundle: true,
     platform: "node",
