@@ -2,7 +2,7 @@ import { TerraformStack, Testing } from "cdktf";
 import { AlarmTopic } from "../lib/alarm-topic";
 import { Alarms, AlarmSettingsSchema } from "../lib/alarms";
 import { LoadBalancer, LoadBalancerSettingsSchema } from "../lib/load-balancer";
-import { environments } from "../stacks/environments";
+import { environments, prod } from "../stacks/environments";
 import { examples } from "./examples";
 import { env, only, ref, resources, rolePolicy, synth, testApp, testKey, type TfJson } from "./helpers";
 
@@ -52,7 +52,7 @@ describe.each([...environments, ...examples].map((s) => [s.name, s] as const))("
     expect(only(tf, "aws_cloudwatch_event_target")).toMatchObject({ rule: ref(tf, "aws_cloudwatch_event_rule", rule, "name"), arn: topicArn(tf) });
   });
 
-  test("the dashboard shows every alarm", () => {
+  (settings.alarms?.dashboard === false ? test.skip : test)("the dashboard shows every alarm", () => {
     const body = JSON.parse(only(tf, "aws_cloudwatch_dashboard").dashboard_body);
     const arns = resources(tf, "aws_cloudwatch_metric_alarm").map((a) => ref(tf, "aws_cloudwatch_metric_alarm", a, "arn"));
     expect([...body.widgets[0].properties.alarms].sort()).toEqual(arns.sort());
@@ -70,22 +70,33 @@ describe.each([...environments, ...examples].map((s) => [s.name, s] as const))("
 });
 
 describe("what is watched", () => {
-  test("dev: the load balancer's 5xx rate; the API's CPU, memory, running tasks, unhealthy targets, p99; the database's CPU, storage, memory, connections", () => {
-    expect(alarmNames(synth(environments[0]))).toEqual(
+  test("prod: the load balancer's 5xx rate; the API's CPU, memory, running tasks, unhealthy targets, p99; the database's CPU, storage, memory, connections", () => {
+    expect(alarmNames(synth(prod))).toEqual(
       ["http-5xx", "cpu", "memory", "running-tasks", "unhealthy-targets", "p99-response-time", "db-cpu", "db-free-storage", "db-free-memory", "db-connections"]
-        .map((n) => `rest-api-dev-${n}`)
+        .map((n) => `rest-api-prod-${n}`)
         .sort(),
     );
   });
 
   test("a worker's alarms are its CPU, memory and running tasks: it has no targets", () => {
+    const names = alarmNames(synth(env({ services: { worker: {} } })));
+    expect(names.filter((n) => n.includes("-worker-"))).toEqual(["cpu", "memory", "running-tasks"].map((n) => `rest-api-test-worker-${n}`).sort());
+  });
+
+  test("a second API's alarms include its unhealthy targets and p99", () => {
     const names = alarmNames(synth(examples.find((e) => e.name === "dev-services")!));
-    expect(names.filter((n) => n.includes("-worker-"))).toEqual(["cpu", "memory", "running-tasks"].map((n) => `rest-api-dev-services-worker-${n}`).sort());
     expect(names).toContain("rest-api-dev-services-admin-p99-response-time");
+    expect(names).toContain("rest-api-dev-services-admin-unhealthy-targets");
   });
 
   test("no database, no database alarms", () => {
     expect(alarmNames(synth(env({ database: { enabled: false } }))).filter((n) => n.includes("-db-"))).toEqual([]);
+  });
+
+  test("alarms.dashboard false keeps the alarms and leaves the dashboard out", () => {
+    const tf = synth(env({ alarms: { dashboard: false } }));
+    expect(resources(tf, "aws_cloudwatch_dashboard")).toEqual([]);
+    expect(alarmNames(tf).length).toBeGreaterThan(0);
   });
 
   test("without Container Insights there is no task count to watch, so no running-tasks alarm", () => {
@@ -186,6 +197,7 @@ describe("on a bare stack", () => {
       ...LoadBalancerSettingsSchema.parse({}),
       name: "bare",
       region: "eu-west-1",
+      accountId: "123456789012",
       vpcId: "vpc-1",
       publicSubnetIds: ["subnet-a", "subnet-b"],
       privateSubnetIds: ["subnet-c", "subnet-d"],

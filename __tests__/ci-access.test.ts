@@ -119,6 +119,18 @@ describe("CI access", () => {
     expect(attach.Condition.ArnEquals["iam:PolicyARN"]).toEqual(["arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"]);
   });
 
+  test("may let ECR hold a grant on the environment's key through ECR only, and manage WAF only when the stack has it", () => {
+    const kmsRepo = ciPolicy(synth(env({ ci: { githubRepository: REPO } })), "DeployStack").Statement;
+    expect(kmsRepo.find((s) => s.Sid === "RepositoryKeyGrant")).toMatchObject({
+      Action: ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"],
+      Condition: { StringEquals: { "kms:ViaService": "ecr.eu-west-1.amazonaws.com" } },
+    });
+    expect(kmsRepo.flatMap((s) => list(s.Action)).filter((a) => a.startsWith("wafv2:"))).toEqual([]);
+    const aes = ciPolicy(synth(env({ registry: { encryption: "AES256" }, waf: { enabled: true }, ci: { githubRepository: REPO } })), "DeployStack").Statement;
+    expect(aes.find((s) => s.Sid === "RepositoryKeyGrant")).toBeUndefined();
+    expect(aes.flatMap((s) => list(s.Action))).toContain("wafv2:*");
+  });
+
   test("sets the permissions boundary when given", () => {
     const boundary = "arn:aws:iam::123456789012:policy/ci-boundary";
     expect(ciRole(synth(env({ ci: { githubRepository: REPO, permissionsBoundaryArn: boundary } }))).permissions_boundary).toBe(boundary);

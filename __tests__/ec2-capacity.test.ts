@@ -53,6 +53,12 @@ describe("EC2 execution mode", () => {
     expect(ingress).toEqual([]);
   });
 
+  test("the instances reach out on HTTPS only: agent, image pulls, logs, SSM and package updates", () => {
+    const sg = resources(tf, "aws_security_group").find((g) => g.name.endsWith("-instances"))!;
+    const egress = resources(tf, "aws_vpc_security_group_egress_rule").filter((r) => r.security_group_id === ref(tf, "aws_security_group", sg, "id"));
+    expect(egress.map((r) => [r.ip_protocol, r.from_port, r.to_port, r.cidr_ipv4])).toEqual([["tcp", 443, 443, "0.0.0.0/0"]]);
+  });
+
   test("Auto Scaling group over the private subnets, protected for managed termination, deletable by destroy", () => {
     const asg = only(tf, "aws_autoscaling_group");
     const privateIds = Object.entries(tf.resource.aws_subnet)
@@ -95,11 +101,17 @@ describe("EC2 execution mode", () => {
     expect(only(tf, "aws_autoscaling_group").max_size).toBe(4);
   });
 
-  test("one setting turns either shipped environment into EC2 mode", () => {
-    for (const base of [dev, prod]) {
-      const switched = synth({ ...base, compute: { mode: "ec2" } });
-      expect(only(switched, "aws_ecs_task_definition").requires_compatibilities).toEqual(["EC2"]);
-    }
+  test("one setting turns prod into EC2 mode", () => {
+    const switched = synth({ ...prod, compute: { mode: "ec2" } });
+    expect(only(switched, "aws_ecs_task_definition").requires_compatibilities).toEqual(["EC2"]);
+  });
+
+  test("dev, which has no NAT gateway, turns to EC2 mode with a NAT gateway too, and without one is told so", () => {
+    expect(() => synth({ ...dev, compute: { mode: "ec2" } })).toThrow(
+      /^Invalid setting compute\.mode = "ec2": .*network\.natMode "none".* Allowed: network\.natMode "single" or "per-az"/,
+    );
+    const switched = synth({ ...dev, network: { ...dev.network, natMode: "single" }, compute: { mode: "ec2" } });
+    expect(only(switched, "aws_ecs_task_definition").requires_compatibilities).toEqual(["EC2"]);
   });
 
   describe("rejects bad settings at synth", () => {

@@ -20,6 +20,12 @@ describe.each([...environments, ...examples].map((s) => [s.name, s] as const))("
     );
   });
 
+  test("the image repository and the alarm topic are encrypted with the environment's key", () => {
+    const arn = ref(tf, "aws_kms_key", environmentKey(tf), "arn");
+    expect(resources(tf, "aws_ecr_repository").map((r) => r.encryption_configuration)).toEqual([[{ encryption_type: "KMS", kms_key: arn }]]);
+    expect(resources(tf, "aws_sns_topic").map((t) => t.kms_master_key_id)).toEqual([arn]);
+  });
+
   test("every KMS key rotates and has an explicit key policy", () => {
     for (const key of resources(tf, "aws_kms_key")) {
       expect([key.description, key.enable_key_rotation, typeof key.policy]).toEqual([key.description, true, "string"]);

@@ -6,17 +6,21 @@ import type { EnvironmentSettings } from "../stacks/settings";
  * on is known to be valid Terraform.
  */
 export const examples: readonly EnvironmentSettings[] = [
-  // The cheapest sandbox: no NAT gateway (tasks in public subnets with public IPs), no database, and
-  // an image tag from settings.
+  // The cheapest sandbox: dev without a database, and an image tag from settings.
   {
     ...dev,
     name: "dev-lite",
-    network: { ...dev.network, natMode: "none" },
     database: { enabled: false },
     task: { ...dev.task, image: { tag: "v1.2.3" } },
   },
-  // EC2 execution mode: dev with one setting changed, and a pinned AMI as an offline plan needs.
-  { ...dev, name: "dev-ec2", compute: { mode: "ec2", ec2: { amiId: "ami-0123456789abcdef0" } } },
+  // EC2 execution mode: dev with a NAT gateway (tasks on EC2 get no public IP) and VPC endpoints, and a
+  // pinned AMI as an offline plan needs.
+  {
+    ...dev,
+    name: "dev-ec2",
+    network: { ...dev.network, natMode: "single", endpoints: true },
+    compute: { mode: "ec2", ec2: { amiId: "ami-0123456789abcdef0" } },
+  },
   // Three services: the default API, a second API on /admin behind its own listener rule and target
   // group, and a worker (no port, no target group) that alone of the two is given the database.
   {
@@ -27,17 +31,12 @@ export const examples: readonly EnvironmentSettings[] = [
       worker: { task: { cpu: 256, memory: 512, command: ["/nodejs/bin/node", "/app/dist/worker.mjs"] }, database: true, autoscaling: { maxCapacity: 2 } },
     },
   },
-  // HTTPS with a new DNS-validated certificate and an alias record in a hosted zone.
-  {
-    ...prod,
-    name: "prod-https",
-    loadBalancer: { ...prod.loadBalancer, https: { domainName: "api.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ" } },
-  },
 ];
 
 /**
  * Variants planned offline only. CI access adds IAM alone, which the emulator does not enforce, so the
- * emulator lifecycle would prove nothing more about it (its creation is proven by the release emulator test).
+ * emulator lifecycle would prove nothing more about it (its creation is proven by the release emulator test);
+ * an imported certificate differs from prod only in the listener's ARN, which the emulator cannot hold.
  */
 export const planOnlyExamples: readonly EnvironmentSettings[] = [
   // GitHub Actions deploys dev: the OIDC provider and a deploy role, with its state in S3.
@@ -47,19 +46,22 @@ export const planOnlyExamples: readonly EnvironmentSettings[] = [
     state: { backend: "s3", bucket: "acme-terraform-state" },
     ci: { githubRepository: "acme/rest-api" },
   },
+  // Prod with an existing certificate instead of a new one, and no domain of its own. (Prod itself proves a
+  // new DNS-validated certificate with its alias record.)
+  {
+    ...prod,
+    name: "prod-certificate",
+    loadBalancer: { ...prod.loadBalancer, https: { certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef" } },
+  },
 ];
 
 /** Resources every stack creates in the same number, whatever its settings. */
 const COMMON: Record<string, number> = {
   aws_appautoscaling_target: 1,
-  // Load balancer 5xx; the API's CPU, memory, running tasks, unhealthy targets, p99; four on the database.
-  aws_cloudwatch_metric_alarm: 10,
-  aws_cloudwatch_dashboard: 1,
   aws_cloudwatch_event_rule: 1,
   aws_cloudwatch_event_target: 1,
   aws_sns_topic: 1,
   aws_sns_topic_policy: 1,
-  aws_cloudwatch_log_group: 5,
   aws_db_instance: 1,
   aws_db_parameter_group: 1,
   aws_db_subnet_group: 1,
@@ -84,12 +86,16 @@ const COMMON: Record<string, number> = {
 const devCreates: Record<string, number> = {
   ...COMMON,
   aws_appautoscaling_policy: 2,
-  aws_eip: 1,
+  // Load balancer 5xx; the API's CPU, memory, unhealthy targets, p99; four on the database. No
+  // running-tasks alarm: dev has no Container Insights, and no dashboard.
+  aws_cloudwatch_metric_alarm: 9,
+  // The app's, the flow logs', the database's two.
+  aws_cloudwatch_log_group: 4,
   aws_iam_role: 4,
   aws_iam_role_policy_attachment: 1,
   aws_lb_listener: 1,
-  aws_nat_gateway: 1,
-  aws_route: 3,
+  // No NAT gateway: only the public default route.
+  aws_route: 1,
   aws_route_table: 3,
   aws_route_table_association: 4,
   aws_security_group: 3,
@@ -98,6 +104,9 @@ const devCreates: Record<string, number> = {
   aws_vpc_security_group_egress_rule: 3,
   aws_vpc_security_group_ingress_rule: 3,
 };
+
+/** One NAT gateway: its address, and a default route from each private route table (two AZs). */
+const singleNat = { aws_eip: 1, aws_nat_gateway: 1, aws_route: 3 };
 
 const prodCreates: Record<string, number> = {
   ...devCreates,
@@ -109,6 +118,22 @@ const prodCreates: Record<string, number> = {
   aws_route_table: 4,
   aws_route_table_association: 6,
   aws_subnet: 6,
+  // Container Insights adds the running-tasks alarm and its log group; the WAF log group; the dashboard.
+  aws_cloudwatch_metric_alarm: 10,
+  aws_cloudwatch_log_group: 6,
+  aws_cloudwatch_dashboard: 1,
+  // HTTPS only: a certificate validated in DNS, an alias record, the HTTPS listener beside the HTTP
+  // redirect, and port 443 open.
+  aws_acm_certificate: 1,
+  aws_acm_certificate_validation: 1,
+  aws_lb_listener: 2,
+  aws_route53_record: 2,
+  aws_vpc_security_group_ingress_rule: 4,
+  // WAF: the web ACL, its association with the load balancer, its logging and the log delivery policy.
+  aws_wafv2_web_acl: 1,
+  aws_wafv2_web_acl_association: 1,
+  aws_wafv2_web_acl_logging_configuration: 1,
+  aws_cloudwatch_log_resource_policy: 1,
   // The access log bucket.
   aws_s3_bucket: 1,
   aws_s3_bucket_lifecycle_configuration: 1,
@@ -126,31 +151,35 @@ function without(counts: Record<string, number>, ...types: string[]): Record<str
 export const EXPECTED_CREATES: Record<string, Record<string, number>> = {
   dev: devCreates,
   prod: prodCreates,
-  // No NAT gateway (so no elastic IP, only the public default route) and none of the database's
-  // resources: instance, subnet and parameter groups, its key, monitoring role, log groups, security group.
+  // None of the database's resources: instance, subnet and parameter groups, its key, monitoring role,
+  // log groups, security group, alarms.
   "dev-lite": {
-    ...without(devCreates, "aws_eip", "aws_nat_gateway", "aws_db_instance", "aws_db_parameter_group", "aws_db_subnet_group", "aws_iam_role_policy_attachment"),
+    ...without(devCreates, "aws_db_instance", "aws_db_parameter_group", "aws_db_subnet_group", "aws_iam_role_policy_attachment"),
     aws_kms_key: 1,
     aws_kms_alias: 1,
-    aws_cloudwatch_metric_alarm: 6,
+    aws_cloudwatch_metric_alarm: 5,
     aws_vpc_security_group_egress_rule: 2,
-    aws_route: 1,
     aws_iam_role: 3,
-    aws_cloudwatch_log_group: 3,
+    aws_cloudwatch_log_group: 2,
     aws_security_group: 2,
     aws_vpc_security_group_ingress_rule: 2,
   },
-  // The instances: launch template, group, capacity provider, role, profile and security group.
+  // A NAT gateway; the instances: launch template, group, capacity provider, role, profile and security
+  // group with its HTTPS way out; five VPC endpoints (ECR API, ECR registry, logs, Secrets Manager, S3)
+  // and the interface endpoints' security group, open to the VPC on 443.
   "dev-ec2": {
     ...devCreates,
+    ...singleNat,
     aws_autoscaling_group: 1,
     aws_ecs_capacity_provider: 1,
     aws_iam_instance_profile: 1,
     aws_iam_role: 5,
     aws_iam_role_policy_attachment: 3,
     aws_launch_template: 1,
-    aws_security_group: 4,
+    aws_security_group: 5,
+    aws_vpc_endpoint: 5,
     aws_vpc_security_group_egress_rule: 4,
+    aws_vpc_security_group_ingress_rule: 4,
   },
   // Two more services, each with a task definition, execution and task roles (each with its inline
   // policy), a log group, a security group with its way out, a scaling target and CPU and memory
@@ -160,9 +189,9 @@ export const EXPECTED_CREATES: Record<string, Record<string, number>> = {
     ...devCreates,
     aws_appautoscaling_policy: 6,
     aws_appautoscaling_target: 3,
-    // CPU, memory, running tasks for each; unhealthy targets and p99 for the admin API.
-    aws_cloudwatch_metric_alarm: 18,
-    aws_cloudwatch_log_group: 7,
+    // CPU and memory for each; unhealthy targets and p99 for the admin API.
+    aws_cloudwatch_metric_alarm: 15,
+    aws_cloudwatch_log_group: 6,
     aws_ecs_service: 3,
     aws_ecs_task_definition: 3,
     aws_iam_role: 8,
@@ -175,13 +204,6 @@ export const EXPECTED_CREATES: Record<string, Record<string, number>> = {
   },
   // The GitHub OIDC provider and the deploy role with its two inline policies (push, deploy).
   "dev-ci": { ...devCreates, aws_iam_openid_connect_provider: 1, aws_iam_role: 5, aws_iam_role_policy: 4 },
-  // A certificate validated in DNS, an alias record, an HTTPS listener and port 443 open.
-  "prod-https": {
-    ...prodCreates,
-    aws_acm_certificate: 1,
-    aws_acm_certificate_validation: 1,
-    aws_lb_listener: 2,
-    aws_route53_record: 2,
-    aws_vpc_security_group_ingress_rule: 4,
-  },
+  // The certificate exists: none made or validated, no alias record.
+  "prod-certificate": without(prodCreates, "aws_acm_certificate", "aws_acm_certificate_validation", "aws_route53_record"),
 };

@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { describeResult, LifecycleResult, runLifecycle, StepResult, TerraformWorkspace } from "../scripts/lifecycle";
 import { checkEmulatorInstalled } from "../scripts/emulator";
 import { ApiObservation, apiLifecycle, RELEASE_TAG, UPGRADE_BASELINES } from "../scripts/emulator/lifecycles";
+import { MANAGED_RULE_GROUPS } from "../lib/web-acl";
 import { terraformVersion } from "../scripts/offline-plan";
 import { environments } from "../stacks/environments";
 import type { EnvironmentSettings } from "../stacks/settings";
@@ -123,9 +124,16 @@ function observed(stack: string, name: string): ApiObservation {
       for (const group of seen.logGroups) expect(group).toEqual({ name: group.name, kmsKeyId: seen.alarmTopic?.kmsMasterKeyId });
     });
 
-    test("the repository scans on push and its tags are immutable", () => {
+    test("the repository scans on push, its tags are immutable, and its images are encrypted with the environment's key", () => {
       const seen = observed(name, "deploy with the placeholder image");
       expect(seen.repository).toMatchObject({ scanOnPush: true, tagMutability: "IMMUTABLE" });
+      expect(seen.repository.encryption).toEqual({ type: "KMS", kmsKey: seen.alarmTopic?.kmsMasterKeyId });
+    });
+
+    test(settings.waf?.enabled ? "the web ACL guards the load balancer: AWS managed rules, then the rate limit" : "no web ACL guards the load balancer", () => {
+      const seen = observed(name, "deploy with the placeholder image");
+      if (!settings.waf?.enabled) expect(seen.webAcl).toBeUndefined();
+      else expect(seen.webAcl).toEqual({ name: `rest-api-${name}`, rules: [...MANAGED_RULE_GROUPS, "rate-limit-per-ip"] });
     });
 
     test("the first deploy runs the pinned tag if settings name one, else the placeholder, not an image that is not there yet", () => {

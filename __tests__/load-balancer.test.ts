@@ -113,6 +113,10 @@ describe("LoadBalancer", () => {
     test("the bucket policy admits the region's ELB account and denies non-TLS access", () => {
       const policy = JSON.parse(only(tf, "aws_s3_bucket_policy").policy);
       expect(policy.Statement[0].Principal).toEqual({ AWS: "arn:aws:iam::156460612806:root" });
+      // Only this account's load balancers' logs: ELB writes under AWSLogs/<account>/.
+      expect(policy.Statement[0].Resource).toBe(
+        `${ref(tf, "aws_s3_bucket", only(tf, "aws_s3_bucket"), "arn")}/AWSLogs/\${data.aws_caller_identity.Account.account_id}/*`,
+      );
       expect(policy.Statement[1]).toMatchObject({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
     });
 
@@ -184,6 +188,7 @@ describe("LoadBalancer.allowTo, on a bare stack", () => {
       ...LoadBalancerSettingsSchema.parse({}),
       name: "x",
       region: "eu-west-1",
+      accountId: "123456789012",
       vpcId: "vpc-1",
       publicSubnetIds: ["a", "b"],
       privateSubnetIds: ["c", "d"],

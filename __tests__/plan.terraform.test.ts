@@ -9,8 +9,34 @@ import { join, resolve } from "node:path";
 import { App } from "cdktf";
 import { offlineTerraformEnv, planStacks, PlanResult, stackDirs, terraformVersion } from "../scripts/offline-plan";
 import { ApiStack } from "../stacks/api-stack";
-import { environments } from "../stacks/environments";
+import { environments, prod } from "../stacks/environments";
 import { EXPECTED_CREATES, examples, planOnlyExamples } from "./examples";
+
+/**
+ * A web ACL's rules are typed `rule` blocks in cdk.tf.json and `rule_json` in cdk.tf (cdktf's HCL
+ * writer cannot write a rule's statement as a block): both become the WAF API's JSON, the same rules.
+ */
+function webAclRulesAsJson(planned: Record<string, unknown>): Record<string, unknown> {
+  const camel = (key: string) => key.replace(/(^|_)([a-z])/g, (_, _u, c: string) => c.toUpperCase()).replace(/^Cloudwatch|Cloudwatch/g, "CloudWatch");
+  /** The Terraform shape as the API's: PascalCase keys, empty blocks and lists left out, one-element block lists unwrapped. */
+  const api = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.length === 1 && typeof value[0] === "object" ? api(value[0]) : value.map(api);
+    if (!value || typeof value !== "object") return value;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && v.length === 0))
+        .map(([k, v]) => [camel(k), api(v)]),
+    );
+  };
+  return Object.fromEntries(
+    Object.entries(planned).map(([address, values]) => {
+      if (!address.startsWith("aws_wafv2_web_acl.")) return [address, values];
+      const { rule, rule_json: ruleJson, ...rest } = values as { rule?: unknown[]; rule_json?: string };
+      const rules = ruleJson ? JSON.parse(ruleJson) : (rule ?? []).map(api);
+      return [address, { ...rest, rules: [...rules].sort((a: any, b: any) => a.Priority - b.Priority) }];
+    }),
+  );
+}
 
 const skip = ["1", "true"].includes(process.env.SKIP_TERRAFORM_TESTS ?? "");
 const all = [...environments, ...examples, ...planOnlyExamples];
@@ -60,6 +86,31 @@ const all = [...environments, ...examples, ...planOnlyExamples];
     expect(readFileSync(join(".offline", "jest", "cdktf.out.hcl", "stacks", name, "cdk.tf"), "utf8")).toMatch(/^resource "aws_ecs_task_definition"/m);
     expect(hcl.otherActions).toEqual([]);
     expect(Object.keys(hcl.planned).sort()).toEqual(Object.keys(json.planned).sort());
-    expect(hcl.planned).toEqual(json.planned);
+    expect(webAclRulesAsJson(hcl.planned)).toEqual(webAclRulesAsJson(json.planned));
   });
+
+  test(
+    "given the shipped prod's example domain, a plan against AWS fails before creating anything, saying what to set",
+    () => {
+      // given: prod as a deploy to AWS synthesizes it (offline here, with the guard a deploy has)
+      const work = resolve(".offline", "jest-guard");
+      const outdir = join(work, "cdktf.out");
+      rmSync(outdir, { recursive: true, force: true });
+      mkdirSync(outdir, { recursive: true });
+      const app = new App({ outdir });
+      new ApiStack(app, prod.name, prod, { offline: true, guardExampleDomains: true });
+      app.synth();
+      // when / then
+      let error = "";
+      try {
+        planStacks(stackDirs(outdir), offlineTerraformEnv(work));
+      } catch (e) {
+        error = (e as Error).message.replace(/\s+/g, " "); // Terraform wraps its messages
+      }
+      expect(error).toMatch(
+        /^terraform plan failed .*Resource precondition failed .*prod: loadBalancer\.https\.domainName = "api\.example\.com" is a reserved example domain, .* Allowed: your own domain/,
+      );
+    },
+    5 * 60 * 1000,
+  );
 });

@@ -1,12 +1,18 @@
-import { env, only, synth } from "./helpers";
+import { env, only, ref, resources, synth } from "./helpers";
 
 describe("Registry", () => {
-  test("scans on push, keeps tags immutable and encrypts images", () => {
-    const repo = only(synth(env()), "aws_ecr_repository");
+  test("scans on push, keeps tags immutable and encrypts images with the environment's key", () => {
+    const tf = synth(env());
+    const repo = only(tf, "aws_ecr_repository");
     expect(repo.name).toBe("rest-api-test");
     expect(repo.image_scanning_configuration).toEqual({ scan_on_push: true });
     expect(repo.image_tag_mutability).toBe("IMMUTABLE");
-    expect(repo.encryption_configuration).toEqual([{ encryption_type: "AES256" }]);
+    const key = resources(tf, "aws_kms_key").find((k) => String(k.description).endsWith(" environment key"))!;
+    expect(repo.encryption_configuration).toEqual([{ encryption_type: "KMS", kms_key: ref(tf, "aws_kms_key", key, "arn") }]);
+  });
+
+  test("given registry.encryption AES256 (a repository made before KMS), it keeps AWS-owned keys", () => {
+    expect(only(synth(env({ registry: { encryption: "AES256" } })), "aws_ecr_repository").encryption_configuration).toEqual([{ encryption_type: "AES256" }]);
   });
 
   test("refuses to delete a repository with images unless the environment allows it", () => {

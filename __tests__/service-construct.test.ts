@@ -22,9 +22,10 @@ function bare(options: { natMode?: "none" | "single"; ec2?: boolean } = {}) {
     encryptionKey: testKey(stack),
     ...NetworkSettingsSchema.parse({ natMode: options.natMode ?? "single" }),
     name,
+    region: "eu-west-1",
     availabilityZones: ["eu-west-1a", "eu-west-1b"],
   });
-  const registry = new Registry(stack, "Registry", { ...RegistrySettingsSchema.parse({}), name });
+  const registry = new Registry(stack, "Registry", { ...RegistrySettingsSchema.parse({}), name, encryptionKey: testKey(stack) });
   const cluster = new Cluster(stack, "Cluster", {
     encryptionKey: testKey(stack),
     ...ClusterSettingsSchema.parse({}),
@@ -49,6 +50,7 @@ function bare(options: { natMode?: "none" | "single"; ec2?: boolean } = {}) {
     ...LoadBalancerSettingsSchema.parse({}),
     name,
     region: "eu-west-1",
+    accountId: "123456789012",
     vpcId: network.vpc.id,
     publicSubnetIds: network.publicSubnetIds,
     privateSubnetIds: network.privateSubnetIds,

@@ -204,6 +204,7 @@ describe("LoadBalancer.addTargets, on a bare stack", () => {
       ...LoadBalancerSettingsSchema.parse({}),
       name: "x",
       region: "eu-west-1",
+      accountId: "123456789012",
       vpcId: "vpc-1",
       publicSubnetIds: ["a", "b"],
       privateSubnetIds: ["c", "d"],

@@ -45,6 +45,8 @@ const ELB_ACCOUNT_BY_REGION: Readonly<Record<string, string>> = {
 export interface AccessLogsProps {
   readonly name: string;
   readonly region: string;
+  /** The account whose load balancers may write: ELB writes under `AWSLogs/<account>/`. */
+  readonly accountId: string;
   /** Days before log objects expire. */
   readonly expiryDays: number;
   /** Let `destroy` empty the bucket. */
@@ -88,7 +90,13 @@ export class AccessLogs extends Construct {
       policy: jsonString({
         Version: "2012-10-17",
         Statement: [
-          { Sid: "LoadBalancerWrites", Effect: "Allow", Principal: writer, Action: "s3:PutObject", Resource: `${this.bucket.arn}/*` },
+          {
+            Sid: "LoadBalancerWrites",
+            Effect: "Allow",
+            Principal: writer,
+            Action: "s3:PutObject",
+            Resource: `${this.bucket.arn}/AWSLogs/${props.accountId}/*`,
+          },
           {
             Sid: "TlsOnly",
             Effect: "Deny",

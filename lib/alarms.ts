@@ -13,6 +13,8 @@ export const AlarmSettingsSchema = z
   .strictObject({
     /** CloudWatch alarms, the alarm topic, the service-event rule and the dashboard. @default true */
     enabled: withDefault(flag, true),
+    /** A CloudWatch dashboard of every alarm's metric ($3 a month beyond the account's first three). @default true */
+    dashboard: withDefault(flag, true),
     /** Addresses subscribed to the alarm topic by e-mail (each confirms AWS's message first). @default [] */
     emails: withDefault(z.readonly(z.array(z.string())), []),
     /** Load balancer 5xx responses (its own and the targets') as a share of requests, over 5 minutes. @default 5 */

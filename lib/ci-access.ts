@@ -130,6 +130,10 @@ export interface CiAccessProps extends CiConfig {
     readonly hostedZoneId?: string;
     /** The alarm topic, alarms, the service-event rule and the dashboard. */
     readonly alarms: boolean;
+    /** The repository encrypted with the environment's key (ECR holds a grant on it, made as the caller). */
+    readonly repositoryKey: boolean;
+    /** A web ACL in front of the load balancer, with its log group. */
+    readonly waf: boolean;
   };
 }
 
@@ -239,6 +243,8 @@ function deployStatements(props: CiAccessProps, partition: string, selfArn: stri
     ...(props.uses.database ? ["rds:*"] : []),
     ...(props.uses.ec2Capacity ? ["autoscaling:*", "ssm:GetParameter", "ssm:GetParameters"] : []),
     ...(props.uses.certificate ? ["acm:*"] : []),
+    // Associating a web ACL with the load balancer also calls elasticloadbalancing:SetWebACL, allowed above.
+    ...(props.uses.waf ? ["wafv2:*"] : []),
   ];
   const roles = [`arn:${partition}:iam::*:role/${prefix}-*`, `arn:${partition}:iam::*:instance-profile/${prefix}-*`];
   const managedPolicies = [
@@ -317,6 +323,14 @@ function deployStatements(props: CiAccessProps, partition: string, selfArn: stri
       Condition: inRegion,
     },
   ];
+  if (props.uses.repositoryKey) {
+    statements.push({
+      Sid: "RepositoryKeyGrant",
+      Action: ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"],
+      Resource: "*",
+      Condition: { StringEquals: { "kms:ViaService": `ecr.${region}.amazonaws.com` } },
+    });
+  }
   if (managedPolicies.length) {
     // Only the AWS-managed policies the stack attaches: attaching AdministratorAccess to a stack role would be an escalation.
     statements.push({

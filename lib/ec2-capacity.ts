@@ -178,9 +178,12 @@ export class Ec2Capacity extends Construct implements Capacity {
 
     this.securityGroup = securityGroup(this, "SecurityGroup", {
       name: `${props.name}-instances`,
+      // The description is kept as first written: changing it replaces the group under running instances.
       description: `ECS instances of ${props.name}: nothing in, anything out`,
       vpcId: props.vpcId,
-      egressAnywhere: "ECS, ECR and CloudWatch endpoints",
+      // The agent, image pulls (ECR and S3), logs, SSM and package updates are all HTTPS; DNS, time
+      // sync and instance metadata are link-local, which security groups do not filter.
+      egressHttps: "HTTPS: ECS, ECR, S3, CloudWatch, SSM, package updates",
     });
 
     this.launchTemplate = new LaunchTemplate(this, "LaunchTemplate", {

@@ -6,7 +6,7 @@ import { Fn, type IResolvable, Token } from "cdktf";
  * and `terraform plan` read as they are; `cdk.tf` gets expressions. The offline plan test compares
  * the two plans value by value.
  */
-function synthesizingHcl(): boolean {
+export function synthesizingHcl(): boolean {
   return ["true", "1"].includes(process.env.SYNTH_HCL_OUTPUT ?? "");
 }
 

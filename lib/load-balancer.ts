@@ -54,6 +54,16 @@ export const HttpsSettingsSchema = z
     }),
   );
 
+/**
+ * Names reserved for documentation and testing (RFC 2606, RFC 6761): they never resolve to a real
+ * site, so a certificate for one never validates. The shipped settings use one as a marked example.
+ */
+export function isReservedDomain(domain: string): boolean {
+  const labels = domain.split(".");
+  const [second, top] = labels.slice(-2);
+  return ["example", "test", "invalid", "localhost"].includes(top) || (second === "example" && ["com", "net", "org"].includes(top));
+}
+
 const ingressCidr = ipv4Block('blocks such as "0.0.0.0/0" or "203.0.113.0/24"');
 
 export const LoadBalancerSettingsSchema = z.strictObject({
@@ -91,6 +101,8 @@ export type HttpsConfig = z.output<typeof HttpsSettingsSchema>;
 export interface LoadBalancerProps extends Omit<LoadBalancerConfig, "healthCheck"> {
   readonly name: string;
   readonly region: string;
+  /** The account: the access log bucket admits its load balancers' logs only. */
+  readonly accountId: string;
   readonly vpcId: string;
   readonly publicSubnetIds: string[];
   readonly privateSubnetIds: string[];
@@ -125,6 +137,10 @@ export class LoadBalancer extends Construct {
   readonly accessLogs?: AccessLogs;
   private readonly props: LoadBalancerProps;
 
+  get loadBalancerArn(): string {
+    return this.loadBalancer.arn;
+  }
+
   get loadBalancerArnSuffix(): string {
     return this.loadBalancer.arnSuffix;
   }
@@ -158,6 +174,7 @@ export class LoadBalancer extends Construct {
       ? new AccessLogs(this, "AccessLogs", {
           name: props.name,
           region: props.region,
+          accountId: props.accountId,
           expiryDays: props.accessLogsExpiryDays,
           forceDestroy: !props.deletionProtection,
         })

@@ -14,8 +14,9 @@ import { ServiceRole } from "./iam";
 import { logGroup } from "./log-group";
 import type { EncryptionKey } from "./encryption-key";
 import * as z from "zod/mini";
-import { fail, retention, withDefault } from "./rules";
+import { fail, flag, retention, withDefault } from "./rules";
 import { noBlocks } from "./hcl";
+import { VpcEndpoints } from "./vpc-endpoints";
 
 /**
  * How private subnets reach the internet.
@@ -48,6 +49,12 @@ export const NetworkSettingsSchema = z.strictObject({
    * @default "single"
    */
   natMode: withDefault(z.enum(["none", "single", "per-az"]), "single"),
+  /**
+   * Interface endpoints for ECR, CloudWatch Logs and Secrets Manager in every AZ, and the free S3 gateway endpoint: AWS traffic stays in the
+   * VPC and skips the NAT's $0.045/GB. About $7.30 a month per endpoint per AZ ($58 with two AZs), more than one NAT gateway.
+   * @default false
+   */
+  endpoints: withDefault(flag, false),
   /** Days VPC flow logs are kept. @default 30 */
   flowLogRetentionDays: withDefault(retention(), 30),
   /** `ALL`, `ACCEPT` or `REJECT`. @default "ALL" */
@@ -63,6 +70,8 @@ export interface NetworkProps extends NetworkConfig {
   readonly name: string;
   /** The environment's key: encrypts the log groups this construct creates. */
   readonly encryptionKey: EncryptionKey;
+  /** Where the VPC endpoints' services live. */
+  readonly region: string;
   /** One public and one private subnet in each; at least 2, as the load balancer and RDS need. */
   readonly availabilityZones: readonly string[];
 }
@@ -74,6 +83,8 @@ export class Network extends Construct {
   readonly privateSubnets: Subnet[] = [];
   readonly natGateways: NatGateway[] = [];
   readonly natMode: NatMode;
+  /** The VPC endpoints, when `endpoints` is on. */
+  readonly endpoints?: VpcEndpoints;
   readonly subnetCidrs: { readonly public: string[]; readonly private: string[] };
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
@@ -150,7 +161,7 @@ export class Network extends Construct {
     }
 
     // One private route table per AZ, so moving from `single` to `per-az` only edits routes.
-    this.privateSubnets.forEach((sub, i) => {
+    const privateRoutes = this.privateSubnets.map((sub, i) => {
       const table = new RouteTable(this, `PrivateRouteTable${i}`, {
         vpcId: this.vpc.id,
         tags: { Name: `${props.name}-private-${azs[i].slice(-1)}` },
@@ -163,7 +174,20 @@ export class Network extends Construct {
           natGatewayId: this.natGateways[Math.min(i, this.natGateways.length - 1)].id,
         });
       }
+      return table;
     });
+
+    if (props.endpoints) {
+      this.endpoints = new VpcEndpoints(this, "Endpoints", {
+        name: props.name,
+        region: props.region,
+        vpcId: this.vpc.id,
+        vpcCidr: cidr,
+        subnetIds: this.privateSubnetIds,
+        // Tasks without a NAT run in the public subnets: they get the S3 route too.
+        routeTableIds: [publicRoutes.id, ...privateRoutes.map((t) => t.id)],
+      });
+    }
 
     this.addFlowLogs(props);
   }

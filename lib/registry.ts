@@ -4,6 +4,7 @@ import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import * as z from "zod/mini";
 import { flag, int, withDefault } from "./rules";
 import { jsonString } from "./hcl";
+import type { EncryptionKey } from "./encryption-key";
 
 export const RegistrySettingsSchema = z.strictObject({
   /** Images kept; older ones expire. @default 30 */
@@ -12,6 +13,12 @@ export const RegistrySettingsSchema = z.strictObject({
   untaggedExpiryDays: withDefault(int(1, 3650), 7),
   /** Let `destroy` delete the repository with images in it. @default false */
   forceDelete: withDefault(flag, false),
+  /**
+   * `KMS` (the environment's key) or `AES256` (AWS-owned keys). AWS cannot change a repository's encryption: a
+   * repository made before this setting existed keeps working with `AES256`; switching replaces it, images and all.
+   * @default "KMS"
+   */
+  encryption: withDefault(z.enum(["KMS", "AES256"]), "KMS"),
 });
 /** The repository's settings as written in an environment. */
 export type RegistrySettings = z.input<typeof RegistrySettingsSchema>;
@@ -21,6 +28,8 @@ export type RegistryConfig = z.output<typeof RegistrySettingsSchema>;
 export interface RegistryProps extends RegistryConfig {
   /** Repository name, `<project>-<environment>`. */
   readonly name: string;
+  /** The environment's key: encrypts the images when `encryption` is `KMS`. */
+  readonly encryptionKey: EncryptionKey;
 }
 
 /** The ECR repository the task definition pulls its image from. */
@@ -37,7 +46,7 @@ export class Registry extends Construct {
       // Immutable tags make a tag name one image forever, so a deploy is reproducible.
       imageTagMutability: "IMMUTABLE",
       imageScanningConfiguration: { scanOnPush: true },
-      encryptionConfiguration: [{ encryptionType: "AES256" }],
+      encryptionConfiguration: [props.encryption === "KMS" ? { encryptionType: "KMS", kmsKey: props.encryptionKey.keyArn } : { encryptionType: "AES256" }],
       forceDelete: props.forceDelete,
     });
 

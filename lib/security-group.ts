@@ -6,8 +6,6 @@ export interface SecurityGroupProps {
   readonly name: string;
   readonly description: string;
   readonly vpcId: string;
-  /** Add a rule allowing all outbound traffic, with this description. @default no outbound rule */
-  readonly egressAnywhere?: string;
   /** Add a rule allowing outbound HTTPS (TCP 443) anywhere, with this description. @default no outbound rule */
   readonly egressHttps?: string;
 }
@@ -23,12 +21,14 @@ export function securityGroup(scope: Construct, id: string, props: SecurityGroup
     vpcId: props.vpcId,
     tags: { Name: props.name },
   });
-  // One rule either way, under the same id: narrowing anywhere to HTTPS replaces a rule, nothing more.
-  if (props.egressAnywhere || props.egressHttps) {
+  // Under the id the allow-all rule once had, so stacks that had it see the rule narrowed, not a new one.
+  if (props.egressHttps) {
     new VpcSecurityGroupEgressRule(scope, `${id}Egress`, {
       securityGroupId: group.id,
-      description: props.egressHttps ?? props.egressAnywhere,
-      ...(props.egressHttps ? { ipProtocol: "tcp", fromPort: 443, toPort: 443 } : { ipProtocol: "-1" }),
+      description: props.egressHttps,
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
       cidrIpv4: "0.0.0.0/0",
     });
   }

@@ -26,6 +26,7 @@ export const SECTIONS: Record<string, string> = {
   ExtraServiceSettingsSchema: "stacks/settings.ts",
   RouteSettingsSchema: "lib/target-group.ts",
   HttpsSettingsSchema: "lib/load-balancer.ts",
+  WafSettingsSchema: "lib/web-acl.ts",
   DatabaseSettingsSchema: "lib/database.ts",
   Ec2SettingsSchema: "lib/ec2-capacity.ts",
   AlarmSettingsSchema: "lib/alarms.ts",

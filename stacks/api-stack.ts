@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Annotations, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, LocalBackend, S3Backend, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { AlarmTopic } from "../lib/alarm-topic";
 import { Alarms } from "../lib/alarms";
@@ -11,11 +11,12 @@ import { Cluster, FARGATE_ONLY_SETTINGS } from "../lib/cluster";
 import { Database } from "../lib/database";
 import { EncryptionKey } from "../lib/encryption-key";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { LoadBalancer } from "../lib/load-balancer";
+import { isReservedDomain, LoadBalancer } from "../lib/load-balancer";
 import { Network } from "../lib/network";
 import { Registry } from "../lib/registry";
 import { Service } from "../lib/service";
 import { TaskDefinition } from "../lib/task-definition";
+import { WebAcl } from "../lib/web-acl";
 import { check } from "../lib/validate";
 import { parseSettings, type EnvironmentConfig, type ServiceEntryConfig } from "./schema";
 import { emulatorProviderConfig, emulatorStatePath } from "./emulator";
@@ -38,7 +39,7 @@ const pascal = (key: string) => key[0].toUpperCase() + key.slice(1);
 export class ApiStack extends TerraformStack {
   /** `<project>-<environment>`, the prefix of every resource name. */
   readonly prefix: string;
-  /** The environment's KMS key: every log group. */
+  /** The environment's KMS key: every log group, the repository, the alarm topic. */
   readonly encryptionKey: EncryptionKey;
   readonly network: Network;
   readonly registry: Registry;
@@ -52,6 +53,8 @@ export class ApiStack extends TerraformStack {
   /** The services of `services`, by key. */
   readonly services: Readonly<Record<string, StackService>>;
   readonly database?: Database;
+  /** AWS WAF in front of the load balancer, when `waf.enabled`. */
+  readonly webAcl?: WebAcl;
   /** Where alarms and service events report, when `alarms.enabled`. */
   readonly alarmTopic?: AlarmTopic;
   readonly alarms?: Alarms;
@@ -97,10 +100,11 @@ export class ApiStack extends TerraformStack {
     this.network = new Network(this, "Network", {
       ...config.network,
       name: this.prefix,
+      region,
       availabilityZones: config.availabilityZones,
       encryptionKey,
     });
-    this.registry = new Registry(this, "Registry", { ...config.registry, name: this.prefix });
+    this.registry = new Registry(this, "Registry", { ...config.registry, name: this.prefix, encryptionKey });
 
     const { compute } = config;
     const ec2 = compute.mode === "ec2" ? compute.ec2 : undefined;
@@ -133,10 +137,18 @@ export class ApiStack extends TerraformStack {
       ...config.loadBalancer,
       name: this.prefix,
       region,
+      accountId,
       vpcId: this.network.vpc.id,
       publicSubnetIds: this.network.publicSubnetIds,
       privateSubnetIds: this.network.privateSubnetIds,
     });
+
+    const domainName = config.loadBalancer.https?.domainName;
+    if (domainName && isReservedDomain(domainName)) refuseExampleDomain(this.loadBalancer, name, domainName, options);
+
+    if (config.waf.enabled) {
+      this.webAcl = new WebAcl(this, "WebAcl", { ...config.waf, name: this.prefix, region, encryptionKey, loadBalancer: this.loadBalancer });
+    }
 
     this.database = config.database.enabled
       ? new Database(this, "Database", {
@@ -171,6 +183,8 @@ export class ApiStack extends TerraformStack {
           certificate: Boolean(https && !https.certificateArn),
           hostedZoneId: https?.domainName ? https.hostedZoneId : undefined,
           alarms: config.alarms.enabled,
+          repositoryKey: config.registry.encryption === "KMS",
+          waf: config.waf.enabled,
         },
       });
       new TerraformOutput(this, "CiRoleArn", {
@@ -213,7 +227,7 @@ export class ApiStack extends TerraformStack {
     if (this.database) alarms.watchDatabase(this.database);
     const { accountId } = this.encryptionKey;
     new ServiceEvents(this, "ServiceEvents", { name: this.prefix, cluster: this.cluster, region: config.region, accountId, topic });
-    new Dashboard(this, "Dashboard", { name: this.prefix, region: config.region, alarms });
+    if (config.alarms.dashboard) new Dashboard(this, "Dashboard", { name: this.prefix, region: config.region, alarms });
     return { topic, alarms };
   }
 }
@@ -250,6 +264,23 @@ function buildService(stack: ApiStack, entry: ServiceEntryConfig, config: Enviro
   if (database) service.allowDatabase(database);
   const autoscaling = entry.autoscaling.enabled ? service.autoScaleTaskCount(entry.autoscaling) : undefined;
   return { taskDefinition, service, autoscaling };
+}
+
+/**
+ * A reserved example domain (the shipped prod's) cannot be served, so a plan of the stack against AWS
+ * fails before it creates anything, saying what to set. Synth warns; it cannot refuse one stack
+ * without refusing every command, dev's deploy included.
+ */
+function refuseExampleDomain(loadBalancer: LoadBalancer, env: string, domainName: string, options: RunOptions): void {
+  const message =
+    `${env}: loadBalancer.https.domainName = "${domainName}" is a reserved example domain, which no certificate can validate. ` +
+    `Allowed: your own domain with the Route 53 hosted zone that serves it (domainName and hostedZoneId), or certificateArn, set in stacks/environments.ts.`;
+  Annotations.of(loadBalancer).addWarning(`${message} Planning this stack against AWS fails until then.`);
+  if (options.guardExampleDomains ?? !(options.offline || options.emulatorUrl)) {
+    // Terraform wants a condition that reads something of the configuration: the domain, as a local.
+    const domain = new TerraformLocal(loadBalancer, "HttpsDomainName", domainName);
+    loadBalancer.listener.addOverride("lifecycle.precondition", [{ condition: `\${${domain.fqn} != "${domainName}"}`, error_message: message }]);
+  }
 }
 
 function configureState(stack: TerraformStack, state: EnvironmentConfig["state"], env: string, options: RunOptions): void {

@@ -120,6 +120,15 @@ function resolve(s: Parsed, ctx: Context): EnvironmentConfig {
   for (const entry of parsed) checkService(ctx, s, entry);
   const services = resolveServices(ctx, s, prefix, parsed);
 
+  if (s.production && !s.loadBalancer.https)
+    fail(
+      ctx,
+      ["loadBalancer", "https"],
+      undefined,
+      "the environment is marked production: true, which serves HTTPS only",
+      "https with certificateArn (an existing ACM certificate), or domainName with hostedZoneId (a new DNS-validated certificate)",
+    );
+
   const certificateArn = s.loadBalancer.https?.certificateArn;
   const certificateRegion = certificateArn?.split(":")[3];
   if (certificateRegion !== undefined && certificateRegion !== s.region)

@@ -12,6 +12,7 @@ import { RegistrySettingsSchema } from "../lib/registry";
 import { ServiceSettingsSchema } from "../lib/service";
 import { RouteSettingsSchema } from "../lib/target-group";
 import { TaskSettingsSchema } from "../lib/task-definition";
+import { WafSettingsSchema } from "../lib/web-acl";
 import type { Release } from "../lib/release";
 import { fail, flag, listed, matching, names, rule, section, text, variables, withDefault } from "../lib/rules";
 import { REGIONS } from "../lib/data/regions";
@@ -101,6 +102,8 @@ export const EnvironmentSettingsSchema = z.strictObject({
   name: shortName(16),
   /** First part of every resource name (`<project>-<name>`). @default "rest-api" */
   project: withDefault(shortName(24), "rest-api"),
+  /** A production environment: it must serve HTTPS only, so `loadBalancer.https` is required. @default false */
+  production: withDefault(flag, false),
   /** AWS region. @default "us-east-1" */
   region: withDefault(region, "us-east-1"),
   /** 2–6 zones, named so synth needs no lookup. @default ["<region>a", "<region>b"] */
@@ -140,6 +143,8 @@ export const EnvironmentSettingsSchema = z.strictObject({
   autoscaling: section(AutoscalingSettingsSchema),
   /** The Application Load Balancer in front of the tasks. */
   loadBalancer: section(LoadBalancerSettingsSchema),
+  /** AWS WAF in front of the load balancer. */
+  waf: section(WafSettingsSchema),
   /** PostgreSQL on RDS, wired into the app; `enabled: false` leaves it out. */
   database: section(DatabaseSettingsSchema),
   /** Fargate or EC2 execution mode. */
@@ -188,6 +193,12 @@ export interface RunOptions {
    * @default none (real AWS)
    */
   readonly emulatorUrl?: string;
+  /**
+   * Make the plan of a stack whose `loadBalancer.https.domainName` is a reserved example (example.com, .test, …) fail, before it creates
+   * anything. Synth cannot refuse it: cdktf synthesizes every stack for any command, and dev must deploy while prod still shows the example.
+   * @default true for AWS; false offline and on the emulator, where no domain is served
+   */
+  readonly guardExampleDomains?: boolean;
 }
 
 export function runOptionsFromEnv(env: NodeJS.ProcessEnv): RunOptions {

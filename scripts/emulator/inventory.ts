@@ -6,7 +6,7 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
 import { ACMClient, ListCertificatesCommand } from "@aws-sdk/client-acm";
 import { CloudWatchClient, DescribeAlarmsCommand, ListDashboardsCommand } from "@aws-sdk/client-cloudwatch";
-import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { CloudWatchLogsClient, DescribeLogGroupsCommand, DescribeResourcePoliciesCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { EventBridgeClient, ListRulesCommand } from "@aws-sdk/client-eventbridge";
 import { ListTopicsCommand, SNSClient } from "@aws-sdk/client-sns";
 import {
@@ -18,6 +18,7 @@ import {
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
   DescribeVpcsCommand,
   EC2Client,
 } from "@aws-sdk/client-ec2";
@@ -36,6 +37,7 @@ import {
 import { ListHostedZonesCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
 import { ListSecretsCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { ListWebACLsCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
 
 // The pinned SDK versions run on Node 20 (the starter's floor); newer ones will need Node 22.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -119,6 +121,13 @@ export async function leftovers(url: string, region: string): Promise<string[]> 
   );
   add(
     "ec2",
+    "vpc-endpoint",
+    ((await ec2.send(new DescribeVpcEndpointsCommand({}))).VpcEndpoints ?? [])
+      .filter((e) => String(e.State).toLowerCase() !== "deleted")
+      .map((e) => e.VpcEndpointId),
+  );
+  add(
+    "ec2",
     "flow-log",
     ((await ec2.send(new DescribeFlowLogsCommand({}))).FlowLogs ?? []).map((f) => f.FlowLogId),
   );
@@ -185,10 +194,21 @@ export async function leftovers(url: string, region: string): Promise<string[]> 
     ((await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? []).map((t) => t.TargetGroupName),
   );
 
+  const logs = named(new CloudWatchLogsClient(config));
   add(
     "logs",
     "log-group",
-    ((await named(new CloudWatchLogsClient(config)).send(new DescribeLogGroupsCommand({}))).logGroups ?? []).map((g) => g.logGroupName),
+    ((await logs.send(new DescribeLogGroupsCommand({}))).logGroups ?? []).map((g) => g.logGroupName),
+  );
+  add(
+    "logs",
+    "resource-policy",
+    ((await logs.send(new DescribeResourcePoliciesCommand({}))).resourcePolicies ?? []).map((p) => p.policyName),
+  );
+  add(
+    "wafv2",
+    "web-acl",
+    ((await named(new WAFV2Client(config)).send(new ListWebACLsCommand({ Scope: "REGIONAL" }))).WebACLs ?? []).map((w) => w.Name),
   );
 
   const cloudwatch = named(new CloudWatchClient(config));

@@ -25,6 +25,7 @@ import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from "@aws-s
 import { GetTopicAttributesCommand, ListTopicsCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DescribeDBInstancesCommand, RDSClient } from "@aws-sdk/client-rds";
 import { CreateHostedZoneCommand, Route53Client } from "@aws-sdk/client-route-53";
+import { GetWebACLForResourceCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ApiStack } from "../../stacks/api-stack";
@@ -34,16 +35,59 @@ import { clientConfig } from "./inventory";
 
 export const RELEASE_TAG = "v1.0.0";
 
+/** An environment as an earlier main synthesized it, and what upgrading from it may change. */
+export interface UpgradeBaseline {
+  readonly commit: string;
+  /** Its synthesized stack, deployed first. */
+  readonly file: string;
+  /**
+   * The settings a team that ran it keeps: that commit's environment, plus what the README's upgrade
+   * notes tell them to set to keep their data. This code is planned over the deployed state with them.
+   */
+  readonly settings: EnvironmentSettings;
+  /** The resource types the upgrade changes in place, as the README's upgrade notes explain. */
+  readonly updates: readonly string[];
+}
+
+/**
+ * dev as 420ff8c shipped it (a NAT gateway, Container Insights, a 0.5 vCPU task), and its repository
+ * kept on AES256: AWS cannot move a repository to KMS without replacing it.
+ */
+const dev420ff8c: EnvironmentSettings = {
+  name: "dev",
+  project: "rest-api",
+  region: "us-east-1",
+  availabilityZones: ["us-east-1a", "us-east-1b"],
+  network: { cidr: "10.10.0.0/16", natMode: "single", flowLogRetentionDays: 7 },
+  registry: { keepImages: 10, forceDelete: true, encryption: "AES256" },
+  cluster: { onDemandBase: 0, onDemandWeight: 0, spotWeight: 1, logRetentionDays: 7 },
+  task: { cpu: 512, memory: 1024, containerPort: 8080, environment: { APP_ENV: "dev" }, logRetentionDays: 7 },
+  service: { desiredCount: 1 },
+  autoscaling: { minCapacity: 1, maxCapacity: 2 },
+  loadBalancer: { deletionProtection: false },
+  database: {
+    instanceClass: "db.t4g.micro",
+    multiAz: false,
+    deletionProtection: false,
+    skipFinalSnapshot: true,
+    backupRetentionDays: 1,
+    applyImmediately: true,
+    logRetentionDays: 7,
+    keyDeletionWindowDays: 7,
+  },
+};
+
 /**
  * The upgrade proof: an environment as the previous main synthesized it (before services and the
- * constructs' rework of issue 12), deployed first; this code then plans over its state. Made with
- * `git worktree add <dir> <commit>` and, there, `new ApiStack(app, "dev", dev, { emulatorUrl: PLACEHOLDER_URL })`.
+ * constructs' rework of issue 12), deployed first; this code then plans over its state with the settings
+ * its team kept. Made with `git worktree add <dir> <commit>` and, there,
+ * `new ApiStack(app, "dev", dev, { emulatorUrl: PLACEHOLDER_URL })`.
  */
-export const UPGRADE_BASELINES: Readonly<Record<string, { readonly commit: string; readonly file: string; readonly updates: readonly string[] }>> = {
+export const UPGRADE_BASELINES: Readonly<Record<string, UpgradeBaseline>> = {
   dev: {
     commit: "420ff8c",
     file: "scripts/emulator/baselines/dev-420ff8c.tf.json",
-    // The resource types the upgrade changes in place, as the README's upgrade notes explain.
+    settings: dev420ff8c,
     updates: ["aws_cloudwatch_log_group", "aws_kms_key", "aws_vpc_security_group_egress_rule"],
   },
 };
@@ -77,7 +121,14 @@ export interface ApiObservation {
   /** The app container's image in the task definition the service runs. */
   readonly image?: string;
   readonly targetGroup: { readonly arn?: string; readonly healthCheckPath?: string; readonly port?: number };
-  readonly repository: { readonly uri?: string; readonly scanOnPush?: boolean; readonly tagMutability?: string };
+  readonly repository: {
+    readonly uri?: string;
+    readonly scanOnPush?: boolean;
+    readonly tagMutability?: string;
+    readonly encryption?: { type?: string; kmsKey?: string };
+  };
+  /** The web ACL guarding the load balancer, when there is one. */
+  readonly webAcl?: { readonly name?: string; readonly rules: string[] };
   readonly database?: {
     readonly encrypted?: boolean;
     readonly publiclyAccessible?: boolean;
@@ -159,6 +210,8 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
   const sns = new SNSClient(config);
   const topicArn = ((await sns.send(new ListTopicsCommand({}))).Topics ?? []).map((t) => t.TopicArn!).find((arn) => arn.endsWith(`:${prefix}-alarms`));
   const topicAttributes = topicArn ? (await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }))).Attributes : undefined;
+  const lbArn = (await elb.send(new DescribeLoadBalancersCommand({ Names: [prefix] }))).LoadBalancers?.[0]?.LoadBalancerArn;
+  const webAcl = (await new WAFV2Client(config).send(new GetWebACLForResourceCommand({ ResourceArn: lbArn }))).WebACL;
   const logGroups = ((await new CloudWatchLogsClient(config).send(new DescribeLogGroupsCommand({}))).logGroups ?? [])
     .filter((g) => g.logGroupName?.includes(prefix))
     .map((g) => ({ name: g.logGroupName, kmsKeyId: g.kmsKeyId }));
@@ -172,7 +225,9 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
       uri: repository?.repositoryUri,
       scanOnPush: repository?.imageScanningConfiguration?.scanOnPush,
       tagMutability: repository?.imageTagMutability,
+      encryption: { type: repository?.encryptionConfiguration?.encryptionType, kmsKey: repository?.encryptionConfiguration?.kmsKey },
     },
+    webAcl: webAcl && { name: webAcl.Name, rules: (webAcl.Rules ?? []).map((r) => r.Name!) },
     database: db && {
       encrypted: db.StorageEncrypted,
       publiclyAccessible: db.PubliclyAccessible,
@@ -219,7 +274,7 @@ export function apiLifecycle(settings: EnvironmentSettings): LifecycleSpec {
         {
           name: "upgrade: plan this code over the previous main's state: nothing deleted or replaced but for the emulator's known gaps",
           action: "upgrade-plan",
-          stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(settings), { emulatorUrl: url }),
+          stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(baseline.settings), { emulatorUrl: url }),
         },
       ]
     : [];
