@@ -127,7 +127,7 @@ export interface ApiObservation {
     readonly tagMutability?: string;
     readonly encryption?: { type?: string; kmsKey?: string };
   };
-  /** The web ACL guarding the load balancer, when there is one. */
+  /** The web ACL guarding the load balancer, when there is one, and its rules by priority. */
   readonly webAcl?: { readonly name?: string; readonly rules: string[] };
   readonly database?: {
     readonly encrypted?: boolean;
@@ -227,7 +227,8 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
       tagMutability: repository?.imageTagMutability,
       encryption: { type: repository?.encryptionConfiguration?.encryptionType, kmsKey: repository?.encryptionConfiguration?.kmsKey },
     },
-    webAcl: webAcl && { name: webAcl.Name, rules: (webAcl.Rules ?? []).map((r) => r.Name!) },
+    // By priority: Terraform keeps the rules as a set, so the API returns them in no set order.
+    webAcl: webAcl && { name: webAcl.Name, rules: [...(webAcl.Rules ?? [])].sort((a, b) => a.Priority! - b.Priority!).map((r) => r.Name!) },
     database: db && {
       encrypted: db.StorageEncrypted,
       publiclyAccessible: db.PubliclyAccessible,
