@@ -2,6 +2,8 @@ import { Testing, TerraformStack } from "cdktf";
 import { LoadBalancer, LoadBalancerSettingsSchema } from "../lib/load-balancer";
 import { TargetHealthCheckSettingsSchema } from "../lib/target-group";
 import type { EnvironmentSettings } from "../stacks/settings";
+import { environments } from "../stacks/environments";
+import { checkNameClashes } from "../stacks/schema";
 import { address, env, ref, resources, synth, TfJson, testApp } from "./helpers";
 
 /**
@@ -236,5 +238,25 @@ describe("LoadBalancer.addTargets, on a bare stack", () => {
     const { lb } = bare();
     lb.addTargets("A", { name: "a", port: 80, healthCheck, rule: rule(1) });
     expect(() => lb.addTargets("A", { name: "a2", port: 80, healthCheck, rule: rule(2) })).toThrow(/addTargets\("A"\) was already called/);
+  });
+});
+
+describe("names across environments", () => {
+  test("given environment dev with a service lite and an environment dev-lite, synth refuses: both would own rest-api-dev-lite", () => {
+    const withLite = { ...env({ name: "dev" }), services: { lite: {} } };
+    expect(() => checkNameClashes([withLite, env({ name: "dev-lite" })])).toThrow(
+      'Invalid setting name (environment dev-lite) = "dev-lite": its resources would be named "rest-api-dev-lite", as service lite of environment dev\'s are. Allowed: a service key or environment name that makes another name.',
+    );
+    expect(() => checkNameClashes([env({ name: "dev-lite" }), withLite])).toThrow(
+      /^Invalid setting services\.lite \(environment dev\) = "lite": .* as environment dev-lite's are/,
+    );
+  });
+
+  test("the same names in different projects do not clash", () => {
+    expect(() => checkNameClashes([{ ...env({ name: "dev" }), services: { lite: {} } }, env({ name: "dev-lite", project: "other" })])).not.toThrow();
+  });
+
+  test("the shipped environments do not clash", () => {
+    expect(() => checkNameClashes(environments)).not.toThrow();
   });
 });

@@ -384,3 +384,30 @@ export function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
     current = (current._zod.def as unknown as { innerType: z.core.$ZodType }).innerType;
   return current;
 }
+
+/**
+ * Environments of one account name their resources `<project>-<name>` and their services'
+ * `<project>-<name>-<key>`: environment `dev` with service `lite` and environment `dev-lite` would both
+ * own `rest-api-dev-lite`, and the second deploy would fail on names the first holds. Refused at synth.
+ */
+export function checkNameClashes(environments: readonly EnvironmentSettings[]): void {
+  const owner = new Map<string, string>();
+  for (const settings of environments) {
+    const prefix = `${settings.project ?? "rest-api"}-${settings.name}`;
+    const names: [name: string, setting: string, value: unknown][] = [
+      [prefix, "name", settings.name],
+      ...Object.keys(settings.services ?? {}).map((key): [string, string, unknown] => [`${prefix}-${key}`, `services.${key}`, key]),
+    ];
+    for (const [name, setting, value] of names) {
+      const other = owner.get(name);
+      if (other)
+        throw new SettingError(
+          `${setting} (environment ${settings.name})`,
+          value,
+          `its resources would be named "${name}", as ${other}'s are`,
+          "a service key or environment name that makes another name",
+        );
+      owner.set(name, setting === "name" ? `environment ${settings.name}` : `service ${value} of environment ${settings.name}`);
+    }
+  }
+}
