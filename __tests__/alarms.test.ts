@@ -1,10 +1,9 @@
 import { TerraformStack, Testing } from "cdktf";
 import { AlarmTopic } from "../lib/alarm-topic";
 import { Alarms, AlarmSettingsSchema } from "../lib/alarms";
-import { LoadBalancer, LoadBalancerSettingsSchema } from "../lib/load-balancer";
 import { environments, prod } from "../stacks/environments";
 import { examples } from "./examples";
-import { env, only, ref, resources, rolePolicy, synth, testApp, testKey, type TfJson } from "./helpers";
+import { env, only, ref, resources, rolePolicy, synth, testApp, testKey, testLoadBalancer, type TfJson } from "./helpers";
 
 /** Alarms, the encrypted topic they report to, the service-event rule and the dashboard. */
 const alarmNames = (tf: TfJson) =>
@@ -194,16 +193,7 @@ describe("on a bare stack", () => {
     const topic = new AlarmTopic(stack, "Topic", { name: "bare", encryptionKey: testKey(stack), emails: [] });
     return { stack, topic, alarms: new Alarms(stack, "Alarms", { ...AlarmSettingsSchema.parse({}), name: "bare", topic }) };
   };
-  const loadBalancer = (stack: TerraformStack) =>
-    new LoadBalancer(stack, "LoadBalancer", {
-      ...LoadBalancerSettingsSchema.parse({}),
-      name: "bare",
-      region: "eu-west-1",
-      accountId: "123456789012",
-      vpcId: "vpc-1",
-      publicSubnetIds: ["subnet-a", "subnet-b"],
-      privateSubnetIds: ["subnet-c", "subnet-d"],
-    });
+  const loadBalancer = (stack: TerraformStack) => testLoadBalancer(stack);
 
   test("given a load balancer already watched, when it is handed over again, then it is refused: its alarms would be made twice", () => {
     const { stack, alarms } = bare();

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { App, Testing } from "cdktf";
 import type { Construct } from "constructs";
 import { EncryptionKey } from "../lib/encryption-key";
+import { LoadBalancer, LoadBalancerSettingsSchema } from "../lib/load-balancer";
 import { ApiStack } from "../stacks/api-stack";
 import type { EnvironmentSettings, RunOptions } from "../stacks/settings";
 
@@ -103,6 +104,19 @@ export function rolePolicy(tf: TfJson, roleSuffix: string, policyName: string): 
   const policy = resources(tf, "aws_iam_role_policy").find((p) => p.role === `\${aws_iam_role.${roleName}.id}` && p.name === policyName);
   if (!policy) throw new Error(`no policy ${policyName} on role *${roleSuffix}`);
   return JSON.parse(policy.policy);
+}
+
+/** A load balancer with every default setting on a bare stack, for constructs handed one. */
+export function testLoadBalancer(stack: Construct, id = "LoadBalancer", name = "bare"): LoadBalancer {
+  return new LoadBalancer(stack, id, {
+    ...LoadBalancerSettingsSchema.parse({}),
+    name,
+    region: "eu-west-1",
+    accountId: "123456789012",
+    vpcId: "vpc-1",
+    publicSubnetIds: ["subnet-a", "subnet-b"],
+    privateSubnetIds: ["subnet-c", "subnet-d"],
+  });
 }
 
 const testKeys = new WeakMap<Construct, EncryptionKey>();

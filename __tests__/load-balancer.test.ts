@@ -1,6 +1,5 @@
-import { env, only, ref, resources, synth, testApp } from "./helpers";
+import { env, only, ref, resources, synth, testApp, testLoadBalancer } from "./helpers";
 import { Testing, TerraformStack } from "cdktf";
-import { LoadBalancer, LoadBalancerSettingsSchema } from "../lib/load-balancer";
 
 const lbSgRules = (tf: ReturnType<typeof synth>, kind: "ingress" | "egress") => {
   const lbSg = resources(tf, "aws_security_group").find((g) => g.name.endsWith("-lb"))!;
@@ -184,15 +183,7 @@ test("LoadBalancer rejects a certificate from another region", () => {
 describe("LoadBalancer.allowTo, on a bare stack", () => {
   const bare = () => {
     const stack = new TerraformStack(testApp(), "s");
-    const lb = new LoadBalancer(stack, "Lb", {
-      ...LoadBalancerSettingsSchema.parse({}),
-      name: "x",
-      region: "eu-west-1",
-      accountId: "123456789012",
-      vpcId: "vpc-1",
-      publicSubnetIds: ["a", "b"],
-      privateSubnetIds: ["c", "d"],
-    });
+    const lb = testLoadBalancer(stack, "Lb", "x");
     return { stack, lb };
   };
   const egress = (stack: TerraformStack) => Object.values(JSON.parse(Testing.synth(stack)).resource.aws_vpc_security_group_egress_rule ?? {}) as any[];

@@ -1,10 +1,9 @@
 import { Testing, TerraformStack } from "cdktf";
-import { LoadBalancer, LoadBalancerSettingsSchema } from "../lib/load-balancer";
 import { TargetHealthCheckSettingsSchema } from "../lib/target-group";
 import type { EnvironmentSettings } from "../stacks/settings";
 import { environments } from "../stacks/environments";
 import { checkNameClashes } from "../stacks/schema";
-import { address, env, ref, resources, synth, TfJson, testApp } from "./helpers";
+import { address, env, ref, resources, synth, TfJson, testApp, testLoadBalancer } from "./helpers";
 
 /**
  * Several services per environment (`services`): a routed API with its own listener rule and target
@@ -202,15 +201,7 @@ describe("each service is its own", () => {
 describe("LoadBalancer.addTargets, on a bare stack", () => {
   const bare = () => {
     const stack = new TerraformStack(testApp(), "s");
-    const lb = new LoadBalancer(stack, "Lb", {
-      ...LoadBalancerSettingsSchema.parse({}),
-      name: "x",
-      region: "eu-west-1",
-      accountId: "123456789012",
-      vpcId: "vpc-1",
-      publicSubnetIds: ["a", "b"],
-      privateSubnetIds: ["c", "d"],
-    });
+    const lb = testLoadBalancer(stack, "Lb", "x");
     return { stack, lb };
   };
   const healthCheck = TargetHealthCheckSettingsSchema.parse({});

@@ -3,22 +3,13 @@
  * environments ship.
  */
 import { TerraformStack, Testing } from "cdktf";
-import { LoadBalancer, LoadBalancerSettingsSchema } from "../lib/load-balancer";
 import { MANAGED_RULE_GROUPS, WafSettingsSchema, WebAcl } from "../lib/web-acl";
 import { dev, prod } from "../stacks/environments";
-import { env, only, ref, resources, synth, testApp, testKey, type TfJson } from "./helpers";
+import { env, only, ref, resources, synth, testApp, testKey, testLoadBalancer, type TfJson } from "./helpers";
 
 function bare(settings: Record<string, unknown> = {}): TfJson {
   const stack = new TerraformStack(testApp(), "bare");
-  const loadBalancer = new LoadBalancer(stack, "LoadBalancer", {
-    ...LoadBalancerSettingsSchema.parse({}),
-    name: "bare",
-    region: "eu-west-1",
-    accountId: "123456789012",
-    vpcId: "vpc-1",
-    publicSubnetIds: ["subnet-a", "subnet-b"],
-    privateSubnetIds: ["subnet-c", "subnet-d"],
-  });
+  const loadBalancer = testLoadBalancer(stack);
   new WebAcl(stack, "WebAcl", { ...WafSettingsSchema.parse(settings), name: "bare", region: "eu-west-1", encryptionKey: testKey(stack), loadBalancer });
   return JSON.parse(Testing.synth(stack));
 }
