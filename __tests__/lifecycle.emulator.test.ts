@@ -12,7 +12,7 @@ import { ApiObservation, apiLifecycle, RELEASE_TAG, UPGRADE_BASELINES } from "..
 import { MANAGED_RULE_GROUPS } from "../lib/web-acl";
 import { terraformVersion } from "../scripts/offline-plan";
 import { environments } from "../stacks/environments";
-import type { EnvironmentSettings } from "../stacks/settings";
+import { resourcePrefix, type EnvironmentSettings } from "../stacks/settings";
 import { examples } from "./examples";
 
 const skip = ["1", "true"].includes(process.env.SKIP_EMULATOR_TESTS ?? "");
@@ -47,7 +47,7 @@ function observed(stack: string, name: string): ApiObservation {
   );
 
   describe.each(all.map((s) => [s.name, s] as const))("%s", (name, settings) => {
-    const prefix = `${settings.project ?? "rest-api"}-${name}`;
+    const prefix = resourcePrefix(settings);
     const withDatabase = settings.database?.enabled ?? true;
     const services = Object.entries(settings.services ?? {});
     const pascal = (key: string) => key[0].toUpperCase() + key.slice(1);

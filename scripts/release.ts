@@ -12,7 +12,7 @@ import { resolveImage } from "../lib/container-image";
 import { describeRelease, parseReleaseRef, Release } from "../lib/release";
 import { check, SettingError } from "../lib/validate";
 import { readRelease, writeRelease } from "../stacks/releases";
-import type { EnvironmentSettings } from "../stacks/settings";
+import { resourcePrefix, type EnvironmentSettings } from "../stacks/settings";
 
 export const RELEASES_DIR = resolve(__dirname, "..", "releases");
 
@@ -36,8 +36,7 @@ export function recordRelease(dir: string, environments: readonly EnvironmentSet
 
 /** What a CI job needs to know about an environment, from the same settings the stack is built from. */
 export function describeEnvironment(settings: EnvironmentSettings, release?: Release): Record<string, string> {
-  const project = settings.project ?? "rest-api";
-  const prefix = `${project}-${settings.name}`;
+  const prefix = resourcePrefix(settings);
   const arm = (settings.task?.cpuArchitecture ?? "X86_64") === "ARM64";
   return {
     region: settings.region ?? "us-east-1",

@@ -12,7 +12,7 @@ import type { ServiceConfig, ServiceRoute } from "../lib/service";
 import { FIRST_PRIORITY, PRIORITY_STEP } from "../lib/target-group";
 import type { TaskConfig } from "../lib/task-definition";
 import { SettingError, closest } from "../lib/validate";
-import { EnvironmentSettingsSchema, type EnvironmentSettings } from "./settings";
+import { EnvironmentSettingsSchema, resourcePrefix, type EnvironmentSettings } from "./settings";
 
 /**
  * One environment's settings, checked and complete: what the stack and its constructs are built from.
@@ -393,7 +393,7 @@ export function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
 export function checkNameClashes(environments: readonly EnvironmentSettings[]): void {
   const owner = new Map<string, string>();
   for (const settings of environments) {
-    const prefix = `${settings.project ?? "rest-api"}-${settings.name}`;
+    const prefix = resourcePrefix(settings);
     const names: [name: string, setting: string, value: unknown][] = [
       [prefix, "name", settings.name],
       ...Object.keys(settings.services ?? {}).map((key): [string, string, unknown] => [`${prefix}-${key}`, `services.${key}`, key]),

@@ -17,6 +17,14 @@ import type { Release } from "../lib/release";
 import { fail, flag, listed, matching, names, rule, section, text, variables, withDefault } from "../lib/rules";
 import { REGIONS } from "../lib/data/regions";
 
+/** The project of an environment that names none. */
+export const DEFAULT_PROJECT = "rest-api";
+
+/** `<project>-<name>`, the start of every resource name of an environment, from its settings as written. */
+export function resourcePrefix(settings: { readonly project?: string; readonly name: string }): string {
+  return `${settings.project ?? DEFAULT_PROJECT}-${settings.name}`;
+}
+
 /** Tags the stack sets on every resource itself. */
 export const STACK_TAGS = ["Project", "Environment", "ManagedBy"];
 const NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
@@ -101,7 +109,7 @@ export const EnvironmentSettingsSchema = z.strictObject({
   /** Environment name: the stack's name and part of every resource name. */
   name: shortName(16),
   /** First part of every resource name (`<project>-<name>`). @default "rest-api" */
-  project: withDefault(shortName(24), "rest-api"),
+  project: withDefault(shortName(24), DEFAULT_PROJECT),
   /** A production environment: it must serve HTTPS only, so `loadBalancer.https` is required. @default false */
   production: withDefault(flag, false),
   /** AWS region. @default "us-east-1" */

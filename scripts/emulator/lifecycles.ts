@@ -29,7 +29,7 @@ import { GetWebACLForResourceCommand, WAFV2Client } from "@aws-sdk/client-wafv2"
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ApiStack } from "../../stacks/api-stack";
-import type { EnvironmentSettings } from "../../stacks/settings";
+import { resourcePrefix, type EnvironmentSettings } from "../../stacks/settings";
 import type { LifecycleSpec, Step, StepContext } from "../lifecycle";
 import { clientConfig } from "./inventory";
 
@@ -164,10 +164,10 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
   const ecs = new ECSClient(config);
   const elb = new ElasticLoadBalancingV2Client(config);
   const service = (await ecs.send(new DescribeServicesCommand({ cluster: prefix, services: [prefix] }))).services?.[0];
+  const lb = (await elb.send(new DescribeLoadBalancersCommand({ Names: [prefix] }))).LoadBalancers?.[0];
   const services: Record<string, ApiObservation["services"][string]> = {};
   if (serviceKeys.length) {
     const described = (await ecs.send(new DescribeServicesCommand({ cluster: prefix, services: serviceKeys.map((key) => `${prefix}-${key}`) }))).services ?? [];
-    const lb = (await elb.send(new DescribeLoadBalancersCommand({ Names: [prefix] }))).LoadBalancers?.[0];
     const listeners = (await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb?.LoadBalancerArn }))).Listeners ?? [];
     const rules: Rule[] = [];
     for (const listener of listeners) rules.push(...((await elb.send(new DescribeRulesCommand({ ListenerArn: listener.ListenerArn }))).Rules ?? []));
@@ -210,8 +210,7 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
   const sns = new SNSClient(config);
   const topicArn = ((await sns.send(new ListTopicsCommand({}))).Topics ?? []).map((t) => t.TopicArn!).find((arn) => arn.endsWith(`:${prefix}-alarms`));
   const topicAttributes = topicArn ? (await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }))).Attributes : undefined;
-  const lbArn = (await elb.send(new DescribeLoadBalancersCommand({ Names: [prefix] }))).LoadBalancers?.[0]?.LoadBalancerArn;
-  const webAcl = (await new WAFV2Client(config).send(new GetWebACLForResourceCommand({ ResourceArn: lbArn }))).WebACL;
+  const webAcl = (await new WAFV2Client(config).send(new GetWebACLForResourceCommand({ ResourceArn: lb?.LoadBalancerArn }))).WebACL;
   const logGroups = ((await new CloudWatchLogsClient(config).send(new DescribeLogGroupsCommand({}))).logGroups ?? [])
     .filter((g) => g.logGroupName?.includes(prefix))
     .map((g) => ({ name: g.logGroupName, kmsKeyId: g.kmsKeyId }));
@@ -254,7 +253,7 @@ export function unprotected(settings: EnvironmentSettings): EnvironmentSettings 
 /** The lifecycle of one environment (or variant) of the ApiStack. */
 export function apiLifecycle(settings: EnvironmentSettings): LifecycleSpec {
   const region = settings.region ?? "us-east-1";
-  const prefix = `${settings.project ?? "rest-api"}-${settings.name}`;
+  const prefix = resourcePrefix(settings);
   const withDatabase = settings.database?.enabled ?? true;
   const protectedDb = withDatabase && (settings.database?.deletionProtection ?? false);
   const https = settings.loadBalancer?.https;
