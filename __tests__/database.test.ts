@@ -120,22 +120,29 @@ describe("Database", () => {
       expect(vars).toMatchObject({ DB_HOST: ref(tf, "aws_db_instance", db, "address"), DB_PORT: "5432", DB_NAME: "app" });
     });
 
-    test("username and password arrive through ECS secrets, from the RDS-managed secret's JSON keys", () => {
-      expect(container(tf).secrets).toEqual([
-        { name: "DB_USERNAME", valueFrom: `${secretArnRef(tf)}:username::` },
-        { name: "DB_PASSWORD", valueFrom: `${secretArnRef(tf)}:password::` },
+    test("the login is named, not copied: DB_SECRET_ARN is the RDS-managed secret, read by the app when it connects; no ECS secrets", () => {
+      const vars = Object.fromEntries(container(tf).environment.map((e: { name: string; value: string }) => [e.name, e.value]));
+      expect(vars.DB_SECRET_ARN).toBe(secretArnRef(tf));
+      expect(container(tf).secrets).toEqual([]);
+    });
+
+    test("the task role may read exactly that secret, and decrypt only with its key through Secrets Manager", () => {
+      const { Statement } = rolePolicy(tf, "-task", "Connections");
+      expect(Statement).toEqual([
+        { Sid: "DatabaseSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArnRef(tf) },
+        {
+          Sid: "DatabaseSecretKey",
+          Effect: "Allow",
+          Action: "kms:Decrypt",
+          Resource: ref(tf, "aws_kms_key", dbKey(tf), "arn"),
+          Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${env().region}.amazonaws.com` } },
+        },
       ]);
     });
 
-    test("the execution role may read only that secret, and decrypt only with its key", () => {
+    test("the execution role no longer reads the secret: it starts the task, the app logs in", () => {
       const { Statement } = rolePolicy(tf, "-execution", "Policy");
-      expect(Statement).toContainEqual({ Sid: "Secrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: [secretArnRef(tf)] });
-      expect(Statement).toContainEqual({
-        Sid: "Decrypt",
-        Effect: "Allow",
-        Action: "kms:Decrypt",
-        Resource: [ref(tf, "aws_kms_key", dbKey(tf), "arn")],
-      });
+      expect(Statement.map((s) => s.Sid)).toEqual(["EcrAuth", "EcrPull", "Logs"]);
     });
 
     test("outputs the endpoint and the secret's ARN", () => {
@@ -164,7 +171,7 @@ describe("Database", () => {
     const off = synth(env({ database: { enabled: false } }));
     expect(Object.keys(off.resource).filter((t) => t.startsWith("aws_db_"))).toEqual([]);
     expect(resources(off, "aws_kms_key").map((k) => k.description)).toEqual(["rest-api-test environment key"]);
-    expect(container(off).environment.map((e: { name: string }) => e.name)).toEqual(["APP_ENV", "PORT"]);
+    expect(container(off).environment.map((e: { name: string }) => e.name)).toEqual(["APP_ENV", "DRAIN_QUIET_MS", "DRAIN_TIMEOUT_MS", "KEEP_ALIVE_TIMEOUT_MS", "PORT"]);
     expect(container(off).secrets).toEqual([]);
     expect(off.output!.DatabaseEndpoint).toBeUndefined();
   });

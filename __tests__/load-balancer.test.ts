@@ -48,9 +48,9 @@ describe("LoadBalancer", () => {
   });
 
   test("target group of type ip with the configured health check and a short deregistration delay", () => {
-    const tg = only(synth(env({ loadBalancer: { healthCheck: { path: "/ready", matcher: "200-299", intervalSeconds: 10 } } })), "aws_lb_target_group");
+    const tg = only(synth(env({ loadBalancer: { healthCheck: { path: "/ready", matcher: "200-299", intervalSeconds: 8 } } })), "aws_lb_target_group");
     expect(tg).toMatchObject({ target_type: "ip", port: 8080, protocol: "HTTP", deregistration_delay: "30" });
-    expect(tg.health_check).toMatchObject({ path: "/ready", matcher: "200-299", interval: 10, timeout: 5, healthy_threshold: 2, unhealthy_threshold: 3 });
+    expect(tg.health_check).toMatchObject({ path: "/ready", matcher: "200-299", interval: 8, timeout: 5, healthy_threshold: 2, unhealthy_threshold: 2 });
   });
 
   test("without a certificate, one HTTP listener forwards to the target group", () => {

@@ -80,7 +80,7 @@ describe("the settings schema", () => {
       state: { backend: "local" },
       network: { cidr: "10.0.0.0/16", natMode: "single" },
       task: { cpu: 512, memory: 1024, containerPort: 8080, environment: { APP_ENV: "bare" }, user: "1000:1000", image: {} },
-      loadBalancer: { allowedCidrs: ["0.0.0.0/0"], healthCheck: { path: "/health", intervalSeconds: 15, timeoutSeconds: 5 } },
+      loadBalancer: { allowedCidrs: ["0.0.0.0/0"], healthCheck: { path: "/health", intervalSeconds: 10, timeoutSeconds: 5 } },
       database: { enabled: true, engineVersion: "17", instanceClass: "db.t4g.micro" },
       compute: { mode: "fargate" },
     });

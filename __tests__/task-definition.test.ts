@@ -1,20 +1,90 @@
 import { APP_IMAGE_HEALTH_CHECK, BUSYBOX_IMAGE } from "../lib/container-image";
 import type { EnvironmentSettings } from "../stacks/settings";
+import { TargetHealthCheckSettingsSchema } from "../lib/target-group";
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, EXIT_MARGIN_SECONDS, SPOT_WARNING_SECONDS, START_MARGIN_SECONDS, stopTimings } from "../lib/stop-timings";
+import { LoadBalancerSettingsSchema } from "../lib/load-balancer";
+import { ServiceSettingsSchema } from "../lib/service";
 import { container, env, only, ref, rolePolicy, synth } from "./helpers";
 
 /** An environment without the database, whose wiring would add variables, secrets and grants. */
 const alone = (overrides: Partial<EnvironmentSettings> = {}) => env({ database: { enabled: false }, ...overrides });
 
 describe("TaskDefinition (the recipe)", () => {
-  test("defaults to the chapter's recipe: 0.5 vCPU, 1 GB, port 8080, the environment's name and the port", () => {
+  test("defaults to the chapter's recipe: 0.5 vCPU, 1 GB, port 8080, the environment's name, the port and the stop's timings", () => {
     const tf = synth(alone());
     const td = only(tf, "aws_ecs_task_definition");
     expect([td.cpu, td.memory]).toEqual(["512", "1024"]);
     expect(container(tf).portMappings).toEqual([{ name: "http", containerPort: 8080, hostPort: 8080, protocol: "tcp", appProtocol: "http" }]);
+    const t = stopTimings(TargetHealthCheckSettingsSchema.parse({}));
+    const idle = LoadBalancerSettingsSchema.parse({}).idleTimeoutSeconds;
     expect(container(tf).environment).toEqual([
       { name: "APP_ENV", value: "test" },
+      { name: "DRAIN_QUIET_MS", value: String(t.quietSeconds * 1000) },
+      { name: "DRAIN_TIMEOUT_MS", value: String(t.drainSeconds * 1000) },
+      { name: "KEEP_ALIVE_TIMEOUT_MS", value: String((idle + 5) * 1000) },
       { name: "PORT", value: "8080" },
     ]);
+  });
+
+  describe("a stopping task loses no request: the drain, shutdown and stop timeout agree (lib/stop-timings.ts)", () => {
+    const vars = (tf: ReturnType<typeof synth>) => Object.fromEntries(container(tf).environment.map((e: { name: string; value: string }) => [e.name, e.value]));
+
+    test("the default health check drains within the default stop timeout, itself within Spot's two minutes", () => {
+      const t = stopTimings(TargetHealthCheckSettingsSchema.parse({}));
+      const stop = container(synth(alone())).stopTimeout;
+      expect(t.requiredStopSeconds).toBe(t.drainSeconds + DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000 + EXIT_MARGIN_SECONDS);
+      expect(stop).toBeGreaterThanOrEqual(t.requiredStopSeconds);
+      expect(stop).toBeLessThanOrEqual(SPOT_WARNING_SECONDS);
+    });
+
+    test("the drain follows the health check; the keep-alive outlives the load balancer's idle timeout", () => {
+      const v = vars(synth(alone({ loadBalancer: { idleTimeoutSeconds: 120, healthCheck: { intervalSeconds: 6, unhealthyThreshold: 3, timeoutSeconds: 4 } } })));
+      expect(v).toMatchObject({ DRAIN_TIMEOUT_MS: String((3 * 6 + 4) * 1000), DRAIN_QUIET_MS: String((6 + 4) * 1000), KEEP_ALIVE_TIMEOUT_MS: "125000" });
+    });
+
+    test("migrations get the grace period less the time to start listening", () => {
+      const grace = ServiceSettingsSchema.parse({}).healthCheckGracePeriodSeconds;
+      expect(vars(synth(env())).MIGRATION_TIMEOUT_MS).toBe(String((grace - START_MARGIN_SECONDS) * 1000));
+      expect(vars(synth(env({ service: { healthCheckGracePeriodSeconds: 120 } }))).MIGRATION_TIMEOUT_MS).toBe(String((120 - START_MARGIN_SECONDS) * 1000));
+      expect(vars(synth(alone())).MIGRATION_TIMEOUT_MS).toBeUndefined();
+    });
+
+    test("a stop timeout too short for the drain is refused, naming both settings and the sum", () => {
+      expect(() => synth(env({ task: { stopTimeoutSeconds: 20 } }))).toThrow(
+        /^Invalid setting task\.stopTimeoutSeconds = 20: ECS would kill a stopping task before it is done: it needs 37 s for the drain \(loadBalancer\.healthCheck: unhealthyThreshold 2 x intervalSeconds 10 \+ timeoutSeconds 5 = 25 s\), SHUTDOWN_TIMEOUT_MS 10000 ms and 2 s to exit\. Allowed: 37 to 120, or a faster health check \(loadBalancer\.healthCheck\)\.$/,
+      );
+    });
+
+    test("a longer SHUTDOWN_TIMEOUT_MS in the task's environment counts too", () => {
+      expect(() => synth(env({ task: { environment: { APP_ENV: "test", SHUTDOWN_TIMEOUT_MS: "30000" } } }))).toThrow(/task\.stopTimeoutSeconds = 45: .* needs 57 s/);
+      expect(() => synth(env({ task: { environment: { APP_ENV: "test", SHUTDOWN_TIMEOUT_MS: "soon" } } }))).toThrow(
+        /task\.environment\.SHUTDOWN_TIMEOUT_MS = "soon": not a whole number of milliseconds/,
+      );
+    });
+
+    test("a health check so slow that no stop timeout could drain it is refused: Spot gives two minutes", () => {
+      expect(() => synth(env({ loadBalancer: { healthCheck: { intervalSeconds: 60, unhealthyThreshold: 3 } } }))).toThrow(
+        /^Invalid setting loadBalancer\.healthCheck\.unhealthyThreshold = 3: a stopping task needs 197 s .* more than the 120 s Fargate allows/,
+      );
+    });
+
+    test("a routed service's own health check is checked against its own stop timeout", () => {
+      expect(() =>
+        synth(env({ services: { admin: { route: { pathPatterns: ["/admin/*"], healthCheck: { intervalSeconds: 30 } } } } })),
+      ).toThrow(/^Invalid setting services\.admin\.task\.stopTimeoutSeconds = 45: .*services\.admin\.route\.healthCheck: unhealthyThreshold 2 x intervalSeconds 30/);
+    });
+
+    test("a grace period that leaves migrations no time is refused", () => {
+      expect(() => synth(env({ service: { healthCheckGracePeriodSeconds: 12 } }))).toThrow(
+        /^Invalid setting service\.healthCheckGracePeriodSeconds = 12: migrations run at start within the grace period/,
+      );
+    });
+
+    test("the stack's timing variables are its own: a task may not set them", () => {
+      expect(() => synth(env({ task: { environment: { APP_ENV: "test", DRAIN_TIMEOUT_MS: "1" } } }))).toThrow(
+        /task\.environment\.DRAIN_TIMEOUT_MS = "1": the stack sets this variable itself/,
+      );
+    });
   });
 
   test("tells the app its port: PORT follows task.containerPort", () => {
@@ -136,7 +206,7 @@ describe("TaskDefinition (the recipe)", () => {
   });
 
   test("the task role is separate from the execution role and has no permissions by default", () => {
-    const tf = synth(env());
+    const tf = synth(alone());
     const td = only(tf, "aws_ecs_task_definition");
     expect(td.task_role_arn).not.toEqual(td.execution_role_arn);
     const taskRole = Object.entries(tf.resource.aws_iam_role).find(([, r]) => r.name === "rest-api-test-task")![0];

@@ -3,7 +3,8 @@
  * environments ship.
  */
 import { TerraformStack, Testing } from "cdktf";
-import { MANAGED_RULE_GROUPS, WafSettingsSchema, WebAcl } from "../lib/web-acl";
+import { DEFAULT_COUNT_RULES, MANAGED_RULE_GROUPS, WAF_BODY_INSPECTION_BYTES, WafSettingsSchema, WebAcl } from "../lib/web-acl";
+import { BODY_LIMIT_BYTES } from "../app/src/limits";
 import { dev, prod } from "../stacks/environments";
 import { env, only, ref, resources, synth, testApp, testKey, testLoadBalancer, type TfJson } from "./helpers";
 
@@ -22,8 +23,8 @@ describe("WebAcl", () => {
     expect(acl.default_action).toEqual({ allow: {} });
     expect(acl.scope).toBe("REGIONAL");
     const managed = acl.rule.filter((r: any) => r.statement.managed_rule_group_statement);
-    expect(managed.map((r: any) => [r.priority, r.statement.managed_rule_group_statement])).toEqual(
-      MANAGED_RULE_GROUPS.map((name, i) => [i, { vendor_name: "AWS", name }]),
+    expect(managed.map((r: any) => [r.priority, r.statement.managed_rule_group_statement.vendor_name, r.statement.managed_rule_group_statement.name])).toEqual(
+      MANAGED_RULE_GROUPS.map((name, i) => [i, "AWS", name]),
     );
     // `none` keeps the group's block actions; `count` would only watch.
     for (const rule of managed) expect(rule.override_action).toEqual({ none: {} });
@@ -69,6 +70,36 @@ describe("WebAcl", () => {
       Resource: `${ref(tf, "aws_cloudwatch_log_group", only(tf, "aws_cloudwatch_log_group"), "arn")}:*`,
       Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
     });
+  });
+});
+
+describe("the web ACL and the API agree on what a request may carry", () => {
+  /** The common rule set's rules the synthesized web ACL counts instead of blocking. */
+  const counted = (tf: TfJson): string[] => {
+    const common = only(tf, "aws_wafv2_web_acl").rule.find((r: any) => r.statement.managed_rule_group_statement?.name === "AWSManagedRulesCommonRuleSet");
+    return (common.statement.managed_rule_group_statement.rule_action_override ?? []).map((o: any) => {
+      expect(o.action_to_use).toEqual({ count: {} });
+      return o.name;
+    });
+  };
+
+  test("prod's web ACL blocks bodies over 8 KB, and the API refuses them itself at that size (413), so both refuse the same", () => {
+    expect(counted(synth(prod))).not.toContain("SizeRestrictions_BODY");
+    expect(BODY_LIMIT_BYTES).toBe(WAF_BODY_INSPECTION_BYTES);
+  });
+
+  test("the body rules that would refuse a note's text (HTML, ../, URLs) count instead of block, so prod accepts what dev does", () => {
+    expect(counted(synth(prod)).sort()).toEqual([...DEFAULT_COUNT_RULES].sort());
+  });
+
+  test("countRules: [] blocks with every rule; an unknown rule name is refused at synth", () => {
+    expect(only(synth(env({ waf: { enabled: true, countRules: [] } })), "aws_wafv2_web_acl").rule[0].statement.managed_rule_group_statement).toEqual({
+      vendor_name: "AWS",
+      name: "AWSManagedRulesCommonRuleSet",
+    });
+    expect(() => synth(env({ waf: { enabled: true, countRules: ["CrossSiteScripting_Body"] } }))).toThrow(
+      /^Invalid setting waf\.countRules\.0 = "CrossSiteScripting_Body": not a known rule of AWSManagedRulesCommonRuleSet\. Allowed: the closest are "CrossSiteScripting_BODY"/,
+    );
   });
 });
 

@@ -19,8 +19,10 @@ import { check } from "./validate";
 import { POSTGRES_INSTANCE_CLASSES } from "./data/rds-instance-classes";
 
 const SUPPORTED_MAJORS = [14, 15, 16, 17];
-/** The variables `connection` gives a task: where the database is, then (as secrets) who connects. */
-export const CONNECTION_VARIABLES = ["DB_HOST", "DB_PORT", "DB_NAME", "DB_USERNAME", "DB_PASSWORD"] as const;
+/** The variables `connection` gives a task: where the database is and the secret to log in with. */
+export const CONNECTION_VARIABLES = ["DB_HOST", "DB_PORT", "DB_NAME", "DB_SECRET_ARN"] as const;
+/** The app's fixed login for a local database: reserved beside the connection, so a task cannot shadow the secret with a fixed password. */
+export const LOCAL_LOGIN_VARIABLES = ["DB_USERNAME", "DB_PASSWORD"] as const;
 const PORT = 5432;
 const RESERVED_NAMES = ["postgres", "template0", "template1", "rdsadmin", "admin", "public"];
 
@@ -116,7 +118,7 @@ export interface DatabaseProps extends DatabaseConfig {
 
 /**
  * PostgreSQL on RDS, with no password anywhere Terraform can see: RDS creates and rotates the master
- * secret in Secrets Manager, and the app reads it through ECS secrets.
+ * secret in Secrets Manager, and the app reads it with its task role when it connects.
  */
 export class Database extends Construct {
   private readonly allowedSources: string[] = [];
@@ -128,9 +130,11 @@ export class Database extends Construct {
   readonly databaseName: string;
   /** The RDS-managed secret holding `username` and `password` as JSON keys. */
   readonly secretArn: string;
+  private readonly region: string;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
+    this.region = props.region;
     const version = props.engineVersion;
     const major = majorOf(version);
     const storage = props.allocatedStorageGb;
@@ -244,19 +248,27 @@ export class Database extends Construct {
   }
 
   /**
-   * What a task needs to use the database: where it is in plain variables (`DB_HOST`, `DB_PORT`,
-   * `DB_NAME`), the RDS-managed credentials as ECS secrets (`DB_USERNAME`, `DB_PASSWORD`, never in plain
-   * text), and the key that decrypts them. Network access is granted apart, with `allowFrom`.
+   * What a task needs to use the database: where it is and which secret holds the login, in plain
+   * variables (`DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_SECRET_ARN`), and for the task role the right to
+   * read exactly that secret, decrypting it with the database's key only through Secrets Manager. The
+   * app reads the secret when it connects, not once at start as ECS `secrets` would, so a rotation
+   * (RDS rotates it every 7 days) never leaves running tasks with a stale password. Network access is
+   * granted apart, with `allowFrom`.
    */
   get connection(): Connection {
     return {
-      environment: { DB_HOST: this.instance.address, DB_PORT: String(this.port), DB_NAME: this.databaseName },
-      secrets: ["username", "password"].map((key) => ({
-        name: `DB_${key.toUpperCase()}`,
-        valueFrom: `${this.secretArn}:${key}::`,
-        resourceArn: this.secretArn,
-      })),
-      decryptKeyArns: [this.key.arn],
+      environment: { DB_HOST: this.instance.address, DB_PORT: String(this.port), DB_NAME: this.databaseName, DB_SECRET_ARN: this.secretArn },
+      secrets: [],
+      decryptKeyArns: [],
+      taskStatements: [
+        { Sid: "DatabaseSecret", Action: "secretsmanager:GetSecretValue", Resource: this.secretArn },
+        {
+          Sid: "DatabaseSecretKey",
+          Action: "kms:Decrypt",
+          Resource: this.key.arn,
+          Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${this.region}.amazonaws.com` } },
+        },
+      ],
     };
   }
 

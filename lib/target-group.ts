@@ -23,14 +23,14 @@ export const TargetHealthCheckSettingsSchema = z
     ),
     /** Healthy HTTP codes. @default "200" */
     matcher: withDefault(matching(MATCHER, "not a list of HTTP codes", 'codes 100-499 such as "200", "200-299" or "200,204"'), "200"),
-    /** Seconds between checks. @default 15 */
-    intervalSeconds: withDefault(int(5, 300), 15),
+    /** Seconds between checks; with `unhealthyThreshold`, how long a stopping task drains (see `task.stopTimeoutSeconds`). @default 10 */
+    intervalSeconds: withDefault(int(5, 300), 10),
     /** Check timeout, less than the interval. @default 5 */
     timeoutSeconds: withDefault(int(2, 120), 5),
     /** Passes before traffic. @default 2 */
     healthyThreshold: withDefault(int(2, 10), 2),
-    /** Failures before no traffic. @default 3 */
-    unhealthyThreshold: withDefault(int(2, 10), 3),
+    /** Failures before no traffic. @default 2 */
+    unhealthyThreshold: withDefault(int(2, 10), 2),
   })
   .check(
     z.superRefine((s, ctx) => {

@@ -100,8 +100,11 @@ export const TaskSettingsSchema = z.strictObject({
    * @default the app image's probe for a repository image; none for the placeholder or `image.uri`
    */
   healthCheck: z.optional(z.nullable(ContainerHealthCheckSchema)),
-  /** Seconds between SIGTERM and SIGKILL. @default 30 */
-  stopTimeoutSeconds: withDefault(int(2, 120), 30),
+  /**
+   * Seconds between SIGTERM and SIGKILL. A task behind the load balancer needs its drain (health check unhealthyThreshold × intervalSeconds +
+   * timeoutSeconds) + SHUTDOWN_TIMEOUT_MS + 2 s, checked at synth; at most 120, Fargate's limit and Spot's warning. @default 45
+   */
+  stopTimeoutSeconds: withDefault(int(2, 120), 45),
   /** Read-only root; write to `task.scratchPath`. @default true */
   readonlyRootFilesystem: withDefault(flag, true),
   /** Writable scratch volume; a short-lived init container opens it to the non-root user, as Fargate mounts volumes owned by root. @default "/tmp" */
@@ -136,6 +139,8 @@ export interface Connection {
   readonly secrets: readonly WiredSecret[];
   /** KMS keys the execution role may decrypt those secrets with. */
   readonly decryptKeyArns: readonly string[];
+  /** What the app itself may do with it (the task role), e.g. read the database's secret when it connects. @default none */
+  readonly taskStatements?: readonly Statement[];
 }
 
 export interface TaskDefinitionProps extends TaskConfig {
@@ -231,6 +236,8 @@ export class TaskDefinition extends Construct {
       ),
     });
     this.taskRole = new ServiceRole(this, "TaskRole", { name: `${props.name}-task`, service: "ecs-tasks.amazonaws.com" });
+    const taskStatements = connections.flatMap((c) => c.taskStatements ?? []);
+    if (taskStatements.length) this.taskRole.addStatements("Connections", taskStatements);
     if (props.enableExecuteCommand) this.taskRole.addStatements("ExecuteCommand", execStatements(props.execLogGroup));
 
     this.image = resolveImage(props.image, props.imageTagOverride, props.release);

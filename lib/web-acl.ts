@@ -9,7 +9,7 @@ import type { EncryptionKey } from "./encryption-key";
 import { jsonString, synthesizingHcl } from "./hcl";
 import type { LoadBalancer } from "./load-balancer";
 import { logGroup } from "./log-group";
-import { flag, int, retention, withDefault } from "./rules";
+import { flag, int, listed, retention, withDefault } from "./rules";
 
 /** The AWS managed rule groups every web ACL here runs, in order, each counted as one rule. */
 export const MANAGED_RULE_GROUPS = [
@@ -21,14 +21,59 @@ export const MANAGED_RULE_GROUPS = [
   "AWSManagedRulesAmazonIpReputationList",
 ] as const;
 
+/** The rules of AWSManagedRulesCommonRuleSet (version 1.x), which `countRules` may switch to count. */
+export const COMMON_RULE_SET_RULES = [
+  "NoUserAgent_HEADER",
+  "UserAgent_BadBots_HEADER",
+  "SizeRestrictions_QUERYSTRING",
+  "SizeRestrictions_Cookie_HEADER",
+  "SizeRestrictions_BODY",
+  "SizeRestrictions_URIPATH",
+  "EC2MetaDataSSRF_BODY",
+  "EC2MetaDataSSRF_COOKIE",
+  "EC2MetaDataSSRF_URIPATH",
+  "EC2MetaDataSSRF_QUERYARGUMENTS",
+  "GenericLFI_QUERYARGUMENTS",
+  "GenericLFI_URIPATH",
+  "GenericLFI_BODY",
+  "RestrictedExtensions_URIPATH",
+  "RestrictedExtensions_QUERYARGUMENTS",
+  "GenericRFI_QUERYARGUMENTS",
+  "GenericRFI_BODY",
+  "GenericRFI_URIPATH",
+  "CrossSiteScripting_COOKIE",
+  "CrossSiteScripting_QUERYARGUMENTS",
+  "CrossSiteScripting_BODY",
+  "CrossSiteScripting_URIPATH",
+] as const;
+
+/**
+ * What AWS WAF inspects of a request body behind an Application Load Balancer (fixed by AWS), and the
+ * size above which the common rule set's SizeRestrictions_BODY blocks it. The API refuses larger bodies
+ * itself (app/src/limits.ts), so the two agree.
+ */
+export const WAF_BODY_INSPECTION_BYTES = 8 * 1024;
+
+/**
+ * The body rules that judge a note's text as an attack: `<b>` (XSS), `../` (LFI), a URL with an IP
+ * address (RFI) or the metadata address (SSRF) are text this API stores and returns as JSON, never
+ * renders, includes or fetches. Counted (and logged) rather than blocked, so prod accepts what dev
+ * does; a fork whose API does any of those sets `waf.countRules: []`.
+ */
+export const DEFAULT_COUNT_RULES = ["CrossSiteScripting_BODY", "GenericLFI_BODY", "GenericRFI_BODY", "EC2MetaDataSSRF_BODY"] as const;
+
 /** The last rule: an IP address over `rateLimitPer5Minutes` is blocked. */
 export const RATE_LIMIT_RULE = "rate-limit-per-ip";
+
+/** Where Terraform's block name is not the API's key in snake case (a repeated block takes the singular). */
+const TERRAFORM_BLOCKS: Record<string, string> = { RuleActionOverrides: "rule_action_override" };
 
 /** `ManagedRuleGroupStatement` → `managed_rule_group_statement` (WAF's `CloudWatch` is one word to Terraform). */
 function snakeKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(snakeKeys);
   if (!value || typeof value !== "object") return value;
-  const snake = (key: string) => key.replace(/CloudWatch/g, "Cloudwatch").replace(/[A-Z]/g, (c, i) => `${i ? "_" : ""}${c.toLowerCase()}`);
+  const snake = (key: string) =>
+    TERRAFORM_BLOCKS[key] ?? key.replace(/CloudWatch/g, "Cloudwatch").replace(/[A-Z]/g, (c, i) => `${i ? "_" : ""}${c.toLowerCase()}`);
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [snake(k), snakeKeys(v)]));
 }
 
@@ -58,6 +103,15 @@ export const WafSettingsSchema = z.strictObject({
   rateLimitPer5Minutes: withDefault(int(10, 2000000000), 2000),
   /** Days the WAF's log of blocked and counted requests is kept. @default 30 */
   logRetentionDays: withDefault(retention(), 30),
+  /**
+   * Rules of the common rule set that count (and log) instead of block: by default the body rules that would refuse a note's text (HTML, `../`, a
+   * URL), which this API stores and never renders, includes or fetches; `[]` blocks with every rule. SizeRestrictions_BODY keeps blocking over 8
+   * KB, the API's own limit. @default ["CrossSiteScripting_BODY", "GenericLFI_BODY", "GenericRFI_BODY", "EC2MetaDataSSRF_BODY"]
+   */
+  countRules: withDefault(
+    z.readonly(z.array(listed(COMMON_RULE_SET_RULES, "rule of AWSManagedRulesCommonRuleSet", "lib/web-acl.ts (COMMON_RULE_SET_RULES)"))),
+    [...DEFAULT_COUNT_RULES],
+  ),
 });
 export type WafSettings = z.input<typeof WafSettingsSchema>;
 export type WafConfig = z.output<typeof WafSettingsSchema>;
@@ -97,7 +151,15 @@ export class WebAcl extends Construct {
         Priority: i,
         // The group's own actions (block), not a count-only override.
         OverrideAction: { None: {} },
-        Statement: { ManagedRuleGroupStatement: { VendorName: "AWS", Name: group } },
+        Statement: {
+          ManagedRuleGroupStatement: {
+            VendorName: "AWS",
+            Name: group,
+            ...(group === "AWSManagedRulesCommonRuleSet" && props.countRules.length
+              ? { RuleActionOverrides: [...new Set(props.countRules)].map((name) => ({ Name: name, ActionToUse: { Count: {} } })) }
+              : {}),
+          },
+        },
         VisibilityConfig: visibility(`${props.name}-${group}`),
       })),
       {

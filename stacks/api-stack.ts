@@ -15,7 +15,8 @@ import { isReservedDomain, LoadBalancer } from "../lib/load-balancer";
 import { Network } from "../lib/network";
 import { Registry } from "../lib/registry";
 import { Service } from "../lib/service";
-import { TaskDefinition } from "../lib/task-definition";
+import { drainEnvironment, MIGRATION_VARIABLE, migrationSeconds, shutdownTimeoutMs, stopTimings } from "../lib/stop-timings";
+import { TaskDefinition, type Connection } from "../lib/task-definition";
 import { WebAcl } from "../lib/web-acl";
 import { check } from "../lib/validate";
 import { parseSettings, type EnvironmentConfig, type ServiceEntryConfig } from "./schema";
@@ -239,6 +240,17 @@ export class ApiStack extends TerraformStack {
 function buildService(stack: ApiStack, entry: ServiceEntryConfig, config: EnvironmentConfig, options: RunOptions): StackService {
   const id = entry.key === undefined ? "" : pascal(entry.key);
   const database = entry.database ? stack.database : undefined;
+  // What the load balancer's health check and idle timeout ask of a stopping task (lib/stop-timings.ts),
+  // and the migrations' share of the grace period; the schema has checked they fit.
+  const route = entry.route;
+  const timings: Connection | undefined = route && {
+    environment: {
+      ...drainEnvironment(stopTimings(route.healthCheck, shutdownTimeoutMs(entry.task.environment)), config.loadBalancer.idleTimeoutSeconds),
+      ...(database ? { [MIGRATION_VARIABLE]: String(migrationSeconds(entry.service.healthCheckGracePeriodSeconds) * 1000) } : {}),
+    },
+    secrets: [],
+    decryptKeyArns: [],
+  };
   const taskDefinition = new TaskDefinition(stack, `${id}TaskDefinition`, {
     ...entry.task,
     name: entry.name,
@@ -251,7 +263,7 @@ function buildService(stack: ApiStack, entry: ServiceEntryConfig, config: Enviro
     compatibility: stack.cluster.capacity.compatibility,
     enableExecuteCommand: entry.service.enableExecuteCommand,
     execLogGroup: stack.cluster.execLogGroup,
-    connections: database ? [database.connection] : [],
+    connections: [...(database ? [database.connection] : []), ...(timings ? [timings] : [])],
   });
   const service = new Service(stack, `${id}Service`, {
     ...entry.service,

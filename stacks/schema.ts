@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { ciArnProblems, type CiConfig } from "../lib/ci-access";
-import { CONNECTION_VARIABLES } from "../lib/database";
+import { CONNECTION_VARIABLES, LOCAL_LOGIN_VARIABLES } from "../lib/database";
 import type { AutoscalingConfig } from "../lib/autoscaling";
 import { resolveEc2, type Ec2Config, type HostedWorkload } from "../lib/ec2-capacity";
 import { describeMemoryFor, FARGATE_MEMORY_BY_CPU, FARGATE_SPOT_ARCHITECTURES } from "../lib/fargate-sizes";
@@ -9,7 +9,8 @@ import { parseCidr } from "../lib/cidr";
 import { SMALLEST_SUBNET_PREFIX, subnetPrefix } from "../lib/network";
 import { fail, type RuleParams } from "../lib/rules";
 import type { ServiceConfig, ServiceRoute } from "../lib/service";
-import { FIRST_PRIORITY, PRIORITY_STEP } from "../lib/target-group";
+import { DRAIN_VARIABLES, MIGRATION_VARIABLE, MIN_MIGRATION_SECONDS, migrationSeconds, shutdownTimeoutMs, SPOT_WARNING_SECONDS, START_MARGIN_SECONDS, stopTimings } from "../lib/stop-timings";
+import { FIRST_PRIORITY, PRIORITY_STEP, type TargetHealthCheckConfig } from "../lib/target-group";
 import type { TaskConfig } from "../lib/task-definition";
 import { SettingError, closest } from "../lib/validate";
 import { EnvironmentSettingsSchema, resourcePrefix, type EnvironmentSettings } from "./settings";
@@ -53,9 +54,12 @@ type Context = Parameters<typeof fail>[0];
 /** `<project>-<name>` is the first part of every resource name; a target group's (`<prefix>-tg`) is the shortest AWS allows, 32. */
 const LONGEST_PREFIX = 32 - "-tg".length;
 
-/** Variables the stack sets itself: the port of a service the load balancer reaches, the database's connection where it is given. */
+/**
+ * Variables the stack sets itself: the port and drain timings of a service the load balancer reaches,
+ * the database's connection (and the migrations' budget of a routed service) where it is given.
+ */
 function stackVariables(routed: boolean, database: boolean): string[] {
-  return [...(routed ? ["PORT"] : []), ...(database ? CONNECTION_VARIABLES : [])];
+  return [...(routed ? ["PORT", ...DRAIN_VARIABLES] : []), ...(database ? [...CONNECTION_VARIABLES, ...LOCAL_LOGIN_VARIABLES] : []), ...(routed && database ? [MIGRATION_VARIABLE] : [])];
 }
 
 /** A service's sections as parsed, before the rules across sections. */
@@ -246,6 +250,7 @@ function checkService(ctx: Context, s: Parsed, entry: ParsedService): void {
         "no requestsPerTarget (a worker scales on CPU and memory), or a route",
       );
   }
+  if (entry.routed) checkStopTimings(ctx, s, entry);
   if (entry.key !== undefined && entry.database && !s.database.enabled)
     fail(ctx, at("database"), true, "the environment has no database (database.enabled is false)", "false, or database.enabled true");
 
@@ -268,6 +273,49 @@ function checkService(ctx: Context, s: Parsed, entry: ParsedService): void {
   const secretClash = Object.keys(task.secrets).find((variable) => variable in environment);
   if (secretClash !== undefined)
     fail(ctx, at("task", "secrets", secretClash), task.secrets[secretClash], "the name is already an environment variable", "a distinct name");
+}
+
+/**
+ * A routed task's stop: drain (the health check seen failing), then finish what is in flight, within
+ * the stop timeout, itself within Spot's two-minute warning; migrations within the grace period.
+ */
+function checkStopTimings(ctx: Context, s: Parsed, entry: ParsedService): void {
+  const { path, task, service, key } = entry;
+  const name = (...rest: string[]) => [...path, ...rest].join(".");
+  const healthCheckSetting = key === undefined ? "loadBalancer.healthCheck" : `services.${key}.route.healthCheck`;
+  const healthCheck: TargetHealthCheckConfig = key === undefined ? s.loadBalancer.healthCheck : s.services[key].route!.healthCheck;
+  const shutdownMs = shutdownTimeoutMs(task.environment);
+  if (shutdownMs === undefined || shutdownMs < 100 || shutdownMs > 110_000) {
+    fail(ctx, [...path, "task", "environment", "SHUTDOWN_TIMEOUT_MS"], task.environment?.SHUTDOWN_TIMEOUT_MS, "not a whole number of milliseconds from 100 to 110000", "e.g. \"10000\"");
+    return;
+  }
+  const t = stopTimings(healthCheck, shutdownMs);
+  const drain = `${healthCheckSetting}: unhealthyThreshold ${healthCheck.unhealthyThreshold} x intervalSeconds ${healthCheck.intervalSeconds} + timeoutSeconds ${healthCheck.timeoutSeconds} = ${t.drainSeconds} s`;
+  const parts = `the drain (${drain}), SHUTDOWN_TIMEOUT_MS ${shutdownMs} ms and 2 s to exit`;
+  if (t.requiredStopSeconds > SPOT_WARNING_SECONDS)
+    fail(
+      ctx,
+      [...healthCheckSetting.split("."), "unhealthyThreshold"],
+      healthCheck.unhealthyThreshold,
+      `a stopping task needs ${t.requiredStopSeconds} s for ${parts}, more than the ${SPOT_WARNING_SECONDS} s Fargate allows a stop and Fargate Spot warns before reclaiming a task`,
+      `health check and shutdown settings that add up to ${SPOT_WARNING_SECONDS} s or less, e.g. unhealthyThreshold 2, intervalSeconds 10, timeoutSeconds 5`,
+    );
+  else if (task.stopTimeoutSeconds < t.requiredStopSeconds)
+    fail(
+      ctx,
+      [...path, "task", "stopTimeoutSeconds"],
+      task.stopTimeoutSeconds,
+      `ECS would kill a stopping task before it is done: it needs ${t.requiredStopSeconds} s for ${parts}`,
+      `${t.requiredStopSeconds} to ${SPOT_WARNING_SECONDS}, or a faster health check (${healthCheckSetting})`,
+    );
+  if (entry.database && migrationSeconds(service.healthCheckGracePeriodSeconds) < MIN_MIGRATION_SECONDS)
+    fail(
+      ctx,
+      [...path, "service", "healthCheckGracePeriodSeconds"],
+      service.healthCheckGracePeriodSeconds,
+      `migrations run at start within the grace period less ${START_MARGIN_SECONDS} s to start listening, which leaves under ${MIN_MIGRATION_SECONDS} s`,
+      `${START_MARGIN_SECONDS + MIN_MIGRATION_SECONDS} or more (${name("service", "healthCheckGracePeriodSeconds")})`,
+    );
 }
 
 /** Every service complete: names, `APP_ENV`, and each routed service's rule with its priority. */

@@ -22,8 +22,19 @@ describe("configuration from the environment", () => {
       DB_POOL_MAX: 10,
       MIGRATIONS: "on-start",
       SHUTDOWN_TIMEOUT_MS: 10000,
+      DRAIN_TIMEOUT_MS: 0,
+      DRAIN_QUIET_MS: 20000,
+      KEEP_ALIVE_TIMEOUT_MS: 65000,
+      MIGRATION_TIMEOUT_MS: 50000,
       LOG_LEVEL: "info",
     });
+  });
+
+  it("takes the login from DB_SECRET_ARN instead of DB_USERNAME and DB_PASSWORD", () => {
+    const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0f1e2d3c-aaaa-bbbb-cccc-1234567890ab-AbCdEf";
+    const { DB_USERNAME: _u, DB_PASSWORD: _p, ...rest } = REQUIRED;
+    expect(readConfig({ ...rest, DB_SECRET_ARN: arn })).toMatchObject({ DB_SECRET_ARN: arn, DB_USERNAME: undefined, DB_PASSWORD: undefined });
+    expect(error({ ...rest, DB_SECRET_ARN: "my-secret" })).toContain('DB_SECRET_ARN = "my-secret": not a Secrets Manager secret ARN');
   });
 
   it("treats an empty variable as unset", () => {
@@ -42,20 +53,30 @@ describe("configuration from the environment", () => {
     ["DB_POOL_MAX", "500", "above 100"],
     ["MIGRATIONS", "always", 'not "on-start" or "off"'],
     ["SHUTDOWN_TIMEOUT_MS", "50", "below 100"],
+    ["DRAIN_TIMEOUT_MS", "-1", "below 0"],
+    ["DRAIN_QUIET_MS", "x", "not a number"],
+    ["KEEP_ALIVE_TIMEOUT_MS", "10", "below 1000"],
+    ["MIGRATION_TIMEOUT_MS", "1000", "below 2000"],
     ["LOG_LEVEL", "verbose", "not a pino level"],
   ])("%s = %s is refused: %s", (name, value, problem) => {
     expect(error({ ...REQUIRED, [name]: value })).toContain(`${name} = "${value}": ${problem}`);
   });
 
-  it.each(["APP_ENV", "DB_HOST", "DB_NAME", "DB_USERNAME", "DB_PASSWORD"])("%s is required", (name) => {
+  it.each(["APP_ENV", "DB_HOST", "DB_NAME"])("%s is required", (name) => {
     const env: Record<string, string> = { ...REQUIRED };
     delete env[name];
     expect(error(env)).toBe(`invalid environment: ${name}: not set`);
   });
 
+  it.each(["DB_USERNAME", "DB_PASSWORD"])("%s is required without DB_SECRET_ARN", (name) => {
+    const env: Record<string, string> = { ...REQUIRED };
+    delete env[name];
+    expect(error(env)).toBe(`invalid environment: ${name}: not set, and neither is DB_SECRET_ARN`);
+  });
+
   it("names every bad variable at once", () => {
     expect(error({ APP_ENV: "dev", PORT: "x" })).toMatch(
-      /^invalid environment: PORT = "x": not a number; DB_HOST: not set; DB_NAME: not set; DB_USERNAME: not set; DB_PASSWORD: not set$/,
+      /^invalid environment: PORT = "x": not a number; DB_HOST: not set; DB_NAME: not set; DB_USERNAME: not set, and neither is DB_SECRET_ARN; DB_PASSWORD: not set, and neither is DB_SECRET_ARN$/,
     );
   });
 

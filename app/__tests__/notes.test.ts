@@ -1,3 +1,7 @@
+import net from "node:net";
+import { BODY_LIMIT_BYTES } from "../src/limits";
+import { BODY_MAX, TITLE_MAX } from "../src/notes";
+import { MAX_ERRORS } from "../src/problem";
 import { RunningApi, databaseEnv } from "./support/api";
 import { BACKENDS, type TestDatabase } from "./support/database";
 
@@ -90,8 +94,14 @@ describe.each(BACKENDS)("notes API on $name", (backend) => {
     });
 
     it("keeps the longest allowed title and body intact", async () => {
-      const note = await create({ title: "t".repeat(200), body: "é".repeat(10_000) });
-      expect(await (await api.fetch(`/notes/${note.id}`)).json()).toMatchObject({ title: "t".repeat(200), body: "é".repeat(10_000) });
+      const note = await create({ title: "t".repeat(TITLE_MAX), body: "x".repeat(BODY_MAX) });
+      expect(await (await api.fetch(`/notes/${note.id}`)).json()).toMatchObject({ title: "t".repeat(TITLE_MAX), body: "x".repeat(BODY_MAX) });
+    });
+
+    it("keeps text beyond ASCII intact, paired surrogates (emoji) included", async () => {
+      const text = "é 日本 🙂 \u2028";
+      const note = await create({ title: text, body: text.repeat(50) });
+      expect(await (await api.fetch(`/notes/${note.id}`)).json()).toMatchObject({ title: text, body: text.repeat(50) });
     });
   });
 
@@ -171,7 +181,11 @@ describe.each(BACKENDS)("notes API on $name", (backend) => {
       ["title empty", "POST", () => "/notes", { title: "" }, ["/body/title"]],
       ["title over 200 characters", "POST", () => "/notes", { title: "x".repeat(201) }, ["/body/title"]],
       ["title not a string", "POST", () => "/notes", { title: 42 }, ["/body/title"]],
-      ["body over 10,000 characters", "POST", () => "/notes", { title: "t", body: "x".repeat(10_001) }, ["/body/body"]],
+      ["body over BODY_MAX characters", "POST", () => "/notes", { title: "t", body: "x".repeat(BODY_MAX + 1) }, ["/body/body"]],
+      ["a NUL character in the title (PostgreSQL cannot store it)", "POST", () => "/notes", '{"title":"a\\u0000b"}', ["/body/title"]],
+      ["an unpaired surrogate in the body (not text)", "POST", () => "/notes", '{"title":"t","body":"a\\ud800b"}', ["/body/body"]],
+      ["an unpaired low surrogate in the title", "POST", () => "/notes", '{"title":"\\udc00"}', ["/body/title"]],
+      ["deeply nested arrays instead of a body", "POST", () => "/notes", `{"title":"t","body":${"[".repeat(2000)}${"]".repeat(2000)}}`, ["/body/body"]],
       ["body not a string", "POST", () => "/notes", { title: "t", body: ["a"] }, ["/body/body"]],
       ["an unknown field", "POST", () => "/notes", { title: "t", colour: "red" }, ["/body/colour"]],
       ["several bad fields at once", "POST", () => "/notes", { title: "", body: 1 }, ["/body/title", "/body/body"]],
@@ -179,7 +193,8 @@ describe.each(BACKENDS)("notes API on $name", (backend) => {
       ["malformed JSON", "POST", () => "/notes", "{not json", ["/body"]],
       ["PATCH with no field", "PATCH", (id) => `/notes/${id}`, {}, ["/body"]],
       ["PATCH with an empty title", "PATCH", (id) => `/notes/${id}`, { title: "" }, ["/body/title"]],
-      ["PATCH with a body over 10,000 characters", "PATCH", (id) => `/notes/${id}`, { body: "x".repeat(10_001) }, ["/body/body"]],
+      ["PATCH with a body over BODY_MAX characters", "PATCH", (id) => `/notes/${id}`, { body: "x".repeat(BODY_MAX + 1) }, ["/body/body"]],
+      ["PATCH with a NUL character in the body", "PATCH", (id) => `/notes/${id}`, '{"body":"\\u0000"}', ["/body/body"]],
       ["PATCH with an unknown field", "PATCH", (id) => `/notes/${id}`, { id: "00000000-0000-4000-8000-000000000000" }, ["/body/id"]],
       ["an id that is not a UUID (GET)", "GET", () => "/notes/42", undefined, ["/params/id"]],
       ["an id that is not a UUID (PATCH)", "PATCH", () => "/notes/abc", { title: "x" }, ["/params/id"]],
@@ -204,13 +219,65 @@ describe.each(BACKENDS)("notes API on $name", (backend) => {
       expect((await db.query("SELECT count(*)::int AS n FROM notes")).rows[0].n).toBe(before.rows[0].n);
     });
 
-    it("a body over 1 MB answers a 413 problem", async () => {
-      const problem = await problemOf(await api.json("POST", "/notes", { title: "big", body: "x".repeat(1024 * 1024) }), 413);
+    it("a body over BODY_LIMIT_BYTES answers a 413 problem, before it is read", async () => {
+      const problem = await problemOf(await api.json("POST", "/notes", { title: "big", body: "x".repeat(BODY_LIMIT_BYTES) }), 413);
       expect(problem.title).toBe("Content Too Large");
+      expect(problem.detail).toContain(String(BODY_LIMIT_BYTES));
+    });
+
+    it("a body within BODY_MAX characters but over BODY_LIMIT_BYTES (text beyond ASCII) answers 413, as the web ACL would refuse it", async () => {
+      const body = "日".repeat(BODY_MAX);
+      expect(Buffer.byteLength(JSON.stringify({ title: "t", body }))).toBeGreaterThan(BODY_LIMIT_BYTES);
+      await problemOf(await api.json("POST", "/notes", { title: "t", body }), 413);
+    });
+
+    it(`thousands of unknown fields answer a short problem: at most ${MAX_ERRORS} errors, and how many more`, async () => {
+      const fields: Record<string, number> = {};
+      for (let i = 0; JSON.stringify(fields).length < BODY_LIMIT_BYTES - 100; i++) fields[`k${i}`] = 0;
+      const count = Object.keys(fields).length;
+      const res = await api.json("POST", "/notes", { title: "t", ...fields });
+      const problem = await problemOf(res, 400);
+      expect(problem.errors).toHaveLength(MAX_ERRORS);
+      expect(problem.detail).toContain(`and ${count - MAX_ERRORS} more`);
+      expect(JSON.stringify(problem).length).toBeLessThan(4096);
     });
 
     it("a body that is not JSON answers a 415 problem", async () => {
       await problemOf(await api.fetch("/notes", { method: "POST", headers: { "content-type": "text/plain" }, body: "title" }), 415);
+    });
+  });
+
+  describe("errors the HTTP layer makes itself: problems with a request id", () => {
+    /** Sends raw bytes, as a client that does not speak HTTP well would, and reads the whole answer. */
+    const raw = (request: string) =>
+      new Promise<{ status: number; headers: string; body: string }>((resolve, reject) => {
+        const socket = net.connect(api.port, "127.0.0.1", () => socket.write(request));
+        let text = "";
+        socket.on("data", (chunk) => (text += chunk.toString()));
+        socket.on("error", reject);
+        socket.on("close", () => {
+          const [head, ...rest] = text.split("\r\n\r\n");
+          resolve({ status: Number(head.split(" ")[1]), headers: head.toLowerCase(), body: rest.join("\r\n\r\n") });
+        });
+      });
+
+    it.each([
+      ["a URL and headers over 16 KB: 431", `GET /notes?x=${"a".repeat(20_000)} HTTP/1.1\r\nHost: t\r\n\r\n`, 431],
+      ["a malformed header: 400", "GET /notes HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n", 400],
+      ["not HTTP at all: 400", "HELLO\r\n\r\n", 400],
+    ])("%s", async (_, request, status) => {
+      const answer = await raw(request);
+      expect(answer.status).toBe(status);
+      expect(answer.headers).toContain("content-type: application/problem+json");
+      expect(answer.headers).toMatch(/x-request-id: [0-9a-f-]{36}/);
+      expect(JSON.parse(answer.body)).toMatchObject({ type: "about:blank", status });
+    });
+
+    it("a path parameter over the router's length: a 414 problem with the request id", async () => {
+      const res = await api.fetch(`/notes/${"a".repeat(500)}`);
+      const problem = await problemOf(res, 414);
+      expect(problem.title).toBe("URI Too Long");
+      expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     });
   });
 

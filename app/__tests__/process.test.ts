@@ -103,6 +103,56 @@ describe.each(BACKENDS)("the API process on $name", (backend) => {
     }
   });
 
+  it("on SIGTERM behind a load balancer: fails /health, keeps serving while checks keep coming, closes at DRAIN_TIMEOUT_MS", async () => {
+    const drain = { DRAIN_TIMEOUT_MS: "2000", DRAIN_QUIET_MS: "1000" };
+    const api = await RunningApi.start({ ...databaseEnv(db), ...drain });
+    const started = Date.now();
+    api.process.kill("SIGTERM");
+    await api.waitForLog((l) => String(l.msg).startsWith("stopping: failing the health check"));
+    const seen: string[] = [];
+    // A load balancer checking every 200 ms, and traffic still arriving until it lets go.
+    while (api.process.exitCode === null && Date.now() - started < 10_000) {
+      const health = await api.fetch("/health").then((r) => r.status, () => "refused");
+      const read = await api.fetch("/notes?limit=1").then((r) => r.status, () => "refused");
+      seen.push(`${health}/${read}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const elapsed = Date.now() - started;
+    expect(await api.exitCode()).toBe(0);
+    expect(seen[0]).toBe("503/200");
+    expect(seen.filter((s) => s === "503/200").length).toBeGreaterThanOrEqual(5);
+    expect(elapsed).toBeGreaterThanOrEqual(2000);
+    expect(api.logs.find((l) => l.msg === "drained")).toMatchObject({ reason: "timeout" });
+  });
+
+  it("on SIGTERM after the load balancer let go (no request for DRAIN_QUIET_MS), closes without waiting out the drain", async () => {
+    const api = await RunningApi.start({ ...databaseEnv(db), DRAIN_TIMEOUT_MS: "20000", DRAIN_QUIET_MS: "500" });
+    await new Promise((r) => setTimeout(r, 600));
+    const started = Date.now();
+    api.process.kill("SIGTERM");
+    expect(await api.exitCode()).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(api.logs.find((l) => l.msg === "drained")).toMatchObject({ reason: "quiet" });
+  });
+
+  (backend.separateSessions ? it : it.skip)("a migration lock held past MIGRATION_TIMEOUT_MS fails the start within it, naming the budget", async () => {
+    const fresh = await backend.create();
+    const holder = await fresh.client();
+    try {
+      // node-pg-migrate's lock: another task migrating for longer than this task's budget.
+      await holder.query("SELECT pg_advisory_lock(7241865325823964)");
+      const started = Date.now();
+      const api = await RunningApi.start({ ...databaseEnv(fresh), MIGRATION_TIMEOUT_MS: "3000" }, { waitForListening: false });
+      expect(await api.exitCode()).toBe(1);
+      expect(Date.now() - started).toBeLessThan(8000);
+      expect(api.stderr.join("\n")).toContain("migrations did not finish within MIGRATION_TIMEOUT_MS (3000 ms");
+      expect((await fresh.query("SELECT to_regclass('notes') AS t")).rows[0].t).toBeNull();
+    } finally {
+      await holder.end();
+      await fresh.drop();
+    }
+  });
+
   it("is not ready while the database is unreachable, stays alive, and recovers", async () => {
     const proxy = await CuttableProxy.start({ host: db.host, port: db.port });
     const api = await RunningApi.start(databaseEnv(db, proxy.port));

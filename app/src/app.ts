@@ -1,26 +1,33 @@
 import { randomUUID } from "node:crypto";
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import Ajv from "ajv";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type pg from "pg";
 import { isUnavailable } from "./database";
+import { Drain } from "./drain";
+import { BODY_LIMIT_BYTES } from "./limits";
 import { notesRoutes } from "./notes";
-import { problem, sendProblem, validationProblem } from "./problem";
+import { PROBLEM_CONTENT_TYPE, problem, sendProblem, validationProblem } from "./problem";
 
-/** The largest request body accepted; larger ones get 413 before they are read. */
-export const BODY_LIMIT_BYTES = 1024 * 1024;
+export { BODY_LIMIT_BYTES };
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface AppOptions {
   readonly pool: pg.Pool;
   /** A pino logger; every request logs with its requestId. */
   readonly logger: FastifyBaseLogger;
+  /** SIGTERM's drain: the health check fails while it runs. @default one that never starts */
+  readonly drain?: Drain;
+  /** Idle keep-alive connections close after this; longer than the load balancer's idle timeout. @default 65000 */
+  readonly keepAliveTimeoutMs?: number;
 }
 
 /**
  * The HTTP API: routes, validation, problem details, request ids. Listening, the database and shutdown
  * belong to the caller (server.ts), so tests can build the same app around any pool.
  */
-export function buildApp({ pool, logger }: AppOptions): FastifyInstance {
+export function buildApp({ pool, logger, drain = new Drain(0, 1), keepAliveTimeoutMs = 65_000 }: AppOptions): FastifyInstance {
   // Bodies are validated strictly (a number is not a title); query strings and path parameters arrive
   // as text, so "limit=5" is coerced to 5 there only.
   const strict = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false });
@@ -37,16 +44,41 @@ export function buildApp({ pool, logger }: AppOptions): FastifyInstance {
     },
     logController: new LogController({ requestIdLogLabel: "requestId" }),
     return503OnClosing: true,
-    // The load balancer keeps connections open for up to 60 s; staying open longer means it never
+    // The load balancer keeps idle connections for its idle timeout; staying open longer means it never
     // reuses a connection this server has already closed (a 502).
-    keepAliveTimeout: 65_000,
+    keepAliveTimeout: keepAliveTimeoutMs,
     routerOptions: { ignoreTrailingSlash: false },
+    // Errors the router makes itself (a path parameter over its length, 414; a malformed URL, 400):
+    // problems with a request id, like every other answer.
+    frameworkErrors: (error, request, reply) => {
+      reply.header("x-request-id", request.id);
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      return sendProblem(request, reply, problem(status, status === 414 ? "The URL is too long" : "The request URL is not valid"));
+    },
+    // Errors Node's HTTP parser meets before there is a request at all (a malformed header, headers
+    // over 16 KB, a request that never finished): a problem too, written on the socket.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => {
+      if (error.code === "ECONNRESET" || socket.destroyed || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+      const id = randomUUID();
+      const detail =
+        status === 431 ? "The request's URL and headers are larger than 16 KB" : status === 408 ? "The request was not received in time" : "The request is not valid HTTP";
+      const body = JSON.stringify({ ...problem(status, detail), instance: "/" });
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `X-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
   });
   // JSON only: a text/plain body is refused (415) rather than parsed as a string.
   app.removeContentTypeParser("text/plain");
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === "body" ? strict.compile(schema) : coercing.compile(schema)));
 
   app.addHook("onRequest", async (request, reply) => {
+    drain.seen();
     reply.header("x-request-id", request.id);
   });
   // Responses finished after shutdown began close their connection, so no keep-alive connection
@@ -81,8 +113,11 @@ export function buildApp({ pool, logger }: AppOptions): FastifyInstance {
   app.setNotFoundHandler((request, reply) => sendProblem(request, reply, problem(404, `No route for ${request.method} ${request.url.split("?")[0]}`)));
 
   // Liveness: the process answers. The load balancer's default health check; never touches the
-  // database, so a database outage does not make ECS replace every task.
-  app.get("/health", { logLevel: "warn" }, async () => ({ status: "ok" }));
+  // database, so a database outage does not make ECS replace every task. Fails while the task drains
+  // after SIGTERM, so the load balancer stops sending it requests before it closes.
+  app.get("/health", { logLevel: "warn" }, async (request, reply) =>
+    drain.draining ? sendProblem(request, reply, problem(503, "The task is stopping")) : { status: "ok" },
+  );
 
   // Readiness: the database answers too.
   app.get("/ready", { logLevel: "warn" }, async (request, reply) => {

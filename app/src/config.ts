@@ -3,8 +3,8 @@ import { z } from "zod";
 
 /**
  * Everything the API reads from its environment, read and checked once at start. The task definition
- * sets these (DB_USERNAME and DB_PASSWORD from the RDS-managed secret); `npm run api:local` sets them
- * for a local database.
+ * sets these (DB_SECRET_ARN names the RDS-managed secret, read at connect time); `npm run api:local`
+ * sets DB_USERNAME and DB_PASSWORD for a local database instead.
  */
 const LOOPBACK_NAMES = new Set(["localhost", "localhost.localdomain"]);
 
@@ -13,6 +13,14 @@ const port = (fallback?: number) => {
   return fallback === undefined ? base : base.default(fallback);
 };
 const required = z.string({ error: "not set" }).min(1, "empty");
+const millis = (min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ error: "not a number" })
+    .int("not a whole number")
+    .min(min, `below ${min}`)
+    .max(max, `above ${max}`)
+    .default(fallback);
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$/;
 
 export const ConfigSchema = z
   .object({
@@ -28,10 +36,16 @@ export const ConfigSchema = z
     DB_PORT: port(5432),
     /** Required. */
     DB_NAME: required,
-    /** From the RDS-managed secret. Required. */
-    DB_USERNAME: required,
-    /** From the RDS-managed secret. Required. */
-    DB_PASSWORD: required,
+    /**
+     * ARN of the Secrets Manager secret holding `{"username", "password"}` (the RDS-managed master secret), read with the task role when a
+     * connection is made and read again once when PostgreSQL refuses the password (a rotation). The stack sets it. @default none: DB_USERNAME and
+     * DB_PASSWORD
+     */
+    DB_SECRET_ARN: z.optional(required.regex(SECRET_ARN, "not a Secrets Manager secret ARN")),
+    /** The login without DB_SECRET_ARN (a local database). @default none */
+    DB_USERNAME: z.optional(required),
+    /** The login without DB_SECRET_ARN (a local database). @default none */
+    DB_PASSWORD: z.optional(required),
     /**
      * `verify-full`: TLS, the server's certificate checked against the RDS CA bundle in the image and its
      * name against DB_HOST. `disable`: no TLS, allowed only for a database on this machine (loopback).
@@ -42,8 +56,28 @@ export const ConfigSchema = z
     DB_POOL_MAX: z.coerce.number({ error: "not a number" }).int("not a whole number").min(1, "below 1").max(100, "above 100").default(10),
     /** `on-start`: apply pending migrations before listening (under a lock); `off`: run them as a one-off task. @default "on-start" */
     MIGRATIONS: z.enum(["on-start", "off"], { error: 'not "on-start" or "off"' }).default("on-start"),
-    /** Milliseconds SIGTERM may take to drain before the process gives up (ECS kills at its stop timeout, 30 s). @default 10000 */
-    SHUTDOWN_TIMEOUT_MS: z.coerce.number({ error: "not a number" }).int("not a whole number").min(100, "below 100").max(110000, "above 110000").default(10000),
+    /**
+     * Milliseconds to finish the requests in flight once the task stops taking new ones, before the process gives up. The stack checks DRAIN_TIMEOUT_MS
+     * plus this against the task's stop timeout. @default 10000
+     */
+    SHUTDOWN_TIMEOUT_MS: millis(100, 110000, 10000),
+    /**
+     * After SIGTERM, the longest the task keeps serving while failing its load balancer health check, so the load balancer stops sending it
+     * requests before it closes. The stack sets it from the target group: unhealthyThreshold × interval + timeout. @default 0 (no load balancer)
+     */
+    DRAIN_TIMEOUT_MS: millis(0, 110000, 0),
+    /**
+     * The drain ends sooner when no request at all, health checks included, arrived for this long: nothing routes here any more (ECS
+     * deregistered the target before SIGTERM). The stack sets it to the health check's interval + timeout. @default 20000
+     */
+    DRAIN_QUIET_MS: millis(100, 600000, 20000),
+    /** How long an idle keep-alive connection stays open; longer than the load balancer's idle timeout, so it never reuses one this server closed. @default 65000 */
+    KEEP_ALIVE_TIMEOUT_MS: millis(1000, 4005000, 65000),
+    /**
+     * The whole budget for migrations at start, waiting for another task's lock included; within the service's health check grace period so a
+     * long migration fails (and rolls back) instead of crash-looping the deploy. The stack sets it. @default 50000
+     */
+    MIGRATION_TIMEOUT_MS: millis(2000, 3600000, 50000),
     /** @default "info" */
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "not a pino level" }).default("info"),
   })
@@ -67,14 +101,18 @@ export class ConfigError extends Error {
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input = Object.fromEntries(Object.keys(ConfigSchema.shape).map((key) => [key, env[key] === "" ? undefined : env[key]]));
   const result = ConfigSchema.safeParse(input);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
+  // The login: the secret, or both fixed values. Checked apart so it is named beside any other problem.
+  const login = input.DB_SECRET_ARN === undefined ? (["DB_USERNAME", "DB_PASSWORD"] as const).filter((name) => input[name] === undefined) : [];
+  const missing = login.map((name) => `${name}: not set, and neither is DB_SECRET_ARN`);
+  if (result.success && !missing.length) return result.data;
+  const issues = result.success ? [] : result.error.issues;
+  const lines = issues.map((issue) => {
     const name = String(issue.path[0]);
     const secret = name === "DB_PASSWORD" || name === "DB_USERNAME";
     const shown = input[name] === undefined || secret ? "" : ` = ${JSON.stringify(input[name])}`;
     return `${name}${shown}: ${issue.message}`;
   });
-  return fail(`invalid environment: ${lines.join("; ")}`);
+  return fail(`invalid environment: ${[...lines, ...missing].join("; ")}`);
 }
 
 function fail(message: string): never {

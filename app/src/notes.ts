@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type pg from "pg";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { problem, sendProblem, UUID_PATTERN } from "./problem";
+import { problem, sendProblem, TEXT_PATTERN, UUID_PATTERN } from "./problem";
 
 export const TITLE_MAX = 200;
-export const BODY_MAX = 10000;
+/** Characters; the request must also stay within BODY_LIMIT_BYTES (8 KB), which text beyond ASCII reaches sooner. */
+export const BODY_MAX = 7000;
 export const PAGE_DEFAULT = 20;
 export const PAGE_MAX = 100;
 
@@ -41,8 +42,8 @@ const noteSchema = {
   },
 } as const;
 
-const title = { type: "string", minLength: 1, maxLength: TITLE_MAX } as const;
-const body = { type: "string", maxLength: BODY_MAX } as const;
+const title = { type: "string", minLength: 1, maxLength: TITLE_MAX, pattern: TEXT_PATTERN } as const;
+const body = { type: "string", maxLength: BODY_MAX, pattern: TEXT_PATTERN } as const;
 const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", pattern: UUID_PATTERN } } } as const;
 
 /** The notes resource: create, read, partial update, delete, and newest-first keyset pages. */

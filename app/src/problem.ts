@@ -17,8 +17,11 @@ const TITLES: Record<number, string> = {
   400: "Bad Request",
   404: "Not Found",
   405: "Method Not Allowed",
+  408: "Request Timeout",
   413: "Content Too Large",
+  414: "URI Too Long",
   415: "Unsupported Media Type",
+  431: "Request Header Fields Too Large",
   500: "Internal Server Error",
   503: "Service Unavailable",
 };
@@ -50,10 +53,17 @@ interface AjvIssue {
   readonly params: Record<string, unknown>;
 }
 
+/** At most this many field errors in one answer: a body of thousands of unknown keys gets a short answer, not one per key. */
+export const MAX_ERRORS = 20;
+
+/** The text pattern of every string field: no NUL (PostgreSQL cannot store one) and no unpaired UTF-16 surrogate (not text; it would be stored as U+FFFD). */
+export const TEXT_PATTERN = "^[^\\u0000\\uD800-\\uDFFF]*$";
+
 /** Turns Fastify's schema validation failure into field-level problem entries. */
 export function validationProblem(error: FastifyError & { validation: readonly AjvIssue[]; validationContext?: string }): Problem {
   const prefix = PART_PREFIX[error.validationContext ?? "body"] ?? "";
-  const errors = error.validation.map((issue) => {
+  const omitted = Math.max(0, error.validation.length - MAX_ERRORS);
+  const errors = error.validation.slice(0, MAX_ERRORS).map((issue) => {
     const field =
       issue.keyword === "required"
         ? `${issue.instancePath}/${String(issue.params.missingProperty)}`
@@ -67,9 +77,12 @@ export function validationProblem(error: FastifyError & { validation: readonly A
           ? "is required"
           : issue.keyword === "pattern" && issue.params.pattern === UUID_PATTERN
             ? "must be a UUID"
-            : (issue.message ?? "is invalid");
+            : issue.keyword === "pattern" && issue.params.pattern === TEXT_PATTERN
+              ? "must not contain U+0000 or an unpaired surrogate (\\uD800-\\uDFFF)"
+              : (issue.message ?? "is invalid");
     return { pointer: `${prefix}${field}`, detail };
   });
   const names = [...new Set(errors.map((e) => e.pointer.split("/").slice(2).join(".") || e.pointer))];
-  return problem(400, `Invalid ${names.join(", ")}: ${errors.map((e) => e.detail).join("; ")}`, errors);
+  const more = omitted ? ` (and ${omitted} more problems not listed)` : "";
+  return problem(400, `Invalid ${names.join(", ")}: ${errors.map((e) => e.detail).join("; ")}${more}`, errors);
 }

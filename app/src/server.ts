@@ -1,25 +1,34 @@
 import closeWithGrace from "close-with-grace";
 import { buildApp } from "./app";
 import { ConfigError, readConfig } from "./config";
-import { createPool } from "./database";
+import { credentialSource, createPool } from "./database";
+import { Drain } from "./drain";
 import { createLogger } from "./logger";
-import { migrate } from "./migrations";
+import { MigrationTimeout, migrate } from "./migrations";
 
 /**
- * The container's entry point: read the environment, migrate (under a lock), listen, and on SIGTERM
- * drain within SHUTDOWN_TIMEOUT_MS. ECS sends SIGTERM only after the load balancer has drained the
- * task (deregistration delay), so in-flight requests are the last ones.
+ * The container's entry point: read the environment, migrate (under a lock, within its budget),
+ * listen, and on SIGTERM drain (drain.ts) and then finish the requests in flight within
+ * SHUTDOWN_TIMEOUT_MS. The stack holds DRAIN_TIMEOUT_MS + SHUTDOWN_TIMEOUT_MS within the task's stop
+ * timeout, so ECS never kills a task that is still answering.
  */
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config);
-  if (config.MIGRATIONS === "on-start") await migrate(config, logger);
-  const pool = createPool(config);
-  const app = buildApp({ pool, logger });
+  const credentials = credentialSource(config);
+  if (config.MIGRATIONS === "on-start") await migrate(config, logger, credentials);
+  const pool = await createPool(config, credentials);
+  const drain = new Drain(config.DRAIN_TIMEOUT_MS, config.DRAIN_QUIET_MS);
+  const app = buildApp({ pool, logger, drain, keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS });
 
-  closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger }, async ({ signal, err }) => {
+  closeWithGrace({ delay: config.DRAIN_TIMEOUT_MS + config.SHUTDOWN_TIMEOUT_MS, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, "shutting down after an uncaught error");
-    else logger.info({ signal }, "shutting down: no new connections, finishing requests in flight");
+    else if (signal === "SIGTERM" && config.DRAIN_TIMEOUT_MS > 0) {
+      logger.info({ signal, drainTimeoutMs: config.DRAIN_TIMEOUT_MS }, "stopping: failing the health check, still serving until the load balancer lets go");
+      const { waitedMs, reason } = await drain.begin();
+      logger.info({ waitedMs, reason }, "drained");
+    }
+    logger.info({ signal }, "shutting down: no new connections, finishing requests in flight");
     await app.close();
     await pool.end();
     logger.info("stopped");
@@ -30,7 +39,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // A bad environment is the operator's to fix: one line naming the variable, no stack trace.
-  if (error instanceof ConfigError) process.stderr.write(`notes-api: ${error.message}\n`);
+  if (error instanceof ConfigError || error instanceof MigrationTimeout) process.stderr.write(`notes-api: ${error.message}\n`);
   else process.stderr.write(`notes-api: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });
