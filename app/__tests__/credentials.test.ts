@@ -50,7 +50,9 @@ describe("the database login from Secrets Manager", () => {
 
   it("Secrets Manager out of reach is the database unavailable (503), not a server error", async () => {
     const { client } = fakeClient([new Error("connect ECONNREFUSED")]);
-    const error = await secretCredentials(ARN, { client }).current().catch((e: unknown) => e);
+    const error = await secretCredentials(ARN, { client })
+      .current()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CredentialsUnavailable);
     expect(isUnavailable(error)).toBe(true);
   });

@@ -112,8 +112,14 @@ describe.each(BACKENDS)("the API process on $name", (backend) => {
     const seen: string[] = [];
     // A load balancer checking every 200 ms, and traffic still arriving until it lets go.
     while (api.process.exitCode === null && Date.now() - started < 10_000) {
-      const health = await api.fetch("/health").then((r) => r.status, () => "refused");
-      const read = await api.fetch("/notes?limit=1").then((r) => r.status, () => "refused");
+      const health = await api.fetch("/health").then(
+        (r) => r.status,
+        () => "refused",
+      );
+      const read = await api.fetch("/notes?limit=1").then(
+        (r) => r.status,
+        () => "refused",
+      );
       seen.push(`${health}/${read}`);
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -65,7 +65,11 @@ export function buildApp({ pool, logger, drain = new Drain(0, 1), keepAliveTimeo
       const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
       const id = randomUUID();
       const detail =
-        status === 431 ? "The request's URL and headers are larger than 16 KB" : status === 408 ? "The request was not received in time" : "The request is not valid HTTP";
+        status === 431
+          ? "The request's URL and headers are larger than 16 KB"
+          : status === 408
+            ? "The request was not received in time"
+            : "The request is not valid HTTP";
       const body = JSON.stringify({ ...problem(status, detail), instance: "/" });
       socket.end(
         `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +

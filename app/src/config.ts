@@ -14,12 +14,7 @@ const port = (fallback?: number) => {
 };
 const required = z.string({ error: "not set" }).min(1, "empty");
 const millis = (min: number, max: number, fallback: number) =>
-  z.coerce
-    .number({ error: "not a number" })
-    .int("not a whole number")
-    .min(min, `below ${min}`)
-    .max(max, `above ${max}`)
-    .default(fallback);
+  z.coerce.number({ error: "not a number" }).int("not a whole number").min(min, `below ${min}`).max(max, `above ${max}`).default(fallback);
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$/;
 
 export const ConfigSchema = z

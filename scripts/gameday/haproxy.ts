@@ -1,0 +1,190 @@
+/**
+ * HAProxy standing in for the Application Load Balancer, configured from the synthesized listener
+ * and target group: the health check's path, matcher, interval, timeout and thresholds, the idle
+ * timeout, and round robin. Like an ALB it never retries a request on another target (`retries 0`,
+ * no redispatch), so a request sent to a dying task fails as it would behind the ALB.
+ *
+ * Targets are registered and deregistered at run time through HAProxy's admin socket, in the ALB's
+ * states: a new target starts unhealthy and takes traffic after `healthyThreshold` passing checks; a
+ * deregistered one drains (no new requests) for the deregistration delay, then leaves.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TargetGroupSpec } from "./stack";
+
+/** Targets the backend can hold at once; ECS's maximum percent of a small service stays well within. */
+const SLOTS = 16;
+
+export function checkHaproxy(): void {
+  const probe = spawnSync("haproxy", ["-v"], { encoding: "utf8" });
+  if (probe.error || probe.status !== 0)
+    throw new Error(
+      "HAProxy was not found on PATH: the game day's load balancer. Install it with `apt-get install -y haproxy` (Debian's package), " +
+        "or set SKIP_GAMEDAY=1 to skip the game day.",
+    );
+}
+
+/** An ALB matcher ("200", "200-299", "200,204") as an HAProxy status regex. */
+export function matcherRegex(matcher: string): string {
+  const parts = matcher.split(",").map((part) => {
+    const [from, to] = part.split("-").map(Number);
+    const codes: number[] = [];
+    for (let code = from; code <= (to ?? from); code++) codes.push(code);
+    return codes.join("|");
+  });
+  return `^(${parts.join("|")})$`;
+}
+
+export interface Timing {
+  /** Milliseconds of the synthesized seconds, scaled. */
+  ms(seconds: number): number;
+}
+
+export function haproxyConfig(tg: TargetGroupSpec, idleTimeoutSeconds: number, port: number, socket: string, time: Timing): string {
+  return [
+    "global",
+    `  stats socket ${socket} mode 600 level admin`,
+    "  maxconn 4096",
+    "defaults",
+    "  mode http",
+    "  option http-keep-alive",
+    // The ALB gives a target 10 s to accept a connection; a refused one fails at once either way.
+    "  timeout connect 10s",
+    `  timeout client ${time.ms(idleTimeoutSeconds)}ms`,
+    `  timeout http-keep-alive ${time.ms(idleTimeoutSeconds)}ms`,
+    `  timeout server ${time.ms(idleTimeoutSeconds)}ms`,
+    "  retries 0",
+    "  no option redispatch",
+    "frontend listener",
+    `  bind 127.0.0.1:${port}`,
+    // Which target answered, HAProxy's own errors included: a failure is traced to the task it hit.
+    "  http-after-response set-header X-Target %s",
+    "  default_backend targets",
+    "backend targets",
+    "  balance roundrobin",
+    "  option httpchk",
+    `  http-check send meth GET uri ${tg.path}`,
+    `  http-check expect rstatus ${matcherRegex(tg.matcher)}`,
+    `  timeout check ${time.ms(tg.timeoutSeconds)}ms`,
+    `  default-server check inter ${time.ms(tg.intervalSeconds)}ms rise ${tg.healthyThreshold} fall ${tg.unhealthyThreshold} disabled`,
+    ...Array.from({ length: SLOTS }, (_, i) => `  server slot${i} 127.0.0.1:1`),
+    "",
+  ].join("\n");
+}
+
+export type TargetState = "initial" | "healthy" | "unhealthy" | "draining" | "unused";
+
+export class LoadBalancer {
+  private readonly slots = new Map<number, string>();
+  private exited!: Promise<void>;
+
+  private constructor(
+    private readonly dir: string,
+    readonly port: number,
+    private readonly process: ChildProcess,
+  ) {
+    this.exited = new Promise((resolve) => process.once("exit", () => resolve()));
+  }
+
+  static async start(tg: TargetGroupSpec, idleTimeoutSeconds: number, port: number, time: Timing): Promise<LoadBalancer> {
+    checkHaproxy();
+    const dir = mkdtempSync(join(tmpdir(), "gameday-haproxy-"));
+    const socket = join(dir, "admin.sock");
+    const config = join(dir, "haproxy.cfg");
+    writeFileSync(config, haproxyConfig(tg, idleTimeoutSeconds, port, socket, time));
+    const check = spawnSync("haproxy", ["-c", "-q", "-f", config], { encoding: "utf8" });
+    if (check.status !== 0) throw new Error(`HAProxy refused its configuration:\n${check.stderr}`);
+    const child = spawn("haproxy", ["-db", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
+    let log = "";
+    child.stderr!.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
+    const lb = new LoadBalancer(dir, port, child);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        await lb.command("show info");
+        return lb;
+      } catch {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`HAProxy did not start:\n${log}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** One admin socket command (several joined with `;`); its answer. */
+  command(text: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(join(this.dir, "admin.sock"));
+      let answer = "";
+      socket.on("connect", () => socket.end(`${text}\n`));
+      socket.on("data", (chunk) => (answer += chunk.toString()));
+      socket.on("end", () => resolve(answer));
+      socket.on("error", reject);
+    });
+  }
+
+  /** RegisterTargets: the target starts unhealthy and takes requests once `healthyThreshold` checks pass. */
+  async register(id: string, port: number): Promise<void> {
+    const slot = Array.from({ length: SLOTS }, (_, i) => i).find((i) => !this.slots.has(i));
+    if (slot === undefined) throw new Error(`the load balancer has no free target slot for ${id}`);
+    this.slots.set(slot, id);
+    await this.command(`set server targets/slot${slot} addr 127.0.0.1 port ${port}`);
+    await this.command(`set server targets/slot${slot} state ready; set server targets/slot${slot} health down`);
+  }
+
+  /** DeregisterTargets: no new requests; after the delay the target is gone. */
+  async deregister(id: string, delayMs: number): Promise<void> {
+    const slot = this.slotOf(id);
+    if (slot === undefined) return;
+    await this.command(`set server targets/slot${slot} state drain`);
+    await new Promise((r) => setTimeout(r, delayMs));
+    await this.command(`set server targets/slot${slot} state maint; shutdown sessions server targets/slot${slot}`);
+    this.slots.delete(slot);
+  }
+
+  /** The target's health as the target group reports it. */
+  async state(id: string): Promise<TargetState> {
+    return (await this.states()).get(id) ?? "unused";
+  }
+
+  async states(): Promise<Map<string, TargetState>> {
+    const answer = await this.command("show servers state targets");
+    const states = new Map<string, TargetState>();
+    for (const line of answer.split("\n").slice(2)) {
+      const fields = line.trim().split(/\s+/);
+      // be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...
+      const slot = /^slot(\d+)$/.exec(fields[3] ?? "");
+      if (!slot) continue;
+      const id = this.slots.get(Number(slot[1]));
+      if (!id) continue;
+      const op = Number(fields[5]);
+      const admin = Number(fields[6]);
+      states.set(id, admin & 0x8 ? "draining" : op === 2 ? "healthy" : op === 0 ? "unhealthy" : "initial");
+    }
+    return states;
+  }
+
+  /** The name the load balancer gives the target (in X-Target), while it is registered. */
+  targetName(id: string): string | undefined {
+    const slot = this.slotOf(id);
+    return slot === undefined ? undefined : `slot${slot}`;
+  }
+
+  private slotOf(id: string): number | undefined {
+    return [...this.slots.entries()].find(([, v]) => v === id)?.[0];
+  }
+
+  async stop(): Promise<void> {
+    if (this.process.exitCode === null) {
+      this.process.kill("SIGTERM");
+      await this.exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The image, without a Docker engine: app/Dockerfile's runtime stage read for what a container of it
+ * runs (WORKDIR, ENV, USER, CMD), and its layout (`dist/` and `migrations/`, built as the Dockerfile
+ * builds them) staged read-only in a folder with no node_modules above it. Each "release" is a copy
+ * of its own, so a deploy really moves tasks from one image's files to another's.
+ */
+import { execFileSync } from "node:child_process";
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DockerfileParser } from "dockerfile-ast";
+
+const ROOT = join(__dirname, "..", "..");
+const APP = join(ROOT, "app");
+/** The distroless Node base image's ENTRYPOINT and its node; the task definition's health check names it too. */
+export const IMAGE_NODE = "/nodejs/bin/node";
+
+export interface ImageConfig {
+  readonly workdir: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly user: string;
+  readonly cmd: readonly string[];
+}
+
+/** The runtime stage's WORKDIR, ENV, USER and CMD. */
+export function readImageConfig(dockerfile = join(APP, "Dockerfile")): ImageConfig {
+  const parsed = DockerfileParser.parse(readFileSync(dockerfile, "utf8"));
+  const froms = parsed.getFROMs();
+  const runtimeLine = froms[froms.length - 1].getRange().start.line;
+  const runtime = parsed.getInstructions().filter((i) => i.getRange().start.line > runtimeLine);
+  const last = (keyword: string) => [...runtime].reverse().find((i) => i.getKeyword() === keyword);
+  const env: Record<string, string> = {};
+  for (const i of runtime.filter((i) => i.getKeyword() === "ENV"))
+    for (const arg of i.getArguments().map((a) => a.getValue())) {
+      const [name, ...value] = arg.split("=");
+      env[name] = value.join("=");
+    }
+  const cmd = last("CMD");
+  return {
+    workdir: last("WORKDIR")?.getArguments()[0].getValue() ?? "/",
+    env,
+    user: last("USER")?.getArguments()[0].getValue() ?? "0",
+    cmd: cmd ? (JSON.parse(cmd.getArgumentsContent()!) as string[]) : [],
+  };
+}
+
+/** Builds the bundle as the Dockerfile's build stage does (`npm run build --workspace app`). */
+export function buildApp(): void {
+  execFileSync(process.execPath, ["build.mjs"], { cwd: APP, stdio: "inherit" });
+}
+
+/** A release: the image's files in a folder of their own, read-only. */
+export class StagedImage {
+  private constructor(
+    readonly tag: string,
+    readonly root: string,
+  ) {}
+
+  static stage(tag: string): StagedImage {
+    const root = mkdtempSync(join(tmpdir(), `gameday-image-${tag}-`));
+    // World-readable, as image layers are; the task runs as the image's non-root user.
+    chmodSync(root, 0o755);
+    cpSync(join(APP, "dist"), join(root, "dist"), { recursive: true });
+    cpSync(join(APP, "migrations"), join(root, "migrations"), { recursive: true });
+    readOnly(root);
+    return new StagedImage(tag, root);
+  }
+
+  /** A path inside the image (`/app/dist/x.mjs`, with WORKDIR /app) as a path on this machine. */
+  resolve(imagePath: string, workdir: string): string {
+    const relative = imagePath.startsWith("/") ? imagePath.slice(workdir.length).replace(/^\//, "") : imagePath;
+    if (imagePath.startsWith("/") && !imagePath.startsWith(`${workdir}/`)) throw new Error(`${imagePath} is outside the image's ${workdir}`);
+    return join(this.root, relative);
+  }
+
+  remove(): void {
+    chmodSync(this.root, 0o755);
+    for (const dir of ["dist", "migrations"]) writable(join(this.root, dir));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+function readOnly(dir: string): void {
+  for (const entry of readdirSync(dir)) {
+    const full = join(dir, entry);
+    if (statSync(full).isDirectory()) readOnly(full);
+    else chmodSync(full, 0o444);
+  }
+  chmodSync(dir, 0o555);
+}
+
+function writable(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir)) {
+    const full = join(dir, entry);
+    if (statSync(full).isDirectory()) writable(full);
+  }
+}

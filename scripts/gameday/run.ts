@@ -1,0 +1,550 @@
+/**
+ * The game day: an environment's synthesized task definition run as ECS runs it, behind HAProxy
+ * configured as its load balancer, on PostgreSQL with the login in the emulator's Secrets Manager,
+ * under steady load, through the faults of a production week. See docs in README "Game day".
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { startEmulator, type Emulator } from "../emulator";
+import { EcsService } from "./ecs";
+import { LoadBalancer, type Timing } from "./haproxy";
+import { buildApp, readImageConfig, StagedImage } from "./image";
+import { underLoad, type LoadResult } from "./load";
+import { Postgres } from "./postgres";
+import { readSpec, synthesize, type GamedaySpec } from "./stack";
+import { Task } from "./task";
+import { BODY_MAX } from "../../app/src/notes";
+
+/** Synthesized durations are multiplied by this (ratios kept), so a week's faults fit in minutes. */
+export const DEFAULT_TIME_SCALE = 0.2;
+/** Variables holding milliseconds that the time scale applies to, as the stack sets them or the app defaults them. */
+const SCALED_VARIABLES: Record<string, number> = {
+  DRAIN_TIMEOUT_MS: 0,
+  DRAIN_QUIET_MS: 20_000,
+  KEEP_ALIVE_TIMEOUT_MS: 65_000,
+  MIGRATION_TIMEOUT_MS: 50_000,
+  SHUTDOWN_TIMEOUT_MS: 10_000,
+};
+/** node-pg-migrate's advisory lock (its PG_MIGRATE_LOCK_ID), which a migrating task holds. */
+const MIGRATION_LOCK_ID = "7241865325823964";
+
+export type Breakage = "no-drain";
+
+export interface GamedayOptions {
+  readonly environment: string;
+  /** Scenario names to run; all by default. */
+  readonly only?: readonly string[];
+  readonly timeScale?: number;
+  /** Requests per second of the steady load. */
+  readonly rate?: number;
+  /** Run a deliberately broken API, to prove the harness catches it: `no-drain` closes at once on SIGTERM (DRAIN_TIMEOUT_MS=0). */
+  readonly breakage?: Breakage;
+  readonly log?: (line: string) => void;
+}
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly proves: string;
+  readonly load?: LoadResult;
+  /** The fault's start to the last failed request, or to the service back at its desired count. */
+  readonly recoveryMs?: number;
+  readonly problems: string[];
+  readonly notes: string[];
+}
+
+export interface GamedayReport {
+  readonly environment: string;
+  readonly timeScale: number;
+  readonly tasks: number;
+  readonly scenarios: readonly ScenarioResult[];
+  readonly lostWrites: number;
+  readonly seconds: number;
+  readonly logDir: string;
+  readonly passed: boolean;
+}
+
+interface Context {
+  readonly spec: GamedaySpec;
+  readonly time: Timing;
+  readonly service: EcsService;
+  readonly lb: LoadBalancer;
+  readonly db: Postgres;
+  readonly secrets: SecretsManagerClient;
+  readonly secretArn: string;
+  readonly stage: (tag: string) => StagedImage;
+  readonly load: <T>(seconds: number, during: (elapsed: () => number) => Promise<T>) => Promise<{ load: LoadResult; outcome: T }>;
+  readonly noteId: string;
+}
+
+interface Scenario {
+  readonly name: string;
+  readonly proves: string;
+  run(ctx: Context): Promise<Omit<ScenarioResult, "name" | "proves">>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const failed = (load: LoadResult) => load.failures.length;
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The failures of a load, by status, for a problem line. */
+function describeFailures(load: LoadResult): string {
+  const counts = new Map<string, number>();
+  for (const f of load.failures)
+    counts.set(`${f.status}${f.target ? ` from ${f.target}` : ""}`, (counts.get(`${f.status}${f.target ? ` from ${f.target}` : ""}`) ?? 0) + 1);
+  return [...counts].map(([k, n]) => `${n} × ${k}`).join(", ");
+}
+
+function noFailures(load: LoadResult, problems: string[]): void {
+  if (failed(load)) problems.push(`${failed(load)} failed requests (${describeFailures(load)}); expected none`);
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: "steady",
+    proves: "the harness itself: N tasks behind the load balancer answer every request",
+    async run(ctx) {
+      const { load } = await ctx.load(5, async () => undefined);
+      const problems: string[] = [];
+      noFailures(load, problems);
+      return { load, problems, notes: [] };
+    },
+  },
+  {
+    name: "rolling deploy",
+    proves: "v1 → v2 in ECS's order (start up to maximum percent, wait healthy, deregister, drain, SIGTERM) loses no request",
+    async run(ctx) {
+      const v2 = ctx.stage("v2");
+      const { load, outcome } = await ctx.load(deploySeconds(ctx.spec) + 5, () => ctx.service.deploy(v2));
+      const problems: string[] = [];
+      if (!outcome) problems.push("the deployment did not complete");
+      noFailures(load, problems);
+      return { load, problems, notes: [`${ctx.service.healthy(v2).length} tasks of v2 healthy`] };
+    },
+  },
+  {
+    name: "spot interruption",
+    proves: "SIGTERM while still registered: the task fails its health check, serves until the load balancer lets go, exits 0",
+    async run(ctx) {
+      const victim = ctx.service.healthy()[0];
+      const { load } = await ctx.load(stopSeconds(ctx.spec) + startSeconds(ctx.spec) + 4, async (elapsed) => {
+        await sleep(1000);
+        await ctx.service.interrupt(victim);
+        await ctx.service.steady();
+        return elapsed();
+      });
+      const problems: string[] = [];
+      noFailures(load, problems);
+      if (victim.exitCode !== 0) problems.push(`the interrupted task exited ${victim.exitCode}, not 0 (killed at its stop timeout?)`);
+      return { load, problems, notes: [`the interrupted task exited ${victim.exitCode}`] };
+    },
+  },
+  {
+    name: "task killed",
+    proves: "SIGKILL: only requests sent to that task fail, until its health checks take it out; ECS replaces it",
+    async run(ctx) {
+      const victim = ctx.service.healthy()[0];
+      const target = ctx.lb.targetName(victim.id)!;
+      const tg = ctx.spec.targetGroup;
+      // The load balancer sees it dead within unhealthyThreshold checks (one interval apart), each up to its timeout.
+      const window = ctx.time.ms(tg.unhealthyThreshold * tg.intervalSeconds + tg.timeoutSeconds) + 1000;
+      let killedAt = 0;
+      const { load } = await ctx.load(window / 1000 + startSeconds(ctx.spec) + 4, async () => {
+        await sleep(1000);
+        killedAt = Date.now();
+        await ctx.service.killTask(victim);
+        await ctx.service.steady();
+      });
+      const problems: string[] = [];
+      const foreign = load.failures.filter((f) => f.target !== target);
+      if (foreign.length)
+        problems.push(`${foreign.length} failed requests did not go to the killed task (${target}): ${describeFailures({ ...load, failures: foreign })}`);
+      const late = load.failures.filter((f) => f.at - killedAt > window);
+      if (late.length) problems.push(`${late.length} failed requests came more than ${window} ms after the kill, past the health checks' window`);
+      const last = Math.max(killedAt, ...load.failures.map((f) => f.at));
+      return { load, recoveryMs: last - killedAt, problems, notes: [`${failed(load)} requests in flight to or routed to ${target} before it was taken out`] };
+    },
+  },
+  {
+    name: "secret rotation",
+    proves: "ALTER ROLE … PASSWORD, a new AWSCURRENT, idle connections gone: new connections read the secret again, none fails",
+    async run(ctx) {
+      const { username } = ctx.spec.database;
+      const old = JSON.parse((await ctx.secrets.send(new GetSecretValueCommand({ SecretId: ctx.secretArn }))).SecretString!).password as string;
+      const rotated = `rotated-${randomUUID()}`;
+      let dropped = 0;
+      let rotatedAt = new Date();
+      const { load } = await ctx.load(8, async () => {
+        await sleep(1500);
+        rotatedAt = new Date();
+        // RDS's order: the database first, then the secret; sessions already open keep working.
+        await ctx.db.setPassword(username, rotated);
+        await ctx.secrets.send(new PutSecretValueCommand({ SecretId: ctx.secretArn, SecretString: JSON.stringify({ username, password: rotated }) }));
+        dropped += await ctx.db.dropIdleSessions(username);
+        // And again later, as the pool's idle timeout would: every connection now is a new one.
+        await sleep(2500);
+        dropped += await ctx.db.dropIdleSessions(username);
+      });
+      const problems: string[] = [];
+      noFailures(load, problems);
+      if (dropped === 0) problems.push("no idle session was ended, so no new connection was proven");
+      const { rows } = await ctx.db.sql("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND backend_start > $2", [username, rotatedAt]);
+      if (rows[0].n === 0) problems.push("no task logged in after the rotation, so reading the new secret was not proven");
+      const oldStillWorks = await loginWorks(ctx, username, old);
+      if (oldStillWorks) problems.push("the old password still logs in: the rotation did not happen");
+      return { load, problems, notes: [`${dropped} idle sessions ended; ${rows[0].n} sessions logged in with the new password; the old one is refused`] };
+    },
+  },
+  {
+    name: "database restart",
+    proves: "PostgreSQL down and back: only 503 with Retry-After meanwhile, then recovery without replacing a task",
+    async run(ctx) {
+      const before = ctx.service.running().map((t) => t.id);
+      const tg = ctx.spec.targetGroup;
+      const window = ctx.time.ms(tg.unhealthyThreshold * tg.intervalSeconds + tg.timeoutSeconds) + 1000;
+      let downAt = 0;
+      let upAt = 0;
+      const { load } = await ctx.load(10, async () => {
+        await sleep(1500);
+        downAt = Date.now();
+        await ctx.db.restart(2000);
+        upAt = Date.now();
+      });
+      const problems: string[] = [];
+      const other = load.failures.filter((f) => f.status !== 503 || !f.retryAfter);
+      if (other.length) problems.push(`${other.length} failures other than 503 with Retry-After: ${describeFailures({ ...load, failures: other })}`);
+      const late = load.failures.filter((f) => f.at - upAt > window);
+      if (late.length) problems.push(`${late.length} failures more than ${window} ms after the database was back`);
+      const after = ctx.service.running().map((t) => t.id);
+      if (after.join() !== before.join()) problems.push(`tasks were replaced: ${before.join(", ")} → ${after.join(", ")}`);
+      const last = Math.max(upAt, ...load.failures.map((f) => f.at));
+      return {
+        load,
+        recoveryMs: last - upAt,
+        problems,
+        notes: [`down ${upAt - downAt} ms; ${failed(load)} requests answered 503 with Retry-After; no task replaced`],
+      };
+    },
+  },
+  {
+    name: "migration lock",
+    proves: "tasks starting together while a slow migration holds the lock wait for it (within their budget) and start; nothing fails",
+    async run(ctx) {
+      const v3 = ctx.stage("v3");
+      const budget = migrationBudgetMs(ctx);
+      const hold = Math.floor(budget / 4);
+      const { load, outcome } = await ctx.load(deploySeconds(ctx.spec) + hold / 1000 + 5, async () => {
+        const holder = await holdMigrationLock(ctx);
+        const deploy = ctx.service.deploy(v3);
+        await sleep(hold);
+        await holder.end();
+        return deploy;
+      });
+      const problems: string[] = [];
+      if (!outcome) problems.push("the deployment did not complete");
+      noFailures(load, problems);
+      return { load, problems, notes: [`lock held ${hold} ms of the ${budget} ms budget`] };
+    },
+  },
+  {
+    name: "migration over budget",
+    proves: "a migration past MIGRATION_TIMEOUT_MS fails the new tasks within the grace period; the circuit breaker rolls back; nothing fails",
+    async run(ctx) {
+      const v4 = ctx.stage("v4");
+      const budget = migrationBudgetMs(ctx);
+      const before = ctx.service.running();
+      const { load, outcome } = await ctx.load(budget / 1000 + deploySeconds(ctx.spec) + 5, async () => {
+        const holder = await holdMigrationLock(ctx);
+        try {
+          return await ctx.service.deploy(v4);
+        } finally {
+          await holder.end();
+        }
+      });
+      const problems: string[] = [];
+      if (outcome) problems.push("the deployment completed, though its migration could not");
+      if (!ctx.spec.service.circuitBreaker) problems.push("the service has no deployment circuit breaker");
+      noFailures(load, problems);
+      const kept = ctx.service.running().filter((t) => before.includes(t));
+      if (kept.length !== before.length) problems.push(`the old tasks did not all keep serving (${kept.length} of ${before.length})`);
+      const grace = ctx.time.ms(ctx.spec.service.healthCheckGracePeriodSeconds);
+      const slow = ctx.service.events.filter((e) => e.message.includes("stopped while starting")).length;
+      return { load, problems, notes: [`${slow} new tasks stopped within the ${grace} ms grace period; rolled back`] };
+    },
+  },
+  {
+    name: "request sizes vs WAF",
+    proves: "planned: each body the API accepts, the synthesized web ACL lets through, and each it refuses, the web ACL refuses too",
+    async run(ctx) {
+      const acl = ctx.spec.webAcl;
+      if (!acl) return { problems: [], notes: ["no web ACL in this environment: nothing to agree with"] };
+      const problems: string[] = [];
+      const notes: string[] = [];
+      for (const probe of sizeProbes()) {
+        const body = JSON.stringify(probe.body);
+        const res = await fetch(`${ctx.lb.url}/notes`, { method: "POST", headers: { "content-type": "application/json" }, body });
+        await res.arrayBuffer();
+        const apiAccepts = res.status === 201;
+        const waf = wafVerdict(Buffer.byteLength(body), probe.matches, acl.countedRules);
+        if (apiAccepts !== (waf === "allow")) problems.push(`${probe.name}: the API answered ${res.status}, the web ACL would ${waf}`);
+        notes.push(`${probe.name}: API ${res.status}, WAF ${waf}`);
+      }
+      return { problems, notes };
+    },
+  },
+];
+
+/** Bodies around the limits, and the managed rules AWS would match them with. */
+function sizeProbes(): { name: string; body: unknown; matches: string[] }[] {
+  const note = (body: string) => ({ title: "size", body });
+  const base = Buffer.byteLength(JSON.stringify(note("")));
+  // Two-byte characters fill 8 KB within the API's character limit: the byte limits meet, not the character one.
+  const bytes = (total: number) => "é".repeat(Math.floor((total - base) / 2)) + "x".repeat((total - base) % 2);
+  return [
+    { name: "the longest note (ASCII)", body: note("x".repeat(BODY_MAX)), matches: [] },
+    { name: "8 KB exactly", body: note(bytes(8192)), matches: [] },
+    { name: "8 KB + 1 byte", body: note(bytes(8193)), matches: ["SizeRestrictions_BODY"] },
+    { name: "a note with HTML", body: note("<b>bold</b> <script>alert(1)</script>"), matches: ["CrossSiteScripting_BODY"] },
+    { name: "a note with ../", body: note("see ../../etc/passwd for the format"), matches: ["GenericLFI_BODY"] },
+  ];
+}
+
+/** The common rule set's verdict on a body, as the synthesized overrides make it. */
+function wafVerdict(bytes: number, matches: readonly string[], counted: readonly string[]): "allow" | "block" {
+  const hits = bytes > 8192 ? [...matches, "SizeRestrictions_BODY"] : matches;
+  return hits.some((rule) => !counted.includes(rule)) ? "block" : "allow";
+}
+
+async function loginWorks(ctx: Context, username: string, password: string): Promise<boolean> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ host: "127.0.0.1", port: ctx.db.port, user: username, password, database: ctx.spec.database.name });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function holdMigrationLock(ctx: Context) {
+  const client = ctx.db.admin(ctx.spec.database.name);
+  await client.connect();
+  await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_ID})`);
+  return client;
+}
+
+function migrationBudgetMs(ctx: Context): number {
+  const value = ctx.spec.task.environment.MIGRATION_TIMEOUT_MS;
+  return Math.round(Number(value ?? SCALED_VARIABLES.MIGRATION_TIMEOUT_MS) * (ctx.time.ms(1) / 1000));
+}
+
+/** Seconds (scaled) a task takes to start and pass the load balancer's health checks. */
+function startSeconds(spec: GamedaySpec): number {
+  return 3 + spec.targetGroup.healthyThreshold * spec.targetGroup.intervalSeconds * scaleOf(spec);
+}
+/** Seconds (scaled) a stopping task may take: its drain and shutdown. */
+function stopSeconds(spec: GamedaySpec): number {
+  return spec.task.stopTimeoutSeconds * scaleOf(spec);
+}
+function deploySeconds(spec: GamedaySpec): number {
+  return startSeconds(spec) + spec.targetGroup.deregistrationDelaySeconds * scaleOf(spec) + stopSeconds(spec);
+}
+let currentScale = DEFAULT_TIME_SCALE;
+const scaleOf = (_spec: GamedaySpec) => currentScale;
+
+/** The container's environment and secrets with every Terraform reference resolved as a deploy would, here. */
+async function resolveEnvironment(
+  spec: GamedaySpec,
+  local: { secretArn: string; dbPort: number; emulatorUrl: string },
+  secrets: SecretsManagerClient,
+  scale: number,
+  breakage?: Breakage,
+): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(spec.task.environment)) {
+    if (value === spec.database.addressRef) env[name] = "127.0.0.1";
+    else if (value === spec.database.secretArnRef) env[name] = local.secretArn;
+    else if (value.includes("${")) throw new Error(`the game day cannot resolve ${name} = ${value}: add it to resolveEnvironment (scripts/gameday/run.ts)`);
+    else env[name] = value;
+  }
+  for (const [name, valueFrom] of Object.entries(spec.task.secrets)) {
+    const [arn, key] = /^(arn:[^:]+:secretsmanager:[^:]+:\d+:secret:[^:]+)(?::([^:]*))?/.exec(valueFrom)?.slice(1) ?? [];
+    if (!arn) throw new Error(`the game day reads Secrets Manager secrets only; ${name} is ${valueFrom}`);
+    const resolved = arn === spec.database.secretArnRef ? local.secretArn : arn;
+    const text = (await secrets.send(new GetSecretValueCommand({ SecretId: resolved }))).SecretString!;
+    env[name] = key ? String(JSON.parse(text)[key]) : text;
+  }
+  // Where RDS listens, this machine's PostgreSQL listens; it has no TLS (the app's TLS test proves verify-full).
+  if ("DB_PORT" in env) env.DB_PORT = String(local.dbPort);
+  if ("DB_HOST" in env) env.DB_SSL_MODE = "disable";
+  for (const [name, fallback] of Object.entries(SCALED_VARIABLES)) env[name] = String(Math.round(Number(env[name] ?? fallback) * scale));
+  if (breakage === "no-drain") env.DRAIN_TIMEOUT_MS = "0";
+  // The task role's credentials, from the container credentials endpoint on ECS; here the emulator's.
+  Object.assign(env, { AWS_REGION: spec.region, AWS_ENDPOINT_URL: local.emulatorUrl, AWS_ACCESS_KEY_ID: "gameday", AWS_SECRET_ACCESS_KEY: "gameday" });
+  return env;
+}
+
+export async function runGameday(options: GamedayOptions): Promise<GamedayReport> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const scale = options.timeScale ?? DEFAULT_TIME_SCALE;
+  currentScale = scale;
+  const time: Timing = { ms: (seconds) => Math.round(seconds * 1000 * scale) };
+  const rate = options.rate ?? 100;
+  const started = Date.now();
+  const logDir = mkdtempSync(join(tmpdir(), "gameday-logs-"));
+
+  log(`game day: ${options.environment}, timings × ${scale}; task logs in ${logDir}`);
+  const { tf, prefix } = synthesize(options.environment);
+  const spec = readSpec(options.environment, tf, prefix);
+  buildApp();
+  const imageConfig = readImageConfig();
+
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    const emulator: Emulator = await startEmulator();
+    cleanups.push(() => emulator.stop());
+    const db = await Postgres.start(await freePort());
+    cleanups.push(() => db.stop());
+    const password = `initial-${randomUUID()}`;
+    await db.createMaster(spec.database.username, password, spec.database.name);
+    const secrets = new SecretsManagerClient({
+      region: spec.region,
+      endpoint: emulator.url,
+      credentials: { accessKeyId: "gameday", secretAccessKey: "gameday" },
+    });
+    // As RDS does with manageMasterUserPassword: a secret named rds!db-<id> holding the login.
+    const { ARN } = await secrets.send(
+      new CreateSecretCommand({ Name: `rds!db-${randomUUID()}`, SecretString: JSON.stringify({ username: spec.database.username, password }) }),
+    );
+    const environment = await resolveEnvironment(spec, { secretArn: ARN!, dbPort: db.port, emulatorUrl: emulator.url }, secrets, scale, options.breakage);
+
+    const lb = await LoadBalancer.start(spec.targetGroup, spec.idleTimeoutSeconds, await freePort(), time);
+    cleanups.unshift(() => lb.stop());
+    const images: StagedImage[] = [];
+    cleanups.push(async () => images.forEach((i) => i.remove()));
+    const stage = (tag: string) => {
+      const image = StagedImage.stage(tag);
+      images.push(image);
+      return image;
+    };
+    let n = 0;
+    const portPool = await PortPool.create(64);
+    const service = new EcsService(
+      spec.service,
+      spec.targetGroup,
+      lb,
+      (image) => new Task({ id: `${image.tag}-${++n}`, spec: spec.task, image, imageConfig, environment, port: portPool.next(), time, logDir }),
+      time,
+    );
+    cleanups.unshift(() => service.stop());
+    await service.create(stage("v1"));
+    log(`${spec.service.desiredCount} tasks of ${spec.task.family} healthy behind HAProxy at ${lb.url}`);
+
+    const seed = await fetch(`${lb.url}/notes`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ title: "seed" }) });
+    const noteId = ((await seed.json()) as { id: string }).id;
+    const ctx: Context = {
+      spec,
+      time,
+      service,
+      lb,
+      db,
+      secrets,
+      secretArn: ARN!,
+      stage,
+      noteId,
+      load: (seconds, during) => underLoad({ url: lb.url, rate, amount: Math.ceil(rate * seconds), noteId }, during),
+    };
+
+    const results: ScenarioResult[] = [];
+    const acknowledged: string[] = [];
+    for (const scenario of SCENARIOS.filter((s) => !options.only || options.only.includes(s.name))) {
+      log(`— ${scenario.name}`);
+      const at = service.events.length;
+      let result: ScenarioResult;
+      try {
+        result = { name: scenario.name, proves: scenario.proves, ...(await scenario.run(ctx)) };
+        await service.steady();
+      } catch (error) {
+        result = {
+          name: scenario.name,
+          proves: scenario.proves,
+          problems: [`it could not run: ${error instanceof Error ? error.message : String(error)}`],
+          notes: [],
+        };
+      }
+      for (const e of service.events.slice(at)) log(`    ${new Date(e.at).toISOString().slice(11, 23)} ${e.message}`);
+      for (const note of result.notes) log(`    ${note}`);
+      for (const problem of result.problems) log(`    FAIL: ${problem}`);
+      acknowledged.push(...(result.load?.acknowledged ?? []));
+      results.push(result);
+    }
+
+    const { rows } = await db.sql("SELECT count(*)::int AS n FROM notes WHERE id = ANY($1::uuid[])", [acknowledged], spec.database.name);
+    const lostWrites = acknowledged.length - rows[0].n;
+    const passed = lostWrites === 0 && results.every((r) => r.problems.length === 0);
+    return {
+      environment: options.environment,
+      timeScale: scale,
+      tasks: spec.service.desiredCount,
+      scenarios: results,
+      lostWrites,
+      seconds: Math.round((Date.now() - started) / 1000),
+      logDir,
+      passed,
+    };
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+  }
+}
+
+/** Loopback ports for tasks, each used once: a task's port is never reused while the load balancer may still reach it. */
+class PortPool {
+  private constructor(private readonly ports: number[]) {}
+  static async create(count: number): Promise<PortPool> {
+    const ports: number[] = [];
+    while (ports.length < count) {
+      const port = await freePort();
+      if (!ports.includes(port)) ports.push(port);
+    }
+    return new PortPool(ports);
+  }
+  next(): number {
+    const port = this.ports.shift();
+    if (port === undefined) throw new Error("the game day ran out of task ports");
+    return port;
+  }
+}
+
+/** The table `npm run gameday` prints. */
+export function formatReport(report: GamedayReport): string {
+  const rows = report.scenarios.map((s) => [
+    s.name,
+    s.load ? String(s.load.sent) : "-",
+    s.load ? String(s.load.failures.length) : "-",
+    s.load ? `${s.load.p50} / ${s.load.p99} ms` : "-",
+    s.recoveryMs === undefined ? "-" : `${(s.recoveryMs / 1000).toFixed(1)} s`,
+    s.problems.length ? "FAIL" : "pass",
+  ]);
+  const header = ["scenario", "requests", "failed", "p50 / p99", "recovered", "result"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [
+    `Game day of ${report.environment}: ${report.tasks} tasks, timings × ${report.timeScale}, ${report.seconds} s in all`,
+    line(header),
+    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
+    ...rows.map(line),
+    `acknowledged writes lost: ${report.lostWrites}`,
+    report.passed ? "game day: passed" : "game day: FAILED",
+  ].join("\n");
+}

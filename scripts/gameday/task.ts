@@ -1,0 +1,131 @@
+/**
+ * A task: the task definition's app container run as ECS runs it, on this machine. The image's
+ * entrypoint and CMD unless the container has a command; the image's ENV, then the container's
+ * environment, then its `secrets` read from Secrets Manager as the execution role would; the
+ * container's user (uid 1000: files of the image read-only, nothing of the project writable); its
+ * health check command on its schedule; SIGTERM, then SIGKILL after `stopTimeout`.
+ *
+ * What it cannot be: a network namespace of its own (every task listens on loopback at a port of its
+ * own, where awsvpc gives each the same port on its own address), cgroup limits on CPU and memory,
+ * and a root filesystem made read-only by the runtime (the image's files are read-only; /tmp stands
+ * in for the scratch volume).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { IMAGE_NODE, type ImageConfig, type StagedImage } from "./image";
+import type { ContainerHealthCheck, TaskSpec } from "./stack";
+import type { Timing } from "./haproxy";
+
+const RUNS_AS_ROOT = process.getuid?.() === 0;
+
+export type TaskStatus = "PROVISIONING" | "RUNNING" | "STOPPING" | "STOPPED";
+
+export interface TaskOptions {
+  readonly id: string;
+  readonly spec: TaskSpec;
+  readonly image: StagedImage;
+  readonly imageConfig: ImageConfig;
+  /** The container's environment and secrets, resolved: Terraform references and ARNs replaced by values. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly port: number;
+  readonly time: Timing;
+  readonly logDir: string;
+}
+
+export class Task {
+  readonly id: string;
+  readonly port: number;
+  readonly startedAt = Date.now();
+  status: TaskStatus = "PROVISIONING";
+  /** The container health check's verdict: HEALTHY, UNHEALTHY, or UNKNOWN during its start period. */
+  health: "UNKNOWN" | "HEALTHY" | "UNHEALTHY" = "UNKNOWN";
+  exitCode: number | null = null;
+  stopReason?: string;
+  private readonly process: ChildProcess;
+  private readonly exited: Promise<void>;
+  private checks?: NodeJS.Timeout;
+
+  constructor(private readonly options: TaskOptions) {
+    this.id = options.id;
+    this.port = options.port;
+    const { spec, image, imageConfig } = options;
+    // The image's ENTRYPOINT (distroless Node's) with the container's command, or the image's CMD.
+    const argv = [IMAGE_NODE, ...(spec.command ?? imageConfig.cmd)].map((arg) =>
+      arg === IMAGE_NODE ? process.execPath : arg.startsWith(imageConfig.workdir) ? image.resolve(arg, imageConfig.workdir) : arg,
+    );
+    const user = spec.user ?? imageConfig.user;
+    const [uid, gid] = user.split(":");
+    const prefix = RUNS_AS_ROOT ? ["setpriv", `--reuid=${uid}`, `--regid=${gid ?? uid}`, "--clear-groups"] : [];
+    mkdirSync(options.logDir, { recursive: true });
+    const log = createWriteStream(join(options.logDir, `${this.id}.log`));
+    const env = { PATH: "/usr/bin:/bin", HOME: "/nonexistent", ...imageConfig.env, ...options.environment, PORT: String(this.port) };
+    this.process = spawn(prefix[0] ?? argv[0], [...prefix.slice(1), ...(prefix.length ? argv : argv.slice(1))], {
+      cwd: image.root,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.process.stdout!.pipe(log, { end: false });
+    this.process.stderr!.pipe(log, { end: false });
+    this.exited = new Promise((resolve) =>
+      this.process.once("exit", (code, signal) => {
+        this.exitCode = code ?? (signal === "SIGKILL" ? 137 : 143);
+        this.status = "STOPPED";
+        if (this.checks) clearInterval(this.checks);
+        log.end();
+        resolve();
+      }),
+    );
+    this.status = "RUNNING";
+    if (spec.healthCheck) this.scheduleHealthChecks(spec.healthCheck);
+  }
+
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
+  /** Resolves when the container has exited. */
+  stopped(): Promise<void> {
+    return this.exited;
+  }
+
+  /** StopTask: SIGTERM, then SIGKILL once the stop timeout has passed. */
+  async stop(reason: string): Promise<void> {
+    if (this.status === "STOPPED") return;
+    this.stopReason ??= reason;
+    this.status = "STOPPING";
+    this.process.kill("SIGTERM");
+    const killer = setTimeout(() => this.process.kill("SIGKILL"), this.options.time.ms(this.options.spec.stopTimeoutSeconds));
+    await this.exited;
+    clearTimeout(killer);
+  }
+
+  /** The host reclaimed or the process died: no SIGTERM, no chance to finish. */
+  async kill(reason: string): Promise<void> {
+    this.stopReason ??= reason;
+    this.process.kill("SIGKILL");
+    await this.exited;
+  }
+
+  /** The container health check: ECS runs the command in the container; `retries` failures in a row after the start period make it UNHEALTHY. */
+  private scheduleHealthChecks(hc: ContainerHealthCheck): void {
+    const { time, image, imageConfig } = this.options;
+    const [kind, ...command] = hc.command;
+    if (kind !== "CMD") throw new Error(`the game day runs exec-form health checks only (the distroless image has no shell); got ${kind}`);
+    const argv = command.map((arg) => (arg === IMAGE_NODE ? process.execPath : arg.startsWith("/") ? image.resolve(arg, imageConfig.workdir) : arg));
+    let failures = 0;
+    const run = () => {
+      if (this.status !== "RUNNING") return;
+      const probe = spawn(argv[0], argv.slice(1), { env: { PORT: String(this.port) }, stdio: "ignore", timeout: time.ms(hc.timeoutSeconds) });
+      probe.once("exit", (code) => {
+        const inStartPeriod = Date.now() - this.startedAt < time.ms(hc.startPeriodSeconds);
+        if (code === 0) {
+          failures = 0;
+          this.health = "HEALTHY";
+        } else if (!inStartPeriod && ++failures >= hc.retries) this.health = "UNHEALTHY";
+      });
+    };
+    this.checks = setInterval(run, time.ms(hc.intervalSeconds));
+    this.checks.unref();
+  }
+}
