@@ -184,12 +184,12 @@ function observed(stack: string, name: string): ApiObservation {
         });
       });
 
-      test("the execution role may read only the database's secret", () => {
+      test("the task role may read only the database's secret (the app reads it when it connects); the execution role none", () => {
         const seen = observed(name, "deploy with the placeholder image");
-        const secretResources = seen.executionStatements
-          .filter((s) => [s.Action].flat().some((a) => a.startsWith("secretsmanager:")))
-          .flatMap((s) => [s.Resource].flat());
-        expect(secretResources).toEqual([step(name, "deploy with the placeholder image").outputs!.DatabaseSecretArn]);
+        const secretResources = (statements: typeof seen.taskStatements) =>
+          statements.filter((s) => [s.Action].flat().some((a) => a.startsWith("secretsmanager:"))).flatMap((s) => [s.Resource].flat());
+        expect(secretResources(seen.taskStatements)).toEqual([step(name, "deploy with the placeholder image").outputs!.DatabaseSecretArn]);
+        expect(secretResources(seen.executionStatements)).toEqual([]);
       });
     }
 

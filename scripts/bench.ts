@@ -1,7 +1,9 @@
 /**
- * Benchmark: median wall time and peak memory of the synth app and of the unit + snapshot suite.
+ * Benchmark: median wall time and peak memory of the synth app, on each engine (cdktf, the default, and
+ * cdktn: docs/engines.md), and of the unit + snapshot suite.
  * Targets on a 2-core machine: synth <= 0.5 s and <= 250 MB; unit suite <= 5 s. Prints figures only;
  * timing is never asserted in tests, where a loaded CI machine would make it flaky.
+ * `BENCH_ONLY="synth app" node --import tsx scripts/bench.ts` runs only the measures whose name has that text.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -9,6 +11,7 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { buildSync } from "esbuild";
 import { environments } from "../stacks/environments";
+import { buildFiles, ENGINES, libraryOf, type EngineName } from "./engine.cjs";
 
 interface Measure {
   name: string;
@@ -18,18 +21,30 @@ interface Measure {
   targetMb?: number;
   /** Run before each measured run. */
   before?: () => void;
+  /** The engine (CDK_ENGINE) the run synthesizes with. @default cdktf */
+  engine?: EngineName;
 }
 
 const preload = resolve(__dirname, "report-peak-rss.cjs");
+// Each engine's synth app: its own bundle, so one engine's figures never include the other's build.
+const synthMeasures = (engine: EngineName): Measure[] => {
+  const library = libraryOf(ENGINES[engine]);
+  const on = `${engine} engine (${library.name} ${library.version})`;
+  return [
+    { name: `synth app (node scripts/synth.cjs), ${on}, bundle current`, args: ["scripts/synth.cjs"], runs: 7, targetSeconds: 0.5, targetMb: 250, engine },
+    {
+      // The first synth after an edit (or a fresh clone) builds the bundle first.
+      name: `synth app, ${on}, bundle rebuilt`,
+      args: ["scripts/synth.cjs"],
+      runs: 3,
+      before: () => rmSync(buildFiles(ENGINES[engine]).manifest, { force: true }),
+      engine,
+    },
+  ];
+};
 const measures: Measure[] = [
-  { name: "synth app (node scripts/synth.cjs), bundle current", args: ["scripts/synth.cjs"], runs: 7, targetSeconds: 0.5, targetMb: 250 },
-  {
-    // The first synth after an edit (or a fresh clone) builds the bundle first.
-    name: "synth app, bundle rebuilt",
-    args: ["scripts/synth.cjs"],
-    runs: 3,
-    before: () => rmSync(resolve(__dirname, "../.build/main.inputs.json"), { force: true }),
-  },
+  ...synthMeasures("cdktf"),
+  ...synthMeasures("cdktn"),
   {
     name: "unit + snapshot tests (jest, unit project)",
     args: ["node_modules/jest/bin/jest.js", "--selectProjects", "unit", "--silent"],
@@ -45,7 +60,7 @@ function median(values: number[]): number {
 
 const work = mkdtempSync(join(tmpdir(), "bench-"));
 console.log(`node ${process.version}, ${cpus().length} cores\n`);
-for (const m of measures) {
+for (const m of measures.filter((m) => m.name.includes(process.env.BENCH_ONLY ?? ""))) {
   const seconds: number[] = [];
   const peaks: number[] = [];
   for (let i = 0; i < m.runs; i++) {
@@ -53,7 +68,13 @@ for (const m of measures) {
     m.before?.();
     const start = process.hrtime.bigint();
     const result = spawnSync(process.execPath, m.args, {
-      env: { ...process.env, CDKTF_OUTDIR: join(work, "cdktf.out"), BENCH_RSS_FILE: rssFile, NODE_OPTIONS: `--require ${preload}` },
+      env: {
+        ...process.env,
+        CDK_ENGINE: m.engine ?? "cdktf",
+        CDKTF_OUTDIR: join(work, "cdktf.out"),
+        BENCH_RSS_FILE: rssFile,
+        NODE_OPTIONS: `--require ${preload}`,
+      },
       encoding: "utf8",
     });
     seconds.push(Number(process.hrtime.bigint() - start) / 1e9);

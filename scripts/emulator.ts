@@ -4,6 +4,7 @@
  *
  *   npm run emulator                          # start it, print AWS_EMULATOR_URL, stop on Ctrl-C
  *   npm run emulator -- npx cdktf deploy dev  # run one command against it, then stop it
+ *   CDK_ENGINE=cdktn npm run emulator -- npx cdktn deploy dev   # the same on the cdktn engine
  *
  * The emulator keeps everything in memory: when it stops, what was deployed to it is gone, and so is
  * the emulator state file (`.emulator/`), which the CLI clears at start.
@@ -13,6 +14,7 @@ import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { offlineTerraformEnv } from "./offline-plan";
+import { cliOf, engineFromEnv } from "./engine.cjs";
 
 const SERVER = join(__dirname, "emulator", "moto_server.py");
 const PYTHON = process.env.EMULATOR_PYTHON ?? "python3";
@@ -92,6 +94,8 @@ function readdirSafe(dir: string): string[] {
 }
 
 async function cli(args: string[]): Promise<number> {
+  // The CLI of the engine CDK_ENGINE names (cdktf by default; the synth app refuses the other), checked before starting.
+  const engineCli = cliOf(engineFromEnv()).name;
   // A new emulator has no resources: state left by an earlier one would only confuse terraform.
   for (const stale of ["terraform.rc", ...readdirSafe(resolve(".emulator")).filter((f) => f.includes(".tfstate"))]) {
     rmSync(resolve(".emulator", stale), { force: true });
@@ -112,7 +116,7 @@ async function cli(args: string[]): Promise<number> {
   process.once("SIGTERM", () => void stopAndExit(143));
   if (args.length === 0) {
     console.log(`AWS emulator listening: export AWS_EMULATOR_URL=${emulator.url}`);
-    console.log("Then e.g. `npx cdktf deploy dev`, `npx cdktf output dev`, `npx cdktf destroy dev`. Ctrl-C stops it.");
+    console.log(`Then e.g. \`npx ${engineCli} deploy dev\`, \`npx ${engineCli} output dev\`, \`npx ${engineCli} destroy dev\`. Ctrl-C stops it.`);
     await new Promise(() => undefined);
   }
   console.log(`AWS emulator at ${emulator.url}; running: ${args.join(" ")}`);

@@ -255,6 +255,9 @@ if (require.main === module) {
     const wanted = process.argv.slice(2);
     const all = [...environments, ...examples].filter((s) => wanted.length === 0 || wanted.includes(s.name));
     const workspace = new TerraformWorkspace(resolve(".emulator", "lifecycle"));
+    // The stacks are built by the engine CDK_ENGINE names: the npm script preloads scripts/engine-hook.cjs.
+    const { describeEngine, engineFromEnv } = await import("./engine.cjs");
+    console.log(describeEngine(engineFromEnv()));
     const started = Date.now();
     const results = await Promise.all(all.map((settings) => runLifecycle(apiLifecycle(settings), workspace)));
     for (const result of results) console.log(describeResult(result));

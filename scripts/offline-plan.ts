@@ -12,6 +12,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync
 import { homedir } from "node:os";
 import providerPackage from "@cdktf/provider-aws/package.json";
 import { join, resolve } from "node:path";
+import { describeEngine, engineFromEnv } from "./engine.cjs";
 
 const PROVIDER = "registry.terraform.io/hashicorp/aws";
 /** The provider version @cdktf/provider-aws was generated for; the synthesized JSON pins it. */
@@ -135,11 +136,13 @@ if (require.main === module) {
   const workDir = resolve(".offline");
   const outdir = join(workDir, "cdktf.out");
   console.log(`terraform ${terraformVersion()}, provider ${PROVIDER}@${PROVIDER_VERSION}`);
+  // CDK_ENGINE=cdktn plans what cdktn synthesizes: the hook loads it for every `cdktf` import.
+  console.log(describeEngine(engineFromEnv()));
   const mirror = findProviderMirror();
   console.log(mirror ? `provider from local mirror ${mirror}` : "provider from the registry (no local mirror found)");
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
-  execFileSync(process.execPath, ["--import", "tsx", "main.ts"], {
+  execFileSync(process.execPath, ["--require", resolve(__dirname, "engine-hook.cjs"), "--import", "tsx", "main.ts"], {
     stdio: "inherit",
     env: { ...process.env, OFFLINE: "1", CDKTF_OUTDIR: outdir },
   });

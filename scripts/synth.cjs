@@ -4,12 +4,26 @@
 // Why a bundle of everything, cdktf and the provider classes included: one file parses and runs in
 // about two thirds of the time node takes to resolve and load several hundred modules. Building it
 // takes longer than running it, so the bundle is rebuilt only when one of its inputs changed.
+//
+// The engine (scripts/engine.cjs) is CDK_ENGINE's: cdktf (default) or cdktn, which the bundle loads for
+// every `cdktf` import, the provider bindings' too. Each engine has a bundle and manifest of its own
+// (.build/main.js, .build/main.cdktn.js), so switching engines never runs the other's bundle.
 const fs = require("node:fs");
 const path = require("node:path");
+const { buildFiles, bundleAlias, cliMismatch, engineFromEnv, libraryOf } = require("./engine.cjs");
 
 const root = path.join(__dirname, "..");
-const bundle = path.join(root, ".build", "main.js");
-const manifest = path.join(root, ".build", "main.inputs.json");
+let engine;
+try {
+  engine = engineFromEnv();
+  // `npx cdktn deploy` must not quietly synthesize with cdktf (or `npx cdktf` with cdktn).
+  const mismatch = cliMismatch(engine);
+  if (mismatch) throw mismatch;
+} catch (error) {
+  console.error(`error: ${error.message}`);
+  process.exit(1);
+}
+const { bundle, manifest } = buildFiles(engine);
 
 /** A file's size and modification time: the bundle is current while its inputs' and its own are unchanged. */
 function stamp(file) {
@@ -28,11 +42,13 @@ function upToDate() {
 
 // Every token cdktf creates records the whole call stack (Error.stackTraceLimit = Infinity) for its
 // own error messages; that is a sixth of synth. The app already turns construct stack traces off.
+// cdktn keeps the module but calls `captureCreationStack` (off with CDKTN_DISABLE_CREATION_STACK=1),
+// so the stand-in exports both names, whichever engine's module it replaces.
 const noTokenStacks = {
   name: "no-token-creation-stacks",
   setup(build) {
-    build.onLoad({ filter: /[\\/]cdktf[\\/]lib[\\/]tokens[\\/]private[\\/]stack-trace\.js$/ }, () => ({
-      contents: "exports.captureStackTrace = () => [];",
+    build.onLoad({ filter: /[\\/]cdkt[fn][\\/]lib[\\/]tokens[\\/]private[\\/]stack-trace\.js$/ }, () => ({
+      contents: "exports.captureStackTrace = () => [];\nexports.captureCreationStack = () => [];",
       loader: "js",
     }));
   },
@@ -50,10 +66,15 @@ async function build() {
     outfile: bundle,
     metafile: true,
     logLevel: "warning",
+    alias: bundleAlias(engine),
     plugins: [noTokenStacks],
   });
   // The bundle itself too: another build writing it (an older checkout's synth) must not pass for this one.
-  const files = [...Object.keys(result.metafile.inputs), path.relative(root, path.join(__dirname, "synth.cjs")), path.relative(root, bundle)];
+  const files = [
+    ...Object.keys(result.metafile.inputs),
+    ...["synth.cjs", "engine.cjs"].map((script) => path.relative(root, path.join(__dirname, script))),
+    path.relative(root, bundle),
+  ];
   fs.writeFileSync(manifest, JSON.stringify(Object.fromEntries(files.map((file) => [file, stamp(file)]))));
 }
 
@@ -70,8 +91,15 @@ function run() {
 }
 
 if (upToDate()) run();
-else
+else {
+  try {
+    libraryOf(engine); // a missing engine says so in one line, not as esbuild's "Could not resolve"
+  } catch (error) {
+    console.error(`error: ${error.message}`);
+    process.exit(1);
+  }
   build().then(run, (error) => {
     console.error(error.message);
     process.exit(1);
   });
+}

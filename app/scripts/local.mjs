@@ -1,12 +1,15 @@
 // `npm run api:local`: the API on http://localhost:8080 against a local database. With DB_HOST set, it
 // uses that database (e.g. a PostgreSQL on this machine); otherwise an embedded PGlite keeps its data
-// in .local/pgdata at the repository root. Ctrl-C stops both.
+// in .local/pgdata at the repository root. Ctrl-C, or SIGTERM to this process or to the npm that
+// started it, stops both: one node process from npm to here (no shell between them to swallow the
+// signal), which builds the bundle itself first.
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 
 const appDir = path.join(import.meta.dirname, "..");
+await import("../build.mjs");
 const env = { ...process.env, APP_ENV: process.env.APP_ENV ?? "local", PORT: process.env.PORT ?? "8080", DB_SSL_MODE: process.env.DB_SSL_MODE ?? "disable" };
 const children = [];
 
@@ -29,9 +32,33 @@ if (!process.env.DB_HOST) {
 
 const api = spawn(process.execPath, ["dist/server.mjs"], { cwd: appDir, env, stdio: "inherit" });
 children.push(api);
-const stop = (signal) => children.forEach((child) => child.exitCode === null && child.kill(signal));
+const stop = (signal) => children.forEach((child) => child.exitCode === null && child.signalCode === null && child.kill(signal));
 process.on("SIGINT", () => stop("SIGTERM"));
 process.on("SIGTERM", () => stop("SIGTERM"));
+process.on("SIGHUP", () => stop("SIGTERM"));
+
+// `kill <pid of npm run api:local>` reaches npm, but not through the shell npm runs this in: when a
+// process that started this one is gone, stop as if signalled. (/proc: Linux; elsewhere Ctrl-C only.)
+const parentOf = (pid) => {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+};
+const starters = [];
+for (let pid = process.ppid; pid > 1 && starters.length < 4; pid = parentOf(pid)) starters.push(pid);
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+setInterval(() => {
+  if (starters.some((pid) => !alive(pid) || parentOf(pid) === undefined)) stop("SIGTERM");
+}, 300).unref();
 api.on("exit", (code) => {
   stop("SIGTERM");
   process.exitCode = code ?? 1;

@@ -88,7 +88,7 @@ export const UPGRADE_BASELINES: Readonly<Record<string, UpgradeBaseline>> = {
     commit: "420ff8c",
     file: "scripts/emulator/baselines/dev-420ff8c.tf.json",
     settings: dev420ff8c,
-    updates: ["aws_cloudwatch_log_group", "aws_kms_key", "aws_vpc_security_group_egress_rule"],
+    updates: ["aws_cloudwatch_log_group", "aws_iam_role_policy", "aws_kms_key", "aws_lb_target_group", "aws_vpc_security_group_egress_rule"],
   },
 };
 /** The emulator URL the baselines were synthesized with, replaced by the running emulator's. */
@@ -137,6 +137,8 @@ export interface ApiObservation {
   };
   /** The execution role's inline policies' statements. */
   readonly executionStatements: { Action: string | string[]; Resource: string | string[] }[];
+  /** The task role's inline statements: what the app itself may do. */
+  readonly taskStatements: { Action: string | string[]; Resource: string | string[] }[];
   /** The environment's alarms, each with where it reports; none when alarms are off. */
   readonly alarms: { readonly name?: string; readonly alarmActions: string[]; readonly okActions: string[] }[];
   /** The alarm topic, when there is one, and the key it is encrypted with. */
@@ -195,12 +197,16 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
   const targetGroup = (await elb.send(new DescribeTargetGroupsCommand({ Names: [`${prefix}-tg`] }))).TargetGroups?.[0];
   const repository = (await new ECRClient(config).send(new DescribeRepositoriesCommand({ repositoryNames: [prefix] }))).repositories?.[0];
   const iam = new IAMClient(config);
-  const role = `${prefix}-execution`;
-  const executionStatements = [];
-  for (const name of (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? []) {
-    const document = (await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: name }))).PolicyDocument!;
-    executionStatements.push(...JSON.parse(decodeURIComponent(document)).Statement);
-  }
+  const statementsOf = async (role: string) => {
+    const statements = [];
+    for (const name of (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? []) {
+      const document = (await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: name }))).PolicyDocument!;
+      statements.push(...JSON.parse(decodeURIComponent(document)).Statement);
+    }
+    return statements;
+  };
+  const executionStatements = await statementsOf(`${prefix}-execution`);
+  const taskStatements = await statementsOf(`${prefix}-task`);
   const db = withDatabase ? (await new RDSClient(config).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: prefix }))).DBInstances?.[0] : undefined;
   const alarms = ((await new CloudWatchClient(config).send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${prefix}-` }))).MetricAlarms ?? []).map((a) => ({
     name: a.AlarmName,
@@ -235,6 +241,7 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
       multiAz: db.MultiAZ,
     },
     executionStatements,
+    taskStatements,
     alarms,
     alarmTopic: topicArn ? { arn: topicArn, kmsMasterKeyId: topicAttributes?.KmsMasterKeyId } : undefined,
     logGroups,

@@ -134,8 +134,14 @@ export class LoadBalancer {
     const slot = Array.from({ length: SLOTS }, (_, i) => i).find((i) => !this.slots.has(i));
     if (slot === undefined) throw new Error(`the load balancer has no free target slot for ${id}`);
     this.slots.set(slot, id);
-    await this.command(`set server targets/slot${slot} addr 127.0.0.1 port ${port}`);
-    await this.command(`set server targets/slot${slot} state ready; set server targets/slot${slot} health down`);
+    const server = `targets/slot${slot}`;
+    await this.command(`set server ${server} addr 127.0.0.1 port ${port}`);
+    // Leaving maintenance makes a server UP at once; at weight 0 it takes no request in the instant
+    // before it is marked down, and back at weight 1 it waits for its checks like a new ALB target.
+    await this.command(`set weight ${server} 0`);
+    await this.command(`set server ${server} state ready`);
+    await this.command(`set server ${server} health down`);
+    await this.command(`set weight ${server} 1`);
   }
 
   /** DeregisterTargets: no new requests; after the delay the target is gone. */
