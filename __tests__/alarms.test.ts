@@ -2,8 +2,9 @@ import { TerraformStack, Testing } from "cdktf";
 import { AlarmTopic } from "../lib/alarm-topic";
 import { Alarms, AlarmSettingsSchema } from "../lib/alarms";
 import { environments, prod } from "../stacks/environments";
+import { resourcePrefix } from "../stacks/settings";
 import { examples } from "./examples";
-import { env, only, ref, resources, rolePolicy, synth, testApp, testKey, testLoadBalancer, type TfJson } from "./helpers";
+import { env, only, ref, resources, synth, testApp, testKey, testLoadBalancer, type TfJson } from "./helpers";
 
 /** Alarms, the encrypted topic they report to, the service-event rule and the dashboard. */
 const alarmNames = (tf: TfJson) =>
@@ -24,18 +25,29 @@ describe.each([...environments, ...examples].map((s) => [s.name, s] as const))("
     for (const alarm of alarms) expect([alarm.alarm_name, alarm.alarm_actions, alarm.ok_actions]).toEqual([alarm.alarm_name, [topicArn(tf)], [topicArn(tf)]]);
   });
 
-  test("the topic is encrypted with the environment's key, which lets only CloudWatch and EventBridge of this account publish", () => {
+  test("the topic is encrypted with the environment's key, which lets only this environment's CloudWatch alarms and EventBridge rules of this account publish", () => {
     const key = resources(tf, "aws_kms_key").find((k) => String(k.description).endsWith(" environment key"))!;
     expect(only(tf, "aws_sns_topic").kms_master_key_id).toBe(ref(tf, "aws_kms_key", key, "arn"));
+    const account = "${data.aws_caller_identity.Account.account_id}";
+    const region = settings.region ?? "us-east-1";
+    const prefix = `${settings.project ?? "rest-api"}-${settings.name}`;
+    const sources = {
+      StringEquals: { "aws:SourceAccount": account },
+      ArnLike: { "aws:SourceArn": [`arn:aws:cloudwatch:${region}:${account}:alarm:${prefix}-*`, `arn:aws:events:${region}:${account}:rule/${prefix}-*`] },
+    };
     expect(keyPolicy(tf).Statement).toContainEqual(
       expect.objectContaining({
         Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] },
         Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-        Condition: { StringEquals: { "aws:SourceAccount": "${data.aws_caller_identity.Account.account_id}" } },
+        Condition: sources,
       }),
     );
     const [statement] = JSON.parse(only(tf, "aws_sns_topic_policy").policy).Statement;
-    expect(statement).toMatchObject({ Action: "sns:Publish", Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] } });
+    expect(statement).toMatchObject({
+      Action: "sns:Publish",
+      Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] },
+      Condition: sources,
+    });
   });
 
   test("failed or rolled-back deployments and tasks that cannot start, of every service in the cluster, reach the topic", () => {
@@ -72,9 +84,22 @@ describe.each([...environments, ...examples].map((s) => [s.name, s] as const))("
 
 describe("what is watched", () => {
   test("prod: the load balancer's 5xx rate; the API's CPU, memory, running tasks, unhealthy targets, p99; the database's CPU, storage, memory, connections", () => {
-    expect(alarmNames(synth(prod))).toEqual(
-      ["http-5xx", "cpu", "memory", "running-tasks", "unhealthy-targets", "p99-response-time", "db-cpu", "db-free-storage", "db-free-memory", "db-connections"]
-        .map((n) => `rest-api-prod-${n}`)
+    // What prod's settings ask for: running tasks with Container Insights, the database's four with a database.
+    const prefix = resourcePrefix(prod);
+    const others = Object.keys(prod.services ?? {}).map((key) => `${prefix}-${key}-`);
+    const insights = prod.cluster?.containerInsights ?? true;
+    const database = prod.database?.enabled ?? true;
+    expect(alarmNames(synth(prod)).filter((n) => !others.some((o) => n.startsWith(o)))).toEqual(
+      [
+        "http-5xx",
+        "cpu",
+        "memory",
+        ...(insights ? ["running-tasks"] : []),
+        "unhealthy-targets",
+        "p99-response-time",
+        ...(database ? ["db-cpu", "db-free-storage", "db-free-memory", "db-connections"] : []),
+      ]
+        .map((n) => `${prefix}-${n}`)
         .sort(),
     );
   });
@@ -85,9 +110,10 @@ describe("what is watched", () => {
   });
 
   test("a second API's alarms include its unhealthy targets and p99", () => {
-    const names = alarmNames(synth(examples.find((e) => e.name === "dev-services")!));
-    expect(names).toContain("rest-api-dev-services-admin-p99-response-time");
-    expect(names).toContain("rest-api-dev-services-admin-unhealthy-targets");
+    const variant = examples.find((e) => e.name === "dev-services")!;
+    const names = alarmNames(synth(variant));
+    expect(names).toContain(`${resourcePrefix(variant)}-admin-p99-response-time`);
+    expect(names).toContain(`${resourcePrefix(variant)}-admin-unhealthy-targets`);
   });
 
   test("no database, no database alarms", () => {
@@ -177,13 +203,24 @@ describe("settings", () => {
     expect(keyPolicy(tf).Statement.map((s: any) => s.Sid)).toEqual(["AccountAdministersThroughIam", "CloudWatchLogsEncryptsThisEnvironmentsLogGroups"]);
   });
 
-  test("the CI deploy role may manage the topic, the rule and the dashboard of its own environment only", () => {
-    const tf = synth(env({ ci: { githubRepository: "acme/rest-api" } }));
-    const deploy = rolePolicy(tf, "-ci-deploy", "DeployStack").Statement;
+  test("the CI deploy role may manage the topic, the rule, the alarms and the dashboard of its own environment only", () => {
+    const tf = synth(env({ ci: { githubRepository: "acme/rest-api" }, alarms: { dashboard: true } }), { offline: true });
+    const deploy = resources(tf, "aws_iam_policy")
+      .filter((p) => /-ci-deploy-\d+$/.test(p.name))
+      .flatMap((p) => JSON.parse(p.policy).Statement as Record<string, any>[]);
     const sid = (id: string) => deploy.find((s) => s.Sid === id)!;
-    expect(sid("AlarmTopic").Resource).toEqual(["arn:aws:sns:eu-west-1:*:rest-api-test-alarms", "arn:aws:sns:eu-west-1:*:rest-api-test-alarms:*"]);
-    expect(sid("ServiceEventRule").Resource).toBe("arn:aws:events:eu-west-1:*:rule/rest-api-test-*");
-    expect(sid("Dashboard").Resource).toBe("arn:aws:cloudwatch::*:dashboard/rest-api-test");
+    const own = { "aws:ResourceTag/Project": "rest-api", "aws:ResourceTag/Environment": "test" };
+    expect(sid("AlarmTopicManage")).toMatchObject({ Resource: "arn:aws:sns:eu-west-1:123456789012:rest-api-test-alarms", Condition: { StringEquals: own } });
+    expect(sid("AlarmTopicSubscriptions").Resource).toBe("arn:aws:sns:eu-west-1:123456789012:rest-api-test-alarms:*");
+    expect(sid("EventRuleManage")).toMatchObject({
+      Resource: "arn:aws:events:eu-west-1:123456789012:rule/rest-api-test-service-events",
+      Condition: { StringEquals: own },
+    });
+    expect(sid("AlarmsManage")).toMatchObject({
+      Resource: "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:rest-api-test-*",
+      Condition: { StringEquals: own },
+    });
+    expect(sid("Dashboard").Resource).toBe("arn:aws:cloudwatch::123456789012:dashboard/rest-api-test");
   });
 });
 

@@ -87,6 +87,30 @@ const CASES: [setting: string, overrides: Record<string, unknown>][] = [
   ["availabilityZones", { availabilityZones: ["us-east-1a"] }],
   ["availabilityZones", { availabilityZones: ["us-east-1a", "us-east-1a"] }],
   ["availabilityZones", { availabilityZones: ["us-east-1a", "eu-west-1b"] }],
+  // Values AWS would refuse only at apply.
+  ["availabilityZones", { region: "us-west-1", availabilityZones: ["us-west-1a", "us-west-1d"] }],
+  ["availabilityZones", { region: "eu-west-1", availabilityZones: ["eu-west-1a", "eu-west-1z"] }],
+  ["task.healthCheck.timeoutSeconds", { task: { healthCheck: { command: "true", timeoutSeconds: 90 } } }],
+  ["loadBalancer.allowedCidrs", { loadBalancer: { allowedCidrs: ["203.0.113.0/24", "198.51.100.0/24", "203.0.113.0/24"] } }],
+  [
+    "service.egress",
+    {
+      service: {
+        egress: [
+          { cidr: "10.0.8.0/24", port: 587 },
+          { cidr: "10.0.8.0/24", port: 587, description: "again" },
+        ],
+      },
+    },
+  ],
+  ["database.maxAllocatedStorageGb", { database: { allocatedStorageGb: 100, maxAllocatedStorageGb: 105 } }],
+  // A stopping task that could not drain in time, and migrations with no time at start.
+  ["task.stopTimeoutSeconds", { task: { stopTimeoutSeconds: 20 } }],
+  ["loadBalancer.healthCheck.unhealthyThreshold", { loadBalancer: { healthCheck: { intervalSeconds: 60, unhealthyThreshold: 3 } } }],
+  ["service.healthCheckGracePeriodSeconds", { service: { healthCheckGracePeriodSeconds: 12 } }],
+  ["task.environment.SHUTDOWN_TIMEOUT_MS", { task: { environment: { SHUTDOWN_TIMEOUT_MS: "ten seconds" } } }],
+  ["task.environment.DRAIN_TIMEOUT_MS", { task: { environment: { DRAIN_TIMEOUT_MS: "0" } } }],
+  ["waf.countRules.0", { waf: { enabled: true, countRules: ["XSS_BODY"] } }],
   ["tags", { tags: { "aws:team": "x" } }],
   ["tags", { tags: { Project: "x" } }],
   ["state.bucket", s3({ bucket: "My_Bucket" })],
@@ -109,6 +133,11 @@ const CASES: [setting: string, overrides: Record<string, unknown>][] = [
   ["task.containerPort", { task: { containerPort: 70000 } }],
   ["task.stopTimeoutSeconds", { task: { stopTimeoutSeconds: 500 } }],
   ["task.scratchPath", { task: { scratchPath: "tmp" } }],
+  ["task.scratchSizeMib", { task: { scratchSizeMib: 0 } }],
+  ["task.scratchSizeMib", { task: { cpu: 256, memory: 512, scratchSizeMib: 300 } }],
+  ["services.worker.task.scratchSizeMib", { services: { worker: { task: { cpu: 256, memory: 512, scratchSizeMib: 257 } } } }],
+  ["ci.workflows", { ci: { githubRepository: "acme/api", workflows: ["deploy"] } }],
+  ["ci.ref", { ci: { githubRepository: "acme/api", ref: "refs/pull/1/merge" } }],
   ["task.user", { task: { user: "root user" } }],
   ["task.logRetentionDays", { task: { logRetentionDays: 8 } }],
   ["task.environment.DB_HOST", { task: { environment: { APP_ENV: "x", DB_HOST: "other" } } }],

@@ -43,12 +43,14 @@ describe("the key policy", () => {
     ]);
   });
 
-  test("CloudWatch Logs of the stack's region may use it only for log groups named with the environment's prefix", () => {
+  test("CloudWatch Logs of the stack's region may use it only for the stack's own log groups, each by its exact ARN", () => {
     const logs = statements.find((s) => s.Principal?.Service === "logs.eu-west-1.amazonaws.com");
-    expect(logs.Condition).toEqual({
-      ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:${data.aws_caller_identity.Account.account_id}:log-group:*rest-api-test*" },
-    });
-    for (const name of resources(tf, "aws_cloudwatch_log_group").map((g) => g.name)) expect(name).toContain("rest-api-test");
+    const arns = resources(tf, "aws_cloudwatch_log_group").map(
+      (g) => `arn:aws:logs:eu-west-1:\${data.aws_caller_identity.Account.account_id}:log-group:${g.name}`,
+    );
+    expect(Object.keys(logs.Condition)).toEqual(["ArnEquals"]);
+    expect([...logs.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"]].sort()).toEqual(arns.sort());
+    for (const arn of arns) expect(arn).not.toMatch(/[*?]/);
   });
 
   test("without alarms it names no other principal: nothing else may use the key", () => {

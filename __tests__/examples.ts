@@ -1,36 +1,81 @@
 import { dev, prod } from "../stacks/environments";
+import { SettingError } from "../lib/validate";
 import type { EnvironmentSettings } from "../stacks/settings";
+
+/** What a variant is made of: its base environment and what it changes, for messages that name it. */
+interface VariantOrigin {
+  readonly base: string;
+  /** The sections it changes, e.g. `database`, `task`. */
+  readonly changes: readonly string[];
+}
+const origins = new WeakMap<object, VariantOrigin>();
+
+type Changes = { readonly [K in keyof EnvironmentSettings]?: K extends "services" | "ci" | "state" ? EnvironmentSettings[K] : Partial<NonNullable<EnvironmentSettings[K]>> };
+
+/**
+ * A variant of an environment: its name and the sections it changes, each merged over the base's (one
+ * level: `network: { natMode: "single" }` keeps the base's other network settings); everything else is
+ * inherited. Nothing is checked here, so a variant a fork's settings rule out fails only the tests that
+ * use it (see `variantError`), never every suite that imports this file.
+ */
+export function variant(base: EnvironmentSettings, name: string, changes: Changes): EnvironmentSettings {
+  const merged: Record<string, unknown> = { ...base, name };
+  for (const [key, value] of Object.entries(changes)) {
+    const inherited = (base as Record<string, unknown>)[key];
+    const plain = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+    merged[key] = plain(value) && plain(inherited) && key !== "state" ? { ...(inherited as object), ...(value as object) } : value;
+  }
+  const settings = merged as unknown as EnvironmentSettings;
+  origins.set(settings, { base: base.name, changes: Object.keys(changes) });
+  return settings;
+}
+
+/** The services of an environment with no database grant: what a variant without a database can inherit of them. */
+export function withoutDatabaseGrants(services: EnvironmentSettings["services"]): NonNullable<EnvironmentSettings["services"]> {
+  return Object.fromEntries(Object.entries(services ?? {}).map(([key, service]) => [key, { ...service, database: false }]));
+}
+
+/**
+ * A setting error of a variant, said as one: an inherited setting its change rules out (dev's worker
+ * granted the database, in a variant without one) names the variant, what it changes and where the
+ * setting comes from. Undefined for settings that are no variant, and errors of what it changes itself.
+ */
+export function variantError(settings: EnvironmentSettings, error: unknown): Error | undefined {
+  const origin = origins.get(settings);
+  if (!origin || !(error instanceof SettingError)) return undefined;
+  const section = error.setting.split(".")[0];
+  if (origin.changes.includes(section)) return undefined;
+  return new Error(
+    `Variant ${settings.name} (${origin.base} with ${origin.changes.join(", ")} changed) cannot apply ${error.setting}, inherited from ${origin.base}: ` +
+      `${error.message} Declare what ${settings.name} does with ${section} in __tests__/examples.ts (e.g. \`withoutDatabaseGrants\`), or change ${origin.base}.`,
+  );
+}
 
 /**
  * Variants of the environments that the offline plan proves too, so every mode a forker can switch
- * on is known to be valid Terraform.
+ * on is known to be valid Terraform. Each is built from dev or prod, so a fork's settings flow into them.
  */
 export const examples: readonly EnvironmentSettings[] = [
-  // The cheapest sandbox: dev without a database, and an image tag from settings.
-  {
-    ...dev,
-    name: "dev-lite",
+  // The cheapest sandbox: dev without a database (so no service of dev's may be granted one), and an image tag from settings.
+  variant(dev, "dev-lite", {
     database: { enabled: false },
-    task: { ...dev.task, image: { tag: "v1.2.3" } },
-  },
+    services: withoutDatabaseGrants(dev.services),
+    task: { image: { tag: "v1.2.3" } },
+  }),
   // EC2 execution mode: dev with a NAT gateway (tasks on EC2 get no public IP) and VPC endpoints, and a
   // pinned AMI as an offline plan needs.
-  {
-    ...dev,
-    name: "dev-ec2",
-    network: { ...dev.network, natMode: "single", endpoints: true },
+  variant(dev, "dev-ec2", {
+    network: { natMode: "single", endpoints: true },
     compute: { mode: "ec2", ec2: { amiId: "ami-0123456789abcdef0" } },
-  },
+  }),
   // Three services: the default API, a second API on /admin behind its own listener rule and target
   // group, and a worker (no port, no target group) that alone of the two is given the database.
-  {
-    ...dev,
-    name: "dev-services",
+  variant(dev, "dev-services", {
     services: {
       admin: { route: { pathPatterns: ["/admin", "/admin/*"], healthCheck: { path: "/admin/health" } }, autoscaling: { maxCapacity: 2 } },
       worker: { task: { cpu: 256, memory: 512, command: ["/nodejs/bin/node", "/app/dist/worker.mjs"] }, database: true, autoscaling: { maxCapacity: 2 } },
     },
-  },
+  }),
 ];
 
 /**
@@ -40,19 +85,15 @@ export const examples: readonly EnvironmentSettings[] = [
  */
 export const planOnlyExamples: readonly EnvironmentSettings[] = [
   // GitHub Actions deploys dev: the OIDC provider and a deploy role, with its state in S3.
-  {
-    ...dev,
-    name: "dev-ci",
+  variant(dev, "dev-ci", {
     state: { backend: "s3", bucket: "acme-terraform-state" },
-    ci: { githubRepository: "acme/rest-api" },
-  },
+    ci: { githubRepository: "acme/rest-api", workflows: ["release-dev.yml"] },
+  }),
   // Prod with an existing certificate instead of a new one, and no domain of its own. (Prod itself proves a
   // new DNS-validated certificate with its alias record.)
-  {
-    ...prod,
-    name: "prod-certificate",
-    loadBalancer: { ...prod.loadBalancer, https: { certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef" } },
-  },
+  variant(prod, "prod-certificate", {
+    loadBalancer: { https: { certificateArn: `arn:aws:acm:${prod.region ?? "us-east-1"}:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef` } },
+  }),
 ];
 
 /** Resources every stack creates in the same number, whatever its settings. */
@@ -73,6 +114,8 @@ const COMMON: Record<string, number> = {
   aws_ecs_service: 1,
   aws_ecs_task_definition: 1,
   aws_flow_log: 1,
+  // The environment's permissions boundary, which every role carries.
+  aws_iam_policy: 1,
   aws_iam_role_policy: 2,
   aws_internet_gateway: 1,
   aws_kms_alias: 2,
@@ -92,6 +135,8 @@ const devCreates: Record<string, number> = {
   // The app's, the flow logs', the database's two.
   aws_cloudwatch_log_group: 4,
   aws_iam_role: 4,
+  // The execution role's, the flow log role's, and the task role's read of the database login.
+  aws_iam_role_policy: 3,
   aws_iam_role_policy_attachment: 1,
   aws_lb_listener: 1,
   // No NAT gateway: only the public default route.
@@ -160,6 +205,7 @@ export const EXPECTED_CREATES: Record<string, Record<string, number>> = {
     aws_cloudwatch_metric_alarm: 5,
     aws_vpc_security_group_egress_rule: 2,
     aws_iam_role: 3,
+    aws_iam_role_policy: 2,
     aws_cloudwatch_log_group: 2,
     aws_security_group: 2,
     aws_vpc_security_group_ingress_rule: 2,
@@ -195,15 +241,23 @@ export const EXPECTED_CREATES: Record<string, Record<string, number>> = {
     aws_ecs_service: 3,
     aws_ecs_task_definition: 3,
     aws_iam_role: 8,
-    aws_iam_role_policy: 4,
+    aws_iam_role_policy: 6,
     aws_lb_listener_rule: 1,
     aws_lb_target_group: 2,
     aws_security_group: 5,
     aws_vpc_security_group_egress_rule: 7,
     aws_vpc_security_group_ingress_rule: 5,
   },
-  // The GitHub OIDC provider and the deploy role with its two inline policies (push, deploy).
-  "dev-ci": { ...devCreates, aws_iam_openid_connect_provider: 1, aws_iam_role: 5, aws_iam_role_policy: 4 },
+  // The GitHub OIDC provider and the deploy role with its two inline policies (push, deploy) and the
+  // three managed policies its constructs wrote, attached.
+  "dev-ci": {
+    ...devCreates,
+    aws_iam_openid_connect_provider: 1,
+    aws_iam_policy: 4,
+    aws_iam_role: 5,
+    aws_iam_role_policy: 5,
+    aws_iam_role_policy_attachment: 4,
+  },
   // The certificate exists: none made or validated, no alias record.
   "prod-certificate": without(prodCreates, "aws_acm_certificate", "aws_acm_certificate_validation", "aws_route53_record"),
 };

@@ -8,6 +8,7 @@ import { EncryptionKey } from "../lib/encryption-key";
 import { LoadBalancer, LoadBalancerSettingsSchema } from "../lib/load-balancer";
 import { ApiStack } from "../stacks/api-stack";
 import type { EnvironmentSettings, RunOptions } from "../stacks/settings";
+import { variantError } from "./examples";
 
 export interface TfJson {
   terraform: { backend?: Record<string, Record<string, unknown>>; required_providers: Record<string, unknown> };
@@ -36,7 +37,13 @@ export function synth(settings: EnvironmentSettings, options: RunOptions = {}): 
   const key = JSON.stringify([settings, options]);
   let json = synthesized.get(key) ?? fromRunCache(key);
   if (json === undefined) {
-    const stack = new ApiStack(Testing.app({ outdir }), settings.name, settings, options);
+    let stack: ApiStack;
+    try {
+      stack = new ApiStack(Testing.app({ outdir }), settings.name, settings, options);
+    } catch (error) {
+      // A variant that cannot apply what it inherits says so, naming itself (see examples.ts).
+      throw variantError(settings, error) ?? error;
+    }
     json = Testing.synth(stack, true);
     toRunCache(key, json);
   }

@@ -83,8 +83,9 @@ describe("Network", () => {
     });
 
     test("a CIDR too small for the zones it must hold", () => {
-      const zones = ["a", "b", "c", "d", "e", "f"].map((z) => `eu-west-1${z}`);
-      expect(() => synth(env({ availabilityZones: zones, network: { cidr: "10.0.0.0/24" } }))).toThrow(
+      // us-east-1 is a region with six zones.
+      const zones = ["a", "b", "c", "d", "e", "f"].map((z) => `us-east-1${z}`);
+      expect(() => synth(env({ region: "us-east-1", availabilityZones: zones, network: { cidr: "10.0.0.0/24" } }))).toThrow(
         /network\.cidr = "10\.0\.0\.0\/24": too small for 12 subnets \(6 AZs x public and private\); each would be a \/28, and a load balancer subnet needs \/27 or larger.*Allowed: a VPC of \/23 or larger/,
       );
       expect(() => synth(env({ availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], network: { cidr: "10.0.0.0/24" } }))).not.toThrow();

@@ -38,7 +38,9 @@ describe("TaskDefinition (the recipe)", () => {
     });
 
     test("the drain follows the health check; the keep-alive outlives the load balancer's idle timeout", () => {
-      const v = vars(synth(alone({ loadBalancer: { idleTimeoutSeconds: 120, healthCheck: { intervalSeconds: 6, unhealthyThreshold: 3, timeoutSeconds: 4 } } })));
+      const v = vars(
+        synth(alone({ loadBalancer: { idleTimeoutSeconds: 120, healthCheck: { intervalSeconds: 6, unhealthyThreshold: 3, timeoutSeconds: 4 } } })),
+      );
       expect(v).toMatchObject({ DRAIN_TIMEOUT_MS: String((3 * 6 + 4) * 1000), DRAIN_QUIET_MS: String((6 + 4) * 1000), KEEP_ALIVE_TIMEOUT_MS: "125000" });
     });
 
@@ -56,7 +58,9 @@ describe("TaskDefinition (the recipe)", () => {
     });
 
     test("a longer SHUTDOWN_TIMEOUT_MS in the task's environment counts too", () => {
-      expect(() => synth(env({ task: { environment: { APP_ENV: "test", SHUTDOWN_TIMEOUT_MS: "30000" } } }))).toThrow(/task\.stopTimeoutSeconds = 45: .* needs 57 s/);
+      expect(() => synth(env({ task: { environment: { APP_ENV: "test", SHUTDOWN_TIMEOUT_MS: "30000" } } }))).toThrow(
+        /task\.stopTimeoutSeconds = 45: .* needs 57 s/,
+      );
       expect(() => synth(env({ task: { environment: { APP_ENV: "test", SHUTDOWN_TIMEOUT_MS: "soon" } } }))).toThrow(
         /task\.environment\.SHUTDOWN_TIMEOUT_MS = "soon": not a whole number of milliseconds/,
       );
@@ -69,9 +73,9 @@ describe("TaskDefinition (the recipe)", () => {
     });
 
     test("a routed service's own health check is checked against its own stop timeout", () => {
-      expect(() =>
-        synth(env({ services: { admin: { route: { pathPatterns: ["/admin/*"], healthCheck: { intervalSeconds: 30 } } } } })),
-      ).toThrow(/^Invalid setting services\.admin\.task\.stopTimeoutSeconds = 45: .*services\.admin\.route\.healthCheck: unhealthyThreshold 2 x intervalSeconds 30/);
+      expect(() => synth(env({ services: { admin: { route: { pathPatterns: ["/admin/*"], healthCheck: { intervalSeconds: 30 } } } } }))).toThrow(
+        /^Invalid setting services\.admin\.task\.stopTimeoutSeconds = 45: .*services\.admin\.route\.healthCheck: unhealthyThreshold 2 x intervalSeconds 30/,
+      );
     });
 
     test("a grace period that leaves migrations no time is refused", () => {
@@ -100,24 +104,28 @@ describe("TaskDefinition (the recipe)", () => {
     expect(td.runtime_platform).toEqual({ operating_system_family: "LINUX", cpu_architecture: "ARM64" });
   });
 
-  test("read-only root filesystem and a non-root user by default, with a writable scratch volume", () => {
+  test("read-only root filesystem and a non-root user by default, writing to a tmpfs scratch space where nothing executes", () => {
     const tf = synth(env());
     const c = container(tf);
     expect(c.readonlyRootFilesystem).toBe(true);
     expect(c.user).toBe("1000:1000");
-    expect(c.mountPoints).toEqual([{ sourceVolume: "scratch", containerPath: "/tmp", readOnly: false }]);
-    expect(only(tf, "aws_ecs_task_definition").volume).toEqual([{ name: "scratch" }]);
+    expect(c.linuxParameters.tmpfs).toEqual([{ containerPath: "/tmp", size: 64, mountOptions: ["noexec", "nosuid", "nodev"] }]);
+    expect(c.mountPoints).toBeUndefined();
+    expect(only(tf, "aws_ecs_task_definition").volume).toBeUndefined();
   });
 
-  test("a root init container opens the scratch volume before the non-root app starts, and gets no secrets", () => {
-    const arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/x";
-    const tf = synth(env({ task: { secrets: { X: arn } } }));
-    const [app, init] = JSON.parse(only(tf, "aws_ecs_task_definition").container_definitions);
-    expect(init).toMatchObject({ name: "scratch-init", essential: false, user: "0", readonlyRootFilesystem: true, command: ["sh", "-c", "chmod 1777 /tmp"] });
-    expect(init.mountPoints).toEqual(app.mountPoints);
-    expect(init.secrets).toBeUndefined();
-    expect(init.environment).toBeUndefined();
-    expect(app.dependsOn).toEqual([{ containerName: "scratch-init", condition: "SUCCESS" }]);
+  test("one container: no root init container, and no public image pulled beside a released one at every task start", () => {
+    const definitions = (settings: Parameters<typeof env>[0]) => JSON.parse(only(synth(env(settings)), "aws_ecs_task_definition").container_definitions);
+    const released = definitions({ task: { image: { tag: "v1.2.3" } } });
+    expect(released.map((c: any) => c.name)).toEqual(["app"]);
+    expect(released[0].image).toMatch(/^\$\{aws_ecr_repository\.\w+\.repository_url\}:v1\.2\.3$/);
+    expect(released[0].dependsOn).toBeUndefined();
+    for (const c of [...released, ...definitions({})]) expect(c.user).not.toBe("0");
+  });
+
+  test("scratch space of another path and size", () => {
+    const c = container(synth(env({ task: { scratchPath: "/var/cache/app", scratchSizeMib: 256 } })));
+    expect(c.linuxParameters.tmpfs).toEqual([{ containerPath: "/var/cache/app", size: 256, mountOptions: ["noexec", "nosuid", "nodev"] }]);
   });
 
   test("user null runs the image's own USER", () => {
@@ -151,7 +159,7 @@ describe("TaskDefinition (the recipe)", () => {
     const c = container(synth(env({ task: { healthCheck: { command: "wget -q -O- localhost:8080/health" }, stopTimeoutSeconds: 45 } })));
     expect(c.healthCheck).toEqual({ command: ["CMD-SHELL", "wget -q -O- localhost:8080/health"], interval: 30, timeout: 5, retries: 3, startPeriod: 10 });
     expect(c.stopTimeout).toBe(45);
-    expect(c.linuxParameters).toEqual({ initProcessEnabled: true });
+    expect(c.linuxParameters).toEqual({ initProcessEnabled: true, tmpfs: [{ containerPath: "/tmp", size: 64, mountOptions: ["noexec", "nosuid", "nodev"] }] });
   });
 
   describe("execution role", () => {

@@ -59,7 +59,7 @@ describe.each(files)("%s", (file) => {
       const permissions = job.permissions ?? {};
       expect({ job: name, idToken: permissions["id-token"] === "write" }).toEqual({ job: name, idToken: usesAws(job) });
       // Writing contents is for committing the release record, which only a deploying job does.
-      if (permissions.contents === "write") expect(runs(job).some((r) => r.includes("git push"))).toBe(true);
+      if (permissions.contents === "write") expect(runs(job).some((r) => /git .*\bpush\b/.test(r))).toBe(true);
       for (const [scope, level] of Object.entries(permissions)) {
         expect(`${scope}: ${level}`).toMatch(/^(contents: (read|write)|id-token: write)$/);
       }
@@ -68,6 +68,45 @@ describe.each(files)("%s", (file) => {
 
   test("every job that assumes the AWS role runs in a GitHub environment, so the role's trust can name it", () => {
     for (const [, job] of jobs(file).filter(([, j]) => usesAws(j))) expect(["dev", "prod"]).toContain(job.environment);
+  });
+
+  test("no expression is pasted into a shell script: every ${{ }} value reaches run steps through env", () => {
+    for (const [name, job] of jobs(file))
+      for (const step of steps(job)) expect({ job: name, run: String(step.run ?? "") }).not.toEqual({ job: name, run: expect.stringContaining("${{") });
+  });
+
+  test("no checkout leaves the token on disk", () => {
+    for (const [, job] of jobs(file))
+      for (const step of steps(job).filter((s) => String(s.uses ?? "").startsWith("actions/checkout@"))) expect(step.with?.["persist-credentials"]).toBe(false);
+  });
+
+  test("a job that holds a token (an OIDC token for AWS, or contents write) installs without running dependencies' install scripts", () => {
+    for (const [name, job] of jobs(file).filter(([, j]) => j.permissions?.["id-token"] === "write" || j.permissions?.contents === "write"))
+      for (const command of runs(job).filter((r) => /\bnpm (ci|install)\b/.test(r)))
+        expect({ job: name, command }).toEqual({ job: name, command: "npm ci --ignore-scripts" });
+  });
+
+  test("the token that pushes the release record is given to that step only", () => {
+    for (const [name, job] of jobs(file)) {
+      const holders = steps(job).filter((s) => JSON.stringify(s.env ?? {}).includes("github.token"));
+      for (const step of holders)
+        expect({ job: name, pushes: String(step.run).includes("git") && String(step.run).includes("push") }).toEqual({ job: name, pushes: true });
+      expect(JSON.stringify(job.env ?? {})).not.toContain("github.token");
+    }
+  });
+
+  test("pins every image and tool version: Node and Terraform exactly, service images to a minor release, pip packages exactly, nothing apt-installed", () => {
+    for (const [, job] of jobs(file)) {
+      for (const service of Object.values<Record<string, any>>(job.services ?? {}))
+        expect(service.image).toMatch(/^[\w./-]+:\d+\.\d+(\.\d+)?(-[a-z0-9]+)?$|@sha256:[0-9a-f]{64}$/);
+      for (const step of steps(job)) {
+        if (String(step.uses ?? "").startsWith("actions/setup-node@")) expect(String(step.with["node-version"])).toMatch(/^\d+\.\d+\.\d+$/);
+        if (String(step.uses ?? "").startsWith("hashicorp/setup-terraform@")) expect(String(step.with.terraform_version)).toMatch(/^\d+\.\d+\.\d+$/);
+        const run = String(step.run ?? "");
+        for (const [, spec] of run.matchAll(/pip[x3]? install\s+"?([^"\s]+)"?/g)) expect(spec).toMatch(/==\d+\.\d+\.\d+$/);
+        expect(run).not.toMatch(/apt-get install/);
+      }
+    }
   });
 });
 
@@ -83,7 +122,7 @@ test("the pull request workflow installs, runs npm test and puts the offline pla
 test("the pull request workflow runs the REST API's tests against a real PostgreSQL too", () => {
   const [[, job]] = jobs("pull-request.yml");
   const postgres = job.services.postgres;
-  expect(postgres.image).toBe("postgres:15");
+  expect(postgres.image).toMatch(/^postgres:15\.\d+-bookworm$/);
   const step = job.steps.find((st: { run?: string }) => st.run === "npm test");
   const url = new URL(step.env.TEST_DATABASE_URL);
   expect([decodeURIComponent(url.username), decodeURIComponent(url.password)]).toEqual([postgres.env.POSTGRES_USER, postgres.env.POSTGRES_PASSWORD]);
@@ -115,12 +154,13 @@ describe.each([
     const record = at(/npm run --silent release -- "\$ENVIRONMENT"/);
     const deploy = at(/npx cdktf deploy "\$ENVIRONMENT" --auto-approve/);
     const verify = at(/node scripts\/verify-rollout\.cjs/);
-    const commit = at(/git push/);
+    const commit = at(/git .*\bpush origin/);
     expect([record, deploy, verify, commit].every((i) => i >= 0)).toBe(true);
     expect(record).toBeLessThan(deploy);
     expect(deploy).toBeLessThan(verify);
     expect(verify).toBeLessThan(commit);
-    expect(commands[verify]).toMatch(/--image "\$\{\{ steps\.\w+\.outputs\.image \}\}"/);
+    expect(commands[verify]).toMatch(/--image "\$IMAGE"/);
+    expect(steps(job).find((st) => String(st.run ?? "").includes("verify-rollout"))!.env.IMAGE).toMatch(/^\$\{\{ steps\.\w+\.outputs\.image \}\}$/);
     // The check itself: ECS's own view, the rollout state, and a rollback counted as failure.
     const script = readFileSync(join(__dirname, "..", "scripts", "verify-rollout.cjs"), "utf8");
     for (const needle of ['"describe-services"', 'rolloutState === "COMPLETED"', 'rolloutState === "FAILED"', "process.exit(1)"])

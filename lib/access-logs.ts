@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { DeployPermissions } from "./deploy-permissions";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
@@ -64,6 +65,7 @@ export class AccessLogs extends Construct {
     const expiry = props.expiryDays;
     // A prefix, not a name: S3 names are global, and AWS appends a unique suffix.
     const bucketPrefix = checkName("project and name", `${props.name}-lb-logs-`, 37, "access log bucket prefix");
+    grantAccessLogsDeploy(this, bucketPrefix);
     this.bucket = new S3Bucket(this, "Bucket", { bucketPrefix, forceDestroy: props.forceDestroy });
     const access = new S3BucketPublicAccessBlock(this, "PublicAccessBlock", {
       bucket: this.bucket.id,
@@ -110,4 +112,40 @@ export class AccessLogs extends Construct {
       dependsOn: [access],
     });
   }
+}
+
+/**
+ * What the deploy role needs for the bucket: S3 checks no tags of a bucket (unless ABAC is turned on for
+ * it), so by name, `<project>-<environment>-lb-logs-*`, which no other environment's bucket starts with.
+ * Its objects only to empty it for `destroy`, and not in production.
+ */
+function grantAccessLogsDeploy(scope: Construct, bucketPrefix: string): void {
+  const deploy = DeployPermissions.of(scope);
+  if (!deploy) return;
+  const bucket = `arn:${deploy.partition}:s3:::${bucketPrefix}*`;
+  deploy.allow([
+    {
+      Sid: "AccessLogBucket",
+      Action: [
+        "s3:CreateBucket",
+        "s3:GetAccelerateConfiguration",
+        "s3:GetBucket*",
+        "s3:GetEncryptionConfiguration",
+        "s3:GetLifecycleConfiguration",
+        "s3:GetReplicationConfiguration",
+        "s3:ListBucket",
+        "s3:PutBucketOwnershipControls",
+        "s3:PutBucketPolicy",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketTagging",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutLifecycleConfiguration",
+        ...(deploy.props.production ? [] : ["s3:DeleteBucket", "s3:DeleteBucketPolicy"]),
+      ],
+      Resource: bucket,
+    },
+    ...(deploy.props.production
+      ? []
+      : [{ Sid: "AccessLogObjects", Action: ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucketVersions"], Resource: [bucket, `${bucket}/*`] }]),
+  ]);
 }

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { DeployPermissions } from "./deploy-permissions";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
@@ -29,14 +30,26 @@ export class AlarmTopic extends Construct {
     super(scope, id);
     const key = props.encryptionKey;
     const publishers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"];
-    this.topic = new SnsTopic(this, "Topic", { name: `${props.name}-alarms`, kmsMasterKeyId: key.keyArn });
+    const topicName = `${props.name}-alarms`;
+    this.topic = new SnsTopic(this, "Topic", { name: topicName, kmsMasterKeyId: key.keyArn });
+    // Only the key's environment's alarms and rules, of this account (confused deputy): their names start with its prefix.
+    const sources = {
+      StringEquals: { "aws:SourceAccount": key.accountId },
+      ArnLike: {
+        "aws:SourceArn": [
+          `arn:${key.partition}:cloudwatch:${key.region}:${key.accountId}:alarm:${key.name}-*`,
+          `arn:${key.partition}:events:${key.region}:${key.accountId}:rule/${key.name}-*`,
+        ],
+      },
+    };
     // An encrypted topic accepts a message only from a publisher that may use its key.
     key.addToResourcePolicy({
       Sid: "AlarmsAndEventsPublishToTheAlarmTopic",
       Principal: { Service: publishers },
       Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-      Condition: { StringEquals: { "aws:SourceAccount": key.accountId } },
+      Condition: sources,
     });
+    grantAlarmTopicDeploy(this, topicName);
     new SnsTopicPolicy(this, "Policy", {
       arn: this.topic.arn,
       policy: jsonString({
@@ -48,7 +61,7 @@ export class AlarmTopic extends Construct {
             Principal: { Service: publishers },
             Action: "sns:Publish",
             Resource: this.topic.arn,
-            Condition: { StringEquals: { "aws:SourceAccount": key.accountId } },
+            Condition: sources,
           },
         ],
       }),
@@ -58,4 +71,28 @@ export class AlarmTopic extends Construct {
       new SnsTopicSubscription(this, `Email_${email.replace(/[^A-Za-z0-9]/g, "_")}`, { topicArn: this.topic.arn, protocol: "email", endpoint: email });
     }
   }
+}
+
+/** What the deploy role needs for the topic (by its name and tagged) and its e-mail subscriptions. */
+function grantAlarmTopicDeploy(scope: Construct, topicName: string): void {
+  const deploy = DeployPermissions.of(scope);
+  if (!deploy) return;
+  const topic = deploy.arn("sns", topicName);
+  deploy.service("AlarmTopic", {
+    create: ["sns:CreateTopic", "sns:TagResource"],
+    manage: [
+      "sns:DeleteTopic",
+      "sns:GetTopicAttributes",
+      "sns:ListSubscriptionsByTopic",
+      "sns:ListTagsForResource",
+      "sns:SetTopicAttributes",
+      "sns:Subscribe",
+      "sns:TagResource",
+      "sns:UntagResource",
+    ],
+    resources: [topic],
+  });
+  deploy.allow([
+    { Sid: "AlarmTopicSubscriptions", Action: ["sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe"], Resource: `${topic}:*` },
+  ]);
 }

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { DeployPermissions } from "./deploy-permissions";
 import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import * as z from "zod/mini";
 import type { AlarmTopic } from "./alarm-topic";
@@ -68,6 +69,19 @@ export class Alarms extends Construct {
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
     this.props = props;
+    const deploy = DeployPermissions.of(this);
+    deploy?.service("Alarms", {
+      create: ["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
+      manage: [
+        "cloudwatch:DeleteAlarms",
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:ListTagsForResource",
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:TagResource",
+        "cloudwatch:UntagResource",
+      ],
+      resources: deploy && [deploy.arn("cloudwatch", `alarm:${props.name}-*`)],
+    });
   }
 
   /** 5xx responses as a share of all requests, counting the load balancer's own and the targets'. */

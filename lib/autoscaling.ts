@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { DeployPermissions } from "./deploy-permissions";
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
 import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
 import * as z from "zod/mini";
@@ -48,6 +49,7 @@ export class Autoscaling extends Construct {
 
   constructor(scope: Construct, id: string, props: AutoscalingProps) {
     super(scope, id);
+    grantScalingDeploy(this);
     const scaleIn = props.scaleInCooldownSeconds;
     const scaleOut = props.scaleOutCooldownSeconds;
 
@@ -77,4 +79,37 @@ export class Autoscaling extends Construct {
     track("Memory", "ECSServiceAverageMemoryUtilization", props.memoryTargetPercent);
     if (props.requestsPerTarget !== undefined) track("Requests", "ALBRequestCountPerTarget", props.requestsPerTarget, props.requestCountLabel);
   }
+}
+
+/**
+ * What the deploy role needs to scale the services: Application Auto Scaling's scalable targets carry no
+ * tags IAM can check and their ARNs name no service, so they are scoped to the account and region only
+ * (README: what AWS cannot scope); the alarms target tracking makes as the caller are named after the
+ * cluster (`TargetTracking-service/<project>-<environment>/…`).
+ */
+function grantScalingDeploy(scope: Construct): void {
+  const deploy = DeployPermissions.of(scope);
+  if (!deploy) return;
+  deploy.allow([
+    { Sid: "ScalingRead", Action: ["application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies"], Resource: "*" },
+    {
+      Sid: "Scaling",
+      Action: [
+        "application-autoscaling:DeleteScalingPolicy",
+        "application-autoscaling:DeregisterScalableTarget",
+        "application-autoscaling:ListTagsForResource",
+        "application-autoscaling:PutScalingPolicy",
+        "application-autoscaling:RegisterScalableTarget",
+        "application-autoscaling:TagResource",
+        "application-autoscaling:UntagResource",
+      ],
+      Resource: deploy.arn("application-autoscaling", "scalable-target/*"),
+    },
+    {
+      Sid: "ScalingAlarms",
+      Action: ["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"],
+      Resource: deploy.arn("cloudwatch", `alarm:TargetTracking-service/${deploy.prefix}/*`),
+    },
+  ]);
+  deploy.serviceLinkedRole("ecs.application-autoscaling.amazonaws.com");
 }

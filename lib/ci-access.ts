@@ -1,9 +1,13 @@
 import { Construct } from "constructs";
-import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { Annotations } from "cdktf";
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { partitionOf, policyDocument, Statement } from "./iam";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { INLINE_POLICIES_MAX, MANAGED_POLICY_MAX, policyDocument, statementsSize, type Statement } from "./iam";
+import type { DeployPermissions } from "./deploy-permissions";
+import type { PermissionsBoundary } from "./permissions-boundary";
 import * as z from "zod/mini";
 import { fail, names, rule, withDefault } from "./rules";
 import { checkName } from "./validate";
@@ -15,6 +19,8 @@ const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 const BRANCH = /^(?!.*\.\.)(?!\/)(?!.*\/$)[A-Za-z0-9._/-]{1,200}$/;
 const ENVIRONMENT = /^[A-Za-z0-9._ -]{1,255}$/;
 const WILDCARDS = /[*?]/;
+const WORKFLOW = /^[A-Za-z0-9._-]+\.ya?ml$/;
+const REF = /^refs\/(heads|tags)\/(?!.*\.\.)(?!\/)(?!.*\/$)[A-Za-z0-9._/-]{1,200}$/;
 
 /**
  * Lets GitHub Actions deploy this stack through OIDC, with no stored AWS keys: the GitHub identity
@@ -60,15 +66,54 @@ export const CiSettingsSchema = z
         ),
       ),
     ),
+    /**
+     * Workflow files under `.github/workflows/` whose jobs may assume the role, e.g. `["release-dev.yml"]`: the trust then names each
+     * (`job_workflow_ref`, at `ci.ref`), which needs the repository's OIDC subject to include it (README, Set up once).
+     * @default any workflow of the repository in the environment (`[]`; synth warns)
+     */
+    workflows: withDefault(
+      names.check(
+        z.superRefine((workflows, ctx) => {
+          const bad = workflows.find((w) => !WORKFLOW.test(w));
+          if (bad !== undefined)
+            fail(
+              ctx,
+              [],
+              workflows,
+              `"${bad}" is not a workflow file name`,
+              'file names under .github/workflows, such as "release-dev.yml", no wildcards or paths',
+            );
+          else if (new Set(workflows).size !== workflows.length) fail(ctx, [], workflows, "a workflow is listed twice", "distinct file names");
+        }),
+      ),
+      [],
+    ),
+    /** The Git ref the workflows must run from (their `job_workflow_ref` ends `@<ref>`); restrict the GitHub environment to it too. @default "refs/heads/main" */
+    ref: withDefault(
+      z
+        .string()
+        .check(
+          rule<string>((r) => !WILDCARDS.test(r) && REF.test(r), "not one full branch or tag ref", '"refs/heads/<branch>" or "refs/tags/<tag>", no wildcards'),
+        ),
+      "refs/heads/main",
+    ),
     /** The account's existing GitHub OIDC provider; an account holds one. @default none (created) */
     oidcProviderArn: z.optional(z.string()),
-    /** A managed policy set as the deploy role's permissions boundary. @default none */
+    /** A managed policy set as the deploy role's own permissions boundary (the roles it deploys carry the stack's). @default none */
     permissionsBoundaryArn: z.optional(z.string()),
     /** ECR repository ARNs the role may pull from to promote an image unchanged (prod: dev's). @default [] */
     pullFrom: withDefault(names, []),
   })
   .check(
     z.superRefine((ci, ctx) => {
+      if (ci.branch !== undefined && ci.workflows.length > 0 && ci.ref !== `refs/heads/${ci.branch}`)
+        fail(
+          ctx,
+          ["branch"],
+          ci.branch,
+          `the workflows must run from ci.ref = "${ci.ref}", so jobs of branch "${ci.branch}" could never assume the role`,
+          `ci.branch "${ci.ref.replace(/^refs\/heads\//, "")}", or ci.ref "refs/heads/${ci.branch}"`,
+        );
       if (ci.environments?.length === 0 && ci.branch === undefined)
         fail(
           ctx,
@@ -118,36 +163,83 @@ export interface CiAccessProps extends CiConfig {
   /** `<project>-<environment>`: the role is `<prefix>-ci-deploy`, and IAM access stops at `<prefix>-*`. */
   readonly name: string;
   readonly region: string;
-  readonly repository: EcrRepository;
+  readonly accountId: string;
+  /** The stack's repository name (`<project>-<environment>`), which CI pushes to. */
+  readonly repositoryName: string;
   /** The S3 state the deploy reads and writes, when the state is in S3. */
   readonly state?: { readonly bucket: string; readonly key: string; readonly kmsKeyId?: string };
-  /** What this stack manages beside the always-present services, so the role gets nothing more. */
-  readonly uses: {
-    readonly database: boolean;
-    readonly ec2Capacity: boolean;
-    readonly accessLogs: boolean;
-    readonly certificate: boolean;
-    readonly hostedZoneId?: string;
-    /** The alarm topic, alarms, the service-event rule and the dashboard. */
-    readonly alarms: boolean;
-    /** The repository encrypted with the environment's key (ECR holds a grant on it, made as the caller). */
-    readonly repositoryKey: boolean;
-    /** A web ACL in front of the load balancer, with its log group. */
-    readonly waf: boolean;
-  };
+  /** What the stack's constructs contributed: the calls Terraform makes for their resources. */
+  readonly permissions: DeployPermissions;
+  /** The environment's permissions boundary: every role the deploy role creates or changes must carry it. */
+  readonly boundary: PermissionsBoundary;
 }
 
-/** The GitHub OIDC provider (or an existing one) and the deploy role. */
+/** How many managed policies the deploy role may have (IAM's default quota is 10; 2 are left for you). */
+const MAX_DEPLOY_POLICIES = 8;
+/** The calls that copy an image from another environment's repository when promoting. */
+const PROMOTION_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer"];
+/** Every service's calls that set or remove tags, which must never move a resource to another environment or project. */
+const TAGGING = [
+  "acm:AddTagsToCertificate",
+  "application-autoscaling:TagResource",
+  "autoscaling:CreateOrUpdateTags",
+  "cloudwatch:TagResource",
+  "ec2:CreateTags",
+  "ecr:TagResource",
+  "ecs:TagResource",
+  "elasticloadbalancing:AddTags",
+  "events:TagResource",
+  "iam:TagInstanceProfile",
+  "iam:TagRole",
+  "kms:TagResource",
+  "logs:TagLogGroup",
+  "logs:TagResource",
+  "rds:AddTagsToResource",
+  "secretsmanager:TagResource",
+  "sns:TagResource",
+  "wafv2:TagResource",
+];
+const UNTAGGING = [
+  "acm:RemoveTagsFromCertificate",
+  "application-autoscaling:UntagResource",
+  "autoscaling:DeleteTags",
+  "cloudwatch:UntagResource",
+  "ec2:DeleteTags",
+  "ecr:UntagResource",
+  "ecs:UntagResource",
+  "elasticloadbalancing:RemoveTags",
+  "events:UntagResource",
+  "iam:UntagInstanceProfile",
+  "iam:UntagRole",
+  "kms:UntagResource",
+  "logs:UntagLogGroup",
+  "logs:UntagResource",
+  "rds:RemoveTagsFromResource",
+  "sns:UntagResource",
+  "wafv2:UntagResource",
+];
+/** Global services, and the calls that reach a repository or the state in another region. */
+const ANY_REGION = ["iam:*", "sts:*", "route53:*", "s3:*", "ecr:GetAuthorizationToken", ...PROMOTION_PULL];
+
+/**
+ * The GitHub OIDC provider (or an existing one) and the deploy role. The role's permissions are what
+ * the stack's constructs contributed (`DeployPermissions`), in managed policies, and what no construct
+ * owns, inline: pushing images, the state, IAM for the stack's roles (only with the environment's
+ * permissions boundary), and the limits no allow can lift (explicit denies).
+ */
 export class CiAccess extends Construct {
   readonly role: IamRole;
   readonly providerArn: string;
   /** The `sub` claims the role trusts, exactly. */
   readonly subjects: string[];
+  /** The managed policies holding the constructs' contributions, in order. */
+  readonly deployPolicies: IamPolicy[] = [];
+  private readonly props: CiAccessProps;
 
   constructor(scope: Construct, id: string, props: CiAccessProps) {
     super(scope, id);
+    this.props = props;
     const repo = props.githubRepository;
-    const environments = props.environments;
 
     this.providerArn =
       props.oidcProviderArn ??
@@ -157,10 +249,11 @@ export class CiAccess extends Construct {
         clientIdList: ["sts.amazonaws.com"],
       }).arn;
 
-    this.subjects = [
-      ...environments.map((e) => `repo:${repo}:environment:${e}`),
-      ...(props.branch !== undefined ? [`repo:${repo}:ref:refs/heads/${props.branch}`] : []),
-    ];
+    this.subjects = subjects(props);
+    if (!props.workflows.length)
+      Annotations.of(this).addWarning(
+        `ci.workflows is empty: any workflow of ${repo} running in ${props.environments.map((e) => `environment "${e}"`).join(" or ")} can assume ${props.name}-ci-deploy; name the workflows that deploy (README, Set up once).`,
+      );
     const roleName = checkName("project and name", `${props.name}-ci-deploy`, 64, "CI deploy role");
     this.role = new IamRole(this, "DeployRole", {
       name: roleName,
@@ -181,22 +274,216 @@ export class CiAccess extends Construct {
         ],
       }),
     });
-    new IamRolePolicy(this, "Push", {
-      role: this.role.id,
-      name: "PushImage",
-      policy: policyDocument(pushStatements(props.repository, props.pullFrom)),
-    });
-    const partition = partitionOf(props.region);
-    new IamRolePolicy(this, "Deploy", {
-      role: this.role.id,
-      name: "DeployStack",
-      policy: policyDocument(deployStatements(props, partition, this.role.arn, this.providerArn)),
-    });
+    const push = pushStatements(this.arn("ecr", `repository/${props.repositoryName}`), props.pullFrom);
+    const deploy = this.coreStatements();
+    new IamRolePolicy(this, "Push", { role: this.role.id, name: "PushImage", policy: policyDocument(push) });
+    new IamRolePolicy(this, "Deploy", { role: this.role.id, name: "DeployStack", policy: policyDocument(deploy) });
+    const inline = statementsSize(push, props.accountId) + statementsSize(deploy, props.accountId);
+    if (inline > INLINE_POLICIES_MAX)
+      throw new Error(`CiAccess ${this.node.path}: the deploy role's inline policies are about ${inline} characters, over IAM's ${INLINE_POLICIES_MAX}`);
+    this.attach(props.permissions.statements);
+  }
+
+  /**
+   * Lets the deploy role make these calls too, in a managed policy of their own, as a construct's
+   * grant would (constructs made before the CI access add theirs to `DeployPermissions`).
+   */
+  allow(statements: readonly Statement[]): void {
+    this.attach(statements);
+  }
+
+  /** Packs statements into managed policies of at most IAM's size each and attaches them. */
+  private attach(statements: readonly Statement[]): void {
+    const chunks: Statement[][] = [];
+    for (const statement of statements) {
+      const last = chunks.at(-1);
+      if (last && statementsSize([...last, statement], this.props.accountId) <= MANAGED_POLICY_MAX) last.push(statement);
+      else chunks.push([statement]);
+    }
+    for (const chunk of chunks) {
+      const n = this.deployPolicies.length + 1;
+      if (n > MAX_DEPLOY_POLICIES)
+        throw new Error(`CiAccess ${this.node.path}: the deploy permissions need more than ${MAX_DEPLOY_POLICIES} managed policies; merge statements`);
+      const policy = new IamPolicy(this, `DeployPolicy${n}`, {
+        name: `${this.props.name}-ci-deploy-${n}`,
+        description: `What deploying ${this.props.name} calls, part ${n} (written by its constructs)`,
+        policy: policyDocument(chunk),
+      });
+      new IamRolePolicyAttachment(this, `DeployPolicy${n}Attachment`, { role: this.role.name, policyArn: policy.arn });
+      this.deployPolicies.push(policy);
+    }
+  }
+
+  private arn(service: string, resource: string, region = this.props.region, account = this.props.accountId): string {
+    return this.props.permissions.arn(service, resource, region, account);
+  }
+
+  /**
+   * What no construct owns: IAM for the environment's roles, only with its permissions boundary; the
+   * state; reading the provider, the boundary and its own policies; and the denies no allow lifts.
+   */
+  private coreStatements(): Statement[] {
+    const { props } = this;
+    const perms = props.permissions;
+    const prefix = props.name;
+    const roles = this.arn("iam", `role/${prefix}-*`, "");
+    const self = this.arn("iam", `role/${prefix}-ci-deploy`, "");
+    const ownPolicies = this.arn("iam", `policy/${prefix}-ci-deploy-*`, "");
+    const boundary = props.boundary.arn;
+    const withBoundary = { "iam:PermissionsBoundary": boundary };
+    const attachable = perms.attachablePolicies;
+    const statements: Statement[] = [
+      { Sid: "ReadOidcProvider", Action: ["iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProviderTags"], Resource: this.providerArn },
+      {
+        Sid: "ReadBoundaryAndOwnPolicies",
+        Action: ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyTags", "iam:ListPolicyVersions"],
+        Resource: [boundary, ownPolicies],
+      },
+      {
+        Sid: "ReadRoles",
+        Action: [
+          "iam:GetRole",
+          "iam:GetRolePolicy",
+          "iam:ListAttachedRolePolicies",
+          "iam:ListInstanceProfilesForRole",
+          "iam:ListRolePolicies",
+          "iam:ListRoleTags",
+        ],
+        Resource: roles,
+      },
+      // A role is created only tagged with the environment and carrying its boundary.
+      {
+        Sid: "CreateRolesWithBoundary",
+        Action: "iam:CreateRole",
+        Resource: roles,
+        Condition: { StringEquals: { ...perms.taggedRequest.StringEquals, ...withBoundary } },
+      },
+      { Sid: "TagRolesOnCreate", Action: "iam:TagRole", Resource: roles, Condition: perms.taggedRequest },
+      // Its permissions and trust change only while it carries the boundary, which caps whatever they say.
+      {
+        Sid: "ChangeRolesWithBoundary",
+        Action: ["iam:DeleteRole", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"],
+        Resource: roles,
+        Condition: { StringEquals: { ...perms.ownResource.StringEquals, ...withBoundary } },
+      },
+      {
+        Sid: "TagAndDescribeRoles",
+        Action: ["iam:DetachRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole", "iam:UpdateRoleDescription"],
+        Resource: roles,
+        Condition: perms.ownResource,
+      },
+      ...(attachable.length
+        ? [
+            {
+              Sid: "AttachStackManagedPolicies",
+              Action: "iam:AttachRolePolicy",
+              Resource: roles,
+              Condition: { StringEquals: { ...perms.ownResource.StringEquals, ...withBoundary }, ArnEquals: { "iam:PolicyARN": [...attachable] } },
+            },
+          ]
+        : []),
+      ...stateStatements(props, perms.partition),
+      // Limits no allow lifts. Itself, its provider and its policies: CI access changes are deployed by a person.
+      {
+        Sid: "DenySelfChange",
+        Effect: "Deny",
+        Action: [
+          "iam:Add*",
+          "iam:Attach*",
+          "iam:Create*",
+          "iam:Delete*",
+          "iam:Detach*",
+          "iam:PassRole",
+          "iam:Put*",
+          "iam:Remove*",
+          "iam:Set*",
+          "iam:Tag*",
+          "iam:Untag*",
+          "iam:Update*",
+        ],
+        Resource: [self, this.providerArn, ownPolicies],
+      },
+      // No managed policy is written by CI: not the boundary, not its own.
+      {
+        Sid: "DenyPolicyChanges",
+        Effect: "Deny",
+        Action: [
+          "iam:CreatePolicy",
+          "iam:CreatePolicyVersion",
+          "iam:DeletePolicy",
+          "iam:DeletePolicyVersion",
+          "iam:SetDefaultPolicyVersion",
+          "iam:TagPolicy",
+          "iam:UntagPolicy",
+        ],
+        Resource: "*",
+      },
+      { Sid: "DenyRemovingBoundaries", Effect: "Deny", Action: "iam:DeleteRolePermissionsBoundary", Resource: "*" },
+      {
+        Sid: "DenyOtherBoundaries",
+        Effect: "Deny",
+        Action: ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
+        Resource: "*",
+        Condition: { StringNotEqualsIfExists: withBoundary },
+      },
+      // A role the deploy makes could trust this one; it must not become a way out of these limits.
+      { Sid: "DenyAssumingRoles", Effect: "Deny", Action: ["sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity"], Resource: "*" },
+      // Nothing tagged with another environment or project, whatever an allow says (promotion reads another environment's images).
+      ...(["Environment", "Project"] as const).map((tag): Statement => ({
+        Sid: `DenyOther${tag}s`,
+        Effect: "Deny",
+        NotAction: PROMOTION_PULL,
+        Resource: "*",
+        Condition: {
+          Null: { [`aws:ResourceTag/${tag}`]: "false" },
+          StringNotEquals: { [`aws:ResourceTag/${tag}`]: tag === "Project" ? perms.props.project : perms.props.environment },
+        },
+      })),
+      ...(["Environment", "Project"] as const).map((tag): Statement => ({
+        Sid: `DenyRetagging${tag}`,
+        Effect: "Deny",
+        Action: TAGGING,
+        Resource: "*",
+        Condition: {
+          Null: { [`aws:RequestTag/${tag}`]: "false" },
+          StringNotEquals: { [`aws:RequestTag/${tag}`]: tag === "Project" ? perms.props.project : perms.props.environment },
+        },
+      })),
+      {
+        Sid: "DenyUntaggingScope",
+        Effect: "Deny",
+        Action: UNTAGGING,
+        Resource: "*",
+        Condition: { "ForAnyValue:StringEquals": { "aws:TagKeys": ["Environment", "Project"] } },
+      },
+      {
+        Sid: "DenyOtherRegions",
+        Effect: "Deny",
+        NotAction: ANY_REGION,
+        Resource: "*",
+        Condition: { StringNotEquals: { "aws:RequestedRegion": props.region } },
+      },
+    ];
+    return statements;
   }
 }
 
+/**
+ * The subjects the trust names: each environment's (and `branch`'s) jobs, and with `workflows`, each
+ * workflow at `ref` (GitHub's subject with `repo`, `context` and `job_workflow_ref`).
+ */
+function subjects(ci: CiConfig): string[] {
+  const repo = ci.githubRepository;
+  const contexts = [...ci.environments.map((e) => `environment:${e}`), ...(ci.branch !== undefined ? [`ref:refs/heads/${ci.branch}`] : [])];
+  if (!ci.workflows.length) return contexts.map((c) => `repo:${repo}:${c}`);
+  return contexts.flatMap((c) => {
+    const ref = c.startsWith("ref:") ? c.slice(4) : ci.ref;
+    return ci.workflows.map((w) => `repo:${repo}:${c}:job_workflow_ref:${repo}/.github/workflows/${w}@${ref}`);
+  });
+}
+
 /** Push (and pull, to copy an image on promotion) in this stack's repository only. */
-function pushStatements(repository: EcrRepository, pullFrom: readonly string[]): Statement[] {
+function pushStatements(repository: string, pullFrom: readonly string[]): Statement[] {
   return [
     // GetAuthorizationToken has no resource-level permissions; AWS requires "*".
     { Sid: "EcrLogin", Action: "ecr:GetAuthorizationToken", Resource: "*" },
@@ -212,254 +499,23 @@ function pushStatements(repository: EcrRepository, pullFrom: readonly string[]):
         "ecr:PutImage",
         "ecr:UploadLayerPart",
       ],
-      Resource: repository.arn,
+      Resource: repository,
     },
     ...(pullFrom.length
-      ? [{ Sid: "EcrPullForPromotion", Action: ["ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer"], Resource: [...pullFrom] }]
+      ? [{ Sid: "EcrPullForPromotion", Action: PROMOTION_PULL.filter((a) => a !== "ecr:BatchCheckLayerAvailability"), Resource: [...pullFrom] }]
       : []),
   ];
 }
 
-/**
- * What `cdktf deploy` of this stack calls: Terraform creates, reads, updates and deletes every resource
- * of the stack, so the role may manage those services, but only in the stack's region, IAM only under
- * the stack's name prefix, ECR only on its repository, and never itself or the identity provider.
- */
-function deployStatements(props: CiAccessProps, partition: string, selfArn: string, providerArn: string): Statement[] {
-  const region = props.region;
-  const inRegion = { StringEquals: { "aws:RequestedRegion": region } };
-  const prefix = props.name;
-  const services = [
-    "ec2:*",
-    "ecs:*",
-    "elasticloadbalancing:*",
-    "logs:*",
-    "application-autoscaling:*",
-    // Target tracking scaling policies create and delete their CloudWatch alarms as the caller.
-    "cloudwatch:DeleteAlarms",
-    "cloudwatch:DescribeAlarms",
-    "cloudwatch:PutMetricAlarm",
-    ...(props.uses.alarms ? ["cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource"] : []),
-    ...(props.uses.database ? ["rds:*"] : []),
-    ...(props.uses.ec2Capacity ? ["autoscaling:*", "ssm:GetParameter", "ssm:GetParameters"] : []),
-    ...(props.uses.certificate ? ["acm:*"] : []),
-    // Associating a web ACL with the load balancer also calls elasticloadbalancing:SetWebACL, allowed above.
-    ...(props.uses.waf ? ["wafv2:*"] : []),
+/** The state object and its S3-native lock file, and its key when it has one. */
+function stateStatements(props: CiAccessProps, partition: string): Statement[] {
+  if (!props.state) return [];
+  const object = `arn:${partition}:s3:::${props.state.bucket}/${props.state.key}`;
+  return [
+    { Sid: "StateList", Action: "s3:ListBucket", Resource: `arn:${partition}:s3:::${props.state.bucket}` },
+    { Sid: "StateObject", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: [object, `${object}.tflock`] },
+    ...(props.state.kmsKeyId?.startsWith("arn:")
+      ? [{ Sid: "StateKey", Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], Resource: props.state.kmsKeyId }]
+      : []),
   ];
-  const roles = [`arn:${partition}:iam::*:role/${prefix}-*`, `arn:${partition}:iam::*:instance-profile/${prefix}-*`];
-  const managedPolicies = [
-    ...(props.uses.database ? ["service-role/AmazonRDSEnhancedMonitoringRole"] : []),
-    ...(props.uses.ec2Capacity ? ["service-role/AmazonEC2ContainerServiceforEC2Role", "AmazonSSMManagedInstanceCore"] : []),
-  ].map((p) => `arn:${partition}:iam::aws:policy/${p}`);
-  const statements: Statement[] = [
-    { Sid: "StackServices", Action: services, Resource: "*", Condition: inRegion },
-    // Terraform manages the repository itself (lifecycle policy, scanning, tags), not only its images.
-    { Sid: "Repository", Action: "ecr:*", Resource: props.repository.arn },
-    {
-      Sid: "StackRoles",
-      Action: [
-        "iam:CreateRole",
-        "iam:DeleteRole",
-        "iam:GetRole",
-        "iam:UpdateRole",
-        "iam:UpdateAssumeRolePolicy",
-        "iam:TagRole",
-        "iam:UntagRole",
-        "iam:PutRolePolicy",
-        "iam:GetRolePolicy",
-        "iam:DeleteRolePolicy",
-        "iam:ListRolePolicies",
-        "iam:ListAttachedRolePolicies",
-        "iam:ListInstanceProfilesForRole",
-        "iam:PassRole",
-        "iam:CreateInstanceProfile",
-        "iam:DeleteInstanceProfile",
-        "iam:GetInstanceProfile",
-        "iam:AddRoleToInstanceProfile",
-        "iam:RemoveRoleFromInstanceProfile",
-        "iam:TagInstanceProfile",
-        "iam:UntagInstanceProfile",
-      ],
-      Resource: roles,
-    },
-    // Reading the provider keeps Terraform's refresh working; changing it is denied below.
-    { Sid: "ReadOidcProvider", Action: ["iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProviderTags"], Resource: providerArn },
-    // ECS, load balancing, RDS and autoscaling create their service-linked roles on first use in an account.
-    {
-      Sid: "ServiceLinkedRoles",
-      Action: "iam:CreateServiceLinkedRole",
-      Resource: "*",
-      Condition: {
-        StringEquals: {
-          "iam:AWSServiceName": [
-            "ecs.amazonaws.com",
-            "elasticloadbalancing.amazonaws.com",
-            "ecs.application-autoscaling.amazonaws.com",
-            ...(props.uses.database ? ["rds.amazonaws.com"] : []),
-            ...(props.uses.ec2Capacity ? ["autoscaling.amazonaws.com"] : []),
-          ],
-        },
-      },
-    },
-    {
-      Sid: "StackKeys",
-      Action: [
-        "kms:CreateKey",
-        "kms:CreateAlias",
-        "kms:DeleteAlias",
-        "kms:DescribeKey",
-        "kms:EnableKeyRotation",
-        "kms:GetKeyPolicy",
-        "kms:GetKeyRotationStatus",
-        "kms:ListAliases",
-        "kms:ListResourceTags",
-        "kms:PutKeyPolicy",
-        "kms:ScheduleKeyDeletion",
-        "kms:TagResource",
-        "kms:UntagResource",
-        "kms:UpdateKeyDescription",
-      ],
-      Resource: "*",
-      Condition: inRegion,
-    },
-  ];
-  if (props.uses.repositoryKey) {
-    statements.push({
-      Sid: "RepositoryKeyGrant",
-      Action: ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey"],
-      Resource: "*",
-      Condition: { StringEquals: { "kms:ViaService": `ecr.${region}.amazonaws.com` } },
-    });
-  }
-  if (managedPolicies.length) {
-    // Only the AWS-managed policies the stack attaches: attaching AdministratorAccess to a stack role would be an escalation.
-    statements.push({
-      Sid: "StackManagedPolicies",
-      Action: ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-      Resource: roles[0],
-      Condition: { ArnEquals: { "iam:PolicyARN": managedPolicies } },
-    });
-  }
-  if (props.uses.database) {
-    // RDS creates and rotates the master password's secret (named rds!…) and encrypts it as the caller.
-    statements.push(
-      {
-        Sid: "DatabaseSecret",
-        Action: [
-          "secretsmanager:CreateSecret",
-          "secretsmanager:DeleteSecret",
-          "secretsmanager:DescribeSecret",
-          "secretsmanager:RotateSecret",
-          "secretsmanager:TagResource",
-        ],
-        Resource: `arn:${partition}:secretsmanager:${region}:*:secret:rds!*`,
-      },
-      {
-        Sid: "DatabaseKeyUse",
-        Action: [
-          "kms:CreateGrant",
-          "kms:Decrypt",
-          "kms:Encrypt",
-          "kms:GenerateDataKey",
-          "kms:GenerateDataKeyWithoutPlaintext",
-          "kms:ReEncryptFrom",
-          "kms:ReEncryptTo",
-        ],
-        Resource: "*",
-        Condition: { StringEquals: { "kms:ViaService": [`rds.${region}.amazonaws.com`, `secretsmanager.${region}.amazonaws.com`] } },
-      },
-    );
-  }
-  if (props.uses.alarms) {
-    const topic = `arn:${partition}:sns:${region}:*:${prefix}-alarms`;
-    statements.push(
-      {
-        Sid: "AlarmTopic",
-        Action: [
-          "sns:CreateTopic",
-          "sns:DeleteTopic",
-          "sns:GetTopicAttributes",
-          "sns:SetTopicAttributes",
-          "sns:Subscribe",
-          "sns:Unsubscribe",
-          "sns:GetSubscriptionAttributes",
-          "sns:SetSubscriptionAttributes",
-          "sns:ListSubscriptionsByTopic",
-          "sns:TagResource",
-          "sns:UntagResource",
-          "sns:ListTagsForResource",
-        ],
-        Resource: [topic, `${topic}:*`],
-      },
-      {
-        Sid: "ServiceEventRule",
-        Action: [
-          "events:PutRule",
-          "events:DeleteRule",
-          "events:DescribeRule",
-          "events:PutTargets",
-          "events:RemoveTargets",
-          "events:ListTargetsByRule",
-          "events:TagResource",
-          "events:UntagResource",
-          "events:ListTagsForResource",
-        ],
-        Resource: `arn:${partition}:events:${region}:*:rule/${prefix}-*`,
-      },
-      {
-        Sid: "Dashboard",
-        Action: ["cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards"],
-        Resource: `arn:${partition}:cloudwatch::*:dashboard/${prefix}`,
-      },
-    );
-  }
-  if (props.uses.accessLogs) {
-    statements.push({ Sid: "AccessLogBucket", Action: "s3:*", Resource: [`arn:${partition}:s3:::${prefix}-lb-logs-*`] });
-  }
-  if (props.uses.hostedZoneId) {
-    statements.push(
-      {
-        Sid: "DnsRecords",
-        Action: ["route53:ChangeResourceRecordSets", "route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"],
-        Resource: `arn:${partition}:route53:::hostedzone/${props.uses.hostedZoneId}`,
-      },
-      { Sid: "DnsChanges", Action: "route53:GetChange", Resource: `arn:${partition}:route53:::change/*` },
-    );
-  }
-  if (props.state) {
-    const object = `arn:${partition}:s3:::${props.state.bucket}/${props.state.key}`;
-    statements.push(
-      { Sid: "StateList", Action: "s3:ListBucket", Resource: `arn:${partition}:s3:::${props.state.bucket}` },
-      // The state object and its S3-native lock file (use_lockfile).
-      { Sid: "StateObject", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: [object, `${object}.tflock`] },
-      ...(props.state.kmsKeyId?.startsWith("arn:")
-        ? [{ Sid: "StateKey", Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], Resource: props.state.kmsKeyId }]
-        : []),
-    );
-  }
-  // The role must not widen its own trust or permissions, nor trust another repository: CI access
-  // changes are deployed by a person, once (README, "Set up once in GitHub").
-  statements.push(
-    {
-      Sid: "DenySelfChange",
-      Effect: "Deny",
-      Action: [
-        "iam:Attach*",
-        "iam:Create*",
-        "iam:Delete*",
-        "iam:Detach*",
-        "iam:Put*",
-        "iam:Tag*",
-        "iam:Untag*",
-        "iam:Update*",
-        "iam:Add*",
-        "iam:Remove*",
-        "iam:Set*",
-      ],
-      Resource: [selfArn, providerArn],
-    },
-    // A role created by the deploy could trust this one; it must not become a way out of these limits.
-    { Sid: "DenyAssumeOtherRoles", Effect: "Deny", Action: ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"], Resource: "*" },
-  );
-  return statements;
 }

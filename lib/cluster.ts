@@ -8,6 +8,7 @@ import { FargateCapacity } from "./fargate-capacity";
 import { logGroup } from "./log-group";
 import type { EncryptionKey } from "./encryption-key";
 import * as z from "zod/mini";
+import { DeployPermissions } from "./deploy-permissions";
 import { fail, flag, int, retention, withDefault } from "./rules";
 
 export const ClusterSettingsSchema = z
@@ -81,6 +82,21 @@ export class Cluster extends Construct {
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
     this.props = props;
+    const deploy = DeployPermissions.of(this);
+    deploy?.service("Ecs", {
+      create: ["ecs:CreateCluster", "ecs:TagResource"],
+      manage: [
+        "ecs:DeleteCluster",
+        "ecs:DescribeClusters",
+        "ecs:ListTagsForResource",
+        "ecs:PutClusterCapacityProviders",
+        "ecs:TagResource",
+        "ecs:UntagResource",
+        "ecs:UpdateCluster",
+        "ecs:UpdateClusterSettings",
+      ],
+    });
+    deploy?.serviceLinkedRole("ecs.amazonaws.com");
     const retentionDays = props.logRetentionDays;
     const insights = props.containerInsights;
 

@@ -37,7 +37,7 @@ export type ImageSettings = z.output<typeof ImageSettingsSchema>;
  */
 export const APP_IMAGE_HEALTH_CHECK: readonly string[] = ["/nodejs/bin/node", "/app/dist/healthcheck.mjs"];
 
-/** Public busybox (ECR Public: no Docker Hub rate limit): the placeholder app and the scratch volume's init. */
+/** Public busybox (ECR Public: no Docker Hub rate limit): the placeholder app, until the first release. */
 export const BUSYBOX_IMAGE = "public.ecr.aws/docker/library/busybox:1.37";
 
 export type ResolvedImage =

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { DeployPermissions } from "./deploy-permissions";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import type { Alarms } from "./alarms";
 import { jsonString } from "./hcl";
@@ -22,6 +23,15 @@ export class Dashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: DashboardProps) {
     super(scope, id);
+    const deploy = DeployPermissions.of(this);
+    // Dashboards are global, by name.
+    deploy?.allow([
+      {
+        Sid: "Dashboard",
+        Action: ["cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard", "cloudwatch:PutDashboard"],
+        Resource: deploy.arn("cloudwatch", `dashboard/${props.name}`, ""),
+      },
+    ]);
     const alarms = props.alarms.alarms;
     const status = {
       type: "alarm",

@@ -16,6 +16,9 @@ import { jsonString } from "./hcl";
 import * as z from "zod/mini";
 import { fail, flag, int, listed, matching, oneOfNumbers, retention, rule, withDefault } from "./rules";
 import { check } from "./validate";
+import { DeployPermissions } from "./deploy-permissions";
+import { PermissionsBoundary } from "./permissions-boundary";
+import { grantKeyDeploy } from "./encryption-key";
 import { POSTGRES_INSTANCE_CLASSES } from "./data/rds-instance-classes";
 
 const SUPPORTED_MAJORS = [14, 15, 16, 17];
@@ -87,13 +90,17 @@ export const DatabaseSettingsSchema = z
   })
   .check(
     z.superRefine((s, ctx) => {
-      if (s.maxAllocatedStorageGb !== 0 && s.maxAllocatedStorageGb <= s.allocatedStorageGb)
+      // RDS refuses a storage autoscaling ceiling less than 10 % above the allocation.
+      const least = Math.ceil(s.allocatedStorageGb * 1.1);
+      if (s.maxAllocatedStorageGb !== 0 && s.maxAllocatedStorageGb < least)
         fail(
           ctx,
           ["maxAllocatedStorageGb"],
           s.maxAllocatedStorageGb,
-          `not above database.allocatedStorageGb (${s.allocatedStorageGb})`,
-          `0 (no storage autoscaling) or more than ${s.allocatedStorageGb}`,
+          s.maxAllocatedStorageGb <= s.allocatedStorageGb
+            ? `not above database.allocatedStorageGb (${s.allocatedStorageGb})`
+            : `less than 10 % above database.allocatedStorageGb (${s.allocatedStorageGb}), which RDS refuses for storage autoscaling`,
+          `0 (no storage autoscaling) or ${least} or more`,
         );
     }),
   );
@@ -147,6 +154,7 @@ export class Database extends Construct {
     check(props.subnetIds.length >= 2, "availabilityZones", props.subnetIds.length, "RDS subnet groups span at least two AZs", "two or more zones");
     const monitoring = props.monitoringIntervalSeconds;
     const skipFinal = props.skipFinalSnapshot;
+    grantDatabaseDeploy(this, monitoring > 0);
 
     this.key = new KmsKey(this, "Key", {
       description: `${props.name} database: storage, master secret, Performance Insights`,
@@ -192,7 +200,13 @@ export class Database extends Construct {
 
     let monitoringRoleArn: string | undefined;
     if (monitoring > 0) {
-      const role = new ServiceRole(this, "MonitoringRole", { name: `${props.name}-rds-monitoring`, service: "monitoring.rds.amazonaws.com" });
+      const { accountId, partition } = props.encryptionKey;
+      const role = new ServiceRole(this, "MonitoringRole", {
+        name: `${props.name}-rds-monitoring`,
+        service: "monitoring.rds.amazonaws.com",
+        // Only this database's enhanced monitoring may ask for it (confused deputy).
+        trust: { sourceAccount: accountId, sourceArn: `arn:${partition}:rds:${props.region}:${accountId}:db:${props.name}` },
+      });
       new IamRolePolicyAttachment(this, "MonitoringPolicy", {
         role: role.role.name,
         policyArn: `arn:${partitionOf(props.region)}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole`,
@@ -286,4 +300,104 @@ export class Database extends Construct {
       referencedSecurityGroupId: securityGroupId,
     });
   }
+}
+
+/** The AWS-managed policy the monitoring role carries, as the boundary must allow it: RDS's OS metrics in `RDS*` log groups. */
+const ENHANCED_MONITORING: readonly [actions: string[], resource: string][] = [
+  [["logs:CreateLogGroup", "logs:PutRetentionPolicy"], "log-group:RDS*"],
+  [["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:GetLogEvents", "logs:PutLogEvents"], "log-group:RDS*:log-stream:*"],
+];
+
+/**
+ * The boundary for the app's read of the database's login (any RDS-managed secret by name, which RDS
+ * picks at random, but decrypted only with this environment's database key, through Secrets Manager)
+ * and for enhanced monitoring; and what the deploy role needs: the instance, its parameter and subnet
+ * groups, tagged; its secret and key only through RDS and Secrets Manager, acting for the deploy.
+ */
+function grantDatabaseDeploy(scope: Construct, monitoring: boolean): void {
+  const boundary = PermissionsBoundary.of(scope);
+  boundary?.allow([
+    { Sid: "DatabaseSecret", Action: "secretsmanager:GetSecretValue", Resource: boundary.arnOf("secretsmanager", "secret:rds!db-*") },
+    {
+      Sid: "DatabaseSecretKey",
+      Action: "kms:Decrypt",
+      Resource: boundary.arnOf("kms", "key/*"),
+      Condition: {
+        StringEquals: {
+          "aws:ResourceTag/Project": boundary.project,
+          "aws:ResourceTag/Environment": boundary.environment,
+          "kms:ViaService": `secretsmanager.${boundary.region}.amazonaws.com`,
+        },
+      },
+    },
+    ...(monitoring
+      ? ENHANCED_MONITORING.map(([actions, resource], i) => ({ Sid: `EnhancedMonitoring${i}`, Action: actions, Resource: boundary.arnOf("logs", resource) }))
+      : []),
+  ]);
+  const deploy = DeployPermissions.of(scope);
+  if (!deploy) return;
+  grantKeyDeploy(scope);
+  deploy.service("Rds", {
+    read: ["rds:DescribeDBEngineVersions"],
+    create: ["rds:AddTagsToResource", "rds:CreateDBInstance", "rds:CreateDBParameterGroup", "rds:CreateDBSubnetGroup"],
+    manage: [
+      // The parameter and subnet groups a new instance names.
+      "rds:CreateDBInstance",
+      "rds:AddTagsToResource",
+      "rds:DeleteDBParameterGroup",
+      "rds:DeleteDBSubnetGroup",
+      "rds:DescribeDBInstances",
+      "rds:DescribeDBParameterGroups",
+      "rds:DescribeDBParameters",
+      "rds:DescribeDBSubnetGroups",
+      "rds:ListTagsForResource",
+      "rds:ModifyDBInstance",
+      "rds:ModifyDBParameterGroup",
+      "rds:ModifyDBSubnetGroup",
+      "rds:RemoveTagsFromResource",
+    ],
+    destroy: ["rds:DeleteDBInstance"],
+  });
+  deploy.allow([
+    // RDS creates, rotates and deletes the master secret (named rds!…) with the caller's permissions
+    // (forward access sessions): only through an AWS service, never called by the role itself.
+    {
+      Sid: "DatabaseSecretThroughRds",
+      Action: [
+        "secretsmanager:CreateSecret",
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:RotateSecret",
+        "secretsmanager:TagResource",
+      ],
+      Resource: deploy.arn("secretsmanager", "secret:rds!*"),
+      Condition: { Bool: { "aws:ViaAWSService": "true" } },
+    },
+    // RDS and Secrets Manager use the database key for storage and the secret, as the caller.
+    {
+      Sid: "DatabaseKeyThroughRds",
+      Action: [
+        "kms:CreateGrant",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+      ],
+      Resource: deploy.arn("kms", "key/*"),
+      Condition: {
+        StringEquals: {
+          ...deploy.ownResource.StringEquals,
+          "kms:ViaService": [`rds.${deploy.region}.amazonaws.com`, `secretsmanager.${deploy.region}.amazonaws.com`],
+        },
+      },
+    },
+  ]);
+  if (monitoring) {
+    deploy.passRole("EnhancedMonitoring", ["rds-monitoring"], "monitoring.rds.amazonaws.com");
+    deploy.attachPolicies(["service-role/AmazonRDSEnhancedMonitoringRole"]);
+  }
+  deploy.serviceLinkedRole("rds.amazonaws.com");
 }

@@ -8,6 +8,9 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import type { Capacity, CapacityProviderStrategy } from "./capacity";
 import { partitionOf, ServiceRole } from "./iam";
+import { DeployPermissions } from "./deploy-permissions";
+import { PermissionsBoundary } from "./permissions-boundary";
+import { grantEc2Deploy } from "./security-group";
 import { securityGroup } from "./security-group";
 import * as z from "zod/mini";
 import { INSTANCE_TYPES, InstanceType, taskMemoryOf } from "./instance-types";
@@ -164,7 +167,9 @@ export class Ec2Capacity extends Construct implements Capacity {
     const amiId = props.amiId ?? `resolve:ssm:${SSM_AMI_PARAMETER[arch]}`;
     const capacityProviderName = `${props.name}-ec2`;
 
+    // EC2 presents no source account or ARN when an instance assumes its profile's role.
     const role = new ServiceRole(this, "InstanceRole", { name: `${props.name}-ecs-instance`, service: "ec2.amazonaws.com" });
+    grantEc2CapacityDeploy(this, props.name, props.region);
     const partition = partitionOf(props.region);
     for (const [id, policy] of [
       // The ECS agent's permissions, maintained by AWS.
@@ -260,4 +265,111 @@ export class Ec2Capacity extends Construct implements Capacity {
     this.strategy = [{ capacityProvider: this.capacityProvider.name, base: 0, weight: 1 }];
     this.extraProviderNames = [this.capacityProvider.name];
   }
+}
+
+/**
+ * The two AWS-managed policies the instance role carries, as the environment's boundary must allow
+ * them: the ECS agent's (register, poll, pull, log) and Session Manager's. Both are AWS's own and broad
+ * (`Resource: "*"`); the boundary copies their actions, so an AWS change to them waits for the boundary.
+ */
+const INSTANCE_ROLE_ACTIONS = [
+  "ec2:DescribeTags",
+  "ecs:CreateCluster",
+  "ecs:DeregisterContainerInstance",
+  "ecs:DiscoverPollEndpoint",
+  "ecs:Poll",
+  "ecs:RegisterContainerInstance",
+  "ecs:StartTelemetrySession",
+  "ecs:Submit*",
+  "ecs:TagResource",
+  "ecs:UpdateContainerInstancesState",
+  "ecr:BatchCheckLayerAvailability",
+  "ecr:BatchGetImage",
+  "ecr:GetAuthorizationToken",
+  "ecr:GetDownloadUrlForLayer",
+  "logs:CreateLogStream",
+  "logs:PutLogEvents",
+  "ssm:DescribeAssociation",
+  "ssm:DescribeDocument",
+  "ssm:GetDeployablePatchSnapshotForInstance",
+  "ssm:GetDocument",
+  "ssm:GetManifest",
+  "ssm:GetParameter",
+  "ssm:GetParameters",
+  "ssm:ListAssociations",
+  "ssm:ListInstanceAssociations",
+  "ssm:PutComplianceItems",
+  "ssm:PutConfigurePackageResult",
+  "ssm:PutInventory",
+  "ssm:UpdateAssociationStatus",
+  "ssm:UpdateInstanceAssociationStatus",
+  "ssm:UpdateInstanceInformation",
+  "ssmmessages:CreateControlChannel",
+  "ssmmessages:CreateDataChannel",
+  "ssmmessages:OpenControlChannel",
+  "ssmmessages:OpenDataChannel",
+  "ec2messages:AcknowledgeMessage",
+  "ec2messages:DeleteMessage",
+  "ec2messages:FailMessage",
+  "ec2messages:GetEndpoint",
+  "ec2messages:GetMessages",
+  "ec2messages:SendReply",
+];
+
+/** The boundary for the instance role, and what the deploy role needs for the instances: template, group, profile, capacity provider. */
+function grantEc2CapacityDeploy(scope: Construct, name: string, region: string): void {
+  PermissionsBoundary.of(scope)?.allow([{ Sid: "EcsInstances", Action: INSTANCE_ROLE_ACTIONS, Resource: "*" }]);
+  const deploy = DeployPermissions.of(scope);
+  if (!deploy) return;
+  grantEc2Deploy(
+    deploy,
+    ["ec2:CreateLaunchTemplate", "ec2:RunInstances"],
+    ["ec2:CreateLaunchTemplateVersion", "ec2:DeleteLaunchTemplate", "ec2:ModifyLaunchTemplate", "ec2:RunInstances"],
+  );
+  deploy.allow([
+    // The ECS-optimized AMI: AWS's, untagged, and its public parameter.
+    { Sid: "Ec2Images", Action: "ec2:RunInstances", Resource: `arn:${deploy.partition}:ec2:${region}::image/*` },
+    {
+      Sid: "EcsAmiParameter",
+      Action: ["ssm:GetParameter", "ssm:GetParameters"],
+      Resource: `arn:${deploy.partition}:ssm:${region}::parameter/aws/service/ecs/*`,
+    },
+    { Sid: "AutoScalingRead", Action: "autoscaling:Describe*", Resource: "*" },
+    {
+      Sid: "InstanceProfiles",
+      Action: [
+        "iam:AddRoleToInstanceProfile",
+        "iam:DeleteInstanceProfile",
+        "iam:GetInstanceProfile",
+        "iam:RemoveRoleFromInstanceProfile",
+        "iam:TagInstanceProfile",
+        "iam:UntagInstanceProfile",
+      ],
+      Resource: deploy.arn("iam", `instance-profile/${name}-ecs-instance`, ""),
+      Condition: deploy.ownResource,
+    },
+    {
+      Sid: "InstanceProfilesCreate",
+      Action: ["iam:CreateInstanceProfile", "iam:TagInstanceProfile"],
+      Resource: deploy.arn("iam", `instance-profile/${name}-ecs-instance`, ""),
+      Condition: deploy.taggedRequest,
+    },
+  ]);
+  deploy.service("AutoScaling", {
+    create: ["autoscaling:CreateAutoScalingGroup", "autoscaling:CreateOrUpdateTags"],
+    manage: [
+      "autoscaling:CreateOrUpdateTags",
+      "autoscaling:DeleteAutoScalingGroup",
+      "autoscaling:DeleteTags",
+      "autoscaling:SetInstanceProtection",
+      "autoscaling:UpdateAutoScalingGroup",
+    ],
+  });
+  deploy.service("Ecs", {
+    create: ["ecs:CreateCapacityProvider", "ecs:TagResource"],
+    manage: ["ecs:DeleteCapacityProvider", "ecs:DescribeCapacityProviders", "ecs:UpdateCapacityProvider"],
+  });
+  deploy.passRole("Ec2", ["ecs-instance"], "ec2.amazonaws.com");
+  deploy.attachPolicies(["service-role/AmazonEC2ContainerServiceforEC2Role", "AmazonSSMManagedInstanceCore"]);
+  deploy.serviceLinkedRole("autoscaling.amazonaws.com");
 }

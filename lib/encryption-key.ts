@@ -5,6 +5,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import * as z from "zod/mini";
 import { jsonString } from "./hcl";
 import { partitionOf } from "./iam";
+import { DeployPermissions } from "./deploy-permissions";
 import { int, withDefault } from "./rules";
 
 export const EncryptionSettingsSchema = z.strictObject({
@@ -16,7 +17,7 @@ export type EncryptionSettings = z.input<typeof EncryptionSettingsSchema>;
 export type EncryptionConfig = z.output<typeof EncryptionSettingsSchema>;
 
 export interface EncryptionKeyProps extends EncryptionConfig {
-  /** `<project>-<environment>`: the alias, and the log groups CloudWatch Logs may encrypt (names containing it). */
+  /** `<project>-<environment>`: the key's alias. */
   readonly name: string;
   readonly region: string;
   /** The account that owns the key; its IAM policies decide who else may use it. */
@@ -25,8 +26,8 @@ export interface EncryptionKeyProps extends EncryptionConfig {
 
 /**
  * The environment's customer-managed KMS key, with rotation and an explicit key policy: the account
- * administers it through IAM, and CloudWatch Logs in this region encrypts this environment's log groups
- * with it. The database
+ * administers it through IAM, and CloudWatch Logs in this region encrypts with it exactly the log
+ * groups the stack creates (`allowLogGroup`, by ARN). The database
  * keeps its own key (`Database.key`), which it always had: moving RDS storage to another key replaces
  * the instance.
  */
@@ -35,23 +36,30 @@ export class EncryptionKey extends Construct {
   readonly keyArn: string;
   readonly accountId: string;
   readonly partition: string;
+  /** `<project>-<environment>`, the environment the key belongs to. */
+  readonly name: string;
+  readonly region: string;
   private readonly statements: KeyPolicyStatement[] = [];
+  private readonly logGroupArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
     super(scope, id);
     const partition = partitionOf(props.region);
     this.accountId = props.accountId;
     this.partition = partition;
+    this.region = props.region;
+    this.name = props.name;
     this.statements.push(accountAdministers(partition, props.accountId), {
       Sid: "CloudWatchLogsEncryptsThisEnvironmentsLogGroups",
       Effect: "Allow",
       Principal: { Service: `logs.${props.region}.amazonaws.com` },
       Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
       Resource: "*",
-      Condition: {
-        ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${props.region}:${props.accountId}:log-group:*${props.name}*` },
-      },
+      // Exactly the log groups the stack made (filled in at synth): a log group of another environment,
+      // even one whose name contains this one's, cannot use the key.
+      Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": this.logGroupArns } },
     });
+    grantKeyDeploy(this);
     this.key = new KmsKey(this, "Key", {
       description: `${props.name} environment key`,
       enableKeyRotation: true,
@@ -61,6 +69,12 @@ export class EncryptionKey extends Construct {
     });
     new KmsAlias(this, "Alias", { name: `alias/${props.name}`, targetKeyId: this.key.keyId });
     this.keyArn = this.key.arn;
+  }
+
+  /** Lets CloudWatch Logs encrypt the log group of this name with the key (its exact ARN in the key policy). */
+  allowLogGroup(name: string): void {
+    const arn = `arn:${this.partition}:logs:${this.region}:${this.accountId}:log-group:${name}`;
+    if (!this.logGroupArns.includes(arn)) this.logGroupArns.push(arn);
   }
 
   /**
@@ -98,4 +112,41 @@ export function accountAdministers(partition: string, accountId: string): KeyPol
     Action: "kms:*",
     Resource: "*",
   };
+}
+
+/**
+ * What the deploy role needs for the stack's KMS keys (this one and the database's): create them tagged,
+ * manage the ones tagged with this environment, their aliases under its prefix. Scheduling a key's
+ * deletion is left out of a production environment's role.
+ */
+export function grantKeyDeploy(scope: Construct): void {
+  const deploy = DeployPermissions.of(scope);
+  if (!deploy) return;
+  deploy.service("Kms", {
+    read: ["kms:ListAliases"],
+    create: ["kms:CreateKey", "kms:TagResource"],
+    manage: [
+      "kms:CreateAlias",
+      "kms:DeleteAlias",
+      "kms:DescribeKey",
+      "kms:EnableKeyRotation",
+      "kms:GetKeyPolicy",
+      "kms:GetKeyRotationStatus",
+      "kms:ListResourceTags",
+      "kms:PutKeyPolicy",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:UpdateAlias",
+      "kms:UpdateKeyDescription",
+    ],
+    destroy: ["kms:ScheduleKeyDeletion"],
+  });
+  // An alias has no tags: its name is the environment's (the key it points to must be tagged, above).
+  deploy.allow([
+    {
+      Sid: "KmsAliases",
+      Action: ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
+      Resource: [deploy.arn("kms", `alias/${deploy.prefix}`), deploy.arn("kms", `alias/${deploy.prefix}-*`)],
+    },
+  ]);
 }

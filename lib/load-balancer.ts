@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { DeployPermissions } from "./deploy-permissions";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
@@ -71,9 +72,14 @@ export const LoadBalancerSettingsSchema = z.strictObject({
   internal: withDefault(flag, false),
   /** Who may connect, on 80 (and 443 with HTTPS). @default ["0.0.0.0/0"] */
   allowedCidrs: withDefault(
-    z
-      .readonly(z.array(ingressCidr))
-      .check(rule<readonly string[]>((v) => v.length > 0, "empty, so nobody could reach the API", "one or more IPv4 CIDR blocks")),
+    z.readonly(z.array(ingressCidr)).check(
+      rule<readonly string[]>((v) => v.length > 0, "empty, so nobody could reach the API", "one or more IPv4 CIDR blocks"),
+      rule<readonly string[]>(
+        (v) => new Set(v).size === v.length,
+        (v) => `"${v.find((c, i) => v.indexOf(c) !== i)}" is listed twice, and a security group refuses a duplicate rule`,
+        "each block once",
+      ),
+    ),
     ["0.0.0.0/0"],
   ),
   /** Idle connection timeout. @default 60 */
@@ -150,6 +156,7 @@ export class LoadBalancer extends Construct {
     this.props = props;
     const https = props.https;
     const cidrs = props.allowedCidrs;
+    grantLoadBalancerDeploy(this, https?.domainName ? https.hostedZoneId : undefined);
 
     this.securityGroup = securityGroup(this, "SecurityGroup", {
       name: `${props.name}-lb`,
@@ -291,4 +298,57 @@ function checkLoadBalancerName(name: string): string {
     "project and environment names without a leading or trailing hyphen",
   );
   return name;
+}
+
+/**
+ * What the deploy role needs for the load balancer, its listeners, rules and target groups (tagged),
+ * and for HTTPS: the certificate (tagged) and records in the one hosted zone named in the settings.
+ */
+function grantLoadBalancerDeploy(scope: Construct, hostedZoneId?: string): void {
+  const deploy = DeployPermissions.of(scope);
+  if (!deploy) return;
+  deploy.service("LoadBalancing", {
+    read: ["elasticloadbalancing:Describe*"],
+    create: [
+      "elasticloadbalancing:AddTags",
+      "elasticloadbalancing:CreateListener",
+      "elasticloadbalancing:CreateLoadBalancer",
+      "elasticloadbalancing:CreateRule",
+      "elasticloadbalancing:CreateTargetGroup",
+    ],
+    manage: [
+      // The load balancer a listener is made on, the listener a rule is made on.
+      "elasticloadbalancing:CreateListener",
+      "elasticloadbalancing:CreateRule",
+      "elasticloadbalancing:AddTags",
+      "elasticloadbalancing:DeleteListener",
+      "elasticloadbalancing:DeleteLoadBalancer",
+      "elasticloadbalancing:DeleteRule",
+      "elasticloadbalancing:DeleteTargetGroup",
+      "elasticloadbalancing:ModifyListener",
+      "elasticloadbalancing:ModifyListenerAttributes",
+      "elasticloadbalancing:ModifyLoadBalancerAttributes",
+      "elasticloadbalancing:ModifyRule",
+      "elasticloadbalancing:ModifyTargetGroup",
+      "elasticloadbalancing:ModifyTargetGroupAttributes",
+      "elasticloadbalancing:RemoveTags",
+      "elasticloadbalancing:SetRulePriorities",
+      "elasticloadbalancing:SetSecurityGroups",
+      "elasticloadbalancing:SetSubnets",
+    ],
+  });
+  deploy.serviceLinkedRole("elasticloadbalancing.amazonaws.com");
+  if (hostedZoneId === undefined) return;
+  deploy.service("Certificate", {
+    create: ["acm:AddTagsToCertificate", "acm:RequestCertificate"],
+    manage: ["acm:AddTagsToCertificate", "acm:DeleteCertificate", "acm:DescribeCertificate", "acm:ListTagsForCertificate", "acm:RemoveTagsFromCertificate"],
+  });
+  deploy.allow([
+    {
+      Sid: "DnsRecords",
+      Action: ["route53:ChangeResourceRecordSets", "route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"],
+      Resource: deploy.arn("route53", `hostedzone/${hostedZoneId}`, "", ""),
+    },
+    { Sid: "DnsChanges", Action: "route53:GetChange", Resource: deploy.arn("route53", "change/*", "", "") },
+  ]);
 }

@@ -1,9 +1,10 @@
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import type { EncryptionKey } from "./encryption-key";
+import { DeployPermissions } from "./deploy-permissions";
 
 export interface LogGroupProps {
-  /** Contains the environment's prefix, which the key's policy lets CloudWatch Logs encrypt. */
+  /** The log group's name; the environment's key lets CloudWatch Logs encrypt exactly this group. */
   readonly name: string;
   /** One of CloudWatch's retention periods (the settings schema holds every retention setting to them). */
   readonly retentionDays: number;
@@ -12,5 +13,23 @@ export interface LogGroupProps {
 
 /** A log group the stack owns, so retention is set, its logs are encrypted with the environment's key, and `destroy` removes it. */
 export function logGroup(scope: Construct, id: string, props: LogGroupProps): CloudwatchLogGroup {
+  props.encryptionKey.allowLogGroup(props.name);
+  DeployPermissions.of(scope)?.service("Logs", {
+    read: ["logs:DescribeLogGroups"],
+    create: ["logs:CreateLogGroup", "logs:TagLogGroup", "logs:TagResource"],
+    manage: [
+      "logs:AssociateKmsKey",
+      "logs:DeleteRetentionPolicy",
+      "logs:DisassociateKmsKey",
+      "logs:ListTagsForResource",
+      "logs:ListTagsLogGroup",
+      "logs:PutRetentionPolicy",
+      "logs:TagLogGroup",
+      "logs:TagResource",
+      "logs:UntagLogGroup",
+      "logs:UntagResource",
+    ],
+    destroy: ["logs:DeleteLogGroup"],
+  });
   return new CloudwatchLogGroup(scope, id, { name: props.name, retentionInDays: props.retentionDays, kmsKeyId: props.encryptionKey.keyArn });
 }

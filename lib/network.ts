@@ -13,6 +13,9 @@ import { contains, parseBlock, parseCidr, subnet } from "./cidr";
 import { ServiceRole } from "./iam";
 import { logGroup } from "./log-group";
 import type { EncryptionKey } from "./encryption-key";
+import { DeployPermissions } from "./deploy-permissions";
+import { PermissionsBoundary } from "./permissions-boundary";
+import { grantEc2Deploy } from "./security-group";
 import * as z from "zod/mini";
 import { fail, flag, retention, withDefault } from "./rules";
 import { noBlocks } from "./hcl";
@@ -89,6 +92,7 @@ export class Network extends Construct {
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
+    grantNetworkDeploy(this);
     const cidr = props.cidr;
     this.natMode = props.natMode;
     const azs = props.availabilityZones;
@@ -217,9 +221,12 @@ export class Network extends Construct {
       retentionDays: props.flowLogRetentionDays,
       encryptionKey: props.encryptionKey,
     });
+    const { accountId, partition } = props.encryptionKey;
     const role = new ServiceRole(this, "FlowLogRole", {
       name: `${props.name}-vpc-flow-logs`,
       service: "vpc-flow-logs.amazonaws.com",
+      // Only this account's flow logs may ask for it (confused deputy).
+      trust: { sourceAccount: accountId, sourceArn: `arn:${partition}:ec2:${props.region}:${accountId}:vpc-flow-log/*` },
       statements: [
         {
           Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
@@ -227,6 +234,14 @@ export class Network extends Construct {
         },
       ],
     });
+    PermissionsBoundary.of(this)?.allow([
+      {
+        Sid: "WriteLogs",
+        Action: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+        Resource: `arn:${partition}:logs:${props.region}:${accountId}:log-group:/vpc/${props.name}/flow-logs:*`,
+      },
+    ]);
+    DeployPermissions.of(this)?.passRole("FlowLogs", ["vpc-flow-logs"], "vpc-flow-logs.amazonaws.com");
     new FlowLog(this, "FlowLog", {
       vpcId: this.vpc.id,
       trafficType,
@@ -260,4 +275,57 @@ export function layoutSubnets(cidrText: string, azCount: number): { public: stri
     public: indexes.map((i) => subnet(cidr, prefix, i)),
     private: indexes.map((i) => subnet(cidr, prefix, azCount + i)),
   };
+}
+
+/**
+ * What the deploy role needs for the VPC and what sits in it (lib/security-group.ts and
+ * lib/vpc-endpoints.ts add theirs under the same Sids): every EC2 create tagged with the environment,
+ * every other change on resources tagged with it (a create's parents too: a subnet only in this
+ * environment's VPC).
+ */
+export function grantNetworkDeploy(scope: Construct): void {
+  const deploy = DeployPermissions.of(scope);
+  if (!deploy) return;
+  const creates = [
+    "ec2:AllocateAddress",
+    "ec2:CreateFlowLogs",
+    "ec2:CreateInternetGateway",
+    "ec2:CreateNatGateway",
+    "ec2:CreateRouteTable",
+    "ec2:CreateSubnet",
+    "ec2:CreateVpc",
+  ];
+  grantEc2Deploy(deploy, creates, [
+    // The parents a create names: the VPC of a subnet, the subnet and address of a NAT gateway.
+    ...creates.filter((a) => a !== "ec2:CreateVpc" && a !== "ec2:AllocateAddress" && a !== "ec2:CreateInternetGateway"),
+    "ec2:AssociateRouteTable",
+    "ec2:AttachInternetGateway",
+    "ec2:CreateRoute",
+    "ec2:DeleteFlowLogs",
+    "ec2:DeleteInternetGateway",
+    "ec2:DeleteNatGateway",
+    "ec2:DeleteRoute",
+    "ec2:DeleteRouteTable",
+    "ec2:DeleteSubnet",
+    "ec2:DeleteVpc",
+    "ec2:DetachInternetGateway",
+    "ec2:DisassociateAddress",
+    "ec2:DisassociateRouteTable",
+    "ec2:ModifySubnetAttribute",
+    "ec2:ModifyVpcAttribute",
+    "ec2:ReleaseAddress",
+    "ec2:ReplaceRoute",
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress",
+  ]);
+  // AWS makes a VPC's default security group untagged; Terraform adopts it (tags it, removes its rules).
+  // Tagging an untagged group is allowed only with this environment's tags (see README, what AWS cannot scope).
+  deploy.allow([
+    {
+      Sid: "Ec2AdoptDefaultSecurityGroup",
+      Action: "ec2:CreateTags",
+      Resource: deploy.arn("ec2", "security-group/*"),
+      Condition: { ...deploy.taggedRequest, Null: { "aws:ResourceTag/Environment": "true" } },
+    },
+  ]);
 }

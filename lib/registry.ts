@@ -5,6 +5,7 @@ import * as z from "zod/mini";
 import { flag, int, withDefault } from "./rules";
 import { jsonString } from "./hcl";
 import type { EncryptionKey } from "./encryption-key";
+import { DeployPermissions } from "./deploy-permissions";
 
 export const RegistrySettingsSchema = z.strictObject({
   /** Images kept; older ones expire. @default 30 */
@@ -40,6 +41,37 @@ export class Registry extends Construct {
     super(scope, id);
     const keep = props.keepImages;
     const untaggedDays = props.untaggedExpiryDays;
+    const deploy = DeployPermissions.of(this);
+    if (deploy) {
+      // The repository by its name (one per environment), and tagged.
+      deploy.service("Repository", {
+        create: ["ecr:CreateRepository", "ecr:TagResource"],
+        manage: [
+          "ecr:DeleteLifecyclePolicy",
+          "ecr:DescribeRepositories",
+          "ecr:GetLifecyclePolicy",
+          "ecr:GetRepositoryPolicy",
+          "ecr:ListTagsForResource",
+          "ecr:PutImageScanningConfiguration",
+          "ecr:PutImageTagMutability",
+          "ecr:PutLifecyclePolicy",
+          "ecr:TagResource",
+          "ecr:UntagResource",
+        ],
+        destroy: ["ecr:DeleteRepository"],
+        resources: [deploy.arn("ecr", `repository/${props.name}`)],
+      });
+      if (props.encryption === "KMS")
+        // ECR holds a grant on the environment's key, made with the caller's permissions, through ECR only.
+        deploy.allow([
+          {
+            Sid: "RepositoryKeyGrant",
+            Action: ["kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"],
+            Resource: deploy.arn("kms", "key/*"),
+            Condition: { StringEquals: { ...deploy.ownResource.StringEquals, "kms:ViaService": `ecr.${deploy.region}.amazonaws.com` } },
+          },
+        ]);
+    }
 
     this.repository = new EcrRepository(this, "Repository", {
       name: props.name,

@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { DeployPermissions } from "./deploy-permissions";
 
 export interface SecurityGroupProps {
   readonly name: string;
@@ -15,6 +16,24 @@ export interface SecurityGroupProps {
  * groups can reference each other without a cycle. Terraform removes AWS's default allow-all egress.
  */
 export function securityGroup(scope: Construct, id: string, props: SecurityGroupProps): SecurityGroup {
+  const deploy = DeployPermissions.of(scope);
+  // A group and its rules (each rule its own resource, tagged on create).
+  if (deploy)
+    grantEc2Deploy(
+      deploy,
+      ["ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateSecurityGroup"],
+      [
+        "ec2:AuthorizeSecurityGroupEgress",
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:CreateSecurityGroup",
+        "ec2:DeleteSecurityGroup",
+        "ec2:ModifySecurityGroupRules",
+        "ec2:RevokeSecurityGroupEgress",
+        "ec2:RevokeSecurityGroupIngress",
+        "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+        "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+      ],
+    );
   const group = new SecurityGroup(scope, id, {
     name: props.name,
     description: props.description,
@@ -33,4 +52,18 @@ export function securityGroup(scope: Construct, id: string, props: SecurityGroup
     });
   }
   return group;
+}
+
+/** EC2's reads, and `creates` (tagged on create) and `manages` (on this environment's tagged resources). */
+export function grantEc2Deploy(deploy: DeployPermissions, creates: readonly string[], manages: readonly string[]): void {
+  deploy.service("Ec2", { read: ["ec2:Describe*"], create: creates, manage: [...manages, "ec2:CreateTags", "ec2:DeleteTags"] });
+  // Tags given in a create request are authorized as ec2:CreateTags with ec2:CreateAction set.
+  deploy.allow([
+    {
+      Sid: "Ec2TagOnCreate",
+      Action: "ec2:CreateTags",
+      Resource: "*",
+      Condition: { ...deploy.taggedRequest, Null: { "ec2:CreateAction": "false" } },
+    },
+  ]);
 }

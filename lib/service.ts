@@ -9,10 +9,11 @@ import type { Database } from "./database";
 import type { AddTargetsProps, LoadBalancer } from "./load-balancer";
 import type { Network } from "./network";
 import { securityGroup } from "./security-group";
+import { DeployPermissions } from "./deploy-permissions";
 import type { TargetGroup } from "./target-group";
 import { CONTAINER_NAME, type TaskDefinition } from "./task-definition";
 import * as z from "zod/mini";
-import { flag, int, ipv4Block, withDefault } from "./rules";
+import { flag, int, ipv4Block, rule, withDefault } from "./rules";
 
 const EgressSchema = z.strictObject({
   cidr: ipv4Block('a block such as "10.0.8.0/24" or "203.0.113.7/32"'),
@@ -33,7 +34,20 @@ export const ServiceSettingsSchema = z.strictObject({
    * More ways out for the tasks, beyond HTTPS anywhere and the database: `{ cidr, port, description? }` each, e.g. an SMTP relay
    * `{ cidr: "10.0.8.0/24", port: 587 }`. @default []
    */
-  egress: withDefault(z.readonly(z.array(EgressSchema)), []),
+  egress: withDefault(
+    z.readonly(z.array(EgressSchema)).check(
+      rule<readonly { cidr: string; port: number }[]>(
+        (v) => new Set(v.map((e) => `${e.cidr}:${e.port}`)).size === v.length,
+        (v) => {
+          const keys = v.map((e) => `${e.cidr}:${e.port}`);
+          const dup = v[keys.findIndex((k, i) => keys.indexOf(k) !== i)];
+          return `${dup.cidr} on port ${dup.port} is listed twice, and a security group refuses a duplicate rule`;
+        },
+        "each block and port once",
+      ),
+    ),
+    [],
+  ),
 });
 /** The service's settings as written in an environment. */
 export type ServiceSettings = z.input<typeof ServiceSettingsSchema>;
@@ -88,6 +102,10 @@ export class Service extends Construct {
   constructor(scope: Construct, id: string, props: ServiceProps) {
     super(scope, id);
     this.props = props;
+    DeployPermissions.of(this)?.service("Ecs", {
+      create: ["ecs:CreateService", "ecs:TagResource"],
+      manage: ["ecs:DeleteService", "ecs:DescribeServices", "ecs:ListTagsForResource", "ecs:TagResource", "ecs:UntagResource", "ecs:UpdateService"],
+    });
     const { cluster, taskDefinition, network, loadBalancer, route } = props;
     const port = taskDefinition.containerPort;
     const capacity = cluster.capacity;

@@ -3,8 +3,10 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import * as z from "zod/mini";
-import { APP_IMAGE_HEALTH_CHECK, BUSYBOX_IMAGE, ImageSettingsSchema, placeholderCommand, resolveImage, ResolvedImage } from "./container-image";
+import { APP_IMAGE_HEALTH_CHECK, ImageSettingsSchema, placeholderCommand, resolveImage, ResolvedImage } from "./container-image";
 import { ServiceRole, Statement } from "./iam";
+import { DeployPermissions } from "./deploy-permissions";
+import { PermissionsBoundary } from "./permissions-boundary";
 import type { Release } from "./release";
 import { logGroup } from "./log-group";
 import type { EncryptionKey } from "./encryption-key";
@@ -31,8 +33,8 @@ export const ContainerHealthCheckSchema = z.strictObject({
   ),
   /** Seconds between checks. @default 30 */
   intervalSeconds: withDefault(int(5, 300), 30),
-  /** Seconds a check may take before it counts as failed. @default 5 */
-  timeoutSeconds: withDefault(int(2, 120), 5),
+  /** Seconds a check may take before it counts as failed; ECS allows 2–60. @default 5 */
+  timeoutSeconds: withDefault(int(2, 60), 5),
   /** Consecutive failures before the container is unhealthy and replaced. @default 3 */
   retries: withDefault(int(1, 10), 3),
   /** Grace after start before failures count. @default 10 */
@@ -107,8 +109,10 @@ export const TaskSettingsSchema = z.strictObject({
   stopTimeoutSeconds: withDefault(int(2, 120), 45),
   /** Read-only root; write to `task.scratchPath`. @default true */
   readonlyRootFilesystem: withDefault(flag, true),
-  /** Writable scratch volume; a short-lived init container opens it to the non-root user, as Fargate mounts volumes owned by root. @default "/tmp" */
+  /** Writable scratch space: a tmpfs (world-writable with the sticky bit, no executables) the non-root user can write, with no init container. @default "/tmp" */
   scratchPath: withDefault(matching(/^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/, "not an absolute path", 'an absolute path such as "/tmp"'), "/tmp"),
+  /** MiB the scratch tmpfs may hold, taken from the task's memory as it fills; at most half of `task.memory`. @default 64 */
+  scratchSizeMib: withDefault(int(1, 8192), 64),
   /** User the container runs as; `null` for the image's own `USER`. @default "1000:1000" */
   user: withDefault(
     z.nullable(matching(/^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$/, "not a user or uid[:gid]", 'e.g. "1000:1000", or null for the image\'s USER')),
@@ -169,7 +173,6 @@ export interface TaskDefinitionProps extends TaskConfig {
 }
 
 export const CONTAINER_NAME = "app";
-const SCRATCH_INIT_NAME = "scratch-init";
 
 /**
  * The task definition, the recipe: image, CPU, memory, port, environment and secrets, with its
@@ -225,17 +228,18 @@ export class TaskDefinition extends Construct {
       encryptionKey: props.encryptionKey,
     });
 
+    // Only ECS acting for this account may assume the task's roles (confused deputy).
+    const { accountId, partition } = props.encryptionKey;
+    const trust = { sourceAccount: accountId, sourceArn: `arn:${partition}:ecs:${props.region}:${accountId}:*` };
+    const decryptKeys = connections.flatMap((c) => c.decryptKeyArns);
     this.executionRole = new ServiceRole(this, "ExecutionRole", {
       name: `${props.name}-execution`,
       service: "ecs-tasks.amazonaws.com",
-      statements: executionStatements(
-        props.repository,
-        this.logGroup,
-        secrets,
-        connections.flatMap((c) => c.decryptKeyArns),
-      ),
+      trust,
+      statements: executionStatements(props.repository, this.logGroup, secrets, decryptKeys, props.region),
     });
-    this.taskRole = new ServiceRole(this, "TaskRole", { name: `${props.name}-task`, service: "ecs-tasks.amazonaws.com" });
+    this.taskRole = new ServiceRole(this, "TaskRole", { name: `${props.name}-task`, service: "ecs-tasks.amazonaws.com", trust });
+    grantTaskDefinitionDeploy(this, secrets, decryptKeys, props.region, Boolean(props.enableExecuteCommand));
     const taskStatements = connections.flatMap((c) => c.taskStatements ?? []);
     if (taskStatements.length) this.taskRole.addStatements("Connections", taskStatements);
     if (props.enableExecuteCommand) this.taskRole.addStatements("ExecuteCommand", execStatements(props.execLogGroup));
@@ -251,7 +255,6 @@ export class TaskDefinition extends Construct {
           : undefined
         : props.healthCheck;
     const healthCheck = healthCheckSettings ? containerHealthCheck(ContainerHealthCheckSchema.parse(healthCheckSettings)) : undefined;
-    const scratchMount = { sourceVolume: "scratch", containerPath: scratchPath, readOnly: false };
     const logOptions = (prefix: string) => ({
       logDriver: "awslogs",
       options: {
@@ -263,18 +266,10 @@ export class TaskDefinition extends Construct {
         "max-buffer-size": "25m",
       },
     });
-    // Fargate mounts task volumes owned by root, so a non-root app could not write to them. This
-    // container opens the volume and exits before the app starts; it gets no secrets.
-    const scratchInit = {
-      name: SCRATCH_INIT_NAME,
-      image: BUSYBOX_IMAGE,
-      essential: false,
-      user: "0",
-      readonlyRootFilesystem: true,
-      command: ["sh", "-c", `chmod 1777 ${scratchPath}`],
-      mountPoints: [scratchMount],
-      logConfiguration: logOptions(SCRATCH_INIT_NAME),
-    };
+    // A tmpfs: Linux makes its root 1777 (anyone writes, only the owner deletes), so the non-root user
+    // writes without a root init container opening a volume (Fargate mounts bind volumes owned by root).
+    // noexec: nothing written there runs. Fargate supports tmpfs since January 2026, EC2 always has.
+    const scratch = { containerPath: scratchPath, size: props.scratchSizeMib, mountOptions: ["noexec", "nosuid", "nodev"] };
     const container = {
       name: CONTAINER_NAME,
       image: this.image.kind === "repository" ? `${props.repository.repositoryUrl}${this.image.reference}` : this.image.uri,
@@ -293,9 +288,7 @@ export class TaskDefinition extends Construct {
       secrets: secrets.map(({ name, valueFrom }) => ({ name, valueFrom })),
       readonlyRootFilesystem: readonlyRoot,
       ...(user === null ? {} : { user }),
-      mountPoints: [scratchMount],
-      dependsOn: [{ containerName: SCRATCH_INIT_NAME, condition: "SUCCESS" }],
-      linuxParameters: { initProcessEnabled: true },
+      linuxParameters: { initProcessEnabled: true, tmpfs: [scratch] },
       stopTimeout,
       ...(healthCheck ? { healthCheck } : {}),
       logConfiguration: logOptions(CONTAINER_NAME),
@@ -310,8 +303,7 @@ export class TaskDefinition extends Construct {
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: this.cpuArchitecture },
       executionRoleArn: this.executionRole.arn,
       taskRoleArn: this.taskRole.arn,
-      volume: [{ name: "scratch" }],
-      containerDefinitions: jsonString([container, scratchInit]),
+      containerDefinitions: jsonString([container]),
     });
   }
 }
@@ -324,7 +316,13 @@ function userSecrets(secrets: Readonly<Record<string, string>>): WiredSecret[] {
   });
 }
 
-function executionStatements(repository: EcrRepository, group: CloudwatchLogGroup, secrets: readonly WiredSecret[], keys: readonly string[]): Statement[] {
+function executionStatements(
+  repository: EcrRepository,
+  group: CloudwatchLogGroup,
+  secrets: readonly WiredSecret[],
+  keys: readonly string[],
+  region: string,
+): Statement[] {
   const secretArns = secrets.filter((s) => !s.resourceArn.includes(":ssm:")).map((s) => s.resourceArn);
   const parameterArns = secrets.filter((s) => s.resourceArn.includes(":ssm:")).map((s) => s.resourceArn);
   return [
@@ -334,8 +332,67 @@ function executionStatements(repository: EcrRepository, group: CloudwatchLogGrou
     { Sid: "Logs", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${group.arn}:*` },
     ...(secretArns.length ? [{ Sid: "Secrets", Action: "secretsmanager:GetSecretValue", Resource: unique(secretArns) }] : []),
     ...(parameterArns.length ? [{ Sid: "Parameters", Action: "ssm:GetParameters", Resource: unique(parameterArns) }] : []),
-    ...(keys.length ? [{ Sid: "Decrypt", Action: "kms:Decrypt", Resource: unique(keys) }] : []),
+    ...(keys.length
+      ? [
+          {
+            Sid: "Decrypt",
+            Action: "kms:Decrypt",
+            Resource: unique(keys),
+            // Only to read those secrets: through Secrets Manager or Parameter Store, never a direct decrypt.
+            Condition: { StringEquals: { "kms:ViaService": [`secretsmanager.${region}.amazonaws.com`, `ssm.${region}.amazonaws.com`] } },
+          },
+        ]
+      : []),
   ];
+}
+
+/**
+ * The environment's boundary for task roles (their pulls, logs, secrets and ECS Exec channels, by the
+ * environment's names), and what the deploy role needs: register task definitions tagged, and hand
+ * this environment's task roles to ECS tasks only.
+ */
+function grantTaskDefinitionDeploy(scope: Construct, secrets: readonly WiredSecret[], keys: readonly string[], region: string, exec: boolean): void {
+  const boundary = PermissionsBoundary.of(scope);
+  const deploy = DeployPermissions.of(scope);
+  if (boundary) {
+    const arn = (service: string, resource: string) => boundary.arnOf(service, resource);
+    const prefix = boundary.prefix;
+    const secretArns = secrets.filter((s) => !s.resourceArn.includes(":ssm:")).map((s) => s.resourceArn);
+    const parameterArns = secrets.filter((s) => s.resourceArn.includes(":ssm:")).map((s) => s.resourceArn);
+    boundary.allow([
+      { Sid: "EcrLogin", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+      {
+        Sid: "EcrPull",
+        Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        Resource: arn("ecr", `repository/${prefix}`),
+      },
+      {
+        Sid: "WriteLogs",
+        Action: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+        Resource: [arn("logs", `log-group:/ecs/${prefix}:*`), arn("logs", `log-group:/ecs/${prefix}-*:*`), arn("logs", `log-group:/ecs/${prefix}/*`)],
+      },
+      ...(secretArns.length ? [{ Sid: "TaskSecrets", Action: "secretsmanager:GetSecretValue", Resource: unique(secretArns) }] : []),
+      ...(parameterArns.length ? [{ Sid: "TaskParameters", Action: "ssm:GetParameters", Resource: unique(parameterArns) }] : []),
+      ...(keys.length
+        ? [
+            {
+              Sid: "TaskSecretKeys",
+              Action: "kms:Decrypt",
+              Resource: unique(keys),
+              Condition: { StringEquals: { "kms:ViaService": [`secretsmanager.${region}.amazonaws.com`, `ssm.${region}.amazonaws.com`] } },
+            },
+          ]
+        : []),
+      // ECS Exec's session channels take no resource; its session logs go to /ecs/<prefix>/exec (above).
+      ...(exec ? execStatements().filter((s) => s.Sid === "ExecChannels") : []),
+      ...(exec ? [{ Sid: "ExecLogGroups", Action: "logs:DescribeLogGroups", Resource: "*" }] : []),
+    ]);
+  }
+  if (!deploy) return;
+  deploy.service("Ecs", { create: ["ecs:RegisterTaskDefinition", "ecs:TagResource"], manage: ["ecs:DeleteTaskDefinitions", "ecs:ListTagsForResource"] });
+  // Reading and retiring a revision take no resource: AWS allows them on "*" only (README: what AWS cannot scope).
+  deploy.allow([{ Sid: "EcsTaskDefinitionRevisions", Action: ["ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"], Resource: "*" }]);
+  deploy.passRole("EcsTasks", ["execution", "task", "*-execution", "*-task"], "ecs-tasks.amazonaws.com");
 }
 
 function execStatements(group?: CloudwatchLogGroup): Statement[] {

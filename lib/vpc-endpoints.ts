@@ -2,7 +2,8 @@ import { Construct } from "constructs";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { securityGroup } from "./security-group";
+import { grantEc2Deploy, securityGroup } from "./security-group";
+import { DeployPermissions } from "./deploy-permissions";
 
 /** The AWS services a task reaches to start and run: its image (ECR's API and registry), its logs, its secrets. */
 export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
@@ -34,6 +35,8 @@ export class VpcEndpoints extends Construct {
 
   constructor(scope: Construct, id: string, props: VpcEndpointsProps) {
     super(scope, id);
+    const deploy = DeployPermissions.of(this);
+    if (deploy) grantEc2Deploy(deploy, ["ec2:CreateVpcEndpoint"], ["ec2:CreateVpcEndpoint", "ec2:DeleteVpcEndpoints", "ec2:ModifyVpcEndpoint"]);
     this.securityGroup = securityGroup(this, "SecurityGroup", {
       name: `${props.name}-endpoints`,
       description: `VPC endpoints of ${props.name}: HTTPS from the VPC`,

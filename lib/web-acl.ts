@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { DeployPermissions } from "./deploy-permissions";
 import { CloudwatchLogResourcePolicy } from "@cdktf/provider-aws/lib/cloudwatch-log-resource-policy";
 import { Wafv2WebAcl, type Wafv2WebAclRule, type Wafv2WebAclVisibilityConfig } from "@cdktf/provider-aws/lib/wafv2-web-acl";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
@@ -179,6 +180,7 @@ export class WebAcl extends Construct {
       visibilityConfig: terraformVisibility(visibility(props.name)),
     });
     new Wafv2WebAclAssociation(this, "Association", { resourceArn: props.loadBalancer.loadBalancerArn, webAclArn: this.webAcl.arn });
+    grantWebAclDeploy(this, props.name);
 
     this.logGroup = logGroup(this, "LogGroup", {
       name: `aws-waf-logs-${props.name}`,
@@ -221,4 +223,59 @@ export class WebAcl extends Construct {
       dependsOn: [policy],
     });
   }
+}
+
+/**
+ * What the deploy role needs for the web ACL (tagged), AWS's managed rule groups it names, its
+ * association with this environment's load balancer (by name: the association checks no tags), and
+ * its logging. Log delivery's calls and the account's log resource policies take no resource (README:
+ * what AWS cannot scope).
+ */
+function grantWebAclDeploy(scope: Construct, name: string): void {
+  const deploy = DeployPermissions.of(scope);
+  if (!deploy) return;
+  deploy.service("Waf", {
+    create: ["wafv2:CreateWebACL", "wafv2:TagResource"],
+    manage: [
+      "wafv2:AssociateWebACL",
+      "wafv2:DeleteLoggingConfiguration",
+      "wafv2:DeleteWebACL",
+      "wafv2:GetLoggingConfiguration",
+      "wafv2:GetWebACL",
+      "wafv2:GetWebACLForResource",
+      "wafv2:ListTagsForResource",
+      "wafv2:PutLoggingConfiguration",
+      "wafv2:TagResource",
+      "wafv2:UntagResource",
+      "wafv2:UpdateWebACL",
+    ],
+  });
+  deploy.allow([
+    {
+      Sid: "WafManagedRules",
+      Action: ["wafv2:CreateWebACL", "wafv2:UpdateWebACL"],
+      Resource: deploy.arn("wafv2", "regional/managedruleset/*/*", deploy.region, "*"),
+    },
+    {
+      Sid: "WafLoadBalancer",
+      Action: ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource"],
+      Resource: deploy.arn("elasticloadbalancing", `loadbalancer/app/${name}/*`),
+    },
+    {
+      Sid: "WafLogDelivery",
+      Action: [
+        "elasticloadbalancing:SetWebACL",
+        "logs:CreateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:DescribeResourcePolicies",
+        "logs:GetLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DeleteResourcePolicy",
+        "logs:UpdateLogDelivery",
+      ],
+      Resource: "*",
+    },
+  ]);
+  deploy.serviceLinkedRole("wafv2.amazonaws.com");
 }

@@ -7,6 +7,8 @@ import { Autoscaling } from "../lib/autoscaling";
 import { Dashboard } from "../lib/dashboard";
 import { ServiceEvents } from "../lib/service-events";
 import { CiAccess } from "../lib/ci-access";
+import { DeployPermissions } from "../lib/deploy-permissions";
+import { PermissionsBoundary } from "../lib/permissions-boundary";
 import { Cluster, FARGATE_ONLY_SETTINGS } from "../lib/cluster";
 import { Database } from "../lib/database";
 import { EncryptionKey } from "../lib/encryption-key";
@@ -61,6 +63,8 @@ export class ApiStack extends TerraformStack {
   readonly alarms?: Alarms;
   /** The GitHub Actions deploy role, when `ci` is set. */
   readonly ciAccess?: CiAccess;
+  /** The most any role of the stack may do: every role it creates carries it. */
+  readonly permissionsBoundary: PermissionsBoundary;
 
   constructor(scope: Construct, id: string, settings: EnvironmentSettings, options: RunOptions = {}) {
     super(scope, id);
@@ -96,6 +100,12 @@ export class ApiStack extends TerraformStack {
 
     // Offline, no credentials can ask STS who the account is: a documentation account stands in.
     const accountId = options.offline ? OFFLINE_ACCOUNT_ID : new DataAwsCallerIdentity(this, "Account").accountId;
+    // Made first, so every construct that creates a role finds the boundary, and with CI access every
+    // construct adds what deploying it calls (lib/deploy-permissions.ts).
+    this.permissionsBoundary = new PermissionsBoundary(this, "PermissionsBoundary", { name: this.prefix, project, environment: name, region, accountId });
+    const deployPermissions = config.ci
+      ? new DeployPermissions(this, { project, environment: name, prefix: this.prefix, region, accountId, production: config.production })
+      : undefined;
     this.encryptionKey = new EncryptionKey(this, "EncryptionKey", { ...config.encryption, name: this.prefix, region, accountId });
     const encryptionKey = this.encryptionKey;
     this.network = new Network(this, "Network", {
@@ -168,25 +178,17 @@ export class ApiStack extends TerraformStack {
 
     if (config.alarms.enabled) ({ topic: this.alarmTopic, alarms: this.alarms } = this.watch(config));
 
-    if (config.ci) {
+    if (config.ci && deployPermissions) {
       const { state } = config;
-      const https = config.loadBalancer.https;
       this.ciAccess = new CiAccess(this, "CiAccess", {
         ...config.ci,
         name: this.prefix,
         region,
-        repository: this.registry.repository,
+        accountId,
+        repositoryName: this.prefix,
         state: state.backend === "s3" ? { bucket: state.bucket, key: state.key, kmsKeyId: state.kmsKeyId } : undefined,
-        uses: {
-          database: Boolean(this.database),
-          ec2Capacity: Boolean(ec2),
-          accessLogs: config.loadBalancer.accessLogs,
-          certificate: Boolean(https && !https.certificateArn),
-          hostedZoneId: https?.domainName ? https.hostedZoneId : undefined,
-          alarms: config.alarms.enabled,
-          repositoryKey: config.registry.encryption === "KMS",
-          waf: config.waf.enabled,
-        },
+        permissions: deployPermissions,
+        boundary: this.permissionsBoundary,
       });
       new TerraformOutput(this, "CiRoleArn", {
         value: this.ciAccess.role.arn,

@@ -82,5 +82,6 @@ export const EMULATOR_GAPS = {
   certificates:
     "moto issues DNS-validated ACM certificates after MOTO_ACM_VALIDATION_WAIT (1 s here) without any DNS; the harness creates the hosted zone prod names. Certificate validation is not proven.",
   waf: "moto stores web ACLs, their association and logging but inspects no request: which requests the rules block is AWS's managed rule groups' business, the rules' order and actions are proven by property tests.",
-  iamNotEnforced: "moto does not evaluate IAM policies: least privilege is proven by property tests, not by the emulator.",
+  iamNotEnforced:
+    "moto does not evaluate IAM policies: least privilege is proven by the IAM evaluator (__tests__/least-privilege.test.ts), not by the emulator.",
 } as const;

@@ -7,9 +7,19 @@ import { describeMemoryFor, FARGATE_MEMORY_BY_CPU, FARGATE_SPOT_ARCHITECTURES } 
 import { partitionOf } from "../lib/iam";
 import { parseCidr } from "../lib/cidr";
 import { SMALLEST_SUBNET_PREFIX, subnetPrefix } from "../lib/network";
+import { ZONE_LETTERS } from "../lib/data/availability-zones";
 import { fail, type RuleParams } from "../lib/rules";
 import type { ServiceConfig, ServiceRoute } from "../lib/service";
-import { DRAIN_VARIABLES, MIGRATION_VARIABLE, MIN_MIGRATION_SECONDS, migrationSeconds, shutdownTimeoutMs, SPOT_WARNING_SECONDS, START_MARGIN_SECONDS, stopTimings } from "../lib/stop-timings";
+import {
+  DRAIN_VARIABLES,
+  MIGRATION_VARIABLE,
+  MIN_MIGRATION_SECONDS,
+  migrationSeconds,
+  shutdownTimeoutMs,
+  SPOT_WARNING_SECONDS,
+  START_MARGIN_SECONDS,
+  stopTimings,
+} from "../lib/stop-timings";
 import { FIRST_PRIORITY, PRIORITY_STEP, type TargetHealthCheckConfig } from "../lib/target-group";
 import type { TaskConfig } from "../lib/task-definition";
 import { SettingError, closest } from "../lib/validate";
@@ -59,7 +69,11 @@ const LONGEST_PREFIX = 32 - "-tg".length;
  * the database's connection (and the migrations' budget of a routed service) where it is given.
  */
 function stackVariables(routed: boolean, database: boolean): string[] {
-  return [...(routed ? ["PORT", ...DRAIN_VARIABLES] : []), ...(database ? [...CONNECTION_VARIABLES, ...LOCAL_LOGIN_VARIABLES] : []), ...(routed && database ? [MIGRATION_VARIABLE] : [])];
+  return [
+    ...(routed ? ["PORT", ...DRAIN_VARIABLES] : []),
+    ...(database ? [...CONNECTION_VARIABLES, ...LOCAL_LOGIN_VARIABLES] : []),
+    ...(routed && database ? [MIGRATION_VARIABLE] : []),
+  ];
 }
 
 /** A service's sections as parsed, before the rules across sections. */
@@ -85,6 +99,16 @@ function resolve(s: Parsed, ctx: Context): EnvironmentConfig {
     const foreign = azs.find((az) => !new RegExp(`^${s.region}[a-z]$`).test(az));
     if (foreign !== undefined) fail(ctx, ["availabilityZones"], azs, `"${foreign}" is not a zone of region ${s.region}`, `zone names such as "${s.region}a"`);
     if (new Set(azs).size !== azs.length) fail(ctx, ["availabilityZones"], azs, "a zone is listed twice", "distinct zones");
+    const letters = ZONE_LETTERS[s.region];
+    const absent = letters === undefined ? undefined : azs.find((az) => !letters.includes(az.slice(s.region.length)));
+    if (absent !== undefined)
+      fail(
+        ctx,
+        ["availabilityZones"],
+        azs,
+        `${s.region} has no zone "${absent}"`,
+        `zones of ${s.region}: ${[...letters].map((l) => `"${s.region}${l}"`).join(", ")}`,
+      );
   }
 
   const prefix = `${s.project}-${s.name}`;
@@ -224,6 +248,14 @@ function checkService(ctx: Context, s: Parsed, entry: ParsedService): void {
         `0 with ${name("task", "cpuArchitecture")} ${task.cpuArchitecture}, or ${name("task", "cpuArchitecture")} "X86_64"`,
       );
   }
+  if (task.scratchSizeMib > task.memory / 2)
+    fail(
+      ctx,
+      at("task", "scratchSizeMib"),
+      task.scratchSizeMib,
+      `the scratch tmpfs takes the task's memory as it fills, and ${name("task", "memory")} is ${task.memory}`,
+      `at most ${Math.floor(task.memory / 2)} (half of ${name("task", "memory")})`,
+    );
   if (service.enableExecuteCommand && task.readonlyRootFilesystem)
     fail(
       ctx,
@@ -286,7 +318,13 @@ function checkStopTimings(ctx: Context, s: Parsed, entry: ParsedService): void {
   const healthCheck: TargetHealthCheckConfig = key === undefined ? s.loadBalancer.healthCheck : s.services[key].route!.healthCheck;
   const shutdownMs = shutdownTimeoutMs(task.environment);
   if (shutdownMs === undefined || shutdownMs < 100 || shutdownMs > 110_000) {
-    fail(ctx, [...path, "task", "environment", "SHUTDOWN_TIMEOUT_MS"], task.environment?.SHUTDOWN_TIMEOUT_MS, "not a whole number of milliseconds from 100 to 110000", "e.g. \"10000\"");
+    fail(
+      ctx,
+      [...path, "task", "environment", "SHUTDOWN_TIMEOUT_MS"],
+      task.environment?.SHUTDOWN_TIMEOUT_MS,
+      "not a whole number of milliseconds from 100 to 110000",
+      'e.g. "10000"',
+    );
     return;
   }
   const t = stopTimings(healthCheck, shutdownMs);

@@ -1,8 +1,7 @@
 // `npm run api:local`: the API on http://localhost:8080 against a local database. With DB_HOST set, it
 // uses that database (e.g. a PostgreSQL on this machine); otherwise an embedded PGlite keeps its data
-// in .local/pgdata at the repository root. Ctrl-C, or SIGTERM to this process or to the npm that
-// started it, stops both: one node process from npm to here (no shell between them to swallow the
-// signal), which builds the bundle itself first.
+// in .local/pgdata at the repository root (API_LOCAL_DATA names another folder). It builds the bundle
+// first. Ctrl-C, or SIGTERM or SIGINT to this process or to the npm that started it, stops both.
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -14,7 +13,7 @@ const env = { ...process.env, APP_ENV: process.env.APP_ENV ?? "local", PORT: pro
 const children = [];
 
 if (!process.env.DB_HOST) {
-  const data = path.join(appDir, "..", ".local", "pgdata");
+  const data = process.env.API_LOCAL_DATA ?? path.join(appDir, "..", ".local", "pgdata");
   mkdirSync(data, { recursive: true });
   const db = spawn(process.execPath, [path.join(appDir, "scripts", "pglite-server.mjs"), "--port", process.env.DB_PORT ?? "5433", "--data", data], {
     stdio: ["ignore", "pipe", "inherit"],
