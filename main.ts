@@ -1,19 +1,33 @@
 import { resolve } from "node:path";
 import { App } from "cdktf";
 import { environments } from "./stacks/environments";
-import { ApiStack } from "./stacks/api-stack";
+import { addEnvironmentStacks, manifestWarnings, runByCli } from "./stacks/app";
 import { resolveReleases } from "./stacks/releases";
 import { runOptionsFromEnv } from "./stacks/settings";
 import { checkNameClashes } from "./stacks/schema";
+import { EMULATOR_OUTDIR, emulatorOutdirProblem } from "./stacks/emulator";
+import { SettingError } from "./lib/validate";
 
-// Stack traces on every construct cost a third of synth time and help only when debugging cdktf itself.
-const app = new App({ stackTraces: false });
 const options = runOptionsFromEnv(process.env);
+// Emulator stacks never land in cdktf.out, which the README's next commands read (stacks/emulator.ts).
+const outdir = process.env.CDKTF_OUTDIR ?? (options.emulatorUrl ? EMULATOR_OUTDIR : "cdktf.out");
+const misplaced = options.emulatorUrl && emulatorOutdirProblem(resolve(outdir), resolve("cdktf.out"));
+if (misplaced)
+  throw new SettingError(
+    "AWS_EMULATOR_URL",
+    options.emulatorUrl,
+    misplaced,
+    `--output ${EMULATOR_OUTDIR} on the cdktf command (npx cdktf deploy dev --output ${EMULATOR_OUTDIR})`,
+  );
+// Stack traces on every construct cost a third of synth time and help only when debugging cdktf itself.
+const app = new App({ stackTraces: false, outdir });
 checkNameClashes(environments);
 // An emulator run keeps release records of its own: it must never change what a real deploy runs next.
 const releasesDir = resolve(options.emulatorUrl ? ".emulator/releases" : "releases");
 const releases = resolveReleases(environments, process.env, releasesDir);
-for (const settings of environments) {
-  new ApiStack(app, settings.name, settings, { ...options, release: releases[settings.name] });
-}
+// A bad setting names its environment; under the cdktf CLI it is an error annotation the CLI prints once (stacks/app.ts).
+const cli = runByCli();
+addEnvironmentStacks(app, environments, options, releases, cli);
 app.synth();
+// The CLI prints the manifest's warnings itself; `npm run synth` and the offline plan print them here.
+if (!cli) for (const warning of manifestWarnings(app.outdir)) console.error(warning);

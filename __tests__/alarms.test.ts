@@ -20,7 +20,8 @@ describe.each([...environments, ...examples].map((s) => [s.name, s] as const))("
   const tf = synth(settings);
 
   test("every alarm reports to the alarm topic when it fires and when it recovers", () => {
-    const alarms = resources(tf, "aws_cloudwatch_metric_alarm");
+    // A queue worker's scale-from-zero alarm (lib/queue.ts) is a scaling signal to its policy, not news.
+    const alarms = resources(tf, "aws_cloudwatch_metric_alarm").filter((a) => !String(a.alarm_name).startsWith("StepScaling-"));
     expect(alarms.length).toBeGreaterThan(0);
     for (const alarm of alarms) expect([alarm.alarm_name, alarm.alarm_actions, alarm.ok_actions]).toEqual([alarm.alarm_name, [topicArn(tf)], [topicArn(tf)]]);
   });
@@ -30,14 +31,23 @@ describe.each([...environments, ...examples].map((s) => [s.name, s] as const))("
     expect(only(tf, "aws_sns_topic").kms_master_key_id).toBe(ref(tf, "aws_kms_key", key, "arn"));
     const account = "${data.aws_caller_identity.Account.account_id}";
     const region = settings.region ?? "us-east-1";
-    const prefix = `${settings.project ?? "rest-api"}-${settings.name}`;
+    const prefix = resourcePrefix(settings);
+    // The environment's budget (on unless budget.enabled is false) alerts the same topic.
+    const budget = settings.budget?.enabled ?? true;
+    const publishers = ["cloudwatch.amazonaws.com", "events.amazonaws.com", ...(budget ? ["budgets.amazonaws.com"] : [])];
     const sources = {
       StringEquals: { "aws:SourceAccount": account },
-      ArnLike: { "aws:SourceArn": [`arn:aws:cloudwatch:${region}:${account}:alarm:${prefix}-*`, `arn:aws:events:${region}:${account}:rule/${prefix}-*`] },
+      ArnLike: {
+        "aws:SourceArn": [
+          `arn:aws:cloudwatch:${region}:${account}:alarm:${prefix}-*`,
+          `arn:aws:events:${region}:${account}:rule/${prefix}-*`,
+          ...(budget ? [`arn:aws:budgets::${account}:budget/${prefix}`] : []),
+        ],
+      },
     };
     expect(keyPolicy(tf).Statement).toContainEqual(
       expect.objectContaining({
-        Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] },
+        Principal: { Service: publishers },
         Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
         Condition: sources,
       }),
@@ -45,13 +55,14 @@ describe.each([...environments, ...examples].map((s) => [s.name, s] as const))("
     const [statement] = JSON.parse(only(tf, "aws_sns_topic_policy").policy).Statement;
     expect(statement).toMatchObject({
       Action: "sns:Publish",
-      Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] },
+      Principal: { Service: publishers },
       Condition: sources,
     });
   });
 
   test("failed or rolled-back deployments and tasks that cannot start, of every service in the cluster, reach the topic", () => {
-    const rule = only(tf, "aws_cloudwatch_event_rule");
+    // The service-event rule (a job adds a failed-runs rule of its own, tested in workers.test.ts).
+    const rule = resources(tf, "aws_cloudwatch_event_rule").find((r) => r.name === `${resourcePrefix(settings)}-service-events`)!;
     const cluster = ref(tf, "aws_ecs_cluster", only(tf, "aws_ecs_cluster"), "name");
     const region = settings.region ?? "us-east-1";
     expect(JSON.parse(rule.event_pattern)).toEqual({
@@ -60,7 +71,9 @@ describe.each([...environments, ...examples].map((s) => [s.name, s] as const))("
       resources: [{ prefix: `arn:aws:ecs:${region}:\${data.aws_caller_identity.Account.account_id}:service/${cluster}/` }],
       detail: { eventType: ["WARN", "ERROR"] },
     });
-    expect(only(tf, "aws_cloudwatch_event_target")).toMatchObject({ rule: ref(tf, "aws_cloudwatch_event_rule", rule, "name"), arn: topicArn(tf) });
+    expect(resources(tf, "aws_cloudwatch_event_target").find((t) => t.rule === ref(tf, "aws_cloudwatch_event_rule", rule, "name"))).toMatchObject({
+      arn: topicArn(tf),
+    });
   });
 
   const withDashboard = settings.alarms?.dashboard !== false;

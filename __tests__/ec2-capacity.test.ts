@@ -2,6 +2,8 @@ import { dev, prod } from "../stacks/environments";
 import type { EnvironmentSettings } from "../stacks/settings";
 import { env, only, ref, resources, synth } from "./helpers";
 
+/** Every task definition's compatibilities: one per service of the environment (its worker and second API too). */
+const compatibilities = (tf: ReturnType<typeof synth>) => resources(tf, "aws_ecs_task_definition").map((t) => t.requires_compatibilities);
 const ec2 = (overrides: Partial<EnvironmentSettings> = {}) => env({ compute: { mode: "ec2" }, ...overrides });
 
 describe("EC2 execution mode", () => {
@@ -103,7 +105,7 @@ describe("EC2 execution mode", () => {
 
   test("one setting turns prod into EC2 mode", () => {
     const switched = synth({ ...prod, compute: { mode: "ec2" } });
-    expect(only(switched, "aws_ecs_task_definition").requires_compatibilities).toEqual(["EC2"]);
+    expect(compatibilities(switched)).toEqual(compatibilities(switched).map(() => ["EC2"]));
   });
 
   test("dev, which has no NAT gateway, turns to EC2 mode with a NAT gateway too, and without one is told so", () => {
@@ -111,7 +113,7 @@ describe("EC2 execution mode", () => {
       /^Invalid setting compute\.mode = "ec2": .*network\.natMode "none".* Allowed: network\.natMode "single" or "per-az"/,
     );
     const switched = synth({ ...dev, network: { ...dev.network, natMode: "single" }, compute: { mode: "ec2" } });
-    expect(only(switched, "aws_ecs_task_definition").requires_compatibilities).toEqual(["EC2"]);
+    expect(compatibilities(switched)).toEqual(compatibilities(switched).map(() => ["EC2"]));
   });
 
   describe("rejects bad settings at synth", () => {

@@ -1,4 +1,5 @@
 import { environments } from "../stacks/environments";
+import { resourcePrefix } from "../stacks/settings";
 import { examples } from "./examples";
 import { env, ref, resources, synth, type TfJson } from "./helpers";
 
@@ -38,9 +39,10 @@ describe.each([...environments, ...examples].map((s) => [s.name, s] as const))("
 });
 
 test("dev-services: the worker, granted the database, reaches it; the admin API, not granted, does not", () => {
-  const tf = synth(examples.find((e) => e.name === "dev-services")!);
-  expect(egressOf(tf, "rest-api-dev-services-worker-tasks")).toContainEqual({ protocol: "tcp", port: 5432, to: dbGroup(tf) });
-  expect(egressOf(tf, "rest-api-dev-services-admin-tasks").filter((r) => r.port === 5432)).toEqual([]);
+  const variant = examples.find((e) => e.name === "dev-services")!;
+  const tf = synth(variant);
+  expect(egressOf(tf, `${resourcePrefix(variant)}-worker-tasks`)).toContainEqual({ protocol: "tcp", port: 5432, to: dbGroup(tf) });
+  expect(egressOf(tf, `${resourcePrefix(variant)}-admin-tasks`).filter((r) => r.port === 5432)).toEqual([]);
 });
 
 test("service.egress opens one more port to one more block", () => {

@@ -3,6 +3,7 @@ import { dev, prod } from "../stacks/environments";
 import { EMULATED_SERVICES } from "../stacks/emulator";
 import { runOptionsFromEnv } from "../stacks/settings";
 import { plannedChanges, unexpectedChanges, upgradeProblems, KNOWN_GAPS, PlanJson } from "../scripts/emulator/known-gaps";
+import { examples } from "./examples";
 import { env, synth } from "./helpers";
 
 const URL = "http://127.0.0.1:4599";
@@ -12,6 +13,7 @@ const ENDPOINT_OF: Record<string, string> = {
   acm: "acm",
   appautoscaling: "appautoscaling",
   autoscaling: "autoscaling",
+  budgets: "budgets",
   cloudwatch: "cloudwatch",
   db: "rds",
   default: "ec2",
@@ -28,6 +30,8 @@ const ENDPOINT_OF: Record<string, string> = {
   route: "ec2",
   route53: "route53",
   s3: "s3",
+  scheduler: "scheduler",
+  sqs: "sqs",
   security: "ec2",
   sns: "sns",
   subnet: "ec2",
@@ -46,6 +50,8 @@ describe("emulator mode", () => {
       dev,
       prod,
       { ...dev, name: "ec2", network: { ...dev.network, natMode: "single" as const, endpoints: true }, compute: { mode: "ec2" as const } },
+      // A worker's queues and a job's schedule (issue 23).
+      examples.find((e) => e.name === "dev-workers")!,
     ]) {
       const tf = synth(settings, { emulatorUrl: URL });
       const endpoints = tf.provider.aws[0].endpoints[0];

@@ -10,7 +10,9 @@ interface VariantOrigin {
 }
 const origins = new WeakMap<object, VariantOrigin>();
 
-type Changes = { readonly [K in keyof EnvironmentSettings]?: K extends "services" | "ci" | "state" ? EnvironmentSettings[K] : Partial<NonNullable<EnvironmentSettings[K]>> };
+type Changes = {
+  readonly [K in keyof EnvironmentSettings]?: K extends "services" | "ci" | "state" ? EnvironmentSettings[K] : Partial<NonNullable<EnvironmentSettings[K]>>;
+};
 
 /**
  * A variant of an environment: its name and the sections it changes, each merged over the base's (one
@@ -71,9 +73,35 @@ export const examples: readonly EnvironmentSettings[] = [
   // Three services: the default API, a second API on /admin behind its own listener rule and target
   // group, and a worker (no port, no target group) that alone of the two is given the database.
   variant(dev, "dev-services", {
+    // The worker is granted the database, so the variant has one whatever dev says.
+    database: { enabled: true },
     services: {
       admin: { route: { pathPatterns: ["/admin", "/admin/*"], healthCheck: { path: "/admin/health" } }, autoscaling: { maxCapacity: 2 } },
-      worker: { task: { cpu: 256, memory: 512, command: ["/nodejs/bin/node", "/app/dist/worker.mjs"] }, database: true, autoscaling: { maxCapacity: 2 } },
+      worker: { task: { cpu: 256, memory: 512, command: ["dist/worker.mjs"] }, database: true, autoscaling: { maxCapacity: 2 } },
+    },
+  }),
+  // Every shape beside the API (issue 23): a queue-fed worker that scales to zero on its backlog, the
+  // API publishing to its queue, and a nightly job on a cron schedule in a time zone, both on the
+  // database, all on the API's image (app/: dist/worker.mjs, dist/housekeeping.mjs).
+  variant(dev, "dev-workers", {
+    // Both are granted the database, so the variant has one whatever dev says.
+    database: { enabled: true },
+    services: {
+      worker: {
+        task: { cpu: 256, memory: 512, command: ["dist/worker.mjs"] },
+        database: true,
+        service: { desiredCount: 0 },
+        autoscaling: { minCapacity: 0, maxCapacity: 2 },
+        queue: { publishers: ["api"] },
+      },
+    },
+    jobs: {
+      nightly: {
+        schedule: "cron(30 3 * * ? *)",
+        timezone: "Europe/Berlin",
+        task: { cpu: 256, memory: 512, command: ["dist/housekeeping.mjs"] },
+        database: true,
+      },
     },
   }),
 ];
@@ -99,6 +127,8 @@ export const planOnlyExamples: readonly EnvironmentSettings[] = [
 /** Resources every stack creates in the same number, whatever its settings. */
 const COMMON: Record<string, number> = {
   aws_appautoscaling_target: 1,
+  // The environment's monthly budget (budget.enabled).
+  aws_budgets_budget: 1,
   aws_cloudwatch_event_rule: 1,
   aws_cloudwatch_event_target: 1,
   aws_sns_topic: 1,
@@ -245,6 +275,32 @@ export const EXPECTED_CREATES: Record<string, Record<string, number>> = {
     aws_lb_listener_rule: 1,
     aws_lb_target_group: 2,
     aws_security_group: 5,
+    aws_vpc_security_group_egress_rule: 7,
+    aws_vpc_security_group_ingress_rule: 5,
+  },
+  // The worker: a task definition, execution and task roles with their policies, a log group, a security
+  // group with its way out and its way to the database, a scaling target with CPU, memory, backlog and
+  // from-zero policies, a queue with its dead-letter queue. The job: a task definition with its roles,
+  // log group and security group, a scheduler role and its policy, the schedule, the environment's
+  // schedule group, and its failed-runs rule to the alarm topic. Alarms: the worker's CPU and memory,
+  // its oldest message, its dead letters and its scale-from-zero signal; the job's failed runs; runs
+  // not started.
+  "dev-workers": {
+    ...devCreates,
+    aws_appautoscaling_policy: 6,
+    aws_appautoscaling_target: 2,
+    aws_cloudwatch_event_rule: 2,
+    aws_cloudwatch_event_target: 2,
+    aws_cloudwatch_log_group: 6,
+    aws_cloudwatch_metric_alarm: 16,
+    aws_ecs_service: 2,
+    aws_ecs_task_definition: 3,
+    aws_iam_role: 9,
+    aws_iam_role_policy: 8,
+    aws_scheduler_schedule: 1,
+    aws_scheduler_schedule_group: 1,
+    aws_security_group: 5,
+    aws_sqs_queue: 2,
     aws_vpc_security_group_egress_rule: 7,
     aws_vpc_security_group_ingress_rule: 5,
   },

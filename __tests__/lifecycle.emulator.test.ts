@@ -14,9 +14,12 @@ import { terraformVersion } from "../scripts/offline-plan";
 import { environments } from "../stacks/environments";
 import { resourcePrefix, type EnvironmentSettings } from "../stacks/settings";
 import { examples } from "./examples";
+import { parseSettings } from "../stacks/schema";
 
 const skip = ["1", "true"].includes(process.env.SKIP_EMULATOR_TESTS ?? "");
-const all: EnvironmentSettings[] = [...environments, ...examples];
+// LIFECYCLE_STACKS=dev-workers,prod runs only those (a quicker look at one variant); unset, every stack.
+const wanted = process.env.LIFECYCLE_STACKS?.split(",").filter(Boolean);
+const all: EnvironmentSettings[] = [...environments, ...examples].filter((s) => !wanted?.length || wanted.includes(s.name));
 const results = new Map<string, LifecycleResult>();
 
 function step(stack: string, name: string): StepResult {
@@ -65,7 +68,9 @@ function observed(stack: string, name: string): ApiObservation {
       const expected = ["ClusterName", "LogGroupName", "RepositoryUrl", "ServiceName", "ServiceUrl"];
       if (withDatabase) expected.push("DatabaseEndpoint", "DatabaseSecretArn");
       if (settings.alarms?.enabled ?? true) expected.push("AlarmTopicArn");
-      for (const [key] of services) expected.push(`${pascal(key)}ServiceName`, `${pascal(key)}LogGroupName`);
+      for (const [key, entry] of services)
+        expected.push(`${pascal(key)}ServiceName`, `${pascal(key)}LogGroupName`, ...(entry.queue ? [`${pascal(key)}QueueUrl`] : []));
+      for (const key of Object.keys(settings.jobs ?? {})) expected.push(`${pascal(key)}JobSchedule`, `${pascal(key)}JobLogGroupName`);
       expect(Object.keys(outputs).sort()).toEqual(expected.sort());
       for (const key of expected) expect(outputs[key]).toEqual(expect.stringMatching(/\S/));
       expect(outputs.ServiceName).toBe(prefix);
@@ -114,6 +119,54 @@ function observed(stack: string, name: string): ApiObservation {
       });
     }
 
+    const queues = services.filter(([, entry]) => entry.queue);
+    if (queues.length) {
+      test("each worker's queue and its dead-letter queue exist, encrypted with the environment's key, redriven after maxReceiveCount; the worker may only consume it, its publishers only send", () => {
+        const seen = observed(name, "deploy with the placeholder image");
+        const workers = seen.workers!;
+        for (const [key, entry] of queues) {
+          const { queue, deadLetter } = workers.queues[key];
+          expect(queue).toMatchObject({
+            KmsMasterKeyId: seen.alarmTopic?.kmsMasterKeyId,
+            VisibilityTimeout: String(entry.queue!.visibilityTimeoutSeconds ?? 60),
+          });
+          expect(JSON.parse(queue.RedrivePolicy)).toEqual({ deadLetterTargetArn: deadLetter.QueueArn, maxReceiveCount: entry.queue!.maxReceiveCount ?? 5 });
+          expect(deadLetter.KmsMasterKeyId).toBe(seen.alarmTopic?.kmsMasterKeyId);
+          const sqsOf = (role: string) =>
+            workers.roleStatements[role]
+              .filter((st) => [st.Action].flat().some((a) => a.startsWith("sqs:")))
+              .map((st) => [[st.Action].flat().sort(), st.Resource]);
+          expect(sqsOf(`${prefix}-${key}-task`)).toEqual([
+            [["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], queue.QueueArn],
+          ]);
+          for (const publisher of entry.queue!.publishers ?? [])
+            expect(sqsOf(publisher === "api" ? `${prefix}-task` : `${prefix}-${publisher}-task`)).toEqual([[["sqs:SendMessage"], queue.QueueArn]]);
+        }
+      });
+    }
+
+    const jobs = Object.entries(settings.jobs ?? {});
+    if (jobs.length) {
+      test("each job's schedule runs its newest task definition in the cluster with its own role, on its expression and time zone, retrying as set", () => {
+        for (const step of ["deploy with the placeholder image", "release"]) {
+          const workers = observed(name, step).workers!;
+          for (const [key, job] of jobs) {
+            expect(workers.schedules[key]).toEqual({
+              state: job.enabled === false ? "DISABLED" : "ENABLED",
+              expression: job.schedule,
+              timezone: job.timezone ?? "UTC",
+              targetArn: expect.stringMatching(new RegExp(`:cluster/${prefix}$`)),
+              roleArn: expect.stringMatching(new RegExp(`:role/${prefix}-${key}-scheduler$`)),
+              taskDefinition: workers.jobTaskDefinitions[key],
+              retry: { attempts: job.retryAttempts ?? 2, maxAgeSeconds: job.maxStartDelaySeconds ?? 3600 },
+            });
+            const run = workers.roleStatements[`${prefix}-${key}-scheduler`].find((st) => st.Sid === "RunThisTaskDefinition");
+            expect(run?.Resource).toMatch(new RegExp(`:task-definition/${prefix}-${key}:\\*$`));
+          }
+        }
+      });
+    }
+
     test("every alarm reports to the encrypted alarm topic, and every log group is encrypted with a KMS key", () => {
       const seen = observed(name, "deploy with the placeholder image");
       const topic = step(name, "deploy with the placeholder image").outputs!.AlarmTopicArn;
@@ -122,6 +175,21 @@ function observed(stack: string, name: string): ApiObservation {
       for (const alarm of seen.alarms) expect(alarm).toEqual({ name: alarm.name, alarmActions: [topic], okActions: [topic] });
       expect(seen.logGroups.length).toBeGreaterThan(0);
       for (const group of seen.logGroups) expect(group).toEqual({ name: group.name, kmsKeyId: seen.alarmTopic?.kmsMasterKeyId });
+    });
+
+    test("the environment's budget is its budget.monthlyUsd a month, alerting the alarm topic when forecast to pass it and when passed", () => {
+      const seen = observed(name, "deploy with the placeholder image");
+      const topic = step(name, "deploy with the placeholder image").outputs!.AlarmTopicArn;
+      const monthly = parseSettings(settings).budget.monthlyUsd;
+      expect(seen.budget).toEqual({
+        limit: expect.stringMatching(new RegExp(`^${monthly}(\\.0+)?$`)),
+        timeUnit: "MONTHLY",
+        alerts: expect.arrayContaining([
+          { type: "FORECASTED", threshold: 100, subscribers: [topic] },
+          { type: "ACTUAL", threshold: 100, subscribers: [topic] },
+        ]),
+      });
+      expect(seen.budget!.alerts).toHaveLength(2);
     });
 
     test("the repository scans on push, its tags are immutable, and its images are encrypted with the environment's key", () => {
@@ -133,7 +201,7 @@ function observed(stack: string, name: string): ApiObservation {
     test(settings.waf?.enabled ? "the web ACL guards the load balancer: AWS managed rules, then the rate limit" : "no web ACL guards the load balancer", () => {
       const seen = observed(name, "deploy with the placeholder image");
       if (!settings.waf?.enabled) expect(seen.webAcl).toBeUndefined();
-      else expect(seen.webAcl).toEqual({ name: `rest-api-${name}`, rules: [...MANAGED_RULE_GROUPS, "rate-limit-per-ip"] });
+      else expect(seen.webAcl).toEqual({ name: resourcePrefix(settings), rules: [...MANAGED_RULE_GROUPS, "rate-limit-per-ip"] });
     });
 
     test("the first deploy runs the pinned tag if settings name one, else the placeholder, not an image that is not there yet", () => {

@@ -11,7 +11,7 @@ import { address, env, ref, resources, synth, TfJson, testApp, testLoadBalancer 
  * and the database only where granted. One behaviour each.
  */
 const admin = { route: { pathPatterns: ["/admin", "/admin/*"], healthCheck: { path: "/admin/health" } } };
-const worker = { task: { cpu: 256, memory: 512, command: ["/nodejs/bin/node", "/app/dist/worker.mjs"] }, database: true };
+const worker = { task: { cpu: 256, memory: 512, command: ["dist/worker.mjs"] }, database: true };
 const withServices = (more: Partial<EnvironmentSettings> = {}) => env({ services: { admin, worker }, ...more });
 
 const named = (tf: TfJson, type: string, name: string) => {
@@ -111,7 +111,7 @@ describe("a worker (a service without a route)", () => {
     const app = containerOf(tf, "rest-api-test-worker");
     expect(app.portMappings).toBeUndefined();
     expect(app.environment.map((v: { name: string }) => v.name)).not.toContain("PORT");
-    expect(app.command).toEqual(["/nodejs/bin/node", "/app/dist/worker.mjs"]);
+    expect(app.command).toEqual(["dist/worker.mjs"]);
     // The app image's probe asks the HTTP server a worker does not run.
     expect(app.healthCheck).toBeUndefined();
   });
@@ -249,5 +249,38 @@ describe("names across environments", () => {
 
   test("the shipped environments do not clash", () => {
     expect(() => checkNameClashes(environments)).not.toThrow();
+  });
+});
+
+describe("a service's task takes from the environment's `task` what it leaves out (the README's \"as `task`\")", () => {
+  const sized = { cpu: 256, memory: 512, cpuArchitecture: "X86_64" as const, logRetentionDays: 7 };
+  const task = (tf: TfJson, family: string) => named(tf, "aws_ecs_task_definition", family);
+
+  test("given dev-sized task settings and a worker that sets none, then the worker is dev-sized and keeps its logs as long", () => {
+    const tf = synth(env({ task: sized, services: { worker: { task: { command: ["dist/worker.mjs"] } } } }));
+    expect(task(tf, "rest-api-test-worker")).toMatchObject({ cpu: "256", memory: "512" });
+    expect(named(tf, "aws_cloudwatch_log_group", "/ecs/rest-api-test-worker").retention_in_days).toBe(7);
+  });
+
+  test("given a service that sets cpu or memory, then its size is its own, the other half from `task`'s defaults, not half the environment's", () => {
+    const tf = synth(env({ task: sized, services: { worker: { task: { cpu: 512 } } } }));
+    expect(task(tf, "rest-api-test-worker")).toMatchObject({ cpu: "512", memory: "1024" });
+  });
+
+  test("given ARM64 tasks, then every service runs the one ARM64 image", () => {
+    const tf = synth(env({ task: { cpuArchitecture: "ARM64" }, cluster: { spotWeight: 0 }, services: { worker: {} } }));
+    expect(task(tf, "rest-api-test-worker").runtime_platform.cpu_architecture).toBe("ARM64");
+  });
+
+  test("given the shipped environments, then each service is sized as written or as its environment's `task`", () => {
+    for (const settings of environments) {
+      const tf = synth(settings);
+      for (const [key, service] of Object.entries(settings.services ?? {})) {
+        const own = service.task ?? {};
+        const expected =
+          own.cpu !== undefined || own.memory !== undefined ? {} : { cpu: String(settings.task?.cpu ?? 512), memory: String(settings.task?.memory ?? 1024) };
+        expect([key, task(tf, `${settings.project ?? "rest-api"}-${settings.name}-${key}`)]).toEqual([key, expect.objectContaining(expected)]);
+      }
+    }
   });
 });

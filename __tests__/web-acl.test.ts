@@ -7,6 +7,7 @@ import { DEFAULT_COUNT_RULES, MANAGED_RULE_GROUPS, WAF_BODY_INSPECTION_BYTES, Wa
 import { BODY_LIMIT_BYTES } from "../app/src/limits";
 import { dev, prod } from "../stacks/environments";
 import { env, only, ref, resources, synth, testApp, testKey, testLoadBalancer, type TfJson } from "./helpers";
+import { resourcePrefix } from "../stacks/settings";
 
 function bare(settings: Record<string, unknown> = {}): TfJson {
   const stack = new TerraformStack(testApp(), "bare");
@@ -104,10 +105,11 @@ describe("the web ACL and the API agree on what a request may carry", () => {
 });
 
 describe("WAF in the environments", () => {
-  test("prod runs it and keeps its log a year", () => {
+  test("prod runs it and keeps its log as long as its settings say (a year, as shipped)", () => {
     const tf = synth(prod);
-    expect(only(tf, "aws_wafv2_web_acl").name).toBe("rest-api-prod");
-    expect(resources(tf, "aws_cloudwatch_log_group").find((g) => g.name === "aws-waf-logs-rest-api-prod")!.retention_in_days).toBe(365);
+    const prefix = resourcePrefix(prod);
+    expect(only(tf, "aws_wafv2_web_acl").name).toBe(prefix);
+    expect(resources(tf, "aws_cloudwatch_log_group").find((g) => g.name === `aws-waf-logs-${prefix}`)!.retention_in_days).toBe(prod.waf?.logRetentionDays);
   });
 
   test("it is off unless enabled: dev has none", () => {

@@ -1,9 +1,15 @@
-// Bundles the API into dist/ (what the image runs): one file per entry point, ES modules, node's own
+// Bundles the API, the worker and the jobs into dist/ (what the image runs): one file per entry point, ES modules, node's own
 // modules external. `require` is provided for the CommonJS packages inside the bundle.
 import { build } from "esbuild";
 
 await build({
-  entryPoints: { server: "src/server.ts", migrate: "src/migrate.ts", healthcheck: "src/healthcheck.ts" },
+  entryPoints: {
+    server: "src/server.ts",
+    worker: "src/worker.ts",
+    housekeeping: "src/housekeeping.ts",
+    migrate: "src/migrate.ts",
+    healthcheck: "src/healthcheck.ts",
+  },
   absWorkingDir: import.meta.dirname,
   outdir: "dist",
   outExtension: { ".js": ".mjs" },

@@ -13,11 +13,13 @@ export interface AlarmTopicProps {
   readonly encryptionKey: EncryptionKey;
   /** Addresses subscribed by e-mail; each must confirm the message AWS sends before it receives alarms. */
   readonly emails: readonly string[];
+  /** The environment's AWS Budgets budget, which may publish its alerts here too (lib/budget.ts). @default none */
+  readonly budgetName?: string;
 }
 
 /**
  * The SNS topic every alarm and service event of the environment goes to, encrypted with the
- * environment's key. Only CloudWatch alarms and EventBridge rules of this account may publish.
+ * environment's key. Only CloudWatch alarms and EventBridge rules (and the budget) of this environment may publish.
  */
 export class AlarmTopic extends Construct {
   readonly topic: SnsTopic;
@@ -29,7 +31,7 @@ export class AlarmTopic extends Construct {
   constructor(scope: Construct, id: string, props: AlarmTopicProps) {
     super(scope, id);
     const key = props.encryptionKey;
-    const publishers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"];
+    const publishers = ["cloudwatch.amazonaws.com", "events.amazonaws.com", ...(props.budgetName ? ["budgets.amazonaws.com"] : [])];
     const topicName = `${props.name}-alarms`;
     this.topic = new SnsTopic(this, "Topic", { name: topicName, kmsMasterKeyId: key.keyArn });
     // Only the key's environment's alarms and rules, of this account (confused deputy): their names start with its prefix.
@@ -39,6 +41,8 @@ export class AlarmTopic extends Construct {
         "aws:SourceArn": [
           `arn:${key.partition}:cloudwatch:${key.region}:${key.accountId}:alarm:${key.name}-*`,
           `arn:${key.partition}:events:${key.region}:${key.accountId}:rule/${key.name}-*`,
+          // Budgets are global: no region in their ARN.
+          ...(props.budgetName ? [`arn:${key.partition}:budgets::${key.accountId}:budget/${props.budgetName}`] : []),
         ],
       },
     };

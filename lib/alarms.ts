@@ -7,6 +7,11 @@ import type { Database } from "./database";
 import type { LoadBalancer } from "./load-balancer";
 import { fail, flag, int, withDefault } from "./rules";
 import type { Service } from "./service";
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { jsonString } from "./hcl";
+import type { Job } from "./job";
+import type { Queue } from "./queue";
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
@@ -233,6 +238,114 @@ export class Alarms extends Construct {
       });
     }
   }
+
+  /**
+   * A worker's queue: its oldest message older than `oldestMessageAlarmSeconds` (the workers fall
+   * behind, or none runs), and any message at all in its dead-letter queue (one that failed
+   * `maxReceiveCount` times).
+   */
+  watchQueue(queue: Queue): void {
+    this.once(queue);
+    const { key, oldestMessageAlarmSeconds } = queue.props;
+    const label = key[0].toUpperCase() + key.slice(1);
+    this.add(`${label}QueueOldestMessage`, `${key}-oldest-message`, {
+      namespace: "AWS/SQS",
+      metricName: "ApproximateAgeOfOldestMessage",
+      dimensions: { QueueName: queue.queueName },
+      period: 300,
+      statistic: "Maximum",
+      evaluationPeriods: 1,
+      alarmDescription: `A message has waited more than ${oldestMessageAlarmSeconds} s in the ${key} queue: the workers fall behind, or none runs`,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: oldestMessageAlarmSeconds,
+      treatMissingData: "notBreaching",
+    });
+    this.add(`${label}QueueDeadLetters`, `${key}-dead-letters`, {
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: queue.deadLetterQueueName },
+      period: 300,
+      statistic: "Maximum",
+      evaluationPeriods: 1,
+      alarmDescription: `Messages in the ${key} dead-letter queue: each failed ${queue.props.maxReceiveCount} times; look at them, fix, redrive`,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 0,
+      treatMissingData: "notBreaching",
+    });
+  }
+
+  /**
+   * A scheduled job's failed runs: an EventBridge rule matches its tasks that stopped with a non-zero
+   * exit code or could not start, and sends each event (task, exit code, reason) to the alarm topic; the
+   * alarm on the rule's matches fires and recovers like every other. Runs the scheduler could not start
+   * after its retries are the environment's `jobs-not-started` alarm (one per schedule group).
+   */
+  watchJob(job: Job, where: { readonly clusterArn: string; readonly scheduleGroup: string }): void {
+    this.once(job);
+    const { key } = job.props;
+    const label = key[0].toUpperCase() + key.slice(1);
+    const ruleName = `${this.props.name}-${key}-failed-runs`;
+    const rule = new CloudwatchEventRule(this, `${label}JobFailedRunsRule`, {
+      name: ruleName,
+      description: `Runs of job ${key} that exited non-zero or could not start`,
+      eventPattern: jsonString({
+        source: ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        detail: {
+          clusterArn: [where.clusterArn],
+          group: [`family:${job.props.name}`],
+          lastStatus: ["STOPPED"],
+          $or: [{ containers: { exitCode: [{ "anything-but": 0 }] } }, { stopCode: ["TaskFailedToStart"] }],
+        },
+      }),
+    });
+    new CloudwatchEventTarget(this, `${label}JobFailedRunsTopic`, { rule: rule.name, arn: this.props.topic.topicArn });
+    this.add(`${label}JobFailedRuns`, `${key}-failed-runs`, {
+      namespace: "AWS/Events",
+      metricName: "MatchedEvents",
+      dimensions: { RuleName: rule.name },
+      period: 300,
+      statistic: "Sum",
+      evaluationPeriods: 1,
+      alarmDescription: `A run of job ${key} exited non-zero or could not start (the topic has the event; the logs are in /ecs/${job.props.name})`,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 0,
+      treatMissingData: "notBreaching",
+    });
+    if (!this.jobsWatched) {
+      this.jobsWatched = true;
+      this.add("JobsNotStarted", "jobs-not-started", {
+        namespace: "AWS/Scheduler",
+        metricName: "InvocationDroppedCount",
+        dimensions: { ScheduleGroup: where.scheduleGroup },
+        period: 300,
+        statistic: "Sum",
+        evaluationPeriods: 1,
+        alarmDescription: "EventBridge Scheduler gave up starting a job's run after its retries (retryAttempts, maxStartDelaySeconds)",
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 0,
+        treatMissingData: "notBreaching",
+      });
+    }
+    const deploy = DeployPermissions.of(this);
+    deploy?.service("JobRules", {
+      create: ["events:PutRule", "events:TagResource"],
+      manage: [
+        "events:DeleteRule",
+        "events:DescribeRule",
+        "events:ListTagsForResource",
+        "events:ListTargetsByRule",
+        "events:PutRule",
+        "events:PutTargets",
+        "events:RemoveTargets",
+        "events:TagResource",
+        "events:UntagResource",
+      ],
+      resources: deploy && [deploy.arn("events", `rule/${ruleName}`)],
+    });
+  }
+
+  private jobsWatched = false;
 
   private once(watched: Construct): void {
     if (this.watched.has(watched)) throw new Error(`Alarms ${this.node.path}: ${watched.node.path} is already watched; its alarms would be made twice`);

@@ -58,7 +58,7 @@ export const TaskSettingsSchema = z.strictObject({
   cpuArchitecture: withDefault(z.enum(["X86_64", "ARM64"]), "X86_64"),
   /** Port the app listens on; a worker (a service without a route) has none. @default 8080 */
   containerPort: withDefault(int(1, 65535), 8080),
-  /** The container's command, replacing the image's `CMD`, e.g. a worker's `["/nodejs/bin/node", "/app/dist/worker.mjs"]`. @default the image's own */
+  /** The container's command, replacing the image's `CMD` and given to its entrypoint (the app image's is `node`), e.g. a worker's `["dist/worker.mjs"]`. @default the image's own */
   command: z.optional(
     z.readonly(
       z
@@ -67,7 +67,7 @@ export const TaskSettingsSchema = z.strictObject({
           rule<string[]>(
             (c) => c.length > 0 && c.every((part) => part.length > 0),
             "empty, or an empty part",
-            'an array of program and arguments, e.g. ["/nodejs/bin/node", "/app/dist/worker.mjs"]',
+            'an array of arguments to the image\'s entrypoint, e.g. ["dist/worker.mjs"] for the app image (its entrypoint is node)',
           ),
         ),
     ),
@@ -169,6 +169,8 @@ export interface TaskDefinitionProps extends TaskConfig {
   readonly connections?: readonly Connection[];
   /** Grant the task role what ECS Exec needs. @default false */
   readonly enableExecuteCommand?: boolean;
+  /** A scheduled job's recipe: its task runs to completion, so the placeholder image exits 0 at once instead of idling. @default false */
+  readonly job?: boolean;
   readonly execLogGroup?: CloudwatchLogGroup;
 }
 
@@ -275,7 +277,11 @@ export class TaskDefinition extends Construct {
       image: this.image.kind === "repository" ? `${props.repository.repositoryUrl}${this.image.reference}` : this.image.uri,
       essential: true,
       ...(this.image.kind === "placeholder"
-        ? { command: placeholderCommand(scratchPath, props.http && { port: props.containerPort, healthCheckPath: props.http.healthCheckPath }) }
+        ? {
+            command: props.job
+              ? ["sh", "-c", "echo 'placeholder image: no release yet, nothing to run'"]
+              : placeholderCommand(scratchPath, props.http && { port: props.containerPort, healthCheckPath: props.http.healthCheckPath }),
+          }
         : props.command
           ? { command: [...props.command] }
           : {}),

@@ -8,11 +8,18 @@ export class SettingError extends Error {
   constructor(
     readonly setting: string,
     readonly value: unknown,
-    problem: string,
-    allowed: string,
+    readonly problem: string,
+    readonly allowed: string,
+    /** The environment whose settings these are, when known (main.ts adds it): `environment dev: Invalid setting …`. */
+    readonly environment?: string,
   ) {
-    super(`Invalid setting ${setting} = ${show(value)}: ${problem}. Allowed: ${allowed}.`);
+    super(`${environment === undefined ? "" : `environment ${environment}: `}Invalid setting ${setting} = ${show(value)}: ${problem}. Allowed: ${allowed}.`);
     this.name = "SettingError";
+  }
+
+  /** The same error, naming the environment it is about (once). */
+  inEnvironment(environment: string): SettingError {
+    return this.environment === undefined ? new SettingError(this.setting, this.value, this.problem, this.allowed, environment) : this;
   }
 }
 

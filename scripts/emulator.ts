@@ -3,8 +3,11 @@
  * loopback port, stopped whatever happens.
  *
  *   npm run emulator                          # start it, print AWS_EMULATOR_URL, stop on Ctrl-C
- *   npm run emulator -- npx cdktf deploy dev  # run one command against it, then stop it
- *   CDK_ENGINE=cdktn npm run emulator -- npx cdktn deploy dev   # the same on the cdktn engine
+ *   npm run emulator -- npx cdktf deploy dev --output .emulator/cdktf.out   # run one command against it, then stop it
+ *   CDK_ENGINE=cdktn npm run emulator -- npx cdktn deploy dev --output .emulator/cdktf.out   # the same on the cdktn engine
+ *
+ * Emulator stacks are synthesized into `.emulator/cdktf.out`, never `cdktf.out` (the synth app refuses
+ * that): a cdktf command against the emulator takes `--output .emulator/cdktf.out`.
  *
  * The emulator keeps everything in memory: when it stops, what was deployed to it is gone, and so is
  * the emulator state file (`.emulator/`), which the CLI clears at start.
@@ -15,6 +18,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { offlineTerraformEnv } from "./offline-plan";
 import { cliOf, engineFromEnv } from "./engine.cjs";
+import { EMULATOR_OUTDIR } from "../stacks/emulator";
 
 const SERVER = join(__dirname, "emulator", "moto_server.py");
 const PYTHON = process.env.EMULATOR_PYTHON ?? "python3";
@@ -116,7 +120,10 @@ async function cli(args: string[]): Promise<number> {
   process.once("SIGTERM", () => void stopAndExit(143));
   if (args.length === 0) {
     console.log(`AWS emulator listening: export AWS_EMULATOR_URL=${emulator.url}`);
-    console.log(`Then e.g. \`npx ${engineCli} deploy dev\`, \`npx ${engineCli} output dev\`, \`npx ${engineCli} destroy dev\`. Ctrl-C stops it.`);
+    const flags = `--output ${EMULATOR_OUTDIR} --skip-provider-lock`;
+    console.log(
+      `Then e.g. \`npx ${engineCli} deploy dev ${flags}\`, \`npx ${engineCli} output dev ${flags}\`, \`npx ${engineCli} destroy dev ${flags}\`. Ctrl-C stops it.`,
+    );
     await new Promise(() => undefined);
   }
   console.log(`AWS emulator at ${emulator.url}; running: ${args.join(" ")}`);

@@ -25,11 +25,14 @@ export const SECTIONS: Record<string, string> = {
   TargetHealthCheckSettingsSchema: "lib/target-group.ts",
   ExtraServiceSettingsSchema: "stacks/settings.ts",
   RouteSettingsSchema: "lib/target-group.ts",
+  QueueSettingsSchema: "lib/queue.ts",
+  JobSettingsSchema: "lib/job.ts",
   HttpsSettingsSchema: "lib/load-balancer.ts",
   WafSettingsSchema: "lib/web-acl.ts",
   DatabaseSettingsSchema: "lib/database.ts",
   Ec2SettingsSchema: "lib/ec2-capacity.ts",
   AlarmSettingsSchema: "lib/alarms.ts",
+  BudgetSettingsSchema: "lib/budget.ts",
   CiSettingsSchema: "lib/ci-access.ts",
 };
 

@@ -65,6 +65,9 @@ async function build() {
     target: "node20",
     outfile: bundle,
     metafile: true,
+    // A node_modules reached through a symlink (the fork proof links this checkout's) is named by the
+    // link's path, inside the project, so the manifest never names a file outside it.
+    preserveSymlinks: true,
     logLevel: "warning",
     alias: bundleAlias(engine),
     plugins: [noTokenStacks],

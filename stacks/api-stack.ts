@@ -1,9 +1,11 @@
 import { Construct } from "constructs";
-import { Annotations, LocalBackend, S3Backend, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
+import { basename, dirname, resolve } from "node:path";
+import { Annotations, App, LocalBackend, S3Backend, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { AlarmTopic } from "../lib/alarm-topic";
 import { Alarms } from "../lib/alarms";
 import { Autoscaling } from "../lib/autoscaling";
+import { Budget, warnOverBudget } from "../lib/budget";
 import { Dashboard } from "../lib/dashboard";
 import { ServiceEvents } from "../lib/service-events";
 import { CiAccess } from "../lib/ci-access";
@@ -20,8 +22,12 @@ import { Service } from "../lib/service";
 import { drainEnvironment, MIGRATION_VARIABLE, migrationSeconds, shutdownTimeoutMs, stopTimings } from "../lib/stop-timings";
 import { TaskDefinition, type Connection } from "../lib/task-definition";
 import { WebAcl } from "../lib/web-acl";
+import { Job, scheduleGroup } from "../lib/job";
+import { Queue, QueueScaling } from "../lib/queue";
+import { grantOneOffTaskDeploy } from "../lib/one-off-task";
 import { check } from "../lib/validate";
-import { parseSettings, type EnvironmentConfig, type ServiceEntryConfig } from "./schema";
+import { parseSettings, type EnvironmentConfig, type JobEntryConfig, type ServiceEntryConfig } from "./schema";
+import type { SchedulerScheduleGroup } from "@cdktf/provider-aws/lib/scheduler-schedule-group";
 import { emulatorProviderConfig, emulatorStatePath } from "./emulator";
 import type { EnvironmentSettings, RunOptions } from "./settings";
 
@@ -30,6 +36,14 @@ export interface StackService {
   readonly taskDefinition: TaskDefinition;
   readonly service: Service;
   readonly autoscaling?: Autoscaling;
+  /** The queue it owns and consumes, for a queue-fed worker. */
+  readonly queue?: Queue;
+}
+
+/** A scheduled job of the stack with its recipe. */
+export interface StackJob {
+  readonly taskDefinition: TaskDefinition;
+  readonly job: Job;
 }
 
 /** The account an offline plan shows in ARNs (AWS's documentation account). */
@@ -55,6 +69,8 @@ export class ApiStack extends TerraformStack {
   readonly autoscaling?: Autoscaling;
   /** The services of `services`, by key. */
   readonly services: Readonly<Record<string, StackService>>;
+  /** The scheduled jobs of `jobs`, by key. */
+  readonly jobs: Readonly<Record<string, StackJob>>;
   readonly database?: Database;
   /** AWS WAF in front of the load balancer, when `waf.enabled`. */
   readonly webAcl?: WebAcl;
@@ -63,6 +79,8 @@ export class ApiStack extends TerraformStack {
   readonly alarms?: Alarms;
   /** The GitHub Actions deploy role, when `ci` is set. */
   readonly ciAccess?: CiAccess;
+  /** The environment's AWS Budgets budget, when `budget.enabled`. */
+  readonly budget?: Budget;
   /** The most any role of the stack may do: every role it creates carries it. */
   readonly permissionsBoundary: PermissionsBoundary;
 
@@ -129,10 +147,13 @@ export class ApiStack extends TerraformStack {
         region,
         vpcId: this.network.vpc.id,
         subnetIds: this.network.privateSubnetIds,
-        workloads: config.allServices.map(({ task, service, autoscaling }) => ({
-          task,
-          maxTasks: autoscaling.enabled ? autoscaling.maxCapacity : service.desiredCount,
-        })),
+        workloads: [
+          ...config.allServices.map(({ task, service, autoscaling }) => ({
+            task,
+            maxTasks: autoscaling.enabled ? autoscaling.maxCapacity : service.desiredCount,
+          })),
+          ...config.allJobs.map(({ task }) => ({ task, maxTasks: 1 })),
+        ],
         instanceTags: tags,
       },
     });
@@ -172,11 +193,33 @@ export class ApiStack extends TerraformStack {
         })
       : undefined;
 
-    const [api, ...others] = config.allServices.map((entry) => buildService(this, entry, config, options));
+    // `npm run task` (scripts/task.ts): the pipeline's migrations run as one-off tasks before its deploy.
+    grantOneOffTaskDeploy(this.cluster);
+    // Queues before the services and jobs that consume or publish to them.
+    const queues = new Map<string, Queue>();
+    for (const entry of config.allServices)
+      if (entry.key !== undefined && entry.queue)
+        queues.set(entry.key, new Queue(this, `${pascal(entry.key)}Queue`, { ...entry.queue, name: entry.name, key: entry.key, encryptionKey }));
+    const [api, ...others] = config.allServices.map((entry) => buildService(this, entry, config, options, queues));
     ({ taskDefinition: this.taskDefinition, service: this.service, autoscaling: this.autoscaling } = api);
     this.services = Object.fromEntries(others.map((built, i) => [config.allServices[i + 1].key!, built]));
+    const group = config.allJobs.length ? scheduleGroup(this, "ScheduleGroup", this.prefix) : undefined;
+    this.jobs = Object.fromEntries(config.allJobs.map((entry) => [entry.key, buildJob(this, entry, config, options, queues, group!, accountId)]));
 
     if (config.alarms.enabled) ({ topic: this.alarmTopic, alarms: this.alarms } = this.watch(config));
+    if (config.budget.enabled) {
+      this.budget = new Budget(this, "Budget", {
+        ...config.budget,
+        name: this.prefix,
+        environment: name,
+        accountId,
+        topic: this.alarmTopic,
+        emails: config.alarms.emails,
+      });
+      new TerraformOutput(this, "BudgetName", { value: this.budget.budget.name, description: "The environment's monthly AWS Budgets budget" });
+    }
+    // Synth warns when the estimate of what this stack costs passes budget.monthlyUsd (npm run cost exits 1).
+    warnOverBudget(this, name, config.budget.monthlyUsd);
 
     if (config.ci && deployPermissions) {
       const { state } = config;
@@ -204,9 +247,14 @@ export class ApiStack extends TerraformStack {
     new TerraformOutput(this, "ClusterName", { value: this.cluster.cluster.name });
     new TerraformOutput(this, "ServiceName", { value: this.service.serviceName });
     new TerraformOutput(this, "LogGroupName", { value: this.taskDefinition.logGroup.name, description: "The app's logs" });
-    for (const [key, { service, taskDefinition }] of Object.entries(this.services)) {
+    for (const [key, { service, taskDefinition, queue }] of Object.entries(this.services)) {
       new TerraformOutput(this, `${pascal(key)}ServiceName`, { value: service.serviceName });
       new TerraformOutput(this, `${pascal(key)}LogGroupName`, { value: taskDefinition.logGroup.name, description: `The ${key} service's logs` });
+      if (queue) new TerraformOutput(this, `${pascal(key)}QueueUrl`, { value: queue.queue.url, description: `The ${key} worker's queue` });
+    }
+    for (const [key, { job, taskDefinition }] of Object.entries(this.jobs)) {
+      new TerraformOutput(this, `${pascal(key)}JobSchedule`, { value: job.schedule.name, description: `The ${key} job's schedule` });
+      new TerraformOutput(this, `${pascal(key)}JobLogGroupName`, { value: taskDefinition.logGroup.name, description: `The ${key} job's logs` });
     }
     if (this.alarmTopic) {
       new TerraformOutput(this, "AlarmTopicArn", { value: this.alarmTopic.topicArn, description: "Subscribe to hear of alarms and failed deployments" });
@@ -222,12 +270,20 @@ export class ApiStack extends TerraformStack {
 
   /** Alarms on the load balancer, every service and the database; service events; the dashboard. */
   private watch(config: EnvironmentConfig): { topic: AlarmTopic; alarms: Alarms } {
-    const topic = new AlarmTopic(this, "AlarmTopic", { name: this.prefix, encryptionKey: this.encryptionKey, emails: config.alarms.emails });
+    const topic = new AlarmTopic(this, "AlarmTopic", {
+      name: this.prefix,
+      encryptionKey: this.encryptionKey,
+      emails: config.alarms.emails,
+      // The budget (made next, named like the environment) publishes its alerts here too.
+      budgetName: config.budget.enabled ? this.prefix : undefined,
+    });
     const alarms = new Alarms(this, "Alarms", { ...config.alarms, name: this.prefix, topic });
     const services = [this.service, ...Object.values(this.services).map((s) => s.service)];
     alarms.watchLoadBalancer(this.loadBalancer);
     for (const service of services) alarms.watchService(service);
     if (this.database) alarms.watchDatabase(this.database);
+    for (const { queue } of Object.values(this.services)) if (queue) alarms.watchQueue(queue);
+    for (const { job } of Object.values(this.jobs)) alarms.watchJob(job, { clusterArn: this.cluster.clusterArn, scheduleGroup: this.prefix });
     const { accountId } = this.encryptionKey;
     new ServiceEvents(this, "ServiceEvents", { name: this.prefix, cluster: this.cluster, region: config.region, accountId, topic });
     if (config.alarms.dashboard) new Dashboard(this, "Dashboard", { name: this.prefix, region: config.region, alarms });
@@ -239,7 +295,13 @@ export class ApiStack extends TerraformStack {
  * One service: its recipe, the service itself with its route on the load balancer (none for a worker),
  * its scaling and its database access. The default API keeps the ids it always had.
  */
-function buildService(stack: ApiStack, entry: ServiceEntryConfig, config: EnvironmentConfig, options: RunOptions): StackService {
+function buildService(
+  stack: ApiStack,
+  entry: ServiceEntryConfig,
+  config: EnvironmentConfig,
+  options: RunOptions,
+  queues: ReadonlyMap<string, Queue>,
+): StackService {
   const id = entry.key === undefined ? "" : pascal(entry.key);
   const database = entry.database ? stack.database : undefined;
   // What the load balancer's health check and idle timeout ask of a stopping task (lib/stop-timings.ts),
@@ -265,7 +327,7 @@ function buildService(stack: ApiStack, entry: ServiceEntryConfig, config: Enviro
     compatibility: stack.cluster.capacity.compatibility,
     enableExecuteCommand: entry.service.enableExecuteCommand,
     execLogGroup: stack.cluster.execLogGroup,
-    connections: [...(database ? [database.connection] : []), ...(timings ? [timings] : [])],
+    connections: [...(database ? [database.connection] : []), ...(timings ? [timings] : []), ...queueConnections(entry, queues)],
   });
   const service = new Service(stack, `${id}Service`, {
     ...entry.service,
@@ -277,7 +339,65 @@ function buildService(stack: ApiStack, entry: ServiceEntryConfig, config: Enviro
   });
   if (database) service.allowDatabase(database);
   const autoscaling = entry.autoscaling.enabled ? service.autoScaleTaskCount(entry.autoscaling) : undefined;
-  return { taskDefinition, service, autoscaling };
+  const queue = entry.key === undefined ? undefined : queues.get(entry.key);
+  if (queue && autoscaling)
+    new QueueScaling(stack, `${id}QueueScaling`, {
+      queue,
+      autoscaling,
+      clusterName: stack.cluster.clusterName,
+      serviceName: service.serviceName,
+      containerInsights: stack.cluster.containerInsights,
+      minCapacity: entry.autoscaling.minCapacity,
+      scaleInCooldownSeconds: entry.autoscaling.scaleInCooldownSeconds,
+      scaleOutCooldownSeconds: entry.autoscaling.scaleOutCooldownSeconds,
+    });
+  return { taskDefinition, service, autoscaling, queue };
+}
+
+/** What a service or job is given of the queues: its own to consume, and those it publishes to. */
+function queueConnections(entry: { readonly key?: string; readonly publishesTo: readonly string[] }, queues: ReadonlyMap<string, Queue>): Connection[] {
+  const own = entry.key === undefined ? undefined : queues.get(entry.key);
+  return [...(own ? [own.consumer] : []), ...entry.publishesTo.map((key) => queues.get(key)!.publisher)];
+}
+
+/**
+ * One scheduled job: its recipe (no port, no load balancer), its schedule and scheduler role, its
+ * database access and the queues it publishes to.
+ */
+function buildJob(
+  stack: ApiStack,
+  entry: JobEntryConfig,
+  config: EnvironmentConfig,
+  options: RunOptions,
+  queues: ReadonlyMap<string, Queue>,
+  group: SchedulerScheduleGroup,
+  accountId: string,
+): StackJob {
+  const id = `${pascal(entry.key)}Job`;
+  const database = entry.database ? stack.database : undefined;
+  const taskDefinition = new TaskDefinition(stack, `${id}TaskDefinition`, {
+    ...entry.task,
+    name: entry.name,
+    region: config.region,
+    encryptionKey: stack.encryptionKey,
+    repository: stack.registry.repository,
+    imageTagOverride: options.imageTag,
+    release: options.release,
+    compatibility: stack.cluster.capacity.compatibility,
+    job: true,
+    connections: [...(database ? [database.connection] : []), ...queueConnections({ publishesTo: entry.publishesTo }, queues)],
+  });
+  const job = new Job(stack, id, {
+    ...entry,
+    cluster: stack.cluster,
+    network: stack.network,
+    taskDefinition,
+    group,
+    region: config.region,
+    accountId,
+  });
+  if (database) job.allowDatabase(database);
+  return { taskDefinition, job };
 }
 
 /**
@@ -305,7 +425,8 @@ function configureState(stack: TerraformStack, state: EnvironmentConfig["state"]
     return;
   }
   if (options.emulatorUrl) {
-    new LocalBackend(stack, { path: emulatorStatePath(env) });
+    // Stacks in .emulator/cdktf.out keep their state in .emulator/ itself, the lifecycle's beside its own output folder.
+    new LocalBackend(stack, { path: emulatorStatePath(env, basename(dirname(resolve(App.of(stack).outdir))) === ".emulator") });
     return;
   }
   if (state.backend === "local") {

@@ -12,6 +12,7 @@ export const EMULATED_SERVICES = [
   "acm",
   "appautoscaling",
   "autoscaling",
+  "budgets",
   "cloudwatch",
   "ec2",
   "ecr",
@@ -24,8 +25,10 @@ export const EMULATED_SERVICES = [
   "rds",
   "route53",
   "s3",
+  "scheduler",
   "secretsmanager",
   "sns",
+  "sqs",
   "ssm",
   "sts",
   "wafv2",
@@ -55,12 +58,31 @@ export function emulatorProviderConfig(url: string) {
 }
 
 /**
+ * Where emulator stacks are synthesized: never `cdktf.out`, whose `cdk.tf.json` the README's next commands
+ * (`terraform -chdir=cdktf.out/stacks/<env> output`, infracost, a real deploy) read. `npm run synth` with
+ * AWS_EMULATOR_URL writes here; a cdktf command needs `--output .emulator/cdktf.out` (main.ts refuses
+ * emulator stacks in `cdktf.out`). The lifecycle synthesizes into folders of its own under `.emulator/lifecycle/`.
+ */
+export const EMULATOR_OUTDIR = ".emulator/cdktf.out";
+
+/**
+ * Why an emulator run must not write into `outdir`, or undefined: it is the project's `cdktf.out`.
+ * Both absolute, or both relative to the project folder.
+ */
+export function emulatorOutdirProblem(outdir: string, projectOutdir: string): string | undefined {
+  return outdir.replace(/\/+$/, "") === projectOutdir.replace(/\/+$/, "")
+    ? `the emulator's stacks would replace ${projectOutdir}'s, which terraform -chdir=cdktf.out/stacks/<env>, infracost and the next deploy read`
+    : undefined;
+}
+
+/**
  * State file for emulator deploys: beside the real local state but never the same file, so an emulator
  * run can never overwrite (or be mistaken for) the state of a real deployment. Relative to
- * `cdktf.out/stacks/<env>`.
+ * `<outdir>/stacks/<env>`: `.emulator/terraform.<env>.tfstate` for stacks in `.emulator/cdktf.out`, and a
+ * `.emulator/` beside any other output folder (the lifecycle's own, under `.emulator/lifecycle/<stack>/`).
  */
-export function emulatorStatePath(environment: string): string {
-  return `../../../.emulator/terraform.${environment}.tfstate`;
+export function emulatorStatePath(environment: string, outdirUnderEmulator = false): string {
+  return outdirUnderEmulator ? `../../../terraform.${environment}.tfstate` : `../../../.emulator/terraform.${environment}.tfstate`;
 }
 
 /**
@@ -73,9 +95,12 @@ export const EMULATOR_GAPS = {
   managedPolicies: "AWS-managed IAM policies exist in moto only when it starts with MOTO_IAM_LOAD_MANAGED_POLICIES=true; the harness sets it.",
   tasksNeverRun:
     "moto runs no containers: moto_server.py makes every ECS service report its desired count running, so wait_for_steady_state settles. No task pulls an image, reads a secret or answers a health check.",
-  missingActions: "moto 5.2 lacks Application Auto Scaling tagging and DescribeCapacityProviders without names; moto_server.py adds them.",
+  missingActions:
+    "moto 5.2 lacks Application Auto Scaling tagging, DescribeCapacityProviders without names, and AWS Budgets' tagging, subscriber calls and UpdateBudget; moto_server.py adds them. Budgets never see a bill there: no alert fires.",
   storedDifferently:
     "moto 5.2 drops RDS monitoring settings and parameter sources and copies launch template tags into the template data; moto_server.py stores them as AWS does, so a re-plan is not a false diff.",
+  queuesAndSchedules:
+    "moto keeps but never returns an SQS queue's redrive-allow policy, and returns its redrive policy with spaces AWS does not write; moto_server.py returns both as AWS does. No schedule fires and no message moves a worker: scaling, runs and their alarms are proven by the plan and property tests.",
   unstoredAttributes: "Attributes moto does not store at all (scripts/emulator/known-gaps.ts, each with its reason) are not compared by the re-plan check.",
   oneEmulatorPerStack:
     "moto's generated RDS resource ids repeat across DB instances of one server, so two stacks on one emulator confuse the provider's waiters; the lifecycle starts one emulator per stack.",

@@ -6,7 +6,7 @@ import type { EnvironmentSettings } from "./settings";
  */
 
 /**
- * Sandbox: cheap, short-lived, destroys cleanly; about $50 a month left running (`npm run cost`). One
+ * Sandbox: cheap, short-lived, destroys cleanly; within its $50 budget left running (`npm run cost`). One
  * small task on Fargate Spot in a public subnet (no NAT gateway: its security group admits only the
  * load balancer), no Container Insights, no dashboard.
  */
@@ -66,6 +66,8 @@ export const prod: EnvironmentSettings = {
     https: { domainName: "api.example.com", hostedZoneId: "Z0EXAMPLE0REPLACEME0" },
   },
   waf: { enabled: true, logRetentionDays: 365 },
+  // What prod may cost a month before usage (npm run cost): its budget's alerts, and the ceiling synth checks.
+  budget: { monthlyUsd: 400 },
   // Multi-AZ, protected, a final snapshot on delete, two weeks of backups.
   database: {
     instanceClass: "db.t4g.medium",

@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import { ciArnProblems, type CiConfig } from "../lib/ci-access";
 import { CONNECTION_VARIABLES, LOCAL_LOGIN_VARIABLES } from "../lib/database";
-import type { AutoscalingConfig } from "../lib/autoscaling";
+import { AutoscalingSettingsSchema, type AutoscalingConfig } from "../lib/autoscaling";
 import { resolveEc2, type Ec2Config, type HostedWorkload } from "../lib/ec2-capacity";
 import { describeMemoryFor, FARGATE_MEMORY_BY_CPU, FARGATE_SPOT_ARCHITECTURES } from "../lib/fargate-sizes";
 import { partitionOf } from "../lib/iam";
@@ -9,7 +9,10 @@ import { parseCidr } from "../lib/cidr";
 import { SMALLEST_SUBNET_PREFIX, subnetPrefix } from "../lib/network";
 import { ZONE_LETTERS } from "../lib/data/availability-zones";
 import { fail, type RuleParams } from "../lib/rules";
-import type { ServiceConfig, ServiceRoute } from "../lib/service";
+import { ServiceSettingsSchema, type ServiceConfig, type ServiceRoute } from "../lib/service";
+import type { JobConfig } from "../lib/job";
+import type { QueueConfig } from "../lib/queue";
+import { checkWorkers, publishersOf } from "./workers";
 import {
   DRAIN_VARIABLES,
   MIGRATION_VARIABLE,
@@ -45,6 +48,20 @@ export interface ServiceEntryConfig {
   readonly route?: ServiceRoute;
   /** It gets the database's connection. */
   readonly database: boolean;
+  /** The queue it owns and consumes (a worker). @default none */
+  readonly queue?: QueueConfig;
+  /** The keys of the services whose queues it may send to. */
+  readonly publishesTo: readonly string[];
+}
+
+/** One scheduled job of `jobs`, checked and complete. */
+export interface JobEntryConfig extends Omit<JobConfig, "task"> {
+  readonly key: string;
+  /** `<project>-<environment>-<key>`: its resource names. */
+  readonly name: string;
+  readonly task: TaskConfig;
+  /** The keys of the services whose queues it may send to. */
+  readonly publishesTo: readonly string[];
 }
 
 export type EnvironmentConfig = Omit<Parsed, "availabilityZones" | "task" | "state" | "compute" | "ci"> & {
@@ -52,6 +69,8 @@ export type EnvironmentConfig = Omit<Parsed, "availabilityZones" | "task" | "sta
   readonly task: TaskConfig;
   /** Every service, complete: the default API first, then `services` in key order. */
   readonly allServices: readonly ServiceEntryConfig[];
+  /** Every scheduled job of `jobs`, complete, in key order. */
+  readonly allJobs: readonly JobEntryConfig[];
   readonly state:
     | { readonly backend: "local" }
     | { readonly backend: "s3"; readonly bucket: string; readonly key: string; readonly region: string; readonly kmsKeyId?: string };
@@ -146,7 +165,15 @@ function resolve(s: Parsed, ctx: Context): EnvironmentConfig {
     }),
   ];
   for (const entry of parsed) checkService(ctx, s, entry);
-  const services = resolveServices(ctx, s, prefix, parsed);
+  const publishes = publishersOf(s);
+  const services = resolveServices(ctx, s, prefix, parsed).map((entry) => ({
+    ...entry,
+    queue: entry.key === undefined ? undefined : s.services[entry.key].queue,
+    publishesTo: publishes.get(entry.key ?? "") ?? [],
+  }));
+  // Jobs: their tasks follow a service's task rules; queues and publishers follow their own (stacks/workers.ts).
+  const jobs = resolveJobs(ctx, s, prefix);
+  checkWorkers(ctx, s);
 
   if (s.production && !s.loadBalancer.https)
     fail(
@@ -186,12 +213,17 @@ function resolve(s: Parsed, ctx: Context): EnvironmentConfig {
         `the capacity provider name "${prefix}-ec2" starts with a prefix AWS reserves`,
         'a project name not starting with "aws", "ecs" or "fargate"',
       );
-    const workloads: HostedWorkload[] = parsed.map(({ path, task, service, autoscaling }) => ({
-      task,
-      maxTasks: autoscaling.enabled ? autoscaling.maxCapacity : service.desiredCount,
-      setting: [...path, "task"].join("."),
-    }));
-    const other = parsed.find((p) => p.task.cpuArchitecture !== s.task.cpuArchitecture);
+    const workloads: HostedWorkload[] = [
+      ...parsed.map(({ path, task, service, autoscaling }) => ({
+        task,
+        maxTasks: autoscaling.enabled ? autoscaling.maxCapacity : service.desiredCount,
+        setting: [...path, "task"].join("."),
+      })),
+      ...jobs.map((job) => ({ task: job.task, maxTasks: 1, setting: `jobs.${job.key}.task` })),
+    ];
+    const other = [...parsed, ...jobs.map((job) => ({ path: ["jobs", job.key], task: job.task }))].find(
+      (p) => p.task.cpuArchitecture !== s.task.cpuArchitecture,
+    );
     if (other)
       fail(
         ctx,
@@ -216,6 +248,7 @@ function resolve(s: Parsed, ctx: Context): EnvironmentConfig {
     availabilityZones: azs,
     task: services[0].task,
     allServices: services,
+    allJobs: jobs,
     state:
       s.state.backend === "s3" ? { ...s.state, key: s.state.key ?? `${s.project}/${s.name}/terraform.tfstate`, region: s.state.region ?? s.region } : s.state,
     compute: resolvedCompute,
@@ -356,8 +389,28 @@ function checkStopTimings(ctx: Context, s: Parsed, entry: ParsedService): void {
     );
 }
 
+/** Every job complete (names, `APP_ENV`), its task held to a service's task rules. */
+function resolveJobs(ctx: Context, s: Parsed, prefix: string): JobEntryConfig[] {
+  const publishes = publishersOf(s);
+  const service = ServiceSettingsSchema.parse({});
+  const autoscaling = AutoscalingSettingsSchema.parse({ enabled: false });
+  return Object.keys(s.jobs)
+    .sort()
+    .map((key) => {
+      const job = s.jobs[key];
+      checkService(ctx, s, { path: ["jobs", key], key, task: job.task, service, autoscaling, routed: false, database: job.database });
+      return {
+        ...job,
+        key,
+        name: `${prefix}-${key}`,
+        task: { ...job.task, environment: job.task.environment ?? { APP_ENV: s.name } },
+        publishesTo: publishes.get(key) ?? [],
+      };
+    });
+}
+
 /** Every service complete: names, `APP_ENV`, and each routed service's rule with its priority. */
-function resolveServices(ctx: Context, s: Parsed, prefix: string, parsed: readonly ParsedService[]): ServiceEntryConfig[] {
+function resolveServices(ctx: Context, s: Parsed, prefix: string, parsed: readonly ParsedService[]): Omit<ServiceEntryConfig, "publishesTo">[] {
   const priorities = new Map<number, string>();
   let next = FIRST_PRIORITY;
   return parsed.map((entry) => {
@@ -388,8 +441,44 @@ function resolveServices(ctx: Context, s: Parsed, prefix: string, parsed: readon
   });
 }
 
-/** The whole settings schema: each value and section checked, then the rules across sections, then the defaults that follow from other settings. */
-export const SettingsSchema = z.pipe(EnvironmentSettingsSchema, z.transform(resolve));
+/**
+ * What a service's task takes from the environment's `task` unless it sets it (the README's "as `task`"):
+ * its size, cpu and memory together (a worker in dev is as small as dev's API), its CPU architecture (every service runs the
+ * environment's one image, built for one architecture) and how long its logs are kept. The rest (the
+ * command, variables, health check, port) is the service's own, with `task`'s defaults.
+ */
+export const INHERITED_TASK_FIELDS = ["cpu", "memory", "cpuArchitecture", "logRetentionDays"] as const;
+
+/** The input with each service's task filled from the environment's, field by field, where the service leaves it out. */
+function inheritTaskFields(input: unknown): unknown {
+  const written = input as EnvironmentSettings;
+  if (
+    typeof input !== "object" ||
+    input === null ||
+    typeof written.services !== "object" ||
+    written.services === null ||
+    typeof written.task !== "object" ||
+    written.task === null
+  )
+    return input;
+  const task = written.task as Record<string, unknown>;
+  const inherited = Object.fromEntries(INHERITED_TASK_FIELDS.filter((field) => task[field] !== undefined).map((field) => [field, task[field]]));
+  const services = Object.fromEntries(
+    Object.entries(written.services).map(([key, service]) => {
+      if (typeof service !== "object" || service === null || (service.task !== undefined && (typeof service.task !== "object" || service.task === null)))
+        return [key, service];
+      const own = (service.task ?? {}) as Record<string, unknown>;
+      // The size is a pair: a service that sets either cpu or memory takes the other from `task`'s defaults, not a half of the environment's.
+      const sized = own.cpu !== undefined || own.memory !== undefined;
+      const taken = Object.fromEntries(Object.entries(inherited).filter(([field]) => !(sized && (field === "cpu" || field === "memory"))));
+      return [key, { ...service, task: { ...taken, ...own } }];
+    }),
+  );
+  return { ...written, services };
+}
+
+/** The whole settings schema: each service's inherited task fields filled in, each value and section checked, then the rules across sections, then the defaults that follow from other settings. */
+export const SettingsSchema = z.pipe(z.pipe(z.transform(inheritTaskFields), EnvironmentSettingsSchema), z.transform(resolve));
 
 /** Checks one environment's settings and applies every default; the first problem stops synth, named like every other. */
 export function parseSettings(input: EnvironmentSettings): EnvironmentConfig {

@@ -1,10 +1,13 @@
 import * as z from "zod/mini";
 import { AlarmSettingsSchema } from "../lib/alarms";
 import { AutoscalingSettingsSchema } from "../lib/autoscaling";
+import { BudgetSettingsSchema } from "../lib/budget";
 import { CiSettingsSchema } from "../lib/ci-access";
 import { ClusterSettingsSchema } from "../lib/cluster";
 import { DatabaseSettingsSchema } from "../lib/database";
 import { Ec2SettingsSchema } from "../lib/ec2-capacity";
+import { JobSettingsSchema } from "../lib/job";
+import { QueueSettingsSchema } from "../lib/queue";
 import { EncryptionSettingsSchema } from "../lib/encryption-key";
 import { LoadBalancerSettingsSchema } from "../lib/load-balancer";
 import { NetworkSettingsSchema } from "../lib/network";
@@ -87,7 +90,7 @@ export const ComputeSettingsSchema = z.strictObject({
 export const ExtraServiceSettingsSchema = z.strictObject({
   /** The listener rule that sends it requests (`pathPatterns` and/or `hostHeaders`, `priority`, `healthCheck`); leave out for a worker, which has no port and no target group. @default none (a worker) */
   route: z.optional(RouteSettingsSchema),
-  /** Its task definition: the same fields and defaults as `task`. @default as `task` */
+  /** Its task definition, the same fields as `task`: `cpu` and `memory` (together, when it sets neither), `cpuArchitecture` and `logRetentionDays` default to the environment's `task`, the rest to `task`'s defaults. @default as `task` */
   task: section(TaskSettingsSchema),
   /** Its ECS service: the same fields and defaults as `service`. @default as `service` */
   service: section(ServiceSettingsSchema),
@@ -95,6 +98,8 @@ export const ExtraServiceSettingsSchema = z.strictObject({
   autoscaling: section(AutoscalingSettingsSchema),
   /** Give it the database's connection (variables, secret, network access); the default API always has it. @default false */
   database: withDefault(flag, false),
+  /** A queue it owns and consumes, with a dead-letter queue, backlog scaling and alarms; a worker only (no route). @default none */
+  queue: z.optional(QueueSettingsSchema),
 });
 export type ExtraServiceSettings = z.input<typeof ExtraServiceSettingsSchema>;
 
@@ -159,12 +164,24 @@ export const EnvironmentSettingsSchema = z.strictObject({
   compute: section(ComputeSettingsSchema),
   /** Alarms on the load balancer, each service and the database, reporting to an encrypted SNS topic. */
   alarms: section(AlarmSettingsSchema),
+  /** What the environment may cost a month: an AWS Budgets budget alerting the alarm topic, and the ceiling `npm run cost` and synth check. */
+  budget: section(BudgetSettingsSchema),
   /** More services, by key (1-12 lowercase letters and digits): `{ worker: {}, admin: { route: { pathPatterns: ["/admin/*"] } } }`. @default {} */
   services: withDefault(
     z.readonly(
       z.record(
         z.string().check(rule<string>((key) => SERVICE_KEY.test(key), "not a service key", "1 to 12 lowercase letters and digits, starting with a letter")),
         ExtraServiceSettingsSchema,
+      ),
+    ),
+    {},
+  ),
+  /** Scheduled jobs, by key (as services'): `{ housekeeping: { schedule: "cron(0 3 * * ? *)", task: { command: ["dist/housekeeping.mjs"] } } }`. @default {} */
+  jobs: withDefault(
+    z.readonly(
+      z.record(
+        z.string().check(rule<string>((key) => SERVICE_KEY.test(key), "not a job key", "1 to 12 lowercase letters and digits, starting with a letter")),
+        JobSettingsSchema,
       ),
     ),
     {},

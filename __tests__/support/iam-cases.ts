@@ -3,7 +3,7 @@
  * and expecting allow or deny, evaluated as IAM would (support/iam-world.ts). The README's security
  * posture lists the groups and their counts; __tests__/least-privilege.test.ts holds it to them.
  */
-import { ACCOUNT, Environment, evaluate, evaluateAs, REGION, REPO, type Resource, type Role } from "./iam-world";
+import { ACCOUNT, Environment, evaluate, evaluateAs, REPO, type Resource, type Role } from "./iam-world";
 
 export interface World {
   readonly dev: Environment;
@@ -17,6 +17,13 @@ export interface Case {
   readonly name: string;
   readonly expect: Outcome;
   readonly run: (w: World) => Promise<Outcome> | Outcome;
+  /** What the environments must have for the case to apply. @default nothing */
+  readonly needs?: "database";
+}
+
+/** Whether a case applies to these environments (a fork without a database has no database cases). */
+export function applies(c: Case, w: World): boolean {
+  return c.needs !== "database" || (w.dev.hasDatabase && w.prod.hasDatabase);
 }
 
 export const GROUPS = {
@@ -31,7 +38,7 @@ export const GROUPS = {
   exceptions: "Known exceptions (AWS cannot scope them)",
 } as const;
 
-const tagged = (env: Environment) => ({ "aws:RequestTag/Project": "rest-api", "aws:RequestTag/Environment": env.env });
+const tagged = (env: Environment) => ({ "aws:RequestTag/Project": env.project, "aws:RequestTag/Environment": env.env });
 const boundaryArn = (env: Environment) => `arn:aws:iam::${ACCOUNT}:policy/${env.prefix}-boundary`;
 const ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess";
 const ci = (env: Environment) => env.role("ci-deploy");
@@ -44,14 +51,16 @@ const written = (env: Environment): Role => ({
   policies: [{ name: "Everything", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }],
   boundary: env.boundary(),
 });
-const service = (env: Environment) => ({ arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${env.prefix}/${env.prefix}`, tags: env.tags });
+const service = (env: Environment) => ({ arn: `arn:aws:ecs:${env.region}:${ACCOUNT}:service/${env.prefix}/${env.prefix}`, tags: env.tags });
 const appLogGroup = (env: Environment) => env.resource("aws_cloudwatch_log_group", (g) => g.name === `/ecs/${env.prefix}`);
 const envKey = (env: Environment) => env.resource("aws_kms_key", (k) => k.description === `${env.prefix} environment key`);
 const dbKey = (env: Environment) => env.resource("aws_kms_key", (k) => String(k.description).startsWith(`${env.prefix} database`));
 const tasksGroup = (env: Environment) => env.resource("aws_security_group", (g) => g.name === `${env.prefix}-tasks`);
-const state = (env: Environment) => `arn:aws:s3:::acme-terraform-state/rest-api/${env.env}/terraform.tfstate`;
+const state = (env: Environment) => `arn:aws:s3:::acme-terraform-state/${env.project}/${env.env}/terraform.tfstate`;
 const repository = (env: Environment) => env.resource("aws_ecr_repository");
-const viaSecretsManager = { "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com` };
+/** A region other than the environment's. */
+const elsewhere = (env: Environment) => (env.region === "eu-west-1" ? "eu-central-1" : "eu-west-1");
+const viaSecretsManager = (env: Environment) => ({ "kms:ViaService": `secretsmanager.${env.region}.amazonaws.com` });
 
 /** A request by a role: `ask(role, action, resource, context)`. */
 const ask = (principal: Role, action: string, resource: Resource | string, context?: Record<string, string | string[]>) =>
@@ -59,6 +68,11 @@ const ask = (principal: Role, action: string, resource: Resource | string, conte
 
 function c(group: keyof typeof GROUPS, name: string, expect: Outcome, run: Case["run"]): Case {
   return { group: GROUPS[group], name, expect, run };
+}
+
+/** A case about the database (its secret, key, instance or monitoring role): it applies where dev and prod both have one. */
+function dbCase(group: keyof typeof GROUPS, name: string, expect: Outcome, run: Case["run"]): Case {
+  return { ...c(group, name, expect, run), needs: "database" };
 }
 
 /** Cases for each environment's own roles. */
@@ -118,7 +132,7 @@ function perEnvironment(e: "dev" | "prod"): Case[] {
     c("escalation", x("a role it wrote with *:* reads the Terraform state"), "deny", (w) => ask(written(on(w)), "s3:GetObject", state(on(w)))),
     c("escalation", x("a role it wrote with *:* changes the service"), "deny", (w) => ask(written(on(w)), "ecs:UpdateService", service(on(w)))),
     c("escalation", x("a role it wrote with *:* schedules the key's deletion"), "deny", (w) => ask(written(on(w)), "kms:ScheduleKeyDeletion", envKey(on(w)))),
-    c("escalation", x("a role it wrote with *:* reads the database login (no more than the task role)"), "allow", (w) =>
+    dbCase("escalation", x("a role it wrote with *:* reads the database login (no more than the task role)"), "allow", (w) =>
       ask(written(on(w)), "secretsmanager:GetSecretValue", on(w).secret()),
     ),
 
@@ -130,27 +144,29 @@ function perEnvironment(e: "dev" | "prod"): Case[] {
     c("execution", x("writes its log stream"), "allow", (w) =>
       ask(on(w).role("execution"), "logs:PutLogEvents", `${appLogGroup(on(w)).arn}:log-stream:app/app/1`),
     ),
-    c("execution", x("reads the database secret (the task role does, when it connects)"), "deny", (w) =>
+    dbCase("execution", x("reads the database secret (the task role does, when it connects)"), "deny", (w) =>
       ask(on(w).role("execution"), "secretsmanager:GetSecretValue", on(w).secret()),
     ),
     c("execution", x("reads another secret"), "deny", (w) =>
       ask(on(w).role("execution"), "secretsmanager:GetSecretValue", on(w).arn("secretsmanager", "secret:payments-api-key-AbCdEf")),
     ),
-    c("execution", x("decrypts with the database key"), "deny", (w) => ask(on(w).role("execution"), "kms:Decrypt", dbKey(on(w)), viaSecretsManager)),
+    dbCase("execution", x("decrypts with the database key"), "deny", (w) =>
+      ask(on(w).role("execution"), "kms:Decrypt", dbKey(on(w)), viaSecretsManager(on(w))),
+    ),
 
     // Task role: what issue Game day gives it, and nothing beyond.
-    c("task", x("reads the database secret"), "allow", (w) => ask(on(w).role("task"), "secretsmanager:GetSecretValue", on(w).secret())),
-    c("task", x("decrypts the secret with the database key through Secrets Manager"), "allow", (w) =>
-      ask(on(w).role("task"), "kms:Decrypt", dbKey(on(w)), viaSecretsManager),
+    dbCase("task", x("reads the database secret"), "allow", (w) => ask(on(w).role("task"), "secretsmanager:GetSecretValue", on(w).secret())),
+    dbCase("task", x("decrypts the secret with the database key through Secrets Manager"), "allow", (w) =>
+      ask(on(w).role("task"), "kms:Decrypt", dbKey(on(w)), viaSecretsManager(on(w))),
     ),
-    c("task", x("decrypts with the database key directly"), "deny", (w) => ask(on(w).role("task"), "kms:Decrypt", dbKey(on(w)))),
+    dbCase("task", x("decrypts with the database key directly"), "deny", (w) => ask(on(w).role("task"), "kms:Decrypt", dbKey(on(w)))),
     c("task", x("the task role reads another secret"), "deny", (w) =>
       ask(on(w).role("task"), "secretsmanager:GetSecretValue", on(w).arn("secretsmanager", "secret:payments-api-key-AbCdEf")),
     ),
-    c("task", x("changes the database secret"), "deny", (w) => ask(on(w).role("task"), "secretsmanager:PutSecretValue", on(w).secret())),
-    c("task", x("rotates the database secret"), "deny", (w) => ask(on(w).role("task"), "secretsmanager:RotateSecret", on(w).secret())),
+    dbCase("task", x("changes the database secret"), "deny", (w) => ask(on(w).role("task"), "secretsmanager:PutSecretValue", on(w).secret())),
+    dbCase("task", x("rotates the database secret"), "deny", (w) => ask(on(w).role("task"), "secretsmanager:RotateSecret", on(w).secret())),
     c("task", x("decrypts with the environment key"), "deny", (w) => ask(on(w).role("task"), "kms:Decrypt", envKey(on(w)))),
-    c("task", x("connects to the database with an IAM token"), "deny", (w) =>
+    dbCase("task", x("connects to the database with an IAM token"), "deny", (w) =>
       ask(on(w).role("task"), "rds-db:connect", on(w).arn("rds-db", `dbuser:db-ABCDEFGHIJKL/app_admin`)),
     ),
     c("task", x("reads the Terraform state"), "deny", (w) => ask(on(w).role("task"), "s3:GetObject", state(on(w)))),
@@ -173,7 +189,7 @@ function perEnvironment(e: "dev" | "prod"): Case[] {
     c("pipeline", x("reads its service (refresh)"), "allow", (w) => ask(ci(on(w)), "ecs:DescribeServices", service(on(w)))),
     c("pipeline", x("reads and writes the state"), "allow", (w) => ask(ci(on(w)), "s3:PutObject", state(on(w)))),
     c("pipeline", x("takes the state lock"), "allow", (w) => ask(ci(on(w)), "s3:PutObject", `${state(on(w))}.tflock`)),
-    c("pipeline", x("reads the database (refresh)"), "allow", (w) => ask(ci(on(w)), "rds:DescribeDBInstances", on(w).resource("aws_db_instance"))),
+    dbCase("pipeline", x("reads the database (refresh)"), "allow", (w) => ask(ci(on(w)), "rds:DescribeDBInstances", on(w).resource("aws_db_instance"))),
     c("pipeline", x("reads the key policy (refresh)"), "allow", (w) => ask(ci(on(w)), "kms:GetKeyPolicy", envKey(on(w)))),
     c("pipeline", x("reads the task role (refresh)"), "allow", (w) => ask(ci(on(w)), "iam:GetRole", roleResource(on(w), "task"))),
     c("pipeline", x("reads the boundary (refresh)"), "allow", (w) => ask(ci(on(w)), "iam:GetPolicyVersion", boundaryArn(on(w)))),
@@ -205,12 +221,12 @@ function crossEnvironment(): Case[] {
     c("crossEnvironment", x("updates prod's service"), "deny", (w) => ask(devCi(w), "ecs:UpdateService", service(w.prod))),
     c("crossEnvironment", x("deletes prod's service"), "deny", (w) => ask(devCi(w), "ecs:DeleteService", service(w.prod))),
     c("crossEnvironment", x("deletes prod's cluster"), "deny", (w) => ask(devCi(w), "ecs:DeleteCluster", w.prod.resource("aws_ecs_cluster"))),
-    c("crossEnvironment", x("turns off prod's deletion protection or resets its database password"), "deny", (w) =>
+    dbCase("crossEnvironment", x("turns off prod's deletion protection or resets its database password"), "deny", (w) =>
       ask(devCi(w), "rds:ModifyDBInstance", w.prod.resource("aws_db_instance")),
     ),
-    c("crossEnvironment", x("deletes prod's database"), "deny", (w) => ask(devCi(w), "rds:DeleteDBInstance", w.prod.resource("aws_db_instance"))),
+    dbCase("crossEnvironment", x("deletes prod's database"), "deny", (w) => ask(devCi(w), "rds:DeleteDBInstance", w.prod.resource("aws_db_instance"))),
     c("crossEnvironment", x("schedules prod's key for deletion"), "deny", (w) => ask(devCi(w), "kms:ScheduleKeyDeletion", envKey(w.prod))),
-    c("crossEnvironment", x("schedules prod's database key for deletion"), "deny", (w) => ask(devCi(w), "kms:ScheduleKeyDeletion", dbKey(w.prod))),
+    dbCase("crossEnvironment", x("schedules prod's database key for deletion"), "deny", (w) => ask(devCi(w), "kms:ScheduleKeyDeletion", dbKey(w.prod))),
     c("crossEnvironment", x("rewrites prod's key policy"), "deny", (w) => ask(devCi(w), "kms:PutKeyPolicy", envKey(w.prod))),
     c("crossEnvironment", x("turns off prod's load balancer deletion protection"), "deny", (w) =>
       ask(devCi(w), "elasticloadbalancing:ModifyLoadBalancerAttributes", w.prod.resource("aws_lb")),
@@ -223,7 +239,7 @@ function crossEnvironment(): Case[] {
       ask(
         devCi(w),
         "ec2:CreateRoute",
-        w.prod.resource("aws_route_table", (t) => t.tags?.Name === "rest-api-prod-public"),
+        w.prod.resource("aws_route_table", (t) => t.tags?.Name === `${w.prod.prefix}-public`),
       ),
     ),
     c("crossEnvironment", x("creates a subnet, tagged dev, in prod's VPC"), "deny", (w) =>
@@ -249,33 +265,38 @@ function crossEnvironment(): Case[] {
       ask(
         devCi(w),
         "cloudwatch:DeleteAlarms",
-        w.prod.resource("aws_cloudwatch_metric_alarm", (a) => a.alarm_name === "rest-api-prod-http-5xx"),
+        w.prod.resource("aws_cloudwatch_metric_alarm", (a) => a.alarm_name === `${w.prod.prefix}-http-5xx`),
       ),
     ),
     c("crossEnvironment", x("rewrites prod's access log bucket policy"), "deny", (w) => ask(devCi(w), "s3:PutBucketPolicy", w.prod.resource("aws_s3_bucket"))),
     c("crossEnvironment", x("reads prod's state"), "deny", (w) => ask(devCi(w), "s3:GetObject", state(w.prod))),
-    c("crossEnvironment", x("reads prod's database secret"), "deny", (w) => ask(devCi(w), "secretsmanager:GetSecretValue", w.prod.secret())),
-    c("crossEnvironment", x("deletes prod's database secret directly"), "deny", (w) => ask(devCi(w), "secretsmanager:DeleteSecret", w.prod.secret())),
+    dbCase("crossEnvironment", x("reads prod's database secret"), "deny", (w) => ask(devCi(w), "secretsmanager:GetSecretValue", w.prod.secret())),
+    dbCase("crossEnvironment", x("deletes prod's database secret directly"), "deny", (w) => ask(devCi(w), "secretsmanager:DeleteSecret", w.prod.secret())),
     c("crossEnvironment", x("deletes prod's certificate"), "deny", (w) => ask(devCi(w), "acm:DeleteCertificate", w.prod.resource("aws_acm_certificate"))),
     c("crossEnvironment", x("retags prod's service as dev"), "deny", (w) => ask(devCi(w), "ecs:TagResource", service(w.prod), tagged(w.dev))),
     c("crossEnvironment", x("changes prod's DNS"), "deny", (w) =>
       ask(devCi(w), "route53:ChangeResourceRecordSets", w.prod.arn("route53", "hostedzone/Z0EXAMPLE0REPLACEME0")),
     ),
     c("crossEnvironment", x("edits prod's boundary"), "deny", (w) => ask(devCi(w), "iam:CreatePolicyVersion", boundaryArn(w.prod))),
-    c("crossEnvironment", x("decrypts prod's database secret with a role it wrote"), "deny", (w) =>
-      ask(written(w.dev), "kms:Decrypt", dbKey(w.prod), viaSecretsManager),
+    dbCase("crossEnvironment", x("decrypts prod's database secret with a role it wrote"), "deny", (w) =>
+      ask(written(w.dev), "kms:Decrypt", dbKey(w.prod), viaSecretsManager(w.prod)),
     ),
     c("crossEnvironment", x("deploys in another region"), "deny", (w) =>
-      ask(devCi(w), "ecs:UpdateService", { ...service(w.dev), arn: service(w.dev).arn.replace(REGION, "eu-west-1") }, { "aws:RequestedRegion": "eu-west-1" }),
+      ask(
+        devCi(w),
+        "ecs:UpdateService",
+        { ...service(w.dev), arn: service(w.dev).arn.replace(w.dev.region, elsewhere(w.dev)) },
+        { "aws:RequestedRegion": elsewhere(w.dev) },
+      ),
     ),
-    c("crossEnvironment", "prod's task role reads dev's database secret", "deny", (w) =>
+    dbCase("crossEnvironment", "prod's task role reads dev's database secret", "deny", (w) =>
       ask(w.prod.role("task"), "secretsmanager:GetSecretValue", w.dev.secret()),
     ),
-    c("crossEnvironment", "dev's task role reads prod's database secret", "deny", (w) =>
+    dbCase("crossEnvironment", "dev's task role reads prod's database secret", "deny", (w) =>
       ask(w.dev.role("task"), "secretsmanager:GetSecretValue", w.prod.secret()),
     ),
-    c("crossEnvironment", "dev's task role decrypts with prod's database key", "deny", (w) =>
-      ask(w.dev.role("task"), "kms:Decrypt", dbKey(w.prod), viaSecretsManager),
+    dbCase("crossEnvironment", "dev's task role decrypts with prod's database key", "deny", (w) =>
+      ask(w.dev.role("task"), "kms:Decrypt", dbKey(w.prod), viaSecretsManager(w.prod)),
     ),
     c("crossEnvironment", "dev's execution role pulls prod's image", "deny", (w) => ask(w.dev.role("execution"), "ecr:BatchGetImage", repository(w.prod))),
     c("crossEnvironment", "dev's execution role writes to prod's logs", "deny", (w) =>
@@ -289,16 +310,16 @@ function production(): Case[] {
   const x = (name: string) => `prod's deploy role ${name}`;
   return [
     c("production", x("schedules its key for deletion"), "deny", (w) => ask(ci(w.prod), "kms:ScheduleKeyDeletion", envKey(w.prod))),
-    c("production", x("deletes its database"), "deny", (w) => ask(ci(w.prod), "rds:DeleteDBInstance", w.prod.resource("aws_db_instance"))),
+    dbCase("production", x("deletes its database"), "deny", (w) => ask(ci(w.prod), "rds:DeleteDBInstance", w.prod.resource("aws_db_instance"))),
     c("production", x("deletes its repository"), "deny", (w) => ask(ci(w.prod), "ecr:DeleteRepository", repository(w.prod))),
     c("production", x("deletes a log group"), "deny", (w) => ask(ci(w.prod), "logs:DeleteLogGroup", appLogGroup(w.prod))),
     c("production", x("deletes the access log bucket"), "deny", (w) => ask(ci(w.prod), "s3:DeleteBucket", w.prod.resource("aws_s3_bucket"))),
-    c("pipeline", "dev: deletes its database (a sandbox is rebuilt)", "allow", (w) =>
+    dbCase("pipeline", "dev: deletes its database (a sandbox is rebuilt)", "allow", (w) =>
       ask(ci(w.dev), "rds:DeleteDBInstance", w.dev.resource("aws_db_instance")),
     ),
     c("pipeline", "prod: pulls the release from dev's repository to promote it", "allow", (w) => ask(ci(w.prod), "ecr:BatchGetImage", repository(w.dev))),
     c("pipeline", "prod: reads the release's digest in dev's repository", "allow", (w) => ask(ci(w.prod), "ecr:DescribeImages", repository(w.dev))),
-    c("pipeline", "prod: changes its database (a deploy)", "allow", (w) => ask(ci(w.prod), "rds:ModifyDBInstance", w.prod.resource("aws_db_instance"))),
+    dbCase("pipeline", "prod: changes its database (a deploy)", "allow", (w) => ask(ci(w.prod), "rds:ModifyDBInstance", w.prod.resource("aws_db_instance"))),
     c("crossEnvironment", "prod's deploy role pushes to dev's repository", "deny", (w) => ask(ci(w.prod), "ecr:PutImage", repository(w.dev))),
   ];
 }
@@ -323,15 +344,15 @@ function trustAndResourcePolicies(): Case[] {
     evaluateAs(
       "ecs-tasks.amazonaws.com",
       "sts:AssumeRole",
-      w.dev.resource("aws_iam_role", (r) => r.name === "rest-api-dev-task"),
+      w.dev.resource("aws_iam_role", (r) => r.name === `${w.dev.prefix}-task`),
       {
         "aws:SourceAccount": account,
         ...(sourceArn ? { "aws:SourceArn": sourceArn } : {}),
       },
     );
   const logsUse = (w: World, logGroup: string) =>
-    evaluateAs(`logs.${REGION}.amazonaws.com`, "kms:GenerateDataKey", envKey(w.dev), {
-      "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logGroup}`,
+    evaluateAs(`logs.${w.dev.region}.amazonaws.com`, "kms:GenerateDataKey", envKey(w.dev), {
+      "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${w.dev.region}:${ACCOUNT}:log-group:${logGroup}`,
     });
   const publish = (w: World, account: string, sourceArn: string) =>
     evaluateAs("cloudwatch.amazonaws.com", "sns:Publish", w.prod.resource("aws_sns_topic"), { "aws:SourceAccount": account, "aws:SourceArn": sourceArn });
@@ -349,60 +370,62 @@ function trustAndResourcePolicies(): Case[] {
     c("trust", "prod's deploy role with a token for another audience", "deny", (w) => github(w, "prod", jobOf("prod", "promote-prod.yml"), "api://other")),
     c("trust", "dev's deploy role from release-dev.yml on main, in environment dev", "allow", (w) => github(w, "dev", jobOf("dev", "release-dev.yml"))),
     c("trust", "dev's deploy role from a collaborator's branch", "deny", (w) => github(w, "dev", jobOf("dev", "release-dev.yml", "refs/heads/try-this"))),
-    c("trust", "dev's task role by ECS tasks of this account", "allow", (w) => tasks(w, ACCOUNT, `arn:aws:ecs:${REGION}:${ACCOUNT}:task/rest-api-dev/0123`)),
-    c("trust", "dev's task role by ECS tasks of another account", "deny", (w) => tasks(w, OTHER, `arn:aws:ecs:${REGION}:${OTHER}:task/x/0123`)),
+    c("trust", "dev's task role by ECS tasks of this account", "allow", (w) =>
+      tasks(w, ACCOUNT, `arn:aws:ecs:${w.dev.region}:${ACCOUNT}:task/${w.dev.prefix}/0123`),
+    ),
+    c("trust", "dev's task role by ECS tasks of another account", "deny", (w) => tasks(w, OTHER, `arn:aws:ecs:${w.dev.region}:${OTHER}:task/x/0123`)),
     c("trust", "dev's task role by ECS with no source named", "deny", (w) => tasks(w, ACCOUNT)),
     c("trust", "prod's flow log role by another account's flow logs", "deny", (w) =>
       evaluateAs(
         "vpc-flow-logs.amazonaws.com",
         "sts:AssumeRole",
-        w.prod.resource("aws_iam_role", (r) => r.name === "rest-api-prod-vpc-flow-logs"),
+        w.prod.resource("aws_iam_role", (r) => r.name === `${w.prod.prefix}-vpc-flow-logs`),
         {
           "aws:SourceAccount": OTHER,
-          "aws:SourceArn": `arn:aws:ec2:${REGION}:${OTHER}:vpc-flow-log/fl-0123`,
+          "aws:SourceArn": `arn:aws:ec2:${w.prod.region}:${OTHER}:vpc-flow-log/fl-0123`,
         },
       ),
     ),
-    c("trust", "prod's monitoring role by prod's database", "allow", (w) =>
+    dbCase("trust", "prod's monitoring role by prod's database", "allow", (w) =>
       evaluateAs(
         "monitoring.rds.amazonaws.com",
         "sts:AssumeRole",
-        w.prod.resource("aws_iam_role", (r) => r.name === "rest-api-prod-rds-monitoring"),
+        w.prod.resource("aws_iam_role", (r) => r.name === `${w.prod.prefix}-rds-monitoring`),
         {
           "aws:SourceAccount": ACCOUNT,
-          "aws:SourceArn": `arn:aws:rds:${REGION}:${ACCOUNT}:db:rest-api-prod`,
+          "aws:SourceArn": `arn:aws:rds:${w.prod.region}:${ACCOUNT}:db:${w.prod.prefix}`,
         },
       ),
     ),
-    c("trust", "prod's monitoring role by another database", "deny", (w) =>
+    dbCase("trust", "prod's monitoring role by another database", "deny", (w) =>
       evaluateAs(
         "monitoring.rds.amazonaws.com",
         "sts:AssumeRole",
-        w.prod.resource("aws_iam_role", (r) => r.name === "rest-api-prod-rds-monitoring"),
+        w.prod.resource("aws_iam_role", (r) => r.name === `${w.prod.prefix}-rds-monitoring`),
         {
           "aws:SourceAccount": ACCOUNT,
-          "aws:SourceArn": `arn:aws:rds:${REGION}:${ACCOUNT}:db:someone-elses`,
+          "aws:SourceArn": `arn:aws:rds:${w.prod.region}:${ACCOUNT}:db:someone-elses`,
         },
       ),
     ),
-    c("resourcePolicies", "CloudWatch Logs encrypts dev's app log group with dev's key", "allow", (w) => logsUse(w, "/ecs/rest-api-dev")),
-    c("resourcePolicies", "CloudWatch Logs encrypts prod's log group with dev's key", "deny", (w) => logsUse(w, "/ecs/rest-api-prod")),
-    c("resourcePolicies", "CloudWatch Logs encrypts a group whose name contains dev's (rest-api-dev-lite) with dev's key", "deny", (w) =>
-      logsUse(w, "/ecs/rest-api-dev-lite"),
+    c("resourcePolicies", "CloudWatch Logs encrypts dev's app log group with dev's key", "allow", (w) => logsUse(w, `/ecs/${w.dev.prefix}`)),
+    c("resourcePolicies", "CloudWatch Logs encrypts prod's log group with dev's key", "deny", (w) => logsUse(w, `/ecs/${w.prod.prefix}`)),
+    c("resourcePolicies", "CloudWatch Logs encrypts a group whose name extends dev's (<prefix>-lite) with dev's key", "deny", (w) =>
+      logsUse(w, `/ecs/${w.dev.prefix}-lite`),
     ),
     c("resourcePolicies", "prod's alarm publishes to prod's topic", "allow", (w) =>
-      publish(w, ACCOUNT, `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:rest-api-prod-http-5xx`),
+      publish(w, ACCOUNT, `arn:aws:cloudwatch:${w.prod.region}:${ACCOUNT}:alarm:${w.prod.prefix}-http-5xx`),
     ),
     c("resourcePolicies", "another account's alarm publishes to prod's topic", "deny", (w) =>
-      publish(w, OTHER, `arn:aws:cloudwatch:${REGION}:${OTHER}:alarm:x`),
+      publish(w, OTHER, `arn:aws:cloudwatch:${w.prod.region}:${OTHER}:alarm:x`),
     ),
     c("resourcePolicies", "dev's alarm publishes to prod's topic", "deny", (w) =>
-      publish(w, ACCOUNT, `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:rest-api-dev-http-5xx`),
+      publish(w, ACCOUNT, `arn:aws:cloudwatch:${w.dev.region}:${ACCOUNT}:alarm:${w.dev.prefix}-http-5xx`),
     ),
     c("resourcePolicies", "another account's EventBridge uses prod's key", "deny", (w) =>
       evaluateAs("events.amazonaws.com", "kms:GenerateDataKey", envKey(w.prod), {
         "aws:SourceAccount": OTHER,
-        "aws:SourceArn": `arn:aws:events:${REGION}:${OTHER}:rule/rest-api-prod-service-events`,
+        "aws:SourceArn": `arn:aws:events:${w.prod.region}:${OTHER}:rule/${w.prod.prefix}-service-events`,
       }),
     ),
   ];
@@ -412,7 +435,7 @@ function trustAndResourcePolicies(): Case[] {
 function exceptions(): Case[] {
   return [
     c("exceptions", "dev's deploy role changes a scaling policy of prod (scalable targets carry no tags IAM checks)", "allow", (w) =>
-      ask(ci(w.dev), "application-autoscaling:PutScalingPolicy", `arn:aws:application-autoscaling:${REGION}:${ACCOUNT}:scalable-target/0123456789abcdef`),
+      ask(ci(w.dev), "application-autoscaling:PutScalingPolicy", `arn:aws:application-autoscaling:${w.dev.region}:${ACCOUNT}:scalable-target/0123456789abcdef`),
     ),
     c("exceptions", "dev's deploy role deregisters a task definition revision of prod (no resource-level permission)", "allow", (w) =>
       ask(ci(w.dev), "ecs:DeregisterTaskDefinition", "*"),

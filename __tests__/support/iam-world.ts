@@ -11,12 +11,15 @@
 import { createHash } from "node:crypto";
 import { runSimulation, runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import { dev, prod } from "../../stacks/environments";
-import type { EnvironmentSettings } from "../../stacks/settings";
+import { parseSettings } from "../../stacks/schema";
+import { resourcePrefix, type EnvironmentSettings } from "../../stacks/settings";
 import { OFFLINE_ACCOUNT_ID } from "../../stacks/api-stack";
 import { synth, type TfJson } from "../helpers";
 
 export const ACCOUNT = OFFLINE_ACCOUNT_ID;
-export const REGION = "us-east-1";
+/** dev's region, where a case needs one region for the world (each environment has its own: `Environment.region`). */
+export const REGION = parseSettings(dev).region;
+/** The GitHub repository the deploy roles trust (not the project's name: a fork keeps its own). */
 export const REPO = "acme/rest-api";
 export const OIDC_PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
 
@@ -30,7 +33,7 @@ export const CI_ENVIRONMENTS: Record<"dev" | "prod", EnvironmentSettings> = {
       githubRepository: REPO,
       workflows: ["promote-prod.yml"],
       oidcProviderArn: OIDC_PROVIDER,
-      pullFrom: [`arn:aws:ecr:${REGION}:${ACCOUNT}:repository/rest-api-dev`],
+      pullFrom: [`arn:aws:ecr:${parseSettings(dev).region}:${ACCOUNT}:repository/${resourcePrefix(dev)}`],
     },
   },
 };
@@ -39,6 +42,8 @@ export type Env = keyof typeof CI_ENVIRONMENTS;
 export type Policy = { Version: string; Statement: Record<string, any>[] };
 
 export interface Role {
+  /** The region of the environment it belongs to: the region its calls name. */
+  readonly region?: string;
   readonly name: string;
   readonly arn: string;
   readonly trust: Policy;
@@ -84,18 +89,27 @@ const uuid = (address: string) => {
 /** One environment's synthesized Terraform, with references resolved. */
 export class Environment {
   readonly tf: TfJson;
+  /** `<project>-<name>`, as the settings make it. */
   readonly prefix: string;
+  readonly project: string;
+  readonly region: string;
+  /** Whether the environment has a database (cases about its secret and key apply only then). */
+  readonly hasDatabase: boolean;
 
   constructor(
     readonly env: Env,
     tf?: TfJson,
   ) {
+    const config = parseSettings(CI_ENVIRONMENTS[env]);
     this.tf = tf ?? synth(CI_ENVIRONMENTS[env], { offline: true });
-    this.prefix = `rest-api-${env}`;
+    this.prefix = resourcePrefix(CI_ENVIRONMENTS[env]);
+    this.project = config.project;
+    this.region = config.region;
+    this.hasDatabase = config.database.enabled;
   }
 
   get tags(): Record<string, string> {
-    return { Project: "rest-api", Environment: this.env, ManagedBy: "cdktf" };
+    return { Project: this.project, Environment: this.env, ManagedBy: "cdktf" };
   }
 
   /** The attribute a Terraform reference names, as AWS would fill it in. */
@@ -108,26 +122,33 @@ export class Environment {
       aws_iam_role: () => `${a}:iam::${ACCOUNT}:role/${body.name}`,
       aws_iam_policy: () => `${a}:iam::${ACCOUNT}:policy/${body.name}`,
       aws_iam_openid_connect_provider: () => OIDC_PROVIDER,
-      aws_cloudwatch_log_group: () => `${a}:logs:${REGION}:${ACCOUNT}:log-group:${body.name}`,
-      aws_ecr_repository: () => `${a}:ecr:${REGION}:${ACCOUNT}:repository/${body.name}`,
-      aws_kms_key: () => `${a}:kms:${REGION}:${ACCOUNT}:key/${uuid(address)}`,
-      aws_sns_topic: () => `${a}:sns:${REGION}:${ACCOUNT}:${body.name}`,
+      aws_cloudwatch_log_group: () => `${a}:logs:${this.region}:${ACCOUNT}:log-group:${body.name}`,
+      aws_ecr_repository: () => `${a}:ecr:${this.region}:${ACCOUNT}:repository/${body.name}`,
+      aws_kms_key: () => `${a}:kms:${this.region}:${ACCOUNT}:key/${uuid(address)}`,
+      aws_sns_topic: () => `${a}:sns:${this.region}:${ACCOUNT}:${body.name}`,
       aws_s3_bucket: () => `${a}:s3:::${body.bucket_prefix}${id(address, 26)}`,
-      aws_ecs_cluster: () => `${a}:ecs:${REGION}:${ACCOUNT}:cluster/${body.name}`,
-      aws_lb: () => `${a}:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${body.name}/${id(address, 16)}`,
-      aws_lb_target_group: () => `${a}:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${body.name}/${id(address, 16)}`,
-      aws_wafv2_web_acl: () => `${a}:wafv2:${REGION}:${ACCOUNT}:regional/webacl/${body.name}/${uuid(address)}`,
-      aws_db_instance: () => `${a}:rds:${REGION}:${ACCOUNT}:db:${body.identifier}`,
-      aws_security_group: () => `${a}:ec2:${REGION}:${ACCOUNT}:security-group/sg-${id(address, 17)}`,
-      aws_vpc: () => `${a}:ec2:${REGION}:${ACCOUNT}:vpc/vpc-${id(address, 17)}`,
-      aws_route_table: () => `${a}:ec2:${REGION}:${ACCOUNT}:route-table/rtb-${id(address, 17)}`,
-      aws_cloudwatch_event_rule: () => `${a}:events:${REGION}:${ACCOUNT}:rule/${body.name}`,
-      aws_cloudwatch_metric_alarm: () => `${a}:cloudwatch:${REGION}:${ACCOUNT}:alarm:${body.alarm_name}`,
-      aws_acm_certificate: () => `${a}:acm:${REGION}:${ACCOUNT}:certificate/${uuid(address)}`,
+      aws_ecs_cluster: () => `${a}:ecs:${this.region}:${ACCOUNT}:cluster/${body.name}`,
+      aws_lb: () => `${a}:elasticloadbalancing:${this.region}:${ACCOUNT}:loadbalancer/app/${body.name}/${id(address, 16)}`,
+      aws_lb_target_group: () => `${a}:elasticloadbalancing:${this.region}:${ACCOUNT}:targetgroup/${body.name}/${id(address, 16)}`,
+      aws_wafv2_web_acl: () => `${a}:wafv2:${this.region}:${ACCOUNT}:regional/webacl/${body.name}/${uuid(address)}`,
+      aws_db_instance: () => `${a}:rds:${this.region}:${ACCOUNT}:db:${body.identifier}`,
+      aws_security_group: () => `${a}:ec2:${this.region}:${ACCOUNT}:security-group/sg-${id(address, 17)}`,
+      aws_vpc: () => `${a}:ec2:${this.region}:${ACCOUNT}:vpc/vpc-${id(address, 17)}`,
+      aws_route_table: () => `${a}:ec2:${this.region}:${ACCOUNT}:route-table/rtb-${id(address, 17)}`,
+      aws_cloudwatch_event_rule: () => `${a}:events:${this.region}:${ACCOUNT}:rule/${body.name}`,
+      aws_cloudwatch_metric_alarm: () => `${a}:cloudwatch:${this.region}:${ACCOUNT}:alarm:${body.alarm_name}`,
+      aws_acm_certificate: () => `${a}:acm:${this.region}:${ACCOUNT}:certificate/${uuid(address)}`,
+      aws_sqs_queue: () => `${a}:sqs:${this.region}:${ACCOUNT}:${body.name}`,
+      aws_ecs_task_definition: () => `${a}:ecs:${this.region}:${ACCOUNT}:task-definition/${body.family}:1`,
+      aws_scheduler_schedule: () => `${a}:scheduler:${this.region}:${ACCOUNT}:schedule/${body.group_name ?? "default"}/${body.name}`,
+      aws_scheduler_schedule_group: () => `${a}:scheduler:${this.region}:${ACCOUNT}:schedule-group/${body.name}`,
+      aws_budgets_budget: () => `${a}:budgets::${ACCOUNT}:budget/${body.name}`,
     };
+    if (attr === "url" && type === "aws_sqs_queue") return `https://sqs.${this.region}.amazonaws.com/${ACCOUNT}/${body.name}`;
+    if (attr === "arn_without_revision" && type === "aws_ecs_task_definition") return `${a}:ecs:${this.region}:${ACCOUNT}:task-definition/${body.family}`;
     if (attr === "arn" && arns[type]) return arns[type]();
     if (attr === "master_user_secret[0].secret_arn" && type === "aws_db_instance")
-      return `${a}:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-${uuid(address)}-${id(address, 6)}`;
+      return `${a}:secretsmanager:${this.region}:${ACCOUNT}:secret:rds!db-${uuid(address)}-${id(address, 6)}`;
     if (attr === "name" && body.name !== undefined) return body.name;
     if (attr === "id" && type === "aws_iam_role") return body.name;
     throw new Error(`${this.env}: cannot resolve ${type}.${name}.${attr}`);
@@ -200,6 +221,7 @@ export class Environment {
         return { name: arn, policy: AWS_MANAGED[arn] };
       });
     return {
+      region: this.region,
       name: body.name,
       arn: this.attribute("aws_iam_role", name, "arn"),
       trust: this.policy(body.assume_role_policy),
@@ -221,7 +243,7 @@ export class Environment {
 
   /** The ARN of a resource of this environment that the stack does not make itself, from its name. */
   arn(service: string, resource: string): string {
-    return `arn:aws:${service}:${["iam", "s3", "route53"].includes(service) ? "" : REGION}:${["s3", "route53"].includes(service) ? "" : ACCOUNT}:${resource}`;
+    return `arn:aws:${service}:${["iam", "s3", "route53"].includes(service) ? "" : this.region}:${["s3", "route53"].includes(service) ? "" : ACCOUNT}:${resource}`;
   }
 }
 
@@ -244,7 +266,8 @@ export async function evaluate(request: Request): Promise<"allow" | "deny"> {
         action: request.action,
         resource: { resource: resource.arn, accountId: ACCOUNT },
         contextVariables: {
-          "aws:RequestedRegion": REGION,
+          // The call goes to the region of the resource it names; IAM, S3 and Route 53 ARNs name none.
+          "aws:RequestedRegion": resource.arn.split(":")[3] || request.principal.region || "us-east-1",
           "aws:PrincipalAccount": ACCOUNT,
           "aws:PrincipalArn": request.principal.arn,
           ...tags,

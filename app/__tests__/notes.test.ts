@@ -23,7 +23,7 @@ interface ProblemBody {
   errors?: { pointer: string; detail: string }[];
 }
 
-const NOTE_FIELDS = ["body", "createdAt", "id", "title", "updatedAt"];
+const NOTE_FIELDS = ["body", "createdAt", "id", "title", "updatedAt", "wordCount"];
 
 describe.each(BACKENDS)("notes API on $name", (backend) => {
   let db: TestDatabase;

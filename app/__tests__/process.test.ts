@@ -52,7 +52,7 @@ describe.each(BACKENDS)("the API process on $name", (backend) => {
         expect(applied).toHaveLength(3);
         expect(applied.filter((l) => l.msg === "migrations applied")).toHaveLength(1);
         const { rows } = await fresh.query<{ name: string }>("SELECT name FROM pgmigrations");
-        expect(rows.map((r) => r.name)).toEqual(["1763800000000_create-notes"]);
+        expect(rows.map((r) => r.name)).toEqual(["1763800000000_create-notes", "1764000000000_note-word-count"]);
         for (const api of apis) expect((await api.fetch("/ready")).status).toBe(200);
       } finally {
         await Promise.all(apis.map((api) => api.stop()));

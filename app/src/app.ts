@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type pg from "pg";
 import { isUnavailable } from "./database";
 import { Drain } from "./drain";
+import type { EventPublisher } from "./events";
 import { BODY_LIMIT_BYTES } from "./limits";
 import { notesRoutes } from "./notes";
 import { PROBLEM_CONTENT_TYPE, problem, sendProblem, validationProblem } from "./problem";
@@ -21,13 +22,15 @@ export interface AppOptions {
   readonly drain?: Drain;
   /** Idle keep-alive connections close after this; longer than the load balancer's idle timeout. @default 65000 */
   readonly keepAliveTimeoutMs?: number;
+  /** Where note events go for the worker. @default none published */
+  readonly events?: EventPublisher;
 }
 
 /**
  * The HTTP API: routes, validation, problem details, request ids. Listening, the database and shutdown
  * belong to the caller (server.ts), so tests can build the same app around any pool.
  */
-export function buildApp({ pool, logger, drain = new Drain(0, 1), keepAliveTimeoutMs = 65_000 }: AppOptions): FastifyInstance {
+export function buildApp({ pool, logger, drain = new Drain(0, 1), keepAliveTimeoutMs = 65_000, events }: AppOptions): FastifyInstance {
   // Bodies are validated strictly (a number is not a title); query strings and path parameters arrive
   // as text, so "limit=5" is coerced to 5 there only.
   const strict = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false });
@@ -134,6 +137,6 @@ export function buildApp({ pool, logger, drain = new Drain(0, 1), keepAliveTimeo
     }
   });
 
-  notesRoutes(app, pool);
+  notesRoutes(app, pool, events);
   return app;
 }

@@ -15,6 +15,8 @@ const port = (fallback?: number) => {
 const required = z.string({ error: "not set" }).min(1, "empty");
 const millis = (min: number, max: number, fallback: number) =>
   z.coerce.number({ error: "not a number" }).int("not a whole number").min(min, `below ${min}`).max(max, `above ${max}`).default(fallback);
+/** An SQS queue URL, `https://sqs.<region>.amazonaws.com/<account>/<name>` (or an emulator's: any host). */
+export const QUEUE_URL = /^https?:\/\/[^/\s]+\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$/;
 
 export const ConfigSchema = z
@@ -73,6 +75,11 @@ export const ConfigSchema = z
      * long migration fails (and rolls back) instead of crash-looping the deploy. The stack sets it. @default 50000
      */
     MIGRATION_TIMEOUT_MS: millis(2000, 3600000, 50000),
+    /**
+     * The worker's queue (an SQS queue URL), to which the API publishes `note.created` and `note.updated` for the worker to count the note's words.
+     * The stack sets it on the services a queue names as publishers. @default none: no events are published
+     */
+    WORKER_QUEUE_URL: z.optional(required.regex(QUEUE_URL, "not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)")),
     /** @default "info" */
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "not a pino level" }).default("info"),
   })

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type pg from "pg";
 import { decodeCursor, encodeCursor } from "./cursor";
+import { noEvents, type EventPublisher } from "./events";
 import { problem, sendProblem, TEXT_PATTERN, UUID_PATTERN } from "./problem";
 
 export const TITLE_MAX = 200;
@@ -15,9 +16,10 @@ interface NoteRow {
   body: string;
   created_at: Date;
   updated_at: Date;
+  word_count: number | null;
 }
 
-const COLUMNS = "id, title, body, created_at, updated_at";
+const COLUMNS = "id, title, body, created_at, updated_at, word_count";
 // Queries are not named (server-side prepared): named statements break behind a transaction-mode
 // pooler such as RDS Proxy or PgBouncer, and in the embedded test server, where connections share one
 // session.
@@ -28,17 +30,20 @@ const toNote = (row: NoteRow) => ({
   body: row.body,
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
+  wordCount: row.word_count,
 });
 
 const noteSchema = {
   type: "object",
-  required: ["id", "title", "body", "createdAt", "updatedAt"],
+  required: ["id", "title", "body", "createdAt", "updatedAt", "wordCount"],
   properties: {
     id: { type: "string" },
     title: { type: "string" },
     body: { type: "string" },
     createdAt: { type: "string" },
     updatedAt: { type: "string" },
+    // Counted by the worker after the answer (a note.created or note.updated event): null until then.
+    wordCount: { type: ["integer", "null"] },
   },
 } as const;
 
@@ -46,8 +51,11 @@ const title = { type: "string", minLength: 1, maxLength: TITLE_MAX, pattern: TEX
 const body = { type: "string", maxLength: BODY_MAX, pattern: TEXT_PATTERN } as const;
 const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", pattern: UUID_PATTERN } } } as const;
 
-/** The notes resource: create, read, partial update, delete, and newest-first keyset pages. */
-export function notesRoutes(app: FastifyInstance, pool: pg.Pool): void {
+/**
+ * The notes resource: create, read, partial update, delete, and newest-first keyset pages. A created
+ * note, and an update of a body, publish an event once stored, for the worker to count its words.
+ */
+export function notesRoutes(app: FastifyInstance, pool: pg.Pool, events: EventPublisher = noEvents): void {
   app.post<{ Body: { title: string; body?: string } }>(
     "/notes",
     {
@@ -62,6 +70,7 @@ export function notesRoutes(app: FastifyInstance, pool: pg.Pool): void {
         values: [request.body.title, request.body.body ?? ""],
       });
       const note = toNote(rows[0]);
+      await events.publish("note.created", note.id);
       return reply.code(201).header("location", `/notes/${note.id}`).send(note);
     },
   );
@@ -81,12 +90,16 @@ export function notesRoutes(app: FastifyInstance, pool: pg.Pool): void {
       },
     },
     async (request, reply) => {
+      // A new body's word count is unknown until the worker counts it again.
       const { rows } = await pool.query<NoteRow>({
-        text: `UPDATE notes SET title = COALESCE($2, title), body = COALESCE($3, body), updated_at = now()
+        text: `UPDATE notes SET title = COALESCE($2, title), body = COALESCE($3, body), updated_at = now(),
+                 word_count = CASE WHEN $3::text IS NULL THEN word_count ELSE NULL END
                WHERE id = $1 RETURNING ${COLUMNS}`,
         values: [request.params.id, request.body.title ?? null, request.body.body ?? null],
       });
-      return rows[0] ? toNote(rows[0]) : notFound(request, reply);
+      if (!rows[0]) return notFound(request, reply);
+      if (request.body.body !== undefined) await events.publish("note.updated", rows[0].id);
+      return toNote(rows[0]);
     },
   );
 

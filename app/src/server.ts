@@ -3,6 +3,7 @@ import { buildApp } from "./app";
 import { ConfigError, readConfig } from "./config";
 import { credentialSource, createPool } from "./database";
 import { Drain } from "./drain";
+import { noEvents, sqsPublisher } from "./events";
 import { createLogger } from "./logger";
 import { MigrationTimeout, migrate } from "./migrations";
 
@@ -19,7 +20,9 @@ async function main(): Promise<void> {
   if (config.MIGRATIONS === "on-start") await migrate(config, logger, credentials);
   const pool = await createPool(config, credentials);
   const drain = new Drain(config.DRAIN_TIMEOUT_MS, config.DRAIN_QUIET_MS);
-  const app = buildApp({ pool, logger, drain, keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS });
+  // Without a queue (WORKER_QUEUE_URL unset, e.g. locally) the API publishes nothing and works the same.
+  const events = config.WORKER_QUEUE_URL ? sqsPublisher(config.WORKER_QUEUE_URL, logger) : noEvents;
+  const app = buildApp({ pool, logger, drain, keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS, events });
 
   closeWithGrace({ delay: config.DRAIN_TIMEOUT_MS + config.SHUTDOWN_TIMEOUT_MS, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, "shutting down after an uncaught error");

@@ -5,6 +5,7 @@
  */
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
 import { ACMClient, ListCertificatesCommand } from "@aws-sdk/client-acm";
+import { BudgetsClient, DescribeBudgetsCommand } from "@aws-sdk/client-budgets";
 import { CloudWatchClient, DescribeAlarmsCommand, ListDashboardsCommand } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, DescribeResourcePoliciesCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { EventBridgeClient, ListRulesCommand } from "@aws-sdk/client-eventbridge";
@@ -38,9 +39,14 @@ import { ListHostedZonesCommand, Route53Client } from "@aws-sdk/client-route-53"
 import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
 import { ListSecretsCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ListWebACLsCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
+import { ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { ListScheduleGroupsCommand, ListSchedulesCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 
 // The pinned SDK versions run on Node 20 (the starter's floor); newer ones will need Node 22.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+/** The account moto serves (its default), which the stacks' caller identity returns there; budgets are listed by account. */
+export const EMULATOR_ACCOUNT_ID = "123456789012";
 
 /** SDK client settings for an emulator: its endpoint, dummy keys, path-style S3. */
 export function clientConfig(url: string, region: string) {
@@ -232,6 +238,11 @@ export async function leftovers(url: string, region: string): Promise<string[]> 
     "topic",
     ((await named(new SNSClient(config)).send(new ListTopicsCommand({}))).Topics ?? []).map((t) => t.TopicArn),
   );
+  add(
+    "budgets",
+    "budget",
+    ((await named(new BudgetsClient(config)).send(new DescribeBudgetsCommand({ AccountId: EMULATOR_ACCOUNT_ID }))).Budgets ?? []).map((b) => b.BudgetName),
+  );
 
   const iam = named(new IAMClient(config));
   add(
@@ -264,6 +275,23 @@ export async function leftovers(url: string, region: string): Promise<string[]> 
     "secretsmanager",
     "secret",
     ((await named(new SecretsManagerClient(config)).send(new ListSecretsCommand({}))).SecretList ?? []).map((s) => s.Name),
+  );
+  add(
+    "sqs",
+    "queue",
+    ((await named(new SQSClient(config)).send(new ListQueuesCommand({}))).QueueUrls ?? []).map((url) => url.split("/").pop()),
+  );
+  const scheduler = named(new SchedulerClient(config));
+  add(
+    "scheduler",
+    "schedule",
+    ((await scheduler.send(new ListSchedulesCommand({}))).Schedules ?? []).map((s) => `${s.GroupName}/${s.Name}`),
+  );
+  // Every account has the default group, which no stack makes.
+  add(
+    "scheduler",
+    "schedule-group",
+    ((await scheduler.send(new ListScheduleGroupsCommand({}))).ScheduleGroups ?? []).filter((g) => g.Name !== "default").map((g) => g.Name),
   );
   add(
     "acm",

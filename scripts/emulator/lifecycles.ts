@@ -23,15 +23,23 @@ import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwa
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from "@aws-sdk/client-iam";
 import { GetTopicAttributesCommand, ListTopicsCommand, SNSClient } from "@aws-sdk/client-sns";
+import {
+  BudgetsClient,
+  DescribeBudgetCommand,
+  DescribeNotificationsForBudgetCommand,
+  DescribeSubscribersForNotificationCommand,
+} from "@aws-sdk/client-budgets";
 import { DescribeDBInstancesCommand, RDSClient } from "@aws-sdk/client-rds";
 import { CreateHostedZoneCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { GetWebACLForResourceCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { GetScheduleCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ApiStack } from "../../stacks/api-stack";
 import { resourcePrefix, type EnvironmentSettings } from "../../stacks/settings";
 import type { LifecycleSpec, Step, StepContext } from "../lifecycle";
-import { clientConfig } from "./inventory";
+import { clientConfig, EMULATOR_ACCOUNT_ID } from "./inventory";
 
 export const RELEASE_TAG = "v1.0.0";
 
@@ -145,6 +153,84 @@ export interface ApiObservation {
   readonly alarmTopic?: { readonly arn: string; readonly kmsMasterKeyId?: string };
   /** Every log group of the environment, with the key it is encrypted with. */
   readonly logGroups: { readonly name?: string; readonly kmsKeyId?: string }[];
+  /** The environment's AWS Budgets budget, when there is one: its monthly limit and each alert with where it goes. */
+  readonly budget?: {
+    readonly limit?: string;
+    readonly timeUnit?: string;
+    readonly alerts: { readonly type?: string; readonly threshold?: number; readonly subscribers: string[] }[];
+  };
+  /** Queues and jobs (issue 23), when the stack has any. */
+  readonly workers?: WorkersObservation;
+}
+
+/** What the SDK sees of the queues and schedules of a stack, and of the roles that use them. */
+export interface WorkersObservation {
+  /** By service key: the queue's and its dead-letter queue's attributes. */
+  readonly queues: Readonly<Record<string, { readonly queue: Record<string, string>; readonly deadLetter: Record<string, string> }>>;
+  /** By job key: the schedule as EventBridge Scheduler holds it. */
+  readonly schedules: Readonly<
+    Record<
+      string,
+      {
+        readonly state?: string;
+        readonly expression?: string;
+        readonly timezone?: string;
+        readonly targetArn?: string;
+        readonly roleArn?: string;
+        readonly taskDefinition?: string;
+        readonly retry?: { readonly attempts?: number; readonly maxAgeSeconds?: number };
+      }
+    >
+  >;
+  /** The inline statements of the roles queues and jobs add or widen, by role name. */
+  readonly roleStatements: Readonly<Record<string, { Sid?: string; Action: string | string[]; Resource: string | string[] }[]>>;
+  /** The newest ACTIVE revision of each job's task definition family. */
+  readonly jobTaskDefinitions: Readonly<Record<string, string | undefined>>;
+}
+
+/** Reads the queues of `queueKeys` and the schedules of `jobKeys`, and the roles that use them. */
+export async function observeWorkers(ctx: StepContext, prefix: string, queueKeys: readonly string[], jobKeys: readonly string[]): Promise<WorkersObservation> {
+  const config = clientConfig(ctx.url, ctx.region);
+  const sqs = new SQSClient(config);
+  const attributes = async (name: string) => {
+    const url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+    return (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["All"] }))).Attributes ?? {};
+  };
+  const queues: Record<string, WorkersObservation["queues"][string]> = {};
+  for (const key of queueKeys) queues[key] = { queue: await attributes(`${prefix}-${key}`), deadLetter: await attributes(`${prefix}-${key}-dlq`) };
+  const scheduler = new SchedulerClient(config);
+  const ecs = new ECSClient(config);
+  const schedules: Record<string, WorkersObservation["schedules"][string]> = {};
+  const jobTaskDefinitions: Record<string, string | undefined> = {};
+  for (const key of jobKeys) {
+    const found = await scheduler.send(new GetScheduleCommand({ GroupName: prefix, Name: `${prefix}-${key}` }));
+    schedules[key] = {
+      state: found.State,
+      expression: found.ScheduleExpression,
+      timezone: found.ScheduleExpressionTimezone,
+      targetArn: found.Target?.Arn,
+      roleArn: found.Target?.RoleArn,
+      taskDefinition: found.Target?.EcsParameters?.TaskDefinitionArn,
+      retry: { attempts: found.Target?.RetryPolicy?.MaximumRetryAttempts, maxAgeSeconds: found.Target?.RetryPolicy?.MaximumEventAgeInSeconds },
+    };
+    jobTaskDefinitions[key] = (await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: `${prefix}-${key}`, status: "ACTIVE", sort: "DESC" })))
+      .taskDefinitionArns?.[0];
+  }
+  const iam = new IAMClient(config);
+  const roleStatements: Record<string, WorkersObservation["roleStatements"][string]> = {};
+  const roles = [
+    `${prefix}-task`,
+    ...queueKeys.map((k) => `${prefix}-${k}-task`),
+    ...jobKeys.flatMap((k) => [`${prefix}-${k}-task`, `${prefix}-${k}-scheduler`]),
+  ];
+  for (const role of roles) {
+    roleStatements[role] = [];
+    for (const name of (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? []) {
+      const document = (await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: name }))).PolicyDocument!;
+      roleStatements[role].push(...JSON.parse(decodeURIComponent(document)).Statement);
+    }
+  }
+  return { queues, schedules, roleStatements, jobTaskDefinitions };
 }
 
 function serviceObservation(service?: Service): ServiceObservation {
@@ -217,6 +303,17 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
   const topicArn = ((await sns.send(new ListTopicsCommand({}))).Topics ?? []).map((t) => t.TopicArn!).find((arn) => arn.endsWith(`:${prefix}-alarms`));
   const topicAttributes = topicArn ? (await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }))).Attributes : undefined;
   const webAcl = (await new WAFV2Client(config).send(new GetWebACLForResourceCommand({ ResourceArn: lb?.LoadBalancerArn }))).WebACL;
+  const budgets = new BudgetsClient(config);
+  const account = { AccountId: EMULATOR_ACCOUNT_ID, BudgetName: prefix };
+  const budget = await budgets.send(new DescribeBudgetCommand(account)).then(
+    (r) => r.Budget,
+    () => undefined,
+  );
+  const alerts = [];
+  for (const notification of budget ? ((await budgets.send(new DescribeNotificationsForBudgetCommand(account))).Notifications ?? []) : []) {
+    const subscribers = (await budgets.send(new DescribeSubscribersForNotificationCommand({ ...account, Notification: notification }))).Subscribers ?? [];
+    alerts.push({ type: notification.NotificationType, threshold: notification.Threshold, subscribers: subscribers.map((s) => s.Address!) });
+  }
   const logGroups = ((await new CloudWatchLogsClient(config).send(new DescribeLogGroupsCommand({}))).logGroups ?? [])
     .filter((g) => g.logGroupName?.includes(prefix))
     .map((g) => ({ name: g.logGroupName, kmsKeyId: g.kmsKeyId }));
@@ -245,6 +342,7 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
     alarms,
     alarmTopic: topicArn ? { arn: topicArn, kmsMasterKeyId: topicAttributes?.KmsMasterKeyId } : undefined,
     logGroups,
+    budget: budget && { limit: budget.BudgetLimit?.Amount, timeUnit: budget.TimeUnit, alerts },
   };
 }
 
@@ -268,7 +366,14 @@ export function apiLifecycle(settings: EnvironmentSettings): LifecycleSpec {
   let zoneId: string | undefined;
   const forEmulator = (s: EnvironmentSettings): EnvironmentSettings =>
     zoneId && s.loadBalancer?.https ? { ...s, loadBalancer: { ...s.loadBalancer, https: { ...s.loadBalancer.https, hostedZoneId: zoneId } } } : s;
-  const inspect = (ctx: StepContext) => observeApi(ctx, prefix, withDatabase, Object.keys(settings.services ?? {}));
+  const queueKeys = Object.entries(settings.services ?? {})
+    .filter(([, entry]) => entry.queue)
+    .map(([key]) => key);
+  const jobKeys = Object.keys(settings.jobs ?? {});
+  const inspect = async (ctx: StepContext): Promise<ApiObservation> => {
+    const seen = await observeApi(ctx, prefix, withDatabase, Object.keys(settings.services ?? {}));
+    return queueKeys.length || jobKeys.length ? { ...seen, workers: await observeWorkers(ctx, prefix, queueKeys, jobKeys) } : seen;
+  };
   const finalSnapshot = withDatabase && settings.database?.skipFinalSnapshot === false ? [`rds db-snapshot ${prefix}-final`] : [];
   const baseline = UPGRADE_BASELINES[settings.name];
   const upgrade: Step[] = baseline

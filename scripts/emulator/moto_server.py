@@ -20,6 +20,9 @@ from moto.rds.models import DBInstance, DBParameterGroup  # noqa: E402
 from moto.ecs.models import Service as EcsService  # noqa: E402
 from moto.logs.exceptions import ResourceNotFoundException as LogsResourceNotFound  # noqa: E402
 from moto.logs.responses import LogsResponse  # noqa: E402
+from moto.budgets.exceptions import NotFoundException as BudgetNotFound  # noqa: E402
+from moto.budgets.responses import BudgetsResponse  # noqa: E402
+from moto.sqs.models import Queue as SqsQueue  # noqa: E402
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
@@ -186,6 +189,141 @@ def _disassociate_kms_key(self):
 
 LogsResponse.associate_kms_key = _associate_kms_key
 LogsResponse.disassociate_kms_key = _disassociate_kms_key
+
+
+# moto 5.2 stores an SQS queue's RedriveAllowPolicy but never returns it, so the provider waits for it
+# until it times out. AWS returns it among the queue's attributes, as moto does the RedrivePolicy.
+SqsQueue.BASE_ATTRIBUTES.append("RedriveAllowPolicy")
+_sqs_queue_init = SqsQueue.__init__
+
+
+def _sqs_queue_init_with_redrive_allow_policy(self, *args, **kwargs):
+    self.redrive_allow_policy = None
+    _sqs_queue_init(self, *args, **kwargs)
+
+
+SqsQueue.__init__ = _sqs_queue_init_with_redrive_allow_policy
+
+# moto 5.2 returns a queue's RedrivePolicy as json.dumps writes it, with spaces; AWS returns it compact, and
+# the provider keeps a whitespace change as a diff, so every plan would update the queue.
+_sqs_queue_attributes = SqsQueue.attributes.fget
+
+
+def _sqs_queue_attributes_compact(self):
+    result = _sqs_queue_attributes(self)
+    if result.get("RedrivePolicy"):
+        result["RedrivePolicy"] = json.dumps(json.loads(result["RedrivePolicy"]), separators=(",", ":"))
+    return result
+
+
+SqsQueue.attributes = property(_sqs_queue_attributes_compact)
+
+
+# moto 5.2's AWS Budgets has no DescribeSubscribersForNotification, CreateSubscriber, DeleteSubscriber or
+# UpdateBudget, and no tagging: the provider reads each alert's subscribers and the budget's tags after
+# every create, and would wait for them until it times out. Subscribers are the ones moto keeps with each
+# notification; tags live on the backend (CreateBudget's ResourceTags too), so moto's reset clears them.
+def _budget(self, name=None):
+    budgets = self.backend.budgets[self._get_param("AccountId")]
+    name = name or self._get_param("BudgetName")
+    if name not in budgets:
+        raise BudgetNotFound(f"Unable to get budget: {name} - the budget doesn't exist.")
+    return budgets[name]
+
+
+def _same_notification(a, b):
+    keys = ("NotificationType", "ComparisonOperator", "ThresholdType")
+    return all(a.get(k, "PERCENTAGE" if k == "ThresholdType" else None) == b.get(k, "PERCENTAGE" if k == "ThresholdType" else None) for k in keys) and float(
+        a.get("Threshold", 0)
+    ) == float(b.get("Threshold", 0))
+
+
+def _notification(self):
+    wanted = self._get_param("Notification")
+    for notification in _budget(self).notifications:
+        if _same_notification(notification.details, wanted):
+            return notification
+    raise BudgetNotFound("Unable to find the notification.")
+
+
+def _describe_subscribers_for_notification(self):
+    return json.dumps({"Subscribers": _notification(self).subscribers, "NextToken": None})
+
+
+def _create_subscriber(self):
+    _notification(self).subscribers.append(self._get_param("Subscriber"))
+    return "{}"
+
+
+def _delete_subscriber(self):
+    notification = _notification(self)
+    gone = self._get_param("Subscriber")
+    notification.subscribers = [s for s in notification.subscribers if s.get("Address") != gone.get("Address")]
+    return "{}"
+
+
+def _update_budget(self):
+    new = self._get_param("NewBudget")
+    budget = _budget(self, new["BudgetName"])
+    budget.budget.update(new)
+    return "{}"
+
+
+def _budget_tags(self):
+    if not hasattr(self.backend, "shim_tags"):
+        self.backend.shim_tags = {}
+    return self.backend.shim_tags
+
+
+def _budget_arn(self, name):
+    return f"arn:aws:budgets::{self._get_param('AccountId')}:budget/{name}"
+
+
+_create_budget = BudgetsResponse.create_budget
+_delete_budget = BudgetsResponse.delete_budget
+
+
+def _create_budget_keeping_tags(self):
+    response = _create_budget(self)
+    tags = self._get_param("ResourceTags") or []
+    if tags:
+        _budget_tags(self)[_budget_arn(self, self._get_param("Budget")["BudgetName"])] = {t["Key"]: t["Value"] for t in tags}
+    return response
+
+
+def _delete_budget_and_tags(self):
+    response = _delete_budget(self)
+    _budget_tags(self).pop(_budget_arn(self, self._get_param("BudgetName")), None)
+    return response
+
+
+def _budget_tag_resource(self):
+    tags = {t["Key"]: t["Value"] for t in self._get_param("ResourceTags") or []}
+    _budget_tags(self).setdefault(self._get_param("ResourceARN"), {}).update(tags)
+    return "{}"
+
+
+def _budget_untag_resource(self):
+    tags = _budget_tags(self).get(self._get_param("ResourceARN"), {})
+    for key in self._get_param("ResourceTagKeys") or []:
+        tags.pop(key, None)
+    return "{}"
+
+
+def _budget_list_tags_for_resource(self):
+    tags = _budget_tags(self).get(self._get_param("ResourceARN"), {})
+    return json.dumps({"ResourceTags": [{"Key": k, "Value": v} for k, v in tags.items()]})
+
+
+BudgetsResponse.describe_subscribers_for_notification = _describe_subscribers_for_notification
+BudgetsResponse.create_subscriber = _create_subscriber
+BudgetsResponse.delete_subscriber = _delete_subscriber
+BudgetsResponse.update_budget = _update_budget
+BudgetsResponse.create_budget = _create_budget_keeping_tags
+BudgetsResponse.delete_budget = _delete_budget_and_tags
+BudgetsResponse.tag_resource = _budget_tag_resource
+BudgetsResponse.untag_resource = _budget_untag_resource
+BudgetsResponse.list_tags_for_resource = _budget_list_tags_for_resource
 
 
 def main() -> None:

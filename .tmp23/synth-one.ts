@@ -1,0 +1,15 @@
+import { App } from "cdktf";
+import { mkdirSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ApiStack } from "../stacks/api-stack";
+import { examples } from "../__tests__/examples";
+import { offlineTerraformEnv, planStacks, stackDirs } from "../scripts/offline-plan";
+const name = process.argv[2] ?? "dev-workers";
+const work = resolve("/tmp/plan23");
+const outdir = join(work, "cdktf.out");
+rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
+const app = new App({ outdir });
+new ApiStack(app, name, examples.find((e) => e.name === name)!, { offline: true });
+app.synth();
+if (process.argv[3] !== "--no-plan") for (const r of planStacks(stackDirs(outdir), offlineTerraformEnv(work))) console.log(JSON.stringify({ creates: r.creates, other: r.otherActions }, null, 1));

@@ -1,0 +1,173 @@
+/**
+ * The fork proof: the README's "Fork it" recipes (scripts/fork-recipes.ts reads them from the README
+ * itself) applied to a clean copy of this repository exactly as written, then what a team forking it
+ * runs on its first day: synth, the type check, the unit and property tests, and the offline plan of
+ * the fork. Every recipe that is not marked `alone` goes into one fork (one run of the suite instead of
+ * one per recipe); each `alone` recipe gets a fork of its own. The cost each recipe states in the README
+ * is checked against `npm run cost` measured before and after it.
+ *
+ *   npm run fork-proof                 # every recipe; prints each step's time
+ *   npm run fork-proof -- --keep       # and leave the forks in the temp folder for a look
+ *   npm run fork-proof -- --install    # `npm ci` in each fork instead of linking this checkout's node_modules
+ *
+ * By default each fork links this checkout's `node_modules` (a symlink) instead of installing: the
+ * recipes change no dependency, and `npm ci` would add about a minute and a half per fork. `.ci/run`
+ * has just installed them from the lock file, so what the fork runs is what a fresh install gives.
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { applyRecipe, ENVIRONMENTS_FILE, readRecipes, statedCosts, type Recipe } from "./fork-recipes";
+
+const ROOT = resolve(__dirname, "..");
+
+export interface StepResult {
+  readonly step: string;
+  readonly seconds: number;
+  readonly ok: boolean;
+  /** The tail of a failed step's output. */
+  readonly output?: string;
+}
+
+export interface ForkResult {
+  readonly recipes: readonly string[];
+  readonly dir: string;
+  readonly steps: StepResult[];
+  /** Problems found by comparing the README's stated costs with the measured ones. */
+  readonly costProblems: string[];
+  /** Measured cost change of each recipe, by environment (USD a month). */
+  readonly costs: Record<string, Record<string, number>>;
+  readonly seconds: number;
+}
+
+/** The files of the working tree git knows (tracked, and untracked but not ignored), copied to `to`. */
+export function copyProject(to: string): void {
+  const listed = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" });
+  if (listed.status !== 0) throw new Error(`git ls-files failed: ${listed.stderr}`);
+  for (const file of listed.stdout.split("\0").filter(Boolean)) {
+    const from = join(ROOT, file);
+    // Deleted in the working tree but still tracked, or a folder (a submodule): nothing to copy.
+    if (!existsSync(from) || !lstatSync(from).isFile()) continue;
+    mkdirSync(dirname(join(to, file)), { recursive: true });
+    copyFileSync(from, join(to, file));
+  }
+}
+
+function run(dir: string, step: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): StepResult {
+  const started = Date.now();
+  const result = spawnSync(command, args, {
+    cwd: dir,
+    encoding: "utf8",
+    env: { ...process.env, CI: "true", CHECKPOINT_DISABLE: "1", ...env },
+    maxBuffer: 1 << 28,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const ok = result.status === 0;
+  return { step, seconds, ok, ...(ok ? {} : { output: `${result.stdout ?? ""}${result.stderr ?? ""}${result.error?.message ?? ""}`.trim().slice(-6000) }) };
+}
+
+/** Each environment's monthly total, as `npm run cost` computes it in `dir`. */
+function totals(dir: string): Record<string, number> {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "scripts/cost.ts", "--json"], { cwd: dir, encoding: "utf8", maxBuffer: 1 << 26 });
+  if (!result.stdout.trim()) throw new Error(`npm run cost failed in ${dir}:\n${result.stderr}`);
+  const report = JSON.parse(result.stdout) as Record<string, { total: number }>;
+  return Object.fromEntries(Object.entries(report).map(([name, { total }]) => [name, total]));
+}
+
+/** What changed between two measurements: environments added or changed by at least a cent. */
+export function costChange(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const names = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  const change = names.map((name) => [name, Math.round(((after[name] ?? 0) - (before[name] ?? 0)) * 100) / 100] as const);
+  return Object.fromEntries(change.filter(([, usd]) => Math.abs(usd) >= 0.01));
+}
+
+const usd = (n: number) => `${n < 0 ? "-" : "+"}$${Math.abs(n).toFixed(2)}`;
+/** How the README states a change: "Costs nothing", or "Costs: dev +$8.76, staging +$49.98 a month". */
+export function describeCosts(change: Record<string, number>): string {
+  const entries = Object.entries(change);
+  return entries.length ? `Costs: ${entries.map(([env, n]) => `${env} ${usd(n)}`).join(", ")} a month` : "Costs nothing";
+}
+
+/** One fork: a clean copy, the recipes applied one by one (each costed), then the suite. */
+export function proveFork(recipes: readonly Recipe[], options: { install: boolean; base: string }): ForkResult {
+  const started = Date.now();
+  const dir = mkdtempSync(join(options.base, `fork-${recipes.map((r) => r.id).join("+")}-`));
+  const steps: StepResult[] = [];
+  const costProblems: string[] = [];
+  const costs: Record<string, Record<string, number>> = {};
+  copyProject(dir);
+  if (options.install) steps.push(run(dir, "npm ci", "npm", ["ci", "--no-audit", "--no-fund"]));
+  else symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+  const t0 = Date.now();
+  let before = totals(dir);
+  for (const recipe of recipes) {
+    const file = join(dir, ENVIRONMENTS_FILE);
+    writeFileSync(file, applyRecipe(readFileSync(file, "utf8"), recipe));
+    const after = totals(dir);
+    const change = costChange(before, after);
+    costs[recipe.id] = change;
+    const stated = statedCosts(recipe);
+    if (stated === undefined) costProblems.push(`${recipe.id}: the README does not say what it costs; measured: "${describeCosts(change)}."`);
+    else if (describeCosts(stated) !== describeCosts(change))
+      costProblems.push(`${recipe.id}: the README says "${describeCosts(stated)}", measured "${describeCosts(change)}"`);
+    before = after;
+  }
+  steps.push({ step: `apply ${recipes.length} recipe(s), costing each`, seconds: (Date.now() - t0) / 1000, ok: true });
+  // What the README says to run after a change: its generated tables, then the proofs.
+  steps.push(run(dir, "npm run docs", "npm", ["run", "docs"]));
+  steps.push(run(dir, "npm run synth", "npm", ["run", "synth"]));
+  steps.push(run(dir, "type check (tsc --noEmit)", "npx", ["tsc", "--noEmit"]));
+  // `-u`: a fork changes its stacks on purpose, and their snapshots with them (the README's `npx jest -u`); every other test must pass as it is.
+  const tests = run(dir, "unit and property tests (npx jest -u)", "npx", ["jest", "--selectProjects", "unit", "-u"]);
+  steps.push(tests);
+  steps.push(run(dir, "npm run plan:offline", "npm", ["run", "plan:offline"]));
+  steps.push(run(dir, "npm run cost (within budget)", "npm", ["run", "cost"]));
+  return { recipes: recipes.map((r) => r.id), dir, steps, costProblems, costs, seconds: (Date.now() - started) / 1000 };
+}
+
+/** The forks the recipes make: every recipe not marked `alone` in one, each `alone` recipe in its own. */
+export function forksOf(recipes: readonly Recipe[]): Recipe[][] {
+  const together = recipes.filter((r) => !r.alone);
+  return [...(together.length ? [together] : []), ...recipes.filter((r) => r.alone).map((r) => [r])];
+}
+
+function report(results: readonly ForkResult[], seconds: number): string {
+  const lines: string[] = [];
+  for (const fork of results) {
+    const ok = fork.steps.every((s) => s.ok) && !fork.costProblems.length;
+    lines.push(`fork of ${fork.recipes.join(", ")}: ${ok ? "green" : "FAILED"} in ${fork.seconds.toFixed(0)} s (${fork.dir})`);
+    for (const [id, change] of Object.entries(fork.costs)) lines.push(`  ${id.padEnd(14)} ${describeCosts(change)}`);
+    for (const step of fork.steps) {
+      lines.push(`  ${step.seconds.toFixed(1).padStart(6)} s  ${step.ok ? "ok    " : "FAILED"}  ${step.step}`);
+      if (step.output) lines.push(step.output.replace(/^/gm, "           | "));
+    }
+    for (const problem of fork.costProblems) lines.push(`  cost stated wrongly: ${problem}`);
+  }
+  lines.push(`fork proof: ${results.length} fork(s), ${seconds.toFixed(0)} s wall time`);
+  return lines.join("\n");
+}
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  const keep = args.includes("--keep");
+  const install = args.includes("--install");
+  const started = Date.now();
+  const recipes = readRecipes(readFileSync(join(ROOT, "README.md"), "utf8"));
+  const base = mkdtempSync(join(tmpdir(), "fork-proof-"));
+  console.log(
+    `fork proof: ${recipes.length} recipes from README.md (${recipes.map((r) => r.id).join(", ")}), node_modules ${install ? "installed with npm ci" : "linked from this checkout"}`,
+  );
+  let results: ForkResult[] = [];
+  try {
+    results = forksOf(recipes).map((fork) => {
+      console.log(`fork of ${fork.map((r) => r.id).join(", ")} …`);
+      return proveFork(fork, { install, base });
+    });
+    console.log(report(results, (Date.now() - started) / 1000));
+  } finally {
+    if (!keep) rmSync(base, { recursive: true, force: true });
+  }
+  process.exit(results.every((f) => f.steps.every((s) => s.ok) && !f.costProblems.length) ? 0 : 1);
+}

@@ -1,0 +1,200 @@
+/**
+ * The README's "Fork it" recipes as data: each is a snippet in a ```ts block, preceded by a marker that
+ * says where it goes, and applied to `stacks/environments.ts` exactly as a reader would paste it. The
+ * fork proof (scripts/fork-proof.ts) applies them to a clean copy and runs the suite; a test holds the
+ * README's recipes to what this reads, so the docs cannot drift from what is proven.
+ *
+ *   <!-- fork-recipe id="region" into="dev" -->               properties into dev's settings (or dev's `loadBalancer`: into="dev.loadBalancer")
+ *   <!-- fork-recipe id="rename" into="each environment" -->  the same into every environment declared in the file
+ *   <!-- fork-recipe id="staging" into="stacks/environments.ts" -->  declarations: each replaces its namesake, or is added
+ *   <!-- fork-recipe id="no-database" into="dev" alone -->    proven in a fork of its own (it conflicts with another recipe)
+ *
+ * A property of the snippet replaces the property of the same name (the whole of it: `network: {...}`
+ * replaces dev's `network`), or is added after the last one.
+ */
+import ts from "typescript";
+
+export interface Recipe {
+  readonly id: string;
+  /** An environment name (`dev`), a path into one (`prod.loadBalancer`), `each environment`, or a file (`stacks/environments.ts`). */
+  readonly into: string;
+  /** Proven in a fork of its own, not with the others. */
+  readonly alone: boolean;
+  /** The snippet, as the README shows it. */
+  readonly code: string;
+  /** The README's text between the previous recipe (or the section's start) and this marker: what it says the recipe costs. */
+  readonly text: string;
+}
+
+export const ENVIRONMENTS_FILE = "stacks/environments.ts";
+const MARKER = /<!--\s*fork-recipe\s+([^>]*?)\s*-->\s*\n```ts\n([\s\S]*?)\n```/g;
+const SECTION = /^## Fork it\n([\s\S]*?)(?=^## )/m;
+
+/** The recipes of the README's "Fork it" section, in order. */
+export function readRecipes(readme: string): Recipe[] {
+  const section = SECTION.exec(readme)?.[1];
+  if (section === undefined) throw new Error('README.md has no "## Fork it" section');
+  const recipes: Recipe[] = [];
+  let last = 0;
+  for (const match of section.matchAll(MARKER)) {
+    const attributes = match[1];
+    const attribute = (name: string) => new RegExp(`\\b${name}="([^"]*)"`).exec(attributes)?.[1];
+    const id = attribute("id");
+    const into = attribute("into");
+    if (!id || !into) throw new Error(`README.md: a fork-recipe marker needs id="…" and into="…": <!-- fork-recipe ${attributes} -->`);
+    recipes.push({ id, into, alone: /(^|\s)alone(\s|$)/.test(attributes), code: match[2], text: section.slice(last, match.index) });
+    last = match.index! + match[0].length;
+  }
+  if (!recipes.length) throw new Error('README.md: the "Fork it" section has no <!-- fork-recipe … --> snippets');
+  const ids = recipes.map((r) => r.id);
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice) throw new Error(`README.md: two fork recipes are called "${twice}"`);
+  return recipes;
+}
+
+interface Edit {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+function applyEdits(source: string, edits: readonly Edit[]): string {
+  return [...edits].sort((a, b) => b.start - a.start).reduce((text, e) => text.slice(0, e.start) + e.text + text.slice(e.end), source);
+}
+
+const parse = (text: string) => ts.createSourceFile("environments.ts", text, ts.ScriptTarget.Latest, true);
+const nameOf = (p: ts.ObjectLiteralElementLike, file: ts.SourceFile) => p.name?.getText(file).replace(/^["']|["']$/g, "");
+
+/** `export const dev: EnvironmentSettings = { ... }`: each environment's object, by its `name` (or the variable's). */
+export function environmentObjects(file: ts.SourceFile): Map<string, ts.ObjectLiteralExpression> {
+  const found = new Map<string, ts.ObjectLiteralExpression>();
+  for (const statement of file.statements) {
+    if (!ts.isVariableStatement(statement)) continue;
+    for (const declaration of statement.declarationList.declarations) {
+      if (!declaration.initializer || !ts.isObjectLiteralExpression(declaration.initializer)) continue;
+      if (declaration.type?.getText(file) !== "EnvironmentSettings") continue;
+      const nameProperty = declaration.initializer.properties.find((p) => nameOf(p, file) === "name");
+      const literal =
+        nameProperty && ts.isPropertyAssignment(nameProperty) && ts.isStringLiteral(nameProperty.initializer) ? nameProperty.initializer.text : undefined;
+      found.set(literal ?? declaration.name.getText(file), declaration.initializer);
+    }
+  }
+  return found;
+}
+
+/** The indentation of the line `position` is on. */
+function indentAt(text: string, position: number): string {
+  const lineStart = text.lastIndexOf("\n", position - 1) + 1;
+  return /^[ \t]*/.exec(text.slice(lineStart))![0];
+}
+
+const reindent = (code: string, indent: string) =>
+  code
+    .split("\n")
+    .map((line, i) => (i === 0 || line === "" ? line : indent + line))
+    .join("\n");
+
+/** Edits that put each property of `snippet` into `target`, replacing its namesake or after the last property. */
+function propertyEdits(source: string, file: ts.SourceFile, target: ts.ObjectLiteralExpression, snippet: string, where: string): Edit[] {
+  const wrapper = parse(`const snippet = {\n${snippet}\n};`);
+  const statement = wrapper.statements[0];
+  const literal = ts.isVariableStatement(statement) ? statement.declarationList.declarations[0].initializer : undefined;
+  if (!literal || !ts.isObjectLiteralExpression(literal) || hasErrors(wrapper))
+    throw new Error(`the snippet for ${where} is not a list of settings (\`key: value,\` lines)`);
+  const edits: Edit[] = [];
+  const added: string[] = [];
+  const last = target.properties.at(-1);
+  const indent = last ? indentAt(source, last.getStart(file)) : `${indentAt(source, target.getStart(file))}  `;
+  for (const property of literal.properties) {
+    const text = reindent(property.getText(wrapper), indent);
+    const existing = target.properties.find((p) => nameOf(p, file) === nameOf(property, wrapper));
+    if (existing) edits.push({ start: existing.getStart(file), end: existing.getEnd(), text });
+    else added.push(text);
+  }
+  if (added.length) {
+    if (last) {
+      const comma = source.slice(last.getEnd()).match(/^\s*,/) ? "" : ",";
+      // After the last property (and its comma): one new line per property.
+      const after = last.getEnd() + (comma ? 0 : source.slice(last.getEnd()).indexOf(",") + 1);
+      edits.push({ start: after, end: after, text: `${comma}${added.map((t) => `\n${indent}${t},`).join("")}` });
+    } else {
+      const open = target.getStart(file) + 1;
+      edits.push({
+        start: open,
+        end: target.getEnd() - 1,
+        text: `${added.map((t) => `\n${indent}${t},`).join("")}\n${indentAt(source, target.getStart(file))}`,
+      });
+    }
+  }
+  return edits;
+}
+
+function hasErrors(file: ts.SourceFile): boolean {
+  return ((file as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? []).length > 0;
+}
+
+/** `stacks/environments.ts` with the recipe applied, as a reader pasting the snippet would leave it. */
+export function applyRecipe(source: string, recipe: Recipe): string {
+  const file = parse(source);
+  const where = `fork recipe "${recipe.id}" (into="${recipe.into}")`;
+  if (recipe.into === ENVIRONMENTS_FILE) return applyEdits(source, declarationEdits(source, file, recipe.code, where));
+  const environments = environmentObjects(file);
+  if (recipe.into === "each environment") {
+    if (!environments.size) throw new Error(`${where}: ${ENVIRONMENTS_FILE} declares no \`EnvironmentSettings\` object`);
+    return applyEdits(
+      source,
+      [...environments.values()].flatMap((target) => propertyEdits(source, file, target, recipe.code, where)),
+    );
+  }
+  const [environment, ...path] = recipe.into.split(".");
+  let target = environments.get(environment);
+  if (!target) throw new Error(`${where}: no environment "${environment}" in ${ENVIRONMENTS_FILE}; there are ${[...environments.keys()].join(", ")}`);
+  for (const key of path) {
+    const property: ts.ObjectLiteralElementLike | undefined = target.properties.find((p) => nameOf(p, file) === key);
+    if (!property) return applyEdits(source, propertyEdits(source, file, target, `${key}: {\n${recipe.code.replace(/^/gm, "  ")}\n},`, where));
+    if (!ts.isPropertyAssignment(property) || !ts.isObjectLiteralExpression(property.initializer))
+      throw new Error(`${where}: ${environment}'s ${key} is not written as an object literal`);
+    target = property.initializer;
+  }
+  return applyEdits(source, propertyEdits(source, file, target, recipe.code, where));
+}
+
+/** Each top-level declaration of the snippet replaces its namesake in the file; new ones go before the first replaced (or at the end). */
+function declarationEdits(source: string, file: ts.SourceFile, snippet: string, where: string): Edit[] {
+  const added = parse(snippet);
+  if (hasErrors(added)) throw new Error(`${where}: the snippet is not TypeScript`);
+  const declared = (statement: ts.Statement, f: ts.SourceFile) =>
+    ts.isVariableStatement(statement) ? statement.declarationList.declarations.map((d) => d.name.getText(f)) : [];
+  const edits: Edit[] = [];
+  const fresh: string[] = [];
+  let firstReplaced: number | undefined;
+  for (const statement of added.statements) {
+    const text = snippet.slice(statement.getStart(added, true), statement.getEnd());
+    const names = declared(statement, added);
+    const existing = file.statements.find((s) => declared(s, file).some((n) => names.includes(n)));
+    if (existing) {
+      const start = existing.getStart(file, true);
+      firstReplaced = Math.min(firstReplaced ?? start, start);
+      edits.push({ start, end: existing.getEnd(), text });
+    } else fresh.push(text);
+  }
+  if (fresh.length) {
+    const at = firstReplaced ?? source.length;
+    edits.push({ start: at, end: at, text: firstReplaced === undefined ? `\n${fresh.join("\n\n")}\n` : `${fresh.join("\n\n")}\n\n` });
+  }
+  return edits;
+}
+
+/**
+ * What the recipe's text says it costs a month, by environment: "Costs: dev +$8.76 a month" (several
+ * as "dev +$8.76, staging +$49.98"), or "Costs nothing". Undefined when it says neither.
+ */
+export function statedCosts(recipe: Recipe): Record<string, number> | undefined {
+  const text = recipe.text.replace(/\s+/g, " ");
+  if (/\bCosts nothing\b/.test(text)) return {};
+  const claim = /\bCosts: (.*?) a month\b/.exec(text)?.[1];
+  if (claim === undefined) return undefined;
+  return Object.fromEntries(
+    [...claim.matchAll(/`?([a-z][a-z0-9-]*)`? ([+-])\$([\d,]+\.\d\d)/g)].map(([, env, sign, usd]) => [env, Number(`${sign}${usd.replace(/,/g, "")}`)]),
+  );
+}
