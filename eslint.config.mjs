@@ -17,6 +17,8 @@ export default tseslint.config(
         fetch: "readonly",
         setTimeout: "readonly",
         clearTimeout: "readonly",
+        setInterval: "readonly",
+        clearInterval: "readonly",
         __dirname: "readonly",
         require: "readonly",
         module: "writable",

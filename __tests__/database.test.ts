@@ -171,7 +171,13 @@ describe("Database", () => {
     const off = synth(env({ database: { enabled: false } }));
     expect(Object.keys(off.resource).filter((t) => t.startsWith("aws_db_"))).toEqual([]);
     expect(resources(off, "aws_kms_key").map((k) => k.description)).toEqual(["rest-api-test environment key"]);
-    expect(container(off).environment.map((e: { name: string }) => e.name)).toEqual(["APP_ENV", "DRAIN_QUIET_MS", "DRAIN_TIMEOUT_MS", "KEEP_ALIVE_TIMEOUT_MS", "PORT"]);
+    expect(container(off).environment.map((e: { name: string }) => e.name)).toEqual([
+      "APP_ENV",
+      "DRAIN_QUIET_MS",
+      "DRAIN_TIMEOUT_MS",
+      "KEEP_ALIVE_TIMEOUT_MS",
+      "PORT",
+    ]);
     expect(container(off).secrets).toEqual([]);
     expect(off.output!.DatabaseEndpoint).toBeUndefined();
   });

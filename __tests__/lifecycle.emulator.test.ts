@@ -68,6 +68,7 @@ function observed(stack: string, name: string): ApiObservation {
       const expected = ["ClusterName", "LogGroupName", "RepositoryUrl", "ServiceName", "ServiceUrl"];
       if (withDatabase) expected.push("DatabaseEndpoint", "DatabaseSecretArn");
       if (settings.alarms?.enabled ?? true) expected.push("AlarmTopicArn");
+      if (settings.budget?.enabled ?? true) expected.push("BudgetName");
       for (const [key, entry] of services)
         expected.push(`${pascal(key)}ServiceName`, `${pascal(key)}LogGroupName`, ...(entry.queue ? [`${pascal(key)}QueueUrl`] : []));
       for (const key of Object.keys(settings.jobs ?? {})) expected.push(`${pascal(key)}JobSchedule`, `${pascal(key)}JobLogGroupName`);

@@ -5,10 +5,18 @@
 import { parseTaskArgs, releaseImage, resolveTarget, runOneOff, type TaskArgs, type TaskClients, type TaskTarget } from "../scripts/task";
 import { examples } from "./examples";
 
+import { parseSettings } from "../stacks/schema";
+import { resourcePrefix } from "../stacks/settings";
+
+// Names and region follow the variant's settings, so a fork that renames the project or moves dev stays green.
+const VARIANT = examples.find((e) => e.name === "dev-workers")!;
+const PREFIX = resourcePrefix(VARIANT);
+const REGION = parseSettings(VARIANT).region;
+const PROJECT = parseSettings(VARIANT).project;
 const ACCOUNT = "123456789012";
-const TD = `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/rest-api-dev-workers:7`;
-const TASK = `arn:aws:ecs:us-east-1:${ACCOUNT}:task/rest-api-dev-workers/0123456789abcdef`;
-const IMAGE = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/rest-api-dev-workers@sha256:${"a".repeat(64)}`;
+const TD = `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${PREFIX}:7`;
+const TASK = `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${PREFIX}/0123456789abcdef`;
+const IMAGE = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${PREFIX}@sha256:${"a".repeat(64)}`;
 const network = { awsvpcConfiguration: { subnets: ["subnet-1", "subnet-2"], securityGroups: ["sg-tasks"], assignPublicIp: "ENABLED" } };
 
 interface FakeWorld {
@@ -57,15 +65,15 @@ function fakes(world: FakeWorld = {}) {
         return {
           taskDefinition: {
             taskDefinitionArn: command.input.taskDefinition,
-            family: "rest-api-dev-workers",
+            family: `${PREFIX}`,
             revision: 7,
             requiresCompatibilities: ["FARGATE"],
             containerDefinitions: [
-              { name: "app", image: IMAGE, logConfiguration: { options: { "awslogs-group": "/ecs/rest-api-dev-workers", "awslogs-stream-prefix": "app" } } },
+              { name: "app", image: IMAGE, logConfiguration: { options: { "awslogs-group": "/ecs/${PREFIX}", "awslogs-stream-prefix": "app" } } },
             ],
           },
           tags: [
-            { key: "Project", value: "rest-api" },
+            { key: "Project", value: PROJECT },
             { key: "Environment", value: "dev-workers" },
           ],
         };
@@ -116,10 +124,10 @@ function fakes(world: FakeWorld = {}) {
 const args = (more: Partial<TaskArgs> = {}): TaskArgs => ({ env: "dev-workers", target: "api", release: false, environment: {}, ...more });
 const service: TaskTarget = {
   kind: "service",
-  cluster: "rest-api-dev-workers",
-  service: "rest-api-dev-workers",
-  region: "us-east-1",
-  repository: "rest-api-dev-workers",
+  cluster: `${PREFIX}`,
+  service: `${PREFIX}`,
+  region: REGION,
+  repository: `${PREFIX}`,
 };
 
 describe("the command line", () => {
@@ -143,12 +151,12 @@ describe("the command line", () => {
   );
 
   test("the target is the default API (api), a service or a job of the environment, by its names", () => {
-    expect(resolveTarget(examples, "dev-workers", "api")).toMatchObject({ kind: "service", cluster: "rest-api-dev-workers", service: "rest-api-dev-workers" });
-    expect(resolveTarget(examples, "dev-workers", "worker")).toMatchObject({ kind: "service", service: "rest-api-dev-workers-worker" });
+    expect(resolveTarget(examples, "dev-workers", "api")).toMatchObject({ kind: "service", cluster: `${PREFIX}`, service: `${PREFIX}` });
+    expect(resolveTarget(examples, "dev-workers", "worker")).toMatchObject({ kind: "service", service: `${PREFIX}-worker` });
     expect(resolveTarget(examples, "dev-workers", "nightly")).toMatchObject({
       kind: "job",
-      group: "rest-api-dev-workers",
-      schedule: "rest-api-dev-workers-nightly",
+      group: `${PREFIX}`,
+      schedule: `${PREFIX}-nightly`,
     });
     expect(() => resolveTarget(examples, "dev-workers", "billing")).toThrow(/no service or job "billing"; there are api, worker, nightly/);
     expect(() => resolveTarget(examples, "staging", "api")).toThrow(/no environment "staging"/);
@@ -162,7 +170,7 @@ describe("a one-off task", () => {
     expect(code).toBe(3);
     expect(f.input("RunTask")).toEqual([
       expect.objectContaining({
-        cluster: "rest-api-dev-workers",
+        cluster: `${PREFIX}`,
         taskDefinition: TD,
         count: 1,
         networkConfiguration: network,
@@ -171,7 +179,7 @@ describe("a one-off task", () => {
       }),
     ]);
     expect(f.input("GetLogEvents")[0]).toMatchObject({
-      logGroupName: "/ecs/rest-api-dev-workers",
+      logGroupName: "/ecs/${PREFIX}",
       logStreamName: "app/app/0123456789abcdef",
       startFromHead: true,
     });
@@ -184,16 +192,16 @@ describe("a one-off task", () => {
     const f = fakes();
     const job: TaskTarget = {
       kind: "job",
-      cluster: "rest-api-dev-workers",
-      group: "rest-api-dev-workers",
-      schedule: "rest-api-dev-workers-nightly",
-      region: "us-east-1",
-      repository: "rest-api-dev-workers",
+      cluster: `${PREFIX}`,
+      group: `${PREFIX}`,
+      schedule: `${PREFIX}-nightly`,
+      region: REGION,
+      repository: `${PREFIX}`,
     };
     expect(await runOneOff(args({ target: "nightly" }), job, f.clients, f.io)).toBe(0);
-    expect(f.input("GetSchedule")).toEqual([{ GroupName: "rest-api-dev-workers", Name: "rest-api-dev-workers-nightly" }]);
+    expect(f.input("GetSchedule")).toEqual([{ GroupName: `${PREFIX}`, Name: `${PREFIX}-nightly` }]);
     expect(f.input("RunTask")[0]).toMatchObject({
-      taskDefinition: expect.stringContaining("rest-api-dev-workers-nightly:3"),
+      taskDefinition: expect.stringContaining(`${PREFIX}-nightly:3`),
       networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-1"], securityGroups: ["sg-job"], assignPublicIp: "ENABLED" } },
       overrides: { containerOverrides: [{ name: "app" }] },
     });
@@ -222,9 +230,9 @@ describe("a one-off task", () => {
     const release = { tag: "v2", digest: `sha256:${"b".repeat(64)}`, source: "releases/dev-workers.json" };
     expect(await runOneOff(args({ release: true, command: ["dist/migrate.mjs"] }), service, f.clients, f.io, release)).toBe(0);
     const [registered] = f.input("RegisterTaskDefinition");
-    expect(registered.containerDefinitions[0].image).toBe(`${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/rest-api-dev-workers@sha256:${"b".repeat(64)}`);
+    expect(registered.containerDefinitions[0].image).toBe(`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${PREFIX}@sha256:${"b".repeat(64)}`);
     expect(registered.tags).toEqual([
-      { key: "Project", value: "rest-api" },
+      { key: "Project", value: PROJECT },
       { key: "Environment", value: "dev-workers" },
       { key: "OneOff", value: "npm run task" },
     ]);

@@ -4,8 +4,9 @@
  * and a nightly job; prod as shipped stands for "another environment". Each case is a request by a role
  * of the stack, expecting allow or deny.
  */
-import { CI_ENVIRONMENTS, ACCOUNT, REGION, Environment, evaluate, evaluateAs, type Resource, type Role } from "./support/iam-world";
+import { CI_ENVIRONMENTS, ACCOUNT, Environment, evaluate, evaluateAs, type Resource, type Role } from "./support/iam-world";
 import { synth, type TfJson } from "./helpers";
+import { parseSettings } from "../stacks/schema";
 
 const settings = {
   ...CI_ENVIRONMENTS.dev,
@@ -19,6 +20,8 @@ const settings = {
  * The evaluator fills in the references it knows; a queue's are filled in here the way AWS would name
  * them (its ARN and URL from its name).
  */
+const REGION = parseSettings(CI_ENVIRONMENTS.dev).region;
+
 function withQueues(tf: TfJson): TfJson {
   const text = JSON.stringify(tf).replace(/\$\{aws_sqs_queue\.([A-Za-z0-9_]+)\.(arn|url|name)\}/g, (_, id: string, attr: string) => {
     const name: string = tf.resource.aws_sqs_queue[id].name;
@@ -30,18 +33,18 @@ function withQueues(tf: TfJson): TfJson {
 const dev = new Environment("dev", withQueues(synth(settings, { offline: true })));
 const prod = new Environment("prod");
 const tags = dev.tags;
-const queue = (name: string, env = dev): Resource => ({ arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`, tags: env.tags });
-const workerQueue = queue("rest-api-dev-worker");
-const prodQueue = queue("rest-api-prod-worker", prod);
-const envKey: Resource = dev.resource("aws_kms_key", (k) => k.description === "rest-api-dev environment key");
-const viaSqs = { "kms:ViaService": `sqs.${REGION}.amazonaws.com` };
-const cluster = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/rest-api-dev`;
+const queue = (name: string, env = dev): Resource => ({ arn: `arn:aws:sqs:${env.region}:${ACCOUNT}:${name}`, tags: env.tags });
+const workerQueue = queue(`${dev.prefix}-worker`);
+const prodQueue = queue(`${prod.prefix}-worker`, prod);
+const envKey: Resource = dev.resource("aws_kms_key", (k) => k.description === `${dev.prefix} environment key`);
+const viaSqs = { "kms:ViaService": `sqs.${dev.region}.amazonaws.com` };
+const cluster = `arn:aws:ecs:${dev.region}:${ACCOUNT}:cluster/${dev.prefix}`;
 const taskDefinition = (family: string, revision = 7): Resource => ({ arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${family}:${revision}`, tags });
 const roleOf = (suffix: string): Resource => ({ arn: dev.role(suffix).arn, tags });
 const ci = () => dev.role("ci-deploy");
 const written = (): Role => ({
-  name: "rest-api-dev-x",
-  arn: `arn:aws:iam::${ACCOUNT}:role/rest-api-dev-x`,
+  name: `${dev.prefix}-x`,
+  arn: `arn:aws:iam::${ACCOUNT}:role/${dev.prefix}-x`,
   trust: { Version: "2012-10-17", Statement: [] },
   policies: [{ name: "Everything", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }],
   boundary: dev.boundary(),
@@ -60,7 +63,7 @@ const CASES: Case[] = [
   ["the worker decrypts its messages with the environment's key through SQS", "allow", () => ask(dev.role("worker-task"), "kms:Decrypt", envKey, viaSqs)],
   ["the worker decrypts with the environment's key directly", "deny", () => ask(dev.role("worker-task"), "kms:Decrypt", envKey)],
   ["the worker sends to its own queue (it consumes, it does not publish)", "deny", () => ask(dev.role("worker-task"), "sqs:SendMessage", workerQueue)],
-  ["the worker reads its dead-letter queue", "deny", () => ask(dev.role("worker-task"), "sqs:ReceiveMessage", queue("rest-api-dev-worker-dlq"))],
+  ["the worker reads its dead-letter queue", "deny", () => ask(dev.role("worker-task"), "sqs:ReceiveMessage", queue(`${dev.prefix}-worker-dlq`))],
   ["the worker purges its queue", "deny", () => ask(dev.role("worker-task"), "sqs:PurgeQueue", workerQueue)],
   ["the worker deletes its queue", "deny", () => ask(dev.role("worker-task"), "sqs:DeleteQueue", workerQueue)],
   ["the worker receives from prod's queue", "deny", () => ask(dev.role("worker-task"), "sqs:ReceiveMessage", prodQueue)],
@@ -75,19 +78,19 @@ const CASES: Case[] = [
   [
     "the scheduler runs the job's task definition in the cluster",
     "allow",
-    () => ask(dev.role("nightly-scheduler"), "ecs:RunTask", taskDefinition("rest-api-dev-nightly"), { "ecs:cluster": cluster }),
+    () => ask(dev.role("nightly-scheduler"), "ecs:RunTask", taskDefinition(`${dev.prefix}-nightly`), { "ecs:cluster": cluster }),
   ],
   [
     "the scheduler runs the API's task definition",
     "deny",
-    () => ask(dev.role("nightly-scheduler"), "ecs:RunTask", taskDefinition("rest-api-dev"), { "ecs:cluster": cluster }),
+    () => ask(dev.role("nightly-scheduler"), "ecs:RunTask", taskDefinition(`${dev.prefix}`), { "ecs:cluster": cluster }),
   ],
   [
     "the scheduler runs the job's task definition in another cluster",
     "deny",
     () =>
-      ask(dev.role("nightly-scheduler"), "ecs:RunTask", taskDefinition("rest-api-dev-nightly"), {
-        "ecs:cluster": `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/rest-api-prod`,
+      ask(dev.role("nightly-scheduler"), "ecs:RunTask", taskDefinition(`${dev.prefix}-nightly`), {
+        "ecs:cluster": `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${prod.prefix}`,
       }),
   ],
   [
@@ -110,7 +113,7 @@ const CASES: Case[] = [
     "deny",
     () => ask(dev.role("nightly-scheduler"), "iam:PassRole", roleOf("nightly-task"), { "iam:PassedToService": "lambda.amazonaws.com" }),
   ],
-  ["the scheduler stops a task", "deny", () => ask(dev.role("nightly-scheduler"), "ecs:StopTask", `arn:aws:ecs:${REGION}:${ACCOUNT}:task/rest-api-dev/abc`)],
+  ["the scheduler stops a task", "deny", () => ask(dev.role("nightly-scheduler"), "ecs:StopTask", `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${dev.prefix}/abc`)],
   // Who may assume the scheduler's role.
   [
     "EventBridge Scheduler assumes it for the job's schedule",
@@ -119,10 +122,10 @@ const CASES: Case[] = [
       evaluateAs(
         "scheduler.amazonaws.com",
         "sts:AssumeRole",
-        dev.resource("aws_iam_role", (r) => r.name === "rest-api-dev-nightly-scheduler"),
+        dev.resource("aws_iam_role", (r) => r.name === `${dev.prefix}-nightly-scheduler`),
         {
           "aws:SourceAccount": ACCOUNT,
-          "aws:SourceArn": schedule("rest-api-dev", "rest-api-dev-nightly"),
+          "aws:SourceArn": schedule(`${dev.prefix}`, `${dev.prefix}-nightly`),
         },
       ),
   ],
@@ -133,7 +136,7 @@ const CASES: Case[] = [
       evaluateAs(
         "scheduler.amazonaws.com",
         "sts:AssumeRole",
-        dev.resource("aws_iam_role", (r) => r.name === "rest-api-dev-nightly-scheduler"),
+        dev.resource("aws_iam_role", (r) => r.name === `${dev.prefix}-nightly-scheduler`),
         {
           "aws:SourceAccount": ACCOUNT,
           "aws:SourceArn": schedule("default", "someone-elses"),
@@ -147,7 +150,7 @@ const CASES: Case[] = [
       evaluateAs(
         "ecs-tasks.amazonaws.com",
         "sts:AssumeRole",
-        dev.resource("aws_iam_role", (r) => r.name === "rest-api-dev-nightly-scheduler"),
+        dev.resource("aws_iam_role", (r) => r.name === `${dev.prefix}-nightly-scheduler`),
         {
           "aws:SourceAccount": ACCOUNT,
         },
@@ -157,16 +160,16 @@ const CASES: Case[] = [
   [
     "the deploy role creates the queue, tagged",
     "allow",
-    () => ask(ci(), "sqs:CreateQueue", workerQueue.arn, { "aws:RequestTag/Project": "rest-api", "aws:RequestTag/Environment": "dev" }),
+    () => ask(ci(), "sqs:CreateQueue", workerQueue.arn, { "aws:RequestTag/Project": dev.project, "aws:RequestTag/Environment": "dev" }),
   ],
   ["the deploy role creates a queue without the environment's tags", "deny", () => ask(ci(), "sqs:CreateQueue", workerQueue.arn)],
   ["the deploy role changes prod's queue", "deny", () => ask(ci(), "sqs:SetQueueAttributes", prodQueue)],
   ["the deploy role reads the worker's messages", "deny", () => ask(ci(), "sqs:ReceiveMessage", workerQueue)],
-  ["the deploy role writes the job's schedule", "allow", () => ask(ci(), "scheduler:UpdateSchedule", schedule("rest-api-dev", "rest-api-dev-nightly"))],
+  ["the deploy role writes the job's schedule", "allow", () => ask(ci(), "scheduler:UpdateSchedule", schedule(`${dev.prefix}`, `${dev.prefix}-nightly`))],
   [
     "the deploy role writes a schedule outside the environment's group",
     "deny",
-    () => ask(ci(), "scheduler:CreateSchedule", schedule("default", "rest-api-dev-nightly")),
+    () => ask(ci(), "scheduler:CreateSchedule", schedule("default", `${dev.prefix}-nightly`)),
   ],
   [
     "the deploy role hands the scheduler's role to EventBridge Scheduler",

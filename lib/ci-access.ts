@@ -218,8 +218,8 @@ const UNTAGGING = [
   "sns:UntagResource",
   "wafv2:UntagResource",
 ];
-/** Global services, and the calls that reach a repository or the state in another region. */
-const ANY_REGION = ["iam:*", "sts:*", "route53:*", "s3:*", "ecr:GetAuthorizationToken", ...PROMOTION_PULL];
+/** Global services (AWS Budgets among them: one endpoint in us-east-1), and the calls that reach a repository or the state in another region. */
+const ANY_REGION = ["iam:*", "sts:*", "route53:*", "s3:*", "budgets:*", "ecr:GetAuthorizationToken", ...PROMOTION_PULL];
 
 /**
  * The GitHub OIDC provider (or an existing one) and the deploy role. The role's permissions are what

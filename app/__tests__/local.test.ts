@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort } from "./support/api";
@@ -11,7 +11,7 @@ const ROOT = path.join(__dirname, "..", "..");
 /** The pids of this process tree's descendants, from /proc. */
 function descendants(pid: number): number[] {
   const all = new Map<number, number>();
-  for (const entry of require("node:fs").readdirSync("/proc") as string[]) {
+  for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       all.set(Number(entry), Number(readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1].split(" ")[1]));
@@ -21,7 +21,11 @@ function descendants(pid: number): number[] {
   }
   const found: number[] = [];
   const walk = (parent: number) => {
-    for (const [child, ppid] of all) if (ppid === parent) found.push(child), walk(child);
+    for (const [child, ppid] of all)
+      if (ppid === parent) {
+        found.push(child);
+        walk(child);
+      }
   };
   walk(pid);
   return found;
@@ -48,7 +52,10 @@ describe.each(["SIGTERM", "SIGINT"] as const)("npm run api:local, stopped by %s 
     try {
       let up = false;
       for (let i = 0; i < 120 && !up; i++) {
-        up = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+        up = await fetch(`http://127.0.0.1:${port}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (!up) await new Promise((r) => setTimeout(r, 250));
       }
       expect(up).toBe(true);
@@ -58,7 +65,12 @@ describe.each(["SIGTERM", "SIGINT"] as const)("npm run api:local, stopped by %s 
       const deadline = Date.now() + 20_000;
       while (children.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       expect(children.filter(alive)).toEqual([]);
-      expect(await fetch(`http://127.0.0.1:${port}/health`).then(() => "answered", () => "closed")).toBe("closed");
+      expect(
+        await fetch(`http://127.0.0.1:${port}/health`).then(
+          () => "answered",
+          () => "closed",
+        ),
+      ).toBe("closed");
     } finally {
       for (const pid of descendants(npm.pid!)) if (alive(pid)) process.kill(pid, "SIGKILL");
       npm.kill("SIGKILL");
