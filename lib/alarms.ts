@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { DeployPermissions } from "./deploy-permissions";
+import { DeployPermissions, EVENT_RULE_GRANT } from "./deploy-permissions";
 import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import * as z from "zod/mini";
 import type { AlarmTopic } from "./alarm-topic";
@@ -329,18 +329,7 @@ export class Alarms extends Construct {
     }
     const deploy = DeployPermissions.of(this);
     deploy?.service("JobRules", {
-      create: ["events:PutRule", "events:TagResource"],
-      manage: [
-        "events:DeleteRule",
-        "events:DescribeRule",
-        "events:ListTagsForResource",
-        "events:ListTargetsByRule",
-        "events:PutRule",
-        "events:PutTargets",
-        "events:RemoveTargets",
-        "events:TagResource",
-        "events:UntagResource",
-      ],
+      ...EVENT_RULE_GRANT,
       resources: deploy && [deploy.arn("events", `rule/${ruleName}`)],
     });
   }

@@ -40,6 +40,22 @@ const permissions = new WeakMap<TerraformStack, DeployPermissions>();
  * the request (`aws:RequestTag`); everything else only on resources tagged with this environment
  * (`aws:ResourceTag`); names under `<project>-<environment>` where a service has no tags to check.
  */
+/** What deploying an EventBridge rule with its targets takes (a construct adds the rule's ARN). */
+export const EVENT_RULE_GRANT: Omit<ServiceGrant, "resources"> = {
+  create: ["events:PutRule", "events:TagResource"],
+  manage: [
+    "events:DeleteRule",
+    "events:DescribeRule",
+    "events:ListTagsForResource",
+    "events:ListTargetsByRule",
+    "events:PutRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+    "events:TagResource",
+    "events:UntagResource",
+  ],
+};
+
 export class DeployPermissions {
   /** The deploy permissions of the stack `scope` belongs to, when the stack has CI access. */
   static of(scope: IConstruct): DeployPermissions | undefined {

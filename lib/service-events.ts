@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { DeployPermissions } from "./deploy-permissions";
+import { DeployPermissions, EVENT_RULE_GRANT } from "./deploy-permissions";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import type { AlarmTopic } from "./alarm-topic";
@@ -43,18 +43,7 @@ export class ServiceEvents extends Construct {
     });
     new CloudwatchEventTarget(this, "Topic", { rule: this.rule.name, arn: props.topic.topicArn });
     DeployPermissions.of(this)?.service("EventRule", {
-      create: ["events:PutRule", "events:TagResource"],
-      manage: [
-        "events:DeleteRule",
-        "events:DescribeRule",
-        "events:ListTagsForResource",
-        "events:ListTargetsByRule",
-        "events:PutRule",
-        "events:PutTargets",
-        "events:RemoveTargets",
-        "events:TagResource",
-        "events:UntagResource",
-      ],
+      ...EVENT_RULE_GRANT,
       resources: [`arn:${partitionOf(props.region)}:events:${props.region}:${props.accountId}:rule/${props.name}-service-events`],
     });
   }
