@@ -10,6 +10,8 @@ import { parseSettings } from "../stacks/schema";
 
 const settings = {
   ...CI_ENVIRONMENTS.dev,
+  // The worker and the job read the database: a fork's dev without one gets it back here.
+  database: { ...CI_ENVIRONMENTS.dev.database, enabled: true },
   services: {
     worker: { task: { cpu: 256, memory: 512, command: ["dist/worker.mjs"] }, database: true, queue: { publishers: ["api"] } },
   },

@@ -18,12 +18,14 @@ export interface Case {
   readonly expect: Outcome;
   readonly run: (w: World) => Promise<Outcome> | Outcome;
   /** What the environments must have for the case to apply. @default nothing */
-  readonly needs?: "database";
+  readonly needs?: "database" | "certificate";
 }
 
 /** Whether a case applies to these environments (a fork without a database has no database cases). */
 export function applies(c: Case, w: World): boolean {
-  return c.needs !== "database" || (w.dev.hasDatabase && w.prod.hasDatabase);
+  if (c.needs === "database") return w.dev.hasDatabase && w.prod.hasDatabase;
+  if (c.needs === "certificate") return w.prod.all("aws_acm_certificate").length > 0;
+  return true;
 }
 
 export const GROUPS = {
@@ -68,6 +70,11 @@ const ask = (principal: Role, action: string, resource: Resource | string, conte
 
 function c(group: keyof typeof GROUPS, name: string, expect: Outcome, run: Case["run"]): Case {
   return { group: GROUPS[group], name, expect, run };
+}
+
+/** A case about prod's certificate: it applies where the stack makes one (not with `https.certificateArn`). */
+function certificateCase(group: keyof typeof GROUPS, name: string, expect: Outcome, run: Case["run"]): Case {
+  return { ...c(group, name, expect, run), needs: "certificate" };
 }
 
 /** A case about the database (its secret, key, instance or monitoring role): it applies where dev and prod both have one. */
@@ -272,7 +279,9 @@ function crossEnvironment(): Case[] {
     c("crossEnvironment", x("reads prod's state"), "deny", (w) => ask(devCi(w), "s3:GetObject", state(w.prod))),
     dbCase("crossEnvironment", x("reads prod's database secret"), "deny", (w) => ask(devCi(w), "secretsmanager:GetSecretValue", w.prod.secret())),
     dbCase("crossEnvironment", x("deletes prod's database secret directly"), "deny", (w) => ask(devCi(w), "secretsmanager:DeleteSecret", w.prod.secret())),
-    c("crossEnvironment", x("deletes prod's certificate"), "deny", (w) => ask(devCi(w), "acm:DeleteCertificate", w.prod.resource("aws_acm_certificate"))),
+    certificateCase("crossEnvironment", x("deletes prod's certificate"), "deny", (w) =>
+      ask(devCi(w), "acm:DeleteCertificate", w.prod.resource("aws_acm_certificate")),
+    ),
     c("crossEnvironment", x("retags prod's service as dev"), "deny", (w) => ask(devCi(w), "ecs:TagResource", service(w.prod), tagged(w.dev))),
     c("crossEnvironment", x("changes prod's DNS"), "deny", (w) =>
       ask(devCi(w), "route53:ChangeResourceRecordSets", w.prod.arn("route53", "hostedzone/Z0EXAMPLE0REPLACEME0")),
