@@ -158,8 +158,10 @@ describe("the command line", () => {
       group: `${PREFIX}`,
       schedule: `${PREFIX}-nightly`,
     });
-    expect(() => resolveTarget(examples, "dev-workers", "billing")).toThrow(/no service or job "billing"; there are api, worker, nightly/);
-    expect(() => resolveTarget(examples, "staging", "api")).toThrow(/no environment "staging"/);
+    const { services, jobs } = parseSettings(VARIANT) as { services: object; jobs: object };
+    const known = ["api", ...Object.keys(services), ...Object.keys(jobs)].join(", ");
+    expect(() => resolveTarget(examples, "dev-workers", "billing")).toThrow(`no service or job "billing"; there are ${known}`);
+    expect(() => resolveTarget(examples, "no-such-environment", "api")).toThrow(/no environment "no-such-environment"/);
   });
 });
 
