@@ -6,6 +6,7 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { partitionOf, ServiceRole } from "./iam";
 import { securityGroup } from "./security-group";
@@ -284,6 +285,22 @@ export class Database extends Construct {
         },
       ],
     };
+  }
+
+  /**
+   * Both ends of a way in: this database admits the group, and the group's own way out to it, made
+   * under `scope` (the service or job that owns the group) as `EgressToDatabase`.
+   */
+  connectFrom(scope: Construct, securityGroupId: string): void {
+    this.allowFrom(securityGroupId);
+    new VpcSecurityGroupEgressRule(scope, "EgressToDatabase", {
+      securityGroupId,
+      description: "PostgreSQL to the database",
+      ipProtocol: "tcp",
+      fromPort: this.port,
+      toPort: this.port,
+      referencedSecurityGroupId: this.securityGroup.id,
+    });
   }
 
   /** Admits PostgreSQL connections from a security group; each call adds one, a repeated one is a no-op. */

@@ -2,7 +2,6 @@ import { Construct } from "constructs";
 import { SchedulerSchedule } from "@cdktf/provider-aws/lib/scheduler-schedule";
 import { SchedulerScheduleGroup } from "@cdktf/provider-aws/lib/scheduler-schedule-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import * as z from "zod/mini";
 import type { Cluster } from "./cluster";
 import type { Database } from "./database";
@@ -209,14 +208,6 @@ export class Job extends Construct {
 
   /** Lets the job's tasks connect to the database. */
   allowDatabase(database: Database): void {
-    database.allowFrom(this.securityGroup.id);
-    new VpcSecurityGroupEgressRule(this, "EgressToDatabase", {
-      securityGroupId: this.securityGroup.id,
-      description: "PostgreSQL to the database",
-      ipProtocol: "tcp",
-      fromPort: database.port,
-      toPort: database.port,
-      referencedSecurityGroupId: database.securityGroup.id,
-    });
+    database.connectFrom(this, this.securityGroup.id);
   }
 }

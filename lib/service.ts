@@ -227,14 +227,6 @@ export class Service extends Construct {
 
   /** Lets the tasks connect to the database (its security group admits theirs on PostgreSQL's port). */
   allowDatabase(database: Database): void {
-    database.allowFrom(this.securityGroup.id);
-    new VpcSecurityGroupEgressRule(this, "EgressToDatabase", {
-      securityGroupId: this.securityGroup.id,
-      description: "PostgreSQL to the database",
-      ipProtocol: "tcp",
-      fromPort: database.port,
-      toPort: database.port,
-      referencedSecurityGroupId: database.securityGroup.id,
-    });
+    database.connectFrom(this, this.securityGroup.id);
   }
 }
