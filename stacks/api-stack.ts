@@ -291,6 +291,18 @@ export class ApiStack extends TerraformStack {
   }
 }
 
+/** What every task definition of the environment shares: region, key, repository, release, and where tasks run. */
+function recipeContext(stack: ApiStack, config: EnvironmentConfig, options: RunOptions) {
+  return {
+    region: config.region,
+    encryptionKey: stack.encryptionKey,
+    repository: stack.registry.repository,
+    imageTagOverride: options.imageTag,
+    release: options.release,
+    compatibility: stack.cluster.capacity.compatibility,
+  };
+}
+
 /**
  * One service: its recipe, the service itself with its route on the load balancer (none for a worker),
  * its scaling and its database access. The default API keeps the ids it always had.
@@ -318,13 +330,8 @@ function buildService(
   const taskDefinition = new TaskDefinition(stack, `${id}TaskDefinition`, {
     ...entry.task,
     name: entry.name,
-    region: config.region,
-    encryptionKey: stack.encryptionKey,
-    repository: stack.registry.repository,
-    imageTagOverride: options.imageTag,
-    release: options.release,
+    ...recipeContext(stack, config, options),
     http: entry.route && { healthCheckPath: entry.route.healthCheck.path },
-    compatibility: stack.cluster.capacity.compatibility,
     enableExecuteCommand: entry.service.enableExecuteCommand,
     execLogGroup: stack.cluster.execLogGroup,
     connections: [...(database ? [database.connection] : []), ...(timings ? [timings] : []), ...queueConnections(entry, queues)],
@@ -378,12 +385,7 @@ function buildJob(
   const taskDefinition = new TaskDefinition(stack, `${id}TaskDefinition`, {
     ...entry.task,
     name: entry.name,
-    region: config.region,
-    encryptionKey: stack.encryptionKey,
-    repository: stack.registry.repository,
-    imageTagOverride: options.imageTag,
-    release: options.release,
-    compatibility: stack.cluster.capacity.compatibility,
+    ...recipeContext(stack, config, options),
     job: true,
     connections: [...(database ? [database.connection] : []), ...queueConnections({ publishesTo: entry.publishesTo }, queues)],
   });
