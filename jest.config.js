@@ -1,15 +1,28 @@
 /**
- * Projects: fast unit/snapshot tests, the offline terraform proof (validate + plan), the emulator
- * lifecycle (deploy, release, re-plan, destroy against moto) and the REST API against PostgreSQL.
+ * Jest projects, one per group of folders under __tests__/ (which mirror lib/):
+ *   unit        the constructs and calculators, area by area (core, network, compute, edge, ...)
+ *   stacks      the environments and variants as synthesized: settings, snapshots, stack properties
+ *   iam         least privilege, evaluated as IAM evaluates it
+ *   tooling     the scripts, docs, workflows and engines around the stacks
+ *   terraform   terraform validate + plan of every environment and variant, offline
+ *   app         the REST API and its workers, on the embedded database and PostgreSQL
+ *   integration the emulator lifecycle, the release and the game day's broken run (npm run test:integration)
+ * `npm test` runs every project but integration.
  */
 const transform = { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }] };
 const common = {
   testEnvironment: "node",
   transform,
   moduleFileExtensions: ["ts", "js", "json"],
-  // See __tests__/no-stack-trace.js: roughly halves the time of each synth in tests.
-  moduleNameMapper: { "^\\.(/tokens)?(/private)?/stack-trace$": "<rootDir>/__tests__/no-stack-trace.js" },
+  // See __tests__/support/no-stack-trace.js: roughly halves the time of each synth in tests.
+  moduleNameMapper: { "^\\.(/tokens)?(/private)?/stack-trace$": "<rootDir>/__tests__/support/no-stack-trace.js" },
 };
+// A stack synthesized once per run, not once per test file that asks for it.
+const synthCache = {
+  globalSetup: "<rootDir>/__tests__/support/synth-cache-setup.cjs",
+  globalTeardown: "<rootDir>/__tests__/support/synth-cache-teardown.cjs",
+};
+const folders = (...names) => names.map((name) => `<rootDir>/__tests__/${name}/**/*.test.ts`);
 
 module.exports = {
   maxWorkers: 2,
@@ -17,15 +30,15 @@ module.exports = {
   projects: [
     {
       ...common,
+      ...synthCache,
       displayName: "unit",
-      testMatch: ["<rootDir>/__tests__/**/*.test.ts"],
-      // A stack synthesized once per run, not once per test file that asks for it.
-      globalSetup: "<rootDir>/__tests__/support/synth-cache-setup.cjs",
-      globalTeardown: "<rootDir>/__tests__/support/synth-cache-teardown.cjs",
-      testPathIgnorePatterns: ["\\.(terraform|emulator)\\.test\\.ts$"],
+      testMatch: folders("core", "settings", "calculators", "network", "registry", "compute", "edge", "database", "observability", "workers", "ci", "emulator"),
     },
-    { ...common, displayName: "terraform", testMatch: ["<rootDir>/__tests__/**/*.terraform.test.ts"] },
-    { ...common, displayName: "emulator", testMatch: ["<rootDir>/__tests__/**/*.emulator.test.ts"] },
+    { ...common, ...synthCache, displayName: "stacks", testMatch: folders("environments", "stacks") },
+    { ...common, ...synthCache, displayName: "iam", testMatch: folders("iam") },
+    { ...common, ...synthCache, displayName: "tooling", testMatch: folders("tooling", "docs", "gameday") },
+    { ...common, displayName: "terraform", testMatch: folders("terraform") },
+    { ...common, displayName: "integration", testMatch: folders("integration") },
     {
       ...common,
       displayName: "app",

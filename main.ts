@@ -1,15 +1,15 @@
 import { resolve } from "node:path";
 import { App } from "cdktf";
-import { environments } from "./stacks/environments";
+import { environments } from "./environments/environments";
 import { addEnvironmentStacks, manifestWarnings, runByCli } from "./stacks/app";
-import { resolveReleases } from "./stacks/releases";
-import { runOptionsFromEnv } from "./stacks/settings";
-import { checkNameClashes } from "./stacks/schema";
-import { EMULATOR_OUTDIR, emulatorOutdirProblem } from "./stacks/emulator";
-import { SettingError } from "./lib/validate";
+import { resolveReleases } from "./environments/releases";
+import { runOptionsFromEnv } from "./environments/settings";
+import { checkNameClashes } from "./environments/schema";
+import { EMULATOR_OUTDIR, emulatorOutdirProblem } from "./emulator/mode";
+import { SettingError } from "./lib/settings/validate";
 
 const options = runOptionsFromEnv(process.env);
-// Emulator stacks never land in cdktf.out, which the README's next commands read (stacks/emulator.ts).
+// Emulator stacks never land in cdktf.out, which the README's next commands read (emulator/mode.ts).
 const outdir = process.env.CDKTF_OUTDIR ?? (options.emulatorUrl ? EMULATOR_OUTDIR : "cdktf.out");
 const misplaced = options.emulatorUrl && emulatorOutdirProblem(resolve(outdir), resolve("cdktf.out"));
 if (misplaced)

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { buildSync } from "esbuild";
-import { environments } from "../stacks/environments";
+import { environments } from "../environments/environments";
 import { buildFiles, ENGINES, libraryOf, type EngineName } from "./engine.cjs";
 
 interface Measure {
@@ -116,13 +116,13 @@ rmSync(work, { recursive: true, force: true });
   for (const path of loadedAnyway) require(path);
   const loadStart = process.hrtime.bigint();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { parseSettings } = require(schemaBundle) as typeof import("../stacks/schema");
+  const { parseSettings } = require(schemaBundle) as typeof import("../environments/schema");
   const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
   const rounds = 200;
   const parseStart = process.hrtime.bigint();
   for (let i = 0; i < rounds; i++) for (const settings of environments) parseSettings(settings);
   const parseMs = Number(process.hrtime.bigint() - parseStart) / 1e6 / (rounds * environments.length);
-  console.log("settings schema (stacks/schema.ts, zod/mini bundled)");
+  console.log("settings schema (environments/schema.ts, zod/mini bundled)");
   console.log(`  load ${loadMs.toFixed(0)} ms once per synth; check and default ${parseMs.toFixed(3)} ms per environment`);
   rmSync(dirname(schemaBundle), { recursive: true, force: true });
 }

@@ -5,7 +5,7 @@
  * construct paths and unique ids included, must match; a difference is named by stack and JSON pointer.
  * Whitespace is not compared: cdktn writes an empty list as `[]` where cdktf writes `[\n]`.
  *
- * Used by `__tests__/engines.test.ts` (every environment and variant, in-process) and by
+ * Used by `__tests__/tooling/engines.test.ts` (every environment and variant, in-process) and by
  *
  *   npm run engines:compare                        # main.ts's stacks through the synth app on both engines
  *   npm run engines:compare -- <cdktf.out> <cdktf.out>   # any two synth outputs, e.g. of your own fleet

@@ -1,12 +1,12 @@
 /**
  * The README's "Fork it" recipes as data: each is a snippet in a ```ts block, preceded by a marker that
- * says where it goes, and applied to `stacks/environments.ts` exactly as a reader would paste it. The
+ * says where it goes, and applied to `environments/environments.ts` exactly as a reader would paste it. The
  * fork proof (scripts/fork-proof.ts) applies them to a clean copy and runs the suite; a test holds the
  * README's recipes to what this reads, so the docs cannot drift from what is proven.
  *
  *   <!-- fork-recipe id="region" into="dev" -->               properties into dev's settings (or dev's `loadBalancer`: into="dev.loadBalancer")
  *   <!-- fork-recipe id="rename" into="each environment" -->  the same into every environment declared in the file
- *   <!-- fork-recipe id="staging" into="stacks/environments.ts" -->  declarations: each replaces its namesake, or is added
+ *   <!-- fork-recipe id="staging" into="environments/environments.ts" -->  declarations: each replaces its namesake, or is added
  *   <!-- fork-recipe id="no-database" into="dev" alone -->    proven in a fork of its own (it conflicts with another recipe)
  *
  * A property of the snippet replaces the property of the same name (the whole of it: `network: {...}`
@@ -16,7 +16,7 @@ import ts from "typescript";
 
 export interface Recipe {
   readonly id: string;
-  /** An environment name (`dev`), a path into one (`prod.loadBalancer`), `each environment`, or a file (`stacks/environments.ts`). */
+  /** An environment name (`dev`), a path into one (`prod.loadBalancer`), `each environment`, or a file (`environments/environments.ts`). */
   readonly into: string;
   /** Proven in a fork of its own, not with the others. */
   readonly alone: boolean;
@@ -26,7 +26,7 @@ export interface Recipe {
   readonly text: string;
 }
 
-export const ENVIRONMENTS_FILE = "stacks/environments.ts";
+export const ENVIRONMENTS_FILE = "environments/environments.ts";
 const MARKER = /<!--\s*fork-recipe\s+([^>]*?)\s*-->\s*\n```ts\n([\s\S]*?)\n```/g;
 const SECTION = /^## Fork it\n([\s\S]*?)(?=^## )/m;
 
@@ -133,7 +133,7 @@ function hasErrors(file: ts.SourceFile): boolean {
   return ((file as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? []).length > 0;
 }
 
-/** `stacks/environments.ts` with the recipe applied, as a reader pasting the snippet would leave it. */
+/** `environments/environments.ts` with the recipe applied, as a reader pasting the snippet would leave it. */
 export function applyRecipe(source: string, recipe: Recipe): string {
   const file = parse(source);
   const where = `fork recipe "${recipe.id}" (into="${recipe.into}")`;

@@ -8,17 +8,17 @@
  * Then deploy (`npx cdktf deploy <env>`) and commit the file, so every later deploy keeps the release.
  */
 import { resolve } from "node:path";
-import { resolveImage } from "../lib/container-image";
-import { describeRelease, parseReleaseRef, Release } from "../lib/release";
-import { check, SettingError } from "../lib/validate";
-import { readRelease, writeRelease } from "../stacks/releases";
-import { resourcePrefix, type EnvironmentSettings } from "../stacks/settings";
+import { resolveImage } from "../lib/registry/container-image";
+import { describeRelease, parseReleaseRef, Release } from "../lib/registry/release";
+import { check, SettingError } from "../lib/settings/validate";
+import { readRelease, writeRelease } from "../environments/releases";
+import { resourcePrefix, type EnvironmentSettings } from "../environments/settings";
 
 export const RELEASES_DIR = resolve(__dirname, "..", "releases");
 
 function find(environments: readonly EnvironmentSettings[], name: string | undefined): EnvironmentSettings {
   const found = environments.find((e) => e.name === name);
-  check(Boolean(found), "environment", name, "no such environment in stacks/environments.ts", environments.map((e) => JSON.stringify(e.name)).join(", "));
+  check(Boolean(found), "environment", name, "no such environment in environments/environments.ts", environments.map((e) => JSON.stringify(e.name)).join(", "));
   return found!;
 }
 
@@ -55,7 +55,7 @@ export function describeEnvironment(settings: EnvironmentSettings, release?: Rel
 
 if (require.main === module) {
   void (async () => {
-    const { environments } = await import("../stacks/environments");
+    const { environments } = await import("../environments/environments");
     const args = process.argv.slice(2);
     try {
       if (args[0] === "--describe") {

@@ -8,7 +8,7 @@
  *   npm run task -- --release dev api dist/migrate.mjs       # the recorded release (releases/<env>.json), before it is deployed
  *   npm run task -- --env MIGRATION_TIMEOUT_MS=600000 dev api dist/migrate.mjs
  *
- * `api` is the default API; other names are keys of `services` or `jobs` in stacks/environments.ts. The
+ * `api` is the default API; other names are keys of `services` or `jobs` in environments/environments.ts. The
  * task definition, network and capacity are read from ECS (the service) or EventBridge Scheduler (the
  * job) as deployed, so the task runs what and where the environment runs; on Fargate it runs on-demand
  * (never Spot, which may stop a migration halfway). `--release` runs the recorded release instead: when
@@ -36,12 +36,12 @@ import {
 } from "@aws-sdk/client-ecs";
 import { CloudWatchLogsClient, GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { GetScheduleCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
-import { imageReference, type Release } from "../lib/release";
-import { DEFAULT_API_PUBLISHER } from "../lib/queue";
-import { CONTAINER_NAME } from "../lib/task-definition";
-import { readRelease } from "../stacks/releases";
-import { parseSettings } from "../stacks/schema";
-import type { EnvironmentSettings } from "../stacks/settings";
+import { imageReference, type Release } from "../lib/registry/release";
+import { DEFAULT_API_PUBLISHER } from "../lib/workers/queue";
+import { CONTAINER_NAME } from "../lib/compute/task-definition";
+import { readRelease } from "../environments/releases";
+import { parseSettings } from "../environments/schema";
+import type { EnvironmentSettings } from "../environments/settings";
 
 export interface TaskArgs {
   readonly env: string;
@@ -86,10 +86,10 @@ export type TaskTarget =
   | { readonly kind: "service"; readonly cluster: string; readonly service: string; readonly region: string; readonly repository: string }
   | { readonly kind: "job"; readonly cluster: string; readonly group: string; readonly schedule: string; readonly region: string; readonly repository: string };
 
-/** The target's names, from the environment's settings (stacks/environments.ts). */
+/** The target's names, from the environment's settings (environments/environments.ts). */
 export function resolveTarget(environments: readonly EnvironmentSettings[], env: string, target: string): TaskTarget {
   const settings = environments.find((e) => e.name === env);
-  if (!settings) throw new Error(`no environment "${env}" in stacks/environments.ts; there are ${environments.map((e) => e.name).join(", ")}`);
+  if (!settings) throw new Error(`no environment "${env}" in environments/environments.ts; there are ${environments.map((e) => e.name).join(", ")}`);
   const config = parseSettings(settings);
   const prefix = `${config.project}-${config.name}`;
   const common = { cluster: prefix, region: config.region, repository: prefix };
@@ -297,7 +297,7 @@ if (require.main === module) {
   void (async () => {
     try {
       const args = parseTaskArgs(process.argv.slice(2));
-      const { environments } = await import("../stacks/environments");
+      const { environments } = await import("../environments/environments");
       const target = resolveTarget(environments, args.env, args.target);
       const settings = clientSettings(target.region, process.env);
       const release = args.release ? readRelease(resolve(__dirname, "..", "releases"), args.env) : undefined;

@@ -2,34 +2,35 @@ import { Construct } from "constructs";
 import { basename, dirname, resolve } from "node:path";
 import { Annotations, App, LocalBackend, S3Backend, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { AlarmTopic } from "../lib/alarm-topic";
-import { Alarms } from "../lib/alarms";
-import { Autoscaling } from "../lib/autoscaling";
-import { Budget, warnOverBudget } from "../lib/budget";
-import { Dashboard } from "../lib/dashboard";
-import { ServiceEvents } from "../lib/service-events";
-import { CiAccess } from "../lib/ci-access";
-import { DeployPermissions } from "../lib/deploy-permissions";
-import { PermissionsBoundary } from "../lib/permissions-boundary";
-import { Cluster, FARGATE_ONLY_SETTINGS } from "../lib/cluster";
-import { Database } from "../lib/database";
-import { EncryptionKey } from "../lib/encryption-key";
+import { AlarmTopic } from "../lib/observability/alarm-topic";
+import { Alarms } from "../lib/observability/alarms";
+import { Autoscaling } from "../lib/compute/autoscaling";
+import { Budget, warnOverBudget } from "../lib/observability/budget";
+import { Dashboard } from "../lib/observability/dashboard";
+import { ServiceEvents } from "../lib/observability/service-events";
+import { CiAccess } from "../lib/ci/ci-access";
+import { DeployPermissions } from "../lib/core/deploy-permissions";
+import { PermissionsBoundary } from "../lib/core/permissions-boundary";
+import { Cluster, FARGATE_ONLY_SETTINGS } from "../lib/compute/cluster";
+import { Database } from "../lib/database/database";
+import { EncryptionKey } from "../lib/core/encryption-key";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { isReservedDomain, LoadBalancer } from "../lib/load-balancer";
-import { Network } from "../lib/network";
-import { Registry } from "../lib/registry";
-import { Service } from "../lib/service";
-import { drainEnvironment, MIGRATION_VARIABLE, migrationSeconds, shutdownTimeoutMs, stopTimings } from "../lib/stop-timings";
-import { TaskDefinition, type Connection } from "../lib/task-definition";
-import { WebAcl } from "../lib/web-acl";
-import { Job, scheduleGroup } from "../lib/job";
-import { Queue, QueueScaling } from "../lib/queue";
-import { grantOneOffTaskDeploy } from "../lib/one-off-task";
-import { check } from "../lib/validate";
-import { parseSettings, type EnvironmentConfig, type JobEntryConfig, type ServiceEntryConfig } from "./schema";
+import { isReservedDomain, LoadBalancer } from "../lib/edge/load-balancer";
+import { Network } from "../lib/network/network";
+import { Registry } from "../lib/registry/registry";
+import { Service } from "../lib/compute/service";
+import { drainEnvironment, MIGRATION_VARIABLE, migrationSeconds, shutdownTimeoutMs, stopTimings } from "../lib/compute/stop-timings";
+import { TaskDefinition } from "../lib/compute/task-definition";
+import type { Connection } from "../lib/core/connection";
+import { WebAcl } from "../lib/edge/web-acl";
+import { Job, scheduleGroup } from "../lib/workers/job";
+import { Queue, QueueScaling } from "../lib/workers/queue";
+import { grantOneOffTaskDeploy } from "../lib/workers/one-off-task";
+import { check } from "../lib/settings/validate";
+import { parseSettings, type EnvironmentConfig, type JobEntryConfig, type ServiceEntryConfig } from "../environments/schema";
 import type { SchedulerScheduleGroup } from "@cdktf/provider-aws/lib/scheduler-schedule-group";
-import { emulatorProviderConfig, emulatorStatePath } from "./emulator";
-import type { EnvironmentSettings, RunOptions } from "./settings";
+import { emulatorProviderConfig, emulatorStatePath } from "../emulator/mode";
+import type { EnvironmentSettings, RunOptions } from "../environments/settings";
 
 /** A service of the stack with its recipe and scaling. */
 export interface StackService {
@@ -119,7 +120,7 @@ export class ApiStack extends TerraformStack {
     // Offline, no credentials can ask STS who the account is: a documentation account stands in.
     const accountId = options.offline ? OFFLINE_ACCOUNT_ID : new DataAwsCallerIdentity(this, "Account").accountId;
     // Made first, so every construct that creates a role finds the boundary, and with CI access every
-    // construct adds what deploying it calls (lib/deploy-permissions.ts).
+    // construct adds what deploying it calls (lib/core/deploy-permissions.ts).
     this.permissionsBoundary = new PermissionsBoundary(this, "PermissionsBoundary", { name: this.prefix, project, environment: name, region, accountId });
     const deployPermissions = config.ci
       ? new DeployPermissions(this, { project, environment: name, prefix: this.prefix, region, accountId, production: config.production })
@@ -316,7 +317,7 @@ function buildService(
 ): StackService {
   const id = entry.key === undefined ? "" : pascal(entry.key);
   const database = entry.database ? stack.database : undefined;
-  // What the load balancer's health check and idle timeout ask of a stopping task (lib/stop-timings.ts),
+  // What the load balancer's health check and idle timeout ask of a stopping task (lib/compute/stop-timings.ts),
   // and the migrations' share of the grace period; the schema has checked they fit.
   const route = entry.route;
   const timings: Connection | undefined = route && {
@@ -410,7 +411,7 @@ function buildJob(
 function refuseExampleDomain(loadBalancer: LoadBalancer, env: string, domainName: string, options: RunOptions): void {
   const message =
     `${env}: loadBalancer.https.domainName = "${domainName}" is a reserved example domain, which no certificate can validate. ` +
-    `Allowed: your own domain with the Route 53 hosted zone that serves it (domainName and hostedZoneId), or certificateArn, set in stacks/environments.ts.`;
+    `Allowed: your own domain with the Route 53 hosted zone that serves it (domainName and hostedZoneId), or certificateArn, set in environments/environments.ts.`;
   Annotations.of(loadBalancer).addWarning(`${message} Planning this stack against AWS fails until then.`);
   if (options.guardExampleDomains ?? !(options.offline || options.emulatorUrl)) {
     // Terraform wants a condition that reads something of the configuration: the domain, as a local.

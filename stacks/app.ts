@@ -12,10 +12,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Annotations, TerraformStack, type App } from "cdktf";
-import { SettingError } from "../lib/validate";
+import { SettingError } from "../lib/settings/validate";
 import { ApiStack } from "./api-stack";
-import type { Release } from "../lib/release";
-import type { EnvironmentSettings, RunOptions } from "./settings";
+import type { Release } from "../lib/registry/release";
+import type { EnvironmentSettings, RunOptions } from "../environments/settings";
 
 /** The cdktf CLI (and cdktn's) set this for the app it runs, and print the manifest's annotations themselves. */
 export function runByCli(env: NodeJS.ProcessEnv = process.env): boolean {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { DockerfileParser, type From, type Instruction } from "dockerfile-ast";
-import { APP_IMAGE_HEALTH_CHECK } from "../../lib/container-image";
+import { APP_IMAGE_HEALTH_CHECK } from "../../lib/registry/container-image";
 
 /**
  * No Docker engine runs here, so the image is proven by its recipe: parsed, and each property the
@@ -95,7 +95,7 @@ describe(".dockerignore", () => {
       "cdktf.out/stacks/dev/cdk.tf.json",
       "releases/dev.json",
       ".env",
-      "lib/database.ts",
+      "lib/database/database.ts",
     ]) {
       expect([file, included(file)]).toEqual([file, false]);
     }

@@ -5,13 +5,13 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import tls from "node:tls";
-import { environments } from "../../stacks/environments";
+import { environments } from "../../environments/environments";
 import { tlsOptions } from "../src/database";
 import { RunningApi } from "./support/api";
 
 jest.setTimeout(30_000);
 
-/** The CA the stack pins on the database (lib/database.ts `caCertIdentifier`): rds-ca-rsa2048-g1. */
+/** The CA the stack pins on the database (lib/database/database.ts `caCertIdentifier`): rds-ca-rsa2048-g1. */
 const PINNED_CA_NAME = (region: string) => `Amazon RDS ${region} Root CA RSA2048 G1`;
 
 describe("TLS to RDS", () => {

@@ -9,7 +9,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { startEmulator, type Emulator } from "../emulator";
+import { startEmulator, type Emulator } from "../../emulator/server";
 import { EcsService } from "./ecs";
 import { LoadBalancer, type Timing } from "./haproxy";
 import { buildApp, readImageConfig, StagedImage } from "./image";

@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { ApiStack } from "../../stacks/api-stack";
-import { environments } from "../../stacks/environments";
-import { resourcePrefix } from "../../stacks/settings";
+import { environments } from "../../environments/environments";
+import { resourcePrefix } from "../../environments/settings";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- synthesized Terraform JSON has no static types, as in the tests
 type Resource = Record<string, any>;

@@ -3,11 +3,11 @@ import http from "node:http";
 import net from "node:net";
 import { createInterface } from "node:readline";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { type Emulator, startEmulator } from "../../../scripts/emulator";
+import { type Emulator, startEmulator } from "../../../emulator/server";
 import { APP_DIR } from "./api";
 
 /**
- * The worker's test world: moto's SQS (the project's emulator, scripts/emulator.ts), queues made as
+ * The worker's test world: moto's SQS (the project's emulator, emulator/server.ts), queues made as
  * the stack makes them (a dead-letter queue, redrive after N receives), the worker run as the image
  * runs it (`node dist/worker.mjs`), and two proxies that let a test stop a worker at a chosen point.
  */
@@ -33,7 +33,7 @@ export class Sqs {
     return new Sqs(emulator, emulator.url);
   }
 
-  /** A queue with its dead-letter queue, as lib/queue.ts makes them. */
+  /** A queue with its dead-letter queue, as lib/workers/queue.ts makes them. */
   async queue(name: string, options: { visibilityTimeoutSeconds: number; maxReceiveCount: number }): Promise<{ url: string; deadLetterUrl: string }> {
     const dlq = await this.client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
     const dlqArn = (await this.client.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn;

@@ -1,0 +1,91 @@
+/**
+ * The game day's pure parts, on the synthesized stacks: what it reads from cdk.tf.json, the load
+ * balancer it configures from the target group, and the WAF verdicts it plans. The game day itself
+ * runs in `npm run gameday` (.ci/run) and, broken on purpose, in gameday.emulator.test.ts.
+ */
+import { haproxyConfig, matcherRegex } from "../../scripts/gameday/haproxy";
+import { readImageConfig } from "../../scripts/gameday/image";
+import { readSpec } from "../../scripts/gameday/stack";
+import { environments } from "../../environments/environments";
+import { resourcePrefix } from "../../environments/settings";
+import { parseSettings } from "../../environments/schema";
+import { synth } from "../support/helpers";
+
+// The game day runs the API on PostgreSQL: it plays environments with a database (a fork's may have none).
+const played = environments.filter((e) => parseSettings(e).database.enabled);
+
+describe.each(played.map((e) => [e.name, e] as const))("the game day of %s reads its synthesized stack", (name, settings) => {
+  const config = parseSettings(settings);
+  const prefix = resourcePrefix(settings);
+  const spec = readSpec(name, synth(settings), prefix);
+
+  test("the default API's service, with the count and deployment percentages the settings give", () => {
+    expect(spec.service).toMatchObject({
+      name: prefix,
+      desiredCount: config.service.desiredCount,
+      healthCheckGracePeriodSeconds: config.service.healthCheckGracePeriodSeconds,
+      circuitBreaker: true,
+    });
+    expect(spec.service.maximumPercent).toBeGreaterThan(100);
+  });
+
+  test("the target group's health check and deregistration delay, and the load balancer's idle timeout", () => {
+    const hc = config.loadBalancer.healthCheck;
+    expect(spec.targetGroup).toEqual({
+      path: hc.path,
+      matcher: hc.matcher,
+      intervalSeconds: hc.intervalSeconds,
+      timeoutSeconds: hc.timeoutSeconds,
+      healthyThreshold: hc.healthyThreshold,
+      unhealthyThreshold: hc.unhealthyThreshold,
+      deregistrationDelaySeconds: config.loadBalancer.deregistrationDelaySeconds,
+    });
+    expect(spec.idleTimeoutSeconds).toBe(config.loadBalancer.idleTimeoutSeconds);
+  });
+
+  test("the container as ECS starts it: user, read-only root, stop timeout, the drain variables, the secret by reference", () => {
+    expect(spec.task).toMatchObject({
+      family: prefix,
+      user: config.task.user,
+      readonlyRootFilesystem: config.task.readonlyRootFilesystem,
+      stopTimeoutSeconds: config.task.stopTimeoutSeconds,
+      containerPort: config.task.containerPort,
+    });
+    expect(Object.keys(spec.task.environment)).toEqual(expect.arrayContaining(["DRAIN_TIMEOUT_MS", "DRAIN_QUIET_MS", "KEEP_ALIVE_TIMEOUT_MS"]));
+    if (config.database.enabled) expect(spec.task.environment.DB_SECRET_ARN).toBe(spec.database.secretArnRef);
+  });
+
+  test("the web ACL's counted rules, where there is one", () => {
+    expect(spec.webAcl?.countedRules).toEqual(config.waf.enabled ? [...config.waf.countRules] : undefined);
+  });
+});
+
+describe("HAProxy as the target group", () => {
+  test.each([
+    ["200", "^(200)$"],
+    ["200-202", "^(200|201|202)$"],
+    ["200,204", "^(200|204)$"],
+  ])("matcher %s is the status regex %s", (matcher, regex) => {
+    expect(matcherRegex(matcher)).toBe(regex);
+  });
+
+  test("checks the path with the thresholds and interval, no retries, the idle timeout, all scaled alike", () => {
+    const cfg = haproxyConfig(
+      { path: "/health", matcher: "200", intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3, deregistrationDelaySeconds: 30 },
+      60,
+      8080,
+      "/tmp/s.sock",
+      { ms: (s) => s * 100 },
+    );
+    expect(cfg).toContain("http-check send meth GET uri /health");
+    expect(cfg).toContain("default-server check inter 1000ms rise 2 fall 3 disabled");
+    expect(cfg).toContain("timeout check 500ms");
+    expect(cfg).toContain("timeout http-keep-alive 6000ms");
+    expect(cfg).toContain("retries 0");
+    expect(cfg).toContain("no option redispatch");
+  });
+});
+
+test("the image runs as app/Dockerfile's runtime stage says", () => {
+  expect(readImageConfig()).toMatchObject({ workdir: "/app", user: "1000:1000", cmd: ["dist/server.mjs"], env: { NODE_ENV: "production" } });
+});

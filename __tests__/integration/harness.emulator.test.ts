@@ -1,0 +1,67 @@
+/**
+ * The lifecycle can fail: a deliberately broken stack, with a perpetual diff and a resource that
+ * outlives destroy, run through the same harness, must be caught on both counts.
+ */
+import { resolve } from "node:path";
+import { Construct } from "constructs";
+import { Fn, LocalBackend, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { LifecycleResult, runLifecycle, TerraformWorkspace } from "../../emulator/lifecycle";
+import { checkEmulatorInstalled } from "../../emulator/server";
+import { terraformVersion } from "../../scripts/offline-plan";
+import { emulatorProviderConfig } from "../../emulator/mode";
+
+const skip = ["1", "true"].includes(process.env.SKIP_EMULATOR_TESTS ?? "");
+
+/** Two classic mistakes: a tag that changes on every plan, and a log group that destroy keeps. */
+class BrokenStack extends TerraformStack {
+  constructor(scope: Construct, url: string) {
+    super(scope, "broken");
+    new AwsProvider(this, "Aws", { region: "us-east-1", ...emulatorProviderConfig(url) });
+    new LocalBackend(this, { path: "broken.tfstate" });
+    new CloudwatchLogGroup(this, "Kept", {
+      name: "/broken/kept",
+      skipDestroy: true,
+      tags: { DeployedAt: Fn.timestamp() },
+    });
+  }
+}
+
+(skip ? describe.skip : describe)("the lifecycle harness", () => {
+  let result: LifecycleResult;
+
+  beforeAll(
+    async () => {
+      terraformVersion();
+      checkEmulatorInstalled();
+      result = await runLifecycle(
+        {
+          name: "broken",
+          region: "us-east-1",
+          steps: [
+            { name: "deploy", action: "apply", stack: (app, { url }) => new BrokenStack(app, url) },
+            { name: "plan again", action: "replan" },
+            { name: "destroy", action: "destroy" },
+          ],
+        },
+        new TerraformWorkspace(resolve(".emulator", "jest-harness")),
+      );
+    },
+    5 * 60 * 1000,
+  );
+
+  test("given a perpetual diff, when the stack is planned again after apply, then the diff is reported", () => {
+    expect(result.steps.find((s) => s.name === "plan again")?.unexpected).toEqual([
+      expect.stringMatching(/^aws_cloudwatch_log_group\.Kept(_\w+)?: update .*\btags\b/),
+    ]);
+  });
+
+  test("given a resource that outlives destroy, when the stack is destroyed, then it is reported as left behind", () => {
+    expect(result.steps.find((s) => s.name === "destroy")?.leftovers).toEqual(["logs log-group /broken/kept"]);
+  });
+
+  test("and the lifecycle as a whole fails", () => {
+    expect(result.ok).toBe(false);
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * The offline proof: every environment (and every example variant) is synthesized in offline mode,
+ * then `terraform init`, `validate` and `plan` run with no credentials and no network.
+ * The same stacks as `cdktf synth --hcl` writes them (HCL, cdk.tf) must validate and plan the same.
+ * Set SKIP_TERRAFORM_TESTS=1 to skip this file where terraform is not installed.
+ */
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { App } from "cdktf";
+import { offlineTerraformEnv, planStacks, PlanResult, stackDirs, terraformVersion } from "../../scripts/offline-plan";
+import { ApiStack } from "../../stacks/api-stack";
+import { environments, prod } from "../../environments/environments";
+import { EXPECTED_CREATES, examples, planOnlyExamples } from "../../environments/variants";
+
+/**
+ * A web ACL's rules are typed `rule` blocks in cdk.tf.json and `rule_json` in cdk.tf (cdktf's HCL
+ * writer cannot write a rule's statement as a block): both become the WAF API's JSON, the same rules.
+ */
+function webAclRulesAsJson(planned: Record<string, unknown>): Record<string, unknown> {
+  // A repeated Terraform block is named in the singular where the API's list is plural.
+  const plural: Record<string, string> = { rule_action_override: "RuleActionOverrides" };
+  const camel = (key: string) =>
+    plural[key] ?? key.replace(/(^|_)([a-z])/g, (_, _u, c: string) => c.toUpperCase()).replace(/^Cloudwatch|Cloudwatch/g, "CloudWatch");
+  /** The Terraform shape as the API's: PascalCase keys, empty blocks and lists left out, one-element block lists unwrapped. */
+  const api = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.length === 1 && typeof value[0] === "object" ? api(value[0]) : value.map(api);
+    if (!value || typeof value !== "object") return value;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && v.length === 0))
+        .map(([k, v]) => [camel(k), plural[k] && Array.isArray(v) ? v.map(api) : api(v)]),
+    );
+  };
+  return Object.fromEntries(
+    Object.entries(planned).map(([address, values]) => {
+      if (!address.startsWith("aws_wafv2_web_acl.")) return [address, values];
+      const { rule, rule_json: ruleJson, ...rest } = values as { rule?: unknown[]; rule_json?: string };
+      const rules = ruleJson ? JSON.parse(ruleJson) : (rule ?? []).map(api);
+      return [address, { ...rest, rules: [...rules].sort((a: any, b: any) => a.Priority - b.Priority) }];
+    }),
+  );
+}
+
+const skip = ["1", "true"].includes(process.env.SKIP_TERRAFORM_TESTS ?? "");
+const all = [...environments, ...examples, ...planOnlyExamples];
+
+(skip ? describe.skip : describe)("offline terraform validate + plan", () => {
+  const results = new Map<string, PlanResult>();
+  const hclResults = new Map<string, PlanResult>();
+
+  beforeAll(
+    () => {
+      terraformVersion(); // throws a clear error when terraform is missing
+      const work = resolve(".offline", "jest");
+      const outdir = join(work, "cdktf.out");
+      rmSync(outdir, { recursive: true, force: true });
+      mkdirSync(outdir, { recursive: true });
+      const app = new App({ outdir });
+      for (const settings of all) new ApiStack(app, settings.name, settings, { offline: true });
+      app.synth();
+      for (const result of planStacks(stackDirs(outdir), offlineTerraformEnv(work))) results.set(result.stack, result);
+
+      // The same stacks as `cdktf synth --hcl` writes them: cdktf's switch is this variable.
+      const hclOutdir = join(work, "cdktf.out.hcl");
+      rmSync(hclOutdir, { recursive: true, force: true });
+      mkdirSync(hclOutdir, { recursive: true });
+      process.env.SYNTH_HCL_OUTPUT = "true";
+      try {
+        const hclApp = new App({ outdir: hclOutdir });
+        for (const settings of all) new ApiStack(hclApp, settings.name, settings, { offline: true });
+        hclApp.synth();
+      } finally {
+        delete process.env.SYNTH_HCL_OUTPUT;
+      }
+      for (const result of planStacks(stackDirs(hclOutdir), offlineTerraformEnv(work))) hclResults.set(result.stack, result);
+    },
+    20 * 60 * 1000,
+  );
+
+  test.each(all.map((s) => s.name))("%s is valid and plans only creations, of the expected resources", (name) => {
+    const result = results.get(name)!;
+    expect(result.otherActions).toEqual([]);
+    // An environment a fork added has no hand-written counts: its plan must create exactly what was synthesized.
+    const synthesized = JSON.parse(readFileSync(join(".offline", "jest", "cdktf.out", "stacks", name, "cdk.tf.json"), "utf8"));
+    const counts = Object.fromEntries(
+      Object.entries(synthesized.resource as Record<string, object>)
+        .map(([type, bodies]) => [type, Object.keys(bodies).length] as const)
+        .sort(([a], [b]) => a.localeCompare(b)),
+    );
+    expect(result.creates).toEqual(counts);
+    expect(result.creates).toEqual(EXPECTED_CREATES[name] ?? counts);
+  });
+
+  test.each(all.map((s) => s.name))("%s as `cdktf synth --hcl` writes it (cdk.tf) is valid and plans the same resources and values as cdk.tf.json", (name) => {
+    const json = results.get(name)!;
+    const hcl = hclResults.get(name)!;
+    expect(readFileSync(join(".offline", "jest", "cdktf.out.hcl", "stacks", name, "cdk.tf"), "utf8")).toMatch(/^resource "aws_ecs_task_definition"/m);
+    expect(hcl.otherActions).toEqual([]);
+    expect(Object.keys(hcl.planned).sort()).toEqual(Object.keys(json.planned).sort());
+    expect(webAclRulesAsJson(hcl.planned)).toEqual(webAclRulesAsJson(json.planned));
+  });
+
+  test(
+    "given the shipped prod's example domain, a plan against AWS fails before creating anything, saying what to set",
+    () => {
+      // given: prod as a deploy to AWS synthesizes it (offline here, with the guard a deploy has)
+      const work = resolve(".offline", "jest-guard");
+      const outdir = join(work, "cdktf.out");
+      rmSync(outdir, { recursive: true, force: true });
+      mkdirSync(outdir, { recursive: true });
+      const app = new App({ outdir });
+      new ApiStack(app, prod.name, prod, { offline: true, guardExampleDomains: true });
+      app.synth();
+      // when / then
+      let error = "";
+      try {
+        planStacks(stackDirs(outdir), offlineTerraformEnv(work));
+      } catch (e) {
+        error = (e as Error).message.replace(/\s+/g, " "); // Terraform wraps its messages
+      }
+      expect(error).toMatch(
+        /^terraform plan failed .*Resource precondition failed .*prod: loadBalancer\.https\.domainName = "api\.example\.com" is a reserved example domain, .* Allowed: your own domain/,
+      );
+    },
+    5 * 60 * 1000,
+  );
+});

@@ -1,0 +1,267 @@
+/**
+ * The emulator lifecycle: a stack deployed, released, re-planned and destroyed against its own local
+ * AWS emulator, with what exists read back through the AWS SDK as a real client would. Used by
+ * `__tests__/integration/lifecycle.emulator.test.ts` (the proof) and `npm run lifecycle` (the same run, timed).
+ */
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { App, TerraformStack } from "cdktf";
+import { offlineTerraformEnv } from "../scripts/offline-plan";
+import { Emulator, startEmulator } from "./server";
+import { plannedChanges, unexpectedChanges, upgradeProblems, PlanJson } from "./known-gaps";
+import { leftovers } from "./inventory";
+
+export { unexpectedChanges } from "./known-gaps";
+export { leftovers } from "./inventory";
+
+/** What a step sees of the running emulator. */
+export interface StepContext {
+  readonly url: string;
+  readonly region: string;
+  /** The stack's outputs after the last apply (`terraform output -json` values). */
+  readonly outputs: Record<string, unknown>;
+}
+
+export interface Step {
+  /** What the step proves, e.g. "deploy the placeholder". */
+  readonly name: string;
+  /**
+   * - `apply`: must succeed.
+   * - `replan`: a plan that must show nothing but the emulator's known gaps.
+   * - `upgrade-plan`: a plan over an older version's state that may create and change in place, but
+   *   delete or replace nothing beyond the emulator's known gaps.
+   * - `destroy`: must succeed and leave nothing behind but `survivors`.
+   * - `refused-destroy`: must fail (e.g. deletion protection); what it said is recorded.
+   */
+  readonly action: "apply" | "replan" | "upgrade-plan" | "destroy" | "refused-destroy";
+  /** Builds the stack for this step and the steps after it. @default the previous step's stack */
+  readonly stack?: (app: App, ctx: { readonly url: string }) => TerraformStack | Promise<TerraformStack>;
+  /**
+   * Terraform JSON to run instead of a stack built now, e.g. the previous main's synthesized stack,
+   * written where this lifecycle's stack lives so the steps after it plan over its state.
+   * @default none: `stack` decides
+   */
+  readonly terraformJson?: (ctx: { readonly url: string }) => unknown;
+  /** Reads what exists after the action, for the test to assert on. */
+  readonly inspect?: (ctx: StepContext) => Promise<unknown>;
+  /** Resources expected to outlive `destroy`, e.g. a final snapshot: `<service> <kind> <id>`. */
+  readonly survivors?: readonly string[];
+}
+
+export interface LifecycleSpec {
+  readonly name: string;
+  readonly region: string;
+  /** Work before the first step, e.g. a hosted zone the stack expects to exist. */
+  readonly prepare?: (url: string) => Promise<void>;
+  readonly steps: readonly Step[];
+}
+
+export interface StepResult {
+  readonly name: string;
+  readonly action: Step["action"];
+  readonly seconds: number;
+  /** Terraform's error for a failed step, or the refusal of a `refused-destroy`. */
+  readonly error?: string;
+  /** `replan`: changes that are not known emulator gaps (perpetual diffs); `upgrade-plan`: deletions and replacements that are not. */
+  readonly unexpected?: string[];
+  /** `upgrade-plan`: every planned change, `<address>: <actions>`. */
+  readonly changes?: string[];
+  /** `destroy`: what still exists afterwards, survivors excepted; `refused-destroy`: what it removed. */
+  readonly leftovers?: string[];
+  readonly observed?: unknown;
+  readonly outputs?: Record<string, unknown>;
+}
+
+export interface LifecycleResult {
+  readonly name: string;
+  readonly seconds: number;
+  readonly steps: StepResult[];
+  /** True when every step did what its action demands. */
+  readonly ok: boolean;
+}
+
+/**
+ * A step that takes longer than this is hung (e.g. a waiter for something the emulator never does):
+ * it is stopped and fails rather than holding the run to the provider's own timeouts of 20+ minutes.
+ */
+const STEP_TIMEOUT_MS = 8 * 60 * 1000;
+
+/** Output of a terraform command, or an error carrying its stderr. */
+function terraform(dir: string, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
+  return new Promise((done, fail) => {
+    const child = spawn("terraform", [...args, "-no-color"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGINT"); // terraform's own graceful stop: it records what it did in state
+      setTimeout(() => child.kill("SIGKILL"), 30_000).unref();
+    }, STEP_TIMEOUT_MS);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.once("error", fail);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      const stdout = Buffer.concat(out).toString();
+      if (code === 0 && !timedOut) return done(stdout);
+      const stderr = Buffer.concat(err).toString();
+      const why = timedOut ? `timed out after ${STEP_TIMEOUT_MS / 60000} minutes` : "failed";
+      fail(new Error(`terraform ${args[0]} ${why}:\n${(stderr || stdout).trim().slice(-3000)}`));
+    });
+  });
+}
+
+/** A shared provider cache and CLI config; the first init's lock file lets the others use the cache. */
+export class TerraformWorkspace {
+  readonly env: NodeJS.ProcessEnv;
+  private lockFile?: string;
+  private initQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly workDir: string) {
+    mkdirSync(workDir, { recursive: true });
+    this.env = offlineTerraformEnv(workDir);
+  }
+
+  /** Inits run one at a time: a plugin cache is not safe for concurrent installs. */
+  init(dir: string): Promise<void> {
+    const next = this.initQueue.then(async () => {
+      if (existsSync(join(dir, ".terraform"))) return;
+      if (this.lockFile) copyFileSync(this.lockFile, join(dir, ".terraform.lock.hcl"));
+      await terraform(dir, this.env, ["init", "-input=false"]);
+      this.lockFile ??= join(dir, ".terraform.lock.hcl");
+    });
+    this.initQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  run(dir: string, args: string[]): Promise<string> {
+    return terraform(dir, this.env, args);
+  }
+}
+
+/** Runs every step of one stack against a new emulator, which is stopped whatever happens. */
+export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWorkspace): Promise<LifecycleResult> {
+  const started = Date.now();
+  const steps: StepResult[] = [];
+  const outdir = join(workspace.workDir, spec.name, "cdktf.out");
+  rmSync(join(workspace.workDir, spec.name), { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  let emulator: Emulator | undefined;
+  let ok = true;
+  try {
+    emulator = await startEmulator();
+    const url = emulator.url;
+    await spec.prepare?.(url);
+    let dir: string | undefined;
+    let outputs: Record<string, unknown> = {};
+    for (const step of spec.steps) {
+      const t0 = Date.now();
+      const result: { -readonly [K in keyof StepResult]: StepResult[K] } = { name: step.name, action: step.action, seconds: 0 };
+      try {
+        if (step.terraformJson) {
+          dir = resolve(outdir, "stacks", spec.name);
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(step.terraformJson({ url }), null, 2));
+        } else if (step.stack) {
+          const app = new App({ outdir, stackTraces: false });
+          const stack = await step.stack(app, { url });
+          app.synth();
+          dir = resolve(outdir, "stacks", stack.node.id);
+        }
+        if (!dir) throw new Error(`step "${step.name}" has no stack: give the first step one`);
+        await workspace.init(dir);
+        if (step.action === "apply") {
+          await workspace.run(dir, ["apply", "-auto-approve", "-input=false"]);
+          outputs = readOutputs(JSON.parse(await workspace.run(dir, ["output", "-json"])));
+          result.outputs = outputs;
+        } else if (step.action === "replan") {
+          await workspace.run(dir, ["plan", "-input=false", "-out=replan.tfplan"]);
+          const plan = JSON.parse(await workspace.run(dir, ["show", "-json", "replan.tfplan"])) as PlanJson;
+          result.unexpected = unexpectedChanges(plan);
+          if (result.unexpected.length) ok = false;
+        } else if (step.action === "upgrade-plan") {
+          await workspace.run(dir, ["plan", "-input=false", "-out=upgrade.tfplan"]);
+          const plan = JSON.parse(await workspace.run(dir, ["show", "-json", "upgrade.tfplan"])) as PlanJson;
+          result.unexpected = upgradeProblems(plan);
+          result.changes = plannedChanges(plan);
+          if (result.unexpected.length) ok = false;
+        } else if (step.action === "refused-destroy") {
+          const before = await leftovers(url, spec.region);
+          // No refresh: the refusal is decided by the plan, and the state was refreshed by the step before.
+          const refused = await workspace.run(dir, ["destroy", "-auto-approve", "-input=false", "-refresh=false"]).then(
+            () => undefined,
+            (error: Error) => error.message,
+          );
+          if (refused === undefined) {
+            ok = false;
+            result.error = "destroy succeeded, but it should have been refused";
+          } else result.error = refused;
+          // A refusal that removed anything first is no protection.
+          const after = new Set(await leftovers(url, spec.region));
+          result.leftovers = before.filter((r) => !after.has(r)).map((r) => `destroyed: ${r}`);
+          if (result.leftovers.length) ok = false;
+        } else {
+          await workspace.run(dir, ["destroy", "-auto-approve", "-input=false"]);
+          const survivors = new Set(step.survivors ?? []);
+          result.leftovers = (await leftovers(url, spec.region)).filter((r) => !survivors.has(r));
+          if (result.leftovers.length) ok = false;
+        }
+        if (step.inspect) result.observed = await step.inspect({ url, region: spec.region, outputs });
+      } catch (error) {
+        ok = false;
+        result.error = (error as Error).message;
+      }
+      result.seconds = (Date.now() - t0) / 1000;
+      steps.push(result);
+      if (result.error && step.action !== "refused-destroy") break;
+    }
+  } catch (error) {
+    ok = false;
+    steps.push({ name: "start the emulator", action: "apply", seconds: 0, error: (error as Error).message });
+  } finally {
+    await emulator?.stop();
+  }
+  return { name: spec.name, seconds: (Date.now() - started) / 1000, steps, ok };
+}
+
+function readOutputs(json: Record<string, { value: unknown }>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(json).map(([key, { value }]) => [key, value]));
+}
+
+/** One line per step, for logs and `npm run lifecycle`. */
+export function describeResult(result: LifecycleResult): string {
+  const lines = [`${result.name}: ${result.ok ? "ok" : "FAILED"} in ${result.seconds.toFixed(0)} s`];
+  for (const step of result.steps) {
+    const problems = [
+      ...(step.unexpected?.length ? [`unexpected changes: ${step.unexpected.join("; ")}`] : []),
+      ...(step.leftovers?.length ? [`left behind: ${step.leftovers.join(", ")}`] : []),
+      ...(step.error && step.action !== "refused-destroy" ? [step.error] : []),
+    ];
+    lines.push(`  ${step.seconds.toFixed(0).padStart(4)} s  ${step.name}${problems.length ? `: ${problems.join("\n")}` : ""}`);
+    // What an upgrade changes, for its notes.
+    for (const change of step.changes ?? []) lines.push(`           ${change}`);
+  }
+  return lines.join("\n");
+}
+
+if (require.main === module) {
+  // `npm run lifecycle [stack ...]`: the emulator lifecycle of every stack (or those named), in parallel, timed.
+  void (async () => {
+    const { environments } = await import("../environments/environments");
+    const { examples } = await import("../environments/variants");
+    const { apiLifecycle } = await import("./lifecycles");
+    const wanted = process.argv.slice(2);
+    const all = [...environments, ...examples].filter((s) => wanted.length === 0 || wanted.includes(s.name));
+    const workspace = new TerraformWorkspace(resolve(".emulator", "lifecycle"));
+    // The stacks are built by the engine CDK_ENGINE names: the npm script preloads scripts/engine-hook.cjs.
+    const { describeEngine, engineFromEnv } = await import("../scripts/engine.cjs");
+    console.log(describeEngine(engineFromEnv()));
+    const started = Date.now();
+    const results = await Promise.all(all.map((settings) => runLifecycle(apiLifecycle(settings), workspace)));
+    for (const result of results) console.log(describeResult(result));
+    console.log(`all ${results.length} stacks: ${((Date.now() - started) / 1000).toFixed(0)} s wall time`);
+    process.exit(results.every((r) => r.ok) ? 0 : 1);
+  })();
+}

@@ -1,0 +1,342 @@
+"""moto's server on a free loopback port, with the actions this project's stacks need and moto lacks.
+
+Prints one JSON line, {"port": N}, once it listens; the harness (emulator/server.ts) reads it.
+Only emulator gaps are patched here; the stacks themselves never change for the emulator.
+"""
+import json
+import os
+import sys
+
+# Managed policies (e.g. AmazonRDSEnhancedMonitoringRole) exist only with this set before moto loads.
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+# moto issues a DNS-validated ACM certificate after this many seconds (default 60); nothing validates here.
+os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "1")
+
+from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse  # noqa: E402
+from moto.ecs.models import EC2ContainerServiceBackend  # noqa: E402
+import moto.route53.models as route53_models  # noqa: E402
+from moto.ec2.models.launch_templates import LaunchTemplateBackend  # noqa: E402
+from moto.rds.models import DBInstance, DBParameterGroup  # noqa: E402
+from moto.ecs.models import Service as EcsService  # noqa: E402
+from moto.logs.exceptions import ResourceNotFoundException as LogsResourceNotFound  # noqa: E402
+from moto.logs.responses import LogsResponse  # noqa: E402
+from moto.budgets.exceptions import NotFoundException as BudgetNotFound  # noqa: E402
+from moto.budgets.responses import BudgetsResponse  # noqa: E402
+from moto.sqs.models import Queue as SqsQueue  # noqa: E402
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+
+# moto 5.2 has no Application Auto Scaling tagging; the provider tags every scalable target (default
+# tags) and retries ListTagsForResource until it times out. Tags live on the backend, so moto's reset
+# clears them with everything else.
+def _tags(self):
+    backend = self.applicationautoscaling_backend
+    if not hasattr(backend, "shim_tags"):
+        backend.shim_tags = {}
+    return backend.shim_tags
+
+
+def _tag_resource(self):
+    _tags(self).setdefault(self._get_param("ResourceARN"), {}).update(self._get_param("Tags") or {})
+    return "{}"
+
+
+def _untag_resource(self):
+    tags = _tags(self).get(self._get_param("ResourceARN"), {})
+    for key in self._get_param("TagKeys") or []:
+        tags.pop(key, None)
+    return "{}"
+
+
+def _list_tags_for_resource(self):
+    return json.dumps({"Tags": _tags(self).get(self._get_param("ResourceARN"), {})})
+
+
+_register = ApplicationAutoScalingResponse.register_scalable_target
+
+
+def _register_scalable_target(self):
+    response = _register(self)
+    if self._get_param("Tags"):
+        _tags(self).setdefault(json.loads(response)["ScalableTargetARN"], {}).update(self._get_param("Tags"))
+    return response
+
+
+ApplicationAutoScalingResponse.tag_resource = _tag_resource
+ApplicationAutoScalingResponse.untag_resource = _untag_resource
+ApplicationAutoScalingResponse.list_tags_for_resource = _list_tags_for_resource
+ApplicationAutoScalingResponse.register_scalable_target = _register_scalable_target
+
+
+# moto runs no containers, so a service would never reach its desired count and the provider's
+# wait_for_steady_state would time out. MOTO_ECS_SERVICE_RUNNING is one number for every service; here each
+# service runs exactly the tasks it asks for, as a healthy service does. Nothing answers a health check.
+_service_init = EcsService.__init__
+
+
+def _service_runs_desired_count(self, *args, **kwargs):
+    _service_init(self, *args, **kwargs)
+    self.running_count, self.pending_count = self.desired_count, 0
+    for deployment in self.deployments:
+        deployment.update(runningCount=self.desired_count, pendingCount=0, rolloutState="COMPLETED")
+
+
+EcsService.__init__ = _service_runs_desired_count
+
+
+# DescribeCapacityProviders without names lists them all in AWS; moto 5.2 fails on it. The lifecycle's
+# inventory needs it to prove that destroy removed the EC2 capacity provider.
+_describe_capacity_providers = EC2ContainerServiceBackend.describe_capacity_providers
+
+
+def _describe_all_capacity_providers(self, names):
+    names = names or [provider.name for provider in self.capacity_providers.values()]
+    return _describe_capacity_providers(self, names)
+
+
+EC2ContainerServiceBackend.describe_capacity_providers = _describe_all_capacity_providers
+
+
+# AWS hosted zone ids start with "Z" (the stacks validate that); moto 5.2 makes 22 random characters.
+_zone_id = route53_models.create_route53_zone_id
+
+
+def _aws_like_zone_id(*args, **kwargs):
+    return "Z" + _zone_id(*args, **kwargs)[1:]
+
+
+route53_models.create_route53_zone_id = _aws_like_zone_id
+
+
+# moto 5.2 copies a launch template's own tags into its data's TagSpecifications, so the provider sees a
+# change on every plan, makes a new version, and the Auto Scaling group starts an instance refresh that
+# moto never finishes. AWS keeps the two apart.
+_create_launch_template = LaunchTemplateBackend.create_launch_template
+
+
+def _create_launch_template_without_own_tags(self, name, description, template_data, tag_spec):
+    specs = template_data.get("TagSpecifications") or []
+    template_data["TagSpecifications"] = [s for s in specs if s.get("ResourceType") != "launch-template"]
+    return _create_launch_template(self, name, description, template_data, tag_spec)
+
+
+LaunchTemplateBackend.create_launch_template = _create_launch_template_without_own_tags
+
+
+# moto 5.2 does not keep a DB instance's Performance Insights and enhanced monitoring settings. The
+# provider then sees a change after every apply and modifies the instance again, which costs a
+# 90-second waiter on every deploy. AWS returns them under these names.
+_db_init = DBInstance.__init__
+_db_update = DBInstance.update
+
+
+def _keep_monitoring_settings(self, kwargs):
+    if "enable_performance_insights" in kwargs:
+        self.performance_insights_enabled = bool(kwargs["enable_performance_insights"])
+    for key in ("performance_insights_kms_key_id", "performance_insights_retention_period", "monitoring_role_arn"):
+        if kwargs.get(key) is not None:
+            setattr(self, key, kwargs[key])
+    if kwargs.get("monitoring_interval") is not None:
+        self.monitoring_interval = kwargs["monitoring_interval"]
+
+
+def _db_init_keeping_monitoring(self, *args, **kwargs):
+    _db_init(self, *args, **kwargs)
+    self.performance_insights_enabled = False
+    self.monitoring_interval = 0
+    _keep_monitoring_settings(self, kwargs)
+
+
+def _db_update_keeping_monitoring(self, *args, **kwargs):
+    _db_update(self, *args, **kwargs)
+    _keep_monitoring_settings(self, kwargs)
+
+
+DBInstance.__init__ = _db_init_keeping_monitoring
+DBInstance.update = _db_update_keeping_monitoring
+
+# The provider keeps only parameters whose Source is "user"; moto 5.2 returns none, so every plan
+# would set the parameter group's parameters again.
+_update_parameters = DBParameterGroup.update_parameters
+
+
+def _update_parameters_as_user(self, new_parameters):
+    _update_parameters(self, [{**p, "Source": "user"} for p in new_parameters])
+
+
+DBParameterGroup.update_parameters = _update_parameters_as_user
+
+
+# moto 5.2 has no AssociateKmsKey/DisassociateKmsKey: a log group created before the stack encrypted its
+# logs could never be given the key (the upgrade path). The key is only recorded; moto encrypts nothing.
+def _log_group(self):
+    group = self.logs_backend.groups.get(self._get_param("logGroupName"))
+    if group is None:
+        raise LogsResourceNotFound()
+    return group
+
+
+def _associate_kms_key(self):
+    _log_group(self).kms_key_id = self._get_param("kmsKeyId")
+    return ""
+
+
+def _disassociate_kms_key(self):
+    _log_group(self).kms_key_id = None
+    return ""
+
+
+LogsResponse.associate_kms_key = _associate_kms_key
+LogsResponse.disassociate_kms_key = _disassociate_kms_key
+
+
+# moto 5.2 stores an SQS queue's RedriveAllowPolicy but never returns it, so the provider waits for it
+# until it times out. AWS returns it among the queue's attributes, as moto does the RedrivePolicy.
+SqsQueue.BASE_ATTRIBUTES.append("RedriveAllowPolicy")
+_sqs_queue_init = SqsQueue.__init__
+
+
+def _sqs_queue_init_with_redrive_allow_policy(self, *args, **kwargs):
+    self.redrive_allow_policy = None
+    _sqs_queue_init(self, *args, **kwargs)
+
+
+SqsQueue.__init__ = _sqs_queue_init_with_redrive_allow_policy
+
+# moto 5.2 returns a queue's RedrivePolicy as json.dumps writes it, with spaces; AWS returns it compact, and
+# the provider keeps a whitespace change as a diff, so every plan would update the queue.
+_sqs_queue_attributes = SqsQueue.attributes.fget
+
+
+def _sqs_queue_attributes_compact(self):
+    result = _sqs_queue_attributes(self)
+    if result.get("RedrivePolicy"):
+        result["RedrivePolicy"] = json.dumps(json.loads(result["RedrivePolicy"]), separators=(",", ":"))
+    return result
+
+
+SqsQueue.attributes = property(_sqs_queue_attributes_compact)
+
+
+# moto 5.2's AWS Budgets has no DescribeSubscribersForNotification, CreateSubscriber, DeleteSubscriber or
+# UpdateBudget, and no tagging: the provider reads each alert's subscribers and the budget's tags after
+# every create, and would wait for them until it times out. Subscribers are the ones moto keeps with each
+# notification; tags live on the backend (CreateBudget's ResourceTags too), so moto's reset clears them.
+def _budget(self, name=None):
+    budgets = self.backend.budgets[self._get_param("AccountId")]
+    name = name or self._get_param("BudgetName")
+    if name not in budgets:
+        raise BudgetNotFound(f"Unable to get budget: {name} - the budget doesn't exist.")
+    return budgets[name]
+
+
+def _same_notification(a, b):
+    keys = ("NotificationType", "ComparisonOperator", "ThresholdType")
+    return all(a.get(k, "PERCENTAGE" if k == "ThresholdType" else None) == b.get(k, "PERCENTAGE" if k == "ThresholdType" else None) for k in keys) and float(
+        a.get("Threshold", 0)
+    ) == float(b.get("Threshold", 0))
+
+
+def _notification(self):
+    wanted = self._get_param("Notification")
+    for notification in _budget(self).notifications:
+        if _same_notification(notification.details, wanted):
+            return notification
+    raise BudgetNotFound("Unable to find the notification.")
+
+
+def _describe_subscribers_for_notification(self):
+    return json.dumps({"Subscribers": _notification(self).subscribers, "NextToken": None})
+
+
+def _create_subscriber(self):
+    _notification(self).subscribers.append(self._get_param("Subscriber"))
+    return "{}"
+
+
+def _delete_subscriber(self):
+    notification = _notification(self)
+    gone = self._get_param("Subscriber")
+    notification.subscribers = [s for s in notification.subscribers if s.get("Address") != gone.get("Address")]
+    return "{}"
+
+
+def _update_budget(self):
+    new = self._get_param("NewBudget")
+    budget = _budget(self, new["BudgetName"])
+    budget.budget.update(new)
+    return "{}"
+
+
+def _budget_tags(self):
+    if not hasattr(self.backend, "shim_tags"):
+        self.backend.shim_tags = {}
+    return self.backend.shim_tags
+
+
+def _budget_arn(self, name):
+    return f"arn:aws:budgets::{self._get_param('AccountId')}:budget/{name}"
+
+
+_create_budget = BudgetsResponse.create_budget
+_delete_budget = BudgetsResponse.delete_budget
+
+
+def _create_budget_keeping_tags(self):
+    response = _create_budget(self)
+    tags = self._get_param("ResourceTags") or []
+    if tags:
+        _budget_tags(self)[_budget_arn(self, self._get_param("Budget")["BudgetName"])] = {t["Key"]: t["Value"] for t in tags}
+    return response
+
+
+def _delete_budget_and_tags(self):
+    response = _delete_budget(self)
+    _budget_tags(self).pop(_budget_arn(self, self._get_param("BudgetName")), None)
+    return response
+
+
+def _budget_tag_resource(self):
+    tags = {t["Key"]: t["Value"] for t in self._get_param("ResourceTags") or []}
+    _budget_tags(self).setdefault(self._get_param("ResourceARN"), {}).update(tags)
+    return "{}"
+
+
+def _budget_untag_resource(self):
+    tags = _budget_tags(self).get(self._get_param("ResourceARN"), {})
+    for key in self._get_param("ResourceTagKeys") or []:
+        tags.pop(key, None)
+    return "{}"
+
+
+def _budget_list_tags_for_resource(self):
+    tags = _budget_tags(self).get(self._get_param("ResourceARN"), {})
+    return json.dumps({"ResourceTags": [{"Key": k, "Value": v} for k, v in tags.items()]})
+
+
+BudgetsResponse.describe_subscribers_for_notification = _describe_subscribers_for_notification
+BudgetsResponse.create_subscriber = _create_subscriber
+BudgetsResponse.delete_subscriber = _delete_subscriber
+BudgetsResponse.update_budget = _update_budget
+BudgetsResponse.create_budget = _create_budget_keeping_tags
+BudgetsResponse.delete_budget = _delete_budget_and_tags
+BudgetsResponse.tag_resource = _budget_tag_resource
+BudgetsResponse.untag_resource = _budget_untag_resource
+BudgetsResponse.list_tags_for_resource = _budget_list_tags_for_resource
+
+
+def main() -> None:
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server("127.0.0.1", int(os.environ.get("EMULATOR_PORT", "0")), app, threaded=True)
+    os.environ["MOTO_PORT"] = str(server.port)
+    print(json.dumps({"port": server.port}), flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+import * as z from "zod/mini";
+import { AlarmSettingsSchema } from "../lib/observability/alarms";
+import { AutoscalingSettingsSchema } from "../lib/compute/autoscaling";
+import { BudgetSettingsSchema } from "../lib/observability/budget";
+import { CiSettingsSchema } from "../lib/ci/ci-access";
+import { ClusterSettingsSchema } from "../lib/compute/cluster";
+import { DatabaseSettingsSchema } from "../lib/database/database";
+import { Ec2SettingsSchema } from "../lib/compute/ec2/ec2-capacity";
+import { JobSettingsSchema } from "../lib/workers/job";
+import { QueueSettingsSchema } from "../lib/workers/queue";
+import { EncryptionSettingsSchema } from "../lib/core/encryption-key";
+import { LoadBalancerSettingsSchema } from "../lib/edge/load-balancer";
+import { NetworkSettingsSchema } from "../lib/network/network";
+import { RegistrySettingsSchema } from "../lib/registry/registry";
+import { ServiceSettingsSchema } from "../lib/compute/service";
+import { RouteSettingsSchema } from "../lib/edge/target-group";
+import { TaskSettingsSchema } from "../lib/compute/task-definition";
+import { WafSettingsSchema } from "../lib/edge/web-acl";
+import type { Release } from "../lib/registry/release";
+import { fail, flag, listed, matching, names, rule, section, text, variables, withDefault } from "../lib/settings/rules";
+import { REGIONS } from "../lib/settings/data/regions";
+
+/** The project of an environment that names none. */
+export const DEFAULT_PROJECT = "rest-api";
+
+/** `<project>-<name>`, the start of every resource name of an environment, from its settings as written. */
+export function resourcePrefix(settings: { readonly project?: string; readonly name: string }): string {
+  return `${settings.project ?? DEFAULT_PROJECT}-${settings.name}`;
+}
+
+/** Tags the stack sets on every resource itself. */
+export const STACK_TAGS = ["Project", "Environment", "ManagedBy"];
+const NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+/** Part of every resource name, so short and plain. */
+const shortName = (max: number) =>
+  z
+    .string()
+    .check(
+      rule<string>(
+        (v) => NAME.test(v) && v.length <= max,
+        "not a short lowercase name",
+        `2 to ${max} lowercase letters, digits and hyphens, starting with a letter`,
+      ),
+    );
+const region = listed(REGIONS, "AWS region", "lib/settings/data/regions.ts");
+
+/**
+ * Where Terraform keeps this environment's state.
+ * - `local` (default): `terraform.<environment>.tfstate` in the project folder. Fine for a sandbox.
+ * - `s3`: an existing bucket, encrypted, locked with S3-native lock files (Terraform >= 1.10).
+ */
+export const StateSettingsSchema = z.discriminatedUnion("backend", [
+  z.strictObject({ backend: z.literal("local") }),
+  z.strictObject({
+    backend: z.literal("s3"),
+    /** Existing bucket that holds the state. */
+    bucket: matching(
+      /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      "not an S3 bucket name",
+      "an existing bucket's name: 3-63 lowercase letters, digits, dots and hyphens",
+    ),
+    /** Object key. @default "<project>/<environment>/terraform.tfstate" */
+    key: z.optional(matching(/^[^/](.{0,1022}[^/])?$/, "not an object key", 'a path such as "rest-api/dev/terraform.tfstate", not starting or ending with /')),
+    /** Bucket region. @default the environment's region */
+    region: z.optional(region),
+    /** KMS key for the state object. @default SSE-S3 */
+    kmsKeyId: z.optional(text),
+  }),
+]);
+export type StateSettings = z.input<typeof StateSettingsSchema>;
+
+/**
+ * Where tasks run: the chapter's big decision.
+ * - `fargate` (default): AWS runs the servers; you pay per task.
+ * - `ec2`: your Auto Scaling group of ECS-optimized instances; more control and effort, and cheaper
+ *   at large, steady scale.
+ */
+export const ComputeSettingsSchema = z.strictObject({
+  /** Where tasks run: `fargate` or `ec2` (see Fargate or EC2). @default "fargate" */
+  mode: withDefault(z.enum(["fargate", "ec2"]), "fargate"),
+  /** Instances for `ec2` mode; ignored on Fargate. */
+  ec2: section(Ec2SettingsSchema),
+});
+
+/**
+ * A service beside the default API: a second API on its own paths or hosts, or a worker. It runs its
+ * own task definition, roles, log group, security group and scaling; its names are
+ * `<project>-<environment>-<key>`.
+ */
+export const ExtraServiceSettingsSchema = z.strictObject({
+  /** The listener rule that sends it requests (`pathPatterns` and/or `hostHeaders`, `priority`, `healthCheck`); leave out for a worker, which has no port and no target group. @default none (a worker) */
+  route: z.optional(RouteSettingsSchema),
+  /** Its task definition, the same fields as `task`: `cpu` and `memory` (together, when it sets neither), `cpuArchitecture` and `logRetentionDays` default to the environment's `task`, the rest to `task`'s defaults. @default as `task` */
+  task: section(TaskSettingsSchema),
+  /** Its ECS service: the same fields and defaults as `service`. @default as `service` */
+  service: section(ServiceSettingsSchema),
+  /** Its scaling: the same fields and defaults as `autoscaling`; a worker scales on CPU and memory only. @default as `autoscaling` */
+  autoscaling: section(AutoscalingSettingsSchema),
+  /** Give it the database's connection (variables, secret, network access); the default API always has it. @default false */
+  database: withDefault(flag, false),
+  /** A queue it owns and consumes, with a dead-letter queue, backlog scaling and alarms; a worker only (no route). @default none */
+  queue: z.optional(QueueSettingsSchema),
+});
+export type ExtraServiceSettings = z.input<typeof ExtraServiceSettingsSchema>;
+
+/** A service's key: short, as it ends every one of its resource names. */
+export const SERVICE_KEY = /^[a-z][a-z0-9]{0,11}$/;
+
+/**
+ * Everything that differs between environments. JSON-serializable on purpose: it is data, and a
+ * forker can diff dev against prod at a glance. Every field but `name` has a default.
+ */
+export const EnvironmentSettingsSchema = z.strictObject({
+  /** Environment name: the stack's name and part of every resource name. */
+  name: shortName(16),
+  /** First part of every resource name (`<project>-<name>`). @default "rest-api" */
+  project: withDefault(shortName(24), DEFAULT_PROJECT),
+  /** A production environment: it must serve HTTPS only, so `loadBalancer.https` is required. @default false */
+  production: withDefault(flag, false),
+  /** AWS region. @default "us-east-1" */
+  region: withDefault(region, "us-east-1"),
+  /** 2–6 zones, named so synth needs no lookup. @default ["<region>a", "<region>b"] */
+  availabilityZones: z.optional(names),
+  /** Extra tags on every resource, beside Project, Environment, ManagedBy. @default {} */
+  tags: withDefault(
+    variables.check(
+      z.superRefine((tags, ctx) => {
+        for (const [key, value] of Object.entries(tags)) {
+          if (key.length < 1 || key.length > 128 || key.toLowerCase().startsWith("aws:") || value.length > 256)
+            fail(ctx, [], { [key]: value }, "not a valid AWS tag", 'keys of 1-128 characters not starting with "aws:", values of at most 256 characters');
+          else if (STACK_TAGS.includes(key)) fail(ctx, [], { [key]: value }, `"${key}" is set by the stack from project and name`, "any other key");
+        }
+      }),
+    ),
+    {},
+  ),
+  /**
+   * Where Terraform keeps the state: `{ backend: "local" }`, or `{ backend: "s3", bucket, key?, region?, kmsKeyId? }` (key defaults to
+   * `<project>/<name>/terraform.tfstate`).
+   * @default { backend: "local" }
+   */
+  state: withDefault(StateSettingsSchema, { backend: "local" }),
+  /** The environment's KMS key, which encrypts every log group and the alarm topic. */
+  encryption: section(EncryptionSettingsSchema),
+  /** VPC, subnets, NAT and flow logs. */
+  network: section(NetworkSettingsSchema),
+  /** The ECR repository the image comes from. */
+  registry: section(RegistrySettingsSchema),
+  /** The ECS cluster and its Fargate/Spot capacity. */
+  cluster: section(ClusterSettingsSchema),
+  /** The task definition: the recipe each task of the default API runs. */
+  task: section(TaskSettingsSchema),
+  /** The service that keeps N tasks of the default API running behind the load balancer. */
+  service: section(ServiceSettingsSchema),
+  /** How the default API's task count follows load. */
+  autoscaling: section(AutoscalingSettingsSchema),
+  /** The Application Load Balancer in front of the tasks. */
+  loadBalancer: section(LoadBalancerSettingsSchema),
+  /** AWS WAF in front of the load balancer. */
+  waf: section(WafSettingsSchema),
+  /** PostgreSQL on RDS, wired into the app; `enabled: false` leaves it out. */
+  database: section(DatabaseSettingsSchema),
+  /** Fargate or EC2 execution mode. */
+  compute: section(ComputeSettingsSchema),
+  /** Alarms on the load balancer, each service and the database, reporting to an encrypted SNS topic. */
+  alarms: section(AlarmSettingsSchema),
+  /** What the environment may cost a month: an AWS Budgets budget alerting the alarm topic, and the ceiling `npm run cost` and synth check. */
+  budget: section(BudgetSettingsSchema),
+  /** More services, by key (1-12 lowercase letters and digits): `{ worker: {}, admin: { route: { pathPatterns: ["/admin/*"] } } }`. @default {} */
+  services: withDefault(
+    z.readonly(
+      z.record(
+        z.string().check(rule<string>((key) => SERVICE_KEY.test(key), "not a service key", "1 to 12 lowercase letters and digits, starting with a letter")),
+        ExtraServiceSettingsSchema,
+      ),
+    ),
+    {},
+  ),
+  /** Scheduled jobs, by key (as services'): `{ housekeeping: { schedule: "cron(0 3 * * ? *)", task: { command: ["dist/housekeeping.mjs"] } } }`. @default {} */
+  jobs: withDefault(
+    z.readonly(
+      z.record(
+        z.string().check(rule<string>((key) => SERVICE_KEY.test(key), "not a job key", "1 to 12 lowercase letters and digits, starting with a letter")),
+        JobSettingsSchema,
+      ),
+    ),
+    {},
+  ),
+  /** GitHub Actions access: an OIDC provider and a deploy role for one repository. @default none (no CI access) */
+  ci: z.optional(CiSettingsSchema),
+});
+/** One environment's settings, as written in environments/environments.ts: every field but `name` may be left out. */
+export type EnvironmentSettings = z.input<typeof EnvironmentSettingsSchema>;
+
+/** Switches read from the process environment, kept apart from the settings so tests pass them in. */
+export interface RunOptions {
+  /**
+   * No AWS API calls at all: skip credential, account and metadata checks, use dummy keys and a throwaway local state. For `terraform plan` without
+   * an account. Set with `OFFLINE=1`.
+   * @default false
+   */
+  readonly offline?: boolean;
+  /**
+   * A one-off image tag from the stack's repository, overriding `task.image.tag`, for code that builds stacks itself (tests, the emulator harness).
+   * It must agree with `release`. The shell's IMAGE_TAG never lands here: main.ts records it into the release file first (environments/releases.ts).
+   * @default none
+   */
+  readonly imageTag?: string;
+  /**
+   * The environment's recorded release, `releases/<env>.json`, which main.ts reads for every synth so that a deploy keeps the running release unless
+   * it is given a new one.
+   * @default none: `task.image.tag`, `task.image.uri` or the placeholder
+   */
+  readonly release?: Release;
+  /**
+   * Deploy to a local AWS API emulator at this loopback URL instead of AWS: every endpoint points at it, dummy credentials, a state file of its own
+   * (see emulator/mode.ts). Set with `AWS_EMULATOR_URL=http://127.0.0.1:<port>`; `npm run emulator` does it for you.
+   * @default none (real AWS)
+   */
+  readonly emulatorUrl?: string;
+  /**
+   * Make the plan of a stack whose `loadBalancer.https.domainName` is a reserved example (example.com, .test, …) fail, before it creates
+   * anything. Synth cannot refuse it: cdktf synthesizes every stack for any command, and dev must deploy while prod still shows the example.
+   * @default true for AWS; false offline and on the emulator, where no domain is served
+   */
+  readonly guardExampleDomains?: boolean;
+}
+
+export function runOptionsFromEnv(env: NodeJS.ProcessEnv): RunOptions {
+  return {
+    offline: ["1", "true", "yes"].includes((env.OFFLINE ?? "").toLowerCase()),
+    emulatorUrl: env.AWS_EMULATOR_URL || undefined,
+  };
+}

@@ -1,0 +1,303 @@
+/**
+ * What an environment costs a month while it runs, from its synthesized Terraform: the charges that
+ * accrue by the hour or the month whatever the traffic (load balancer, NAT, public IPv4, tasks,
+ * instances, database, keys, secrets, alarms, dashboard, WAF, endpoints, the budget), at us-east-1 list
+ * prices. Usage charges (requests, LCUs, data processed and transferred, log ingestion, image storage)
+ * are left out: an idle sandbox runs up cents of them, a busy prod what its traffic says.
+ *
+ * Used by `npm run cost` (scripts/cost.ts) and by synth, which warns when an environment's estimate
+ * passes its `budget.monthlyUsd` (lib/observability/budget.ts).
+ */
+
+import { runsPerMonth } from "./schedule-expression";
+
+/** Hours AWS bills in a month. */
+export const HOURS_PER_MONTH = 730;
+
+/**
+ * us-east-1 list prices in USD, on-demand, without free tiers, as published on 2026-11-01. Fargate Spot
+ * is counted at half the on-demand price, the least of the discounts AWS quotes (50 to 70 %).
+ */
+export const PRICES = {
+  loadBalancerHour: 0.0225,
+  natGatewayHour: 0.045,
+  publicIpv4Hour: 0.005,
+  fargate: {
+    X86_64: { vcpuHour: 0.04048, gbHour: 0.004445 },
+    ARM64: { vcpuHour: 0.03238, gbHour: 0.00356 },
+  },
+  fargateSpotShare: 0.5,
+  /** On-demand Linux instances; others are shown unpriced. */
+  ec2Hour: {
+    "t3.medium": 0.0416,
+    "t3.large": 0.0832,
+    "t4g.medium": 0.0336,
+    "t4g.large": 0.0672,
+    "m6i.large": 0.096,
+    "m7g.large": 0.0816,
+    "c6i.large": 0.085,
+  } as Record<string, number>,
+  /** Single-AZ PostgreSQL; Multi-AZ doubles instance and storage. Others are shown unpriced. */
+  rdsHour: {
+    "db.t4g.micro": 0.016,
+    "db.t4g.small": 0.032,
+    "db.t4g.medium": 0.065,
+    "db.t4g.large": 0.129,
+    "db.t3.micro": 0.018,
+    "db.t3.small": 0.036,
+    "db.t3.medium": 0.072,
+    "db.m7g.large": 0.168,
+    "db.r7g.large": 0.239,
+  } as Record<string, number>,
+  rdsStorageGbMonth: { gp2: 0.115, gp3: 0.115 } as Record<string, number>,
+  kmsKeyMonth: 1,
+  secretMonth: 0.4,
+  /** Per metric an alarm evaluates (a metric-math alarm pays for each metric in its expression). */
+  alarmMetricMonth: 0.1,
+  dashboardMonth: 3,
+  /** Container Insights metrics are custom metrics. */
+  customMetricMonth: 0.3,
+  wafWebAclMonth: 5,
+  wafRuleMonth: 1,
+  /** An interface endpoint, per AZ it serves. */
+  interfaceEndpointHour: 0.01,
+  /** An AWS Budgets budget beyond the account's first two, which are free. */
+  budgetDay: 0.02,
+  /** SQS standard queue requests (a send, a receive and a delete each per message; an empty long poll is one). */
+  sqsRequestPerMillion: 0.4,
+  /** EventBridge Scheduler invocations. */
+  schedulerInvocationPerMillion: 1,
+} as const;
+
+/** A long-polling consumer's receives a month while idle: one per 20 s wait. */
+export const IDLE_RECEIVES_PER_TASK_MONTH = 3 * 60 * HOURS_PER_MONTH;
+/** Minutes a job's run is counted for when its schedule's description does not say (lib/workers/job.ts writes `about N min a run`). */
+export const DEFAULT_JOB_MINUTES = 5;
+
+/**
+ * Container Insights (not enhanced) metrics, approximately: the cluster's own, and each service's with its
+ * task family's. The exact count varies with what runs; the line says "about".
+ */
+const INSIGHTS_METRICS = { cluster: 12, service: 22 };
+
+export interface CostLine {
+  readonly item: string;
+  /** USD a month; undefined when the price is not in `PRICES`. */
+  readonly monthly: number | undefined;
+  /** How it was counted. */
+  readonly detail: string;
+}
+
+export interface CostEstimate {
+  readonly lines: readonly CostLine[];
+  /** The sum of the priced lines. */
+  readonly total: number;
+  /** Items without a price here, so the total leaves them out. */
+  readonly unpriced: readonly string[];
+}
+
+type Block = Record<string, unknown>;
+type TerraformJson = { resource?: Record<string, Record<string, Block>> };
+
+const month = (hourly: number) => hourly * HOURS_PER_MONTH;
+const round = (usd: number) => Math.round(usd * 100) / 100;
+
+/** The monthly charges of a synthesized stack (`cdk.tf.json`), line by line. */
+export function estimateMonthlyCost(terraform: TerraformJson): CostEstimate {
+  const resources = terraform.resource ?? {};
+  const all = (type: string): Block[] => Object.values(resources[type] ?? {});
+  /** The resource a `${type.id.attribute}` reference names. */
+  const referenced = (type: string, reference: unknown): Block | undefined => {
+    const id = typeof reference === "string" ? new RegExp(`^\\$\\{${type}\\.([^.]+)\\.`).exec(reference)?.[1] : undefined;
+    return id === undefined ? undefined : resources[type]?.[id];
+  };
+  const lines: CostLine[] = [];
+  const add = (item: string, monthly: number | undefined, detail: string) =>
+    lines.push({ item, monthly: monthly === undefined ? undefined : round(monthly), detail });
+
+  const loadBalancers = all("aws_lb");
+  if (loadBalancers.length)
+    add(
+      "Application Load Balancer",
+      loadBalancers.length * month(PRICES.loadBalancerHour),
+      `${loadBalancers.length} × $${PRICES.loadBalancerHour}/h, plus LCUs by traffic`,
+    );
+
+  const nats = all("aws_nat_gateway").length;
+  if (nats) add("NAT gateways", nats * month(PRICES.natGatewayHour), `${nats} × $${PRICES.natGatewayHour}/h, plus $0.045/GB processed`);
+
+  // AWS bills every public IPv4 address: one per AZ of an internet-facing load balancer, each NAT's
+  // Elastic IP, and each task given a public IP (tasks without a NAT).
+  const lbAddresses = loadBalancers.filter((lb) => lb.internal !== true).reduce((n, lb) => n + ((lb.subnets as unknown[]) ?? []).length, 0);
+  const eips = all("aws_eip").length;
+  const services = all("aws_ecs_service");
+  const taskAddresses = services.reduce(
+    (n, s) => n + ((s.network_configuration as Block | undefined)?.assign_public_ip === true ? Number(s.desired_count ?? 0) : 0),
+    0,
+  );
+  const addresses = lbAddresses + eips + taskAddresses;
+  if (addresses)
+    add(
+      "Public IPv4 addresses",
+      addresses * month(PRICES.publicIpv4Hour),
+      `${lbAddresses} load balancer, ${eips} NAT, ${taskAddresses} task; $${PRICES.publicIpv4Hour}/h each`,
+    );
+
+  for (const service of services) {
+    const task = referenced("aws_ecs_task_definition", service.task_definition);
+    const desired = Number(service.desired_count ?? 0);
+    if (!task || desired === 0) continue;
+    const strategy = (service.capacity_provider_strategy as { capacity_provider: string; base?: number; weight?: number }[] | undefined) ?? [];
+    if (!strategy.some((s) => s.capacity_provider.startsWith("FARGATE"))) continue; // EC2 capacity: the instances are the cost
+    const arch = ((task.runtime_platform as Block | undefined)?.cpu_architecture as "X86_64" | "ARM64" | undefined) ?? "X86_64";
+    const vcpu = Number(task.cpu) / 1024;
+    const gb = Number(task.memory) / 1024;
+    const price = PRICES.fargate[arch];
+    const perTask = month(vcpu * price.vcpuHour + gb * price.gbHour);
+    const { onDemand, spot } = fargateSplit(desired, strategy);
+    add(
+      `Fargate: ${service.name}`,
+      onDemand * perTask + spot * perTask * PRICES.fargateSpotShare,
+      `${desired} × ${vcpu} vCPU / ${gb} GB ${arch} (${onDemand} on-demand, ${spot} Spot at ${PRICES.fargateSpotShare * 100} %)`,
+    );
+  }
+
+  for (const group of all("aws_autoscaling_group")) {
+    const template = referenced("aws_launch_template", (group.launch_template as Block | undefined)?.id);
+    const type = String(template?.instance_type);
+    const count = Number(group.min_size ?? 0);
+    const hourly = PRICES.ec2Hour[type];
+    add(
+      `EC2 instances: ${group.name}`,
+      hourly === undefined ? undefined : count * month(hourly),
+      `at least ${count} × ${type}${hourly === undefined ? ", not priced here" : ` at $${hourly}/h`}; more as tasks scale`,
+    );
+  }
+
+  for (const db of all("aws_db_instance")) {
+    const copies = db.multi_az === true ? 2 : 1;
+    const klass = String(db.instance_class);
+    const hourly = PRICES.rdsHour[klass];
+    add(
+      `RDS: ${db.identifier}`,
+      hourly === undefined ? undefined : copies * month(hourly),
+      `${klass}${copies === 2 ? ", Multi-AZ (×2)" : ""}${hourly === undefined ? ", not priced here" : ` at $${hourly}/h`}`,
+    );
+    const storage = String(db.storage_type ?? "gp3");
+    const gb = Number(db.allocated_storage);
+    const perGb = PRICES.rdsStorageGbMonth[storage];
+    add(
+      `RDS storage: ${db.identifier}`,
+      perGb === undefined ? undefined : copies * gb * perGb,
+      `${gb} GB ${storage}${copies === 2 ? " ×2" : ""}; grows to max_allocated_storage when needed`,
+    );
+  }
+
+  const keys = all("aws_kms_key").length;
+  if (keys) add("KMS keys", keys * PRICES.kmsKeyMonth, `${keys} × $${PRICES.kmsKeyMonth}`);
+  const secrets = all("aws_secretsmanager_secret").length + all("aws_db_instance").filter((db) => db.manage_master_user_password === true).length;
+  if (secrets) add("Secrets Manager secrets", secrets * PRICES.secretMonth, `${secrets} × $${PRICES.secretMonth}`);
+
+  const alarms = all("aws_cloudwatch_metric_alarm");
+  const alarmMetrics = alarms.reduce((n, a) => n + (Array.isArray(a.metric_query) ? (a.metric_query as Block[]).filter((q) => q.metric).length : 1), 0);
+  if (alarms.length)
+    add("CloudWatch alarms", alarmMetrics * PRICES.alarmMetricMonth, `${alarms.length} alarms on ${alarmMetrics} metrics × $${PRICES.alarmMetricMonth}`);
+  const dashboards = all("aws_cloudwatch_dashboard").length;
+  if (dashboards)
+    add("CloudWatch dashboards", dashboards * PRICES.dashboardMonth, `${dashboards} × $${PRICES.dashboardMonth} (an account's first three are free)`);
+
+  const insightsClusters = all("aws_ecs_cluster").filter((c) =>
+    ((c.setting as Block[] | undefined) ?? []).some((s) => s.name === "containerInsights" && s.value === "enabled"),
+  );
+  if (insightsClusters.length) {
+    const metrics = insightsClusters.length * INSIGHTS_METRICS.cluster + services.length * INSIGHTS_METRICS.service;
+    add("Container Insights", metrics * PRICES.customMetricMonth, `about ${metrics} custom metrics × $${PRICES.customMetricMonth}`);
+  }
+
+  for (const acl of all("aws_wafv2_web_acl")) {
+    const rules = ((acl.rule as unknown[]) ?? []).length;
+    add(
+      `WAF: ${acl.name}`,
+      PRICES.wafWebAclMonth + rules * PRICES.wafRuleMonth,
+      `web ACL $${PRICES.wafWebAclMonth} + ${rules} rules × $${PRICES.wafRuleMonth}, plus $0.60 per million requests`,
+    );
+  }
+
+  const budgets = all("aws_budgets_budget").length;
+  if (budgets) add("AWS Budgets", budgets * month(PRICES.budgetDay / 24), `${budgets} × $${PRICES.budgetDay} a day (an account's first two budgets are free)`);
+
+  const interfaceEndpoints = all("aws_vpc_endpoint").filter((e) => e.vpc_endpoint_type === "Interface");
+  const endpointAzs = interfaceEndpoints.reduce((n, e) => n + ((e.subnet_ids as unknown[]) ?? []).length, 0);
+  if (endpointAzs)
+    add(
+      "VPC interface endpoints",
+      endpointAzs * month(PRICES.interfaceEndpointHour),
+      `${interfaceEndpoints.length} endpoints in ${endpointAzs / interfaceEndpoints.length} AZs × $${PRICES.interfaceEndpointHour}/h, plus $0.01/GB`,
+    );
+
+  // Queues (issue 23): SQS bills requests only. Counted here: the idle long polling of the tasks a worker
+  // keeps running (none when it scales to zero); each message adds its send, receive and delete.
+  for (const [id, queue] of Object.entries(resources.aws_sqs_queue ?? {}).filter(([, q]) => q.redrive_policy)) {
+    const consumes = (s: Block) =>
+      String(referenced("aws_ecs_task_definition", s.task_definition)?.container_definitions ?? "").includes(
+        `"name":"QUEUE_URL","value":"\${aws_sqs_queue.${id}.url}"`,
+      );
+    const pollers = services.filter(consumes).reduce((n, s) => n + Number(s.desired_count ?? 0), 0);
+    const receives = pollers * IDLE_RECEIVES_PER_TASK_MONTH;
+    add(
+      `SQS: ${queue.name}`,
+      (receives * PRICES.sqsRequestPerMillion) / 1e6,
+      `${pollers} polling task${pollers === 1 ? "" : "s"} × ${IDLE_RECEIVES_PER_TASK_MONTH.toLocaleString("en-US")} idle receives; $${PRICES.sqsRequestPerMillion} per million requests, 3 a message`,
+    );
+  }
+
+  // Scheduled jobs: each run's Fargate minutes and its invocation, at the runs its expression makes.
+  for (const schedule of all("aws_scheduler_schedule")) {
+    const ecs = (schedule.target as Block | undefined)?.ecs_parameters as Block | undefined;
+    const task = referenced("aws_ecs_task_definition", ecs?.task_definition_arn);
+    if (!ecs || !task) continue;
+    const runs = schedule.state === "DISABLED" ? 0 : runsPerMonth(String(schedule.schedule_expression));
+    const minutes = Number(/about (\d+) min a run/.exec(String(schedule.description ?? ""))?.[1] ?? DEFAULT_JOB_MINUTES);
+    const strategy = (ecs.capacity_provider_strategy as { capacity_provider: string; base?: number; weight?: number }[] | undefined) ?? [];
+    const arch = ((task.runtime_platform as Block | undefined)?.cpu_architecture as "X86_64" | "ARM64" | undefined) ?? "X86_64";
+    const vcpu = Number(task.cpu) / 1024;
+    const gb = Number(task.memory) / 1024;
+    const price = PRICES.fargate[arch];
+    const spot = strategy.length > 0 && fargateSplit(1, strategy).spot === 1;
+    const perRun = (minutes / 60) * (vcpu * price.vcpuHour + gb * price.gbHour) * (spot ? PRICES.fargateSpotShare : 1);
+    add(
+      `Scheduled job: ${schedule.name}`,
+      runs * perRun + (runs * PRICES.schedulerInvocationPerMillion) / 1e6,
+      `about ${Math.round(runs)} runs × ${minutes} min of ${vcpu} vCPU / ${gb} GB ${arch}${spot ? " on Spot" : ""} (${schedule.schedule_expression}), plus $${PRICES.schedulerInvocationPerMillion} per million invocations`,
+    );
+  }
+
+  const priced = lines.filter((l) => l.monthly !== undefined);
+  return {
+    lines,
+    total: round(priced.reduce((sum, l) => sum + l.monthly!, 0)),
+    unpriced: lines.filter((l) => l.monthly === undefined).map((l) => l.item),
+  };
+}
+
+/** How ECS places `desired` tasks by a capacity provider strategy: each base first, the rest by weight. */
+export function fargateSplit(
+  desired: number,
+  strategy: readonly { capacity_provider: string; base?: number; weight?: number }[],
+): { onDemand: number; spot: number } {
+  const of = (name: string) => strategy.find((s) => s.capacity_provider === name);
+  const onDemandBase = Math.min(desired, of("FARGATE")?.base ?? 0);
+  const rest = desired - onDemandBase;
+  const [w1, w2] = [of("FARGATE")?.weight ?? 0, of("FARGATE_SPOT")?.weight ?? 0];
+  const onDemandShare = w1 + w2 === 0 ? 1 : w1 / (w1 + w2);
+  const onDemand = onDemandBase + Math.round(rest * onDemandShare);
+  return { onDemand, spot: desired - onDemand };
+}
+
+/** The priced lines, most expensive first. */
+export function largestLines(estimate: CostEstimate, count: number): CostLine[] {
+  return [...estimate.lines]
+    .filter((l) => l.monthly)
+    .sort((a, b) => b.monthly! - a.monthly!)
+    .slice(0, count);
+}

@@ -1,0 +1,115 @@
+import { Construct } from "constructs";
+import { DeployPermissions } from "../core/deploy-permissions";
+import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
+import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
+import * as z from "zod/mini";
+import { fail, flag, int, withDefault } from "../settings/rules";
+
+export const AutoscalingSettingsSchema = z
+  .strictObject({
+    /** Scale the task count; off keeps `service.desiredCount`. @default true */
+    enabled: withDefault(flag, true),
+    /** Fewest tasks. @default 1 */
+    minCapacity: withDefault(int(0, 1000), 1),
+    /** Most tasks. @default 4 */
+    maxCapacity: withDefault(int(1, 1000), 4),
+    /** Target average CPU. @default 60 */
+    cpuTargetPercent: withDefault(int(10, 95), 60),
+    /** Target average memory. @default 75 */
+    memoryTargetPercent: withDefault(int(10, 95), 75),
+    /** Target requests per task per minute (off by default; not for a worker). @default none */
+    requestsPerTarget: z.optional(int(1, 1000000)),
+    /** Wait after scaling in. @default 300 */
+    scaleInCooldownSeconds: withDefault(int(0, 3600), 300),
+    /** Wait after scaling out. @default 60 */
+    scaleOutCooldownSeconds: withDefault(int(0, 3600), 60),
+  })
+  .check(
+    z.superRefine((s, ctx) => {
+      if (s.minCapacity > s.maxCapacity)
+        fail(ctx, ["minCapacity"], s.minCapacity, `greater than autoscaling.maxCapacity (${s.maxCapacity})`, `at most ${s.maxCapacity}`);
+    }),
+  );
+/** How the task count follows load, as written in an environment. */
+export type AutoscalingSettings = z.input<typeof AutoscalingSettingsSchema>;
+/** The same, checked and with every default applied. */
+export type AutoscalingConfig = z.output<typeof AutoscalingSettingsSchema>;
+
+export interface AutoscalingProps extends AutoscalingConfig {
+  readonly name: string;
+  readonly clusterName: string;
+  readonly serviceName: string;
+  /** `<load balancer arn_suffix>/<target group arn_suffix>`, for the request-count policy. @default none: a worker, which `requestsPerTarget` cannot follow */
+  readonly requestCountLabel?: string;
+}
+
+/** Application Auto Scaling of the service's task count: target tracking on CPU, memory and requests. */
+export class Autoscaling extends Construct {
+  readonly target: AppautoscalingTarget;
+
+  constructor(scope: Construct, id: string, props: AutoscalingProps) {
+    super(scope, id);
+    grantScalingDeploy(this);
+    const scaleIn = props.scaleInCooldownSeconds;
+    const scaleOut = props.scaleOutCooldownSeconds;
+
+    this.target = new AppautoscalingTarget(this, "Target", {
+      serviceNamespace: "ecs",
+      resourceId: `service/${props.clusterName}/${props.serviceName}`,
+      scalableDimension: "ecs:service:DesiredCount",
+      minCapacity: props.minCapacity,
+      maxCapacity: props.maxCapacity,
+    });
+
+    const track = (id: string, metric: string, target: number, resourceLabel?: string) =>
+      new AppautoscalingPolicy(this, id, {
+        name: `${props.name}-${id.toLowerCase()}`,
+        policyType: "TargetTrackingScaling",
+        serviceNamespace: this.target.serviceNamespace,
+        resourceId: this.target.resourceId,
+        scalableDimension: this.target.scalableDimension,
+        targetTrackingScalingPolicyConfiguration: {
+          targetValue: target,
+          scaleInCooldown: scaleIn,
+          scaleOutCooldown: scaleOut,
+          predefinedMetricSpecification: { predefinedMetricType: metric, resourceLabel },
+        },
+      });
+    track("Cpu", "ECSServiceAverageCPUUtilization", props.cpuTargetPercent);
+    track("Memory", "ECSServiceAverageMemoryUtilization", props.memoryTargetPercent);
+    if (props.requestsPerTarget !== undefined) track("Requests", "ALBRequestCountPerTarget", props.requestsPerTarget, props.requestCountLabel);
+  }
+}
+
+/**
+ * What the deploy role needs to scale the services: Application Auto Scaling's scalable targets carry no
+ * tags IAM can check and their ARNs name no service, so they are scoped to the account and region only
+ * (README: what AWS cannot scope); the alarms target tracking makes as the caller are named after the
+ * cluster (`TargetTracking-service/<project>-<environment>/…`).
+ */
+function grantScalingDeploy(scope: Construct): void {
+  const deploy = DeployPermissions.of(scope);
+  if (!deploy) return;
+  deploy.allow([
+    { Sid: "ScalingRead", Action: ["application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies"], Resource: "*" },
+    {
+      Sid: "Scaling",
+      Action: [
+        "application-autoscaling:DeleteScalingPolicy",
+        "application-autoscaling:DeregisterScalableTarget",
+        "application-autoscaling:ListTagsForResource",
+        "application-autoscaling:PutScalingPolicy",
+        "application-autoscaling:RegisterScalableTarget",
+        "application-autoscaling:TagResource",
+        "application-autoscaling:UntagResource",
+      ],
+      Resource: deploy.arn("application-autoscaling", "scalable-target/*"),
+    },
+    {
+      Sid: "ScalingAlarms",
+      Action: ["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"],
+      Resource: deploy.arn("cloudwatch", `alarm:TargetTracking-service/${deploy.prefix}/*`),
+    },
+  ]);
+  deploy.serviceLinkedRole("ecs.application-autoscaling.amazonaws.com");
+}

@@ -1,0 +1,232 @@
+import { Construct } from "constructs";
+import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { Autoscaling, type AutoscalingConfig } from "./autoscaling";
+import type { Cluster } from "./cluster";
+import type { Database } from "../database/database";
+import type { AddTargetsProps, LoadBalancer } from "../edge/load-balancer";
+import type { Network } from "../network/network";
+import { securityGroup } from "../core/security-group";
+import { DeployPermissions } from "../core/deploy-permissions";
+import type { TargetGroup } from "../edge/target-group";
+import { CONTAINER_NAME, type TaskDefinition } from "./task-definition";
+import * as z from "zod/mini";
+import { flag, int, ipv4Block, rule, withDefault } from "../settings/rules";
+
+const EgressSchema = z.strictObject({
+  cidr: ipv4Block('a block such as "10.0.8.0/24" or "203.0.113.7/32"'),
+  port: int(1, 65535),
+  description: z.optional(z.string()),
+});
+
+export const ServiceSettingsSchema = z.strictObject({
+  /** Tasks to run; with autoscaling, only at creation. @default 1 */
+  desiredCount: withDefault(int(0, 1000), 1),
+  /** Time a new task may fail health checks while starting. @default 60 */
+  healthCheckGracePeriodSeconds: withDefault(int(0, 2147483647), 60),
+  /** ECS Exec, logged to the cluster; needs `task.readonlyRootFilesystem: false`. @default false */
+  enableExecuteCommand: withDefault(flag, false),
+  /** `deploy` waits for healthy tasks and fails if they never are. @default true */
+  waitForSteadyState: withDefault(flag, true),
+  /**
+   * More ways out for the tasks, beyond HTTPS anywhere and the database: `{ cidr, port, description? }` each, e.g. an SMTP relay
+   * `{ cidr: "10.0.8.0/24", port: 587 }`. @default []
+   */
+  egress: withDefault(
+    z.readonly(z.array(EgressSchema)).check(
+      rule<readonly { cidr: string; port: number }[]>(
+        (v) => new Set(v.map((e) => `${e.cidr}:${e.port}`)).size === v.length,
+        (v) => {
+          const keys = v.map((e) => `${e.cidr}:${e.port}`);
+          const dup = v[keys.findIndex((k, i) => keys.indexOf(k) !== i)];
+          return `${dup.cidr} on port ${dup.port} is listed twice, and a security group refuses a duplicate rule`;
+        },
+        "each block and port once",
+      ),
+    ),
+    [],
+  ),
+});
+/** The service's settings as written in an environment. */
+export type ServiceSettings = z.input<typeof ServiceSettingsSchema>;
+/** The same, checked and with every default applied. */
+export type ServiceConfig = z.output<typeof ServiceSettingsSchema>;
+
+/** Which of the load balancer's requests reach a service, and how it checks the service's tasks. */
+export type ServiceRoute = Pick<AddTargetsProps, "healthCheck" | "rule">;
+
+export interface ServiceProps extends ServiceConfig {
+  /** `<project>-<environment>[-<service>]`: the service's name, and the prefix of its security group's and target group's. */
+  readonly name: string;
+  /** Where the tasks run: its capacity decides the strategy, placement and whether tasks may take a public IP. */
+  readonly cluster: Cluster;
+  /** The recipe the tasks run; its port is the one the load balancer reaches. */
+  readonly taskDefinition: TaskDefinition;
+  /** The app subnets: private behind NAT, or public when there is no NAT. */
+  readonly network: Network;
+  /**
+   * The load balancer that sends this service requests: the service registers a target group of its
+   * own there (see `route`).
+   * @default none: a worker, which nothing reaches
+   */
+  readonly loadBalancer?: LoadBalancer;
+  /**
+   * With `loadBalancer`: the health check, and the listener rule (paths, hosts, priority), or no rule
+   * for the listener's default action.
+   * @default none; required with `loadBalancer`
+   */
+  readonly route?: ServiceRoute;
+}
+
+/**
+ * The service: keeps N copies of the recipe running and replaces failed ones, behind the load
+ * balancer or, as a worker, reached by nothing. It owns its wiring: its target group and listener
+ * rule, its security group admitting the load balancer on the container port (and the load balancer's
+ * way out to it), and `autoScaleTaskCount` and `allowDatabase` add scaling and access.
+ *
+ * What it makes beside itself is named after its id, `<X>Service` → `<X>TargetGroup` (in the load
+ * balancer) and `<X>Autoscaling`, so the first service, `Service`, keeps the Terraform addresses it
+ * has always had.
+ */
+export class Service extends Construct {
+  readonly service: EcsService;
+  /** The tasks' security group: the load balancer on the container port is the only way in; a worker's admits nothing. */
+  readonly securityGroup: SecurityGroup;
+  /** Its target group on the load balancer; none for a worker. */
+  readonly targetGroup?: TargetGroup;
+  private readonly props: ServiceProps;
+  private scaling?: Autoscaling;
+
+  constructor(scope: Construct, id: string, props: ServiceProps) {
+    super(scope, id);
+    this.props = props;
+    DeployPermissions.of(this)?.service("Ecs", {
+      create: ["ecs:CreateService", "ecs:TagResource"],
+      manage: ["ecs:DeleteService", "ecs:DescribeServices", "ecs:ListTagsForResource", "ecs:TagResource", "ecs:UntagResource", "ecs:UpdateService"],
+    });
+    const { cluster, taskDefinition, network, loadBalancer, route } = props;
+    const port = taskDefinition.containerPort;
+    const capacity = cluster.capacity;
+    if (loadBalancer && (!route || port === undefined))
+      throw new Error(
+        `Service ${this.node.path}: a load balancer needs ${route ? "a task definition that serves HTTP (give it http)" : "a route (health check, and a rule unless it takes the default action)"}`,
+      );
+    if (!loadBalancer && route) throw new Error(`Service ${this.node.path}: a route without a load balancer reaches nothing; give loadBalancer too`);
+    // Out: HTTPS, which pulling images, writing logs, reading secrets and calling AWS APIs take (through
+    // the NAT or VPC endpoints), the database once allowed, and what `egress` adds. DNS goes to the VPC
+    // resolver, which security groups do not filter.
+    this.securityGroup = securityGroup(this, "SecurityGroup", {
+      name: `${props.name}-tasks`,
+      // As first written, though egress is narrower now: a group's description cannot change without
+      // replacing the group, which running tasks hold on to.
+      description: `Tasks of ${props.name}: ${loadBalancer ? "the load balancer" : "nothing"} in, anything out`,
+      vpcId: network.vpc.id,
+      egressHttps: "HTTPS: ECR, CloudWatch Logs, Secrets Manager and the APIs the app calls",
+    });
+    props.egress.forEach(({ cidr, port: to, description }, i) => {
+      new VpcSecurityGroupEgressRule(this, `Egress${i}`, {
+        securityGroupId: this.securityGroup.id,
+        description: description ?? `service.egress ${i}`,
+        ipProtocol: "tcp",
+        fromPort: to,
+        toPort: to,
+        cidrIpv4: cidr,
+      });
+    });
+    if (loadBalancer && route && port !== undefined) {
+      this.targetGroup = loadBalancer.addTargets(this.sibling("TargetGroup"), { ...route, name: `${props.name}-tg`, port });
+      new VpcSecurityGroupIngressRule(this, "IngressFromLoadBalancer", {
+        securityGroupId: this.securityGroup.id,
+        description: "The load balancer, on the container port",
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        referencedSecurityGroupId: loadBalancer.securityGroup.id,
+      });
+      loadBalancer.allowTo(this.securityGroup.id, port);
+    }
+    const targetGroup = this.targetGroup;
+
+    this.service = new EcsService(this, "Service", {
+      name: props.name,
+      cluster: cluster.clusterArn,
+      taskDefinition: taskDefinition.taskDefinitionArn,
+      desiredCount: props.desiredCount,
+      capacityProviderStrategy: [...capacity.strategy],
+      networkConfiguration: {
+        subnets: network.appSubnetIds,
+        securityGroups: [this.securityGroup.id],
+        assignPublicIp: capacity.publicIpCapable && network.appNeedsPublicIp,
+      },
+      loadBalancer: targetGroup && [{ targetGroupArn: targetGroup.targetGroupArn, containerName: CONTAINER_NAME, containerPort: port! }],
+      // ECS takes a grace period only for a service behind a load balancer.
+      healthCheckGracePeriodSeconds: targetGroup && props.healthCheckGracePeriodSeconds,
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      deploymentMinimumHealthyPercent: 100,
+      deploymentMaximumPercent: 200,
+      enableExecuteCommand: props.enableExecuteCommand,
+      enableEcsManagedTags: true,
+      propagateTags: "SERVICE",
+      waitForSteadyState: props.waitForSteadyState,
+      orderedPlacementStrategy: capacity.placement.length ? [...capacity.placement] : undefined,
+      // The listener (or rule) first, so the target group belongs to a load balancer; the capacity
+      // providers first, so the strategy names registered ones.
+      dependsOn: [...(targetGroup ? [targetGroup.listenerRule ?? loadBalancer!.listener] : []), cluster.capacityProviders],
+    });
+  }
+
+  /** The id of something this service makes beside itself: `<X>Service` → `<X><kind>`. */
+  private sibling(kind: string): string {
+    return `${this.node.id.replace(/Service$/, "")}${kind}`;
+  }
+
+  /** The service's name, for CloudWatch dimensions and the CLI. */
+  get serviceName(): string {
+    return this.service.name;
+  }
+
+  /** The service's ARN (its Terraform id), as ECS events name it. */
+  get serviceArn(): string {
+    return this.service.id;
+  }
+
+  /** The load balancer in front of it; none for a worker. */
+  get loadBalancer(): LoadBalancer | undefined {
+    return this.props.loadBalancer;
+  }
+
+  /** The cluster it runs in. */
+  get cluster(): Cluster {
+    return this.props.cluster;
+  }
+
+  /**
+   * Lets the task count follow load (target tracking on CPU, memory and, when set, requests per task,
+   * which needs a target group). Autoscaling then owns the count, so Terraform stops resetting it to
+   * `desiredCount`. Once only.
+   */
+  autoScaleTaskCount(settings: AutoscalingConfig): Autoscaling {
+    if (this.scaling) throw new Error(`Service ${this.node.path}: autoScaleTaskCount was already called; the service has one scaling target`);
+    const { cluster, loadBalancer } = this.props;
+    const targetGroup = this.targetGroup;
+    if (settings.requestsPerTarget !== undefined && !targetGroup)
+      throw new Error(`Service ${this.node.path}: requestsPerTarget scales on the load balancer's requests, and a worker gets none`);
+    this.service.lifecycle = { ignoreChanges: ["desired_count"] };
+    // Beside the service, where it has always been, so existing stacks keep its Terraform address.
+    this.scaling = new Autoscaling(this.node.scope!, this.sibling("Autoscaling"), {
+      ...settings,
+      name: this.props.name,
+      clusterName: cluster.clusterName,
+      serviceName: this.serviceName,
+      requestCountLabel: targetGroup && `${loadBalancer!.loadBalancerArnSuffix}/${targetGroup.targetGroupArnSuffix}`,
+    });
+    return this.scaling;
+  }
+
+  /** Lets the tasks connect to the database (its security group admits theirs on PostgreSQL's port). */
+  allowDatabase(database: Database): void {
+    database.connectFrom(this, this.securityGroup.id);
+  }
+}

@@ -1,0 +1,152 @@
+import { Construct } from "constructs";
+import { Lazy } from "cdktf";
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import * as z from "zod/mini";
+import { jsonString } from "./hcl";
+import { partitionOf } from "./iam";
+import { DeployPermissions } from "./deploy-permissions";
+import { int, withDefault } from "../settings/rules";
+
+export const EncryptionSettingsSchema = z.strictObject({
+  /** Days the environment's KMS key (log groups, alarm topic) waits before deletion after `destroy`, 7–30. @default 30 */
+  keyDeletionWindowDays: withDefault(int(7, 30), 30),
+});
+/** The environment's encryption key, as written in an environment. */
+export type EncryptionSettings = z.input<typeof EncryptionSettingsSchema>;
+export type EncryptionConfig = z.output<typeof EncryptionSettingsSchema>;
+
+export interface EncryptionKeyProps extends EncryptionConfig {
+  /** `<project>-<environment>`: the key's alias. */
+  readonly name: string;
+  readonly region: string;
+  /** The account that owns the key; its IAM policies decide who else may use it. */
+  readonly accountId: string;
+}
+
+/**
+ * The environment's customer-managed KMS key, with rotation and an explicit key policy: the account
+ * administers it through IAM, and CloudWatch Logs in this region encrypts with it exactly the log
+ * groups the stack creates (`allowLogGroup`, by ARN). The database
+ * keeps its own key (`Database.key`), which it always had: moving RDS storage to another key replaces
+ * the instance.
+ */
+export class EncryptionKey extends Construct {
+  readonly key: KmsKey;
+  readonly keyArn: string;
+  readonly accountId: string;
+  readonly partition: string;
+  /** `<project>-<environment>`, the environment the key belongs to. */
+  readonly name: string;
+  readonly region: string;
+  private readonly statements: KeyPolicyStatement[] = [];
+  private readonly logGroupArns: string[] = [];
+
+  constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
+    super(scope, id);
+    const partition = partitionOf(props.region);
+    this.accountId = props.accountId;
+    this.partition = partition;
+    this.region = props.region;
+    this.name = props.name;
+    this.statements.push(accountAdministers(partition, props.accountId), {
+      Sid: "CloudWatchLogsEncryptsThisEnvironmentsLogGroups",
+      Effect: "Allow",
+      Principal: { Service: `logs.${props.region}.amazonaws.com` },
+      Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+      Resource: "*",
+      // Exactly the log groups the stack made (filled in at synth): a log group of another environment,
+      // even one whose name contains this one's, cannot use the key.
+      Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": this.logGroupArns } },
+    });
+    grantKeyDeploy(this);
+    this.key = new KmsKey(this, "Key", {
+      description: `${props.name} environment key`,
+      enableKeyRotation: true,
+      deletionWindowInDays: props.keyDeletionWindowDays,
+      // Built at synth, so constructs created later can add their service's statement (addToResourcePolicy).
+      policy: Lazy.stringValue({ produce: () => jsonString({ Version: "2012-10-17", Statement: this.statements }) }),
+    });
+    new KmsAlias(this, "Alias", { name: `alias/${props.name}`, targetKeyId: this.key.keyId });
+    this.keyArn = this.key.arn;
+  }
+
+  /** Lets CloudWatch Logs encrypt the log group of this name with the key (its exact ARN in the key policy). */
+  allowLogGroup(name: string): void {
+    const arn = `arn:${this.partition}:logs:${this.region}:${this.accountId}:log-group:${name}`;
+    if (!this.logGroupArns.includes(arn)) this.logGroupArns.push(arn);
+  }
+
+  /**
+   * Lets AWS services use the key on this account's behalf, e.g. to publish to a topic it encrypts.
+   * The same statement twice is kept once; another statement under a Sid already used is refused.
+   */
+  addToResourcePolicy(statement: Omit<KeyPolicyStatement, "Effect" | "Resource">): void {
+    const added: KeyPolicyStatement = { ...statement, Effect: "Allow", Resource: "*" };
+    const same = this.statements.find((s) => s.Sid === added.Sid);
+    if (same && JSON.stringify(same) === JSON.stringify(added)) return;
+    if (same) throw new Error(`EncryptionKey ${this.node.path}: the key policy already has another statement "${added.Sid}"`);
+    this.statements.push(added);
+  }
+}
+
+/** A statement of a key policy. */
+export interface KeyPolicyStatement {
+  readonly Sid: string;
+  readonly Effect: "Allow";
+  readonly Principal: { readonly AWS?: string; readonly Service?: string | readonly string[] };
+  readonly Action: string | readonly string[];
+  readonly Resource: "*";
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * The statement every key policy here starts with: the account's IAM policies decide who uses the key,
+ * as with AWS's default key policy, so no role is named in the key and none can be locked out.
+ */
+export function accountAdministers(partition: string, accountId: string): KeyPolicyStatement {
+  return {
+    Sid: "AccountAdministersThroughIam",
+    Effect: "Allow",
+    Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+    Action: "kms:*",
+    Resource: "*",
+  };
+}
+
+/**
+ * What the deploy role needs for the stack's KMS keys (this one and the database's): create them tagged,
+ * manage the ones tagged with this environment, their aliases under its prefix. Scheduling a key's
+ * deletion is left out of a production environment's role.
+ */
+export function grantKeyDeploy(scope: Construct): void {
+  const deploy = DeployPermissions.of(scope);
+  if (!deploy) return;
+  deploy.service("Kms", {
+    read: ["kms:ListAliases"],
+    create: ["kms:CreateKey", "kms:TagResource"],
+    manage: [
+      "kms:CreateAlias",
+      "kms:DeleteAlias",
+      "kms:DescribeKey",
+      "kms:EnableKeyRotation",
+      "kms:GetKeyPolicy",
+      "kms:GetKeyRotationStatus",
+      "kms:ListResourceTags",
+      "kms:PutKeyPolicy",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:UpdateAlias",
+      "kms:UpdateKeyDescription",
+    ],
+    destroy: ["kms:ScheduleKeyDeletion"],
+  });
+  // An alias has no tags: its name is the environment's (the key it points to must be tagged, above).
+  deploy.allow([
+    {
+      Sid: "KmsAliases",
+      Action: ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
+      Resource: [deploy.arn("kms", `alias/${deploy.prefix}`), deploy.arn("kms", `alias/${deploy.prefix}-*`)],
+    },
+  ]);
+}

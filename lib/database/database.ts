@@ -1,0 +1,423 @@
+import { Construct } from "constructs";
+import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
+import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
+import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { partitionOf, ServiceRole } from "../core/iam";
+import { securityGroup } from "../core/security-group";
+import type { Connection } from "../core/connection";
+import { logGroup } from "../core/log-group";
+import { accountAdministers, type EncryptionKey } from "../core/encryption-key";
+import { jsonString } from "../core/hcl";
+import * as z from "zod/mini";
+import { fail, flag, int, listed, matching, oneOfNumbers, retention, rule, withDefault } from "../settings/rules";
+import { check } from "../settings/validate";
+import { DeployPermissions } from "../core/deploy-permissions";
+import { PermissionsBoundary } from "../core/permissions-boundary";
+import { grantKeyDeploy } from "../core/encryption-key";
+import { POSTGRES_INSTANCE_CLASSES } from "../settings/data/rds-instance-classes";
+
+const SUPPORTED_MAJORS = [14, 15, 16, 17];
+/** The variables `connection` gives a task: where the database is and the secret to log in with. */
+export const CONNECTION_VARIABLES = ["DB_HOST", "DB_PORT", "DB_NAME", "DB_SECRET_ARN"] as const;
+/** The app's fixed login for a local database: reserved beside the connection, so a task cannot shadow the secret with a fixed password. */
+export const LOCAL_LOGIN_VARIABLES = ["DB_USERNAME", "DB_PASSWORD"] as const;
+const PORT = 5432;
+const RESERVED_NAMES = ["postgres", "template0", "template1", "rdsadmin", "admin", "public"];
+
+const engineVersion = z.string().check(
+  rule<string>((v) => /^(\d+)(\.\d+)?$/.test(v), "unknown engine version format", 'a major version such as "17", or major.minor such as "17.4"'),
+  rule<string>(
+    (v) => !/^\d/.test(v) || SUPPORTED_MAJORS.includes(majorOf(v)),
+    (v) => `PostgreSQL ${majorOf(v)} is not a major version this starter supports`,
+    SUPPORTED_MAJORS.join(", "),
+  ),
+);
+
+const identifier = matching(
+  new RegExp(`^(?!(${RESERVED_NAMES.join("|")})$)(?!rds|pg_)[a-z][a-z0-9_]{0,62}$`),
+  "not a usable PostgreSQL name",
+  `1-63 lowercase letters, digits and _, starting with a letter; not ${RESERVED_NAMES.join(", ")}, nor starting with rds or pg_`,
+);
+
+export const DatabaseSettingsSchema = z
+  .strictObject({
+    /** PostgreSQL on RDS wired into the app. @default true */
+    enabled: withDefault(flag, true),
+    /** PostgreSQL 14–17: a major (`"17"`) takes AWS's default minor and its upgrades; or pin `major.minor`. @default "17" */
+    engineVersion: withDefault(engineVersion, "17"),
+    /** Instance class. @default "db.t4g.micro" */
+    instanceClass: withDefault(
+      listed(POSTGRES_INSTANCE_CLASSES, "RDS instance class for PostgreSQL", "lib/settings/data/rds-instance-classes.ts"),
+      "db.t4g.micro",
+    ),
+    /** Storage in GiB, 20 or more (gp3's minimum for PostgreSQL). @default 20 */
+    allocatedStorageGb: withDefault(
+      z.number().check(
+        rule<number>(
+          (v) => Number.isInteger(v) && v >= 20 && v <= 65536,
+          (v) => (v < 20 ? "below PostgreSQL's minimum on gp3" : "out of range or not a whole number"),
+          "a whole number of GiB from 20 to 65536",
+        ),
+      ),
+      20,
+    ),
+    /** Storage autoscaling ceiling; 0 = off. @default 100 */
+    maxAllocatedStorageGb: withDefault(int(0, 65536), 100),
+    /** Database the app uses. @default "app" */
+    databaseName: withDefault(identifier, "app"),
+    /** Master user (password managed by RDS). @default "app_admin" */
+    username: withDefault(identifier, "app_admin"),
+    /** Standby in a second AZ. @default false */
+    multiAz: withDefault(flag, false),
+    /** Refuse deletion (AWS protection and Terraform `prevent_destroy`, so `destroy` stops before removing anything). @default false */
+    deletionProtection: withDefault(flag, false),
+    /** Days of automated backups, 1–35. @default 7 */
+    backupRetentionDays: withDefault(int(1, 35), 7),
+    /** Delete without a final snapshot (sandboxes only). @default false */
+    skipFinalSnapshot: withDefault(flag, false),
+    /** Performance Insights, 7 days. @default true */
+    performanceInsights: withDefault(flag, true),
+    /** Enhanced monitoring; 0 = off. @default 60 */
+    monitoringIntervalSeconds: withDefault(oneOfNumbers([0, 1, 5, 10, 15, 30, 60]), 60),
+    /** Days exported PostgreSQL logs are kept. @default 30 */
+    logRetentionDays: withDefault(retention(), 30),
+    /** Apply changes now instead of in the maintenance window. @default false */
+    applyImmediately: withDefault(flag, false),
+    /** Days the KMS key waits before deletion, 7–30. @default 30 */
+    keyDeletionWindowDays: withDefault(int(7, 30), 30),
+  })
+  .check(
+    z.superRefine((s, ctx) => {
+      // RDS refuses a storage autoscaling ceiling less than 10 % above the allocation.
+      const least = Math.ceil(s.allocatedStorageGb * 1.1);
+      if (s.maxAllocatedStorageGb !== 0 && s.maxAllocatedStorageGb < least)
+        fail(
+          ctx,
+          ["maxAllocatedStorageGb"],
+          s.maxAllocatedStorageGb,
+          s.maxAllocatedStorageGb <= s.allocatedStorageGb
+            ? `not above database.allocatedStorageGb (${s.allocatedStorageGb})`
+            : `less than 10 % above database.allocatedStorageGb (${s.allocatedStorageGb}), which RDS refuses for storage autoscaling`,
+          `0 (no storage autoscaling) or ${least} or more`,
+        );
+    }),
+  );
+/** The database's settings as written in an environment. */
+export type DatabaseSettings = z.input<typeof DatabaseSettingsSchema>;
+/** The same, checked and with every default applied. */
+export type DatabaseConfig = z.output<typeof DatabaseSettingsSchema>;
+
+function majorOf(version: string): number {
+  return Number(version.split(".")[0]);
+}
+
+export interface DatabaseProps extends DatabaseConfig {
+  readonly name: string;
+  /** The environment's key: encrypts the log groups this construct creates. */
+  readonly encryptionKey: EncryptionKey;
+  readonly region: string;
+  readonly vpcId: string;
+  /** Private subnets, in two or more AZs. */
+  readonly subnetIds: string[];
+}
+
+/**
+ * PostgreSQL on RDS, with no password anywhere Terraform can see: RDS creates and rotates the master
+ * secret in Secrets Manager, and the app reads it with its task role when it connects.
+ */
+export class Database extends Construct {
+  private readonly allowedSources: string[] = [];
+  readonly instance: DbInstance;
+  readonly securityGroup: SecurityGroup;
+  /** Encrypts storage, the master secret and Performance Insights. */
+  readonly key: KmsKey;
+  readonly port = PORT;
+  readonly databaseName: string;
+  /** The RDS-managed secret holding `username` and `password` as JSON keys. */
+  readonly secretArn: string;
+  private readonly region: string;
+
+  constructor(scope: Construct, id: string, props: DatabaseProps) {
+    super(scope, id);
+    this.region = props.region;
+    const version = props.engineVersion;
+    const major = majorOf(version);
+    const storage = props.allocatedStorageGb;
+    const maxStorage = props.maxAllocatedStorageGb;
+    const instanceClass = props.instanceClass;
+    this.databaseName = props.databaseName;
+    const username = props.username;
+    const multiAz = props.multiAz;
+    // The subnets are a construct prop, not a setting: RDS subnet groups span two AZs or more.
+    check(props.subnetIds.length >= 2, "availabilityZones", props.subnetIds.length, "RDS subnet groups span at least two AZs", "two or more zones");
+    const monitoring = props.monitoringIntervalSeconds;
+    const skipFinal = props.skipFinalSnapshot;
+    grantDatabaseDeploy(this, monitoring > 0);
+
+    this.key = new KmsKey(this, "Key", {
+      description: `${props.name} database: storage, master secret, Performance Insights`,
+      enableKeyRotation: true,
+      deletionWindowInDays: props.keyDeletionWindowDays,
+      // Written out, as the environment key's is; RDS and Secrets Manager use it on behalf of callers
+      // whose IAM policies allow it.
+      policy: jsonString({ Version: "2012-10-17", Statement: [accountAdministers(props.encryptionKey.partition, props.encryptionKey.accountId)] }),
+    });
+    new KmsAlias(this, "KeyAlias", { name: `alias/${props.name}-db`, targetKeyId: this.key.keyId });
+
+    this.securityGroup = securityGroup(this, "SecurityGroup", {
+      name: `${props.name}-db`,
+      description: `Database of ${props.name}: PostgreSQL from the service only`,
+      vpcId: props.vpcId,
+    });
+
+    const subnetGroup = new DbSubnetGroup(this, "SubnetGroup", {
+      name: props.name,
+      description: `Private subnets of ${props.name}`,
+      subnetIds: props.subnetIds,
+    });
+    const parameters = new DbParameterGroup(this, "Parameters", {
+      // The family is in the name so a major upgrade creates a new group beside the old one.
+      name: `${props.name}-postgres${major}`,
+      family: `postgres${major}`,
+      description: `${props.name}: TLS required, slow queries logged`,
+      parameter: [
+        { name: "rds.force_ssl", value: "1" },
+        { name: "log_min_duration_statement", value: "1000" },
+      ],
+      lifecycle: { createBeforeDestroy: true },
+    });
+
+    // RDS creates these itself, never expiring and never deleted; owning them sets retention.
+    const logGroups = ["postgresql", "upgrade"].map((log) =>
+      logGroup(this, `${log[0].toUpperCase()}${log.slice(1)}LogGroup`, {
+        name: `/aws/rds/instance/${props.name}/${log}`,
+        retentionDays: props.logRetentionDays,
+        encryptionKey: props.encryptionKey,
+      }),
+    );
+
+    let monitoringRoleArn: string | undefined;
+    if (monitoring > 0) {
+      const { accountId, partition } = props.encryptionKey;
+      const role = new ServiceRole(this, "MonitoringRole", {
+        name: `${props.name}-rds-monitoring`,
+        service: "monitoring.rds.amazonaws.com",
+        // Only this database's enhanced monitoring may ask for it (confused deputy).
+        trust: { sourceAccount: accountId, sourceArn: `arn:${partition}:rds:${props.region}:${accountId}:db:${props.name}` },
+      });
+      new IamRolePolicyAttachment(this, "MonitoringPolicy", {
+        role: role.role.name,
+        policyArn: `arn:${partitionOf(props.region)}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole`,
+      });
+      monitoringRoleArn = role.arn;
+    }
+
+    const insights = props.performanceInsights;
+    this.instance = new DbInstance(this, "Instance", {
+      identifier: props.name,
+      engine: "postgres",
+      engineVersion: version,
+      instanceClass,
+      allocatedStorage: storage,
+      maxAllocatedStorage: maxStorage,
+      storageType: "gp3",
+      storageEncrypted: true,
+      kmsKeyId: this.key.arn,
+      dbName: this.databaseName,
+      username,
+      port: PORT,
+      manageMasterUserPassword: true,
+      masterUserSecretKmsKeyId: this.key.arn,
+      iamDatabaseAuthenticationEnabled: true,
+      dbSubnetGroupName: subnetGroup.name,
+      vpcSecurityGroupIds: [this.securityGroup.id],
+      parameterGroupName: parameters.name,
+      publiclyAccessible: false,
+      multiAz,
+      autoMinorVersionUpgrade: true,
+      allowMajorVersionUpgrade: false,
+      caCertIdentifier: "rds-ca-rsa2048-g1",
+      backupRetentionPeriod: props.backupRetentionDays,
+      copyTagsToSnapshot: true,
+      deletionProtection: props.deletionProtection,
+      skipFinalSnapshot: skipFinal,
+      finalSnapshotIdentifier: skipFinal ? undefined : `${props.name}-final`,
+      deleteAutomatedBackups: skipFinal,
+      enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+      performanceInsightsEnabled: insights,
+      performanceInsightsKmsKeyId: insights ? this.key.arn : undefined,
+      performanceInsightsRetentionPeriod: insights ? 7 : undefined,
+      monitoringInterval: monitoring,
+      monitoringRoleArn,
+      applyImmediately: props.applyImmediately,
+      dependsOn: logGroups,
+      // AWS's protection alone fails only the database's delete, after terraform has already destroyed
+      // everything that does not depend on it (proven on the emulator). prevent_destroy refuses the plan.
+      lifecycle: props.deletionProtection ? { preventDestroy: true } : undefined,
+    });
+    // One token for the secret, so every policy that names it names the same ARN once.
+    this.secretArn = this.instance.masterUserSecret.get(0).secretArn;
+  }
+
+  /**
+   * What a task needs to use the database: where it is and which secret holds the login, in plain
+   * variables (`DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_SECRET_ARN`), and for the task role the right to
+   * read exactly that secret, decrypting it with the database's key only through Secrets Manager. The
+   * app reads the secret when it connects, not once at start as ECS `secrets` would, so a rotation
+   * (RDS rotates it every 7 days) never leaves running tasks with a stale password. Network access is
+   * granted apart, with `allowFrom`.
+   */
+  get connection(): Connection {
+    return {
+      environment: { DB_HOST: this.instance.address, DB_PORT: String(this.port), DB_NAME: this.databaseName, DB_SECRET_ARN: this.secretArn },
+      secrets: [],
+      decryptKeyArns: [],
+      taskStatements: [
+        { Sid: "DatabaseSecret", Action: "secretsmanager:GetSecretValue", Resource: this.secretArn },
+        {
+          Sid: "DatabaseSecretKey",
+          Action: "kms:Decrypt",
+          Resource: this.key.arn,
+          Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${this.region}.amazonaws.com` } },
+        },
+      ],
+    };
+  }
+
+  /**
+   * Both ends of a way in: this database admits the group, and the group's own way out to it, made
+   * under `scope` (the service or job that owns the group) as `EgressToDatabase`.
+   */
+  connectFrom(scope: Construct, securityGroupId: string): void {
+    this.allowFrom(securityGroupId);
+    new VpcSecurityGroupEgressRule(scope, "EgressToDatabase", {
+      securityGroupId,
+      description: "PostgreSQL to the database",
+      ipProtocol: "tcp",
+      fromPort: this.port,
+      toPort: this.port,
+      referencedSecurityGroupId: this.securityGroup.id,
+    });
+  }
+
+  /** Admits PostgreSQL connections from a security group; each call adds one, a repeated one is a no-op. */
+  allowFrom(securityGroupId: string): void {
+    if (this.allowedSources.includes(securityGroupId)) return;
+    this.allowedSources.push(securityGroupId);
+    // The first rule keeps the id it always had, so existing stacks plan no replacement.
+    new VpcSecurityGroupIngressRule(this, this.allowedSources.length === 1 ? "IngressFromService" : `IngressFromService${this.allowedSources.length}`, {
+      securityGroupId: this.securityGroup.id,
+      description: "PostgreSQL from the service's tasks",
+      ipProtocol: "tcp",
+      fromPort: PORT,
+      toPort: PORT,
+      referencedSecurityGroupId: securityGroupId,
+    });
+  }
+}
+
+/** The AWS-managed policy the monitoring role carries, as the boundary must allow it: RDS's OS metrics in `RDS*` log groups. */
+const ENHANCED_MONITORING: readonly [actions: string[], resource: string][] = [
+  [["logs:CreateLogGroup", "logs:PutRetentionPolicy"], "log-group:RDS*"],
+  [["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:GetLogEvents", "logs:PutLogEvents"], "log-group:RDS*:log-stream:*"],
+];
+
+/**
+ * The boundary for the app's read of the database's login (any RDS-managed secret by name, which RDS
+ * picks at random, but decrypted only with this environment's database key, through Secrets Manager)
+ * and for enhanced monitoring; and what the deploy role needs: the instance, its parameter and subnet
+ * groups, tagged; its secret and key only through RDS and Secrets Manager, acting for the deploy.
+ */
+function grantDatabaseDeploy(scope: Construct, monitoring: boolean): void {
+  const boundary = PermissionsBoundary.of(scope);
+  boundary?.allow([
+    { Sid: "DatabaseSecret", Action: "secretsmanager:GetSecretValue", Resource: boundary.arnOf("secretsmanager", "secret:rds!db-*") },
+    {
+      Sid: "DatabaseSecretKey",
+      Action: "kms:Decrypt",
+      Resource: boundary.arnOf("kms", "key/*"),
+      Condition: {
+        StringEquals: {
+          "aws:ResourceTag/Project": boundary.project,
+          "aws:ResourceTag/Environment": boundary.environment,
+          "kms:ViaService": `secretsmanager.${boundary.region}.amazonaws.com`,
+        },
+      },
+    },
+    ...(monitoring
+      ? ENHANCED_MONITORING.map(([actions, resource], i) => ({ Sid: `EnhancedMonitoring${i}`, Action: actions, Resource: boundary.arnOf("logs", resource) }))
+      : []),
+  ]);
+  const deploy = DeployPermissions.of(scope);
+  if (!deploy) return;
+  grantKeyDeploy(scope);
+  deploy.service("Rds", {
+    read: ["rds:DescribeDBEngineVersions"],
+    create: ["rds:AddTagsToResource", "rds:CreateDBInstance", "rds:CreateDBParameterGroup", "rds:CreateDBSubnetGroup"],
+    manage: [
+      // The parameter and subnet groups a new instance names.
+      "rds:CreateDBInstance",
+      "rds:AddTagsToResource",
+      "rds:DeleteDBParameterGroup",
+      "rds:DeleteDBSubnetGroup",
+      "rds:DescribeDBInstances",
+      "rds:DescribeDBParameterGroups",
+      "rds:DescribeDBParameters",
+      "rds:DescribeDBSubnetGroups",
+      "rds:ListTagsForResource",
+      "rds:ModifyDBInstance",
+      "rds:ModifyDBParameterGroup",
+      "rds:ModifyDBSubnetGroup",
+      "rds:RemoveTagsFromResource",
+    ],
+    destroy: ["rds:DeleteDBInstance"],
+  });
+  deploy.allow([
+    // RDS creates, rotates and deletes the master secret (named rds!…) with the caller's permissions
+    // (forward access sessions): only through an AWS service, never called by the role itself.
+    {
+      Sid: "DatabaseSecretThroughRds",
+      Action: [
+        "secretsmanager:CreateSecret",
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:RotateSecret",
+        "secretsmanager:TagResource",
+      ],
+      Resource: deploy.arn("secretsmanager", "secret:rds!*"),
+      Condition: { Bool: { "aws:ViaAWSService": "true" } },
+    },
+    // RDS and Secrets Manager use the database key for storage and the secret, as the caller.
+    {
+      Sid: "DatabaseKeyThroughRds",
+      Action: [
+        "kms:CreateGrant",
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+      ],
+      Resource: deploy.arn("kms", "key/*"),
+      Condition: {
+        StringEquals: {
+          ...deploy.ownResource.StringEquals,
+          "kms:ViaService": [`rds.${deploy.region}.amazonaws.com`, `secretsmanager.${deploy.region}.amazonaws.com`],
+        },
+      },
+    },
+  ]);
+  if (monitoring) {
+    deploy.passRole("EnhancedMonitoring", ["rds-monitoring"], "monitoring.rds.amazonaws.com");
+    deploy.attachPolicies(["service-role/AmazonRDSEnhancedMonitoringRole"]);
+  }
+  deploy.serviceLinkedRole("rds.amazonaws.com");
+}

@@ -1,0 +1,184 @@
+import { Construct } from "constructs";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import * as z from "zod/mini";
+import { fail, int, matching, section, withDefault } from "../settings/rules";
+
+const HEALTH_PATH = /^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/;
+const MATCHER = /^[1-4]\d\d(-[1-4]\d\d)?(,[1-4]\d\d(-[1-4]\d\d)?)*$/;
+/** ALB path patterns: case-sensitive, `*` and `?` wildcards, at most 128 characters. */
+const PATH_PATTERN = /^\/[A-Za-z0-9_.~\-/$+&=;:@*?]{0,127}$/;
+/** ALB host conditions: a domain name, `*` and `?` allowed, at most 128 characters. */
+const HOST_PATTERN = /^(?=.{1,128}$)[a-z0-9*?]([a-z0-9*?-]*[a-z0-9*?])?(\.[a-z0-9*?]([a-z0-9*?-]*[a-z0-9*?])?)*$/;
+/** A listener rule takes at most five condition values in all. */
+const MAX_CONDITION_VALUES = 5;
+
+export const TargetHealthCheckSettingsSchema = z
+  .strictObject({
+    /** Health check path. @default "/health" */
+    path: withDefault(
+      matching(HEALTH_PATH, "not a path starting with /", 'e.g. "/health": letters, digits and . _ ~ - between slashes, no trailing slash'),
+      "/health",
+    ),
+    /** Healthy HTTP codes. @default "200" */
+    matcher: withDefault(matching(MATCHER, "not a list of HTTP codes", 'codes 100-499 such as "200", "200-299" or "200,204"'), "200"),
+    /** Seconds between checks; with `unhealthyThreshold`, how long a stopping task drains (see `task.stopTimeoutSeconds`). @default 10 */
+    intervalSeconds: withDefault(int(5, 300), 10),
+    /** Check timeout, less than the interval. @default 5 */
+    timeoutSeconds: withDefault(int(2, 120), 5),
+    /** Passes before traffic. @default 2 */
+    healthyThreshold: withDefault(int(2, 10), 2),
+    /** Failures before no traffic. @default 2 */
+    unhealthyThreshold: withDefault(int(2, 10), 2),
+  })
+  .check(
+    z.superRefine((s, ctx) => {
+      if (s.timeoutSeconds >= s.intervalSeconds)
+        fail(ctx, ["timeoutSeconds"], s.timeoutSeconds, `not shorter than intervalSeconds (${s.intervalSeconds})`, `fewer than ${s.intervalSeconds} seconds`);
+    }),
+  );
+export type TargetHealthCheckConfig = z.output<typeof TargetHealthCheckSettingsSchema>;
+
+/**
+ * Which requests the load balancer sends to a service other than the default API: a listener rule
+ * matching a path or a host, in front of the service's own target group.
+ */
+export const RouteSettingsSchema = z
+  .strictObject({
+    /** Paths this service answers, e.g. `["/admin", "/admin/*"]` (`*` and `?` wildcards). @default [] */
+    pathPatterns: withDefault(
+      z.readonly(
+        z.array(matching(PATH_PATTERN, "not a path pattern", 'a path starting with / of up to 128 characters, e.g. "/admin/*"; * and ? are wildcards')),
+      ),
+      [],
+    ),
+    /** Host names this service answers, e.g. `["admin.example.com"]` (`*` and `?` wildcards). @default [] */
+    hostHeaders: withDefault(
+      z.readonly(
+        z.array(matching(HOST_PATTERN, "not a host name", 'a lowercase host name of up to 128 characters, e.g. "admin.example.com" or "*.example.com"')),
+      ),
+      [],
+    ),
+    /** The rule's priority on the listener, 1 (first) to 50000; unique per environment. @default the first free of 100, 110, 120, … in key order */
+    priority: z.optional(int(1, 50000)),
+    /** How the load balancer decides one of this service's tasks is healthy: the same fields and defaults as `loadBalancer.healthCheck`. @default as `loadBalancer.healthCheck` */
+    healthCheck: section(TargetHealthCheckSettingsSchema),
+  })
+  .check(
+    z.superRefine((route, ctx) => {
+      const values = route.pathPatterns.length + route.hostHeaders.length;
+      if (values === 0)
+        // undefined: the error shows the route as written, not with its health check defaults.
+        fail(
+          ctx,
+          [],
+          undefined,
+          "a route matches no request without a path or a host",
+          'pathPatterns (e.g. ["/admin/*"]) or hostHeaders, or no route for a worker',
+        );
+      else if (values > MAX_CONDITION_VALUES)
+        fail(
+          ctx,
+          [],
+          undefined,
+          `${values} paths and hosts; a listener rule takes at most ${MAX_CONDITION_VALUES}`,
+          `${MAX_CONDITION_VALUES} values or fewer in all`,
+        );
+    }),
+  );
+export type RouteSettings = z.input<typeof RouteSettingsSchema>;
+export type RouteConfig = z.output<typeof RouteSettingsSchema>;
+
+/** The first default priority, and the step between routed services left to the default. */
+export const FIRST_PRIORITY = 100;
+export const PRIORITY_STEP = 10;
+
+export interface TargetGroupProps {
+  /** The target group's name, at most 32 characters. */
+  readonly name: string;
+  readonly vpcId: string;
+  /** The port the tasks listen on. */
+  readonly port: number;
+  readonly healthCheck: TargetHealthCheckConfig;
+  readonly deregistrationDelaySeconds: number;
+  /** The listener it hangs off. */
+  readonly listener: LbListener;
+  /**
+   * The requests it receives: a rule with these conditions at this priority, or `undefined` for the
+   * listener's default action.
+   * @default the listener's default action
+   */
+  readonly rule?: { readonly priority: number; readonly pathPatterns: readonly string[]; readonly hostHeaders: readonly string[] };
+}
+
+/**
+ * A target group and the way requests reach it: the listener's default action, or a listener rule
+ * matching paths or hosts. Made by `LoadBalancer.addTargets`, which owns the listener.
+ */
+export class TargetGroup extends Construct {
+  readonly targetGroup: LbTargetGroup;
+  /** The listener rule in front of it; none for the default action. */
+  readonly listenerRule?: LbListenerRule;
+  /** The rule's priority; none for the default action. */
+  readonly priority?: number;
+
+  get targetGroupArn(): string {
+    return this.targetGroup.arn;
+  }
+
+  /** For CloudWatch dimensions and the request-count scaling label. */
+  get targetGroupArnSuffix(): string {
+    return this.targetGroup.arnSuffix;
+  }
+
+  get healthCheckPath(): string {
+    return this.props.healthCheck.path;
+  }
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: TargetGroupProps,
+  ) {
+    super(scope, id);
+    const health = props.healthCheck;
+    // "Default" is left out of Terraform addresses, so the target group keeps the address it had
+    // before it was wrapped in this construct.
+    this.targetGroup = new LbTargetGroup(this, "Default", {
+      name: props.name,
+      targetType: "ip",
+      port: props.port,
+      protocol: "HTTP",
+      vpcId: props.vpcId,
+      deregistrationDelay: String(props.deregistrationDelaySeconds),
+      healthCheck: {
+        enabled: true,
+        path: health.path,
+        matcher: health.matcher,
+        interval: health.intervalSeconds,
+        timeout: health.timeoutSeconds,
+        healthyThreshold: health.healthyThreshold,
+        unhealthyThreshold: health.unhealthyThreshold,
+        protocol: "HTTP",
+        port: "traffic-port",
+      },
+    });
+    const forward = [{ type: "forward", targetGroupArn: this.targetGroup.arn }];
+    if (!props.rule) {
+      props.listener.putDefaultAction(forward);
+      return;
+    }
+    const { priority, pathPatterns, hostHeaders } = props.rule;
+    this.priority = priority;
+    this.listenerRule = new LbListenerRule(this, "Rule", {
+      listenerArn: props.listener.arn,
+      priority,
+      action: forward,
+      condition: [
+        ...(pathPatterns.length ? [{ pathPattern: { values: [...pathPatterns] } }] : []),
+        ...(hostHeaders.length ? [{ hostHeader: { values: [...hostHeaders] } }] : []),
+      ],
+    });
+  }
+}

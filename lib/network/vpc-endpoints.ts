@@ -1,0 +1,80 @@
+import { Construct } from "constructs";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { grantEc2Deploy, securityGroup } from "../core/security-group";
+import { DeployPermissions } from "../core/deploy-permissions";
+
+/** The AWS services a task reaches to start and run: its image (ECR's API and registry), its logs, its secrets. */
+export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
+
+export interface VpcEndpointsProps {
+  /** `<project>-<environment>`. */
+  readonly name: string;
+  readonly region: string;
+  readonly vpcId: string;
+  /** Who may use the interface endpoints, on 443: the VPC's range. */
+  readonly vpcCidr: string;
+  /** One subnet per AZ for each interface endpoint's network interface. */
+  readonly subnetIds: readonly string[];
+  /** The route tables that get the S3 gateway endpoint's route (image layers are in S3). */
+  readonly routeTableIds: readonly string[];
+}
+
+/**
+ * Private ways to the AWS services tasks need: interface endpoints for ECR, CloudWatch Logs and
+ * Secrets Manager (private DNS, so the SDKs and the ECS agent use them unchanged), and the free S3
+ * gateway endpoint, where ECR keeps image layers. Traffic to them stays in the VPC and skips the NAT's
+ * per-GB charge.
+ */
+export class VpcEndpoints extends Construct {
+  readonly securityGroup: SecurityGroup;
+  /** The interface endpoints, by service (`ecr.api`, …). */
+  readonly interfaceEndpoints: Readonly<Record<string, VpcEndpoint>>;
+  readonly s3Gateway: VpcEndpoint;
+
+  constructor(scope: Construct, id: string, props: VpcEndpointsProps) {
+    super(scope, id);
+    const deploy = DeployPermissions.of(this);
+    if (deploy) grantEc2Deploy(deploy, ["ec2:CreateVpcEndpoint"], ["ec2:CreateVpcEndpoint", "ec2:DeleteVpcEndpoints", "ec2:ModifyVpcEndpoint"]);
+    this.securityGroup = securityGroup(this, "SecurityGroup", {
+      name: `${props.name}-endpoints`,
+      description: `VPC endpoints of ${props.name}: HTTPS from the VPC`,
+      vpcId: props.vpcId,
+    });
+    new VpcSecurityGroupIngressRule(this, "HttpsFromVpc", {
+      securityGroupId: this.securityGroup.id,
+      description: "HTTPS from the VPC",
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: props.vpcCidr,
+    });
+    const pascal = (service: string) =>
+      service
+        .split(/[.-]/)
+        .map((part) => part[0].toUpperCase() + part.slice(1))
+        .join("");
+    this.interfaceEndpoints = Object.fromEntries(
+      INTERFACE_ENDPOINT_SERVICES.map((service) => [
+        service,
+        new VpcEndpoint(this, pascal(service), {
+          vpcId: props.vpcId,
+          serviceName: `com.amazonaws.${props.region}.${service}`,
+          vpcEndpointType: "Interface",
+          privateDnsEnabled: true,
+          subnetIds: [...props.subnetIds],
+          securityGroupIds: [this.securityGroup.id],
+          tags: { Name: `${props.name}-${service}` },
+        }),
+      ]),
+    );
+    this.s3Gateway = new VpcEndpoint(this, "S3", {
+      vpcId: props.vpcId,
+      serviceName: `com.amazonaws.${props.region}.s3`,
+      vpcEndpointType: "Gateway",
+      routeTableIds: [...props.routeTableIds],
+      tags: { Name: `${props.name}-s3` },
+    });
+  }
+}

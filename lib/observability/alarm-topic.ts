@@ -1,0 +1,102 @@
+import { Construct } from "constructs";
+import { DeployPermissions } from "../core/deploy-permissions";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import type { EncryptionKey } from "../core/encryption-key";
+import { jsonString } from "../core/hcl";
+
+export interface AlarmTopicProps {
+  /** `<project>-<environment>`; the topic is `<name>-alarms`. */
+  readonly name: string;
+  /** Encrypts the messages at rest; CloudWatch and EventBridge are let use it to publish. */
+  readonly encryptionKey: EncryptionKey;
+  /** Addresses subscribed by e-mail; each must confirm the message AWS sends before it receives alarms. */
+  readonly emails: readonly string[];
+  /** The environment's AWS Budgets budget, which may publish its alerts here too (lib/observability/budget.ts). @default none */
+  readonly budgetName?: string;
+}
+
+/**
+ * The SNS topic every alarm and service event of the environment goes to, encrypted with the
+ * environment's key. Only CloudWatch alarms and EventBridge rules (and the budget) of this environment may publish.
+ */
+export class AlarmTopic extends Construct {
+  readonly topic: SnsTopic;
+
+  get topicArn(): string {
+    return this.topic.arn;
+  }
+
+  constructor(scope: Construct, id: string, props: AlarmTopicProps) {
+    super(scope, id);
+    const key = props.encryptionKey;
+    const publishers = ["cloudwatch.amazonaws.com", "events.amazonaws.com", ...(props.budgetName ? ["budgets.amazonaws.com"] : [])];
+    const topicName = `${props.name}-alarms`;
+    this.topic = new SnsTopic(this, "Topic", { name: topicName, kmsMasterKeyId: key.keyArn });
+    // Only the key's environment's alarms and rules, of this account (confused deputy): their names start with its prefix.
+    const sources = {
+      StringEquals: { "aws:SourceAccount": key.accountId },
+      ArnLike: {
+        "aws:SourceArn": [
+          `arn:${key.partition}:cloudwatch:${key.region}:${key.accountId}:alarm:${key.name}-*`,
+          `arn:${key.partition}:events:${key.region}:${key.accountId}:rule/${key.name}-*`,
+          // Budgets are global: no region in their ARN.
+          ...(props.budgetName ? [`arn:${key.partition}:budgets::${key.accountId}:budget/${props.budgetName}`] : []),
+        ],
+      },
+    };
+    // An encrypted topic accepts a message only from a publisher that may use its key.
+    key.addToResourcePolicy({
+      Sid: "AlarmsAndEventsPublishToTheAlarmTopic",
+      Principal: { Service: publishers },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Condition: sources,
+    });
+    grantAlarmTopicDeploy(this, topicName);
+    new SnsTopicPolicy(this, "Policy", {
+      arn: this.topic.arn,
+      policy: jsonString({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "AlarmsAndEventsOfThisAccountPublish",
+            Effect: "Allow",
+            Principal: { Service: publishers },
+            Action: "sns:Publish",
+            Resource: this.topic.arn,
+            Condition: sources,
+          },
+        ],
+      }),
+    });
+    // Named by address, so removing one address leaves the others' confirmed subscriptions alone.
+    for (const email of props.emails) {
+      new SnsTopicSubscription(this, `Email_${email.replace(/[^A-Za-z0-9]/g, "_")}`, { topicArn: this.topic.arn, protocol: "email", endpoint: email });
+    }
+  }
+}
+
+/** What the deploy role needs for the topic (by its name and tagged) and its e-mail subscriptions. */
+function grantAlarmTopicDeploy(scope: Construct, topicName: string): void {
+  const deploy = DeployPermissions.of(scope);
+  if (!deploy) return;
+  const topic = deploy.arn("sns", topicName);
+  deploy.service("AlarmTopic", {
+    create: ["sns:CreateTopic", "sns:TagResource"],
+    manage: [
+      "sns:DeleteTopic",
+      "sns:GetTopicAttributes",
+      "sns:ListSubscriptionsByTopic",
+      "sns:ListTagsForResource",
+      "sns:SetTopicAttributes",
+      "sns:Subscribe",
+      "sns:TagResource",
+      "sns:UntagResource",
+    ],
+    resources: [topic],
+  });
+  deploy.allow([
+    { Sid: "AlarmTopicSubscriptions", Action: ["sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe"], Resource: `${topic}:*` },
+  ]);
+}

@@ -1,0 +1,57 @@
+import { Construct } from "constructs";
+import { DeployPermissions } from "../core/deploy-permissions";
+import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
+import type { Alarms } from "./alarms";
+import { jsonString } from "../core/hcl";
+
+export interface DashboardProps {
+  /** `<project>-<environment>`, the dashboard's name. */
+  readonly name: string;
+  readonly region: string;
+  readonly alarms: Alarms;
+}
+
+const WIDTH = 8;
+const HEIGHT = 6;
+
+/**
+ * One CloudWatch dashboard per environment: the state of every alarm at the top, then each alarm's
+ * metric with its threshold, in the order the alarms were made (load balancer, services, database).
+ */
+export class Dashboard extends Construct {
+  readonly dashboard: CloudwatchDashboard;
+
+  constructor(scope: Construct, id: string, props: DashboardProps) {
+    super(scope, id);
+    const deploy = DeployPermissions.of(this);
+    // Dashboards are global, by name.
+    deploy?.allow([
+      {
+        Sid: "Dashboard",
+        Action: ["cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard", "cloudwatch:PutDashboard"],
+        Resource: deploy.arn("cloudwatch", `dashboard/${props.name}`, ""),
+      },
+    ]);
+    const alarms = props.alarms.alarms;
+    const status = {
+      type: "alarm",
+      x: 0,
+      y: 0,
+      width: 24,
+      height: 3,
+      properties: { title: `${props.name} alarms`, alarms: alarms.map((a) => a.arn) },
+    };
+    const graphs = alarms.map((alarm, i) => ({
+      type: "metric",
+      x: (i % 3) * WIDTH,
+      y: 3 + Math.floor(i / 3) * HEIGHT,
+      width: WIDTH,
+      height: HEIGHT,
+      properties: { title: alarm.alarmName, region: props.region, annotations: { alarms: [alarm.arn] }, view: "timeSeries", stacked: false },
+    }));
+    this.dashboard = new CloudwatchDashboard(this, "Dashboard", {
+      dashboardName: props.name,
+      dashboardBody: jsonString({ widgets: [status, ...graphs] }),
+    });
+  }
+}

@@ -1,0 +1,50 @@
+import { Construct } from "constructs";
+import { DeployPermissions, EVENT_RULE_GRANT } from "../core/deploy-permissions";
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import type { AlarmTopic } from "./alarm-topic";
+import type { Cluster } from "../compute/cluster";
+import { jsonString } from "../core/hcl";
+import { partitionOf } from "../core/iam";
+
+export interface ServiceEventsProps {
+  /** `<project>-<environment>`; the rule is `<name>-service-events`. */
+  readonly name: string;
+  /** Every service in it is covered, those added later too. */
+  readonly cluster: Cluster;
+  readonly region: string;
+  /** The account the services run in, which their ARNs name. */
+  readonly accountId: string;
+  readonly topic: AlarmTopic;
+}
+
+/**
+ * An EventBridge rule that sends the bad news of every service in the cluster to the alarm topic: a
+ * deployment that failed or that the circuit breaker rolled back (ECS Deployment State Change, ERROR)
+ * and tasks that cannot start or be placed (ECS Service Action, WARN or ERROR). Metrics say neither.
+ */
+export class ServiceEvents extends Construct {
+  readonly rule: CloudwatchEventRule;
+
+  constructor(scope: Construct, id: string, props: ServiceEventsProps) {
+    super(scope, id);
+    // Service ARNs are arn:…:service/<cluster>/<service>: one prefix names them all, and stays the
+    // same when a service is replaced or added.
+    const services = `arn:${partitionOf(props.region)}:ecs:${props.region}:${props.accountId}:service/${props.cluster.clusterName}/`;
+    this.rule = new CloudwatchEventRule(this, "Rule", {
+      name: `${props.name}-service-events`,
+      description: `Failed or rolled-back deployments and tasks that cannot start, in ${props.name}`,
+      eventPattern: jsonString({
+        source: ["aws.ecs"],
+        "detail-type": ["ECS Deployment State Change", "ECS Service Action"],
+        resources: [{ prefix: services }],
+        detail: { eventType: ["WARN", "ERROR"] },
+      }),
+    });
+    new CloudwatchEventTarget(this, "Topic", { rule: this.rule.name, arn: props.topic.topicArn });
+    DeployPermissions.of(this)?.service("EventRule", {
+      ...EVENT_RULE_GRANT,
+      resources: [`arn:${partitionOf(props.region)}:events:${props.region}:${props.accountId}:rule/${props.name}-service-events`],
+    });
+  }
+}

@@ -1,0 +1,109 @@
+import { Construct } from "constructs";
+import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
+import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import * as z from "zod/mini";
+import { flag, int, withDefault } from "../settings/rules";
+import { jsonString } from "../core/hcl";
+import type { EncryptionKey } from "../core/encryption-key";
+import { DeployPermissions } from "../core/deploy-permissions";
+
+export const RegistrySettingsSchema = z.strictObject({
+  /** Images kept; older ones expire. @default 30 */
+  keepImages: withDefault(int(1, 10000), 30),
+  /** Days before untagged images expire. @default 7 */
+  untaggedExpiryDays: withDefault(int(1, 3650), 7),
+  /** Let `destroy` delete the repository with images in it. @default false */
+  forceDelete: withDefault(flag, false),
+  /**
+   * `KMS` (the environment's key) or `AES256` (AWS-owned keys). AWS cannot change a repository's encryption: a
+   * repository made before this setting existed keeps working with `AES256`; switching replaces it, images and all.
+   * @default "KMS"
+   */
+  encryption: withDefault(z.enum(["KMS", "AES256"]), "KMS"),
+});
+/** The repository's settings as written in an environment. */
+export type RegistrySettings = z.input<typeof RegistrySettingsSchema>;
+/** The same, checked and with every default applied. */
+export type RegistryConfig = z.output<typeof RegistrySettingsSchema>;
+
+export interface RegistryProps extends RegistryConfig {
+  /** Repository name, `<project>-<environment>`. */
+  readonly name: string;
+  /** The environment's key: encrypts the images when `encryption` is `KMS`. */
+  readonly encryptionKey: EncryptionKey;
+}
+
+/** The ECR repository the task definition pulls its image from. */
+export class Registry extends Construct {
+  readonly repository: EcrRepository;
+
+  constructor(scope: Construct, id: string, props: RegistryProps) {
+    super(scope, id);
+    const keep = props.keepImages;
+    const untaggedDays = props.untaggedExpiryDays;
+    const deploy = DeployPermissions.of(this);
+    if (deploy) {
+      // The repository by its name (one per environment), and tagged.
+      deploy.service("Repository", {
+        create: ["ecr:CreateRepository", "ecr:TagResource"],
+        manage: [
+          "ecr:DeleteLifecyclePolicy",
+          "ecr:DescribeRepositories",
+          "ecr:GetLifecyclePolicy",
+          "ecr:GetRepositoryPolicy",
+          "ecr:ListTagsForResource",
+          "ecr:PutImageScanningConfiguration",
+          "ecr:PutImageTagMutability",
+          "ecr:PutLifecyclePolicy",
+          "ecr:TagResource",
+          "ecr:UntagResource",
+        ],
+        destroy: ["ecr:DeleteRepository"],
+        resources: [deploy.arn("ecr", `repository/${props.name}`)],
+      });
+      if (props.encryption === "KMS")
+        // ECR holds a grant on the environment's key, made with the caller's permissions, through ECR only.
+        deploy.allow([
+          {
+            Sid: "RepositoryKeyGrant",
+            Action: ["kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"],
+            Resource: deploy.arn("kms", "key/*"),
+            Condition: { StringEquals: { ...deploy.ownResource.StringEquals, "kms:ViaService": `ecr.${deploy.region}.amazonaws.com` } },
+          },
+        ]);
+    }
+
+    this.repository = new EcrRepository(this, "Repository", {
+      name: props.name,
+      // Immutable tags make a tag name one image forever, so a deploy is reproducible.
+      imageTagMutability: "IMMUTABLE",
+      imageScanningConfiguration: { scanOnPush: true },
+      encryptionConfiguration: [props.encryption === "KMS" ? { encryptionType: "KMS", kmsKey: props.encryptionKey.keyArn } : { encryptionType: "AES256" }],
+      forceDelete: props.forceDelete,
+    });
+
+    new EcrLifecyclePolicy(this, "LifecyclePolicy", {
+      repository: this.repository.name,
+      policy: jsonString({
+        rules: [
+          {
+            rulePriority: 1,
+            description: `Expire untagged images after ${untaggedDays} days`,
+            selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: untaggedDays },
+            action: { type: "expire" },
+          },
+          {
+            rulePriority: 2,
+            description: `Keep the last ${keep} images`,
+            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keep },
+            action: { type: "expire" },
+          },
+        ],
+      }),
+    });
+  }
+
+  get repositoryUrl(): string {
+    return this.repository.repositoryUrl;
+  }
+}

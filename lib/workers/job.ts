@@ -1,0 +1,213 @@
+import { Construct } from "constructs";
+import { SchedulerSchedule } from "@cdktf/provider-aws/lib/scheduler-schedule";
+import { SchedulerScheduleGroup } from "@cdktf/provider-aws/lib/scheduler-schedule-group";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import * as z from "zod/mini";
+import type { Cluster } from "../compute/cluster";
+import type { Database } from "../database/database";
+import { DeployPermissions } from "../core/deploy-permissions";
+import { partitionOf, ServiceRole } from "../core/iam";
+import type { Network } from "../network/network";
+import { PermissionsBoundary } from "../core/permissions-boundary";
+import { flag, int, rule, withDefault } from "../settings/rules";
+import { scheduleProblem } from "../calculators/schedule-expression";
+import { securityGroup } from "../core/security-group";
+import { TaskSettingsSchema, type TaskDefinition } from "../compute/task-definition";
+import { closest, show } from "../settings/validate";
+
+/** IANA time zones this Node knows, and UTC. */
+const TIME_ZONES: readonly string[] = ["UTC", ...Intl.supportedValuesOf("timeZone")];
+
+/**
+ * A scheduled job (`jobs.<key>`): a task definition EventBridge Scheduler runs on a schedule, in the
+ * services' network, with a role that may run only that task definition. Its names are
+ * `<project>-<environment>-<key>`, as a service's.
+ */
+export const JobSettingsSchema = z.strictObject({
+  /** When it runs: `cron(minutes hours day-of-month month day-of-week year)` or `rate(<n> minutes)` (or hours, days), checked at synth. */
+  schedule: z.string().check(
+    rule<string>(
+      (v) => scheduleProblem(v) === undefined,
+      (v) => `not a schedule: ${scheduleProblem(v)}`,
+      'rate(<n> minute[s]|hour[s]|day[s]), or cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>) with ? in one day field, e.g. "cron(0 3 * * ? *)"',
+    ),
+  ),
+  /** The IANA time zone a cron expression is read in, daylight saving included, e.g. "Europe/Berlin". @default "UTC" */
+  timezone: withDefault(
+    z.string().check(
+      rule<string>(
+        (v) => TIME_ZONES.includes(v),
+        "not an IANA time zone",
+        (v) => `a zone such as ${closest(v, TIME_ZONES).map(show).join(", ")}`,
+      ),
+    ),
+    "UTC",
+  ),
+  /** Its task definition: the same fields and defaults as `task`; `command` picks the program, e.g. `["dist/housekeeping.mjs"]`. @default as `task` */
+  task: z.prefault(TaskSettingsSchema, {}),
+  /** Give it the database's connection (variables, secret, network access). @default false */
+  database: withDefault(flag, false),
+  /** Run it on schedule; false keeps the job and pauses its schedule. @default true */
+  enabled: withDefault(flag, true),
+  /** Times EventBridge Scheduler retries starting a run ECS refused (RunTask failed, e.g. no capacity), 0–185. @default 2 */
+  retryAttempts: withDefault(int(0, 185), 2),
+  /** Seconds a run may wait to start, retries included, before it is dropped (and alarms), 60–86400. @default 3600 */
+  maxStartDelaySeconds: withDefault(int(60, 86400), 3600),
+  /** Minutes a run usually takes, for `npm run cost` only. @default 5 */
+  expectedMinutes: withDefault(int(1, 1440), 5),
+});
+export type JobSettings = z.input<typeof JobSettingsSchema>;
+export type JobConfig = z.output<typeof JobSettingsSchema>;
+
+/** The environment's schedule group (`<project>-<environment>`), which every job's schedule belongs to; made once, when there is a job. */
+export function scheduleGroup(scope: Construct, id: string, name: string): SchedulerScheduleGroup {
+  const deploy = DeployPermissions.of(scope);
+  if (deploy) {
+    deploy.service("Scheduler", {
+      create: ["scheduler:CreateScheduleGroup", "scheduler:TagResource"],
+      manage: [
+        "scheduler:DeleteScheduleGroup",
+        "scheduler:GetScheduleGroup",
+        "scheduler:ListTagsForResource",
+        "scheduler:TagResource",
+        "scheduler:UntagResource",
+      ],
+      resources: [deploy.arn("scheduler", `schedule-group/${name}`)],
+    });
+    // A schedule has no tags to check: its name, in the environment's group, scopes it.
+    deploy.allow([
+      {
+        Sid: "Schedules",
+        Action: ["scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule"],
+        Resource: deploy.arn("scheduler", `schedule/${name}/${name}-*`),
+      },
+    ]);
+    deploy.passRole("Scheduler", ["*-scheduler"], "scheduler.amazonaws.com");
+  }
+  return new SchedulerScheduleGroup(scope, id, { name });
+}
+
+export interface JobProps extends JobConfig {
+  /** `<project>-<environment>-<key>`: the schedule's, role's and security group's names. */
+  readonly name: string;
+  readonly key: string;
+  readonly cluster: Cluster;
+  readonly network: Network;
+  readonly taskDefinition: TaskDefinition;
+  readonly group: SchedulerScheduleGroup;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+/**
+ * A scheduled job: its tasks' security group (HTTPS out, the database where granted), the role
+ * EventBridge Scheduler assumes (run this task definition in this cluster, pass its two roles to ECS
+ * tasks, nothing else), and the schedule, with its retry policy. A run that exits non-zero, or cannot
+ * start, is reported by the alarms (Alarms.watchJob).
+ */
+export class Job extends Construct {
+  readonly schedule: SchedulerSchedule;
+  readonly role: ServiceRole;
+  readonly securityGroup: SecurityGroup;
+  readonly props: JobProps;
+
+  constructor(scope: Construct, id: string, props: JobProps) {
+    super(scope, id);
+    this.props = props;
+    const { cluster, network, taskDefinition, group } = props;
+    const partition = partitionOf(props.region);
+    const arn = (service: string, resource: string) => `arn:${partition}:${service}:${props.region}:${props.accountId}:${resource}`;
+    this.securityGroup = securityGroup(this, "SecurityGroup", {
+      name: `${props.name}-tasks`,
+      description: `Tasks of job ${props.name}: nothing in, HTTPS out`,
+      vpcId: network.vpc.id,
+      egressHttps: "HTTPS: ECR, CloudWatch Logs, Secrets Manager and the APIs the job calls",
+    });
+
+    // The group's name as written (not a reference), so the trust names the schedule before either exists.
+    const scheduleArn = arn("scheduler", `schedule/${group.nameInput}/${props.name}`);
+    this.role = new ServiceRole(this, "SchedulerRole", {
+      name: `${props.name}-scheduler`,
+      service: "scheduler.amazonaws.com",
+      // Only this account's schedule of this job may use the role.
+      trust: { sourceAccount: props.accountId, sourceArn: scheduleArn },
+      statements: [
+        {
+          Sid: "RunThisTaskDefinition",
+          Action: "ecs:RunTask",
+          Resource: arn("ecs", `task-definition/${props.name}:*`),
+          Condition: { ArnEquals: { "ecs:cluster": cluster.clusterArn } },
+        },
+        {
+          Sid: "PassItsRoles",
+          Action: "iam:PassRole",
+          Resource: [taskDefinition.executionRole.arn, taskDefinition.taskRole.arn],
+          Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+        },
+        {
+          Sid: "TagItsTasks",
+          Action: "ecs:TagResource",
+          Resource: arn("ecs", `task/${cluster.clusterName}/*`),
+          Condition: { StringEquals: { "ecs:CreateAction": "RunTask" } },
+        },
+      ],
+    });
+    const boundary = PermissionsBoundary.of(this);
+    boundary?.allow([
+      { Sid: "SchedulerRunsTasks", Action: "ecs:RunTask", Resource: boundary.arnOf("ecs", `task-definition/${boundary.prefix}-*:*`) },
+      {
+        Sid: "SchedulerPassesTaskRoles",
+        Action: "iam:PassRole",
+        // The environment's task and execution roles, as the deploy role may pass them: never another kind.
+        Resource: ["execution", "task", "*-execution", "*-task"].map((suffix) => `arn:${partition}:iam::${props.accountId}:role/${boundary.prefix}-${suffix}`),
+        Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+      },
+      {
+        Sid: "SchedulerTagsTasks",
+        Action: "ecs:TagResource",
+        Resource: boundary.arnOf("ecs", `task/${boundary.prefix}/*`),
+        Condition: { StringEquals: { "ecs:CreateAction": "RunTask" } },
+      },
+    ]);
+
+    const capacity = cluster.capacity;
+    this.schedule = new SchedulerSchedule(this, "Schedule", {
+      name: props.name,
+      groupName: group.name,
+      // The expected run time, which `npm run cost` reads (lib/calculators/cost.ts).
+      description: `Job ${props.key}: runs ${props.name} on its schedule, about ${props.expectedMinutes} min a run`,
+      scheduleExpression: props.schedule,
+      scheduleExpressionTimezone: props.timezone,
+      state: props.enabled ? "ENABLED" : "DISABLED",
+      flexibleTimeWindow: { mode: "OFF" },
+      target: {
+        arn: cluster.clusterArn,
+        roleArn: this.role.arn,
+        retryPolicy: { maximumRetryAttempts: props.retryAttempts, maximumEventAgeInSeconds: props.maxStartDelaySeconds },
+        ecsParameters: {
+          taskDefinitionArn: taskDefinition.taskDefinitionArn,
+          taskCount: 1,
+          capacityProviderStrategy: capacity.strategy.map((s) => ({ capacityProvider: s.capacityProvider, base: s.base, weight: s.weight })),
+          networkConfiguration: {
+            subnets: network.appSubnetIds,
+            securityGroups: [this.securityGroup.id],
+            assignPublicIp: capacity.publicIpCapable && network.appNeedsPublicIp,
+          },
+          enableEcsManagedTags: true,
+          propagateTags: "TASK_DEFINITION",
+        },
+      },
+      dependsOn: [cluster.capacityProviders],
+    });
+  }
+
+  /** The family its runs belong to (`family:<name>` in ECS events). */
+  get family(): string {
+    return this.props.taskDefinition.taskDefinition.family;
+  }
+
+  /** Lets the job's tasks connect to the database. */
+  allowDatabase(database: Database): void {
+    database.connectFrom(this, this.securityGroup.id);
+  }
+}
