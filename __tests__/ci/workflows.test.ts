@@ -105,7 +105,11 @@ describe.each(files)("%s", (file) => {
         const run = String(step.run ?? "");
         for (const [, spec] of run.matchAll(/pip[x3]? install\s+"?([^"\s]+)"?/g)) expect(spec).toMatch(/==\d+\.\d+\.\d+$/);
         for (const [, packages] of run.matchAll(/apt-get install((?:\s+-\S+)*(?:\s+[\w.+-]+(?:=\S+)?)+)/g))
-          for (const spec of packages.trim().split(/\s+/).filter((word) => !word.startsWith("-"))) expect(spec).toMatch(/^[\w.+-]+=\d+\.\d+\.\*$/);
+          for (const spec of packages
+            .trim()
+            .split(/\s+/)
+            .filter((word) => !word.startsWith("-")))
+            expect(spec).toMatch(/^[\w.+-]+=\d+\.\d+\.\*$/);
       }
     }
   });
