@@ -9,7 +9,7 @@ import { EMULATOR_OUTDIR, emulatorOutdirProblem } from "./emulator/mode";
 import { SettingError } from "./lib/settings/validate";
 
 const options = runOptionsFromEnv(process.env);
-// Emulator stacks never land in cdktf.out, which the README's next commands read (emulator/mode.ts).
+// Emulator stacks never land in cdktf.out, which the docs' next commands read (emulator/mode.ts).
 const outdir = process.env.CDKTF_OUTDIR ?? (options.emulatorUrl ? EMULATOR_OUTDIR : "cdktf.out");
 const misplaced = options.emulatorUrl && emulatorOutdirProblem(resolve(outdir), resolve("cdktf.out"));
 if (misplaced)

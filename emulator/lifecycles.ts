@@ -4,7 +4,7 @@
  *   1. deploy with the placeholder image;
  *   2. release: deploy again with IMAGE_TAG=v1.0.0;
  *   3. plan again: nothing but the emulator's known gaps;
- *   4. prod only: destroy is refused while deletion protection is on; turn it off as the README says
+ *   4. prod only: destroy is refused while deletion protection is on; turn it off as docs/deploy-and-release.md says
  *      (settings to false, deploy);
  *   5. destroy: nothing the stack created remains.
  * After 1 and 2, what exists is read through the SDK for the tests to assert on.
@@ -49,11 +49,11 @@ export interface UpgradeBaseline {
   /** Its synthesized stack, deployed first. */
   readonly file: string;
   /**
-   * The settings a team that ran it keeps: that commit's environment, plus what the README's upgrade
-   * notes tell them to set to keep their data. This code is planned over the deployed state with them.
+   * The settings a team that ran it keeps: that commit's environment, plus what docs/upgrading.md
+   * tells them to set to keep their data. This code is planned over the deployed state with them.
    */
   readonly settings: EnvironmentSettings;
-  /** The resource types the upgrade changes in place, as the README's upgrade notes explain. */
+  /** The resource types the upgrade changes in place, as docs/upgrading.md explains. */
   readonly updates: readonly string[];
 }
 
@@ -346,7 +346,7 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
   };
 }
 
-/** What the README tells a user to change before destroying prod. */
+/** What docs/deploy-and-release.md tells a user to change before destroying prod. */
 export function unprotected(settings: EnvironmentSettings): EnvironmentSettings {
   return {
     ...settings,

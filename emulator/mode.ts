@@ -58,7 +58,7 @@ export function emulatorProviderConfig(url: string) {
 }
 
 /**
- * Where emulator stacks are synthesized: never `cdktf.out`, whose `cdk.tf.json` the README's next commands
+ * Where emulator stacks are synthesized: never `cdktf.out`, whose `cdk.tf.json` the docs' next commands
  * (`terraform -chdir=cdktf.out/stacks/<env> output`, infracost, a real deploy) read. `npm run synth` with
  * AWS_EMULATOR_URL writes here; a cdktf command needs `--output .emulator/cdktf.out` (main.ts refuses
  * emulator stacks in `cdktf.out`). The lifecycle synthesizes into folders of its own under `.emulator/lifecycle/`.
@@ -89,7 +89,7 @@ export function emulatorStatePath(environment: string, outdirUnderEmulator = fal
  * What the emulator cannot do, and how the harness works around it: the one list of emulator-only
  * concessions. None changes the stacks; each lives in emulator/ (moto_server.py patches moto,
  * known-gaps.ts lists attributes a re-plan cannot compare, lifecycles.ts prepares what a variant needs),
- * and the README's emulator section repeats it for users.
+ * and docs/emulator.md repeats it for users.
  */
 export const EMULATOR_GAPS = {
   managedPolicies: "AWS-managed IAM policies exist in moto only when it starts with MOTO_IAM_LOAD_MANAGED_POLICIES=true; the harness sets it.",

@@ -2,7 +2,7 @@ import type { EnvironmentSettings } from "./settings";
 
 /**
  * The environments, one stack each. This is the file a forker edits: rename the project, change the
- * region or sizes here. Anything left out takes the default documented in the README settings table.
+ * region or sizes here. Anything left out takes the default documented in docs/settings.md.
  */
 
 /**

@@ -442,7 +442,7 @@ function resolveServices(ctx: Context, s: Parsed, prefix: string, parsed: readon
 }
 
 /**
- * What a service's task takes from the environment's `task` unless it sets it (the README's "as `task`"):
+ * What a service's task takes from the environment's `task` unless it sets it (docs/settings.md's "as `task`"):
  * its size, cpu and memory together (a worker in dev is as small as dev's API), its CPU architecture (every service runs the
  * environment's one image, built for one architecture) and how long its logs are kept. The rest (the
  * command, variables, health check, port) is the service's own, with `task`'s defaults.
@@ -538,7 +538,7 @@ function toSettingError(issue: z.core.$ZodIssue, input: unknown): SettingError {
     const expected = `${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`;
     return new SettingError(setting, value, value === undefined ? "required, but not set" : `not ${expected}`, expected);
   }
-  return new SettingError(setting, value, issue.message, "see the settings table in README.md");
+  return new SettingError(setting, value, issue.message, "see the settings table in docs/settings.md");
 }
 
 /** The object schema at a path of the settings (for the known keys of a misspelled one). */

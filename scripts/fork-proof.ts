@@ -1,9 +1,9 @@
 /**
- * The fork proof: the README's "Fork it" recipes (scripts/fork-recipes.ts reads them from the README
+ * The fork proof: the recipes of docs/forking.md (scripts/fork-recipes.ts reads them from the page
  * itself) applied to a clean copy of this repository exactly as written, then what a team forking it
  * runs on its first day: synth, the type check, the unit and property tests, and the offline plan of
  * the fork. Every recipe that is not marked `alone` goes into one fork (one run of the suite instead of
- * one per recipe); each `alone` recipe gets a fork of its own. The cost each recipe states in the README
+ * one per recipe); each `alone` recipe gets a fork of its own. The cost each recipe states in the page
  * is checked against `npm run cost` measured before and after it.
  *
  *   npm run fork-proof                 # every recipe; prints each step's time
@@ -18,7 +18,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { applyRecipe, ENVIRONMENTS_FILE, readRecipes, statedCosts, type Recipe } from "./fork-recipes";
+import { applyRecipe, ENVIRONMENTS_FILE, readRecipes, RECIPES_DOC, statedCosts, type Recipe } from "./fork-recipes";
 
 const ROOT = resolve(__dirname, "..");
 
@@ -34,7 +34,7 @@ export interface ForkResult {
   readonly recipes: readonly string[];
   readonly dir: string;
   readonly steps: StepResult[];
-  /** Problems found by comparing the README's stated costs with the measured ones. */
+  /** Problems found by comparing the page's stated costs with the measured ones. */
   readonly costProblems: string[];
   /** Measured cost change of each recipe, by environment (USD a month). */
   readonly costs: Record<string, Record<string, number>>;
@@ -84,7 +84,7 @@ export function costChange(before: Record<string, number>, after: Record<string,
 }
 
 const usd = (n: number) => `${n < 0 ? "-" : "+"}$${Math.abs(n).toFixed(2)}`;
-/** How the README states a change: "Costs nothing", or "Costs: dev +$8.76, staging +$49.98 a month". */
+/** How docs/forking.md states a change: "Costs nothing", or "Costs: dev +$8.76, staging +$49.98 a month". */
 export function describeCosts(change: Record<string, number>): string {
   const entries = Object.entries(change);
   return entries.length ? `Costs: ${entries.map(([env, n]) => `${env} ${usd(n)}`).join(", ")} a month` : "Costs nothing";
@@ -109,17 +109,17 @@ export function proveFork(recipes: readonly Recipe[], options: { install: boolea
     const change = costChange(before, after);
     costs[recipe.id] = change;
     const stated = statedCosts(recipe);
-    if (stated === undefined) costProblems.push(`${recipe.id}: the README does not say what it costs; measured: "${describeCosts(change)}."`);
+    if (stated === undefined) costProblems.push(`${recipe.id}: ${RECIPES_DOC} does not say what it costs; measured: "${describeCosts(change)}."`);
     else if (describeCosts(stated) !== describeCosts(change))
-      costProblems.push(`${recipe.id}: the README says "${describeCosts(stated)}", measured "${describeCosts(change)}"`);
+      costProblems.push(`${recipe.id}: ${RECIPES_DOC} says "${describeCosts(stated)}", measured "${describeCosts(change)}"`);
     before = after;
   }
   steps.push({ step: `apply ${recipes.length} recipe(s), costing each`, seconds: (Date.now() - t0) / 1000, ok: true });
-  // What the README says to run after a change: its generated tables, then the proofs.
+  // What docs/forking.md says to run after a change: the generated tables, then the proofs.
   steps.push(run(dir, "npm run docs", "npm", ["run", "docs"]));
   steps.push(run(dir, "npm run synth", "npm", ["run", "synth"]));
   steps.push(run(dir, "type check (tsc --noEmit)", "npx", ["tsc", "--noEmit"]));
-  // `-u`: a fork changes its stacks on purpose, and their snapshots with them (the README's `npx jest -u`); every other test must pass as it is.
+  // `-u`: a fork changes its stacks on purpose, and their snapshots with them (docs/forking.md's `npx jest --selectProjects unit -u`); every other test must pass as it is.
   const tests = run(dir, "unit and property tests (npx jest -u)", "npx", ["jest", "--selectProjects", "unit", "-u"]);
   steps.push(tests);
   steps.push(run(dir, "npm run plan:offline", "npm", ["run", "plan:offline"]));
@@ -154,10 +154,10 @@ if (require.main === module) {
   const keep = args.includes("--keep");
   const install = args.includes("--install");
   const started = Date.now();
-  const recipes = readRecipes(readFileSync(join(ROOT, "README.md"), "utf8"));
+  const recipes = readRecipes(readFileSync(join(ROOT, RECIPES_DOC), "utf8"));
   const base = mkdtempSync(join(tmpdir(), "fork-proof-"));
   console.log(
-    `fork proof: ${recipes.length} recipes from README.md (${recipes.map((r) => r.id).join(", ")}), node_modules ${install ? "installed with npm ci" : "linked from this checkout"}`,
+    `fork proof: ${recipes.length} recipes from ${RECIPES_DOC} (${recipes.map((r) => r.id).join(", ")}), node_modules ${install ? "installed with npm ci" : "linked from this checkout"}`,
   );
   let results: ForkResult[] = [];
   try {

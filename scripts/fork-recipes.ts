@@ -1,8 +1,8 @@
 /**
- * The README's "Fork it" recipes as data: each is a snippet in a ```ts block, preceded by a marker that
- * says where it goes, and applied to `environments/environments.ts` exactly as a reader would paste it. The
- * fork proof (scripts/fork-proof.ts) applies them to a clean copy and runs the suite; a test holds the
- * README's recipes to what this reads, so the docs cannot drift from what is proven.
+ * The recipes of docs/forking.md ("## The recipes, proven") as data: each is a snippet in a ```ts block,
+ * preceded by a marker that says where it goes, and applied to `environments/environments.ts` exactly as a
+ * reader would paste it. The fork proof (scripts/fork-proof.ts) applies them to a clean copy and runs the
+ * suite; a test holds the page's recipes to what this reads, so the docs cannot drift from what is proven.
  *
  *   <!-- fork-recipe id="region" into="dev" -->               properties into dev's settings (or dev's `loadBalancer`: into="dev.loadBalancer")
  *   <!-- fork-recipe id="rename" into="each environment" -->  the same into every environment declared in the file
@@ -20,20 +20,23 @@ export interface Recipe {
   readonly into: string;
   /** Proven in a fork of its own, not with the others. */
   readonly alone: boolean;
-  /** The snippet, as the README shows it. */
+  /** The snippet, as the page shows it. */
   readonly code: string;
-  /** The README's text between the previous recipe (or the section's start) and this marker: what it says the recipe costs. */
+  /** The page's text between the previous recipe (or the section's start) and this marker: what it says the recipe costs. */
   readonly text: string;
 }
 
 export const ENVIRONMENTS_FILE = "environments/environments.ts";
+/** The page that holds the recipes, relative to the repository root. */
+export const RECIPES_DOC = "docs/forking.md";
 const MARKER = /<!--\s*fork-recipe\s+([^>]*?)\s*-->\s*\n```ts\n([\s\S]*?)\n```/g;
-const SECTION = /^## Fork it\n([\s\S]*?)(?=^## )/m;
+/** From the heading to the next `## ` heading, or to the end of the page. */
+const SECTION = /^## The recipes, proven\n([\s\S]*?)(?=^## |(?![\s\S]))/m;
 
-/** The recipes of the README's "Fork it" section, in order. */
-export function readRecipes(readme: string): Recipe[] {
-  const section = SECTION.exec(readme)?.[1];
-  if (section === undefined) throw new Error('README.md has no "## Fork it" section');
+/** The recipes of docs/forking.md's "The recipes, proven" section, in order. */
+export function readRecipes(doc: string): Recipe[] {
+  const section = SECTION.exec(doc)?.[1];
+  if (section === undefined) throw new Error(`${RECIPES_DOC} has no "## The recipes, proven" section`);
   const recipes: Recipe[] = [];
   let last = 0;
   for (const match of section.matchAll(MARKER)) {
@@ -41,14 +44,14 @@ export function readRecipes(readme: string): Recipe[] {
     const attribute = (name: string) => new RegExp(`\\b${name}="([^"]*)"`).exec(attributes)?.[1];
     const id = attribute("id");
     const into = attribute("into");
-    if (!id || !into) throw new Error(`README.md: a fork-recipe marker needs id="…" and into="…": <!-- fork-recipe ${attributes} -->`);
+    if (!id || !into) throw new Error(`${RECIPES_DOC}: a fork-recipe marker needs id="…" and into="…": <!-- fork-recipe ${attributes} -->`);
     recipes.push({ id, into, alone: /(^|\s)alone(\s|$)/.test(attributes), code: match[2], text: section.slice(last, match.index) });
     last = match.index! + match[0].length;
   }
-  if (!recipes.length) throw new Error('README.md: the "Fork it" section has no <!-- fork-recipe … --> snippets');
+  if (!recipes.length) throw new Error(`${RECIPES_DOC}: the "The recipes, proven" section has no <!-- fork-recipe … --> snippets`);
   const ids = recipes.map((r) => r.id);
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (twice) throw new Error(`README.md: two fork recipes are called "${twice}"`);
+  if (twice) throw new Error(`${RECIPES_DOC}: two fork recipes are called "${twice}"`);
   return recipes;
 }
 

@@ -5,7 +5,7 @@
  * balancer, on PostgreSQL and the emulator's Secrets Manager, under steady load, through deploys, a
  * Spot interruption, a killed task, a secret rotation, a database restart and slow migrations; prints
  * a table per scenario and exits 1 when any request failed that should not have, or a write was lost.
- * Needs HAProxy, PostgreSQL's server programs and the emulator (moto); see README "Game day".
+ * Needs HAProxy, PostgreSQL's server programs and the emulator (moto); see docs/gameday.md.
  */
 import { formatReport, runGameday, type Breakage } from "./gameday/run";
 

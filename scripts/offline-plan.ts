@@ -1,5 +1,5 @@
 /**
- * Offline proof: for each synthesized stack, `terraform init`, `validate` and `plan` with no AWS
+ * Offline proof: for each synthesized stack, `terraform init` and `plan` (which validates) with no AWS
  * credentials and no network. Synthesize with OFFLINE=1 first (`npm run plan:offline` does both).
  *
  * Provider install: if a local filesystem mirror of hashicorp/aws holds the pinned version (found in
@@ -7,12 +7,15 @@
  * nothing else; otherwise Terraform downloads from the registry as usual. Either way a shared plugin
  * cache means one provider copy for all stacks, and each stack is initialised once per run.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { availableParallelism, homedir } from "node:os";
+import { promisify } from "node:util";
 import providerPackage from "@cdktf/provider-aws/package.json";
 import { join, resolve } from "node:path";
 import { describeEngine, engineFromEnv } from "./engine.cjs";
+
+const run = promisify(execFile);
 
 const PROVIDER = "registry.terraform.io/hashicorp/aws";
 /** The provider version @cdktf/provider-aws was generated for; the synthesized JSON pins it. */
@@ -78,9 +81,10 @@ function quietEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function terraform(dir: string, env: NodeJS.ProcessEnv, args: string[]): string {
+async function terraform(dir: string, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
   try {
-    return execFileSync("terraform", args, { cwd: dir, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 28 });
+    const { stdout } = await run("terraform", args, { cwd: dir, env, encoding: "utf8", maxBuffer: 1 << 28 });
+    return stdout;
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`terraform ${args[0]} failed in ${dir}:\n${e.stderr || e.stdout || e.message}`);
@@ -88,20 +92,47 @@ function terraform(dir: string, env: NodeJS.ProcessEnv, args: string[]): string 
 }
 
 /**
- * Init, validate and plan every stack directory. The first init records the provider's checksum;
- * the others reuse that lock file so Terraform takes the provider from the shared cache.
+ * Init and plan one stack directory (a plan validates the configuration first, as `terraform
+ * validate` would, so a separate validate would only load the provider once more).
  */
-export function planStacks(stackDirs: readonly string[], env: NodeJS.ProcessEnv): PlanResult[] {
-  let lockFile: string | undefined;
-  return stackDirs.map((dir) => {
-    if (lockFile) copyFileSync(lockFile, join(dir, ".terraform.lock.hcl"));
-    terraform(dir, env, ["init", "-input=false", "-no-color", "-backend=true"]);
-    lockFile ??= join(dir, ".terraform.lock.hcl");
-    terraform(dir, env, ["validate", "-no-color"]);
-    terraform(dir, env, ["plan", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-out=offline.tfplan"]);
-    const plan = JSON.parse(terraform(dir, env, ["show", "-json", "offline.tfplan"]));
-    return summarize(dir, plan);
-  });
+async function planStack(dir: string, env: NodeJS.ProcessEnv, lockFile?: string): Promise<PlanResult> {
+  if (lockFile) copyFileSync(lockFile, join(dir, ".terraform.lock.hcl"));
+  await terraform(dir, env, ["init", "-input=false", "-no-color", "-backend=true"]);
+  await terraform(dir, env, ["plan", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-out=offline.tfplan"]);
+  return summarize(dir, JSON.parse(await terraform(dir, env, ["show", "-json", "offline.tfplan"])));
+}
+
+/** Terraform runs at once: each loads the provider (~300 MB, a core while it plans). */
+export const PLAN_CONCURRENCY = Math.max(1, Math.min(4, availableParallelism()));
+
+/**
+ * Init and plan every stack directory, `concurrency` at a time, in the given order. The first init
+ * alone fills the shared plugin cache and records the provider's checksum; the others reuse that
+ * lock file so Terraform links the provider from the cache instead of installing it again.
+ * Settles every stack: a failed one is an Error in its place, so one bad stack does not hide the others.
+ */
+export async function planStacks(stackDirs: readonly string[], env: NodeJS.ProcessEnv, concurrency = PLAN_CONCURRENCY): Promise<(PlanResult | Error)[]> {
+  const results: (PlanResult | Error)[] = new Array(stackDirs.length);
+  const settle = async (i: number, lockFile?: string) => {
+    results[i] = await planStack(stackDirs[i], env, lockFile).catch((error: Error) => error);
+  };
+  if (!stackDirs.length) return results;
+  await settle(0);
+  const lockFile = join(stackDirs[0], ".terraform.lock.hcl");
+  if (results[0] instanceof Error && !existsSync(lockFile)) return results.fill(results[0]);
+  let next = 1;
+  const worker = async () => {
+    while (next < stackDirs.length) await settle(next++, lockFile);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, stackDirs.length - 1) }, worker));
+  return results;
+}
+
+/** The results, or the first failure thrown with every failed stack's message. */
+export function allPlanned(results: readonly (PlanResult | Error)[]): PlanResult[] {
+  const failed = results.filter((r): r is Error => r instanceof Error);
+  if (failed.length) throw new Error(failed.map((e) => e.message).join("\n\n"));
+  return results as PlanResult[];
 }
 
 interface PlanJson {
@@ -147,10 +178,12 @@ if (require.main === module) {
     env: { ...process.env, OFFLINE: "1", CDKTF_OUTDIR: outdir },
   });
   const env = offlineTerraformEnv(workDir, mirror);
-  for (const result of planStacks(stackDirs(outdir), env)) {
-    const total = Object.values(result.creates).reduce((a, b) => a + b, 0);
-    console.log(`${result.stack}: valid; plan creates ${total} resources`);
-    for (const [type, count] of Object.entries(result.creates)) console.log(`  ${String(count).padStart(3)} ${type}`);
-    if (result.otherActions.length) throw new Error(`unexpected plan actions: ${result.otherActions.join("; ")}`);
-  }
+  void planStacks(stackDirs(outdir), env).then((results) => {
+    for (const result of allPlanned(results)) {
+      const total = Object.values(result.creates).reduce((a, b) => a + b, 0);
+      console.log(`${result.stack}: valid; plan creates ${total} resources`);
+      for (const [type, count] of Object.entries(result.creates)) console.log(`  ${String(count).padStart(3)} ${type}`);
+      if (result.otherActions.length) throw new Error(`unexpected plan actions: ${result.otherActions.join("; ")}`);
+    }
+  });
 }

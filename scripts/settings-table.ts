@@ -1,13 +1,15 @@
 /**
- * The README's settings table, generated from the settings schema's doc comments (the text, and
- * `@default`), so the two cannot disagree: `npm run docs:settings` rewrites it between its markers,
- * and a test fails when README.md is stale. Run it after adding or changing a setting.
+ * The settings table of docs/settings.md, generated from the settings schema's doc comments (the text,
+ * and `@default`), so the two cannot disagree: `npm run docs:settings` rewrites it between its markers,
+ * and a test fails when docs/settings.md is stale. Run it after adding or changing a setting.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 
 const ROOT = join(__dirname, "..");
+/** The page that holds the settings table, relative to the repository root. */
+export const SETTINGS_DOC = "docs/settings.md";
 
 /** Each section's schema, and the file it is declared in. */
 export const SECTIONS: Record<string, string> = {
@@ -120,17 +122,18 @@ export function renderTable(): string {
   return [START, "", "| Setting | Default | What it does |", "| --- | --- | --- |", ...rows, "", END].join("\n");
 }
 
-export function readmeWithTable(readme: string): string {
-  const start = readme.indexOf(START);
-  const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`README.md has no settings table markers (${START} ... ${END})`);
-  return readme.slice(0, start) + renderTable() + readme.slice(end + END.length);
+/** The page's text with the settings table between its markers rewritten. */
+export function withSettingsTable(doc: string): string {
+  const start = doc.indexOf(START);
+  const end = doc.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`${SETTINGS_DOC} has no settings table markers (${START} ... ${END})`);
+  return doc.slice(0, start) + renderTable() + doc.slice(end + END.length);
 }
 
 if (require.main === module) {
-  const file = join(ROOT, "README.md");
+  const file = join(ROOT, SETTINGS_DOC);
   const before = readFileSync(file, "utf8");
-  const after = readmeWithTable(before);
+  const after = withSettingsTable(before);
   writeFileSync(file, after);
-  console.log(before === after ? "README.md settings table: up to date" : "README.md settings table: rewritten");
+  console.log(before === after ? `${SETTINGS_DOC} settings table: up to date` : `${SETTINGS_DOC} settings table: rewritten`);
 }

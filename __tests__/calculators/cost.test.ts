@@ -1,12 +1,12 @@
 /**
  * What an environment costs a month, estimated from its synthesized Terraform (lib/calculators/cost.ts), held to
- * each environment's own budget (`budget.monthlyUsd`), and the README's table of it. Every expectation
+ * each environment's own budget (`budget.monthlyUsd`), and docs/cost.md's table of it. Every expectation
  * reads the environment's settings, so a fork that renames, moves or grows an environment keeps these.
  */
 import { readFileSync } from "node:fs";
 import { Testing } from "cdktf";
 import { overBudget } from "../../lib/observability/budget";
-import { costTable, estimateMonthlyCost, fargateSplit, HOURS_PER_MONTH, PRICES, readmeWithCostTable } from "../../scripts/cost";
+import { costTable, estimateMonthlyCost, fargateSplit, HOURS_PER_MONTH, PRICES, COST_DOC, withCostTable } from "../../scripts/cost";
 import { ApiStack } from "../../stacks/api-stack";
 import { manifestWarnings } from "../../stacks/app";
 import { environments } from "../../environments/environments";
@@ -94,11 +94,11 @@ test("a type with no price here is listed as unpriced, not silently counted as f
   expect(unpriced).toEqual(["RDS: rest-api-test"]);
 });
 
-test("the README's cost table is the one the estimate gives (npm run docs rewrites it)", () => {
-  const readme = readFileSync("README.md", "utf8");
+test("docs/cost.md's cost table is the one the estimate gives (npm run docs rewrites it)", () => {
+  const doc = readFileSync(COST_DOC, "utf8");
   const table = costTable(
     environments.map((settings) => ({ name: settings.name, estimate: estimate(settings), budget: parseSettings(settings).budget.monthlyUsd })),
   );
   // Only the lines that differ: + what the table lacks, - what it should not have.
-  expect(lineDiff(readmeWithCostTable(readme, table), readme)).toEqual([]);
+  expect(lineDiff(withCostTable(doc, table), doc)).toEqual([]);
 });

@@ -37,7 +37,7 @@ describe("production: true", () => {
 });
 
 /**
- * prod ships with the marked example domain; a fork that set its own domain or certificate (the README's
+ * prod ships with the marked example domain; a fork that set its own domain or certificate (docs/forking.md's
  * recipe) is tested on prod with the example put back, so these tests follow whichever prod they find.
  */
 const https = prod.loadBalancer?.https;

@@ -5,7 +5,7 @@ import { environments } from "../../environments/environments";
 import { examples, planOnlyExamples } from "../../environments/variants";
 import { settings } from "../../scripts/settings-table";
 
-/** The documented sections (objects the README table opens); every other documented setting is a leaf. */
+/** The documented sections (objects the settings table in docs/settings.md opens); every other documented setting is a leaf. */
 const SECTIONS = new Set(
   settings()
     .filter((s) => s.section)
@@ -16,7 +16,7 @@ const SECTIONS = new Set(
 function leaves(schema: z.core.$ZodType, path = ""): [string, z.core.$ZodType][] {
   let s = unwrap(schema);
   if (path && !SECTIONS.has(path)) return [[path, schema]];
-  // A map (services) opens as `<path>.<key>.<field>`, as the README table writes it.
+  // A map (services) opens as `<path>.<key>.<field>`, as the settings table writes it.
   if (s._zod.def.type === "record") {
     s = unwrap((s as z.core.$ZodRecord)._zod.def.valueType);
     path = `${path}.<key>`;
@@ -39,7 +39,7 @@ function literal(text: string): { value: unknown } | undefined {
 const all = [...environments, ...examples, ...planOnlyExamples];
 
 describe("the settings schema", () => {
-  it("knows exactly the settings its doc comments declare (and README's table documents)", () => {
+  it("knows exactly the settings its doc comments declare (and docs/settings.md's table documents)", () => {
     const declared = settings()
       .filter((s) => !s.section)
       .map((s) => s.path);

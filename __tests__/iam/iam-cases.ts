@@ -1,7 +1,7 @@
 /**
  * The least-privilege table: requests against every role of the synthesized dev and prod, each named
- * and expecting allow or deny, evaluated as IAM would (__tests__/iam/iam-world.ts). The README's security
- * posture lists the groups and their counts; __tests__/iam/least-privilege.test.ts holds it to them.
+ * and expecting allow or deny, evaluated as IAM would (__tests__/iam/iam-world.ts). docs/security.md
+ * lists the groups and their counts; __tests__/iam/least-privilege.test.ts holds it to them.
  */
 import { ACCOUNT, Environment, evaluate, evaluateAs, REPO, type Resource, type Role } from "./iam-world";
 
@@ -440,7 +440,7 @@ function trustAndResourcePolicies(): Case[] {
   ];
 }
 
-/** What AWS cannot scope to an environment: allowed, and listed in the README with the reason. */
+/** What AWS cannot scope to an environment: allowed, and listed in docs/security.md with the reason. */
 function exceptions(): Case[] {
   return [
     c("exceptions", "dev's deploy role changes a scaling policy of prod (scalable targets carry no tags IAM checks)", "allow", (w) =>

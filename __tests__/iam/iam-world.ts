@@ -1,12 +1,12 @@
 /**
- * The synthesized dev and prod as IAM sees them once deployed into one account (the README's CI setup):
+ * The synthesized dev and prod as IAM sees them once deployed into one account (docs/deploy-and-release.md's CI setup):
  * every role with its trust, inline and attached policies and permissions boundary; the resources the
  * cases name, with their ARNs and tags; the resource policies (key, topic, bucket). Terraform references
  * in the policies are filled in with the values AWS would give them (ARNs from names, made-up ids).
  *
  * Requests are evaluated by @cloud-copilot/iam-simulate, an IAM policy evaluator (identity and resource
  * policies, boundaries, every condition operator). It is AGPL-3.0: a devDependency used only here, by
- * the tests; nothing of it is bundled or shipped (README, Security posture).
+ * the tests; nothing of it is bundled or shipped (docs/security.md).
  */
 import { createHash } from "node:crypto";
 import { runSimulation, runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
@@ -23,7 +23,7 @@ export const REGION = parseSettings(dev).region;
 export const REPO = "acme/rest-api";
 export const OIDC_PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
 
-/** dev and prod with CI access as the README's setup writes it: one account, state in S3, prod pulling dev's images. */
+/** dev and prod with CI access as docs/deploy-and-release.md's setup writes it: one account, state in S3, prod pulling dev's images. */
 export const CI_ENVIRONMENTS: Record<"dev" | "prod", EnvironmentSettings> = {
   dev: { ...dev, state: { backend: "s3", bucket: "acme-terraform-state" }, ci: { githubRepository: REPO, workflows: ["release-dev.yml"] } },
   prod: {

@@ -133,7 +133,7 @@ function step(name: string): StepResult {
   });
 
   test(`cdktn plans the upgrade from the previous main's dev (${UPGRADE_BASELINES.dev.commit}, which cdktf deployed) exactly as cdktf 0.21 does, deleting and replacing nothing but for the emulator's known gaps`, () => {
-    // What the upgrade may change is the README's upgrade notes, asserted by lifecycle.emulator.test.ts; here, that both engines plan the same.
+    // What the upgrade may change is docs/upgrading.md's notes, asserted by lifecycle.emulator.test.ts; here, that both engines plan the same.
     expect(step("deploy the previous main").error).toBeUndefined();
     const [cdktn, cdktf] = [step("upgrade: plan this code"), step(CROSS_UPGRADE)];
     expect([cdktn.unexpected, cdktf.unexpected]).toEqual([[], []]);

@@ -227,7 +227,7 @@ function observed(stack: string, name: string): ApiObservation {
         expect(step(name, "upgrade: plan this code").unexpected).toEqual([]);
       });
 
-      test(`the upgrade from ${UPGRADE_BASELINES[name].commit} changes in place only what the README's upgrade notes list`, () => {
+      test(`the upgrade from ${UPGRADE_BASELINES[name].commit} changes in place only what docs/upgrading.md lists`, () => {
         const updated = step(name, "upgrade: plan this code")
           .changes!.filter((c) => c.endsWith(": update"))
           .map((c) => c.split(".")[0]);
@@ -263,7 +263,7 @@ function observed(stack: string, name: string): ApiObservation {
     }
 
     if (withDatabase && settings.database?.deletionProtection) {
-      test("destroy is refused while deletion protection is on, and works once the README's steps turn it off", () => {
+      test("destroy is refused while deletion protection is on, and works once docs/deploy-and-release.md's steps turn it off", () => {
         const refused = step(name, "destroy while deletion protection is on");
         expect(refused.error).toMatch(/prevent_destroy/);
         expect(refused.leftovers).toEqual([]); // nothing was removed before the refusal

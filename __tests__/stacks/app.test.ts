@@ -59,7 +59,7 @@ test("warnings reach the console of npm run synth, each naming its stack", () =>
 });
 
 describe("emulator stacks", () => {
-  test("never go to the project's cdktf.out, which the README's next commands read", () => {
+  test("never go to the project's cdktf.out, which the docs' next commands read", () => {
     expect(emulatorOutdirProblem(resolve("cdktf.out"), resolve("cdktf.out"))).toMatch(/would replace .*cdktf\.out's/);
     expect(emulatorOutdirProblem(resolve(EMULATOR_OUTDIR), resolve("cdktf.out"))).toBeUndefined();
   });

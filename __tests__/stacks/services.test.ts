@@ -252,7 +252,7 @@ describe("names across environments", () => {
   });
 });
 
-describe("a service's task takes from the environment's `task` what it leaves out (the README's \"as `task`\")", () => {
+describe("a service's task takes from the environment's `task` what it leaves out (docs/settings.md's \"as `task`\")", () => {
   const sized = { cpu: 256, memory: 512, cpuArchitecture: "X86_64" as const, logRetentionDays: 7 };
   const task = (tf: TfJson, family: string) => named(tf, "aws_ecs_task_definition", family);
 

@@ -1,5 +1,5 @@
 /**
- * The README's "Fork it" recipes, as the fork proof (scripts/fork-proof.ts, in CI) reads and applies
+ * The recipes of docs/forking.md, as the fork proof (scripts/fork-proof.ts, in CI) reads and applies
  * them: where each goes, what it says it costs, and that pasting one leaves `environments/environments.ts` as
  * a reader would. The whole suite over the applied recipes is the fork proof's job; this holds the parts.
  */
@@ -7,16 +7,16 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { costChange, describeCosts, forksOf } from "../../scripts/fork-proof";
-import { applyRecipe, environmentObjects, ENVIRONMENTS_FILE, readRecipes, statedCosts, type Recipe } from "../../scripts/fork-recipes";
+import { applyRecipe, environmentObjects, ENVIRONMENTS_FILE, readRecipes, RECIPES_DOC, statedCosts, type Recipe } from "../../scripts/fork-recipes";
 
 const root = join(__dirname, "../..");
-const readme = readFileSync(join(root, "README.md"), "utf8");
+const doc = readFileSync(join(root, RECIPES_DOC), "utf8");
 const shipped = readFileSync(join(root, ENVIRONMENTS_FILE), "utf8");
 const recipe = (into: string, code: string, extra: Partial<Recipe> = {}): Recipe => ({ id: "test", into, alone: false, code, text: "", ...extra });
 const environmentsOf = (source: string) => environmentObjects(ts.createSourceFile("e.ts", source, ts.ScriptTarget.Latest, true));
 
-describe("the README's recipes", () => {
-  const recipes = readRecipes(readme);
+describe("the recipes of docs/forking.md", () => {
+  const recipes = readRecipes(doc);
 
   test("cover what a fork does first: rename, another region, another environment, a worker and a second API, EC2 mode, HTTPS with a certificate, no database", () => {
     expect(recipes.map((r) => r.id)).toEqual(["rename", "region", "staging", "services", "ec2", "certificate", "no-database"]);
@@ -110,7 +110,7 @@ export const environments: readonly EnvironmentSettings[] = [dev, prod];
 });
 
 describe("what a recipe costs", () => {
-  test("the change is each environment added or changed by a cent or more, said as the README says it", () => {
+  test("the change is each environment added or changed by a cent or more, said as docs/forking.md says it", () => {
     const change = costChange({ dev: 49.98, prod: 323.85 }, { dev: 66.9, prod: 323.85, staging: 49.98 });
     expect(change).toEqual({ dev: 16.92, staging: 49.98 });
     expect(describeCosts(change)).toBe("Costs: dev +$16.92, staging +$49.98 a month");
@@ -118,14 +118,14 @@ describe("what a recipe costs", () => {
     expect(describeCosts({ dev: -13.28 })).toBe("Costs: dev -$13.28 a month");
   });
 
-  test("read from the README's text before the snippet", () => {
+  test("read from the page's text before the snippet", () => {
     expect(statedCosts(recipe("dev", "", { text: "Costs: dev +$16.92, `staging` +$49.98 a month." }))).toEqual({ dev: 16.92, staging: 49.98 });
     expect(statedCosts(recipe("dev", "", { text: "So it says: Costs nothing." }))).toEqual({});
     expect(statedCosts(recipe("dev", "", { text: "No figure." }))).toBeUndefined();
   });
 });
 
-test("CI runs the fork proof (.ci/run's integration proofs), so the README's recipes stay proven", () => {
+test("CI runs the fork proof (.ci/run's integration proofs), so the recipes of docs/forking.md stay proven", () => {
   const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts;
   expect(readFileSync(join(root, ".ci", "run"), "utf8")).toMatch(/^npm run test:integration$/m);
   expect(scripts["test:integration"]).toMatch(/(^|&& )npm run fork-proof( &&|$)/);

@@ -10,7 +10,7 @@ import { AWS_ENV, eventually, PausableProxy, RunningWorker, Sqs, SqsGate } from 
  */
 jest.setTimeout(120_000);
 
-// The emulator (moto) is the README's requirement for the emulator tests; SKIP_EMULATOR_TESTS=1 skips these with them.
+// The emulator (moto) is docs/emulator.md's requirement for the emulator tests; SKIP_EMULATOR_TESTS=1 skips these with them.
 const skip = ["1", "true"].includes(process.env.SKIP_EMULATOR_TESTS ?? "");
 
 const VISIBILITY = 3;

@@ -68,7 +68,7 @@ export const CiSettingsSchema = z
     ),
     /**
      * Workflow files under `.github/workflows/` whose jobs may assume the role, e.g. `["release-dev.yml"]`: the trust then names each
-     * (`job_workflow_ref`, at `ci.ref`), which needs the repository's OIDC subject to include it (README, Set up once).
+     * (`job_workflow_ref`, at `ci.ref`), which needs the repository's OIDC subject to include it (docs/deploy-and-release.md, Set up once).
      * @default any workflow of the repository in the environment (`[]`; synth warns)
      */
     workflows: withDefault(
@@ -252,7 +252,7 @@ export class CiAccess extends Construct {
     this.subjects = subjects(props);
     if (!props.workflows.length)
       Annotations.of(this).addWarning(
-        `ci.workflows is empty: any workflow of ${repo} running in ${props.environments.map((e) => `environment "${e}"`).join(" or ")} can assume ${props.name}-ci-deploy; name the workflows that deploy (README, Set up once).`,
+        `ci.workflows is empty: any workflow of ${repo} running in ${props.environments.map((e) => `environment "${e}"`).join(" or ")} can assume ${props.name}-ci-deploy; name the workflows that deploy (docs/deploy-and-release.md, Set up once).`,
       );
     const roleName = checkName("project and name", `${props.name}-ci-deploy`, 64, "CI deploy role");
     this.role = new IamRole(this, "DeployRole", {

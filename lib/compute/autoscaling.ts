@@ -84,7 +84,7 @@ export class Autoscaling extends Construct {
 /**
  * What the deploy role needs to scale the services: Application Auto Scaling's scalable targets carry no
  * tags IAM can check and their ARNs name no service, so they are scoped to the account and region only
- * (README: what AWS cannot scope); the alarms target tracking makes as the caller are named after the
+ * (docs/security.md: what AWS cannot scope); the alarms target tracking makes as the caller are named after the
  * cluster (`TargetTracking-service/<project>-<environment>/…`).
  */
 function grantScalingDeploy(scope: Construct): void {

@@ -378,7 +378,7 @@ function grantTaskDefinitionDeploy(scope: Construct, secrets: readonly WiredSecr
   }
   if (!deploy) return;
   deploy.service("Ecs", { create: ["ecs:RegisterTaskDefinition", "ecs:TagResource"], manage: ["ecs:DeleteTaskDefinitions", "ecs:ListTagsForResource"] });
-  // Reading and retiring a revision take no resource: AWS allows them on "*" only (README: what AWS cannot scope).
+  // Reading and retiring a revision take no resource: AWS allows them on "*" only (docs/security.md: what AWS cannot scope).
   deploy.allow([{ Sid: "EcsTaskDefinitionRevisions", Action: ["ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"], Resource: "*" }]);
   deploy.passRole("EcsTasks", ["execution", "task", "*-execution", "*-task"], "ecs-tasks.amazonaws.com");
 }

@@ -228,8 +228,8 @@ export class WebAcl extends Construct {
 /**
  * What the deploy role needs for the web ACL (tagged), AWS's managed rule groups it names, its
  * association with this environment's load balancer (by name: the association checks no tags), and
- * its logging. Log delivery's calls and the account's log resource policies take no resource (README:
- * what AWS cannot scope).
+ * its logging. Log delivery's calls and the account's log resource policies take no resource
+ * (docs/security.md: what AWS cannot scope).
  */
 function grantWebAclDeploy(scope: Construct, name: string): void {
   const deploy = DeployPermissions.of(scope);

@@ -264,7 +264,7 @@ export const SMALLEST_SUBNET_PREFIX = 27;
 
 /**
  * Splits the VPC into equal blocks, public subnets first, then private, one of each per AZ.
- * Exported so tests and the README can show the layout a CIDR gives. The settings schema has already
+ * Exported so tests and the docs can show the layout a CIDR gives. The settings schema has already
  * held the CIDR to a private /16–/24 with room for a /27 per subnet.
  */
 export function layoutSubnets(cidrText: string, azCount: number): { public: string[]; private: string[] } {
@@ -319,7 +319,7 @@ export function grantNetworkDeploy(scope: Construct): void {
     "ec2:RevokeSecurityGroupIngress",
   ]);
   // AWS makes a VPC's default security group untagged; Terraform adopts it (tags it, removes its rules).
-  // Tagging an untagged group is allowed only with this environment's tags (see README, what AWS cannot scope).
+  // Tagging an untagged group is allowed only with this environment's tags (see docs/security.md, what AWS cannot scope).
   deploy.allow([
     {
       Sid: "Ec2AdoptDefaultSecurityGroup",

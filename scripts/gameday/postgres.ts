@@ -27,7 +27,7 @@ export function findPostgres(env: NodeJS.ProcessEnv = process.env): string {
   if (!found)
     throw new Error(
       "PostgreSQL's server programs were not found (looked in PG_BIN and /usr/lib/postgresql/*/bin). Install them with " +
-        "`apt-get install -y postgresql-15` (the README's requirement), point PG_BIN at the folder holding postgres and initdb, " +
+        "`apt-get install -y postgresql-15` (docs/gameday.md's requirement), point PG_BIN at the folder holding postgres and initdb, " +
         "or set SKIP_GAMEDAY=1 to skip the game day.",
     );
   return found;

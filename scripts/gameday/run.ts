@@ -1,7 +1,7 @@
 /**
  * The game day: an environment's synthesized task definition run as ECS runs it, behind HAProxy
  * configured as its load balancer, on PostgreSQL with the login in the emulator's Secrets Manager,
- * under steady load, through the faults of a production week. See docs in README "Game day".
+ * under steady load, through the faults of a production week. See docs/gameday.md.
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
