@@ -111,7 +111,7 @@ describe("every page", () => {
     const roots = "lib|stacks|scripts|app|__tests__|environments|emulator|docs|\\.github|\\.ci";
     const named = [...pages].flatMap(([page, text]) => [...text.matchAll(new RegExp(`\`((?:${roots})/[\\w./-]*)\``, "g"))].map((m) => ({ page, path: m[1] })));
     expect(named.length).toBeGreaterThan(80);
-    const missing = named.filter(({ path }) => !generated.some((folder) => path.startsWith(folder)) && !existsSync(join(root, path)));
+    const missing = named.filter(({ path }) => !generated.some((folder) => `${path}/`.startsWith(folder)) && !existsSync(join(root, path)));
     expect(missing.map(({ page, path }) => `${page}: ${path}`)).toEqual([]);
   });
 
