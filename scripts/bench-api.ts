@@ -10,8 +10,8 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { RunningApi, databaseEnv } from "../app/__tests__/support/api";
-import { createOnServer, createPglite, type TestDatabase } from "../app/__tests__/support/database";
+import { RunningApi, databaseEnv } from "../app/harness/api";
+import { createOnServer, createPglite, type TestDatabase } from "../app/harness/database";
 
 const APP = join(__dirname, "..", "app");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);

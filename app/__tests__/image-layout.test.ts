@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { APP_DIR, RunningApi, databaseEnv } from "./support/api";
-import { BACKENDS, type TestDatabase } from "./support/database";
+import { APP_DIR, RunningApi, databaseEnv } from "../harness/api";
+import { BACKENDS, type TestDatabase } from "../harness/database";
 
 jest.setTimeout(60_000);
 

@@ -2,8 +2,8 @@ import net from "node:net";
 import { BODY_LIMIT_BYTES } from "../src/limits";
 import { BODY_MAX, TITLE_MAX } from "../src/notes";
 import { MAX_ERRORS } from "../src/problem";
-import { RunningApi, databaseEnv } from "./support/api";
-import { BACKENDS, type TestDatabase } from "./support/database";
+import { RunningApi, databaseEnv } from "../harness/api";
+import { BACKENDS, type TestDatabase } from "../harness/database";
 
 jest.setTimeout(60_000);
 

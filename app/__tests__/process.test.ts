@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { APP_DIR, RunningApi, databaseEnv, freePort } from "./support/api";
-import { BACKENDS, type TestDatabase } from "./support/database";
+import { APP_DIR, RunningApi, databaseEnv, freePort } from "../harness/api";
+import { BACKENDS, type TestDatabase } from "../harness/database";
 import { CuttableProxy } from "./support/proxy";
 
 jest.setTimeout(90_000);

@@ -7,7 +7,7 @@ import path from "node:path";
 import tls from "node:tls";
 import { environments } from "../../environments/environments";
 import { tlsOptions } from "../src/database";
-import { RunningApi } from "./support/api";
+import { RunningApi } from "../harness/api";
 
 jest.setTimeout(30_000);
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { RunningApi, databaseEnv } from "./support/api";
-import { BACKENDS, type TestDatabase } from "./support/database";
+import { RunningApi, databaseEnv } from "../harness/api";
+import { BACKENDS, type TestDatabase } from "../harness/database";
 import { AWS_ENV, eventually, PausableProxy, RunningWorker, Sqs, SqsGate } from "./support/worker";
 
 /**

@@ -5,7 +5,6 @@
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -18,6 +17,7 @@ import { Postgres } from "./postgres";
 import { readSpec, synthesize, type GamedaySpec } from "./stack";
 import { Task } from "./task";
 import { BODY_MAX } from "../../app/src/notes";
+import { freePort } from "../../app/harness/api";
 
 /** Synthesized durations are multiplied by this (ratios kept), so a week's faults fit in minutes. */
 export const DEFAULT_TIME_SCALE = 0.2;
@@ -88,14 +88,6 @@ interface Scenario {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const failed = (load: LoadResult) => load.failures.length;
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The failures of a load, by status, for a problem line. */
 function describeFailures(load: LoadResult): string {

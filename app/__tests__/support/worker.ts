@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import http from "node:http";
 import net from "node:net";
-import { createInterface } from "node:readline";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { type Emulator, startEmulator } from "../../../emulator/server";
-import { APP_DIR } from "./api";
+import { APP_DIR } from "../../harness/api";
+import { RunningProcess } from "../../harness/process";
 
 /**
  * The worker's test world: moto's SQS (the project's emulator, emulator/server.ts), queues made as
@@ -73,56 +73,24 @@ export class Sqs {
 }
 
 /** The worker as the image runs it: `node dist/worker.mjs`, configured by environment. */
-export class RunningWorker {
-  readonly logs: Record<string, unknown>[] = [];
-  readonly stderr: string[] = [];
-  private readonly exited: Promise<number | null>;
-
-  constructor(readonly process: ChildProcess) {
-    createInterface({ input: process.stdout! }).on("line", (line) => {
-      try {
-        this.logs.push(JSON.parse(line));
-      } catch {
-        this.logs.push({ msg: line });
-      }
-    });
-    createInterface({ input: process.stderr! }).on("line", (line) => this.stderr.push(line));
-    this.exited = new Promise((resolve) => process.once("exit", (code) => resolve(code)));
-  }
-
+export class RunningWorker extends RunningProcess {
   static async start(env: Record<string, string>): Promise<RunningWorker> {
     const child = spawn(process.execPath, ["dist/worker.mjs"], {
       cwd: APP_DIR,
       env: { PATH: globalThis.process.env.PATH ?? "", ...AWS_ENV, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    const worker = new RunningWorker(child);
-    await worker.waitForLog((l) => l.msg === "worker polling");
+    const worker = new RunningWorker(child, "the worker");
+    await worker.waitForLog((l) => l.msg === "worker polling", 20_000);
     return worker;
   }
 
-  async waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.logs.find(match);
-      if (found) return found;
-      if (this.process.exitCode !== null) throw new Error(`the worker exited with ${this.process.exitCode}: ${this.stderr.join("\n")}\n${this.dump()}`);
-      if (Date.now() > deadline) throw new Error(`no such log line within ${timeoutMs} ms; logs:\n${this.dump()}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+  override waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+    return super.waitForLog(match, timeoutMs);
   }
 
-  dump(): string {
-    return this.logs.map((l) => JSON.stringify(l)).join("\n");
-  }
-
-  exitCode(): Promise<number | null> {
-    return this.exited;
-  }
-
-  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<number | null> {
-    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill(signal);
-    return this.exited;
+  kill(signal: NodeJS.Signals = "SIGKILL"): Promise<number | null> {
+    return this.signal(signal);
   }
 }
 

@@ -1,10 +1,14 @@
+/**
+ * The API started from its dist/ as the image runs it, for the app's tests, the bench
+ * (scripts/bench-api.ts) and the game day: not shipped in the image, which copies dist/ only.
+ */
 import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import type { TestDatabase } from "./database";
+import { RunningProcess } from "./process";
 
-export const APP_DIR = path.join(__dirname, "..", "..");
+export const APP_DIR = path.join(__dirname, "..");
 
 export interface StartOptions {
   /** Resolve when the process has started listening. @default true */
@@ -16,24 +20,12 @@ export interface StartOptions {
 }
 
 /** The API as the image runs it: `node dist/server.mjs` in the app folder, configured by environment. */
-export class RunningApi {
-  readonly logs: Record<string, unknown>[] = [];
-  readonly stderr: string[] = [];
-  private readonly exited: Promise<number | null>;
-
+export class RunningApi extends RunningProcess {
   private constructor(
-    readonly process: ChildProcess,
+    process: ChildProcess,
     readonly port: number,
   ) {
-    createInterface({ input: process.stdout! }).on("line", (line) => {
-      try {
-        this.logs.push(JSON.parse(line));
-      } catch {
-        this.logs.push({ msg: line });
-      }
-    });
-    createInterface({ input: process.stderr! }).on("line", (line) => this.stderr.push(line));
-    this.exited = new Promise((resolve) => process.once("exit", (code) => resolve(code)));
+    super(process, "the API");
   }
 
   /** Starts the API and waits until it listens (or exits, e.g. on a bad environment). */
@@ -66,24 +58,8 @@ export class RunningApi {
     });
   }
 
-  async waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.logs.find(match);
-      if (found) return found;
-      if (this.process.exitCode !== null) throw new Error(`the API exited with ${this.process.exitCode}: ${this.stderr.join("\n")}`);
-      if (Date.now() > deadline) throw new Error(`no such log line within ${timeoutMs} ms; logs:\n${this.logs.map((l) => JSON.stringify(l)).join("\n")}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-
-  exitCode(): Promise<number | null> {
-    return this.exited;
-  }
-
-  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
-    if (this.process.exitCode === null) this.process.kill(signal);
-    return this.exited;
+  stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+    return this.signal(signal);
   }
 }
 

@@ -33,7 +33,7 @@ export interface Backend {
   create(): Promise<TestDatabase>;
 }
 
-const APP_DIR = path.join(__dirname, "..", "..");
+const APP_DIR = path.join(__dirname, "..");
 
 export const BACKENDS: readonly Backend[] = [
   { name: "PGlite (embedded)", separateSessions: false, create: createPglite },
