@@ -82,6 +82,10 @@ type Context = Parameters<typeof fail>[0];
 
 /** `<project>-<name>` is the first part of every resource name; a target group's (`<prefix>-tg`) is the shortest AWS allows, 32. */
 const LONGEST_PREFIX = 32 - "-tg".length;
+/** E-mail subscribers an AWS Budgets notification takes beside its one SNS topic (Budgets API `NotificationWithSubscribers`). */
+const MAX_BUDGET_EMAILS = 10;
+/** Target groups one Application Load Balancer takes (ELB quotas, not adjustable): the default API's and one per routed service. */
+const MAX_TARGET_GROUPS = 100;
 
 /**
  * Variables the stack sets itself: the port and drain timings of a service the load balancer reaches,
@@ -143,6 +147,25 @@ function resolve(s: Parsed, ctx: Context): EnvironmentConfig {
     fail(ctx, ["project"], s.project, `the load balancer name "${prefix}" starts with "internal-", which AWS reserves`, 'a project name other than "internal"');
   if (prefix.includes("--"))
     fail(ctx, ["project"], s.project, `resource names such as "${prefix}" contain "--", which load balancer names may not`, "names without a double hyphen");
+  if (prefix.startsWith("sg-"))
+    fail(ctx, ["project"], s.project, `security group names such as "${prefix}-tasks" start with "sg-", which EC2 refuses`, 'a project name other than "sg"');
+  if (s.loadBalancer.accessLogs && /^(sthree-|amzn-s3-demo-)/.test(prefix))
+    fail(
+      ctx,
+      ["project"],
+      s.project,
+      `the access log bucket's name would start with "${prefix}-lb-logs-", and S3 reserves names starting with "sthree-" or "amzn-s3-demo-"`,
+      'a project and name whose "<project>-<name>" starts otherwise, or loadBalancer.accessLogs false',
+    );
+  const budgetEmails = new Set(s.alarms.emails).size;
+  if (s.budget.enabled && !s.alarms.enabled && budgetEmails > MAX_BUDGET_EMAILS)
+    fail(
+      ctx,
+      ["alarms", "emails"],
+      s.alarms.emails,
+      `with alarms.enabled false the budget e-mails these ${budgetEmails} addresses itself, and an AWS Budgets notification takes at most ${MAX_BUDGET_EMAILS}`,
+      `${MAX_BUDGET_EMAILS} addresses or fewer, or alarms.enabled true (the budget then alerts the alarm topic, which takes any number)`,
+    );
 
   const cidr = parseCidr(s.network.cidr)!;
   const subnetBits = subnetPrefix(cidr.prefix, azs.length);
@@ -165,6 +188,15 @@ function resolve(s: Parsed, ctx: Context): EnvironmentConfig {
     }),
   ];
   for (const entry of parsed) checkService(ctx, s, entry);
+  const routedKeys = keys.filter((key) => s.services[key].route !== undefined);
+  if (routedKeys.length + 1 > MAX_TARGET_GROUPS)
+    fail(
+      ctx,
+      ["services"],
+      routedKeys,
+      `${routedKeys.length} services with a route and the default API need ${routedKeys.length + 1} target groups on the one load balancer, and it takes at most ${MAX_TARGET_GROUPS}`,
+      `at most ${MAX_TARGET_GROUPS - 1} services with a route`,
+    );
   const publishes = publishersOf(s);
   const services = resolveServices(ctx, s, prefix, parsed).map((entry) => ({
     ...entry,

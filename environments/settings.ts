@@ -17,7 +17,7 @@ import { RouteSettingsSchema } from "../lib/edge/target-group";
 import { TaskSettingsSchema } from "../lib/compute/task-definition";
 import { WafSettingsSchema } from "../lib/edge/web-acl";
 import type { Release } from "../lib/registry/release";
-import { fail, flag, listed, matching, names, rule, section, text, variables, withDefault } from "../lib/settings/rules";
+import { fail, flag, listed, matching, names, rule, section, variables, withDefault } from "../lib/settings/rules";
 import { REGIONS } from "../lib/settings/data/regions";
 
 /** The project of an environment that names none. */
@@ -30,6 +30,14 @@ export function resourcePrefix(settings: { readonly project?: string; readonly n
 
 /** Tags the stack sets on every resource itself. */
 export const STACK_TAGS = ["Project", "Environment", "ManagedBy"];
+/** Tags constructs set on some resources of their own (subnets carry both). */
+const RESOURCE_TAGS = ["Name", "Tier"];
+/** User tags a resource may carry: AWS allows 50, and the stack's and the constructs' own come first. */
+export const MAX_TAGS = 50 - STACK_TAGS.length - RESOURCE_TAGS.length;
+/** EC2 (the VPC, subnets, instances) takes tag keys of at most 127 characters, one fewer than other services. */
+const MAX_TAG_KEY = 127;
+/** The characters IAM takes in tag keys and values (IAM API `Tag`); every role carries the environment's tags. */
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 /** Part of every resource name, so short and plain. */
 const shortName = (max: number) =>
@@ -43,6 +51,12 @@ const shortName = (max: number) =>
       ),
     );
 const region = listed(REGIONS, "AWS region", "lib/settings/data/regions.ts");
+/** Names S3 gives no bucket (S3 user guide, "General purpose bucket naming rules"): reserved prefixes and suffixes, and IP addresses. */
+const S3_RESERVED_BUCKET = /^(sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$|^\d+\.\d+\.\d+\.\d+$/;
+const KMS_KEY_ID = "([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})";
+const KMS_ALIAS = "alias/[A-Za-z0-9/_-]+";
+/** What Terraform's S3 backend takes as `kms_key_id`: a key id, an alias, or the ARN of either. */
+const KMS_KEY = new RegExp(`^(${KMS_KEY_ID}|${KMS_ALIAS}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:(key/${KMS_KEY_ID}|${KMS_ALIAS}))$`);
 
 /**
  * Where Terraform keeps this environment's state.
@@ -58,13 +72,25 @@ export const StateSettingsSchema = z.discriminatedUnion("backend", [
       /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
       "not an S3 bucket name",
       "an existing bucket's name: 3-63 lowercase letters, digits, dots and hyphens",
+    ).check(
+      rule<string>(
+        (v) => !S3_RESERVED_BUCKET.test(v),
+        "a name S3 reserves (a prefix such as sthree-, a suffix such as -s3alias, or an IP address), which no bucket has",
+        "an existing bucket's name",
+      ),
     ),
     /** Object key. @default "<project>/<environment>/terraform.tfstate" */
     key: z.optional(matching(/^[^/](.{0,1022}[^/])?$/, "not an object key", 'a path such as "rest-api/dev/terraform.tfstate", not starting or ending with /')),
     /** Bucket region. @default the environment's region */
     region: z.optional(region),
-    /** KMS key for the state object. @default SSE-S3 */
-    kmsKeyId: z.optional(text),
+    /** KMS key for the state object: its ARN (which the CI role is granted), key id or alias. @default SSE-S3 */
+    kmsKeyId: z.optional(
+      matching(
+        KMS_KEY,
+        "not a KMS key ARN, key id or alias, which Terraform's S3 backend refuses",
+        'e.g. "arn:aws:kms:<region>:<account>:key/<id>" or "alias/<name>"',
+      ),
+    ),
   }),
 ]);
 export type StateSettings = z.input<typeof StateSettingsSchema>;
@@ -121,15 +147,64 @@ export const EnvironmentSettingsSchema = z.strictObject({
   region: withDefault(region, "us-east-1"),
   /** 2–6 zones, named so synth needs no lookup. @default ["<region>a", "<region>b"] */
   availabilityZones: z.optional(names),
-  /** Extra tags on every resource, beside Project, Environment, ManagedBy. @default {} */
+  /**
+   * Extra tags on every resource, beside Project, Environment, ManagedBy: at most 45, keys of 1–127 and values of up to 256 letters, digits,
+   * spaces and `_ . : / = + - @`, neither starting with `aws:`.
+   * @default {}
+   */
   tags: withDefault(
     variables.check(
       z.superRefine((tags, ctx) => {
+        const keys = Object.keys(tags);
         for (const [key, value] of Object.entries(tags)) {
-          if (key.length < 1 || key.length > 128 || key.toLowerCase().startsWith("aws:") || value.length > 256)
-            fail(ctx, [], { [key]: value }, "not a valid AWS tag", 'keys of 1-128 characters not starting with "aws:", values of at most 256 characters');
+          const stackKey = STACK_TAGS.find((k) => k.toLowerCase() === key.toLowerCase());
+          if (key.length < 1 || key.length > MAX_TAG_KEY || key.toLowerCase().startsWith("aws:") || value.length > 256)
+            fail(
+              ctx,
+              [],
+              { [key]: value },
+              "not a valid AWS tag",
+              `keys of 1-${MAX_TAG_KEY} characters (EC2's limit) not starting with "aws:", values of at most 256 characters`,
+            );
+          else if (value.toLowerCase().startsWith("aws:"))
+            fail(ctx, [], { [key]: value }, 'a value starting with "aws:", which AWS reserves and IAM refuses', 'a value not starting with "aws:"');
+          else if (!TAG_TEXT.test(key) || !TAG_TEXT.test(value))
+            fail(
+              ctx,
+              [],
+              { [key]: value },
+              "a character IAM refuses in a tag (every role of the environment carries its tags)",
+              "letters, digits, spaces and _ . : / = + - @",
+            );
           else if (STACK_TAGS.includes(key)) fail(ctx, [], { [key]: value }, `"${key}" is set by the stack from project and name`, "any other key");
+          else if (stackKey !== undefined)
+            fail(
+              ctx,
+              [],
+              { [key]: value },
+              `"${key}" differs from the stack's "${stackKey}" only in case, and IAM holds a role's tag keys without case`,
+              "any other key",
+            );
+          else {
+            const twin = keys.find((other) => other !== key && other.toLowerCase() === key.toLowerCase());
+            if (twin !== undefined && keys.indexOf(twin) > keys.indexOf(key))
+              fail(
+                ctx,
+                [],
+                { [key]: value, [twin]: tags[twin] },
+                `"${key}" and "${twin}" differ only in case, and IAM holds a role's tag keys without case`,
+                "keys that differ by more than case",
+              );
+          }
         }
+        if (keys.length > MAX_TAGS)
+          fail(
+            ctx,
+            [],
+            keys,
+            `${keys.length} tags; with the stack's ${STACK_TAGS.join(", ")} and the ${RESOURCE_TAGS.join(" and ")} some resources carry, they pass AWS's 50 tags per resource`,
+            `at most ${MAX_TAGS} tags`,
+          );
       }),
     ),
     {},

@@ -13,12 +13,23 @@ import { DeployPermissions } from "../core/deploy-permissions";
 import type { TargetGroup } from "../edge/target-group";
 import { CONTAINER_NAME, type TaskDefinition } from "./task-definition";
 import * as z from "zod/mini";
-import { flag, int, ipv4Block, rule, withDefault } from "../settings/rules";
+import { flag, int, ipv4Block, matching, rule, withDefault } from "../settings/rules";
+
+/** What EC2 takes as a security group rule's description (IpRange Description): up to 255 of these characters. */
+const RULE_DESCRIPTION = /^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/;
+/** The way out every service's security group has (lib/core/security-group.ts `egressHttps`): a second one is a duplicate rule. */
+const HTTPS_ANYWHERE = { cidr: "0.0.0.0/0", port: 443 };
 
 const EgressSchema = z.strictObject({
   cidr: ipv4Block('a block such as "10.0.8.0/24" or "203.0.113.7/32"'),
   port: int(1, 65535),
-  description: z.optional(z.string()),
+  description: z.optional(
+    matching(
+      RULE_DESCRIPTION,
+      "not a description EC2 takes for a security group rule",
+      "up to 255 letters, digits, spaces and . _ - : / ( ) # , @ [ ] + = & ; { } ! $ *",
+    ),
+  ),
 });
 
 export const ServiceSettingsSchema = z.strictObject({
@@ -32,7 +43,7 @@ export const ServiceSettingsSchema = z.strictObject({
   waitForSteadyState: withDefault(flag, true),
   /**
    * More ways out for the tasks, beyond HTTPS anywhere and the database: `{ cidr, port, description? }` each, e.g. an SMTP relay
-   * `{ cidr: "10.0.8.0/24", port: 587 }`. @default []
+   * `{ cidr: "10.0.8.0/24", port: 587 }`; a description takes up to 255 letters, digits, spaces and `._-:/()#,@[]+=&;{}!$*`. @default []
    */
   egress: withDefault(
     z.readonly(z.array(EgressSchema)).check(
@@ -44,6 +55,11 @@ export const ServiceSettingsSchema = z.strictObject({
           return `${dup.cidr} on port ${dup.port} is listed twice, and a security group refuses a duplicate rule`;
         },
         "each block and port once",
+      ),
+      rule<readonly { cidr: string; port: number }[]>(
+        (v) => !v.some((e) => e.cidr === HTTPS_ANYWHERE.cidr && e.port === HTTPS_ANYWHERE.port),
+        `${HTTPS_ANYWHERE.cidr} on port ${HTTPS_ANYWHERE.port} is the HTTPS way out every service already has, and a security group refuses a duplicate rule`,
+        "other blocks or ports; HTTPS anywhere is always allowed",
       ),
     ),
     [],

@@ -21,6 +21,7 @@ import { DeployPermissions } from "../core/deploy-permissions";
 import { PermissionsBoundary } from "../core/permissions-boundary";
 import { grantKeyDeploy } from "../core/encryption-key";
 import { POSTGRES_INSTANCE_CLASSES } from "../settings/data/rds-instance-classes";
+import { POSTGRES_RESERVED_WORDS } from "../settings/data/postgres-reserved-words";
 
 const SUPPORTED_MAJORS = [14, 15, 16, 17];
 /** The variables `connection` gives a task: where the database is and the secret to log in with. */
@@ -43,6 +44,12 @@ const identifier = matching(
   new RegExp(`^(?!(${RESERVED_NAMES.join("|")})$)(?!rds|pg_)[a-z][a-z0-9_]{0,62}$`),
   "not a usable PostgreSQL name",
   `1-63 lowercase letters, digits and _, starting with a letter; not ${RESERVED_NAMES.join(", ")}, nor starting with rds or pg_`,
+).check(
+  rule<string>(
+    (v) => !POSTGRES_RESERVED_WORDS.includes(v),
+    "a PostgreSQL reserved word, which RDS refuses as the master user or database name",
+    "a name that is not one of PostgreSQL's reserved words (lib/settings/data/postgres-reserved-words.ts)",
+  ),
 );
 
 export const DatabaseSettingsSchema = z
@@ -69,9 +76,9 @@ export const DatabaseSettingsSchema = z
     ),
     /** Storage autoscaling ceiling; 0 = off. @default 100 */
     maxAllocatedStorageGb: withDefault(int(0, 65536), 100),
-    /** Database the app uses. @default "app" */
+    /** Database the app uses: 1–63 lowercase letters, digits and _, not a PostgreSQL reserved word. @default "app" */
     databaseName: withDefault(identifier, "app"),
-    /** Master user (password managed by RDS). @default "app_admin" */
+    /** Master user (password managed by RDS): as `databaseName`, 1–63 lowercase letters, digits and _, not a reserved word. @default "app_admin" */
     username: withDefault(identifier, "app_admin"),
     /** Standby in a second AZ. @default false */
     multiAz: withDefault(flag, false),

@@ -17,13 +17,15 @@ import { TLS13_POLICIES } from "../settings/data/tls-policies";
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+/** ACM's limit on a requested certificate's domain name (its common name, RFC 5280): RequestCertificate DomainName. */
+const MAX_CERTIFICATE_DOMAIN = 64;
 
 /** HTTPS: give `certificateArn`, or `domainName` and `hostedZoneId` to have a certificate made. */
 export const HttpsSettingsSchema = z
   .strictObject({
     /** Existing ACM certificate. @default none */
     certificateArn: z.optional(matching(CERTIFICATE_ARN, "not an ACM certificate ARN", "arn:aws:acm:<region>:<account>:certificate/<id>")),
-    /** Domain: alias record, and a new certificate without `certificateArn`. @default none */
+    /** Domain: alias record, and a new certificate without `certificateArn` (then at most 64 characters, ACM's limit). @default none */
     domainName: z.optional(matching(DOMAIN, "not a lowercase domain name", 'e.g. "api.example.com"')),
     /** Route 53 zone of the domain. @default none */
     hostedZoneId: z.optional(matching(/^Z[A-Z0-9]{1,31}$/, "not a Route 53 hosted zone id", '"Z" followed by letters and digits')),
@@ -51,6 +53,14 @@ export const HttpsSettingsSchema = z
           https.hostedZoneId,
           https.domainName ? "domainName needs the hosted zone that serves it" : "given without domainName",
           https.domainName ? 'a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ"' : "domainName together with hostedZoneId",
+        );
+      else if (!https.certificateArn && https.domainName && https.domainName.length > MAX_CERTIFICATE_DOMAIN)
+        fail(
+          ctx,
+          ["domainName"],
+          https.domainName,
+          `${https.domainName.length} characters; ACM refuses a new certificate whose domain name is longer than ${MAX_CERTIFICATE_DOMAIN}`,
+          `a domain of at most ${MAX_CERTIFICATE_DOMAIN} characters, or certificateArn of an existing certificate that covers it`,
         );
     }),
   );

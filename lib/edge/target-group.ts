@@ -3,26 +3,52 @@ import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import * as z from "zod/mini";
-import { fail, int, matching, section, withDefault } from "../settings/rules";
+import { fail, int, matching, rule, section, withDefault } from "../settings/rules";
 
 const HEALTH_PATH = /^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/;
-const MATCHER = /^[1-4]\d\d(-[1-4]\d\d)?(,[1-4]\d\d(-[1-4]\d\d)?)*$/;
-/** ALB path patterns: case-sensitive, `*` and `?` wildcards, at most 128 characters. */
-const PATH_PATTERN = /^\/[A-Za-z0-9_.~\-/$+&=;:@*?]{0,127}$/;
+/** A target group's health check path: at most 1024 characters (ELB CreateTargetGroup HealthCheckPath). */
+const MAX_HEALTH_PATH = 1024;
+/** HTTP codes an Application Load Balancer's health check accepts: 200-499 (ELB Matcher HttpCode), one, a range or a list. */
+const MATCHER = /^[2-4]\d\d(-[2-4]\d\d)?(,[2-4]\d\d(-[2-4]\d\d)?)*$/;
+/**
+ * ALB path patterns: case-sensitive, at most 128 characters of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & and the
+ * wildcards `*` and `?` (ELB user guide, "Path conditions").
+ */
+const PATH_PATTERN = /^\/[A-Za-z0-9_.~\-/$+&:@*?"']{0,127}$/;
 /** ALB host conditions: a domain name, `*` and `?` allowed, at most 128 characters. */
 const HOST_PATTERN = /^(?=.{1,128}$)[a-z0-9*?]([a-z0-9*?-]*[a-z0-9*?])?(\.[a-z0-9*?]([a-z0-9*?-]*[a-z0-9*?])?)*$/;
+/** ALB host conditions need a dot, and only letters after the last one (ELB user guide, "Host conditions"). */
+const HOST_SUFFIX = /\.[a-z]+$/;
 /** A listener rule takes at most five condition values in all. */
 const MAX_CONDITION_VALUES = 5;
+/**
+ * A listener rule takes at most five wildcard characters (`*`, `?`) in its values: the ELB user guide's
+ * condition types say five; its quota table says six ("Condition wildcards per rule", not adjustable), so five is what is sure to apply.
+ */
+const MAX_CONDITION_WILDCARDS = 5;
 
 export const TargetHealthCheckSettingsSchema = z
   .strictObject({
-    /** Health check path. @default "/health" */
+    /** Health check path, at most 1024 characters. @default "/health" */
     path: withDefault(
-      matching(HEALTH_PATH, "not a path starting with /", 'e.g. "/health": letters, digits and . _ ~ - between slashes, no trailing slash'),
+      matching(HEALTH_PATH, "not a path starting with /", 'e.g. "/health": letters, digits and . _ ~ - between slashes, no trailing slash').check(
+        rule<string>(
+          (v) => v.length <= MAX_HEALTH_PATH,
+          (v) => `${v.length} characters, longer than a target group's health check path may be`,
+          `a path of at most ${MAX_HEALTH_PATH} characters`,
+        ),
+      ),
       "/health",
     ),
-    /** Healthy HTTP codes. @default "200" */
-    matcher: withDefault(matching(MATCHER, "not a list of HTTP codes", 'codes 100-499 such as "200", "200-299" or "200,204"'), "200"),
+    /** Healthy HTTP codes, 200–499: one (`"200"`), a range (`"200-299"`) or a list (`"200,204"`). @default "200" */
+    matcher: withDefault(
+      matching(
+        MATCHER,
+        "not a list of HTTP codes from 200 to 499, which an Application Load Balancer's health check takes",
+        'codes 200-499 such as "200", "200-299" or "200,204"',
+      ),
+      "200",
+    ),
     /** Seconds between checks; with `unhealthyThreshold`, how long a stopping task drains (see `task.stopTimeoutSeconds`). @default 10 */
     intervalSeconds: withDefault(int(5, 300), 10),
     /** Check timeout, less than the interval. @default 5 */
@@ -46,17 +72,34 @@ export type TargetHealthCheckConfig = z.output<typeof TargetHealthCheckSettingsS
  */
 export const RouteSettingsSchema = z
   .strictObject({
-    /** Paths this service answers, e.g. `["/admin", "/admin/*"]` (`*` and `?` wildcards). @default [] */
+    /**
+     * Paths this service answers, e.g. `["/admin", "/admin/*"]`: up to 128 of A-Z a-z 0-9 `_ - . $ / ~ " ' @ : + &` each, `*` and `?` wildcards.
+     * @default []
+     */
     pathPatterns: withDefault(
       z.readonly(
-        z.array(matching(PATH_PATTERN, "not a path pattern", 'a path starting with / of up to 128 characters, e.g. "/admin/*"; * and ? are wildcards')),
+        z.array(
+          matching(
+            PATH_PATTERN,
+            "not a path pattern an Application Load Balancer takes",
+            `a path starting with / of up to 128 characters of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + &, e.g. "/admin/*"; * and ? are wildcards`,
+          ),
+        ),
       ),
       [],
     ),
-    /** Host names this service answers, e.g. `["admin.example.com"]` (`*` and `?` wildcards). @default [] */
+    /** Host names this service answers, e.g. `["admin.example.com"]` (`*` and `?` wildcards; a dot, and letters after the last one). @default [] */
     hostHeaders: withDefault(
       z.readonly(
-        z.array(matching(HOST_PATTERN, "not a host name", 'a lowercase host name of up to 128 characters, e.g. "admin.example.com" or "*.example.com"')),
+        z.array(
+          matching(HOST_PATTERN, "not a host name", 'a lowercase host name of up to 128 characters, e.g. "admin.example.com" or "*.example.com"').check(
+            rule<string>(
+              (v) => HOST_SUFFIX.test(v),
+              "no dot, or more than letters after the last one, which an Application Load Balancer's host condition refuses",
+              'a host name with a dot and only letters after the last one, e.g. "admin.example.com"',
+            ),
+          ),
+        ),
       ),
       [],
     ),
@@ -85,6 +128,17 @@ export const RouteSettingsSchema = z
           `${values} paths and hosts; a listener rule takes at most ${MAX_CONDITION_VALUES}`,
           `${MAX_CONDITION_VALUES} values or fewer in all`,
         );
+      else {
+        const wildcards = [...route.pathPatterns, ...route.hostHeaders].join("").replace(/[^*?]/g, "").length;
+        if (wildcards > MAX_CONDITION_WILDCARDS)
+          fail(
+            ctx,
+            [],
+            undefined,
+            `${wildcards} wildcards (* and ?) in its paths and hosts; a listener rule takes at most ${MAX_CONDITION_WILDCARDS}`,
+            `${MAX_CONDITION_WILDCARDS} wildcards or fewer in all (each * and ? counts)`,
+          );
+      }
     }),
   );
 export type RouteSettings = z.input<typeof RouteSettingsSchema>;
