@@ -1,0 +1,47 @@
+/**
+ * Which way imports run (`npm run lint` checks it with dependency-cruiser). lib/ is layered, bottom up:
+ *   calculators (pure) < settings (the settings kit) < core (context, key, IAM, security groups)
+ *   < network, registry, database, edge (what tasks use; none imports another)
+ *   < compute (cluster, capacity, task definition, service) < workers < observability, ci
+ * Above lib/: environments/ (settings as data), stacks/ (composition), main.ts, emulator/, scripts/.
+ * Tests import anything; nothing imports a test. The app's source is the image: it imports only itself.
+ */
+const RESOURCE_AREAS = "network|registry|database|edge";
+const forbid = (name, comment, from, to) => ({ name, comment, severity: "error", from, to });
+
+module.exports = {
+  forbidden: [
+    // A loop through a type-only import is no loop at run time (a construct's props may name the context that names it).
+    forbid(
+      "no-circular",
+      "Modules that import each other, directly or around a loop: move the shared part down a layer.",
+      {},
+      { circular: true, viaOnly: { dependencyTypesNot: ["type-only"] } },
+    ),
+    forbid("not-to-unresolvable", "An import of a module that does not exist.", {}, { couldNotResolve: true }),
+    forbid("no-test-imports", "Only tests import tests: a script or a construct needs a module of its own.", { pathNot: "(^|/)__tests__/" }, { path: "(^|/)__tests__/" }),
+    forbid("lib-stays-in-lib", "Constructs and calculators know nothing of the environments, stacks, emulator or scripts above them.", { path: "^lib/" }, { path: "^(stacks|environments|emulator|scripts|__tests__|app)/|^main\\.ts$" }),
+    forbid("calculators-are-pure", "A calculator is pure arithmetic over plain data: it imports only other calculators.", { path: "^lib/calculators/" }, { path: "^lib/(?!calculators/)" }),
+    forbid("settings-kit-below-constructs", "The settings kit (rules, validation, AWS data) imports only calculators.", { path: "^lib/settings/" }, { path: "^lib/(?!settings/|calculators/)" }),
+    forbid("core-below-areas", "lib/core serves every area, so it imports none.", { path: "^lib/core/" }, { path: "^lib/(?!core/|settings/|calculators/)" }),
+    forbid(
+      "resource-areas-side-by-side",
+      "network, registry, database and edge are handed to the tasks; none imports another, nor anything above.",
+      { path: `^lib/(${RESOURCE_AREAS})/` },
+      { path: `^lib/(?!$1/|core/|settings/|calculators/)` },
+    ),
+    forbid("compute-below-workers", "compute (cluster, task definition, service) does not reach up to workers, observability or ci.", { path: "^lib/compute/" }, { path: "^lib/(workers|observability|ci)/" }),
+    forbid("workers-below-observability", "workers do not reach up to observability or ci.", { path: "^lib/workers/" }, { path: "^lib/(observability|ci)/" }),
+    forbid("observability-and-ci-apart", "Alarms and the CI role each read the constructs, not each other.", { path: "^lib/(observability|ci)/" }, { path: "^lib/(observability|ci)/", pathNot: "^lib/$1/" }),
+    forbid("environments-are-data", "The environments and their schema know the constructs' settings, not the stacks, emulator or scripts.", { path: "^environments/" }, { path: "^(stacks|emulator|scripts)/|^main\\.ts$" }),
+    forbid("stacks-compose", "Stacks compose constructs for an environment; of the emulator they know only its mode (provider endpoints).", { path: "^stacks/" }, { path: "^(scripts/|emulator/(?!mode\\.ts$))" }),
+    forbid("app-is-the-image", "The app's source ships alone in its image: it imports nothing outside app/src.", { path: "^app/src/" }, { path: "^(?!app/src/|node_modules/)", dependencyTypesNot: ["core"] }),
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "(^|/)node_modules/|^(cdktf\\.out|\\.build|\\.emulator|\\.offline|\\.local|app/dist|coverage)/" },
+    tsConfig: { fileName: "tsconfig.json" },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { extensions: [".ts", ".cjs", ".js", ".mjs", ".d.cts", ".json"], conditionNames: ["import", "require", "node", "default"], exportsFields: ["exports"] },
+  },
+};
