@@ -68,6 +68,9 @@ function run(dir: string, step: string, command: string, args: string[], env: No
   return { step, seconds, ok, ...(ok ? {} : { output: `${result.stdout ?? ""}${result.stderr ?? ""}${result.error?.message ?? ""}`.trim().slice(-6000) }) };
 }
 
+/** The jest projects a fork runs: `npm test`'s but the offline plan (its own step) and the app (a recipe changes no app code). */
+export const FORK_TEST_PROJECTS = ["unit", "stacks", "iam", "tooling"] as const;
+
 /** Each environment's monthly total, as `npm run cost` computes it in `dir`. */
 function totals(dir: string): Record<string, number> {
   const result = spawnSync(process.execPath, ["--import", "tsx", "scripts/cost.ts", "--json"], { cwd: dir, encoding: "utf8", maxBuffer: 1 << 26 });
@@ -119,8 +122,8 @@ export function proveFork(recipes: readonly Recipe[], options: { install: boolea
   steps.push(run(dir, "npm run docs", "npm", ["run", "docs"]));
   steps.push(run(dir, "npm run synth", "npm", ["run", "synth"]));
   steps.push(run(dir, "type check (tsc --noEmit)", "npx", ["tsc", "--noEmit"]));
-  // `-u`: a fork changes its stacks on purpose, and their snapshots with them (docs/forking.md's `npx jest --selectProjects unit -u`); every other test must pass as it is.
-  const tests = run(dir, "unit and property tests (npx jest -u)", "npx", ["jest", "--selectProjects", "unit", "-u"]);
+  // `-u`: a fork changes its stacks on purpose, and their snapshots with them (docs/forking.md's `npx jest --selectProjects stacks -u`); every other test must pass as it is.
+  const tests = run(dir, "unit, stack, IAM and tooling tests (npx jest -u)", "npx", ["jest", "--selectProjects", ...FORK_TEST_PROJECTS, "-u"]);
   steps.push(tests);
   steps.push(run(dir, "npm run plan:offline", "npm", ["run", "plan:offline"]));
   steps.push(run(dir, "npm run cost (within budget)", "npm", ["run", "cost"]));
