@@ -17,7 +17,7 @@ const APP = join(__dirname, "..", "app");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 
-/** The same databases and API process the app's tests use (app/__tests__/support). */
+/** The same databases and API process the app's tests use (app/harness). */
 async function database(): Promise<{ db: TestDatabase; label: string }> {
   const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (!url) return { db: await createPglite(), label: "PGlite (embedded; set BENCH_DATABASE_URL for a PostgreSQL server)" };

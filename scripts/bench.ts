@@ -1,9 +1,12 @@
 /**
  * Benchmark: median wall time and peak memory of the synth app, on each engine (cdktf, the default, and
- * cdktn: docs/engines.md), and of the unit + snapshot suite.
- * Targets on a 2-core machine: synth <= 0.5 s and <= 250 MB; unit suite <= 5 s. Prints figures only;
- * timing is never asserted in tests, where a loaded CI machine would make it flaky.
- * `BENCH_ONLY="synth app" node --import tsx scripts/bench.ts` runs only the measures whose name has that text.
+ * cdktn: docs/engines.md); the unit project warm (jest's transform cache kept) and cold (a new cache);
+ * `npm test` whole and by step; and `npm run test:integration`.
+ * Targets on a 2-core machine: synth <= 0.5 s and <= 250 MB; unit project <= 5 s warm; npm test <= 3 min;
+ * each stack's emulator lifecycle <= 6 min. Prints figures only; timing is never asserted in tests,
+ * where a loaded CI machine would make it flaky.
+ *   BENCH_ONLY="synth app" npm run bench   # only the measures whose name has that text
+ *   BENCH_QUICK=1 npm run bench            # without npm test and the integration proofs (~20 min of the run)
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -23,6 +26,10 @@ interface Measure {
   before?: () => void;
   /** The engine (CDK_ENGINE) the run synthesizes with. @default cdktf */
   engine?: EngineName;
+  /** Minutes or more: left out by BENCH_QUICK. @default false */
+  long?: boolean;
+  /** Prints the run's own figures (jest's test counts) under the timing. @default none */
+  details?: (stdout: string, stderr: string) => string | undefined;
 }
 
 const preload = resolve(__dirname, "report-peak-rss.cjs");
@@ -42,14 +49,48 @@ const synthMeasures = (engine: EngineName): Measure[] => {
     },
   ];
 };
+const jest = (...args: string[]) => ["node_modules/jest/bin/jest.js", ...args, "--silent"];
+// npm itself, as `npm run bench` names it (npm_execpath), or where a Node install keeps it.
+const npmCli = process.env.npm_execpath ?? join(dirname(process.execPath), "..", "lib", "node_modules", "npm", "bin", "npm-cli.js");
+const npm = (...args: string[]) => [npmCli, ...args];
+/** jest's summary line ("Tests: 487 passed, 487 total"), so a figure always says how much it ran. */
+const jestCounts = (_stdout: string, stderr: string) => [...stderr.matchAll(/^Tests:\s+(.*)$/gm)].map((m) => m[1]).join("; ") || undefined;
+const coldCache = join(tmpdir(), "bench-jest-cold");
 const measures: Measure[] = [
   ...synthMeasures("cdktf"),
   ...synthMeasures("cdktn"),
+  { name: "unit project (jest --selectProjects unit), warm", args: jest("--selectProjects", "unit"), runs: 3, targetSeconds: 5, details: jestCounts },
   {
-    name: "unit + snapshot tests (jest, unit project)",
-    args: ["node_modules/jest/bin/jest.js", "--selectProjects", "unit", "--silent"],
-    runs: 3,
-    targetSeconds: 5,
+    // A fresh clone's first run: no transform cache.
+    name: "unit project, cold (a new jest cache)",
+    args: jest("--selectProjects", "unit", "--cacheDirectory", coldCache),
+    runs: 1,
+    before: () => rmSync(coldCache, { recursive: true, force: true }),
+    details: jestCounts,
+  },
+  ...["stacks", "iam", "tooling", "terraform", "app"].map((project): Measure => ({
+    name: `${project} project (jest --selectProjects ${project}), warm`,
+    args: jest("--selectProjects", project),
+    runs: 1,
+    long: true,
+    details: jestCounts,
+  })),
+  { name: "type check (npm run typecheck)", args: npm("run", "--silent", "typecheck"), runs: 1, long: true },
+  { name: "lint (npm run lint: eslint, prettier, import rules)", args: npm("run", "--silent", "lint"), runs: 1, long: true },
+  {
+    name: "npm test (type check, lint, every project but integration)",
+    args: npm("test", "--silent"),
+    runs: 1,
+    targetSeconds: 180,
+    long: true,
+    details: jestCounts,
+  },
+  {
+    name: "npm run test:integration (emulator lifecycles, fork proof, game day)",
+    args: npm("run", "--silent", "test:integration"),
+    runs: 1,
+    long: true,
+    details: jestCounts,
   },
 ];
 
@@ -59,8 +100,10 @@ function median(values: number[]): number {
 }
 
 const work = mkdtempSync(join(tmpdir(), "bench-"));
+const lastDetails = new Map<string, string>();
 console.log(`node ${process.version}, ${cpus().length} cores\n`);
-for (const m of measures.filter((m) => m.name.includes(process.env.BENCH_ONLY ?? ""))) {
+const quick = ["1", "true"].includes(process.env.BENCH_QUICK ?? "");
+for (const m of measures.filter((m) => m.name.includes(process.env.BENCH_ONLY ?? "") && !(quick && m.long))) {
   const seconds: number[] = [];
   const peaks: number[] = [];
   for (let i = 0; i < m.runs; i++) {
@@ -76,9 +119,12 @@ for (const m of measures.filter((m) => m.name.includes(process.env.BENCH_ONLY ??
         NODE_OPTIONS: `--require ${preload}`,
       },
       encoding: "utf8",
+      maxBuffer: 1 << 28,
     });
     seconds.push(Number(process.hrtime.bigint() - start) / 1e9);
-    if (result.status !== 0) throw new Error(`${m.name} failed:\n${result.stderr}`);
+    if (result.status !== 0) throw new Error(`${m.name} failed:\n${result.stderr.slice(-4000)}`);
+    const details = m.details?.(result.stdout, result.stderr);
+    if (details && i === m.runs - 1) lastDetails.set(m.name, details);
     const perProcess = readFileSync(rssFile, "utf8").trim().split("\n").map(Number);
     peaks.push(Math.max(...perProcess) / 1024);
   }
@@ -91,6 +137,7 @@ for (const m of measures.filter((m) => m.name.includes(process.env.BENCH_ONLY ??
   console.log(
     `  peak RSS           ${mb.toFixed(0)} MB, largest single process` + (m.targetMb ? ` (target <= ${m.targetMb} MB: ${verdict(mb <= m.targetMb)})` : ""),
   );
+  if (lastDetails.has(m.name)) console.log(`  ran                ${lastDetails.get(m.name)}`);
 }
 rmSync(work, { recursive: true, force: true });
 
@@ -102,7 +149,7 @@ rmSync(work, { recursive: true, force: true });
   // Inside the project, so the bundle's external imports resolve from its node_modules.
   const schemaBundle = resolve(__dirname, "../node_modules/.cache/bench-schema/schema.js");
   const built = buildSync({
-    entryPoints: [resolve(__dirname, "../stacks/schema.ts")],
+    entryPoints: [resolve(__dirname, "../environments/schema.ts")],
     bundle: true,
     platform: "node",
     target: "node20",
