@@ -2,7 +2,8 @@ import * as z from "zod/mini";
 import { ciArnProblems, type CiConfig } from "../lib/ci/ci-access";
 import { CONNECTION_VARIABLES, LOCAL_LOGIN_VARIABLES } from "../lib/database/database";
 import { AutoscalingSettingsSchema, type AutoscalingConfig } from "../lib/compute/autoscaling";
-import { resolveEc2, type Ec2Config, type HostedWorkload } from "../lib/compute/ec2/ec2-capacity";
+import { resolveEc2, type Ec2Config } from "../lib/compute/ec2/ec2-capacity";
+import type { HostedWorkload } from "../lib/calculators/ec2-sizing";
 import { describeMemoryFor, FARGATE_MEMORY_BY_CPU, FARGATE_SPOT_ARCHITECTURES } from "../lib/calculators/fargate-sizes";
 import { partitionOf } from "../lib/core/iam";
 import { parseCidr } from "../lib/calculators/cidr";
@@ -134,7 +135,7 @@ function resolve(s: Parsed, ctx: Context): EnvironmentConfig {
       );
   }
 
-  const prefix = `${s.project}-${s.name}`;
+  const prefix = resourcePrefix(s);
   if (prefix.length > LONGEST_PREFIX)
     fail(
       ctx,

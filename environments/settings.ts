@@ -19,13 +19,14 @@ import { WafSettingsSchema } from "../lib/edge/web-acl";
 import type { Release } from "../lib/registry/release";
 import { fail, flag, listed, matching, names, rule, section, variables, withDefault } from "../lib/settings/rules";
 import { REGIONS } from "../lib/settings/data/regions";
+import { prefixOf } from "../lib/core/environment";
 
 /** The project of an environment that names none. */
 export const DEFAULT_PROJECT = "rest-api";
 
 /** `<project>-<name>`, the start of every resource name of an environment, from its settings as written. */
 export function resourcePrefix(settings: { readonly project?: string; readonly name: string }): string {
-  return `${settings.project ?? DEFAULT_PROJECT}-${settings.name}`;
+  return prefixOf(settings.project ?? DEFAULT_PROJECT, settings.name);
 }
 
 /** Tags the stack sets on every resource itself. */

@@ -41,7 +41,7 @@ import { DEFAULT_API_PUBLISHER } from "../lib/workers/queue";
 import { CONTAINER_NAME } from "../lib/compute/task-definition";
 import { readRelease } from "../environments/releases";
 import { parseSettings } from "../environments/schema";
-import type { EnvironmentSettings } from "../environments/settings";
+import { resourcePrefix, type EnvironmentSettings } from "../environments/settings";
 
 export interface TaskArgs {
   readonly env: string;
@@ -91,7 +91,7 @@ export function resolveTarget(environments: readonly EnvironmentSettings[], env:
   const settings = environments.find((e) => e.name === env);
   if (!settings) throw new Error(`no environment "${env}" in environments/environments.ts; there are ${environments.map((e) => e.name).join(", ")}`);
   const config = parseSettings(settings);
-  const prefix = `${config.project}-${config.name}`;
+  const prefix = resourcePrefix(config);
   const common = { cluster: prefix, region: config.region, repository: prefix };
   if (target === DEFAULT_API_PUBLISHER && !config.services[target]) return { kind: "service", service: prefix, ...common };
   if (config.services[target]) return { kind: "service", service: `${prefix}-${target}`, ...common };

@@ -14,6 +14,7 @@ import { PermissionsBoundary } from "../lib/core/permissions-boundary";
 import { Cluster, FARGATE_ONLY_SETTINGS } from "../lib/compute/cluster";
 import { Database } from "../lib/database/database";
 import { EncryptionKey } from "../lib/core/encryption-key";
+import { EnvironmentContext } from "../lib/core/environment";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { isReservedDomain, LoadBalancer } from "../lib/edge/load-balancer";
 import { Network } from "../lib/network/network";
@@ -55,8 +56,8 @@ const pascal = (key: string) => key[0].toUpperCase() + key.slice(1);
 
 /** One environment of the REST API: network, registry, cluster, services, load balancer, database. */
 export class ApiStack extends TerraformStack {
-  /** `<project>-<environment>`, the prefix of every resource name. */
-  readonly prefix: string;
+  /** What every construct of the stack shares: prefix, region, account, tags, key (`EnvironmentContext.of(construct)`). */
+  readonly environment: EnvironmentContext;
   /** The environment's KMS key: every log group, the repository, the alarm topic. */
   readonly encryptionKey: EncryptionKey;
   readonly network: Network;
@@ -85,14 +86,17 @@ export class ApiStack extends TerraformStack {
   /** The most any role of the stack may do: every role it creates carries it. */
   readonly permissionsBoundary: PermissionsBoundary;
 
+  /** `<project>-<environment>`, the prefix of every resource name. */
+  get prefix(): string {
+    return this.environment.prefix;
+  }
+
   constructor(scope: Construct, id: string, settings: EnvironmentSettings, options: RunOptions = {}) {
     super(scope, id);
     // Every setting is checked and defaulted before any construct sees it: the constructs get complete
     // values and hold no defaults of their own.
     const config = parseSettings(settings);
     const { project, region, name } = config;
-    this.prefix = `${project}-${name}`;
-    const tags = { ...config.tags, Project: project, Environment: name, ManagedBy: "cdktf" };
 
     check(
       !(options.offline && options.emulatorUrl),
@@ -101,9 +105,12 @@ export class ApiStack extends TerraformStack {
       "OFFLINE is set too; a stack is planned offline or deployed to the emulator, not both",
       "unset OFFLINE or AWS_EMULATOR_URL",
     );
+    // Offline, no credentials can ask STS who the account is: a documentation account stands in.
+    const accountId = options.offline ? OFFLINE_ACCOUNT_ID : new DataAwsCallerIdentity(this, "Account").accountId;
+    this.environment = new EnvironmentContext(this, { project, environment: name, region, accountId, production: config.production, tags: config.tags });
     new AwsProvider(this, "Aws", {
       region,
-      defaultTags: [{ tags }],
+      defaultTags: [{ tags: this.environment.tags }],
       ...(options.emulatorUrl ? emulatorProviderConfig(options.emulatorUrl) : {}),
       ...(options.offline
         ? {
@@ -117,46 +124,20 @@ export class ApiStack extends TerraformStack {
     });
     configureState(this, config.state, name, options);
 
-    // Offline, no credentials can ask STS who the account is: a documentation account stands in.
-    const accountId = options.offline ? OFFLINE_ACCOUNT_ID : new DataAwsCallerIdentity(this, "Account").accountId;
     // Made first, so every construct that creates a role finds the boundary, and with CI access every
     // construct adds what deploying it calls (lib/core/deploy-permissions.ts).
-    this.permissionsBoundary = new PermissionsBoundary(this, "PermissionsBoundary", { name: this.prefix, project, environment: name, region, accountId });
-    const deployPermissions = config.ci
-      ? new DeployPermissions(this, { project, environment: name, prefix: this.prefix, region, accountId, production: config.production })
-      : undefined;
-    this.encryptionKey = new EncryptionKey(this, "EncryptionKey", { ...config.encryption, name: this.prefix, region, accountId });
-    const encryptionKey = this.encryptionKey;
-    this.network = new Network(this, "Network", {
-      ...config.network,
-      name: this.prefix,
-      region,
-      availabilityZones: config.availabilityZones,
-      encryptionKey,
-    });
-    this.registry = new Registry(this, "Registry", { ...config.registry, name: this.prefix, encryptionKey });
+    this.permissionsBoundary = new PermissionsBoundary(this, "PermissionsBoundary");
+    if (config.ci) new DeployPermissions(this);
+    this.encryptionKey = new EncryptionKey(this, "EncryptionKey", config.encryption);
+    this.network = new Network(this, "Network", { ...config.network, availabilityZones: config.availabilityZones });
+    this.registry = new Registry(this, "Registry", config.registry);
 
-    const { compute } = config;
-    const ec2 = compute.mode === "ec2" ? compute.ec2 : undefined;
+    // Sized once, by the schema, for every service's and job's tasks at their maximum counts.
+    const ec2 = config.compute.mode === "ec2" ? config.compute.ec2 : undefined;
     this.cluster = new Cluster(this, "Cluster", {
       ...config.cluster,
-      name: this.prefix,
-      encryptionKey,
       execLogging: config.allServices.some((s) => s.service.enableExecuteCommand),
-      ec2: ec2 && {
-        ...ec2,
-        region,
-        vpcId: this.network.vpc.id,
-        subnetIds: this.network.privateSubnetIds,
-        workloads: [
-          ...config.allServices.map(({ task, service, autoscaling }) => ({
-            task,
-            maxTasks: autoscaling.enabled ? autoscaling.maxCapacity : service.desiredCount,
-          })),
-          ...config.allJobs.map(({ task }) => ({ task, maxTasks: 1 })),
-        ],
-        instanceTags: tags,
-      },
+      ec2: ec2 && { ...ec2, vpcId: this.network.vpc.id, subnetIds: this.network.privateSubnetIds },
     });
     // Switching compute.mode alone must keep working, so the Fargate split is ignored with a warning, not refused.
     const fargateOnly = FARGATE_ONLY_SETTINGS.filter((key) => settings.cluster?.[key] !== undefined);
@@ -168,9 +149,6 @@ export class ApiStack extends TerraformStack {
 
     this.loadBalancer = new LoadBalancer(this, "LoadBalancer", {
       ...config.loadBalancer,
-      name: this.prefix,
-      region,
-      accountId,
       vpcId: this.network.vpc.id,
       publicSubnetIds: this.network.publicSubnetIds,
       privateSubnetIds: this.network.privateSubnetIds,
@@ -180,18 +158,11 @@ export class ApiStack extends TerraformStack {
     if (domainName && isReservedDomain(domainName)) refuseExampleDomain(this.loadBalancer, name, domainName, options);
 
     if (config.waf.enabled) {
-      this.webAcl = new WebAcl(this, "WebAcl", { ...config.waf, name: this.prefix, region, encryptionKey, loadBalancer: this.loadBalancer });
+      this.webAcl = new WebAcl(this, "WebAcl", { ...config.waf, loadBalancer: this.loadBalancer });
     }
 
     this.database = config.database.enabled
-      ? new Database(this, "Database", {
-          ...config.database,
-          name: this.prefix,
-          region,
-          vpcId: this.network.vpc.id,
-          subnetIds: this.network.privateSubnetIds,
-          encryptionKey,
-        })
+      ? new Database(this, "Database", { ...config.database, vpcId: this.network.vpc.id, subnetIds: this.network.privateSubnetIds })
       : undefined;
 
     // `npm run task` (scripts/task.ts): the pipeline's migrations run as one-off tasks before its deploy.
@@ -200,39 +171,27 @@ export class ApiStack extends TerraformStack {
     const queues = new Map<string, Queue>();
     for (const entry of config.allServices)
       if (entry.key !== undefined && entry.queue)
-        queues.set(entry.key, new Queue(this, `${pascal(entry.key)}Queue`, { ...entry.queue, name: entry.name, key: entry.key, encryptionKey }));
+        queues.set(entry.key, new Queue(this, `${pascal(entry.key)}Queue`, { ...entry.queue, name: entry.name, key: entry.key }));
     const [api, ...others] = config.allServices.map((entry) => buildService(this, entry, config, options, queues));
     ({ taskDefinition: this.taskDefinition, service: this.service, autoscaling: this.autoscaling } = api);
     this.services = Object.fromEntries(others.map((built, i) => [config.allServices[i + 1].key!, built]));
-    const group = config.allJobs.length ? scheduleGroup(this, "ScheduleGroup", this.prefix) : undefined;
-    this.jobs = Object.fromEntries(config.allJobs.map((entry) => [entry.key, buildJob(this, entry, config, options, queues, group!, accountId)]));
+    const group = config.allJobs.length ? scheduleGroup(this, "ScheduleGroup") : undefined;
+    this.jobs = Object.fromEntries(config.allJobs.map((entry) => [entry.key, buildJob(this, entry, options, queues, group!)]));
 
     if (config.alarms.enabled) ({ topic: this.alarmTopic, alarms: this.alarms } = this.watch(config));
     if (config.budget.enabled) {
-      this.budget = new Budget(this, "Budget", {
-        ...config.budget,
-        name: this.prefix,
-        environment: name,
-        accountId,
-        topic: this.alarmTopic,
-        emails: config.alarms.emails,
-      });
+      this.budget = new Budget(this, "Budget", { ...config.budget, topic: this.alarmTopic, emails: config.alarms.emails });
       new TerraformOutput(this, "BudgetName", { value: this.budget.budget.name, description: "The environment's monthly AWS Budgets budget" });
     }
     // Synth warns when the estimate of what this stack costs passes budget.monthlyUsd (npm run cost exits 1).
     warnOverBudget(this, name, config.budget.monthlyUsd);
 
-    if (config.ci && deployPermissions) {
+    if (config.ci) {
       const { state } = config;
       this.ciAccess = new CiAccess(this, "CiAccess", {
         ...config.ci,
-        name: this.prefix,
-        region,
-        accountId,
-        repositoryName: this.prefix,
+        repositoryName: this.registry.name,
         state: state.backend === "s3" ? { bucket: state.bucket, key: state.key, kmsKeyId: state.kmsKeyId } : undefined,
-        permissions: deployPermissions,
-        boundary: this.permissionsBoundary,
       });
       new TerraformOutput(this, "CiRoleArn", {
         value: this.ciAccess.role.arn,
@@ -272,31 +231,26 @@ export class ApiStack extends TerraformStack {
   /** Alarms on the load balancer, every service and the database; service events; the dashboard. */
   private watch(config: EnvironmentConfig): { topic: AlarmTopic; alarms: Alarms } {
     const topic = new AlarmTopic(this, "AlarmTopic", {
-      name: this.prefix,
-      encryptionKey: this.encryptionKey,
       emails: config.alarms.emails,
       // The budget (made next, named like the environment) publishes its alerts here too.
       budgetName: config.budget.enabled ? this.prefix : undefined,
     });
-    const alarms = new Alarms(this, "Alarms", { ...config.alarms, name: this.prefix, topic });
+    const alarms = new Alarms(this, "Alarms", { ...config.alarms, topic });
     const services = [this.service, ...Object.values(this.services).map((s) => s.service)];
     alarms.watchLoadBalancer(this.loadBalancer);
     for (const service of services) alarms.watchService(service);
     if (this.database) alarms.watchDatabase(this.database);
     for (const { queue } of Object.values(this.services)) if (queue) alarms.watchQueue(queue);
     for (const { job } of Object.values(this.jobs)) alarms.watchJob(job, { clusterArn: this.cluster.clusterArn, scheduleGroup: this.prefix });
-    const { accountId } = this.encryptionKey;
-    new ServiceEvents(this, "ServiceEvents", { name: this.prefix, cluster: this.cluster, region: config.region, accountId, topic });
-    if (config.alarms.dashboard) new Dashboard(this, "Dashboard", { name: this.prefix, region: config.region, alarms });
+    new ServiceEvents(this, "ServiceEvents", { cluster: this.cluster, topic });
+    if (config.alarms.dashboard) new Dashboard(this, "Dashboard", { alarms });
     return { topic, alarms };
   }
 }
 
-/** What every task definition of the environment shares: region, key, repository, release, and where tasks run. */
-function recipeContext(stack: ApiStack, config: EnvironmentConfig, options: RunOptions) {
+/** What every task definition of the environment shares beyond the environment's own: repository, release, and where tasks run. */
+function recipeContext(stack: ApiStack, options: RunOptions) {
   return {
-    region: config.region,
-    encryptionKey: stack.encryptionKey,
     repository: stack.registry.repository,
     imageTagOverride: options.imageTag,
     release: options.release,
@@ -331,7 +285,7 @@ function buildService(
   const taskDefinition = new TaskDefinition(stack, `${id}TaskDefinition`, {
     ...entry.task,
     name: entry.name,
-    ...recipeContext(stack, config, options),
+    ...recipeContext(stack, options),
     http: entry.route && { healthCheckPath: entry.route.healthCheck.path },
     enableExecuteCommand: entry.service.enableExecuteCommand,
     execLogGroup: stack.cluster.execLogGroup,
@@ -372,21 +326,13 @@ function queueConnections(entry: { readonly key?: string; readonly publishesTo: 
  * One scheduled job: its recipe (no port, no load balancer), its schedule and scheduler role, its
  * database access and the queues it publishes to.
  */
-function buildJob(
-  stack: ApiStack,
-  entry: JobEntryConfig,
-  config: EnvironmentConfig,
-  options: RunOptions,
-  queues: ReadonlyMap<string, Queue>,
-  group: SchedulerScheduleGroup,
-  accountId: string,
-): StackJob {
+function buildJob(stack: ApiStack, entry: JobEntryConfig, options: RunOptions, queues: ReadonlyMap<string, Queue>, group: SchedulerScheduleGroup): StackJob {
   const id = `${pascal(entry.key)}Job`;
   const database = entry.database ? stack.database : undefined;
   const taskDefinition = new TaskDefinition(stack, `${id}TaskDefinition`, {
     ...entry.task,
     name: entry.name,
-    ...recipeContext(stack, config, options),
+    ...recipeContext(stack, options),
     job: true,
     connections: [...(database ? [database.connection] : []), ...queueConnections({ publishesTo: entry.publishesTo }, queues)],
   });
@@ -396,8 +342,6 @@ function buildJob(
     network: stack.network,
     taskDefinition,
     group,
-    region: config.region,
-    accountId,
   });
   if (database) job.allowDatabase(database);
   return { taskDefinition, job };

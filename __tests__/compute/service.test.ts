@@ -17,57 +17,47 @@ import type { TfJson } from "../support/helpers";
  */
 function bare(options: { natMode?: "none" | "single"; ec2?: boolean } = {}) {
   const stack = new TerraformStack(testApp(), "bare");
-  const name = "bare";
+  // The environment (names, region, account) and its key, which every construct below reads.
+  testKey(stack);
   const network = new Network(stack, "Network", {
-    encryptionKey: testKey(stack),
     ...NetworkSettingsSchema.parse({ natMode: options.natMode ?? "single" }),
-    name,
-    region: "eu-west-1",
     availabilityZones: ["eu-west-1a", "eu-west-1b"],
   });
-  const registry = new Registry(stack, "Registry", { ...RegistrySettingsSchema.parse({}), name, encryptionKey: testKey(stack) });
+  const registry = new Registry(stack, "Registry", RegistrySettingsSchema.parse({}));
   const cluster = new Cluster(stack, "Cluster", {
-    encryptionKey: testKey(stack),
     ...ClusterSettingsSchema.parse({}),
-    name,
     ec2: options.ec2
       ? {
           instanceType: "t3.medium",
           minInstances: 1,
           maxInstances: 4,
+          neededInstances: 2,
+          cpuArchitecture: "X86_64",
           targetCapacityPercent: 100,
           rootVolumeGb: 30,
           amiId: "ami-0123456789abcdef0",
-          region: "eu-west-1",
           vpcId: network.vpc.id,
           subnetIds: network.privateSubnetIds,
-          workloads: [{ task: { cpu: 512, memory: 1024, cpuArchitecture: "X86_64" }, maxTasks: 4 }],
-          instanceTags: {},
         }
       : undefined,
   });
   const loadBalancer = new LoadBalancer(stack, "LoadBalancer", {
     ...LoadBalancerSettingsSchema.parse({}),
-    name,
-    region: "eu-west-1",
-    accountId: "123456789012",
     vpcId: network.vpc.id,
     publicSubnetIds: network.publicSubnetIds,
     privateSubnetIds: network.privateSubnetIds,
   });
   const taskDefinition = new TaskDefinition(stack, "TaskDefinition", {
-    encryptionKey: testKey(stack),
     ...TaskSettingsSchema.parse({ containerPort: 3000 }),
     environment: {},
-    name,
-    region: "eu-west-1",
+    name: "test-bare",
     repository: registry.repository,
     http: { healthCheckPath: "/health" },
     compatibility: cluster.capacity.compatibility,
   });
   const service = new Service(stack, "Service", {
     ...ServiceSettingsSchema.parse({}),
-    name,
+    name: "test-bare",
     cluster,
     taskDefinition,
     network,
@@ -126,14 +116,7 @@ describe("Service, on a bare stack", () => {
 
   test("given a database, when the service is allowed to it, then the database admits the tasks' security group on 5432", () => {
     const { stack, network, service, tf } = bare();
-    const database = new Database(stack, "Database", {
-      encryptionKey: testKey(stack),
-      ...DatabaseSettingsSchema.parse({}),
-      name: "bare",
-      region: "eu-west-1",
-      vpcId: network.vpc.id,
-      subnetIds: network.privateSubnetIds,
-    });
+    const database = new Database(stack, "Database", { ...DatabaseSettingsSchema.parse({}), vpcId: network.vpc.id, subnetIds: network.privateSubnetIds });
     service.allowDatabase(database);
     const rule = all(tf(), "aws_vpc_security_group_ingress_rule").find((r) => r.from_port === 5432)!;
     expect(rule.referenced_security_group_id).toMatch(/^\$\{aws_security_group\.Service_SecurityGroup_/);

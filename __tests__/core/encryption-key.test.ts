@@ -1,5 +1,6 @@
 import { TerraformStack, Testing } from "cdktf";
 import { EncryptionKey } from "../../lib/core/encryption-key";
+import { EnvironmentContext } from "../../lib/core/environment";
 import { environments } from "../../environments/environments";
 import { examples } from "../../environments/variants";
 import { address, env, ref, resources, synth, testApp, type TfJson } from "../support/helpers";
@@ -81,7 +82,8 @@ describe("settings", () => {
 
 test("given a bare stack, when the key is built on its own, then its alias names the environment", () => {
   const stack = new TerraformStack(testApp(), "s");
-  const key = new EncryptionKey(stack, "Key", { keyDeletionWindowDays: 7, name: "shop-dev", region: "eu-west-1", accountId: "111122223333" });
+  new EnvironmentContext(stack, { project: "shop", environment: "dev", region: "eu-west-1", accountId: "111122223333" });
+  const key = new EncryptionKey(stack, "Key", { keyDeletionWindowDays: 7 });
   const tf = JSON.parse(Testing.synth(stack)) as TfJson;
   const [alias] = resources(tf, "aws_kms_alias");
   expect(alias).toMatchObject({ name: "alias/shop-dev", target_key_id: `\${${address(tf, "aws_kms_key", resources(tf, "aws_kms_key")[0])}.key_id}` });

@@ -216,21 +216,16 @@ test("given one subnet, when the construct is built on its own, then it is refus
   // The stack always has 2+ AZs, so exercise the construct directly.
   const stack = new TerraformStack(testApp(), "s");
   const settings = DatabaseSettingsSchema.parse({ multiAz: true });
-  expect(
-    () => new Database(stack, "Db", { encryptionKey: testKey(stack), ...settings, name: "x", region: "eu-west-1", vpcId: "vpc-1", subnetIds: ["subnet-1"] }),
-  ).toThrow("Invalid setting availabilityZones = 1: RDS subnet groups span at least two AZs. Allowed: two or more zones.");
+  expect(() => {
+    testKey(stack);
+    return new Database(stack, "Db", { ...settings, vpcId: "vpc-1", subnetIds: ["subnet-1"] });
+  }).toThrow("Invalid setting availabilityZones = 1: RDS subnet groups span at least two AZs. Allowed: two or more zones.");
 });
 
 test("given a database, when a task asks for its connection, then it gets exactly the variables the settings schema keeps for the stack", () => {
   const stack = new TerraformStack(testApp(), "s");
-  const db = new Database(stack, "Db", {
-    encryptionKey: testKey(stack),
-    ...DatabaseSettingsSchema.parse({}),
-    name: "x",
-    region: "eu-west-1",
-    vpcId: "vpc-1",
-    subnetIds: ["a", "b"],
-  });
+  testKey(stack);
+  const db = new Database(stack, "Db", { ...DatabaseSettingsSchema.parse({}), vpcId: "vpc-1", subnetIds: ["a", "b"] });
   const { environment, secrets } = db.connection;
   expect([...Object.keys(environment), ...secrets.map((s) => s.name)]).toEqual([...CONNECTION_VARIABLES]);
 });
@@ -239,17 +234,8 @@ describe("Database.allowFrom, on a bare stack", () => {
   const ingress = (stack: TerraformStack) => Object.values(JSON.parse(Testing.synth(stack)).resource.aws_vpc_security_group_ingress_rule ?? {}) as any[];
   const bare = () => {
     const stack = new TerraformStack(testApp(), "s");
-    return {
-      stack,
-      db: new Database(stack, "Db", {
-        encryptionKey: testKey(stack),
-        ...DatabaseSettingsSchema.parse({}),
-        name: "x",
-        region: "eu-west-1",
-        vpcId: "vpc-1",
-        subnetIds: ["subnet-1", "subnet-2"],
-      }),
-    };
+    testKey(stack);
+    return { stack, db: new Database(stack, "Db", { ...DatabaseSettingsSchema.parse({}), vpcId: "vpc-1", subnetIds: ["subnet-1", "subnet-2"] }) };
   };
 
   test("given an API and a worker, when both are granted, then both may connect on 5432 and nothing else may", () => {

@@ -183,7 +183,7 @@ test("LoadBalancer rejects a certificate from another region", () => {
 describe("LoadBalancer.allowTo, on a bare stack", () => {
   const bare = () => {
     const stack = new TerraformStack(testApp(), "s");
-    const lb = testLoadBalancer(stack, "Lb", "x");
+    const lb = testLoadBalancer(stack, "Lb");
     return { stack, lb };
   };
   const egress = (stack: TerraformStack) => Object.values(JSON.parse(Testing.synth(stack)).resource.aws_vpc_security_group_egress_rule ?? {}) as any[];

@@ -11,8 +11,9 @@ import { resourcePrefix } from "../../environments/settings";
 
 function bare(settings: Record<string, unknown> = {}): TfJson {
   const stack = new TerraformStack(testApp(), "bare");
+  testKey(stack);
   const loadBalancer = testLoadBalancer(stack);
-  new WebAcl(stack, "WebAcl", { ...WafSettingsSchema.parse(settings), name: "bare", region: "eu-west-1", encryptionKey: testKey(stack), loadBalancer });
+  new WebAcl(stack, "WebAcl", { ...WafSettingsSchema.parse(settings), loadBalancer });
   return JSON.parse(Testing.synth(stack));
 }
 
@@ -54,7 +55,7 @@ describe("WebAcl", () => {
 
   test("logs what a rule blocked or counted to an encrypted aws-waf-logs- group, without credentials", () => {
     const group = only(tf, "aws_cloudwatch_log_group");
-    expect(group).toMatchObject({ name: "aws-waf-logs-bare", retention_in_days: 30, kms_key_id: ref(tf, "aws_kms_key", only(tf, "aws_kms_key"), "arn") });
+    expect(group).toMatchObject({ name: "aws-waf-logs-test-bare", retention_in_days: 30, kms_key_id: ref(tf, "aws_kms_key", only(tf, "aws_kms_key"), "arn") });
     const logging = only(tf, "aws_wafv2_web_acl_logging_configuration");
     expect(logging.log_destination_configs).toEqual([ref(tf, "aws_cloudwatch_log_group", group, "arn")]);
     expect(logging.redacted_fields).toEqual([{ single_header: { name: "authorization" } }, { single_header: { name: "cookie" } }]);

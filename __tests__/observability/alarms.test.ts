@@ -240,8 +240,9 @@ describe("settings", () => {
 describe("on a bare stack", () => {
   const bare = () => {
     const stack = new TerraformStack(testApp(), "s");
-    const topic = new AlarmTopic(stack, "Topic", { name: "bare", encryptionKey: testKey(stack), emails: [] });
-    return { stack, topic, alarms: new Alarms(stack, "Alarms", { ...AlarmSettingsSchema.parse({}), name: "bare", topic }) };
+    testKey(stack);
+    const topic = new AlarmTopic(stack, "Topic", { emails: [] });
+    return { stack, topic, alarms: new Alarms(stack, "Alarms", { ...AlarmSettingsSchema.parse({}), topic }) };
   };
   const loadBalancer = (stack: TerraformStack) => testLoadBalancer(stack);
 
@@ -254,7 +255,7 @@ describe("on a bare stack", () => {
 
   test("given a topic on the environment key, when a second topic uses the same key, then the key policy keeps one publisher statement", () => {
     const { stack } = bare();
-    new AlarmTopic(stack, "Again", { name: "again", encryptionKey: testKey(stack), emails: [] });
+    new AlarmTopic(stack, "Again", { emails: [] });
     const tf = JSON.parse(Testing.synth(stack)) as TfJson;
     expect(JSON.parse(only(tf, "aws_kms_key").policy).Statement.filter((s: any) => s.Sid === "AlarmsAndEventsPublishToTheAlarmTopic")).toHaveLength(1);
   });

@@ -201,7 +201,7 @@ describe("each service is its own", () => {
 describe("LoadBalancer.addTargets, on a bare stack", () => {
   const bare = () => {
     const stack = new TerraformStack(testApp(), "s");
-    const lb = testLoadBalancer(stack, "Lb", "x");
+    const lb = testLoadBalancer(stack, "Lb");
     return { stack, lb };
   };
   const healthCheck = TargetHealthCheckSettingsSchema.parse({});

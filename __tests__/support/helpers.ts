@@ -2,9 +2,10 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App, Testing } from "cdktf";
+import { App, TerraformStack, Testing } from "cdktf";
 import type { Construct } from "constructs";
 import { EncryptionKey } from "../../lib/core/encryption-key";
+import { EnvironmentContext } from "../../lib/core/environment";
 import { LoadBalancer, LoadBalancerSettingsSchema } from "../../lib/edge/load-balancer";
 import { ApiStack } from "../../stacks/api-stack";
 import type { EnvironmentSettings, RunOptions } from "../../environments/settings";
@@ -114,24 +115,38 @@ export function rolePolicy(tf: TfJson, roleSuffix: string, policyName: string): 
 }
 
 /** A load balancer with every default setting on a bare stack, for constructs handed one. */
-export function testLoadBalancer(stack: Construct, id = "LoadBalancer", name = "bare"): LoadBalancer {
+export function testLoadBalancer(stack: Construct, id = "LoadBalancer"): LoadBalancer {
+  testEnvironment(stack);
   return new LoadBalancer(stack, id, {
     ...LoadBalancerSettingsSchema.parse({}),
-    name,
-    region: "eu-west-1",
-    accountId: "123456789012",
     vpcId: "vpc-1",
     publicSubnetIds: ["subnet-a", "subnet-b"],
     privateSubnetIds: ["subnet-c", "subnet-d"],
   });
 }
 
+/** The environment of every bare stack: resource names start with `test-bare`. */
+export const TEST_ENVIRONMENT = { project: "test", environment: "bare", region: "eu-west-1", accountId: "123456789012" } as const;
+
+const testEnvironments = new WeakMap<TerraformStack, EnvironmentContext>();
+/** The environment context of a bare stack (made once per stack), which every construct reads its prefix, region and account from. */
+export function testEnvironment(scope: Construct): EnvironmentContext {
+  const stack = TerraformStack.of(scope);
+  let environment = testEnvironments.get(stack);
+  if (!environment) {
+    environment = new EnvironmentContext(stack, TEST_ENVIRONMENT);
+    testEnvironments.set(stack, environment);
+  }
+  return environment;
+}
+
 const testKeys = new WeakMap<Construct, EncryptionKey>();
-/** The environment key of a bare stack (one per stack), as constructs that create log groups need. */
+/** The environment key of a bare stack (one per stack, with its environment), as constructs that create log groups or encrypt need. */
 export function testKey(stack: Construct): EncryptionKey {
   let key = testKeys.get(stack);
   if (!key) {
-    key = new EncryptionKey(stack, "EncryptionKey", { keyDeletionWindowDays: 30, name: "bare", region: "eu-west-1", accountId: "123456789012" });
+    testEnvironment(stack);
+    key = new EncryptionKey(stack, "EncryptionKey", { keyDeletionWindowDays: 30 });
     testKeys.set(stack, key);
   }
   return key;

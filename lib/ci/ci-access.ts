@@ -6,8 +6,9 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { INLINE_POLICIES_MAX, MANAGED_POLICY_MAX, policyDocument, statementsSize, type Statement } from "../core/iam";
-import type { DeployPermissions } from "../core/deploy-permissions";
-import type { PermissionsBoundary } from "../core/permissions-boundary";
+import { DeployPermissions } from "../core/deploy-permissions";
+import { EnvironmentContext } from "../core/environment";
+import { PermissionsBoundary } from "../core/permissions-boundary";
 import * as z from "zod/mini";
 import { fail, names, rule, withDefault } from "../settings/rules";
 import { checkName } from "../settings/validate";
@@ -159,19 +160,16 @@ export function ciArnProblems(ci: z.output<typeof CiSettingsSchema>, partition: 
   return problems;
 }
 
+/**
+ * The environment's own (`EnvironmentContext`): the role is `<prefix>-ci-deploy` and IAM access stops at
+ * `<prefix>-*`; the stack's `DeployPermissions` (what its constructs contributed) and its
+ * `PermissionsBoundary` (which every role the deploy role creates or changes must carry).
+ */
 export interface CiAccessProps extends CiConfig {
-  /** `<project>-<environment>`: the role is `<prefix>-ci-deploy`, and IAM access stops at `<prefix>-*`. */
-  readonly name: string;
-  readonly region: string;
-  readonly accountId: string;
   /** The stack's repository name (`<project>-<environment>`), which CI pushes to. */
   readonly repositoryName: string;
   /** The S3 state the deploy reads and writes, when the state is in S3. */
   readonly state?: { readonly bucket: string; readonly key: string; readonly kmsKeyId?: string };
-  /** What the stack's constructs contributed: the calls Terraform makes for their resources. */
-  readonly permissions: DeployPermissions;
-  /** The environment's permissions boundary: every role the deploy role creates or changes must carry it. */
-  readonly boundary: PermissionsBoundary;
 }
 
 /** How many managed policies the deploy role may have (IAM's default quota is 10; 2 are left for you). */
@@ -235,10 +233,21 @@ export class CiAccess extends Construct {
   /** The managed policies holding the constructs' contributions, in order. */
   readonly deployPolicies: IamPolicy[] = [];
   private readonly props: CiAccessProps;
+  private readonly environment: EnvironmentContext;
+  private readonly permissions: DeployPermissions;
+  private readonly boundary: PermissionsBoundary;
 
   constructor(scope: Construct, id: string, props: CiAccessProps) {
     super(scope, id);
     this.props = props;
+    this.environment = EnvironmentContext.of(this);
+    const permissions = DeployPermissions.of(this);
+    const boundary = PermissionsBoundary.of(this);
+    if (!permissions || !boundary)
+      throw new Error(`CiAccess ${this.node.path}: the stack needs DeployPermissions and a PermissionsBoundary, made before the constructs they collect from`);
+    this.permissions = permissions;
+    this.boundary = boundary;
+    const prefix = this.environment.prefix;
     const repo = props.githubRepository;
 
     this.providerArn =
@@ -252,12 +261,12 @@ export class CiAccess extends Construct {
     this.subjects = subjects(props);
     if (!props.workflows.length)
       Annotations.of(this).addWarning(
-        `ci.workflows is empty: any workflow of ${repo} running in ${props.environments.map((e) => `environment "${e}"`).join(" or ")} can assume ${props.name}-ci-deploy; name the workflows that deploy (docs/deploy-and-release.md, Set up once).`,
+        `ci.workflows is empty: any workflow of ${repo} running in ${props.environments.map((e) => `environment "${e}"`).join(" or ")} can assume ${prefix}-ci-deploy; name the workflows that deploy (docs/deploy-and-release.md, Set up once).`,
       );
-    const roleName = checkName("project and name", `${props.name}-ci-deploy`, 64, "CI deploy role");
+    const roleName = checkName("project and name", `${prefix}-ci-deploy`, 64, "CI deploy role");
     this.role = new IamRole(this, "DeployRole", {
       name: roleName,
-      description: `GitHub Actions in ${repo} deploying ${props.name}`,
+      description: `GitHub Actions in ${repo} deploying ${prefix}`,
       // A deploy is minutes long; an hour leaves room for a slow database change without a longer-lived token.
       maxSessionDuration: 3600,
       ...(props.permissionsBoundaryArn ? { permissionsBoundary: props.permissionsBoundaryArn } : {}),
@@ -278,10 +287,10 @@ export class CiAccess extends Construct {
     const deploy = this.coreStatements();
     new IamRolePolicy(this, "Push", { role: this.role.id, name: "PushImage", policy: policyDocument(push) });
     new IamRolePolicy(this, "Deploy", { role: this.role.id, name: "DeployStack", policy: policyDocument(deploy) });
-    const inline = statementsSize(push, props.accountId) + statementsSize(deploy, props.accountId);
+    const inline = statementsSize(push, this.environment.accountId) + statementsSize(deploy, this.environment.accountId);
     if (inline > INLINE_POLICIES_MAX)
       throw new Error(`CiAccess ${this.node.path}: the deploy role's inline policies are about ${inline} characters, over IAM's ${INLINE_POLICIES_MAX}`);
-    this.attach(props.permissions.statements);
+    this.attach(permissions.statements);
   }
 
   /**
@@ -297,7 +306,7 @@ export class CiAccess extends Construct {
     const chunks: Statement[][] = [];
     for (const statement of statements) {
       const last = chunks.at(-1);
-      if (last && statementsSize([...last, statement], this.props.accountId) <= MANAGED_POLICY_MAX) last.push(statement);
+      if (last && statementsSize([...last, statement], this.environment.accountId) <= MANAGED_POLICY_MAX) last.push(statement);
       else chunks.push([statement]);
     }
     for (const chunk of chunks) {
@@ -305,8 +314,8 @@ export class CiAccess extends Construct {
       if (n > MAX_DEPLOY_POLICIES)
         throw new Error(`CiAccess ${this.node.path}: the deploy permissions need more than ${MAX_DEPLOY_POLICIES} managed policies; merge statements`);
       const policy = new IamPolicy(this, `DeployPolicy${n}`, {
-        name: `${this.props.name}-ci-deploy-${n}`,
-        description: `What deploying ${this.props.name} calls, part ${n} (written by its constructs)`,
+        name: `${this.environment.prefix}-ci-deploy-${n}`,
+        description: `What deploying ${this.environment.prefix} calls, part ${n} (written by its constructs)`,
         policy: policyDocument(chunk),
       });
       new IamRolePolicyAttachment(this, `DeployPolicy${n}Attachment`, { role: this.role.name, policyArn: policy.arn });
@@ -314,8 +323,8 @@ export class CiAccess extends Construct {
     }
   }
 
-  private arn(service: string, resource: string, region = this.props.region, account = this.props.accountId): string {
-    return this.props.permissions.arn(service, resource, region, account);
+  private arn(service: string, resource: string, region = this.environment.region, account = this.environment.accountId): string {
+    return this.permissions.arn(service, resource, region, account);
   }
 
   /**
@@ -324,12 +333,12 @@ export class CiAccess extends Construct {
    */
   private coreStatements(): Statement[] {
     const { props } = this;
-    const perms = props.permissions;
-    const prefix = props.name;
+    const perms = this.permissions;
+    const prefix = this.environment.prefix;
     const roles = this.arn("iam", `role/${prefix}-*`, "");
     const self = this.arn("iam", `role/${prefix}-ci-deploy`, "");
     const ownPolicies = this.arn("iam", `policy/${prefix}-ci-deploy-*`, "");
-    const boundary = props.boundary.arn;
+    const boundary = this.boundary.arn;
     const withBoundary = { "iam:PermissionsBoundary": boundary };
     const attachable = perms.attachablePolicies;
     const statements: Statement[] = [
@@ -461,7 +470,7 @@ export class CiAccess extends Construct {
         Effect: "Deny",
         NotAction: ANY_REGION,
         Resource: "*",
-        Condition: { StringNotEquals: { "aws:RequestedRegion": props.region } },
+        Condition: { StringNotEquals: { "aws:RequestedRegion": this.environment.region } },
       },
     ];
     return statements;

@@ -6,7 +6,7 @@ import type { Capacity } from "./capacity";
 import { Ec2Capacity, Ec2CapacityProps } from "./ec2/ec2-capacity";
 import { FargateCapacity } from "./fargate/fargate-capacity";
 import { logGroup } from "../core/log-group";
-import type { EncryptionKey } from "../core/encryption-key";
+import { EnvironmentContext } from "../core/environment";
 import * as z from "zod/mini";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { fail, flag, int, retention, withDefault } from "../settings/rules";
@@ -43,17 +43,15 @@ export type ClusterConfig = z.output<typeof ClusterSettingsSchema>;
 /** The settings that split tasks between Fargate and Fargate Spot, which EC2 mode does not use. */
 export const FARGATE_ONLY_SETTINGS = ["onDemandBase", "onDemandWeight", "spotWeight"] as const;
 
+/** The cluster is named after the environment, and its log groups use the environment's key (`EnvironmentContext`). */
 export interface ClusterProps extends ClusterConfig {
-  readonly name: string;
-  /** The environment's key: encrypts the log groups this construct creates. */
-  readonly encryptionKey: EncryptionKey;
   /** Record ECS Exec sessions to a log group. @default false */
   readonly execLogging?: boolean;
   /**
    * EC2 instances that replace Fargate in the default strategy (execution mode `ec2`).
    * @default none: Fargate and Fargate Spot
    */
-  readonly ec2?: Omit<Ec2CapacityProps, "name" | "clusterName">;
+  readonly ec2?: Omit<Ec2CapacityProps, "clusterName">;
 }
 
 /** The ECS cluster: where services run, and which capacity (Fargate, Spot or EC2) they use. */
@@ -82,6 +80,7 @@ export class Cluster extends Construct {
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
     this.props = props;
+    const name = EnvironmentContext.of(this).prefix;
     const deploy = DeployPermissions.of(this);
     deploy?.service("Ecs", {
       create: ["ecs:CreateCluster", "ecs:TagResource"],
@@ -104,21 +103,19 @@ export class Cluster extends Construct {
     // retention is set and `destroy` removes it.
     const insightsGroup = insights
       ? logGroup(this, "InsightsLogGroup", {
-          name: `/aws/ecs/containerinsights/${props.name}/performance`,
+          name: `/aws/ecs/containerinsights/${name}/performance`,
           retentionDays,
-          encryptionKey: props.encryptionKey,
         })
       : undefined;
     this.execLogGroup = props.execLogging
       ? logGroup(this, "ExecLogGroup", {
-          name: `/ecs/${props.name}/exec`,
+          name: `/ecs/${name}/exec`,
           retentionDays,
-          encryptionKey: props.encryptionKey,
         })
       : undefined;
 
     this.cluster = new EcsCluster(this, "Cluster", {
-      name: props.name,
+      name,
       setting: [{ name: "containerInsights", value: insights ? "enabled" : "disabled" }],
       configuration: this.execLogGroup
         ? {
@@ -131,7 +128,7 @@ export class Cluster extends Construct {
       dependsOn: insightsGroup ? [insightsGroup] : undefined,
     });
 
-    this.ec2Capacity = props.ec2 ? new Ec2Capacity(this, "Ec2Capacity", { ...props.ec2, name: props.name, clusterName: this.cluster.name }) : undefined;
+    this.ec2Capacity = props.ec2 ? new Ec2Capacity(this, "Ec2Capacity", { ...props.ec2, clusterName: this.cluster.name }) : undefined;
     this.capacity = this.ec2Capacity ?? new FargateCapacity(props);
 
     this.capacityProviders = new EcsClusterCapacityProviders(this, "CapacityProviders", {

@@ -10,7 +10,7 @@ import { DeployPermissions } from "../core/deploy-permissions";
 import { PermissionsBoundary } from "../core/permissions-boundary";
 import type { Release } from "../registry/release";
 import { logGroup } from "../core/log-group";
-import type { EncryptionKey } from "../core/encryption-key";
+import { EnvironmentContext } from "../core/environment";
 import { fail, flag, int, matching, retention, rule, variables, withDefault } from "../settings/rules";
 import { check } from "../settings/validate";
 import { jsonString } from "../core/hcl";
@@ -129,11 +129,10 @@ export type TaskSettings = z.input<typeof TaskSettingsSchema>;
 /** The same, checked, with every default applied (the stack fills `environment` with `APP_ENV`). */
 export type TaskConfig = z.output<typeof TaskSettingsSchema> & { readonly environment: Readonly<Record<string, string>> };
 
+/** Its region, the account its roles trust and its log group's key are the environment's (`EnvironmentContext`). */
 export interface TaskDefinitionProps extends TaskConfig {
+  /** `<project>-<environment>[-<key>]`: the family, and the start of its roles' and log group's names. */
   readonly name: string;
-  /** The environment's key: encrypts the log groups this construct creates. */
-  readonly encryptionKey: EncryptionKey;
-  readonly region: string;
   readonly repository: EcrRepository;
   /** A one-off tag that overrides `image.tag`; must agree with `release`. @default none */
   readonly imageTagOverride?: string;
@@ -209,21 +208,20 @@ export class TaskDefinition extends Construct {
     this.logGroup = logGroup(this, "LogGroup", {
       name: `/ecs/${props.name}`,
       retentionDays: props.logRetentionDays,
-      encryptionKey: props.encryptionKey,
     });
 
     // Only ECS acting for this account may assume the task's roles (confused deputy).
-    const { accountId, partition } = props.encryptionKey;
-    const trust = { sourceAccount: accountId, sourceArn: `arn:${partition}:ecs:${props.region}:${accountId}:*` };
+    const { accountId, partition, region } = EnvironmentContext.of(this);
+    const trust = { sourceAccount: accountId, sourceArn: `arn:${partition}:ecs:${region}:${accountId}:*` };
     const decryptKeys = connections.flatMap((c) => c.decryptKeyArns);
     this.executionRole = new ServiceRole(this, "ExecutionRole", {
       name: `${props.name}-execution`,
       service: "ecs-tasks.amazonaws.com",
       trust,
-      statements: executionStatements(props.repository, this.logGroup, secrets, decryptKeys, props.region),
+      statements: executionStatements(props.repository, this.logGroup, secrets, decryptKeys, region),
     });
     this.taskRole = new ServiceRole(this, "TaskRole", { name: `${props.name}-task`, service: "ecs-tasks.amazonaws.com", trust });
-    grantTaskDefinitionDeploy(this, secrets, decryptKeys, props.region, Boolean(props.enableExecuteCommand));
+    grantTaskDefinitionDeploy(this, secrets, decryptKeys, region, Boolean(props.enableExecuteCommand));
     const taskStatements = connections.flatMap((c) => c.taskStatements ?? []);
     if (taskStatements.length) this.taskRole.addStatements("Connections", taskStatements);
     if (props.enableExecuteCommand) this.taskRole.addStatements("ExecuteCommand", execStatements(props.execLogGroup));
@@ -243,7 +241,7 @@ export class TaskDefinition extends Construct {
       logDriver: "awslogs",
       options: {
         "awslogs-group": this.logGroup.name,
-        "awslogs-region": props.region,
+        "awslogs-region": region,
         "awslogs-stream-prefix": prefix,
         // A slow log pipe must not stall the app; logs are buffered instead.
         mode: "non-blocking",

@@ -1,7 +1,9 @@
 import type { IConstruct } from "constructs";
 import { TerraformStack } from "cdktf";
-import { type Condition, mergeStatement, partitionOf, type Statement } from "./iam";
+import { type Condition, mergeStatement, type Statement } from "./iam";
+import { EnvironmentContext } from "./environment";
 
+/** The environment as the deploy permissions read it (from its `EnvironmentContext`). */
 export interface DeployPermissionsProps {
   readonly project: string;
   /** The environment's name, its `Environment` tag. */
@@ -67,13 +69,15 @@ export class DeployPermissions {
   private readonly linkedServices = new Set<string>();
   private readonly managedPolicies = new Set<string>();
 
-  constructor(
-    stack: TerraformStack,
-    readonly props: DeployPermissionsProps,
-  ) {
+  readonly props: DeployPermissionsProps;
+
+  /** Made by a stack with CI access, after its `EnvironmentContext`, before the constructs that contribute. */
+  constructor(stack: TerraformStack) {
     if (permissions.has(stack)) throw new Error(`${stack.node.path}: the stack already has deploy permissions`);
+    const { project, environment, prefix, region, accountId, production, partition } = EnvironmentContext.of(stack);
     permissions.set(stack, this);
-    this.partition = partitionOf(props.region);
+    this.props = { project, environment, prefix, region, accountId, production };
+    this.partition = partition;
   }
 
   get prefix(): string {

@@ -4,7 +4,7 @@ import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import * as z from "zod/mini";
 import { jsonString } from "./hcl";
-import { partitionOf } from "./iam";
+import { EnvironmentContext } from "./environment";
 import { DeployPermissions } from "./deploy-permissions";
 import { int, withDefault } from "../settings/rules";
 
@@ -16,13 +16,8 @@ export const EncryptionSettingsSchema = z.strictObject({
 export type EncryptionSettings = z.input<typeof EncryptionSettingsSchema>;
 export type EncryptionConfig = z.output<typeof EncryptionSettingsSchema>;
 
-export interface EncryptionKeyProps extends EncryptionConfig {
-  /** `<project>-<environment>`: the key's alias. */
-  readonly name: string;
-  readonly region: string;
-  /** The account that owns the key; its IAM policies decide who else may use it. */
-  readonly accountId: string;
-}
+/** The key's own settings; its alias, region and account are the environment's (`EnvironmentContext`). */
+export type EncryptionKeyProps = EncryptionConfig;
 
 /**
  * The environment's customer-managed KMS key, with rotation and an explicit key policy: the account
@@ -44,15 +39,17 @@ export class EncryptionKey extends Construct {
 
   constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
     super(scope, id);
-    const partition = partitionOf(props.region);
-    this.accountId = props.accountId;
+    const environment = EnvironmentContext.of(this);
+    environment.useEncryptionKey(this);
+    const { partition, accountId, region } = environment;
+    this.accountId = accountId;
     this.partition = partition;
-    this.region = props.region;
-    this.name = props.name;
-    this.statements.push(accountAdministers(partition, props.accountId), {
+    this.region = region;
+    this.name = environment.prefix;
+    this.statements.push(accountAdministers(partition, accountId), {
       Sid: "CloudWatchLogsEncryptsThisEnvironmentsLogGroups",
       Effect: "Allow",
-      Principal: { Service: `logs.${props.region}.amazonaws.com` },
+      Principal: { Service: `logs.${region}.amazonaws.com` },
       Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
       Resource: "*",
       // Exactly the log groups the stack made (filled in at synth): a log group of another environment,
@@ -61,13 +58,13 @@ export class EncryptionKey extends Construct {
     });
     grantKeyDeploy(this);
     this.key = new KmsKey(this, "Key", {
-      description: `${props.name} environment key`,
+      description: `${this.name} environment key`,
       enableKeyRotation: true,
       deletionWindowInDays: props.keyDeletionWindowDays,
       // Built at synth, so constructs created later can add their service's statement (addToResourcePolicy).
       policy: Lazy.stringValue({ produce: () => jsonString({ Version: "2012-10-17", Statement: this.statements }) }),
     });
-    new KmsAlias(this, "Alias", { name: `alias/${props.name}`, targetKeyId: this.key.keyId });
+    new KmsAlias(this, "Alias", { name: `alias/${this.name}`, targetKeyId: this.key.keyId });
     this.keyArn = this.key.arn;
   }
 

@@ -1,19 +1,19 @@
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import type { EncryptionKey } from "./encryption-key";
 import { DeployPermissions } from "./deploy-permissions";
+import { EnvironmentContext } from "./environment";
 
 export interface LogGroupProps {
   /** The log group's name; the environment's key lets CloudWatch Logs encrypt exactly this group. */
   readonly name: string;
   /** One of CloudWatch's retention periods (the settings schema holds every retention setting to them). */
   readonly retentionDays: number;
-  readonly encryptionKey: EncryptionKey;
 }
 
 /** A log group the stack owns, so retention is set, its logs are encrypted with the environment's key, and `destroy` removes it. */
 export function logGroup(scope: Construct, id: string, props: LogGroupProps): CloudwatchLogGroup {
-  props.encryptionKey.allowLogGroup(props.name);
+  const encryptionKey = EnvironmentContext.of(scope).encryptionKey;
+  encryptionKey.allowLogGroup(props.name);
   DeployPermissions.of(scope)?.service("Logs", {
     read: ["logs:DescribeLogGroups"],
     create: ["logs:CreateLogGroup", "logs:TagLogGroup", "logs:TagResource"],
@@ -31,5 +31,5 @@ export function logGroup(scope: Construct, id: string, props: LogGroupProps): Cl
     ],
     destroy: ["logs:DeleteLogGroup"],
   });
-  return new CloudwatchLogGroup(scope, id, { name: props.name, retentionInDays: props.retentionDays, kmsKeyId: props.encryptionKey.keyArn });
+  return new CloudwatchLogGroup(scope, id, { name: props.name, retentionInDays: props.retentionDays, kmsKeyId: encryptionKey.keyArn });
 }

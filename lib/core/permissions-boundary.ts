@@ -2,17 +2,8 @@ import { Construct, type IConstruct } from "constructs";
 import { Lazy, TerraformStack } from "cdktf";
 import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { jsonString } from "./hcl";
-import { MANAGED_POLICY_MAX, mergeStatement, partitionOf, policyObject, statementsSize, type Statement } from "./policy";
-
-export interface PermissionsBoundaryProps {
-  /** `<project>-<environment>`: the policy is `<name>-boundary`. */
-  readonly name: string;
-  /** The `Project` and `Environment` tags of the environment's resources, which some of its statements check. */
-  readonly project: string;
-  readonly environment: string;
-  readonly region: string;
-  readonly accountId: string;
-}
+import { MANAGED_POLICY_MAX, mergeStatement, policyObject, statementsSize, type Statement } from "./policy";
+import { EnvironmentContext } from "./environment";
 
 const boundaries = new WeakMap<TerraformStack, PermissionsBoundary>();
 
@@ -37,40 +28,42 @@ export class PermissionsBoundary extends Construct {
   /** `<project>-<environment>`, which the boundary's ARN patterns start with. */
   readonly prefix: string;
   private readonly statements: Statement[] = [];
-  private readonly props: PermissionsBoundaryProps;
+  private readonly environmentContext: EnvironmentContext;
 
-  constructor(scope: Construct, id: string, props: PermissionsBoundaryProps) {
+  /** The environment (`EnvironmentContext`) names the policy `<prefix>-boundary` and gives the tags some statements check. */
+  constructor(scope: Construct, id: string) {
     super(scope, id);
     const stack = TerraformStack.of(this);
     if (boundaries.has(stack)) throw new Error(`${this.node.path}: the stack already has a permissions boundary`);
     boundaries.set(stack, this);
-    this.props = props;
-    this.prefix = props.name;
-    this.name = `${props.name}-boundary`;
-    this.arn = `arn:${partitionOf(props.region)}:iam::${props.accountId}:policy/${this.name}`;
+    const environment = EnvironmentContext.of(this);
+    this.environmentContext = environment;
+    this.prefix = environment.prefix;
+    this.name = `${this.prefix}-boundary`;
+    this.arn = environment.arn("iam", `policy/${this.name}`, "");
     this.policy = new IamPolicy(this, "Policy", {
       name: this.name,
-      description: `The most any role of ${props.name} may do; the CI deploy role cannot change it`,
+      description: `The most any role of ${this.prefix} may do; the CI deploy role cannot change it`,
       policy: Lazy.stringValue({ produce: () => this.document() }),
     });
     this.node.addValidation({ validate: () => this.check() });
   }
 
   get project(): string {
-    return this.props.project;
+    return this.environmentContext.project;
   }
 
   get environment(): string {
-    return this.props.environment;
+    return this.environmentContext.environment;
   }
 
   get region(): string {
-    return this.props.region;
+    return this.environmentContext.region;
   }
 
   /** `arn:<partition>:<service>:<region>:<account>:<resource>` in the environment's region and account. */
   arnOf(service: string, resource: string): string {
-    return `arn:${partitionOf(this.props.region)}:${service}:${this.props.region}:${this.props.accountId}:${resource}`;
+    return this.environmentContext.arn(service, resource);
   }
 
   /** Raises the ceiling by these statements, merged by Sid with what other constructs added. */
@@ -84,7 +77,7 @@ export class PermissionsBoundary extends Construct {
   }
 
   private check(): string[] {
-    const size = statementsSize(this.statements, this.props.accountId);
+    const size = statementsSize(this.statements, this.environmentContext.accountId);
     return size > MANAGED_POLICY_MAX
       ? [`the permissions boundary ${this.name} is about ${size} characters, over IAM's ${MANAGED_POLICY_MAX} for a managed policy: merge statements`]
       : [];

@@ -8,11 +8,12 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { partitionOf, ServiceRole } from "../core/iam";
+import { ServiceRole } from "../core/iam";
 import { securityGroup } from "../core/security-group";
 import type { Connection } from "../core/connection";
 import { logGroup } from "../core/log-group";
-import { accountAdministers, type EncryptionKey } from "../core/encryption-key";
+import { accountAdministers } from "../core/encryption-key";
+import { EnvironmentContext } from "../core/environment";
 import { jsonString } from "../core/hcl";
 import * as z from "zod/mini";
 import { fail, flag, int, listed, matching, oneOfNumbers, retention, rule, withDefault } from "../settings/rules";
@@ -124,11 +125,8 @@ function majorOf(version: string): number {
   return Number(version.split(".")[0]);
 }
 
+/** The instance is named after the environment, and its log groups use the environment's key (`EnvironmentContext`). */
 export interface DatabaseProps extends DatabaseConfig {
-  readonly name: string;
-  /** The environment's key: encrypts the log groups this construct creates. */
-  readonly encryptionKey: EncryptionKey;
-  readonly region: string;
   readonly vpcId: string;
   /** Private subnets, in two or more AZs. */
   readonly subnetIds: string[];
@@ -152,7 +150,9 @@ export class Database extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
-    this.region = props.region;
+    const environment = EnvironmentContext.of(this);
+    const name = environment.prefix;
+    this.region = environment.region;
     const version = props.engineVersion;
     const major = majorOf(version);
     const storage = props.allocatedStorageGb;
@@ -168,31 +168,31 @@ export class Database extends Construct {
     grantDatabaseDeploy(this, monitoring > 0);
 
     this.key = new KmsKey(this, "Key", {
-      description: `${props.name} database: storage, master secret, Performance Insights`,
+      description: `${name} database: storage, master secret, Performance Insights`,
       enableKeyRotation: true,
       deletionWindowInDays: props.keyDeletionWindowDays,
       // Written out, as the environment key's is; RDS and Secrets Manager use it on behalf of callers
       // whose IAM policies allow it.
-      policy: jsonString({ Version: "2012-10-17", Statement: [accountAdministers(props.encryptionKey.partition, props.encryptionKey.accountId)] }),
+      policy: jsonString({ Version: "2012-10-17", Statement: [accountAdministers(environment.partition, environment.accountId)] }),
     });
-    new KmsAlias(this, "KeyAlias", { name: `alias/${props.name}-db`, targetKeyId: this.key.keyId });
+    new KmsAlias(this, "KeyAlias", { name: `alias/${name}-db`, targetKeyId: this.key.keyId });
 
     this.securityGroup = securityGroup(this, "SecurityGroup", {
-      name: `${props.name}-db`,
-      description: `Database of ${props.name}: PostgreSQL from the service only`,
+      name: `${name}-db`,
+      description: `Database of ${name}: PostgreSQL from the service only`,
       vpcId: props.vpcId,
     });
 
     const subnetGroup = new DbSubnetGroup(this, "SubnetGroup", {
-      name: props.name,
-      description: `Private subnets of ${props.name}`,
+      name: name,
+      description: `Private subnets of ${name}`,
       subnetIds: props.subnetIds,
     });
     const parameters = new DbParameterGroup(this, "Parameters", {
       // The family is in the name so a major upgrade creates a new group beside the old one.
-      name: `${props.name}-postgres${major}`,
+      name: `${name}-postgres${major}`,
       family: `postgres${major}`,
-      description: `${props.name}: TLS required, slow queries logged`,
+      description: `${name}: TLS required, slow queries logged`,
       parameter: [
         { name: "rds.force_ssl", value: "1" },
         { name: "log_min_duration_statement", value: "1000" },
@@ -203,31 +203,30 @@ export class Database extends Construct {
     // RDS creates these itself, never expiring and never deleted; owning them sets retention.
     const logGroups = ["postgresql", "upgrade"].map((log) =>
       logGroup(this, `${log[0].toUpperCase()}${log.slice(1)}LogGroup`, {
-        name: `/aws/rds/instance/${props.name}/${log}`,
+        name: `/aws/rds/instance/${name}/${log}`,
         retentionDays: props.logRetentionDays,
-        encryptionKey: props.encryptionKey,
       }),
     );
 
     let monitoringRoleArn: string | undefined;
     if (monitoring > 0) {
-      const { accountId, partition } = props.encryptionKey;
+      const { accountId, partition } = environment;
       const role = new ServiceRole(this, "MonitoringRole", {
-        name: `${props.name}-rds-monitoring`,
+        name: `${name}-rds-monitoring`,
         service: "monitoring.rds.amazonaws.com",
         // Only this database's enhanced monitoring may ask for it (confused deputy).
-        trust: { sourceAccount: accountId, sourceArn: `arn:${partition}:rds:${props.region}:${accountId}:db:${props.name}` },
+        trust: { sourceAccount: accountId, sourceArn: `arn:${partition}:rds:${this.region}:${accountId}:db:${name}` },
       });
       new IamRolePolicyAttachment(this, "MonitoringPolicy", {
         role: role.role.name,
-        policyArn: `arn:${partitionOf(props.region)}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole`,
+        policyArn: `arn:${partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole`,
       });
       monitoringRoleArn = role.arn;
     }
 
     const insights = props.performanceInsights;
     this.instance = new DbInstance(this, "Instance", {
-      identifier: props.name,
+      identifier: name,
       engine: "postgres",
       engineVersion: version,
       instanceClass,
@@ -254,7 +253,7 @@ export class Database extends Construct {
       copyTagsToSnapshot: true,
       deletionProtection: props.deletionProtection,
       skipFinalSnapshot: skipFinal,
-      finalSnapshotIdentifier: skipFinal ? undefined : `${props.name}-final`,
+      finalSnapshotIdentifier: skipFinal ? undefined : `${name}-final`,
       deleteAutomatedBackups: skipFinal,
       enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
       performanceInsightsEnabled: insights,

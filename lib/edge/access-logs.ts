@@ -6,7 +6,7 @@ import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-own
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
-import { partitionOf } from "../core/iam";
+import { EnvironmentContext } from "../core/environment";
 import { checkName } from "../settings/validate";
 import { jsonString } from "../core/hcl";
 
@@ -43,11 +43,11 @@ const ELB_ACCOUNT_BY_REGION: Readonly<Record<string, string>> = {
   "cn-northwest-1": "037604701340",
 };
 
+/**
+ * The bucket is named after the environment, and its load balancers (ELB writes under
+ * `AWSLogs/<account>/`) are the environment's region and account (`EnvironmentContext`).
+ */
 export interface AccessLogsProps {
-  readonly name: string;
-  readonly region: string;
-  /** The account whose load balancers may write: ELB writes under `AWSLogs/<account>/`. */
-  readonly accountId: string;
   /** Days before log objects expire. */
   readonly expiryDays: number;
   /** Let `destroy` empty the bucket. */
@@ -62,9 +62,10 @@ export class AccessLogs extends Construct {
 
   constructor(scope: Construct, id: string, props: AccessLogsProps) {
     super(scope, id);
+    const { prefix: name, region, partition, accountId } = EnvironmentContext.of(this);
     const expiry = props.expiryDays;
     // A prefix, not a name: S3 names are global, and AWS appends a unique suffix.
-    const bucketPrefix = checkName("project and name", `${props.name}-lb-logs-`, 37, "access log bucket prefix");
+    const bucketPrefix = checkName("project and name", `${name}-lb-logs-`, 37, "access log bucket prefix");
     grantAccessLogsDeploy(this, bucketPrefix);
     this.bucket = new S3Bucket(this, "Bucket", { bucketPrefix, forceDestroy: props.forceDestroy });
     const access = new S3BucketPublicAccessBlock(this, "PublicAccessBlock", {
@@ -85,8 +86,8 @@ export class AccessLogs extends Construct {
       rule: [{ id: "expire-logs", status: "Enabled", filter: [{ prefix: "" }], expiration: [{ days: expiry }] }],
     });
 
-    const account = ELB_ACCOUNT_BY_REGION[props.region];
-    const writer = account ? { AWS: `arn:${partitionOf(props.region)}:iam::${account}:root` } : { Service: "logdelivery.elasticloadbalancing.amazonaws.com" };
+    const account = ELB_ACCOUNT_BY_REGION[region];
+    const writer = account ? { AWS: `arn:${partition}:iam::${account}:root` } : { Service: "logdelivery.elasticloadbalancing.amazonaws.com" };
     this.policy = new S3BucketPolicy(this, "Policy", {
       bucket: this.bucket.id,
       policy: jsonString({
@@ -97,7 +98,7 @@ export class AccessLogs extends Construct {
             Effect: "Allow",
             Principal: writer,
             Action: "s3:PutObject",
-            Resource: `${this.bucket.arn}/AWSLogs/${props.accountId}/*`,
+            Resource: `${this.bucket.arn}/AWSLogs/${accountId}/*`,
           },
           {
             Sid: "TlsOnly",

@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { DeployPermissions } from "../core/deploy-permissions";
+import { EnvironmentContext } from "../core/environment";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
@@ -113,12 +114,11 @@ export type LoadBalancerSettings = z.input<typeof LoadBalancerSettingsSchema>;
 export type LoadBalancerConfig = z.output<typeof LoadBalancerSettingsSchema>;
 export type HttpsConfig = z.output<typeof HttpsSettingsSchema>;
 
-/** The default API's health check belongs to its target group, which the service registers with `addTargets`. */
+/**
+ * The default API's health check belongs to its target group, which the service registers with
+ * `addTargets`. Its name, region and account (which the access log bucket admits) are the environment's.
+ */
 export interface LoadBalancerProps extends Omit<LoadBalancerConfig, "healthCheck"> {
-  readonly name: string;
-  readonly region: string;
-  /** The account: the access log bucket admits its load balancers' logs only. */
-  readonly accountId: string;
   readonly vpcId: string;
   readonly publicSubnetIds: string[];
   readonly privateSubnetIds: string[];
@@ -164,13 +164,14 @@ export class LoadBalancer extends Construct {
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
     this.props = props;
+    const name = EnvironmentContext.of(this).prefix;
     const https = props.https;
     const cidrs = props.allowedCidrs;
     grantLoadBalancerDeploy(this, https?.domainName ? https.hostedZoneId : undefined);
 
     this.securityGroup = securityGroup(this, "SecurityGroup", {
-      name: `${props.name}-lb`,
-      description: `Load balancer of ${props.name}: HTTP(S) in, the service's port out`,
+      name: `${name}-lb`,
+      description: `Load balancer of ${name}: HTTP(S) in, the service's port out`,
       vpcId: props.vpcId,
     });
     const ports = https ? [80, 443] : [80];
@@ -189,16 +190,13 @@ export class LoadBalancer extends Construct {
 
     this.accessLogs = props.accessLogs
       ? new AccessLogs(this, "AccessLogs", {
-          name: props.name,
-          region: props.region,
-          accountId: props.accountId,
           expiryDays: props.accessLogsExpiryDays,
           forceDestroy: !props.deletionProtection,
         })
       : undefined;
 
     this.loadBalancer = new Lb(this, "LoadBalancer", {
-      name: checkLoadBalancerName(props.name),
+      name: checkLoadBalancerName(name),
       loadBalancerType: "application",
       internal: props.internal,
       subnets: props.internal ? props.privateSubnetIds : props.publicSubnetIds,

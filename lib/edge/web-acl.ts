@@ -6,7 +6,7 @@ import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-as
 import { Wafv2WebAclLoggingConfiguration } from "@cdktf/provider-aws/lib/wafv2-web-acl-logging-configuration";
 import type { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import * as z from "zod/mini";
-import type { EncryptionKey } from "../core/encryption-key";
+import { EnvironmentContext } from "../core/environment";
 import { jsonString, synthesizingHcl } from "../core/hcl";
 import type { LoadBalancer } from "./load-balancer";
 import { logGroup } from "../core/log-group";
@@ -117,12 +117,11 @@ export const WafSettingsSchema = z.strictObject({
 export type WafSettings = z.input<typeof WafSettingsSchema>;
 export type WafConfig = z.output<typeof WafSettingsSchema>;
 
+/**
+ * The web ACL is named after the environment (`<project>-<environment>`, its log group's after the
+ * `aws-waf-logs-` WAF requires), and its log group uses the environment's key (`EnvironmentContext`).
+ */
 export interface WebAclProps extends Omit<WafConfig, "enabled"> {
-  /** `<project>-<environment>`: the web ACL's name, and its log group's after the `aws-waf-logs-` WAF requires. */
-  readonly name: string;
-  readonly region: string;
-  /** Encrypts the log group. */
-  readonly encryptionKey: EncryptionKey;
   /** The load balancer it guards. */
   readonly loadBalancer: LoadBalancer;
 }
@@ -142,6 +141,7 @@ export class WebAcl extends Construct {
 
   constructor(scope: Construct, id: string, props: WebAclProps) {
     super(scope, id);
+    const { prefix: name, region, partition, accountId } = EnvironmentContext.of(this);
     // One description of the rules in the WAF API's own shape. Terraform takes them as typed `rule`
     // blocks (drift-detected); cdktf's HCL writer cannot write a rule's `statement` (the provider types
     // it loosely) as a block, so the HCL output takes them as `rule_json`, the same rules as JSON.
@@ -161,37 +161,35 @@ export class WebAcl extends Construct {
               : {}),
           },
         },
-        VisibilityConfig: visibility(`${props.name}-${group}`),
+        VisibilityConfig: visibility(`${name}-${group}`),
       })),
       {
         Name: RATE_LIMIT_RULE,
         Priority: MANAGED_RULE_GROUPS.length,
         Action: { Block: {} },
         Statement: { RateBasedStatement: { Limit: props.rateLimitPer5Minutes, AggregateKeyType: "IP", EvaluationWindowSec: 300 } },
-        VisibilityConfig: visibility(`${props.name}-${RATE_LIMIT_RULE}`),
+        VisibilityConfig: visibility(`${name}-${RATE_LIMIT_RULE}`),
       },
     ];
     this.webAcl = new Wafv2WebAcl(this, "WebAcl", {
-      name: props.name,
-      description: `${props.name}: AWS managed rules and a per-IP rate limit in front of the load balancer`,
+      name: name,
+      description: `${name}: AWS managed rules and a per-IP rate limit in front of the load balancer`,
       scope: "REGIONAL",
       defaultAction: { allow: {} },
       ...(synthesizingHcl() ? { ruleJson: jsonString(rules) } : { rule: rules.map(terraformRule) }),
-      visibilityConfig: terraformVisibility(visibility(props.name)),
+      visibilityConfig: terraformVisibility(visibility(name)),
     });
     new Wafv2WebAclAssociation(this, "Association", { resourceArn: props.loadBalancer.loadBalancerArn, webAclArn: this.webAcl.arn });
-    grantWebAclDeploy(this, props.name);
+    grantWebAclDeploy(this, name);
 
     this.logGroup = logGroup(this, "LogGroup", {
-      name: `aws-waf-logs-${props.name}`,
+      name: `aws-waf-logs-${name}`,
       retentionDays: props.logRetentionDays,
-      encryptionKey: props.encryptionKey,
     });
     // WAF delivers through CloudWatch Logs' log delivery service; written here, so WAF does not add
     // an account-wide policy of its own (an account holds at most 10 per region).
-    const { partition, accountId } = props.encryptionKey;
     const policy = new CloudwatchLogResourcePolicy(this, "LogDelivery", {
-      policyName: `${props.name}-waf-logs`,
+      policyName: `${name}-waf-logs`,
       policyDocument: jsonString({
         Version: "2012-10-17",
         Statement: [
@@ -203,7 +201,7 @@ export class WebAcl extends Construct {
             Resource: `${this.logGroup.arn}:*`,
             Condition: {
               StringEquals: { "aws:SourceAccount": accountId },
-              ArnLike: { "aws:SourceArn": `arn:${partition}:logs:${props.region}:${accountId}:*` },
+              ArnLike: { "aws:SourceArn": `arn:${partition}:logs:${region}:${accountId}:*` },
             },
           },
         ],

@@ -12,7 +12,7 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { contains, parseBlock, parseCidr, subnet } from "../calculators/cidr";
 import { ServiceRole } from "../core/iam";
 import { logGroup } from "../core/log-group";
-import type { EncryptionKey } from "../core/encryption-key";
+import { EnvironmentContext } from "../core/environment";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { PermissionsBoundary } from "../core/permissions-boundary";
 import { grantEc2Deploy } from "../core/security-group";
@@ -68,13 +68,8 @@ export type NetworkSettings = z.input<typeof NetworkSettingsSchema>;
 /** The same, checked and with every default applied. */
 export type NetworkConfig = z.output<typeof NetworkSettingsSchema>;
 
+/** Its names, region and log key are the environment's (`EnvironmentContext`). */
 export interface NetworkProps extends NetworkConfig {
-  /** Prefix of every resource name, `<project>-<environment>`. */
-  readonly name: string;
-  /** The environment's key: encrypts the log groups this construct creates. */
-  readonly encryptionKey: EncryptionKey;
-  /** Where the VPC endpoints' services live. */
-  readonly region: string;
   /** One public and one private subnet in each; at least 2, as the load balancer and RDS need. */
   readonly availabilityZones: readonly string[];
 }
@@ -93,6 +88,7 @@ export class Network extends Construct {
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     grantNetworkDeploy(this);
+    const name = EnvironmentContext.of(this).prefix;
     const cidr = props.cidr;
     this.natMode = props.natMode;
     const azs = props.availabilityZones;
@@ -102,7 +98,7 @@ export class Network extends Construct {
       cidrBlock: cidr,
       enableDnsHostnames: true,
       enableDnsSupport: true,
-      tags: { Name: props.name },
+      tags: { Name: name },
     });
 
     // Adopting the default SG with no rules closes it: nothing can quietly use it.
@@ -110,17 +106,17 @@ export class Network extends Construct {
       vpcId: this.vpc.id,
       ingress: noBlocks(),
       egress: noBlocks(),
-      tags: { Name: `${props.name}-default-closed` },
+      tags: { Name: `${name}-default-closed` },
     });
 
     const igw = new InternetGateway(this, "InternetGateway", {
       vpcId: this.vpc.id,
-      tags: { Name: props.name },
+      tags: { Name: name },
     });
 
     const publicRoutes = new RouteTable(this, "PublicRouteTable", {
       vpcId: this.vpc.id,
-      tags: { Name: `${props.name}-public` },
+      tags: { Name: `${name}-public` },
     });
     new Route(this, "PublicDefaultRoute", {
       routeTableId: publicRoutes.id,
@@ -135,7 +131,7 @@ export class Network extends Construct {
         availabilityZone: az,
         cidrBlock: this.subnetCidrs.public[i],
         mapPublicIpOnLaunch: false,
-        tags: { Name: `${props.name}-public-${suffix}`, Tier: "public" },
+        tags: { Name: `${name}-public-${suffix}`, Tier: "public" },
       });
       new RouteTableAssociation(this, `PublicAssociation${i}`, { subnetId: pub.id, routeTableId: publicRoutes.id });
       this.publicSubnets.push(pub);
@@ -146,19 +142,19 @@ export class Network extends Construct {
           availabilityZone: az,
           cidrBlock: this.subnetCidrs.private[i],
           mapPublicIpOnLaunch: false,
-          tags: { Name: `${props.name}-private-${suffix}`, Tier: "private" },
+          tags: { Name: `${name}-private-${suffix}`, Tier: "private" },
         }),
       );
     });
 
     const natCount = { none: 0, single: 1, "per-az": azs.length }[this.natMode];
     for (let i = 0; i < natCount; i++) {
-      const eip = new Eip(this, `NatIp${i}`, { domain: "vpc", tags: { Name: `${props.name}-nat-${i}` } });
+      const eip = new Eip(this, `NatIp${i}`, { domain: "vpc", tags: { Name: `${name}-nat-${i}` } });
       this.natGateways.push(
         new NatGateway(this, `Nat${i}`, {
           allocationId: eip.id,
           subnetId: this.publicSubnets[i].id,
-          tags: { Name: `${props.name}-nat-${i}` },
+          tags: { Name: `${name}-nat-${i}` },
           dependsOn: [igw],
         }),
       );
@@ -168,7 +164,7 @@ export class Network extends Construct {
     const privateRoutes = this.privateSubnets.map((sub, i) => {
       const table = new RouteTable(this, `PrivateRouteTable${i}`, {
         vpcId: this.vpc.id,
-        tags: { Name: `${props.name}-private-${azs[i].slice(-1)}` },
+        tags: { Name: `${name}-private-${azs[i].slice(-1)}` },
       });
       new RouteTableAssociation(this, `PrivateAssociation${i}`, { subnetId: sub.id, routeTableId: table.id });
       if (this.natGateways.length > 0) {
@@ -183,8 +179,6 @@ export class Network extends Construct {
 
     if (props.endpoints) {
       this.endpoints = new VpcEndpoints(this, "Endpoints", {
-        name: props.name,
-        region: props.region,
         vpcId: this.vpc.id,
         vpcCidr: cidr,
         subnetIds: this.privateSubnetIds,
@@ -215,18 +209,17 @@ export class Network extends Construct {
   }
 
   private addFlowLogs(props: NetworkProps): void {
+    const { prefix: name, region, accountId, partition } = EnvironmentContext.of(this);
     const trafficType = props.flowLogTrafficType;
     const group = logGroup(this, "FlowLogGroup", {
-      name: `/vpc/${props.name}/flow-logs`,
+      name: `/vpc/${name}/flow-logs`,
       retentionDays: props.flowLogRetentionDays,
-      encryptionKey: props.encryptionKey,
     });
-    const { accountId, partition } = props.encryptionKey;
     const role = new ServiceRole(this, "FlowLogRole", {
-      name: `${props.name}-vpc-flow-logs`,
+      name: `${name}-vpc-flow-logs`,
       service: "vpc-flow-logs.amazonaws.com",
       // Only this account's flow logs may ask for it (confused deputy).
-      trust: { sourceAccount: accountId, sourceArn: `arn:${partition}:ec2:${props.region}:${accountId}:vpc-flow-log/*` },
+      trust: { sourceAccount: accountId, sourceArn: `arn:${partition}:ec2:${region}:${accountId}:vpc-flow-log/*` },
       statements: [
         {
           Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
@@ -238,7 +231,7 @@ export class Network extends Construct {
       {
         Sid: "WriteLogs",
         Action: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-        Resource: `arn:${partition}:logs:${props.region}:${accountId}:log-group:/vpc/${props.name}/flow-logs:*`,
+        Resource: `arn:${partition}:logs:${region}:${accountId}:log-group:/vpc/${name}/flow-logs:*`,
       },
     ]);
     DeployPermissions.of(this)?.passRole("FlowLogs", ["vpc-flow-logs"], "vpc-flow-logs.amazonaws.com");
@@ -249,7 +242,7 @@ export class Network extends Construct {
       logDestination: group.arn,
       iamRoleArn: role.arn,
       maxAggregationInterval: 60,
-      tags: { Name: props.name },
+      tags: { Name: name },
     });
   }
 }

@@ -4,14 +4,13 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { grantEc2Deploy, securityGroup } from "../core/security-group";
 import { DeployPermissions } from "../core/deploy-permissions";
+import { EnvironmentContext } from "../core/environment";
 
 /** The AWS services a task reaches to start and run: its image (ECR's API and registry), its logs, its secrets. */
 export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
 
+/** Its names and the region of its services are the environment's (`EnvironmentContext`). */
 export interface VpcEndpointsProps {
-  /** `<project>-<environment>`. */
-  readonly name: string;
-  readonly region: string;
   readonly vpcId: string;
   /** Who may use the interface endpoints, on 443: the VPC's range. */
   readonly vpcCidr: string;
@@ -35,11 +34,12 @@ export class VpcEndpoints extends Construct {
 
   constructor(scope: Construct, id: string, props: VpcEndpointsProps) {
     super(scope, id);
+    const { prefix: name, region } = EnvironmentContext.of(this);
     const deploy = DeployPermissions.of(this);
     if (deploy) grantEc2Deploy(deploy, ["ec2:CreateVpcEndpoint"], ["ec2:CreateVpcEndpoint", "ec2:DeleteVpcEndpoints", "ec2:ModifyVpcEndpoint"]);
     this.securityGroup = securityGroup(this, "SecurityGroup", {
-      name: `${props.name}-endpoints`,
-      description: `VPC endpoints of ${props.name}: HTTPS from the VPC`,
+      name: `${name}-endpoints`,
+      description: `VPC endpoints of ${name}: HTTPS from the VPC`,
       vpcId: props.vpcId,
     });
     new VpcSecurityGroupIngressRule(this, "HttpsFromVpc", {
@@ -60,21 +60,21 @@ export class VpcEndpoints extends Construct {
         service,
         new VpcEndpoint(this, pascal(service), {
           vpcId: props.vpcId,
-          serviceName: `com.amazonaws.${props.region}.${service}`,
+          serviceName: `com.amazonaws.${region}.${service}`,
           vpcEndpointType: "Interface",
           privateDnsEnabled: true,
           subnetIds: [...props.subnetIds],
           securityGroupIds: [this.securityGroup.id],
-          tags: { Name: `${props.name}-${service}` },
+          tags: { Name: `${name}-${service}` },
         }),
       ]),
     );
     this.s3Gateway = new VpcEndpoint(this, "S3", {
       vpcId: props.vpcId,
-      serviceName: `com.amazonaws.${props.region}.s3`,
+      serviceName: `com.amazonaws.${region}.s3`,
       vpcEndpointType: "Gateway",
       routeTableIds: [...props.routeTableIds],
-      tags: { Name: `${props.name}-s3` },
+      tags: { Name: `${name}-s3` },
     });
   }
 }

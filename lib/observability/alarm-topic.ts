@@ -3,14 +3,14 @@ import { DeployPermissions } from "../core/deploy-permissions";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
-import type { EncryptionKey } from "../core/encryption-key";
+import { EnvironmentContext } from "../core/environment";
 import { jsonString } from "../core/hcl";
 
+/**
+ * The topic is `<prefix>-alarms`, encrypted at rest with the environment's key, which CloudWatch and
+ * EventBridge are let use to publish (`EnvironmentContext`).
+ */
 export interface AlarmTopicProps {
-  /** `<project>-<environment>`; the topic is `<name>-alarms`. */
-  readonly name: string;
-  /** Encrypts the messages at rest; CloudWatch and EventBridge are let use it to publish. */
-  readonly encryptionKey: EncryptionKey;
   /** Addresses subscribed by e-mail; each must confirm the message AWS sends before it receives alarms. */
   readonly emails: readonly string[];
   /** The environment's AWS Budgets budget, which may publish its alerts here too (lib/observability/budget.ts). @default none */
@@ -30,19 +30,21 @@ export class AlarmTopic extends Construct {
 
   constructor(scope: Construct, id: string, props: AlarmTopicProps) {
     super(scope, id);
-    const key = props.encryptionKey;
+    const environment = EnvironmentContext.of(this);
+    const key = environment.encryptionKey;
+    const { prefix, partition, region, accountId } = environment;
     const publishers = ["cloudwatch.amazonaws.com", "events.amazonaws.com", ...(props.budgetName ? ["budgets.amazonaws.com"] : [])];
-    const topicName = `${props.name}-alarms`;
+    const topicName = `${prefix}-alarms`;
     this.topic = new SnsTopic(this, "Topic", { name: topicName, kmsMasterKeyId: key.keyArn });
     // Only the key's environment's alarms and rules, of this account (confused deputy): their names start with its prefix.
     const sources = {
-      StringEquals: { "aws:SourceAccount": key.accountId },
+      StringEquals: { "aws:SourceAccount": accountId },
       ArnLike: {
         "aws:SourceArn": [
-          `arn:${key.partition}:cloudwatch:${key.region}:${key.accountId}:alarm:${key.name}-*`,
-          `arn:${key.partition}:events:${key.region}:${key.accountId}:rule/${key.name}-*`,
+          `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${prefix}-*`,
+          `arn:${partition}:events:${region}:${accountId}:rule/${prefix}-*`,
           // Budgets are global: no region in their ARN.
-          ...(props.budgetName ? [`arn:${key.partition}:budgets::${key.accountId}:budget/${props.budgetName}`] : []),
+          ...(props.budgetName ? [`arn:${partition}:budgets::${accountId}:budget/${props.budgetName}`] : []),
         ],
       },
     };

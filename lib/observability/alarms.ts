@@ -10,6 +10,7 @@ import type { Service } from "../compute/service";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { jsonString } from "../core/hcl";
+import { EnvironmentContext } from "../core/environment";
 import type { Job } from "../workers/job";
 import type { Queue } from "../workers/queue";
 
@@ -51,9 +52,8 @@ export const AlarmSettingsSchema = z
 export type AlarmSettings = z.input<typeof AlarmSettingsSchema>;
 export type AlarmConfig = z.output<typeof AlarmSettingsSchema>;
 
+/** Alarm names start with the environment's prefix (`EnvironmentContext`). */
 export interface AlarmsProps extends AlarmConfig {
-  /** `<project>-<environment>`, the prefix of every alarm name. */
-  readonly name: string;
   /** Where alarms report, on alarm and on recovery. */
   readonly topic: AlarmTopic;
 }
@@ -69,11 +69,13 @@ export class Alarms extends Construct {
   /** Every alarm, in the order made (the dashboard shows them so). */
   readonly alarms: CloudwatchMetricAlarm[] = [];
   private readonly props: AlarmsProps;
+  private readonly prefix: string;
   private readonly watched = new Set<Construct>();
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
     this.props = props;
+    this.prefix = EnvironmentContext.of(this).prefix;
     const deploy = DeployPermissions.of(this);
     deploy?.service("Alarms", {
       create: ["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
@@ -85,7 +87,7 @@ export class Alarms extends Construct {
         "cloudwatch:TagResource",
         "cloudwatch:UntagResource",
       ],
-      resources: deploy && [deploy.arn("cloudwatch", `alarm:${props.name}-*`)],
+      resources: deploy && [deploy.arn("cloudwatch", `alarm:${this.prefix}-*`)],
     });
   }
 
@@ -284,7 +286,7 @@ export class Alarms extends Construct {
     this.once(job);
     const { key } = job.props;
     const label = key[0].toUpperCase() + key.slice(1);
-    const ruleName = `${this.props.name}-${key}-failed-runs`;
+    const ruleName = `${this.prefix}-${key}-failed-runs`;
     const rule = new CloudwatchEventRule(this, `${label}JobFailedRunsRule`, {
       name: ruleName,
       description: `Runs of job ${key} that exited non-zero or could not start`,
@@ -346,7 +348,7 @@ export class Alarms extends Construct {
     this.alarms.push(
       new CloudwatchMetricAlarm(this, id, {
         ...body,
-        alarmName: `${this.props.name}-${what}`,
+        alarmName: `${this.prefix}-${what}`,
         alarmActions: [topic],
         okActions: [topic],
       }),

@@ -7,6 +7,7 @@ import * as z from "zod/mini";
 import type { AlarmTopic } from "./alarm-topic";
 import { estimateMonthlyCost, largestLines, type CostEstimate } from "../calculators/cost";
 import { DeployPermissions } from "../core/deploy-permissions";
+import { EnvironmentContext } from "../core/environment";
 import { flag, rule, withDefault } from "../settings/rules";
 
 /**
@@ -26,12 +27,8 @@ export const BudgetSettingsSchema = z.strictObject({
 });
 export type BudgetConfig = z.output<typeof BudgetSettingsSchema>;
 
+/** The budget is named after the environment and counts the costs tagged with its `Environment` (`EnvironmentContext`). */
 export interface BudgetProps extends BudgetConfig {
-  /** `<project>-<environment>`: the budget's name. */
-  readonly name: string;
-  /** The environment's name: the budget counts the costs tagged `Environment` with it. */
-  readonly environment: string;
-  readonly accountId: string;
   /** Where the alerts go; without one (alarms off), the budget alerts `emails` directly, or no one. */
   readonly topic?: AlarmTopic;
   readonly emails: readonly string[];
@@ -53,18 +50,19 @@ export class Budget extends Construct {
 
   constructor(scope: Construct, id: string, props: BudgetProps) {
     super(scope, id);
+    const { prefix: name, environment } = EnvironmentContext.of(this);
     const subscribers = props.topic
       ? { subscriberSnsTopicArns: [props.topic.topicArn] }
       : props.emails.length
         ? { subscriberEmailAddresses: [...props.emails] }
         : undefined;
     this.budget = new BudgetsBudget(this, "Budget", {
-      name: props.name,
+      name,
       budgetType: "COST",
       timeUnit: "MONTHLY",
       limitAmount: props.monthlyUsd.toFixed(2),
       limitUnit: "USD",
-      costFilter: [{ name: "TagKeyValue", values: [`user:Environment$${props.environment}`] }],
+      costFilter: [{ name: "TagKeyValue", values: [`user:Environment$${environment}`] }],
       notification: subscribers
         ? BUDGET_ALERTS.map(({ notificationType, threshold }) => ({
             notificationType,
@@ -75,14 +73,14 @@ export class Budget extends Construct {
           }))
         : [],
     });
-    if (!subscribers) Annotations.of(this).addWarning(`budget ${props.name} alerts no one: alarms.enabled is false and alarms.emails is empty`);
+    if (!subscribers) Annotations.of(this).addWarning(`budget ${name} alerts no one: alarms.enabled is false and alarms.emails is empty`);
     // Budgets are global, by name; ModifyBudget creates, updates and deletes them and their alerts.
     const deploy = DeployPermissions.of(this);
     deploy?.allow([
       {
         Sid: "Budget",
         Action: ["budgets:ListTagsForResource", "budgets:ModifyBudget", "budgets:TagResource", "budgets:UntagResource", "budgets:ViewBudget"],
-        Resource: deploy.arn("budgets", `budget/${props.name}`, ""),
+        Resource: deploy.arn("budgets", `budget/${name}`, ""),
       },
     ]);
   }

@@ -3,11 +3,10 @@ import { DeployPermissions } from "../core/deploy-permissions";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import type { Alarms } from "./alarms";
 import { jsonString } from "../core/hcl";
+import { EnvironmentContext } from "../core/environment";
 
+/** The dashboard is named after the environment, and its graphs show the environment's region (`EnvironmentContext`). */
 export interface DashboardProps {
-  /** `<project>-<environment>`, the dashboard's name. */
-  readonly name: string;
-  readonly region: string;
   readonly alarms: Alarms;
 }
 
@@ -23,13 +22,14 @@ export class Dashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: DashboardProps) {
     super(scope, id);
+    const { prefix: name, region } = EnvironmentContext.of(this);
     const deploy = DeployPermissions.of(this);
     // Dashboards are global, by name.
     deploy?.allow([
       {
         Sid: "Dashboard",
         Action: ["cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard", "cloudwatch:PutDashboard"],
-        Resource: deploy.arn("cloudwatch", `dashboard/${props.name}`, ""),
+        Resource: deploy.arn("cloudwatch", `dashboard/${name}`, ""),
       },
     ]);
     const alarms = props.alarms.alarms;
@@ -39,7 +39,7 @@ export class Dashboard extends Construct {
       y: 0,
       width: 24,
       height: 3,
-      properties: { title: `${props.name} alarms`, alarms: alarms.map((a) => a.arn) },
+      properties: { title: `${name} alarms`, alarms: alarms.map((a) => a.arn) },
     };
     const graphs = alarms.map((alarm, i) => ({
       type: "metric",
@@ -47,10 +47,10 @@ export class Dashboard extends Construct {
       y: 3 + Math.floor(i / 3) * HEIGHT,
       width: WIDTH,
       height: HEIGHT,
-      properties: { title: alarm.alarmName, region: props.region, annotations: { alarms: [alarm.arn] }, view: "timeSeries", stacked: false },
+      properties: { title: alarm.alarmName, region, annotations: { alarms: [alarm.arn] }, view: "timeSeries", stacked: false },
     }));
     this.dashboard = new CloudwatchDashboard(this, "Dashboard", {
-      dashboardName: props.name,
+      dashboardName: name,
       dashboardBody: jsonString({ widgets: [status, ...graphs] }),
     });
   }

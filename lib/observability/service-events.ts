@@ -5,16 +5,12 @@ import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-
 import type { AlarmTopic } from "./alarm-topic";
 import type { Cluster } from "../compute/cluster";
 import { jsonString } from "../core/hcl";
-import { partitionOf } from "../core/iam";
+import { EnvironmentContext } from "../core/environment";
 
+/** The rule is `<prefix>-service-events`, and the services' ARNs name the environment's region and account (`EnvironmentContext`). */
 export interface ServiceEventsProps {
-  /** `<project>-<environment>`; the rule is `<name>-service-events`. */
-  readonly name: string;
   /** Every service in it is covered, those added later too. */
   readonly cluster: Cluster;
-  readonly region: string;
-  /** The account the services run in, which their ARNs name. */
-  readonly accountId: string;
   readonly topic: AlarmTopic;
 }
 
@@ -28,12 +24,14 @@ export class ServiceEvents extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceEventsProps) {
     super(scope, id);
+    const environment = EnvironmentContext.of(this);
+    const name = environment.prefix;
     // Service ARNs are arn:…:service/<cluster>/<service>: one prefix names them all, and stays the
     // same when a service is replaced or added.
-    const services = `arn:${partitionOf(props.region)}:ecs:${props.region}:${props.accountId}:service/${props.cluster.clusterName}/`;
+    const services = environment.arn("ecs", `service/${props.cluster.clusterName}/`);
     this.rule = new CloudwatchEventRule(this, "Rule", {
-      name: `${props.name}-service-events`,
-      description: `Failed or rolled-back deployments and tasks that cannot start, in ${props.name}`,
+      name: `${name}-service-events`,
+      description: `Failed or rolled-back deployments and tasks that cannot start, in ${name}`,
       eventPattern: jsonString({
         source: ["aws.ecs"],
         "detail-type": ["ECS Deployment State Change", "ECS Service Action"],
@@ -44,7 +42,7 @@ export class ServiceEvents extends Construct {
     new CloudwatchEventTarget(this, "Topic", { rule: this.rule.name, arn: props.topic.topicArn });
     DeployPermissions.of(this)?.service("EventRule", {
       ...EVENT_RULE_GRANT,
-      resources: [`arn:${partitionOf(props.region)}:events:${props.region}:${props.accountId}:rule/${props.name}-service-events`],
+      resources: [environment.arn("events", `rule/${name}-service-events`)],
     });
   }
 }

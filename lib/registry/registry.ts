@@ -4,8 +4,8 @@ import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import * as z from "zod/mini";
 import { flag, int, withDefault } from "../settings/rules";
 import { jsonString } from "../core/hcl";
-import type { EncryptionKey } from "../core/encryption-key";
 import { DeployPermissions } from "../core/deploy-permissions";
+import { EnvironmentContext } from "../core/environment";
 
 export const RegistrySettingsSchema = z.strictObject({
   /** Images kept; older ones expire. @default 30 */
@@ -26,19 +26,19 @@ export type RegistrySettings = z.input<typeof RegistrySettingsSchema>;
 /** The same, checked and with every default applied. */
 export type RegistryConfig = z.output<typeof RegistrySettingsSchema>;
 
-export interface RegistryProps extends RegistryConfig {
-  /** Repository name, `<project>-<environment>`. */
-  readonly name: string;
-  /** The environment's key: encrypts the images when `encryption` is `KMS`. */
-  readonly encryptionKey: EncryptionKey;
-}
+/** The repository is named after the environment, and `KMS` encryption uses its key (`EnvironmentContext`). */
+export type RegistryProps = RegistryConfig;
 
 /** The ECR repository the task definition pulls its image from. */
 export class Registry extends Construct {
   readonly repository: EcrRepository;
+  /** `<project>-<environment>`, as written (not a reference), for policies that name the repository before it exists. */
+  readonly name: string;
 
   constructor(scope: Construct, id: string, props: RegistryProps) {
     super(scope, id);
+    const environment = EnvironmentContext.of(this);
+    this.name = environment.prefix;
     const keep = props.keepImages;
     const untaggedDays = props.untaggedExpiryDays;
     const deploy = DeployPermissions.of(this);
@@ -59,7 +59,7 @@ export class Registry extends Construct {
           "ecr:UntagResource",
         ],
         destroy: ["ecr:DeleteRepository"],
-        resources: [deploy.arn("ecr", `repository/${props.name}`)],
+        resources: [deploy.arn("ecr", `repository/${this.name}`)],
       });
       if (props.encryption === "KMS")
         // ECR holds a grant on the environment's key, made with the caller's permissions, through ECR only.
@@ -74,11 +74,13 @@ export class Registry extends Construct {
     }
 
     this.repository = new EcrRepository(this, "Repository", {
-      name: props.name,
+      name: this.name,
       // Immutable tags make a tag name one image forever, so a deploy is reproducible.
       imageTagMutability: "IMMUTABLE",
       imageScanningConfiguration: { scanOnPush: true },
-      encryptionConfiguration: [props.encryption === "KMS" ? { encryptionType: "KMS", kmsKey: props.encryptionKey.keyArn } : { encryptionType: "AES256" }],
+      encryptionConfiguration: [
+        props.encryption === "KMS" ? { encryptionType: "KMS", kmsKey: environment.encryptionKey.keyArn } : { encryptionType: "AES256" },
+      ],
       forceDelete: props.forceDelete,
     });
 

@@ -6,7 +6,8 @@ import * as z from "zod/mini";
 import type { Cluster } from "../compute/cluster";
 import type { Database } from "../database/database";
 import { DeployPermissions } from "../core/deploy-permissions";
-import { partitionOf, ServiceRole } from "../core/iam";
+import { ServiceRole } from "../core/iam";
+import { EnvironmentContext } from "../core/environment";
 import type { Network } from "../network/network";
 import { PermissionsBoundary } from "../core/permissions-boundary";
 import { flag, int, rule, withDefault } from "../settings/rules";
@@ -60,7 +61,8 @@ export type JobSettings = z.input<typeof JobSettingsSchema>;
 export type JobConfig = z.output<typeof JobSettingsSchema>;
 
 /** The environment's schedule group (`<project>-<environment>`), which every job's schedule belongs to; made once, when there is a job. */
-export function scheduleGroup(scope: Construct, id: string, name: string): SchedulerScheduleGroup {
+export function scheduleGroup(scope: Construct, id: string): SchedulerScheduleGroup {
+  const name = EnvironmentContext.of(scope).prefix;
   const deploy = DeployPermissions.of(scope);
   if (deploy) {
     deploy.service("Scheduler", {
@@ -87,6 +89,7 @@ export function scheduleGroup(scope: Construct, id: string, name: string): Sched
   return new SchedulerScheduleGroup(scope, id, { name });
 }
 
+/** Its region and account (which its scheduler role trusts) are the environment's (`EnvironmentContext`). */
 export interface JobProps extends JobConfig {
   /** `<project>-<environment>-<key>`: the schedule's, role's and security group's names. */
   readonly name: string;
@@ -95,8 +98,6 @@ export interface JobProps extends JobConfig {
   readonly network: Network;
   readonly taskDefinition: TaskDefinition;
   readonly group: SchedulerScheduleGroup;
-  readonly region: string;
-  readonly accountId: string;
 }
 
 /**
@@ -115,8 +116,9 @@ export class Job extends Construct {
     super(scope, id);
     this.props = props;
     const { cluster, network, taskDefinition, group } = props;
-    const partition = partitionOf(props.region);
-    const arn = (service: string, resource: string) => `arn:${partition}:${service}:${props.region}:${props.accountId}:${resource}`;
+    const environment = EnvironmentContext.of(this);
+    const { partition, accountId } = environment;
+    const arn = (service: string, resource: string) => environment.arn(service, resource);
     this.securityGroup = securityGroup(this, "SecurityGroup", {
       name: `${props.name}-tasks`,
       description: `Tasks of job ${props.name}: nothing in, HTTPS out`,
@@ -130,7 +132,7 @@ export class Job extends Construct {
       name: `${props.name}-scheduler`,
       service: "scheduler.amazonaws.com",
       // Only this account's schedule of this job may use the role.
-      trust: { sourceAccount: props.accountId, sourceArn: scheduleArn },
+      trust: { sourceAccount: accountId, sourceArn: scheduleArn },
       statements: [
         {
           Sid: "RunThisTaskDefinition",
@@ -159,7 +161,7 @@ export class Job extends Construct {
         Sid: "SchedulerPassesTaskRoles",
         Action: "iam:PassRole",
         // The environment's task and execution roles, as the deploy role may pass them: never another kind.
-        Resource: ["execution", "task", "*-execution", "*-task"].map((suffix) => `arn:${partition}:iam::${props.accountId}:role/${boundary.prefix}-${suffix}`),
+        Resource: ["execution", "task", "*-execution", "*-task"].map((suffix) => `arn:${partition}:iam::${accountId}:role/${boundary.prefix}-${suffix}`),
         Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
       },
       {

@@ -6,6 +6,7 @@ import * as z from "zod/mini";
 import type { Autoscaling } from "../compute/autoscaling";
 import { DeployPermissions } from "../core/deploy-permissions";
 import type { EncryptionKey } from "../core/encryption-key";
+import { EnvironmentContext } from "../core/environment";
 import { jsonString } from "../core/hcl";
 import type { Statement } from "../core/iam";
 import { PermissionsBoundary } from "../core/permissions-boundary";
@@ -65,12 +66,12 @@ export const QueueSettingsSchema = z
 export type QueueSettings = z.input<typeof QueueSettingsSchema>;
 export type QueueConfig = z.output<typeof QueueSettingsSchema>;
 
+/** Both queues are encrypted with the environment's key (`EnvironmentContext`). */
 export interface QueueProps extends QueueConfig {
   /** `<project>-<environment>-<key>`: the queue's name; its dead-letter queue's is `<name>-dlq`. */
   readonly name: string;
   /** The service key, for variable names and statement ids. */
   readonly key: string;
-  readonly encryptionKey: EncryptionKey;
 }
 
 const DAY = 86400;
@@ -87,11 +88,13 @@ export class Queue extends Construct {
   readonly queue: SqsQueue;
   readonly deadLetterQueue: SqsQueue;
   readonly props: QueueProps;
+  private readonly encryptionKey: EncryptionKey;
 
   constructor(scope: Construct, id: string, props: QueueProps) {
     super(scope, id);
     this.props = props;
-    const key = props.encryptionKey;
+    const key = EnvironmentContext.of(this).encryptionKey;
+    this.encryptionKey = key;
     grantQueueBoundary(this, key);
     grantQueueDeploy(this);
     const encryption = { kmsMasterKeyId: key.keyArn, kmsDataKeyReusePeriodSeconds: 300 };
@@ -125,7 +128,8 @@ export class Queue extends Construct {
 
   /** What the worker gets: QUEUE_URL and MESSAGE_TIMEOUT_MS, and receive, delete and change visibility on this queue only. */
   get consumer(): Connection {
-    const { key, encryptionKey, processingSeconds } = this.props;
+    const { encryptionKey } = this;
+    const { key, processingSeconds } = this.props;
     return {
       environment: { QUEUE_URL: this.queue.url, MESSAGE_TIMEOUT_MS: String(processingSeconds * 1000) },
       secrets: [],
@@ -139,7 +143,8 @@ export class Queue extends Construct {
 
   /** What a publisher gets: `<KEY>_QUEUE_URL`, and send on this queue only. */
   get publisher(): Connection {
-    const { key, encryptionKey } = this.props;
+    const { encryptionKey } = this;
+    const { key } = this.props;
     return {
       environment: { [publisherVariable(key)]: this.queue.url },
       secrets: [],

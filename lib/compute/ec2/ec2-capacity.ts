@@ -7,13 +7,15 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import type { Capacity, CapacityProviderStrategy } from "../capacity";
-import { partitionOf, ServiceRole } from "../../core/iam";
+import { ServiceRole } from "../../core/iam";
+import { EnvironmentContext } from "../../core/environment";
 import { DeployPermissions } from "../../core/deploy-permissions";
 import { PermissionsBoundary } from "../../core/permissions-boundary";
 import { grantEc2Deploy } from "../../core/security-group";
 import { securityGroup } from "../../core/security-group";
 import * as z from "zod/mini";
-import { INSTANCE_TYPES, InstanceType, taskMemoryOf } from "../../calculators/instance-types";
+import { INSTANCE_TYPES } from "../../calculators/instance-types";
+import { sizeEc2, type Ec2Sizing, type Ec2SizingProblem, type HostedWorkload } from "../../calculators/ec2-sizing";
 import { int, matching, withDefault } from "../../settings/rules";
 import { check } from "../../settings/validate";
 
@@ -33,101 +35,23 @@ export const Ec2SettingsSchema = z.strictObject({
 });
 /** EC2 capacity as written in an environment. */
 export type Ec2Settings = z.input<typeof Ec2SettingsSchema>;
-/** The same, checked, with every default applied (the instance type and count follow from the task: see `resolveEc2`). */
-export type Ec2Config = Omit<z.output<typeof Ec2SettingsSchema>, "instanceType" | "maxInstances"> & {
-  readonly instanceType: string;
-  readonly maxInstances: number;
-};
-
-/** The task an instance hosts copies of. */
-export interface HostedTask {
-  readonly cpu: number;
-  readonly memory: number;
-  readonly cpuArchitecture: "X86_64" | "ARM64";
-}
-
-/** A service's task and the most copies of it the service may run. */
-export interface HostedWorkload {
-  readonly task: HostedTask;
-  readonly maxTasks: number;
-  /** Where its task is set, for messages: `task`, or `services.<key>.task`. @default "task" */
-  readonly setting?: string;
-}
-
-/** Copies of the task one instance holds: the least of CPU, memory and network interfaces allow. */
-export function tasksPerInstance(type: InstanceType, task: HostedTask): number {
-  return Math.min(Math.floor((type.vcpus * 1024) / task.cpu), Math.floor(taskMemoryOf(type) / task.memory), type.enis - 1);
-}
-
-/** Instances that hold every workload at its maximum: each task takes its share of an instance. */
-export function instancesNeeded(type: InstanceType, workloads: readonly HostedWorkload[]): number {
-  return Math.ceil(workloads.reduce((sum, w) => sum + w.maxTasks / tasksPerInstance(type, w.task), 0) - 1e-9);
-}
+/** The same, checked, with every default applied, and sized for the tasks it hosts (`sizeEc2`, lib/calculators/ec2-sizing.ts). */
+export type Ec2Config = Omit<z.output<typeof Ec2SettingsSchema>, "instanceType" | "maxInstances"> & Ec2Sizing;
 
 /**
- * The instance type and count for the services' tasks at their maximum counts, or the first setting
- * that cannot work, named with what would (the settings schema reports it). The first workload (the
- * default API) decides the architecture; the schema holds the others to it.
+ * The settings sized for the services' and jobs' tasks at their maximum counts, once (the schema
+ * resolves it, the capacity builds from it), or the first setting that cannot work.
  */
-export function resolveEc2(
-  settings: z.output<typeof Ec2SettingsSchema>,
-  workloads: readonly HostedWorkload[],
-): { config: Ec2Config } | { setting: string; value: unknown; problem: string; allowed: string } {
-  const arch = workloads[0].task.cpuArchitecture;
-  const name = settings.instanceType ?? (arch === "ARM64" ? "t4g.medium" : "t3.medium");
-  const at = (problem: string, allowed: string) => ({ setting: "instanceType", value: name, problem, allowed });
-  const type = INSTANCE_TYPES[name];
-  if (!type)
-    return at("not a type this starter knows the size of", 'one listed in lib/calculators/instance-types.ts (e.g. "t3.medium", "m7g.large"), or add it there');
-  if (type.arch !== arch)
-    return at(
-      `a ${type.arch} type, but task.cpuArchitecture is ${arch}`,
-      arch === "ARM64" ? 'a Graviton type such as "t4g.medium" or "m7g.large"' : 'an x86 type such as "t3.medium" or "m7i.large"',
-    );
-  for (const { task, setting = "task" } of workloads) {
-    if (taskMemoryOf(type) < task.memory)
-      return at(
-        `${name} leaves about ${taskMemoryOf(type)} MiB for tasks, less than ${setting}.memory (${task.memory} MiB)`,
-        `a type with more memory, or a smaller ${setting}.memory`,
-      );
-    if (type.vcpus * 1024 < task.cpu)
-      return at(`${name} has ${type.vcpus * 1024} CPU units, fewer than ${setting}.cpu (${task.cpu})`, `a type with more vCPUs, or a smaller ${setting}.cpu`);
-  }
-  const needed = instancesNeeded(type, workloads);
-  const maxInstances = settings.maxInstances ?? Math.max(settings.minInstances, 1, needed * 2);
-  if (settings.minInstances > maxInstances)
-    return {
-      setting: "minInstances",
-      value: settings.minInstances,
-      problem: `greater than compute.ec2.maxInstances (${maxInstances})`,
-      allowed: `at most ${maxInstances}`,
-    };
-  if (maxInstances < needed) {
-    const perInstance = tasksPerInstance(type, workloads[0].task);
-    const holds =
-      workloads.length === 1
-        ? `hold ${maxInstances * perInstance} tasks (${perInstance} each), fewer than the service's maximum of ${workloads[0].maxTasks}`
-        : `cannot hold the services' ${workloads.map((w) => w.maxTasks).join(" + ")} tasks at their maximum counts`;
-    return {
-      setting: "maxInstances",
-      value: maxInstances,
-      problem: `${maxInstances} x ${name} ${holds}`,
-      allowed: `${needed} or more, or a larger instance type`,
-    };
-  }
-  return { config: { ...settings, instanceType: name, maxInstances } };
+export function resolveEc2(settings: z.output<typeof Ec2SettingsSchema>, workloads: readonly HostedWorkload[]): { config: Ec2Config } | Ec2SizingProblem {
+  const sized = sizeEc2(settings, workloads);
+  return "sizing" in sized ? { config: { ...settings, ...sized.sizing } } : sized;
 }
 
+/** Its names, region and the instances' tags are the environment's (`EnvironmentContext`). */
 export interface Ec2CapacityProps extends Ec2Config {
-  readonly name: string;
-  readonly region: string;
   readonly clusterName: string;
   readonly vpcId: string;
   readonly subnetIds: string[];
-  /** The services' tasks the instances host, at their maximum counts (the first decides the architecture). */
-  readonly workloads: readonly HostedWorkload[];
-  /** Tags for the instances and volumes, which provider default tags do not reach. */
-  readonly instanceTags: Readonly<Record<string, string>>;
 }
 
 const SSM_AMI_PARAMETER = {
@@ -154,24 +78,24 @@ export class Ec2Capacity extends Construct implements Capacity {
 
   constructor(scope: Construct, id: string, props: Ec2CapacityProps) {
     super(scope, id);
-    const arch = props.workloads[0].task.cpuArchitecture;
+    const environment = EnvironmentContext.of(this);
+    const name = environment.prefix;
+    const arch = props.cpuArchitecture;
     this.instanceType = props.instanceType;
-    const type = INSTANCE_TYPES[this.instanceType];
     check(
-      type?.arch === arch,
+      INSTANCE_TYPES[this.instanceType]?.arch === arch,
       "compute.ec2.instanceType",
       this.instanceType,
       "not a known type for the task's architecture",
-      "a type from lib/calculators/instance-types.ts (resolveEc2 picks one)",
+      "a type from lib/calculators/instance-types.ts (sizeEc2 picks one)",
     );
-    const needed = instancesNeeded(type, props.workloads);
     const amiId = props.amiId ?? `resolve:ssm:${SSM_AMI_PARAMETER[arch]}`;
-    const capacityProviderName = `${props.name}-ec2`;
+    const capacityProviderName = `${name}-ec2`;
 
     // EC2 presents no source account or ARN when an instance assumes its profile's role.
-    const role = new ServiceRole(this, "InstanceRole", { name: `${props.name}-ecs-instance`, service: "ec2.amazonaws.com" });
-    grantEc2CapacityDeploy(this, props.name, props.region);
-    const partition = partitionOf(props.region);
+    const role = new ServiceRole(this, "InstanceRole", { name: `${name}-ecs-instance`, service: "ec2.amazonaws.com" });
+    grantEc2CapacityDeploy(this, name, environment.region);
+    const partition = environment.partition;
     for (const [id, policy] of [
       // The ECS agent's permissions, maintained by AWS.
       ["AgentPolicy", "service-role/AmazonEC2ContainerServiceforEC2Role"],
@@ -180,12 +104,12 @@ export class Ec2Capacity extends Construct implements Capacity {
     ]) {
       new IamRolePolicyAttachment(this, id, { role: role.role.name, policyArn: `arn:${partition}:iam::aws:policy/${policy}` });
     }
-    const profile = new IamInstanceProfile(this, "InstanceProfile", { name: `${props.name}-ecs-instance`, role: role.role.name });
+    const profile = new IamInstanceProfile(this, "InstanceProfile", { name: `${name}-ecs-instance`, role: role.role.name });
 
     this.securityGroup = securityGroup(this, "SecurityGroup", {
-      name: `${props.name}-instances`,
+      name: `${name}-instances`,
       // The description is kept as first written: changing it replaces the group under running instances.
-      description: `ECS instances of ${props.name}: nothing in, anything out`,
+      description: `ECS instances of ${name}: nothing in, anything out`,
       vpcId: props.vpcId,
       // The agent, image pulls (ECR and S3), logs, SSM and package updates are all HTTPS; DNS, time
       // sync and instance metadata are link-local, which security groups do not filter.
@@ -193,7 +117,7 @@ export class Ec2Capacity extends Construct implements Capacity {
     });
 
     this.launchTemplate = new LaunchTemplate(this, "LaunchTemplate", {
-      name: `${props.name}-ecs`,
+      name: `${name}-ecs`,
       imageId: amiId,
       instanceType: this.instanceType,
       iamInstanceProfile: { arn: profile.arn },
@@ -226,12 +150,12 @@ export class Ec2Capacity extends Construct implements Capacity {
       ),
       tagSpecifications: ["instance", "volume"].map((resourceType) => ({
         resourceType,
-        tags: { ...props.instanceTags, Name: `${props.name}-ecs` },
+        tags: { ...environment.tags, Name: `${name}-ecs` },
       })),
     });
 
     this.autoScalingGroup = new AutoscalingGroup(this, "AutoScalingGroup", {
-      name: `${props.name}-ecs`,
+      name: `${name}-ecs`,
       vpcZoneIdentifier: props.subnetIds,
       minSize: props.minInstances,
       maxSize: props.maxInstances,
@@ -257,7 +181,7 @@ export class Ec2Capacity extends Construct implements Capacity {
           status: "ENABLED",
           targetCapacity: props.targetCapacityPercent,
           minimumScalingStepSize: 1,
-          maximumScalingStepSize: Math.max(1, Math.min(10, needed)),
+          maximumScalingStepSize: Math.max(1, Math.min(10, props.neededInstances)),
           instanceWarmupPeriod: 120,
         },
       },
