@@ -241,7 +241,7 @@ export class ApiStack extends TerraformStack {
     for (const service of services) alarms.watchService(service);
     if (this.database) alarms.watchDatabase(this.database);
     for (const { queue } of Object.values(this.services)) if (queue) alarms.watchQueue(queue);
-    for (const { job } of Object.values(this.jobs)) alarms.watchJob(job, { clusterArn: this.cluster.clusterArn, scheduleGroup: this.prefix });
+    for (const { job } of Object.values(this.jobs)) alarms.watchJob(job);
     new ServiceEvents(this, "ServiceEvents", { cluster: this.cluster, topic });
     if (config.alarms.dashboard) new Dashboard(this, "Dashboard", { alarms });
     return { topic, alarms };
@@ -294,6 +294,7 @@ function buildService(
   const service = new Service(stack, `${id}Service`, {
     ...entry.service,
     name: entry.name,
+    key: entry.key,
     cluster: stack.cluster,
     taskDefinition,
     network: stack.network,
@@ -302,17 +303,7 @@ function buildService(
   if (database) service.allowDatabase(database);
   const autoscaling = entry.autoscaling.enabled ? service.autoScaleTaskCount(entry.autoscaling) : undefined;
   const queue = entry.key === undefined ? undefined : queues.get(entry.key);
-  if (queue && autoscaling)
-    new QueueScaling(stack, `${id}QueueScaling`, {
-      queue,
-      autoscaling,
-      clusterName: stack.cluster.clusterName,
-      serviceName: service.serviceName,
-      containerInsights: stack.cluster.containerInsights,
-      minCapacity: entry.autoscaling.minCapacity,
-      scaleInCooldownSeconds: entry.autoscaling.scaleInCooldownSeconds,
-      scaleOutCooldownSeconds: entry.autoscaling.scaleOutCooldownSeconds,
-    });
+  if (queue && autoscaling) new QueueScaling(stack, `${id}QueueScaling`, { queue, service });
   return { taskDefinition, service, autoscaling, queue };
 }
 

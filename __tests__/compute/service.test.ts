@@ -1,5 +1,5 @@
 import { Testing, TerraformStack } from "cdktf";
-import { testApp, testKey } from "../support/helpers";
+import { resolved, testApp, testKey } from "../support/helpers";
 import { AutoscalingSettingsSchema } from "../../lib/compute/autoscaling";
 import { Cluster, ClusterSettingsSchema } from "../../lib/compute/cluster";
 import { Database, DatabaseSettingsSchema } from "../../lib/database/database";
@@ -120,5 +120,23 @@ describe("Service, on a bare stack", () => {
     service.allowDatabase(database);
     const rule = all(tf(), "aws_vpc_security_group_ingress_rule").find((r) => r.from_port === 5432)!;
     expect(rule.referenced_security_group_id).toMatch(/^\$\{aws_security_group\.Service_SecurityGroup_/);
+  });
+});
+
+describe("Service metrics", () => {
+  test("given a service, when its CPU metric is asked for, then it names its own service in its own cluster, averaged over 5 minutes unless asked otherwise", () => {
+    const { stack, service, tf } = bare();
+    const out = tf();
+    const cluster = `\${aws_ecs_cluster.${Object.keys(out.resource.aws_ecs_cluster)[0]}.name}`;
+    const ecsService = `\${aws_ecs_service.${Object.keys(out.resource.aws_ecs_service)[0]}.name}`;
+    expect(resolved(stack, service.metricCpuUtilization())).toEqual({
+      namespace: "AWS/ECS",
+      metricName: "CPUUtilization",
+      dimensions: { ClusterName: cluster, ServiceName: ecsService },
+      statistic: "Average",
+      period: 300,
+    });
+    expect(service.metricCpuUtilization({ statistic: "SampleCount", period: 60 })).toMatchObject({ statistic: "SampleCount", period: 60 });
+    expect(resolved(stack, service.metricRunningTaskCount())).toMatchObject({ namespace: "ECS/ContainerInsights", metricName: "RunningTaskCount" });
   });
 });

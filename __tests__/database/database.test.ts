@@ -1,4 +1,4 @@
-import { container, env, only, ref, resources, rolePolicy, synth, TfJson, testApp, testKey } from "../support/helpers";
+import { container, env, only, ref, resolved, resources, rolePolicy, synth, TfJson, testApp, testKey } from "../support/helpers";
 import { Testing, TerraformStack } from "cdktf";
 import { CONNECTION_VARIABLES, Database, DatabaseSettingsSchema } from "../../lib/database/database";
 
@@ -257,5 +257,19 @@ describe("Database.allowFrom, on a bare stack", () => {
     db.allowFrom("sg-api");
     db.allowFrom("sg-api");
     expect(ingress(stack)).toHaveLength(1);
+  });
+});
+
+test("given a database, when its free storage metric is asked for, then it names its own instance, averaged over 5 minutes", () => {
+  const stack = new TerraformStack(testApp(), "s");
+  testKey(stack);
+  const db = new Database(stack, "Db", { ...DatabaseSettingsSchema.parse({}), vpcId: "vpc-1", subnetIds: ["subnet-1", "subnet-2"] });
+  const [instance] = Object.keys(JSON.parse(Testing.synth(stack)).resource.aws_db_instance);
+  expect(resolved(stack, db.metricFreeStorageSpace())).toEqual({
+    namespace: "AWS/RDS",
+    metricName: "FreeStorageSpace",
+    dimensions: { DBInstanceIdentifier: `\${aws_db_instance.${instance}.identifier}` },
+    statistic: "Average",
+    period: 300,
   });
 });

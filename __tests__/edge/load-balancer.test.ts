@@ -1,5 +1,6 @@
-import { env, only, ref, resources, synth, testApp, testLoadBalancer } from "../support/helpers";
+import { env, only, ref, resolved, resources, synth, testApp, testLoadBalancer } from "../support/helpers";
 import { Testing, TerraformStack } from "cdktf";
+import { TargetHealthCheckSettingsSchema } from "../../lib/edge/target-group";
 
 const lbSgRules = (tf: ReturnType<typeof synth>, kind: "ingress" | "egress") => {
   const lbSg = resources(tf, "aws_security_group").find((g) => g.name.endsWith("-lb"))!;
@@ -207,5 +208,36 @@ describe("LoadBalancer.allowTo, on a bare stack", () => {
     lb.allowTo("sg-api", 8080);
     lb.allowTo("sg-api", 8080);
     expect(egress(stack)).toHaveLength(1);
+  });
+});
+
+describe("LoadBalancer and TargetGroup metrics, on a bare stack", () => {
+  test("given a load balancer, when its 5xx metric is asked for, then it names that load balancer, summed over 5 minutes", () => {
+    const stack = new TerraformStack(testApp(), "s");
+    const lb = testLoadBalancer(stack, "Lb");
+    const [name] = Object.keys(JSON.parse(Testing.synth(stack)).resource.aws_lb);
+    expect(resolved(stack, lb.metricHttpCodeElb5xx())).toEqual({
+      namespace: "AWS/ApplicationELB",
+      metricName: "HTTPCode_ELB_5XX_Count",
+      dimensions: { LoadBalancer: `\${aws_lb.${name}.arn_suffix}` },
+      statistic: "Sum",
+      period: 300,
+    });
+  });
+
+  test("given a target group, when its unhealthy hosts are asked for, then they are its own on its own load balancer, whatever the group's id", () => {
+    const stack = new TerraformStack(testApp(), "s");
+    const lb = testLoadBalancer(stack, "Lb");
+    const group = lb.addTargets("Renamed", { name: "r", port: 80, healthCheck: TargetHealthCheckSettingsSchema.parse({}) });
+    const tf = JSON.parse(Testing.synth(stack));
+    const [lbName] = Object.keys(tf.resource.aws_lb);
+    const [groupName] = Object.keys(tf.resource.aws_lb_target_group);
+    expect(resolved(stack, group.metricUnhealthyHostCount({ statistic: "Maximum" }))).toEqual({
+      namespace: "AWS/ApplicationELB",
+      metricName: "UnHealthyHostCount",
+      dimensions: { LoadBalancer: `\${aws_lb.${lbName}.arn_suffix}`, TargetGroup: `\${aws_lb_target_group.${groupName}.arn_suffix}` },
+      statistic: "Maximum",
+      period: 300,
+    });
   });
 });

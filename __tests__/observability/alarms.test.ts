@@ -4,7 +4,12 @@ import { Alarms, AlarmSettingsSchema } from "../../lib/observability/alarms";
 import { environments, prod } from "../../environments/environments";
 import { resourcePrefix } from "../../environments/settings";
 import { examples } from "../../environments/variants";
-import { env, only, ref, resources, synth, testApp, testKey, testLoadBalancer, type TfJson } from "../support/helpers";
+import { Cluster, ClusterSettingsSchema } from "../../lib/compute/cluster";
+import { Service, ServiceSettingsSchema } from "../../lib/compute/service";
+import { TaskDefinition, TaskSettingsSchema } from "../../lib/compute/task-definition";
+import { Network, NetworkSettingsSchema } from "../../lib/network/network";
+import { Registry, RegistrySettingsSchema } from "../../lib/registry/registry";
+import { address, env, only, ref, resolved, resources, synth, testApp, testKey, testLoadBalancer, type TfJson } from "../support/helpers";
 
 /** Alarms, the encrypted topic they report to, the service-event rule and the dashboard. */
 const alarmNames = (tf: TfJson) =>
@@ -251,6 +256,41 @@ describe("on a bare stack", () => {
     const lb = loadBalancer(stack);
     alarms.watchLoadBalancer(lb);
     expect(() => alarms.watchLoadBalancer(lb)).toThrow("Alarms s/Alarms: s/LoadBalancer is already watched; its alarms would be made twice");
+  });
+
+  test("given services whose construct ids say nothing of them, when they are watched, then each alarm is named by its key and watches its own service", () => {
+    const { stack, alarms } = bare();
+    const network = new Network(stack, "Network", { ...NetworkSettingsSchema.parse({}), availabilityZones: ["eu-west-1a", "eu-west-1b"] });
+    const registry = new Registry(stack, "Registry", RegistrySettingsSchema.parse({}));
+    const cluster = new Cluster(stack, "Cluster", ClusterSettingsSchema.parse({}));
+    // Workers (no route), built under ids that no longer follow `<Key>Service`: the alarms must not read them.
+    const worker = (id: string, key?: string) => {
+      const name = key ? `test-bare-${key}` : "test-bare";
+      const taskDefinition = new TaskDefinition(stack, `${id}Recipe`, {
+        ...TaskSettingsSchema.parse({}),
+        environment: {},
+        name,
+        repository: registry.repository,
+      });
+      return new Service(stack, id, { ...ServiceSettingsSchema.parse({}), name, key, cluster, taskDefinition, network });
+    };
+    const services = [worker("Primary"), worker("Secondary", "admin")];
+    for (const service of services) alarms.watchService(service);
+    const tf = JSON.parse(Testing.synth(stack)) as TfJson;
+    const ecsService = (name: string) =>
+      `\${${address(
+        tf,
+        "aws_ecs_service",
+        resources(tf, "aws_ecs_service").find((s) => s.name === name)!,
+      )}.name}`;
+    const cpu = (name: string) => resources(tf, "aws_cloudwatch_metric_alarm").find((a) => a.alarm_name === name)!;
+    expect(cpu("test-bare-cpu").dimensions.ServiceName).toBe(ecsService("test-bare"));
+    expect(cpu("test-bare-admin-cpu").dimensions.ServiceName).toBe(ecsService("test-bare-admin"));
+    // The alarm's dimensions are the service's own metric's.
+    expect(cpu("test-bare-admin-cpu").dimensions).toEqual(resolved(stack, services[1].metricCpuUtilization()).dimensions);
+    expect(Object.keys(tf.resource.aws_cloudwatch_metric_alarm).map((id) => id.replace(/_[0-9A-F]{8}$/, ""))).toEqual(
+      expect.arrayContaining(["Alarms_ServiceCpu", "Alarms_AdminServiceCpu"]),
+    );
   });
 
   test("given a topic on the environment key, when a second topic uses the same key, then the key policy keeps one publisher statement", () => {

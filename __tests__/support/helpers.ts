@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App, TerraformStack, Testing } from "cdktf";
+import { App, DefaultTokenResolver, StringConcat, TerraformStack, Testing, Tokenization } from "cdktf";
 import type { Construct } from "constructs";
 import { EncryptionKey } from "../../lib/core/encryption-key";
 import { EnvironmentContext } from "../../lib/core/environment";
@@ -94,6 +94,11 @@ export function address(tf: TfJson, type: string, body: Record<string, any>): st
 /** The interpolation that references an attribute of a resource body, e.g. `${aws_vpc.X.id}`. */
 export function ref(tf: TfJson, type: string, body: Record<string, any>, attribute: string): string {
   return `\${${address(tf, type, body)}.${attribute}}`;
+}
+
+/** A value with its references written as Terraform writes them (`${aws_ecs_service.Service_X.name}`), e.g. a construct's metric. */
+export function resolved<T>(scope: Construct, value: T): T {
+  return Tokenization.resolve(value, { scope, resolver: new DefaultTokenResolver(new StringConcat()) });
 }
 
 /** A minimal valid environment for property tests, with overrides. */

@@ -6,7 +6,8 @@ import type { EnvironmentSettings } from "../../environments/settings";
 import { parseSettings } from "../../environments/schema";
 import { runsPerMonth, scheduleProblem } from "../../lib/calculators/schedule-expression";
 import { estimateMonthlyCost, IDLE_RECEIVES_PER_TASK_MONTH, PRICES } from "../../lib/calculators/cost";
-import { env, ref, resources, rolePolicy, synth, type TfJson } from "../support/helpers";
+import { ApiStack } from "../../stacks/api-stack";
+import { env, ref, resolved, resources, rolePolicy, synth, testApp, type TfJson } from "../support/helpers";
 
 const worker = {
   task: { cpu: 256, memory: 512, command: ["dist/worker.mjs"] },
@@ -167,6 +168,42 @@ describe("a worker's queue (services.<key>.queue)", () => {
   test("an environment without queues or jobs synthesizes exactly as before: none of their resources", () => {
     const tf = synth(env());
     for (const type of ["aws_sqs_queue", "aws_scheduler_schedule", "aws_scheduler_schedule_group"]) expect([type, resources(tf, type)]).toEqual([type, []]);
+  });
+});
+
+describe("the queue's and the job's metrics", () => {
+  const stack = new ApiStack(testApp(), "test", withWorkers());
+  const tf = synth(withWorkers());
+  const alarm = (name: string) => named(tf, "aws_cloudwatch_metric_alarm", name);
+
+  test("given a worker's queue, when its oldest message's age is asked for, then it names that queue, and its alarm watches exactly that", () => {
+    const metric = resolved(stack, stack.services.worker.queue!.metricApproximateAgeOfOldestMessage());
+    expect(metric).toEqual({
+      namespace: "AWS/SQS",
+      metricName: "ApproximateAgeOfOldestMessage",
+      dimensions: { QueueName: queueRef(tf, "rest-api-test-worker", "name") },
+      statistic: "Maximum",
+      period: 300,
+    });
+    expect(alarm("rest-api-test-worker-oldest-message")).toMatchObject({
+      namespace: metric.namespace,
+      metric_name: metric.metricName,
+      dimensions: metric.dimensions,
+      statistic: metric.statistic,
+      period: metric.period,
+    });
+  });
+
+  test("given a job, when its dropped runs are asked for, then they are its schedule group's, named as written, and the jobs-not-started alarm watches them", () => {
+    const metric = resolved(stack, stack.jobs.nightly.job.metricInvocationDroppedCount());
+    expect(metric).toEqual({
+      namespace: "AWS/Scheduler",
+      metricName: "InvocationDroppedCount",
+      dimensions: { ScheduleGroup: "rest-api-test" },
+      statistic: "Sum",
+      period: 300,
+    });
+    expect(alarm("rest-api-test-jobs-not-started")).toMatchObject({ metric_name: metric.metricName, dimensions: metric.dimensions, statistic: "Sum" });
   });
 });
 

@@ -46,9 +46,12 @@ export interface AutoscalingProps extends AutoscalingConfig {
 /** Application Auto Scaling of the service's task count: target tracking on CPU, memory and requests. */
 export class Autoscaling extends Construct {
   readonly target: AppautoscalingTarget;
+  /** Its settings: the fewest tasks and the cooldowns, which other policies on the same target (a queue's) follow. */
+  readonly settings: AutoscalingConfig;
 
   constructor(scope: Construct, id: string, props: AutoscalingProps) {
     super(scope, id);
+    this.settings = props;
     grantScalingDeploy(this);
     const scaleIn = props.scaleInCooldownSeconds;
     const scaleOut = props.scaleOutCooldownSeconds;

@@ -10,6 +10,7 @@ import type { AddTargetsProps, LoadBalancer } from "../edge/load-balancer";
 import type { Network } from "../network/network";
 import { securityGroup } from "../core/security-group";
 import { DeployPermissions } from "../core/deploy-permissions";
+import { metricOf, type Metric, type MetricOptions } from "../core/metric";
 import type { TargetGroup } from "../edge/target-group";
 import { CONTAINER_NAME, type TaskDefinition } from "./task-definition";
 import * as z from "zod/mini";
@@ -76,6 +77,11 @@ export type ServiceRoute = Pick<AddTargetsProps, "healthCheck" | "rule">;
 export interface ServiceProps extends ServiceConfig {
   /** `<project>-<environment>[-<service>]`: the service's name, and the prefix of its security group's and target group's. */
   readonly name: string;
+  /**
+   * Its key in `services`, which names its alarms (`<prefix>-<key>-cpu`, id `<Key>ServiceCpu`).
+   * @default none: the default API, whose alarms carry no key
+   */
+  readonly key?: string;
   /** Where the tasks run: its capacity decides the strategy, placement and whether tasks may take a public IP. */
   readonly cluster: Cluster;
   /** The recipe the tasks run; its port is the one the load balancer reaches. */
@@ -216,6 +222,40 @@ export class Service extends Construct {
   /** The cluster it runs in. */
   get cluster(): Cluster {
     return this.props.cluster;
+  }
+
+  /** Its key in `services`; none for the default API. */
+  get key(): string | undefined {
+    return this.props.key;
+  }
+
+  /** Its scaling target, once `autoScaleTaskCount` made one. */
+  get autoscaling(): Autoscaling | undefined {
+    return this.scaling;
+  }
+
+  /** The tasks' CPU as a share of what they reserve, in %; Average over 5 minutes (`SampleCount` counts the tasks reporting). */
+  metricCpuUtilization(options?: MetricOptions): Metric {
+    return metricOf("AWS/ECS", "CPUUtilization", this.dimensions, "Average", options);
+  }
+
+  /** The tasks' memory as a share of what they reserve, in %; Average over 5 minutes. */
+  metricMemoryUtilization(options?: MetricOptions): Metric {
+    return metricOf("AWS/ECS", "MemoryUtilization", this.dimensions, "Average", options);
+  }
+
+  /** Tasks the service wants; Container Insights publishes it (`cluster.containerInsights`). Average over 5 minutes. */
+  metricDesiredTaskCount(options?: MetricOptions): Metric {
+    return metricOf("ECS/ContainerInsights", "DesiredTaskCount", this.dimensions, "Average", options);
+  }
+
+  /** Tasks running; Container Insights publishes it (`cluster.containerInsights`). Average over 5 minutes. */
+  metricRunningTaskCount(options?: MetricOptions): Metric {
+    return metricOf("ECS/ContainerInsights", "RunningTaskCount", this.dimensions, "Average", options);
+  }
+
+  private get dimensions(): Record<string, string> {
+    return { ClusterName: this.cluster.clusterName, ServiceName: this.serviceName };
   }
 
   /**

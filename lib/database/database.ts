@@ -14,6 +14,7 @@ import type { Connection } from "../core/connection";
 import { logGroup } from "../core/log-group";
 import { accountAdministers } from "../core/encryption-key";
 import { EnvironmentContext } from "../core/environment";
+import { metricOf, type Metric, type MetricOptions } from "../core/metric";
 import { jsonString } from "../core/hcl";
 import * as z from "zod/mini";
 import { fail, flag, int, listed, matching, oneOfNumbers, retention, rule, withDefault } from "../settings/rules";
@@ -294,6 +295,30 @@ export class Database extends Construct {
         },
       ],
     };
+  }
+
+  /** The instance's CPU, in %; Average over 5 minutes. */
+  metricCpuUtilization(options?: MetricOptions): Metric {
+    return this.metric("CPUUtilization", options);
+  }
+
+  /** Bytes of storage left; Average over 5 minutes. */
+  metricFreeStorageSpace(options?: MetricOptions): Metric {
+    return this.metric("FreeStorageSpace", options);
+  }
+
+  /** Bytes of memory left; Average over 5 minutes. */
+  metricFreeableMemory(options?: MetricOptions): Metric {
+    return this.metric("FreeableMemory", options);
+  }
+
+  /** Open connections; Average over 5 minutes. */
+  metricDatabaseConnections(options?: MetricOptions): Metric {
+    return this.metric("DatabaseConnections", options);
+  }
+
+  private metric(metricName: string, options?: MetricOptions): Metric {
+    return metricOf("AWS/RDS", metricName, { DBInstanceIdentifier: this.instance.identifier }, "Average", options);
   }
 
   /**

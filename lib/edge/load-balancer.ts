@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { EnvironmentContext } from "../core/environment";
+import { metricOf, type Metric, type MetricOptions } from "../core/metric";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
@@ -265,10 +266,30 @@ export class LoadBalancer extends Construct {
       vpcId: this.props.vpcId,
       deregistrationDelaySeconds: this.props.deregistrationDelaySeconds,
       listener: this.listener,
+      loadBalancerArnSuffix: this.loadBalancerArnSuffix,
     });
     this.targets.set(id, group);
     if (!props.rule) this.defaultTarget = id;
     return group;
+  }
+
+  /** 5xx responses the load balancer made itself (no healthy target, a target that closed the connection); Sum over 5 minutes. */
+  metricHttpCodeElb5xx(options?: MetricOptions): Metric {
+    return this.metric("HTTPCode_ELB_5XX_Count", "Sum", options);
+  }
+
+  /** 5xx responses of the targets, every service's; Sum over 5 minutes. */
+  metricHttpCodeTarget5xx(options?: MetricOptions): Metric {
+    return this.metric("HTTPCode_Target_5XX_Count", "Sum", options);
+  }
+
+  /** Requests the load balancer received; Sum over 5 minutes. */
+  metricRequestCount(options?: MetricOptions): Metric {
+    return this.metric("RequestCount", "Sum", options);
+  }
+
+  private metric(metricName: string, statistic: string, options?: MetricOptions): Metric {
+    return metricOf("AWS/ApplicationELB", metricName, { LoadBalancer: this.loadBalancerArnSuffix }, statistic, options);
   }
 
   /** Lets the load balancer reach `securityGroupId` on `port`; each call adds one peer, a repeated one is a no-op. */

@@ -3,6 +3,7 @@ import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import * as z from "zod/mini";
+import { metricOf, type Metric, type MetricOptions } from "../core/metric";
 import { fail, int, matching, rule, section, withDefault } from "../settings/rules";
 
 const HEALTH_PATH = /^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/;
@@ -158,6 +159,8 @@ export interface TargetGroupProps {
   readonly deregistrationDelaySeconds: number;
   /** The listener it hangs off. */
   readonly listener: LbListener;
+  /** Its load balancer's, which CloudWatch names its metrics by beside its own. */
+  readonly loadBalancerArnSuffix: string;
   /**
    * The requests it receives: a rule with these conditions at this priority, or `undefined` for the
    * listener's default action.
@@ -188,6 +191,21 @@ export class TargetGroup extends Construct {
 
   get healthCheckPath(): string {
     return this.props.healthCheck.path;
+  }
+
+  /** Targets failing the load balancer's health check; Average over 5 minutes. */
+  metricUnhealthyHostCount(options?: MetricOptions): Metric {
+    return this.metric("UnHealthyHostCount", options);
+  }
+
+  /** Seconds from the request leaving the load balancer to the target's response; Average over 5 minutes (`p99` for the tail). */
+  metricTargetResponseTime(options?: MetricOptions): Metric {
+    return this.metric("TargetResponseTime", options);
+  }
+
+  private metric(metricName: string, options?: MetricOptions): Metric {
+    const dimensions = { LoadBalancer: this.props.loadBalancerArnSuffix, TargetGroup: this.targetGroupArnSuffix };
+    return metricOf("AWS/ApplicationELB", metricName, dimensions, "Average", options);
   }
 
   constructor(

@@ -11,6 +11,7 @@ import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { jsonString } from "../core/hcl";
 import { EnvironmentContext } from "../core/environment";
+import { alarmMetric, metricOf, metricQuery, type Metric } from "../core/metric";
 import type { Job } from "../workers/job";
 import type { Queue } from "../workers/queue";
 
@@ -60,10 +61,15 @@ export interface AlarmsProps extends AlarmConfig {
 
 type AlarmBody = Omit<CloudwatchMetricAlarmConfig, "alarmName" | "alarmActions" | "okActions">;
 
+/** `admin` → `Admin`: the start of a keyed construct's alarm ids. */
+const pascal = (key: string) => key[0].toUpperCase() + key.slice(1);
+
 /**
  * The environment's CloudWatch alarms, each reporting to the alarm topic when it fires and when it
  * recovers. Constructs are watched by handing them over (`watchLoadBalancer`, `watchService`,
- * `watchDatabase`); each alarm is named `<prefix>-<what>`.
+ * `watchDatabase`, `watchQueue`, `watchJob`); each alarm watches a metric the construct describes
+ * itself (`service.metricCpuUtilization()`), so it follows that construct's own resource, and is named
+ * `<prefix>-[<key>-]<what>` after the construct's key, not its construct id.
  */
 export class Alarms extends Construct {
   /** Every alarm, in the order made (the dashboard shows them so). */
@@ -94,11 +100,6 @@ export class Alarms extends Construct {
   /** 5xx responses as a share of all requests, counting the load balancer's own and the targets'. */
   watchLoadBalancer(loadBalancer: LoadBalancer): void {
     this.once(loadBalancer);
-    const dimensions = { LoadBalancer: loadBalancer.loadBalancerArnSuffix };
-    const sum = (id: string, metricName: string) => ({
-      id,
-      metric: { namespace: "AWS/ApplicationELB", metricName, dimensions, period: 300, stat: "Sum" },
-    });
     this.add("LoadBalancer5xx", "http-5xx", {
       alarmDescription: `More than ${this.props.http5xxPercent} % of requests answered 5xx over 5 minutes`,
       comparisonOperator: "GreaterThanThreshold",
@@ -107,9 +108,9 @@ export class Alarms extends Construct {
       treatMissingData: "notBreaching",
       metricQuery: [
         { id: "rate", expression: "100 * (elb + targets) / MAX([requests, 1])", label: "5xx %", returnData: true },
-        sum("elb", "HTTPCode_ELB_5XX_Count"),
-        sum("targets", "HTTPCode_Target_5XX_Count"),
-        sum("requests", "RequestCount"),
+        metricQuery("elb", loadBalancer.metricHttpCodeElb5xx()),
+        metricQuery("targets", loadBalancer.metricHttpCodeTarget5xx()),
+        metricQuery("requests", loadBalancer.metricRequestCount()),
       ],
     });
   }
@@ -121,20 +122,15 @@ export class Alarms extends Construct {
    */
   watchService(service: Service): void {
     this.once(service);
-    const label = service.node.id.replace(/Service$/, "");
-    const what = label ? `${label.toLowerCase()}-` : "";
-    const dimensions = { ClusterName: service.cluster.clusterName, ServiceName: service.serviceName };
-    const usage: [id: string, metricName: string, name: string, threshold: number][] = [
-      ["Cpu", "CPUUtilization", "CPU", this.props.cpuPercent],
-      ["Memory", "MemoryUtilization", "memory", this.props.memoryPercent],
+    const label = service.key === undefined ? "" : pascal(service.key);
+    const what = service.key === undefined ? "" : `${service.key}-`;
+    const usage: [id: string, metric: Metric, name: string, threshold: number][] = [
+      ["Cpu", service.metricCpuUtilization({ period: 900 }), "CPU", this.props.cpuPercent],
+      ["Memory", service.metricMemoryUtilization({ period: 900 }), "memory", this.props.memoryPercent],
     ];
-    for (const [id, metricName, name, threshold] of usage) {
+    for (const [id, metric, name, threshold] of usage) {
       this.add(`${label}Service${id}`, `${what}${id.toLowerCase()}`, {
-        namespace: "AWS/ECS",
-        metricName,
-        dimensions,
-        period: 900,
-        statistic: "Average",
+        ...alarmMetric(metric),
         evaluationPeriods: 1,
         alarmDescription: `The service's average ${name} above ${threshold} % over 15 minutes`,
         comparisonOperator: "GreaterThanThreshold",
@@ -143,10 +139,6 @@ export class Alarms extends Construct {
       });
     }
     if (service.cluster.containerInsights) {
-      const insights = (id: string, metricName: string) => ({
-        id,
-        metric: { namespace: "ECS/ContainerInsights", metricName, dimensions, period: 300, stat: "Average" },
-      });
       this.add(`${label}ServiceRunningTasks`, `${what}running-tasks`, {
         alarmDescription: "Fewer tasks running than desired for 15 minutes (crash loop, placement or image pull failures)",
         comparisonOperator: "GreaterThanThreshold",
@@ -155,23 +147,15 @@ export class Alarms extends Construct {
         treatMissingData: "notBreaching",
         metricQuery: [
           { id: "missing", expression: "desired - running", label: "tasks missing", returnData: true },
-          insights("desired", "DesiredTaskCount"),
-          insights("running", "RunningTaskCount"),
+          metricQuery("desired", service.metricDesiredTaskCount()),
+          metricQuery("running", service.metricRunningTaskCount()),
         ],
       });
     }
     const target = service.targetGroup;
-    const loadBalancer = service.loadBalancer;
-    if (target && loadBalancer) {
-      const elb = {
-        namespace: "AWS/ApplicationELB",
-        dimensions: { LoadBalancer: loadBalancer.loadBalancerArnSuffix, TargetGroup: target.targetGroupArnSuffix },
-        period: 300,
-      };
+    if (target) {
       this.add(`${label}ServiceUnhealthyTargets`, `${what}unhealthy-targets`, {
-        ...elb,
-        metricName: "UnHealthyHostCount",
-        statistic: "Maximum",
+        ...alarmMetric(target.metricUnhealthyHostCount({ statistic: "Maximum" })),
         alarmDescription: "A target failed the load balancer's health check for 10 minutes",
         comparisonOperator: "GreaterThanThreshold",
         threshold: 0,
@@ -179,9 +163,7 @@ export class Alarms extends Construct {
         treatMissingData: "notBreaching",
       });
       this.add(`${label}ServiceResponseTime`, `${what}p99-response-time`, {
-        ...elb,
-        metricName: "TargetResponseTime",
-        extendedStatistic: "p99",
+        ...alarmMetric(target.metricTargetResponseTime({ statistic: "p99" })),
         alarmDescription: `p99 response time above ${this.props.targetP99Milliseconds} ms over 5 minutes`,
         comparisonOperator: "GreaterThanThreshold",
         threshold: this.props.targetP99Milliseconds / 1000,
@@ -195,12 +177,20 @@ export class Alarms extends Construct {
   watchDatabase(database: Database): void {
     this.once(database);
     const p = this.props;
-    const watches: [id: string, what: string, metricName: string, above: boolean, threshold: number, periods: number, description: string][] = [
-      ["DatabaseCpu", "db-cpu", "CPUUtilization", true, p.databaseCpuPercent, 3, `The database's CPU above ${p.databaseCpuPercent} % over 15 minutes`],
+    const watches: [id: string, what: string, metric: Metric, above: boolean, threshold: number, periods: number, description: string][] = [
+      [
+        "DatabaseCpu",
+        "db-cpu",
+        database.metricCpuUtilization(),
+        true,
+        p.databaseCpuPercent,
+        3,
+        `The database's CPU above ${p.databaseCpuPercent} % over 15 minutes`,
+      ],
       [
         "DatabaseFreeStorage",
         "db-free-storage",
-        "FreeStorageSpace",
+        database.metricFreeStorageSpace(),
         false,
         p.databaseFreeStorageGb * 1024 ** 3,
         1,
@@ -209,7 +199,7 @@ export class Alarms extends Construct {
       [
         "DatabaseFreeMemory",
         "db-free-memory",
-        "FreeableMemory",
+        database.metricFreeableMemory(),
         false,
         p.databaseFreeMemoryMb * 1024 ** 2,
         3,
@@ -218,20 +208,16 @@ export class Alarms extends Construct {
       [
         "DatabaseConnections",
         "db-connections",
-        "DatabaseConnections",
+        database.metricDatabaseConnections(),
         true,
         p.databaseConnections,
         1,
         `More than ${p.databaseConnections} open database connections over 5 minutes`,
       ],
     ];
-    for (const [id, what, metricName, above, threshold, evaluationPeriods, alarmDescription] of watches) {
+    for (const [id, what, metric, above, threshold, evaluationPeriods, alarmDescription] of watches) {
       this.add(id, what, {
-        namespace: "AWS/RDS",
-        metricName,
-        dimensions: { DBInstanceIdentifier: database.instance.identifier },
-        period: 300,
-        statistic: "Average",
+        ...alarmMetric(metric),
         alarmDescription,
         comparisonOperator: above ? "GreaterThanThreshold" : "LessThanThreshold",
         threshold,
@@ -249,13 +235,9 @@ export class Alarms extends Construct {
   watchQueue(queue: Queue): void {
     this.once(queue);
     const { key, oldestMessageAlarmSeconds } = queue.props;
-    const label = key[0].toUpperCase() + key.slice(1);
+    const label = pascal(key);
     this.add(`${label}QueueOldestMessage`, `${key}-oldest-message`, {
-      namespace: "AWS/SQS",
-      metricName: "ApproximateAgeOfOldestMessage",
-      dimensions: { QueueName: queue.queueName },
-      period: 300,
-      statistic: "Maximum",
+      ...alarmMetric(queue.metricApproximateAgeOfOldestMessage()),
       evaluationPeriods: 1,
       alarmDescription: `A message has waited more than ${oldestMessageAlarmSeconds} s in the ${key} queue: the workers fall behind, or none runs`,
       comparisonOperator: "GreaterThanThreshold",
@@ -263,11 +245,7 @@ export class Alarms extends Construct {
       treatMissingData: "notBreaching",
     });
     this.add(`${label}QueueDeadLetters`, `${key}-dead-letters`, {
-      namespace: "AWS/SQS",
-      metricName: "ApproximateNumberOfMessagesVisible",
-      dimensions: { QueueName: queue.deadLetterQueueName },
-      period: 300,
-      statistic: "Maximum",
+      ...alarmMetric(queue.metricDeadLetterMessagesVisible()),
       evaluationPeriods: 1,
       alarmDescription: `Messages in the ${key} dead-letter queue: each failed ${queue.props.maxReceiveCount} times; look at them, fix, redrive`,
       comparisonOperator: "GreaterThanThreshold",
@@ -282,10 +260,10 @@ export class Alarms extends Construct {
    * alarm on the rule's matches fires and recovers like every other. Runs the scheduler could not start
    * after its retries are the environment's `jobs-not-started` alarm (one per schedule group).
    */
-  watchJob(job: Job, where: { readonly clusterArn: string; readonly scheduleGroup: string }): void {
+  watchJob(job: Job): void {
     this.once(job);
     const { key } = job.props;
-    const label = key[0].toUpperCase() + key.slice(1);
+    const label = pascal(key);
     const ruleName = `${this.prefix}-${key}-failed-runs`;
     const rule = new CloudwatchEventRule(this, `${label}JobFailedRunsRule`, {
       name: ruleName,
@@ -294,7 +272,7 @@ export class Alarms extends Construct {
         source: ["aws.ecs"],
         "detail-type": ["ECS Task State Change"],
         detail: {
-          clusterArn: [where.clusterArn],
+          clusterArn: [job.props.cluster.clusterArn],
           group: [`family:${job.props.name}`],
           lastStatus: ["STOPPED"],
           $or: [{ containers: { exitCode: [{ "anything-but": 0 }] } }, { stopCode: ["TaskFailedToStart"] }],
@@ -303,11 +281,8 @@ export class Alarms extends Construct {
     });
     new CloudwatchEventTarget(this, `${label}JobFailedRunsTopic`, { rule: rule.name, arn: this.props.topic.topicArn });
     this.add(`${label}JobFailedRuns`, `${key}-failed-runs`, {
-      namespace: "AWS/Events",
-      metricName: "MatchedEvents",
-      dimensions: { RuleName: rule.name },
-      period: 300,
-      statistic: "Sum",
+      // The rule is this construct's own, so its metric is described here.
+      ...alarmMetric(metricOf("AWS/Events", "MatchedEvents", { RuleName: rule.name }, "Sum")),
       evaluationPeriods: 1,
       alarmDescription: `A run of job ${key} exited non-zero or could not start (the topic has the event; the logs are in /ecs/${job.props.name})`,
       comparisonOperator: "GreaterThanThreshold",
@@ -317,11 +292,7 @@ export class Alarms extends Construct {
     if (!this.jobsWatched) {
       this.jobsWatched = true;
       this.add("JobsNotStarted", "jobs-not-started", {
-        namespace: "AWS/Scheduler",
-        metricName: "InvocationDroppedCount",
-        dimensions: { ScheduleGroup: where.scheduleGroup },
-        period: 300,
-        statistic: "Sum",
+        ...alarmMetric(job.metricInvocationDroppedCount()),
         evaluationPeriods: 1,
         alarmDescription: "EventBridge Scheduler gave up starting a job's run after its retries (retryAttempts, maxStartDelaySeconds)",
         comparisonOperator: "GreaterThanThreshold",

@@ -8,6 +8,7 @@ import type { Database } from "../database/database";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { ServiceRole } from "../core/iam";
 import { EnvironmentContext } from "../core/environment";
+import { metricOf, type Metric, type MetricOptions } from "../core/metric";
 import type { Network } from "../network/network";
 import { PermissionsBoundary } from "../core/permissions-boundary";
 import { flag, int, rule, withDefault } from "../settings/rules";
@@ -206,6 +207,12 @@ export class Job extends Construct {
   /** The family its runs belong to (`family:<name>` in ECS events). */
   get family(): string {
     return this.props.taskDefinition.taskDefinition.family;
+  }
+
+  /** Runs of its schedule group EventBridge Scheduler gave up starting after their retries; Sum over 5 minutes. The group's, so every job's. */
+  metricInvocationDroppedCount(options?: MetricOptions): Metric {
+    // The group's name as written: the dimension is known before the group exists.
+    return metricOf("AWS/Scheduler", "InvocationDroppedCount", { ScheduleGroup: this.props.group.nameInput ?? this.props.group.name }, "Sum", options);
   }
 
   /** Lets the job's tasks connect to the database. */

@@ -3,10 +3,11 @@ import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-pol
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import * as z from "zod/mini";
-import type { Autoscaling } from "../compute/autoscaling";
+import type { Service } from "../compute/service";
 import { DeployPermissions } from "../core/deploy-permissions";
 import type { EncryptionKey } from "../core/encryption-key";
 import { EnvironmentContext } from "../core/environment";
+import { metricOf, metricQuery, scalingMetricStat, type Metric, type MetricOptions } from "../core/metric";
 import { jsonString } from "../core/hcl";
 import type { Statement } from "../core/iam";
 import { PermissionsBoundary } from "../core/permissions-boundary";
@@ -126,6 +127,26 @@ export class Queue extends Construct {
     return this.deadLetterQueue.name;
   }
 
+  /** The age of the oldest message waiting, in seconds; Maximum over 5 minutes. */
+  metricApproximateAgeOfOldestMessage(options?: MetricOptions): Metric {
+    return metricOf("AWS/SQS", "ApproximateAgeOfOldestMessage", { QueueName: this.queueName }, "Maximum", options);
+  }
+
+  /** Messages waiting to be received; Maximum over 5 minutes. */
+  metricApproximateNumberOfMessagesVisible(options?: MetricOptions): Metric {
+    return metricOf("AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: this.queueName }, "Maximum", options);
+  }
+
+  /** Messages received and not yet deleted (in flight); Maximum over 5 minutes. */
+  metricApproximateNumberOfMessagesNotVisible(options?: MetricOptions): Metric {
+    return metricOf("AWS/SQS", "ApproximateNumberOfMessagesNotVisible", { QueueName: this.queueName }, "Maximum", options);
+  }
+
+  /** Messages in the dead-letter queue, each one that failed `maxReceiveCount` times; Maximum over 5 minutes. */
+  metricDeadLetterMessagesVisible(options?: MetricOptions): Metric {
+    return metricOf("AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: this.deadLetterQueueName }, "Maximum", options);
+  }
+
   /** What the worker gets: QUEUE_URL and MESSAGE_TIMEOUT_MS, and receive, delete and change visibility on this queue only. */
   get consumer(): Connection {
     const { encryptionKey } = this;
@@ -204,15 +225,8 @@ function grantQueueDeploy(scope: Construct): void {
 
 export interface QueueScalingProps {
   readonly queue: Queue;
-  /** The worker's scaling target (service.autoScaleTaskCount). */
-  readonly autoscaling: Autoscaling;
-  readonly clusterName: string;
-  readonly serviceName: string;
-  /** Count tasks from Container Insights (RunningTaskCount) rather than the CPU metric's sample count. */
-  readonly containerInsights: boolean;
-  readonly minCapacity: number;
-  readonly scaleInCooldownSeconds: number;
-  readonly scaleOutCooldownSeconds: number;
+  /** The worker that consumes it, already scaled (`service.autoScaleTaskCount`): these policies share its target and settings. */
+  readonly service: Service;
 }
 
 /**
@@ -227,17 +241,18 @@ export class QueueScaling extends Construct {
 
   constructor(scope: Construct, id: string, props: QueueScalingProps) {
     super(scope, id);
-    const { queue, autoscaling, clusterName, serviceName } = props;
+    const { queue, service } = props;
+    const autoscaling = service.autoscaling;
+    if (!autoscaling) throw new Error(`QueueScaling ${this.node.path}: ${service.node.path} has no scaling target; call autoScaleTaskCount first`);
+    const { clusterName } = service.cluster;
+    const { serviceName } = service;
+    const settings = autoscaling.settings;
     const target = autoscaling.target;
-    const sqs = (metricName: string) => ({
-      metric: { namespace: "AWS/SQS", metricName, dimensions: [{ name: "QueueName", value: queue.queueName }] },
-      stat: "Sum",
-    });
+    const visible = (options: MetricOptions) => queue.metricApproximateNumberOfMessagesVisible({ statistic: "Sum", ...options });
     // Running tasks: Container Insights counts them; without it (dev), each task reports its CPU once a
     // minute, so the service's CPU metric's sample count is the number running.
-    const tasks = props.containerInsights
-      ? { metric: { namespace: "ECS/ContainerInsights", metricName: "RunningTaskCount", dimensions: dims(clusterName, serviceName) }, stat: "Average" }
-      : { metric: { namespace: "AWS/ECS", metricName: "CPUUtilization", dimensions: dims(clusterName, serviceName) }, stat: "SampleCount" };
+    const tasks = (options: MetricOptions) =>
+      service.cluster.containerInsights ? service.metricRunningTaskCount(options) : service.metricCpuUtilization({ statistic: "SampleCount", ...options });
     this.backlog = new AppautoscalingPolicy(this, "Backlog", {
       name: `${serviceName}-backlog`,
       policyType: "TargetTrackingScaling",
@@ -246,19 +261,19 @@ export class QueueScaling extends Construct {
       scalableDimension: target.scalableDimension,
       targetTrackingScalingPolicyConfiguration: {
         targetValue: queue.props.messagesPerTask,
-        scaleInCooldown: props.scaleInCooldownSeconds,
-        scaleOutCooldown: props.scaleOutCooldownSeconds,
+        scaleInCooldown: settings.scaleInCooldownSeconds,
+        scaleOutCooldown: settings.scaleOutCooldownSeconds,
         customizedMetricSpecification: {
           metrics: [
-            { id: "visible", metricStat: sqs("ApproximateNumberOfMessagesVisible"), returnData: false },
-            { id: "inflight", metricStat: sqs("ApproximateNumberOfMessagesNotVisible"), returnData: false },
-            { id: "tasks", metricStat: tasks, returnData: false },
+            { id: "visible", metricStat: scalingMetricStat(visible({})), returnData: false },
+            { id: "inflight", metricStat: scalingMetricStat(queue.metricApproximateNumberOfMessagesNotVisible({ statistic: "Sum" })), returnData: false },
+            { id: "tasks", metricStat: scalingMetricStat(tasks({})), returnData: false },
             { id: "backlog", expression: "(visible + inflight) / MAX([FILL(tasks, 0), 1])", label: "Messages per running task", returnData: true },
           ],
         },
       },
     });
-    if (props.minCapacity > 0) return;
+    if (settings.minCapacity > 0) return;
     this.fromZero = new AppautoscalingPolicy(this, "FromZero", {
       name: `${serviceName}-from-zero`,
       policyType: "StepScaling",
@@ -267,19 +282,9 @@ export class QueueScaling extends Construct {
       scalableDimension: target.scalableDimension,
       stepScalingPolicyConfiguration: {
         adjustmentType: "ChangeInCapacity",
-        cooldown: props.scaleOutCooldownSeconds,
+        cooldown: settings.scaleOutCooldownSeconds,
         metricAggregationType: "Maximum",
         stepAdjustment: [{ metricIntervalLowerBound: "0", scalingAdjustment: 1 }],
-      },
-    });
-    const metric = (id: string, m: { metric: { namespace: string; metricName: string; dimensions: { name: string; value: string }[] }; stat: string }) => ({
-      id,
-      metric: {
-        namespace: m.metric.namespace,
-        metricName: m.metric.metricName,
-        dimensions: Object.fromEntries(m.metric.dimensions.map((d) => [d.name, d.value])),
-        period: 60,
-        stat: m.stat,
       },
     });
     // Its action is the scaling policy, not the alarm topic: a scaling signal, not news. Named as
@@ -294,8 +299,8 @@ export class QueueScaling extends Construct {
       alarmActions: [this.fromZero.arn],
       metricQuery: [
         { id: "waiting", expression: "IF(FILL(tasks, 0) == 0 AND FILL(visible, 0) > 0, 1, 0)", label: "Messages wait, no task runs", returnData: true },
-        metric("visible", sqs("ApproximateNumberOfMessagesVisible")),
-        metric("tasks", tasks),
+        metricQuery("visible", visible({ period: 60 })),
+        metricQuery("tasks", tasks({ period: 60 })),
       ],
     });
     const deploy = DeployPermissions.of(this);
@@ -314,11 +319,4 @@ export class QueueScaling extends Construct {
       },
     ]);
   }
-}
-
-function dims(clusterName: string, serviceName: string) {
-  return [
-    { name: "ClusterName", value: clusterName },
-    { name: "ServiceName", value: serviceName },
-  ];
 }
