@@ -1,9 +1,9 @@
 /**
  * Jest projects, one per group of folders under __tests__/ (which mirror lib/):
- *   unit        the constructs and calculators, area by area (core, network, compute, edge, ...)
+ *   unit        lib/: the constructs, calculators and settings kit, area by area (core, network, compute, ...)
  *   stacks      the environments and variants as synthesized: settings, snapshots, stack properties
  *   iam         least privilege, evaluated as IAM evaluates it
- *   tooling     the scripts, docs, workflows and engines around the stacks
+ *   tooling     what surrounds the stacks: scripts, docs, workflows, engines, import rules, the emulator's mode
  *   terraform   terraform validate + plan of every environment and variant, offline
  *   app         the REST API and its workers, on the embedded database and PostgreSQL
  *   integration the emulator lifecycle, the release and the game day's broken run (npm run test:integration)
@@ -32,11 +32,11 @@ module.exports = {
       ...common,
       ...synthCache,
       displayName: "unit",
-      testMatch: folders("core", "settings", "calculators", "network", "registry", "compute", "edge", "database", "observability", "workers", "ci", "emulator"),
+      testMatch: folders("core", "settings", "calculators", "network", "registry", "compute", "edge", "database", "observability", "workers", "ci"),
     },
     { ...common, ...synthCache, displayName: "stacks", testMatch: folders("environments", "stacks") },
     { ...common, ...synthCache, displayName: "iam", testMatch: folders("iam") },
-    { ...common, ...synthCache, displayName: "tooling", testMatch: folders("tooling", "docs", "gameday") },
+    { ...common, ...synthCache, displayName: "tooling", testMatch: folders("tooling", "docs", "gameday", "emulator") },
     { ...common, displayName: "terraform", testMatch: folders("terraform") },
     { ...common, displayName: "integration", testMatch: folders("integration") },
     {
