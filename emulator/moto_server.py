@@ -23,7 +23,10 @@ from moto.logs.responses import LogsResponse  # noqa: E402
 from moto.budgets.exceptions import NotFoundException as BudgetNotFound  # noqa: E402
 from moto.budgets.responses import BudgetsResponse  # noqa: E402
 from moto.sqs.models import Queue as SqsQueue  # noqa: E402
+from moto.ec2.exceptions import InvalidParameterValue as Ec2InvalidParameterValue  # noqa: E402
+from moto.ec2.models.security_groups import SecurityGroupBackend  # noqa: E402
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
+import re  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 
@@ -324,6 +327,57 @@ BudgetsResponse.delete_budget = _delete_budget_and_tags
 BudgetsResponse.tag_resource = _budget_tag_resource
 BudgetsResponse.untag_resource = _budget_untag_resource
 BudgetsResponse.list_tags_for_resource = _budget_list_tags_for_resource
+
+
+# AWS refuses a security group or rule description outside this set (ASCII letters and digits, space,
+# and ._-:/()#,@[]+=&;{}!$*) or over 255 characters, mid-apply; moto 5.2 and the provider take anything.
+# Refused here as EC2 refuses it, so the emulator lifecycle fails where an apply to AWS would.
+_EC2_DESCRIPTION = re.compile(r"^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{0,255}$")
+
+
+def _check_description(description, what="security group"):
+    if description is not None and not _EC2_DESCRIPTION.match(description):
+        raise Ec2InvalidParameterValue(
+            f"Invalid {what} description. Valid descriptions are strings less than 256 characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{{}}!$*"
+        )
+
+
+def _check_rule_descriptions(*entry_lists):
+    for entries in entry_lists:
+        for entry in entries or []:
+            _check_description(entry.get("Description"), "rule")
+
+
+_create_security_group = SecurityGroupBackend.create_security_group
+_authorize_ingress = SecurityGroupBackend.authorize_security_group_ingress
+_authorize_egress = SecurityGroupBackend.authorize_security_group_egress
+_modify_rules = SecurityGroupBackend.modify_security_group_rules
+
+
+def _create_security_group_checked(self, name, description, *args, **kwargs):
+    _check_description(description)
+    return _create_security_group(self, name, description, *args, **kwargs)
+
+
+def _authorize_ingress_checked(self, group_name_or_id, ip_protocol, from_port, to_port, ip_ranges, sgrule_tags=None, source_groups=None, prefix_list_ids=None, *args, **kwargs):
+    _check_rule_descriptions(ip_ranges, source_groups, prefix_list_ids)
+    return _authorize_ingress(self, group_name_or_id, ip_protocol, from_port, to_port, ip_ranges, sgrule_tags, source_groups, prefix_list_ids, *args, **kwargs)
+
+
+def _authorize_egress_checked(self, group_name_or_id, ip_protocol, from_port, to_port, ip_ranges, sgrule_tags=None, source_groups=None, prefix_list_ids=None, *args, **kwargs):
+    _check_rule_descriptions(ip_ranges, source_groups, prefix_list_ids)
+    return _authorize_egress(self, group_name_or_id, ip_protocol, from_port, to_port, ip_ranges, sgrule_tags, source_groups, prefix_list_ids, *args, **kwargs)
+
+
+def _modify_rules_checked(self, group_id, rules):
+    _check_rule_descriptions(rules.values())
+    return _modify_rules(self, group_id, rules)
+
+
+SecurityGroupBackend.create_security_group = _create_security_group_checked
+SecurityGroupBackend.authorize_security_group_ingress = _authorize_ingress_checked
+SecurityGroupBackend.authorize_security_group_egress = _authorize_egress_checked
+SecurityGroupBackend.modify_security_group_rules = _modify_rules_checked
 
 
 def main() -> None:

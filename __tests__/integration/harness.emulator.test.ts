@@ -1,6 +1,7 @@
 /**
  * The lifecycle can fail: a deliberately broken stack, with a perpetual diff and a resource that
- * outlives destroy, run through the same harness, must be caught on both counts.
+ * outlives destroy, run through the same harness, must be caught on both counts; and the emulator
+ * refuses what AWS refuses where this project patched it to (emulator/moto_server.py).
  */
 import { resolve } from "node:path";
 import { Construct } from "constructs";
@@ -8,7 +9,8 @@ import { Fn, LocalBackend, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LifecycleResult, runLifecycle, TerraformWorkspace } from "../../emulator/lifecycle";
-import { checkEmulatorInstalled } from "../../emulator/server";
+import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { checkEmulatorInstalled, startEmulator, type Emulator } from "../../emulator/server";
 import { terraformVersion } from "../../scripts/offline-plan";
 import { emulatorProviderConfig } from "../../emulator/mode";
 
@@ -63,5 +65,33 @@ class BrokenStack extends TerraformStack {
 
   test("and the lifecycle as a whole fails", () => {
     expect(result.ok).toBe(false);
+  });
+});
+
+(skip ? describe.skip : describe)("the emulator refuses what EC2 refuses", () => {
+  let emulator: Emulator;
+  let ec2: EC2Client;
+  beforeAll(async () => {
+    emulator = await startEmulator();
+    ec2 = new EC2Client({ region: "us-east-1", endpoint: emulator.url, credentials: { accessKeyId: "emulator", secretAccessKey: "emulator" } });
+  }, 60_000);
+  afterAll(() => emulator?.stop());
+
+  test("a security group or rule description outside EC2's character set, as AWS answers mid-apply", async () => {
+    const { Vpcs } = await ec2.send(new DescribeVpcsCommand({}));
+    const VpcId = Vpcs![0].VpcId!;
+    await expect(ec2.send(new CreateSecurityGroupCommand({ GroupName: "bad", Description: "the service's port", VpcId }))).rejects.toThrow(
+      /Invalid security group description/,
+    );
+    const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: "good", Description: "the service port", VpcId }));
+    const rule = (Description: string) =>
+      ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId,
+          IpPermissions: [{ IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, IpRanges: [{ CidrIp: "10.0.0.0/16", Description }] }],
+        }),
+      );
+    await expect(rule("from the service's tasks")).rejects.toThrow(/Invalid rule description/);
+    await expect(rule("from the service tasks")).resolves.toBeDefined();
   });
 });

@@ -344,7 +344,7 @@ export class Database extends Construct {
     // The first rule keeps the id it always had, so existing stacks plan no replacement.
     new VpcSecurityGroupIngressRule(this, this.allowedSources.length === 1 ? "IngressFromService" : `IngressFromService${this.allowedSources.length}`, {
       securityGroupId: this.securityGroup.id,
-      description: "PostgreSQL from the service's tasks",
+      description: "PostgreSQL from the service tasks",
       ipProtocol: "tcp",
       fromPort: PORT,
       toPort: PORT,

@@ -172,7 +172,7 @@ export class LoadBalancer extends Construct {
 
     this.securityGroup = securityGroup(this, "SecurityGroup", {
       name: `${name}-lb`,
-      description: `Load balancer of ${name}: HTTP(S) in, the service's port out`,
+      description: `Load balancer of ${name}: HTTP(S) in, the service port out`,
       vpcId: props.vpcId,
     });
     const ports = https ? [80, 443] : [80];
@@ -300,7 +300,7 @@ export class LoadBalancer extends Construct {
     // The first rule keeps the id it always had, so existing stacks plan no replacement.
     new VpcSecurityGroupEgressRule(this, this.egressTargets.length === 1 ? "EgressToService" : `EgressToService${this.egressTargets.length}`, {
       securityGroupId: this.securityGroup.id,
-      description: "To the service's tasks",
+      description: "To the service tasks",
       ipProtocol: "tcp",
       fromPort: port,
       toPort: port,
