@@ -75,7 +75,7 @@ describe("Service, on a bare stack", () => {
   test("given a load balancer, when the service is built, then the load balancer may reach its tasks on the task's port, and nothing else may", () => {
     const { tf } = bare();
     const out = tf();
-    const [egress] = all(out, "aws_vpc_security_group_egress_rule").filter((r) => r.description === "To the service's tasks");
+    const [egress] = all(out, "aws_vpc_security_group_egress_rule").filter((r) => r.description === "To the service tasks");
     expect([egress.from_port, egress.to_port]).toEqual([3000, 3000]);
     const ingress = all(out, "aws_vpc_security_group_ingress_rule").filter((r) => r.description === "The load balancer, on the container port");
     expect(ingress).toHaveLength(1);
