@@ -1,0 +1,49 @@
+/**
+ * The synthesized stacks the tests share between files and runs (__tests__/support/synth-cache.cjs)
+ * are kept under a hash of every input of synthesis: a change to any of them is a new folder, so no
+ * run reads a stack an older code wrote.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { codeHash } = require("../support/synth-cache.cjs") as { codeHash: (root?: string, env?: NodeJS.ProcessEnv) => string };
+
+describe("the synth cache's key", () => {
+  let root: string;
+  const write = (file: string, text: string) => {
+    mkdirSync(dirname(join(root, file)), { recursive: true });
+    writeFileSync(join(root, file), text);
+  };
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), "synth-cache-key-"));
+    write("lib/compute/service.ts", "export const port = 8080;");
+    write("environments/environments.ts", "export const dev = {};");
+    write("package-lock.json", "{}");
+    write("__tests__/compute/service.test.ts", "test('x', () => {});");
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  test.each([
+    ["a construct", "lib/compute/service.ts", "export const port = 8081;"],
+    ["an environment", "environments/environments.ts", "export const dev = { task: {} };"],
+    ["the locked library versions", "package-lock.json", '{"lockfileVersion":3}'],
+    ["the stack's composition (a new file)", "stacks/api-stack.ts", "export class ApiStack {}"],
+    ["the test helpers", "__tests__/support/helpers.ts", "export const synth = 1;"],
+  ])("changes with %s", (_what, file, text) => {
+    const before = codeHash(root, {});
+    write(file, text);
+    expect(codeHash(root, {})).not.toBe(before);
+  });
+
+  test("changes with the switches synth reads (HCL output, the engine)", () => {
+    expect(codeHash(root, { SYNTH_HCL_OUTPUT: "true" })).not.toBe(codeHash(root, {}));
+    expect(codeHash(root, { CDK_ENGINE: "cdktn" })).not.toBe(codeHash(root, {}));
+  });
+
+  test("stays when only a test changes, so a test edited and run again reads the stacks already written", () => {
+    const before = codeHash(root, {});
+    write("__tests__/compute/service.test.ts", "test('y', () => {});");
+    expect(codeHash(root, {})).toBe(before);
+  });
+});
