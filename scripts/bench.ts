@@ -26,6 +26,8 @@ interface Measure {
   before?: () => void;
   /** The engine (CDK_ENGINE) the run synthesizes with. @default cdktf */
   engine?: EngineName;
+  /** Variables the run adds to the environment. @default none */
+  env?: Record<string, string>;
   /** Minutes or more: left out by BENCH_QUICK. @default false */
   long?: boolean;
   /** Prints the run's own figures (jest's test counts) under the timing. @default none */
@@ -59,12 +61,28 @@ const coldCache = join(tmpdir(), "bench-jest-cold");
 const measures: Measure[] = [
   ...synthMeasures("cdktf"),
   ...synthMeasures("cdktn"),
-  { name: "unit project (jest --selectProjects unit), warm", args: jest("--selectProjects", "unit"), runs: 3, targetSeconds: 5, details: jestCounts },
   {
-    // A fresh clone's first run: no transform cache.
-    name: "unit project, cold (a new jest cache)",
+    // Run again with nothing changed: jest's transforms and the synthesized stacks (support/synth-cache.cjs) cached.
+    name: "unit project (jest --selectProjects unit), warm: code unchanged since the last run",
+    args: jest("--selectProjects", "unit"),
+    runs: 3,
+    targetSeconds: 5,
+    details: jestCounts,
+  },
+  {
+    // After an edit to lib/, stacks/ or environments/: every stack synthesized again, transforms cached.
+    name: "unit project, warm after a code change (SYNTH_CACHE=run: every stack synthesized)",
+    args: jest("--selectProjects", "unit"),
+    runs: 3,
+    env: { SYNTH_CACHE: "run" },
+    details: jestCounts,
+  },
+  {
+    // A fresh clone's first run: no transform cache, no synthesized stacks.
+    name: "unit project, cold (a new jest cache, every stack synthesized)",
     args: jest("--selectProjects", "unit", "--cacheDirectory", coldCache),
     runs: 1,
+    env: { SYNTH_CACHE: "run" },
     before: () => rmSync(coldCache, { recursive: true, force: true }),
     details: jestCounts,
   },
@@ -117,6 +135,7 @@ for (const m of measures.filter((m) => m.name.includes(process.env.BENCH_ONLY ??
         CDKTF_OUTDIR: join(work, "cdktf.out"),
         BENCH_RSS_FILE: rssFile,
         NODE_OPTIONS: `--require ${preload}`,
+        ...m.env,
       },
       encoding: "utf8",
       maxBuffer: 1 << 28,
