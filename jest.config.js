@@ -26,6 +26,7 @@ const folders = (...names) => names.map((name) => `<rootDir>/__tests__/${name}/*
 
 module.exports = {
   maxWorkers: 2,
+  testSequencer: "<rootDir>/__tests__/support/sequencer.cjs",
   reporters: ["default", "<rootDir>/scripts/summary-reporter.cjs"],
   projects: [
     {
