@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort } from "../harness/api";
 
-jest.setTimeout(90_000);
+jest.setTimeout(120_000);
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -51,7 +51,8 @@ describe.each(["SIGTERM", "SIGINT"] as const)("npm run api:local, stopped by %s 
     });
     try {
       let up = false;
-      for (let i = 0; i < 120 && !up; i++) {
+      // Up to a minute: a loaded CI machine builds the bundle and starts PGlite slowly.
+      for (let i = 0; i < 240 && !up; i++) {
         up = await fetch(`http://127.0.0.1:${port}/health`).then(
           (r) => r.ok,
           () => false,
