@@ -10,6 +10,8 @@
 // (.build/main.js, .build/main.cdktn.js), so switching engines never runs the other's bundle.
 const fs = require("node:fs");
 const path = require("node:path");
+const Module = require("node:module");
+const vm = require("node:vm");
 const { buildFiles, bundleAlias, cliMismatch, engineFromEnv, libraryOf } = require("./engine.cjs");
 
 const root = path.join(__dirname, "..");
@@ -81,9 +83,41 @@ async function build() {
   fs.writeFileSync(manifest, JSON.stringify(Object.fromEntries(files.map((file) => [file, stamp(file)]))));
 }
 
+/**
+ * Runs the bundle as `require` would, with V8's code cache beside it (`<bundle>.v8cache`): compiling
+ * some megabytes of JavaScript is a good part of each synth, and the cache skips it until the bundle
+ * changes (V8 rejects a cache made for other source, and it is written again). What
+ * `module.enableCompileCache()` does from Node 22, on Node 20.
+ */
+function requireWithCodeCache(file) {
+  const cacheFile = `${file}.v8cache`;
+  let cachedData;
+  try {
+    cachedData = fs.readFileSync(cacheFile);
+  } catch {
+    // none yet
+  }
+  const script = new vm.Script(Module.wrap(fs.readFileSync(file, "utf8")), { filename: file, cachedData });
+  const mod = new Module(file, module);
+  mod.filename = file;
+  mod.paths = Module._nodeModulePaths(path.dirname(file));
+  const ok = () => {
+    // After the run, so the functions it compiled lazily are in the cache too.
+    if (!cachedData || script.cachedDataRejected) {
+      try {
+        fs.writeFileSync(cacheFile, script.createCachedData());
+      } catch {
+        // a read-only checkout synthesizes as fast as before the cache
+      }
+    }
+  };
+  script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
+  ok();
+}
+
 function run() {
   try {
-    require(bundle);
+    requireWithCodeCache(bundle);
   } catch (error) {
     if (error && error.name === "SettingError") {
       console.error(`error: ${error.message}`);
