@@ -67,10 +67,15 @@ function fromRunCache(key: string): string | undefined {
 
 function toRunCache(key: string, json: string): void {
   if (!runCache) return;
-  // Written aside and renamed, so a reader in another worker never sees half a file.
+  // Written aside and renamed, so a reader in another worker never sees half a file. Best effort: a
+  // cache that cannot be written (a folder another checkout's run pruned) only means synthesizing again.
   const file = cacheFile(key);
-  writeFileSync(`${file}.${process.pid}`, json);
-  renameSync(`${file}.${process.pid}`, file);
+  try {
+    writeFileSync(`${file}.${process.pid}`, json);
+    renameSync(`${file}.${process.pid}`, file);
+  } catch {
+    // not cached
+  }
 }
 
 /** The bodies of every resource of one type. */

@@ -8,7 +8,7 @@
 // jest's own cache does with transforms; change nothing and a run reads the stacks the last one wrote.
 // `SYNTH_CACHE=run` keeps them for one run only (a new folder, removed at the end), as a fresh clone has.
 const { createHash } = require("node:crypto");
-const { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } = require("node:fs");
+const { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } = require("node:fs");
 const { tmpdir } = require("node:os");
 const { join, relative } = require("node:path");
 
@@ -49,10 +49,15 @@ module.exports = {
     }
     const current = codeHash();
     mkdirSync(PERSISTENT, { recursive: true });
-    // The stacks of code that is gone: only the current code's are ever read again.
-    for (const name of readdirSync(PERSISTENT)) if (name !== current) rmSync(join(PERSISTENT, name), { recursive: true, force: true });
+    // The stacks of code that is gone, once no run has used them for an hour (another checkout sharing
+    // this node_modules, as the fork proof's forks do, may be running with its own).
+    for (const name of readdirSync(PERSISTENT))
+      if (name !== current && Date.now() - statSync(join(PERSISTENT, name)).mtimeMs > 60 * 60 * 1000)
+        rmSync(join(PERSISTENT, name), { recursive: true, force: true });
     process.env.SYNTH_CACHE_DIR = join(PERSISTENT, current);
     mkdirSync(process.env.SYNTH_CACHE_DIR, { recursive: true });
+    // Used now, whether or not this run writes to it: see the pruning above.
+    utimesSync(process.env.SYNTH_CACHE_DIR, new Date(), new Date());
   },
   teardown() {
     if (process.env.SYNTH_CACHE_REMOVE && process.env.SYNTH_CACHE_DIR) rmSync(process.env.SYNTH_CACHE_DIR, { recursive: true, force: true });
