@@ -94,7 +94,7 @@ const dev420ff8c: EnvironmentSettings = {
 export const UPGRADE_BASELINES: Readonly<Record<string, UpgradeBaseline>> = {
   dev: {
     commit: "420ff8c",
-    file: "scripts/emulator/baselines/dev-420ff8c.tf.json",
+    file: "emulator/baselines/dev-420ff8c.tf.json",
     settings: dev420ff8c,
     updates: ["aws_cloudwatch_log_group", "aws_iam_role", "aws_iam_role_policy", "aws_kms_key", "aws_lb_target_group", "aws_vpc_security_group_egress_rule"],
   },
