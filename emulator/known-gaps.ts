@@ -1,23 +1,122 @@
 /**
- * The emulator's known gaps in a plan made right after apply: attributes moto does not store or returns
- * in another form, so the provider reads back something other than what it wrote. Each is moto's, not
- * the stack's; real AWS stores them. Anything not listed here is a perpetual diff and fails the lifecycle.
- *
- * Keyed by resource type, then by top-level attribute, with the reason. Gaps that cost time or hid real
- * diffs are patched in moto instead (emulator/moto_server.py): RDS monitoring settings and
- * parameter sources, launch template tags.
+ * What the emulator does not do as AWS does, in two lists:
+ *   - EMULATOR_GAPS: every emulator-only concession, and how the harness copes with it (a patch in
+ *     emulator/moto_server.py, a step of the lifecycle, or a proof elsewhere);
+ *   - KNOWN_GAPS: the attributes a plan made right after apply cannot compare, because moto does not
+ *     store them, so the provider reads back something other than what it wrote.
+ * Each is moto's, not the stack's; real AWS stores them. Anything not in KNOWN_GAPS is a perpetual diff
+ * and fails the lifecycle. None of it changes the stacks.
+ */
+
+/** Something the emulator does not do as AWS does, and what the harness does about it. */
+export interface EmulatorGap {
+  /** What moto does differently, and what the harness does instead. */
+  readonly why: string;
+  /**
+   * What emulator/moto_server.py replaces or sets in moto for it: the `Class.member` names it assigns,
+   * or the `MOTO_*` settings it sets. A test holds the two to each other (every patch is listed under a
+   * gap, and every name listed is patched), so neither list outlives the other.
+   */
+  readonly patches?: readonly string[];
+  /** The project files that work around it in the harness, or prove instead what moto cannot show. */
+  readonly provenBy?: readonly string[];
+}
+
+/** The one list of emulator-only concessions; docs/emulator.md repeats it for users. */
+export const EMULATOR_GAPS: Readonly<Record<string, EmulatorGap>> = {
+  managedPolicies: {
+    why: "AWS-managed IAM policies exist in moto only when it starts with MOTO_IAM_LOAD_MANAGED_POLICIES=true; the harness sets it.",
+    patches: ["MOTO_IAM_LOAD_MANAGED_POLICIES"],
+  },
+  tasksNeverRun: {
+    why: "moto runs no containers: every ECS service reports its desired count running, so wait_for_steady_state settles. No task pulls an image, reads a secret or answers a health check there; the game day runs the tasks.",
+    patches: ["EcsService.__init__"],
+    provenBy: ["scripts/gameday/run.ts", "__tests__/integration/gameday.emulator.test.ts"],
+  },
+  serviceSettings: {
+    why: "moto 5.2 drops a service's capacity provider strategy, placement strategy, health check grace period, managed tags and AZ rebalancing, so every apply would replace every service; they are stored and returned as AWS does, and a release updates the service in place.",
+    patches: ["EC2ContainerServiceResponse.create_service"],
+  },
+  defaultCaCertificate: {
+    why: 'moto 5.2 gives a new DB instance the CA "rds-ca-default", which does not exist; AWS gives the region\'s default (rds-ca-rsa2048-g1). The provider modifies an instance whose CA differs from ca_cert_identifier right after creating it, so every database create waited out a second RDS waiter; with the default, a database is created in one call, as on AWS.',
+    patches: ["DBInstance.__init__"],
+  },
+  missingActions: {
+    why: "moto 5.2 lacks Application Auto Scaling tagging, DescribeCapacityProviders without names, CloudWatch Logs' AssociateKmsKey and DisassociateKmsKey, and AWS Budgets' tagging, subscriber calls and UpdateBudget; they are added. Budgets never see a bill there: no alert fires.",
+    patches: [
+      "ApplicationAutoScalingResponse.tag_resource",
+      "ApplicationAutoScalingResponse.untag_resource",
+      "ApplicationAutoScalingResponse.list_tags_for_resource",
+      "ApplicationAutoScalingResponse.register_scalable_target",
+      "EC2ContainerServiceBackend.describe_capacity_providers",
+      "LogsResponse.associate_kms_key",
+      "LogsResponse.disassociate_kms_key",
+      "BudgetsResponse.describe_subscribers_for_notification",
+      "BudgetsResponse.create_subscriber",
+      "BudgetsResponse.delete_subscriber",
+      "BudgetsResponse.update_budget",
+      "BudgetsResponse.create_budget",
+      "BudgetsResponse.delete_budget",
+      "BudgetsResponse.tag_resource",
+      "BudgetsResponse.untag_resource",
+      "BudgetsResponse.list_tags_for_resource",
+    ],
+  },
+  storedDifferently: {
+    why: "moto 5.2 drops RDS monitoring settings and parameter sources, copies launch template tags into the template data, and makes hosted zone ids that do not start with Z; they are stored and made as AWS does, so a re-plan is not a false diff.",
+    patches: [
+      "DBInstance.__init__",
+      "DBInstance.update",
+      "DBParameterGroup.update_parameters",
+      "LaunchTemplateBackend.create_launch_template",
+      "route53_models.create_route53_zone_id",
+    ],
+  },
+  refusedDescriptions: {
+    why: "moto 5.2 takes any security group or rule description; EC2 refuses one outside its character set or over 255 characters, mid-apply. The emulator refuses them as EC2 does.",
+    patches: [
+      "SecurityGroupBackend.create_security_group",
+      "SecurityGroupBackend.authorize_security_group_ingress",
+      "SecurityGroupBackend.authorize_security_group_egress",
+      "SecurityGroupBackend.modify_security_group_rules",
+    ],
+    provenBy: ["__tests__/integration/harness.emulator.test.ts", "__tests__/stacks/security-group-text.test.ts"],
+  },
+  queuesAndSchedules: {
+    why: "moto keeps but never returns an SQS queue's redrive-allow policy, and returns its redrive policy with spaces AWS does not write; both are returned as AWS does. No schedule fires and no message moves a worker: scaling, runs and their alarms are proven by the plan and property tests.",
+    patches: ["SqsQueue.BASE_ATTRIBUTES", "SqsQueue.__init__", "SqsQueue.attributes"],
+    provenBy: ["__tests__/workers/workers.test.ts", "app/__tests__/worker.test.ts"],
+  },
+  unstoredAttributes: {
+    why: "Attributes moto does not store at all (KNOWN_GAPS below, each with its reason) are not compared by the re-plan check.",
+    provenBy: ["emulator/known-gaps.ts"],
+  },
+  oneEmulatorPerStack: {
+    why: "moto's generated RDS resource ids repeat across DB instances of one server, so two stacks on one emulator confuse the provider's waiters; the lifecycle starts one emulator per stack.",
+    provenBy: ["emulator/lifecycle.ts"],
+  },
+  certificates: {
+    why: "moto issues DNS-validated ACM certificates after MOTO_ACM_VALIDATION_WAIT (1 s here) without any DNS; the harness creates the hosted zone prod names. Certificate validation is not proven.",
+    patches: ["MOTO_ACM_VALIDATION_WAIT"],
+    provenBy: ["emulator/lifecycles.ts"],
+  },
+  waf: {
+    why: "moto stores web ACLs, their association and logging but inspects no request: which requests the rules block is AWS's managed rule groups' business; the rules' order and actions are proven by property tests.",
+    provenBy: ["__tests__/edge/web-acl.test.ts"],
+  },
+  iamNotEnforced: {
+    why: "moto does not evaluate IAM policies: least privilege is proven by the IAM evaluator instead.",
+    provenBy: ["__tests__/iam/least-privilege.test.ts"],
+  },
+};
+
+/**
+ * Attributes a re-plan cannot compare, keyed by resource type, then by top-level attribute, with the
+ * reason. Gaps that cost time or hid real diffs are patched in moto instead (EMULATOR_GAPS).
  */
 export const KNOWN_GAPS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   aws_autoscaling_group: {
     capacity_reservation_specification: "moto does not return a group's capacity reservation specification",
-  },
-  aws_ecs_service: {
-    capacity_provider_strategy: "moto does not store a service's capacity provider strategy (this forces the replacement)",
-    health_check_grace_period_seconds: "moto does not store the health check grace period",
-    enable_ecs_managed_tags: "moto does not store enableECSManagedTags",
-    deployment_controller: "moto does not return the deployment controller",
-    availability_zone_rebalancing: "moto does not return availabilityZoneRebalancing",
-    ordered_placement_strategy: "moto does not store a service's placement strategy (this forces the replacement)",
   },
   aws_vpc_security_group_ingress_rule: {
     description: "moto does not store the description of a security group rule",

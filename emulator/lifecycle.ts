@@ -1,7 +1,8 @@
 /**
  * The emulator lifecycle: a stack deployed, released, re-planned and destroyed against its own local
- * AWS emulator, with what exists read back through the AWS SDK as a real client would. Used by
- * `__tests__/integration/lifecycle.emulator.test.ts` (the proof) and `npm run lifecycle` (the same run, timed).
+ * AWS emulator, with what exists read back through the AWS SDK as a real client would. Used by the
+ * integration tests (`__tests__/integration/`) and `npm run lifecycle` (emulator/lifecycles.ts: the stacks'
+ * lifecycles, timed).
  */
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -11,9 +12,6 @@ import { offlineTerraformEnv } from "../scripts/offline-plan";
 import { Emulator, startEmulator } from "./server";
 import { plannedChanges, unexpectedChanges, upgradeProblems, PlanJson } from "./known-gaps";
 import { leftovers } from "./inventory";
-
-export { unexpectedChanges } from "./known-gaps";
-export { leftovers } from "./inventory";
 
 /** What a step sees of the running emulator. */
 export interface StepContext {
@@ -156,6 +154,12 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
     await spec.prepare?.(url);
     let dir: string | undefined;
     let outputs: Record<string, unknown> = {};
+    // Nothing but this lifecycle changes its emulator, so after its first step the state holds what the
+    // last apply read back: an apply or destroy then skips the refresh (each is a full read of every
+    // resource, a third of a lifecycle's CPU). The re-plan and the upgrade plan always refresh: reading
+    // back is what they check.
+    let stateRead = false;
+    const refresh = () => (stateRead ? ["-refresh=false"] : []);
     for (const step of spec.steps) {
       const t0 = Date.now();
       const result: { -readonly [K in keyof StepResult]: StepResult[K] } = { name: step.name, action: step.action, seconds: 0 };
@@ -173,7 +177,7 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
         if (!dir) throw new Error(`step "${step.name}" has no stack: give the first step one`);
         await workspace.init(dir);
         if (step.action === "apply") {
-          await workspace.run(dir, ["apply", "-auto-approve", "-input=false"]);
+          await workspace.run(dir, ["apply", "-auto-approve", "-input=false", ...refresh()]);
           outputs = readOutputs(JSON.parse(await workspace.run(dir, ["output", "-json"])));
           result.outputs = outputs;
         } else if (step.action === "replan") {
@@ -189,8 +193,8 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
           if (result.unexpected.length) ok = false;
         } else if (step.action === "refused-destroy") {
           const before = await leftovers(url, spec.region);
-          // No refresh: the refusal is decided by the plan, and the state was refreshed by the step before.
-          const refused = await workspace.run(dir, ["destroy", "-auto-approve", "-input=false", "-refresh=false"]).then(
+          // The refusal is decided by the plan.
+          const refused = await workspace.run(dir, ["destroy", "-auto-approve", "-input=false", ...refresh()]).then(
             () => undefined,
             (error: Error) => error.message,
           );
@@ -203,11 +207,12 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
           result.leftovers = before.filter((r) => !after.has(r)).map((r) => `destroyed: ${r}`);
           if (result.leftovers.length) ok = false;
         } else {
-          await workspace.run(dir, ["destroy", "-auto-approve", "-input=false"]);
+          await workspace.run(dir, ["destroy", "-auto-approve", "-input=false", ...refresh()]);
           const survivors = new Set(step.survivors ?? []);
           result.leftovers = (await leftovers(url, spec.region)).filter((r) => !survivors.has(r));
           if (result.leftovers.length) ok = false;
         }
+        stateRead = true;
         if (step.inspect) result.observed = await step.inspect({ url, region: spec.region, outputs });
       } catch (error) {
         ok = false;
@@ -244,24 +249,4 @@ export function describeResult(result: LifecycleResult): string {
     for (const change of step.changes ?? []) lines.push(`           ${change}`);
   }
   return lines.join("\n");
-}
-
-if (require.main === module) {
-  // `npm run lifecycle [stack ...]`: the emulator lifecycle of every stack (or those named), in parallel, timed.
-  void (async () => {
-    const { environments } = await import("../environments/environments");
-    const { examples } = await import("../environments/variants");
-    const { apiLifecycle } = await import("./lifecycles");
-    const wanted = process.argv.slice(2);
-    const all = [...environments, ...examples].filter((s) => wanted.length === 0 || wanted.includes(s.name));
-    const workspace = new TerraformWorkspace(resolve(".emulator", "lifecycle"));
-    // The stacks are built by the engine CDK_ENGINE names: the npm script preloads scripts/engine-hook.cjs.
-    const { describeEngine, engineFromEnv } = await import("../scripts/engine.cjs");
-    console.log(describeEngine(engineFromEnv()));
-    const started = Date.now();
-    const results = await Promise.all(all.map((settings) => runLifecycle(apiLifecycle(settings), workspace)));
-    for (const result of results) console.log(describeResult(result));
-    console.log(`all ${results.length} stacks: ${((Date.now() - started) / 1000).toFixed(0)} s wall time`);
-    process.exit(results.every((r) => r.ok) ? 0 : 1);
-  })();
 }

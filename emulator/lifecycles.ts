@@ -8,6 +8,8 @@
  *      (settings to false, deploy);
  *   5. destroy: nothing the stack created remains.
  * After 1 and 2, what exists is read through the SDK for the tests to assert on.
+ *
+ *   npm run lifecycle [stack ...]   # every stack's lifecycle (or the named ones), in parallel, timed
  */
 import { DescribeRepositoriesCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, ListTaskDefinitionsCommand, type Service } from "@aws-sdk/client-ecs";
@@ -38,7 +40,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ApiStack } from "../stacks/api-stack";
 import { resourcePrefix, type EnvironmentSettings } from "../environments/settings";
-import type { LifecycleSpec, Step, StepContext } from "./lifecycle";
+import { describeResult, runLifecycle, TerraformWorkspace, type LifecycleSpec, type Step, type StepContext } from "./lifecycle";
 import { clientConfig, EMULATOR_ACCOUNT_ID } from "./inventory";
 
 export const RELEASE_TAG = "v1.0.0";
@@ -96,7 +98,15 @@ export const UPGRADE_BASELINES: Readonly<Record<string, UpgradeBaseline>> = {
     commit: "420ff8c",
     file: "emulator/baselines/dev-420ff8c.tf.json",
     settings: dev420ff8c,
-    updates: ["aws_cloudwatch_log_group", "aws_iam_role", "aws_iam_role_policy", "aws_kms_key", "aws_lb_target_group", "aws_vpc_security_group_egress_rule"],
+    updates: [
+      "aws_cloudwatch_log_group",
+      "aws_ecs_service",
+      "aws_iam_role",
+      "aws_iam_role_policy",
+      "aws_kms_key",
+      "aws_lb_target_group",
+      "aws_vpc_security_group_egress_rule",
+    ],
   },
 };
 /** The emulator URL the baselines were synthesized with, replaced by the running emulator's. */
@@ -142,6 +152,8 @@ export interface ApiObservation {
     readonly publiclyAccessible?: boolean;
     readonly deletionProtection?: boolean;
     readonly multiAz?: boolean;
+    /** The CA that signs its server certificate. */
+    readonly caCertificate?: string;
   };
   /** The execution role's inline policies' statements. */
   readonly executionStatements: { Action: string | string[]; Resource: string | string[] }[];
@@ -336,6 +348,7 @@ export async function observeApi(ctx: StepContext, prefix: string, withDatabase:
       publiclyAccessible: db.PubliclyAccessible,
       deletionProtection: db.DeletionProtection,
       multiAz: db.MultiAZ,
+      caCertificate: db.CACertificateIdentifier,
     },
     executionStatements,
     taskStatements,
@@ -441,4 +454,23 @@ export function apiLifecycle(settings: EnvironmentSettings): LifecycleSpec {
 /** `api.example.com` → `example.com`: the zone a record name belongs to, for the harness's zone. */
 function zoneOf(domainName: string | undefined): string {
   return (domainName ?? "").split(".").slice(1).join(".");
+}
+
+if (require.main === module) {
+  // `npm run lifecycle [stack ...]`: the emulator lifecycle of every stack (or those named), in parallel, timed.
+  void (async () => {
+    const { environments } = await import("../environments/environments");
+    const { examples } = await import("../environments/variants");
+    const wanted = process.argv.slice(2);
+    const all = [...environments, ...examples].filter((s) => wanted.length === 0 || wanted.includes(s.name));
+    const workspace = new TerraformWorkspace(resolve(".emulator", "lifecycle"));
+    // The stacks are built by the engine CDK_ENGINE names: the npm script preloads scripts/engine-hook.cjs.
+    const { describeEngine, engineFromEnv } = await import("../scripts/engine.cjs");
+    console.log(describeEngine(engineFromEnv()));
+    const started = Date.now();
+    const results = await Promise.all(all.map((settings) => runLifecycle(apiLifecycle(settings), workspace)));
+    for (const result of results) console.log(describeResult(result));
+    console.log(`all ${results.length} stacks: ${((Date.now() - started) / 1000).toFixed(0)} s wall time`);
+    process.exit(results.every((r) => r.ok) ? 0 : 1);
+  })();
 }

@@ -84,29 +84,3 @@ export function emulatorOutdirProblem(outdir: string, projectOutdir: string): st
 export function emulatorStatePath(environment: string, outdirUnderEmulator = false): string {
   return outdirUnderEmulator ? `../../../terraform.${environment}.tfstate` : `../../../.emulator/terraform.${environment}.tfstate`;
 }
-
-/**
- * What the emulator cannot do, and how the harness works around it: the one list of emulator-only
- * concessions. None changes the stacks; each lives in emulator/ (moto_server.py patches moto,
- * known-gaps.ts lists attributes a re-plan cannot compare, lifecycles.ts prepares what a variant needs),
- * and docs/emulator.md repeats it for users.
- */
-export const EMULATOR_GAPS = {
-  managedPolicies: "AWS-managed IAM policies exist in moto only when it starts with MOTO_IAM_LOAD_MANAGED_POLICIES=true; the harness sets it.",
-  tasksNeverRun:
-    "moto runs no containers: moto_server.py makes every ECS service report its desired count running, so wait_for_steady_state settles. No task pulls an image, reads a secret or answers a health check.",
-  missingActions:
-    "moto 5.2 lacks Application Auto Scaling tagging, DescribeCapacityProviders without names, and AWS Budgets' tagging, subscriber calls and UpdateBudget; moto_server.py adds them. Budgets never see a bill there: no alert fires.",
-  storedDifferently:
-    "moto 5.2 drops RDS monitoring settings and parameter sources and copies launch template tags into the template data; moto_server.py stores them as AWS does, so a re-plan is not a false diff.",
-  queuesAndSchedules:
-    "moto keeps but never returns an SQS queue's redrive-allow policy, and returns its redrive policy with spaces AWS does not write; moto_server.py returns both as AWS does. No schedule fires and no message moves a worker: scaling, runs and their alarms are proven by the plan and property tests.",
-  unstoredAttributes: "Attributes moto does not store at all (emulator/known-gaps.ts, each with its reason) are not compared by the re-plan check.",
-  oneEmulatorPerStack:
-    "moto's generated RDS resource ids repeat across DB instances of one server, so two stacks on one emulator confuse the provider's waiters; the lifecycle starts one emulator per stack.",
-  certificates:
-    "moto issues DNS-validated ACM certificates after MOTO_ACM_VALIDATION_WAIT (1 s here) without any DNS; the harness creates the hosted zone prod names. Certificate validation is not proven.",
-  waf: "moto stores web ACLs, their association and logging but inspects no request: which requests the rules block is AWS's managed rule groups' business, the rules' order and actions are proven by property tests.",
-  iamNotEnforced:
-    "moto does not evaluate IAM policies: least privilege is proven by the IAM evaluator (__tests__/iam/least-privilege.test.ts), not by the emulator.",
-} as const;

@@ -18,6 +18,7 @@ import moto.route53.models as route53_models  # noqa: E402
 from moto.ec2.models.launch_templates import LaunchTemplateBackend  # noqa: E402
 from moto.rds.models import DBInstance, DBParameterGroup  # noqa: E402
 from moto.ecs.models import Service as EcsService  # noqa: E402
+from moto.ecs.responses import EC2ContainerServiceResponse  # noqa: E402
 from moto.logs.exceptions import ResourceNotFoundException as LogsResourceNotFound  # noqa: E402
 from moto.logs.responses import LogsResponse  # noqa: E402
 from moto.budgets.exceptions import NotFoundException as BudgetNotFound  # noqa: E402
@@ -86,6 +87,37 @@ def _service_runs_desired_count(self, *args, **kwargs):
 
 
 EcsService.__init__ = _service_runs_desired_count
+
+# moto 5.2's CreateService drops the capacity provider strategy, placement strategy, health check grace
+# period, managed tags and AZ rebalancing, and calls every service launch type EC2. The provider then
+# plans to replace every service on every apply (a strategy or placement change forces a new service),
+# which AWS never does. AWS keeps them and returns them; UpdateService already stores what it is sent.
+SERVICE_SETTINGS = {
+    "capacityProviderStrategy": "capacity_provider_strategy",
+    "placementStrategy": "placement_strategy",
+    "placementConstraints": "placement_constraints",
+    "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
+    "enableECSManagedTags": "enable_ecs_managed_tags",
+    "enableExecuteCommand": "enable_execute_command",
+    "availabilityZoneRebalancing": "availability_zone_rebalancing",
+    "deploymentConfiguration": "deployment_configuration",
+}
+_create_service = EC2ContainerServiceResponse.create_service
+
+
+def _create_service_keeping_settings(self):
+    result = _create_service(self)
+    service = self.ecs_backend.describe_services(self._get_param("cluster", "default"), [self._get_param("serviceName")])[0][0]
+    for param, attribute in SERVICE_SETTINGS.items():
+        if self._get_param(param) is not None:
+            setattr(service, attribute, self._get_param(param))
+    if self._get_param("capacityProviderStrategy") and not self._get_param("launchType"):
+        service.launch_type = None  # a service on capacity providers has no launch type
+    return result
+
+
+EC2ContainerServiceResponse.create_service = _create_service_keeping_settings
+
 
 
 # DescribeCapacityProviders without names lists them all in AWS; moto 5.2 fails on it. The lifecycle's
@@ -158,6 +190,23 @@ def _db_update_keeping_monitoring(self, *args, **kwargs):
 
 DBInstance.__init__ = _db_init_keeping_monitoring
 DBInstance.update = _db_update_keeping_monitoring
+
+# A new DB instance gets its region's default CA when CreateDBInstance names none: rds-ca-rsa2048-g1 in
+# AWS's commercial regions since January 2024. moto 5.2 says "rds-ca-default", a CA that does not exist.
+# The provider never sends the CA with CreateDBInstance: it compares the created instance's CA with
+# ca_cert_identifier and, only where they differ, modifies the instance and waits out its waiter again
+# (about 80 s here). With the region's default, a database is created in one call, as on AWS.
+RDS_DEFAULT_CA = "rds-ca-rsa2048-g1"
+_db_init_keeping_monitoring_settings = DBInstance.__init__
+
+
+def _db_init_with_default_ca(self, *args, **kwargs):
+    if kwargs.get("ca_certificate_identifier") is None:
+        kwargs["ca_certificate_identifier"] = RDS_DEFAULT_CA
+    _db_init_keeping_monitoring_settings(self, *args, **kwargs)
+
+
+DBInstance.__init__ = _db_init_with_default_ca
 
 # The provider keeps only parameters whose Source is "user"; moto 5.2 returns none, so every plan
 # would set the parameter group's parameters again.

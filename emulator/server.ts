@@ -51,7 +51,7 @@ process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-/** Starts one emulator. Each stack under test gets its own: see EMULATOR_GAPS.oneEmulatorPerStack. */
+/** Starts one emulator. Each stack under test gets its own: see EMULATOR_GAPS.oneEmulatorPerStack (known-gaps.ts). */
 export async function startEmulator(): Promise<Emulator> {
   checkEmulatorInstalled();
   const child = spawn(PYTHON, [SERVER], {

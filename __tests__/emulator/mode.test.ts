@@ -103,10 +103,12 @@ describe("re-plan check (known emulator gaps)", () => {
   const change = (type: string, actions: string[], before: object, after: object, extra: object = {}): PlanJson => ({
     resource_changes: [{ address: `${type}.X`, type, change: { actions, before: before as never, after: after as never, after_unknown: {}, ...extra } }],
   });
+  // A gap of the check's own, so these cases hold whatever moto_server.py patches away from KNOWN_GAPS.
+  const gaps = { aws_ecs_service: { health_check_grace_period_seconds: "moto does not store the health check grace period" } };
 
   test("given only a known gap, nothing is reported", () => {
     expect(
-      unexpectedChanges(change("aws_ecs_service", ["update"], { health_check_grace_period_seconds: 0 }, { health_check_grace_period_seconds: 60 })),
+      unexpectedChanges(change("aws_ecs_service", ["update"], { health_check_grace_period_seconds: 0 }, { health_check_grace_period_seconds: 60 }), gaps),
     ).toEqual([]);
   });
 
@@ -119,6 +121,7 @@ describe("re-plan check (known emulator gaps)", () => {
           { desired_count: 1, health_check_grace_period_seconds: 0 },
           { desired_count: 2, health_check_grace_period_seconds: 60 },
         ),
+        gaps,
       ),
     ).toEqual(["aws_ecs_service.X: update desired_count"]);
   });

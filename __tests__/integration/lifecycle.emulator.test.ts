@@ -244,11 +244,13 @@ function observed(stack: string, name: string): ApiObservation {
     });
 
     if (withDatabase) {
-      test("the database is encrypted and private, and its deletion protection is as set", () => {
+      test("the database is encrypted and private, its server certificate signed by the pinned CA, and its deletion protection is as set", () => {
         const seen = observed(name, "deploy with the placeholder image");
         expect(seen.database).toMatchObject({
           encrypted: true,
           publiclyAccessible: false,
+          // The region's default too (moto gives it as AWS does), so the create needs no ModifyDBInstance after it.
+          caCertificate: "rds-ca-rsa2048-g1",
           deletionProtection: settings.database?.deletionProtection ?? false,
         });
       });
