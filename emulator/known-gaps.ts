@@ -63,11 +63,13 @@ export const EMULATOR_GAPS: Readonly<Record<string, EmulatorGap>> = {
     ],
   },
   storedDifferently: {
-    why: "moto 5.2 drops RDS monitoring settings and parameter sources, copies launch template tags into the template data, and makes hosted zone ids that do not start with Z; they are stored and made as AWS does, so a re-plan is not a false diff.",
+    why: "moto 5.2 drops RDS monitoring settings and parameter sources and the description of a security group rule that names a group or a prefix list, copies launch template tags into the template data, and makes hosted zone ids that do not start with Z; they are stored and made as AWS does, so a re-plan is not a false diff.",
     patches: [
       "DBInstance.__init__",
       "DBInstance.update",
       "DBParameterGroup.update_parameters",
+      "SecurityGroupRule.__init__",
+      "SecurityGroupRule.description",
       "LaunchTemplateBackend.create_launch_template",
       "route53_models.create_route53_zone_id",
     ],
@@ -117,12 +119,6 @@ export const EMULATOR_GAPS: Readonly<Record<string, EmulatorGap>> = {
 export const KNOWN_GAPS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   aws_autoscaling_group: {
     capacity_reservation_specification: "moto does not return a group's capacity reservation specification",
-  },
-  aws_vpc_security_group_ingress_rule: {
-    description: "moto does not store the description of a security group rule",
-  },
-  aws_vpc_security_group_egress_rule: {
-    description: "moto does not store the description of a security group rule",
   },
 };
 

@@ -154,12 +154,10 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
     await spec.prepare?.(url);
     let dir: string | undefined;
     let outputs: Record<string, unknown> = {};
-    // Nothing but this lifecycle changes its emulator, so after its first step the state holds what the
-    // last apply read back: an apply or destroy then skips the refresh (each is a full read of every
-    // resource, a third of a lifecycle's CPU). The re-plan and the upgrade plan always refresh: reading
-    // back is what they check.
-    let stateRead = false;
-    const refresh = () => (stateRead ? ["-refresh=false"] : []);
+    // A destroy skips the refresh: nothing but this lifecycle changes its emulator, and the state holds
+    // what its last apply read back. Applies refresh as a user's deploy does: that refresh is what puts
+    // back anything an earlier apply removed behind Terraform's back.
+    const noRefresh = "-refresh=false";
     for (const step of spec.steps) {
       const t0 = Date.now();
       const result: { -readonly [K in keyof StepResult]: StepResult[K] } = { name: step.name, action: step.action, seconds: 0 };
@@ -177,7 +175,7 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
         if (!dir) throw new Error(`step "${step.name}" has no stack: give the first step one`);
         await workspace.init(dir);
         if (step.action === "apply") {
-          await workspace.run(dir, ["apply", "-auto-approve", "-input=false", ...refresh()]);
+          await workspace.run(dir, ["apply", "-auto-approve", "-input=false"]);
           outputs = readOutputs(JSON.parse(await workspace.run(dir, ["output", "-json"])));
           result.outputs = outputs;
         } else if (step.action === "replan") {
@@ -194,7 +192,7 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
         } else if (step.action === "refused-destroy") {
           const before = await leftovers(url, spec.region);
           // The refusal is decided by the plan.
-          const refused = await workspace.run(dir, ["destroy", "-auto-approve", "-input=false", ...refresh()]).then(
+          const refused = await workspace.run(dir, ["destroy", "-auto-approve", "-input=false", noRefresh]).then(
             () => undefined,
             (error: Error) => error.message,
           );
@@ -207,12 +205,11 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
           result.leftovers = before.filter((r) => !after.has(r)).map((r) => `destroyed: ${r}`);
           if (result.leftovers.length) ok = false;
         } else {
-          await workspace.run(dir, ["destroy", "-auto-approve", "-input=false", ...refresh()]);
+          await workspace.run(dir, ["destroy", "-auto-approve", "-input=false", noRefresh]);
           const survivors = new Set(step.survivors ?? []);
           result.leftovers = (await leftovers(url, spec.region)).filter((r) => !survivors.has(r));
           if (result.leftovers.length) ok = false;
         }
-        stateRead = true;
         if (step.inspect) result.observed = await step.inspect({ url, region: spec.region, outputs });
       } catch (error) {
         ok = false;

@@ -25,7 +25,7 @@ from moto.budgets.exceptions import NotFoundException as BudgetNotFound  # noqa:
 from moto.budgets.responses import BudgetsResponse  # noqa: E402
 from moto.sqs.models import Queue as SqsQueue  # noqa: E402
 from moto.ec2.exceptions import InvalidParameterValue as Ec2InvalidParameterValue  # noqa: E402
-from moto.ec2.models.security_groups import SecurityGroupBackend  # noqa: E402
+from moto.ec2.models.security_groups import SecurityGroupBackend, SecurityGroupRule  # noqa: E402
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
 import re  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
@@ -427,6 +427,20 @@ SecurityGroupBackend.create_security_group = _create_security_group_checked
 SecurityGroupBackend.authorize_security_group_ingress = _authorize_ingress_checked
 SecurityGroupBackend.authorize_security_group_egress = _authorize_egress_checked
 SecurityGroupBackend.modify_security_group_rules = _modify_rules_checked
+
+
+# moto 5.2 keeps a rule's description only for a CIDR rule: one that names a security group or a prefix
+# list loses it, so every plan would set it again. AWS keeps it for every rule (DescribeSecurityGroupRules).
+_security_group_rule_init = SecurityGroupRule.__init__
+
+
+def _security_group_rule_init_keeping_description(self, ec2_backend, ip_protocol, group_id, from_port, to_port, ip_range, source_group=None, prefix_list_id=None, *args, **kwargs):
+    _security_group_rule_init(self, ec2_backend, ip_protocol, group_id, from_port, to_port, ip_range, source_group, prefix_list_id, *args, **kwargs)
+    self.other_description = (source_group or prefix_list_id or {}).get("Description")
+
+
+SecurityGroupRule.__init__ = _security_group_rule_init_keeping_description
+SecurityGroupRule.description = property(lambda self: self.ip_range.get("Description") or getattr(self, "other_description", None))
 
 
 def main() -> None:

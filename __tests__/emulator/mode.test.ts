@@ -154,8 +154,9 @@ describe("re-plan check (known emulator gaps)", () => {
         ...change("aws_vpc_security_group_ingress_rule", ["update"], { description: null }, { description: "x" }).resource_changes!,
       ],
     };
-    expect(upgradeProblems(plan)).toEqual([]);
-    expect(plannedChanges(plan)).toEqual([
+    const ruleGaps = { aws_vpc_security_group_ingress_rule: { description: "moto does not store the description of a security group rule" } };
+    expect(upgradeProblems(plan, ruleGaps)).toEqual([]);
+    expect(plannedChanges(plan, ruleGaps)).toEqual([
       "aws_sns_topic.X: create",
       "aws_cloudwatch_log_group.X: update",
       "aws_vpc_security_group_egress_rule.X: delete,create",
