@@ -101,18 +101,15 @@ function requireWithCodeCache(file) {
   const mod = new Module(file, module);
   mod.filename = file;
   mod.paths = Module._nodeModulePaths(path.dirname(file));
-  const ok = () => {
-    // After the run, so the functions it compiled lazily are in the cache too.
-    if (!cachedData || script.cachedDataRejected) {
-      try {
-        fs.writeFileSync(cacheFile, script.createCachedData());
-      } catch {
-        // a read-only checkout synthesizes as fast as before the cache
-      }
-    }
-  };
   script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
-  ok();
+  // After the run, so the functions it compiled lazily are in the cache too.
+  if (!cachedData || script.cachedDataRejected) {
+    try {
+      fs.writeFileSync(cacheFile, script.createCachedData());
+    } catch {
+      // a read-only checkout synthesizes as fast as before the cache
+    }
+  }
 }
 
 function run() {

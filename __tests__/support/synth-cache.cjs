@@ -4,8 +4,9 @@
 //
 // The folder is named by a hash of everything a synthesized stack can depend on: every file of the code
 // that builds it (lib/, stacks/, environments/, emulator/; the import rules keep them from importing
-// app/ or scripts/), the locked library versions, the test helpers and the switches synth reads. Change any of them and the next run synthesizes afresh, as
-// jest's own cache does with transforms; change nothing and a run reads the stacks the last one wrote.
+// app/ or scripts/), the locked library versions, the test helpers and the switches synth reads.
+// Change any of them and the next run synthesizes afresh, as jest's own cache does with transforms;
+// change nothing and a run reads the stacks the last one wrote.
 // `SYNTH_CACHE=run` keeps them for one run only (a new folder, removed at the end), as a fresh clone has.
 const { createHash } = require("node:crypto");
 const { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } = require("node:fs");
