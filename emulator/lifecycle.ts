@@ -85,10 +85,19 @@ export interface LifecycleResult {
  */
 const STEP_TIMEOUT_MS = 8 * 60 * 1000;
 
+/**
+ * The `nice` of the plain lifecycles when they run with longer ones (see runLifecycles), and of the
+ * integration tests that run beside the lifecycle test: the lowest priority, so that several of them
+ * together still weigh less than one long lifecycle's terraform (at nice 10, six would outweigh it).
+ */
+export const BACKGROUND_NICENESS = 19;
+
 /** Output of a terraform command, or an error carrying its stderr. */
-function terraform(dir: string, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
+function terraform(dir: string, env: NodeJS.ProcessEnv, args: string[], niceness = 0): Promise<string> {
   return new Promise((done, fail) => {
-    const child = spawn("terraform", [...args, "-no-color"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    // `nice` execs terraform in its own process, so the signals below still reach terraform.
+    const command = niceness ? ["nice", "-n", String(niceness), "terraform"] : ["terraform"];
+    const child = spawn(command[0], [...command.slice(1), ...args, "-no-color"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -134,13 +143,41 @@ export class TerraformWorkspace {
     return next;
   }
 
-  run(dir: string, args: string[]): Promise<string> {
-    return terraform(dir, this.env, args);
+  /** @param niceness the command's `nice`: 0 (normal) or BACKGROUND_NICENESS */
+  run(dir: string, args: string[], niceness = 0): Promise<string> {
+    return terraform(dir, this.env, args, niceness);
   }
 }
 
-/** Runs every step of one stack against a new emulator, which is stopped whatever happens. */
-export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWorkspace): Promise<LifecycleResult> {
+/**
+ * Every lifecycle at once, each against its own emulator. With fewer cores than stacks, the run lasts as
+ * long as its longest lifecycles: those with more steps that apply or destroy than the plain deploy,
+ * release and destroy (an upgrade to apply first, a deletion protection to lift), since each of those
+ * plans the whole stack and waits out the provider's fixed waiters (RDS's minute before each poll
+ * series), where a plan only reads. They run at normal priority and the plain ones at
+ * BACKGROUND_NICENESS, so those use the CPU the long ones leave while they wait rather than
+ * lengthening them.
+ */
+export function runLifecycles(specs: readonly LifecycleSpec[], workspace: TerraformWorkspace): Promise<LifecycleResult[]> {
+  const niceness = lifecycleNiceness(specs);
+  return Promise.all(specs.map((spec, i) => runLifecycle(spec, workspace, { niceness: niceness[i] })));
+}
+
+/** Each lifecycle's `nice` when they run together (see runLifecycles): 0 for the long ones, BACKGROUND_NICENESS for the plain ones. */
+export function lifecycleNiceness(specs: readonly LifecycleSpec[]): number[] {
+  const weight = (spec: LifecycleSpec) => spec.steps.filter((step) => !step.action.endsWith("plan")).length;
+  const plain = Math.min(...specs.map(weight));
+  // All equally long: none is in another's way.
+  const allPlain = specs.every((spec) => weight(spec) === plain);
+  return specs.map((spec) => (allPlain || weight(spec) > plain ? 0 : BACKGROUND_NICENESS));
+}
+
+/**
+ * Runs every step of one stack against a new emulator, which is stopped whatever happens.
+ * @param options.niceness its terraform commands' `nice` @default 0
+ */
+export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWorkspace, options: { readonly niceness?: number } = {}): Promise<LifecycleResult> {
+  const niceness = options.niceness ?? 0;
   const started = Date.now();
   const steps: StepResult[] = [];
   const outdir = join(workspace.workDir, spec.name, "cdktf.out");
@@ -175,24 +212,24 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
         if (!dir) throw new Error(`step "${step.name}" has no stack: give the first step one`);
         await workspace.init(dir);
         if (step.action === "apply") {
-          await workspace.run(dir, ["apply", "-auto-approve", "-input=false"]);
-          outputs = readOutputs(JSON.parse(await workspace.run(dir, ["output", "-json"])));
+          await workspace.run(dir, ["apply", "-auto-approve", "-input=false"], niceness);
+          outputs = readOutputs(JSON.parse(await workspace.run(dir, ["output", "-json"], niceness)));
           result.outputs = outputs;
         } else if (step.action === "replan") {
-          await workspace.run(dir, ["plan", "-input=false", "-out=replan.tfplan"]);
-          const plan = JSON.parse(await workspace.run(dir, ["show", "-json", "replan.tfplan"])) as PlanJson;
+          await workspace.run(dir, ["plan", "-input=false", "-out=replan.tfplan"], niceness);
+          const plan = JSON.parse(await workspace.run(dir, ["show", "-json", "replan.tfplan"], niceness)) as PlanJson;
           result.unexpected = unexpectedChanges(plan);
           if (result.unexpected.length) ok = false;
         } else if (step.action === "upgrade-plan") {
-          await workspace.run(dir, ["plan", "-input=false", "-out=upgrade.tfplan"]);
-          const plan = JSON.parse(await workspace.run(dir, ["show", "-json", "upgrade.tfplan"])) as PlanJson;
+          await workspace.run(dir, ["plan", "-input=false", "-out=upgrade.tfplan"], niceness);
+          const plan = JSON.parse(await workspace.run(dir, ["show", "-json", "upgrade.tfplan"], niceness)) as PlanJson;
           result.unexpected = upgradeProblems(plan);
           result.changes = plannedChanges(plan);
           if (result.unexpected.length) ok = false;
         } else if (step.action === "refused-destroy") {
           const before = await leftovers(url, spec.region);
           // The refusal is decided by the plan.
-          const refused = await workspace.run(dir, ["destroy", "-auto-approve", "-input=false", noRefresh]).then(
+          const refused = await workspace.run(dir, ["destroy", "-auto-approve", "-input=false", noRefresh], niceness).then(
             () => undefined,
             (error: Error) => error.message,
           );
@@ -205,7 +242,7 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
           result.leftovers = before.filter((r) => !after.has(r)).map((r) => `destroyed: ${r}`);
           if (result.leftovers.length) ok = false;
         } else {
-          await workspace.run(dir, ["destroy", "-auto-approve", "-input=false", noRefresh]);
+          await workspace.run(dir, ["destroy", "-auto-approve", "-input=false", noRefresh], niceness);
           const survivors = new Set(step.survivors ?? []);
           result.leftovers = (await leftovers(url, spec.region)).filter((r) => !survivors.has(r));
           if (result.leftovers.length) ok = false;

@@ -40,7 +40,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ApiStack } from "../stacks/api-stack";
 import { resourcePrefix, type EnvironmentSettings } from "../environments/settings";
-import { describeResult, runLifecycle, TerraformWorkspace, type LifecycleSpec, type Step, type StepContext } from "./lifecycle";
+import { describeResult, runLifecycles, TerraformWorkspace, type LifecycleSpec, type Step, type StepContext } from "./lifecycle";
 import { clientConfig, EMULATOR_ACCOUNT_ID } from "./inventory";
 
 export const RELEASE_TAG = "v1.0.0";
@@ -468,7 +468,7 @@ if (require.main === module) {
     const { describeEngine, engineFromEnv } = await import("../scripts/engine.cjs");
     console.log(describeEngine(engineFromEnv()));
     const started = Date.now();
-    const results = await Promise.all(all.map((settings) => runLifecycle(apiLifecycle(settings), workspace)));
+    const results = await runLifecycles(all.map(apiLifecycle), workspace);
     for (const result of results) console.log(describeResult(result));
     console.log(`all ${results.length} stacks: ${((Date.now() - started) / 1000).toFixed(0)} s wall time`);
     process.exit(results.every((r) => r.ok) ? 0 : 1);

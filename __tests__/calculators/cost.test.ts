@@ -12,7 +12,8 @@ import { manifestWarnings } from "../../stacks/app";
 import { environments } from "../../environments/environments";
 import { parseSettings } from "../../environments/schema";
 import { resourcePrefix } from "../../environments/settings";
-import { env, synth, testApp } from "../support/helpers";
+import { env, synth } from "../support/helpers";
+import { testApp } from "../support/bare-stack";
 import { lineDiff } from "../support/line-diff";
 
 const estimate = (settings: Parameters<typeof synth>[0]) => estimateMonthlyCost(synth(settings, { offline: true }));

@@ -1,5 +1,6 @@
 import { ApiStack } from "../../stacks/api-stack";
-import { address, env, only, resources, synth, testApp } from "../support/helpers";
+import { address, env, only, resources, synth } from "../support/helpers";
+import { testApp } from "../support/bare-stack";
 
 describe("Cluster", () => {
   test("turns Container Insights on and owns its log group, so retention is set and destroy removes it", () => {

@@ -1,5 +1,5 @@
 import { Testing, TerraformStack } from "cdktf";
-import { resolved, testApp, testKey } from "../support/helpers";
+import { resolved, testApp, testKey } from "../support/bare-stack";
 import { AutoscalingSettingsSchema } from "../../lib/compute/autoscaling";
 import { Cluster, ClusterSettingsSchema } from "../../lib/compute/cluster";
 import { Database, DatabaseSettingsSchema } from "../../lib/database/database";

@@ -3,7 +3,8 @@ import { EncryptionKey } from "../../lib/core/encryption-key";
 import { EnvironmentContext } from "../../lib/core/environment";
 import { environments } from "../../environments/environments";
 import { examples } from "../../environments/variants";
-import { address, env, ref, resources, synth, testApp, type TfJson } from "../support/helpers";
+import { address, env, ref, resources, synth, type TfJson } from "../support/helpers";
+import { testApp } from "../support/bare-stack";
 
 /** The environment's KMS key: every log group encrypted with it, and a key policy that says who may use it. */
 const policy = (tf: TfJson) => JSON.parse(environmentKey(tf).policy);

@@ -8,7 +8,8 @@ import { EnvironmentContext } from "../../lib/core/environment";
 import { EncryptionKey } from "../../lib/core/encryption-key";
 import { Registry, RegistrySettingsSchema } from "../../lib/registry/registry";
 import { ApiStack } from "../../stacks/api-stack";
-import { env, resources, testApp, type TfJson } from "../support/helpers";
+import { env, resources, type TfJson } from "../support/helpers";
+import { testApp } from "../support/bare-stack";
 
 const shopDev = { project: "shop", environment: "dev", region: "eu-west-1", accountId: "111122223333" };
 

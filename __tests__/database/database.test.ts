@@ -1,4 +1,5 @@
-import { container, env, only, ref, resolved, resources, rolePolicy, synth, TfJson, testApp, testKey } from "../support/helpers";
+import { container, env, only, ref, resources, rolePolicy, synth, TfJson } from "../support/helpers";
+import { resolved, testApp, testKey } from "../support/bare-stack";
 import { Testing, TerraformStack } from "cdktf";
 import { CONNECTION_VARIABLES, Database, DatabaseSettingsSchema } from "../../lib/database/database";
 

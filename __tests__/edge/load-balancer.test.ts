@@ -1,4 +1,5 @@
-import { env, only, ref, resolved, resources, synth, testApp, testLoadBalancer } from "../support/helpers";
+import { env, only, ref, resources, synth } from "../support/helpers";
+import { resolved, testApp, testLoadBalancer } from "../support/bare-stack";
 import { Testing, TerraformStack } from "cdktf";
 import { TargetHealthCheckSettingsSchema } from "../../lib/edge/target-group";
 

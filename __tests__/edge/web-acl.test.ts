@@ -6,7 +6,8 @@ import { TerraformStack, Testing } from "cdktf";
 import { DEFAULT_COUNT_RULES, MANAGED_RULE_GROUPS, WAF_BODY_INSPECTION_BYTES, WafSettingsSchema, WebAcl } from "../../lib/edge/web-acl";
 import { BODY_LIMIT_BYTES } from "../../app/src/limits";
 import { dev, prod } from "../../environments/environments";
-import { env, only, ref, resources, synth, testApp, testKey, testLoadBalancer, type TfJson } from "../support/helpers";
+import { env, only, ref, resources, synth, type TfJson } from "../support/helpers";
+import { testApp, testKey, testLoadBalancer } from "../support/bare-stack";
 import { resourcePrefix } from "../../environments/settings";
 
 function bare(settings: Record<string, unknown> = {}): TfJson {

@@ -6,7 +6,8 @@ import { AnnotationMetadataEntryType, Testing } from "cdktf";
 import { isReservedDomain } from "../../lib/edge/load-balancer";
 import { ApiStack } from "../../stacks/api-stack";
 import { dev, prod } from "../../environments/environments";
-import { env, resources, synth, testApp } from "../support/helpers";
+import { env, resources, synth } from "../support/helpers";
+import { testApp } from "../support/bare-stack";
 
 const listeners = (tf: ReturnType<typeof synth>) => resources(tf, "aws_lb_listener");
 const guarded = (tf: ReturnType<typeof synth>) => listeners(tf).filter((l) => l.lifecycle?.precondition);

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { App } from "cdktf";
-import { describeResult, LifecycleResult, runLifecycle, StepResult, TerraformWorkspace, type Step } from "../../emulator/lifecycle";
+import { BACKGROUND_NICENESS, describeResult, LifecycleResult, runLifecycle, StepResult, TerraformWorkspace, type Step } from "../../emulator/lifecycle";
 import { checkEmulatorInstalled } from "../../emulator/server";
 import { apiLifecycle, RELEASE_TAG, UPGRADE_BASELINES } from "../../emulator/lifecycles";
 import { terraformVersion } from "../../scripts/offline-plan";
@@ -111,7 +111,9 @@ function step(name: string): StepResult {
         return [recorded(s)];
       });
       const started = Date.now();
-      result = await runLifecycle({ ...spec, name: dev.name, steps }, new TerraformWorkspace(workDir));
+      result = await runLifecycle({ ...spec, name: dev.name, steps }, new TerraformWorkspace(workDir), {
+        niceness: BACKGROUND_NICENESS, // beside the lifecycle test: see runLifecycles
+      });
       console.log(`${describeResult(result)}\non cdktn: ${((Date.now() - started) / 1000).toFixed(0)} s`);
     },
     20 * 60 * 1000,

@@ -8,7 +8,7 @@ import { Construct } from "constructs";
 import { Fn, LocalBackend, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { LifecycleResult, runLifecycle, TerraformWorkspace } from "../../emulator/lifecycle";
+import { BACKGROUND_NICENESS, LifecycleResult, runLifecycle, TerraformWorkspace } from "../../emulator/lifecycle";
 import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { checkEmulatorInstalled, startEmulator, type Emulator } from "../../emulator/server";
 import { terraformVersion } from "../../scripts/offline-plan";
@@ -48,6 +48,7 @@ class BrokenStack extends TerraformStack {
           ],
         },
         new TerraformWorkspace(resolve(".emulator", "jest-harness")),
+        { niceness: BACKGROUND_NICENESS }, // beside the lifecycle test: see runLifecycles
       );
     },
     5 * 60 * 1000,

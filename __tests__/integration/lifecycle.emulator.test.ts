@@ -6,7 +6,7 @@
  * Needs terraform and moto; set SKIP_EMULATOR_TESTS=1 to skip this file deliberately.
  */
 import { resolve } from "node:path";
-import { describeResult, LifecycleResult, runLifecycle, StepResult, TerraformWorkspace } from "../../emulator/lifecycle";
+import { describeResult, LifecycleResult, runLifecycles, StepResult, TerraformWorkspace } from "../../emulator/lifecycle";
 import { checkEmulatorInstalled } from "../../emulator/server";
 import { ApiObservation, apiLifecycle, RELEASE_TAG, UPGRADE_BASELINES } from "../../emulator/lifecycles";
 import { MANAGED_RULE_GROUPS } from "../../lib/edge/web-acl";
@@ -41,7 +41,7 @@ function observed(stack: string, name: string): ApiObservation {
       checkEmulatorInstalled();
       const workspace = new TerraformWorkspace(resolve(".emulator", "jest"));
       const started = Date.now();
-      const done = await Promise.all(all.map((settings) => runLifecycle(apiLifecycle(settings), workspace)));
+      const done = await runLifecycles(all.map(apiLifecycle), workspace);
       for (const result of done) results.set(result.name, result);
       // The lifecycle's wall time, per stack and in total, as the issue asks; never asserted.
       console.log(`${done.map(describeResult).join("\n")}\nall ${done.length} stacks: ${((Date.now() - started) / 1000).toFixed(0)} s`);

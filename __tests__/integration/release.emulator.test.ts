@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
-import { describeResult, LifecycleResult, runLifecycle, StepContext, StepResult, TerraformWorkspace } from "../../emulator/lifecycle";
+import { BACKGROUND_NICENESS, describeResult, LifecycleResult, runLifecycle, StepContext, StepResult, TerraformWorkspace } from "../../emulator/lifecycle";
 import { checkEmulatorInstalled } from "../../emulator/server";
 import { clientConfig } from "../../emulator/inventory";
 import { ApiObservation, observeApi } from "../../emulator/lifecycles";
@@ -95,6 +95,7 @@ const revision = (arn?: string) => Number(arn?.split(":").pop());
           ],
         },
         new TerraformWorkspace(resolve(".emulator", "jest-release")),
+        { niceness: BACKGROUND_NICENESS }, // beside the lifecycle test: see runLifecycles
       );
       console.log(describeResult(result));
     },

@@ -9,7 +9,8 @@ import { Service, ServiceSettingsSchema } from "../../lib/compute/service";
 import { TaskDefinition, TaskSettingsSchema } from "../../lib/compute/task-definition";
 import { Network, NetworkSettingsSchema } from "../../lib/network/network";
 import { Registry, RegistrySettingsSchema } from "../../lib/registry/registry";
-import { address, env, only, ref, resolved, resources, synth, testApp, testKey, testLoadBalancer, type TfJson } from "../support/helpers";
+import { address, env, only, ref, resources, synth, type TfJson } from "../support/helpers";
+import { resolved, testApp, testKey, testLoadBalancer } from "../support/bare-stack";
 
 /** Alarms, the encrypted topic they report to, the service-event rule and the dashboard. */
 const alarmNames = (tf: TfJson) =>

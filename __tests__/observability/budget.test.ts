@@ -4,7 +4,8 @@ import { ApiStack } from "../../stacks/api-stack";
 import { environments } from "../../environments/environments";
 import { parseSettings } from "../../environments/schema";
 import { resourcePrefix } from "../../environments/settings";
-import { env, only, ref, resources, synth, testApp } from "../support/helpers";
+import { env, only, ref, resources, synth } from "../support/helpers";
+import { testApp } from "../support/bare-stack";
 
 describe.each(environments.map((s) => [s.name, s] as const))("%s", (_name, settings) => {
   const config = parseSettings(settings);

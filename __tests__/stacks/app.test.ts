@@ -9,7 +9,8 @@ import { join, resolve } from "node:path";
 import { App } from "cdktf";
 import { addEnvironmentStacks, manifestWarnings, runByCli } from "../../stacks/app";
 import { EMULATOR_OUTDIR, emulatorOutdirProblem, emulatorStatePath } from "../../emulator/mode";
-import { env, testApp } from "../support/helpers";
+import { env } from "../support/helpers";
+import { testApp } from "../support/bare-stack";
 
 const good = env({ name: "good" });
 const bad = env({ name: "bad", task: { cpu: 300 } });

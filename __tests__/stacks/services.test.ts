@@ -3,7 +3,8 @@ import { TargetHealthCheckSettingsSchema } from "../../lib/edge/target-group";
 import type { EnvironmentSettings } from "../../environments/settings";
 import { environments } from "../../environments/environments";
 import { checkNameClashes } from "../../environments/schema";
-import { address, env, ref, resources, synth, TfJson, testApp, testLoadBalancer } from "../support/helpers";
+import { address, env, ref, resources, synth, TfJson } from "../support/helpers";
+import { testApp, testLoadBalancer } from "../support/bare-stack";
 
 /**
  * Several services per environment (`services`): a routed API with its own listener rule and target

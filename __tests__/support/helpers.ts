@@ -2,14 +2,8 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App, DefaultTokenResolver, StringConcat, TerraformStack, Testing, Tokenization } from "cdktf";
-import type { Construct } from "constructs";
-import { EncryptionKey } from "../../lib/core/encryption-key";
-import { EnvironmentContext } from "../../lib/core/environment";
-import { LoadBalancer, LoadBalancerSettingsSchema } from "../../lib/edge/load-balancer";
-import { ApiStack } from "../../stacks/api-stack";
+import { Testing } from "cdktf";
 import type { EnvironmentSettings, RunOptions } from "../../environments/settings";
-import { variantError } from "../../environments/variants";
 
 export interface TfJson {
   terraform: { backend?: Record<string, Record<string, unknown>>; required_providers: Record<string, unknown> };
@@ -25,31 +19,49 @@ const outdir = mkdtempSync(join(tmpdir(), "cdktf-test-"));
 // Removed when the file's tests end, so test runs leave no temp folders behind.
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-/** An app for a bare stack (a construct tested on its own), writing into this file's one temp folder. */
-export function testApp(): App {
-  return Testing.app({ outdir });
-}
-
 /**
  * The stack's Terraform JSON for these settings. Memoized per test file (synthesis is pure), and
- * parsed afresh on each call so no test can see another's changes.
+ * parsed afresh on each call so no test can see another's changes. Settings synth refuses throw their
+ * error, cached the same way (tests assert on its message).
  */
 export function synth(settings: EnvironmentSettings, options: RunOptions = {}): TfJson {
   const key = JSON.stringify([settings, options]);
-  let json = synthesized.get(key) ?? fromRunCache(key);
-  if (json === undefined) {
-    let stack: ApiStack;
-    try {
-      stack = new ApiStack(Testing.app({ outdir }), settings.name, settings, options);
-    } catch (error) {
-      // A variant that cannot apply what it inherits says so, naming itself (see examples.ts).
-      throw variantError(settings, error) ?? error;
-    }
-    json = Testing.synth(stack, true);
-    toRunCache(key, json);
+  let cached = synthesized.get(key) ?? fromRunCache(key);
+  if (cached === undefined) {
+    cached = synthesizeOrRefuse(settings, options);
+    toRunCache(key, cached);
   }
-  synthesized.set(key, json);
-  return JSON.parse(json);
+  synthesized.set(key, cached);
+  if (cached.startsWith(REFUSED)) throw refusedError(cached);
+  return JSON.parse(cached);
+}
+
+/** Marks a cached refusal: Terraform JSON always starts with "{". */
+const REFUSED = "refused:";
+
+/** The refusal as synth threw it: its name (e.g. SettingError) and message. */
+function refusedError(cached: string): Error {
+  const { name, message } = JSON.parse(cached.slice(REFUSED.length)) as { name: string; message: string };
+  return Object.assign(new Error(message), { name });
+}
+
+function synthesizeOrRefuse(settings: EnvironmentSettings, options: RunOptions): string {
+  // Required here, not imported: a run whose stacks all come from the cache never loads the stack's
+  // code (every construct and provider class), which is most of a warm test file's time.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { ApiStack } = require("../../stacks/api-stack") as typeof import("../../stacks/api-stack");
+  const { variantError } = require("../../environments/variants") as typeof import("../../environments/variants");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  let stack: InstanceType<typeof ApiStack>;
+  try {
+    stack = new ApiStack(Testing.app({ outdir }), settings.name, settings, options);
+  } catch (error) {
+    // A variant that cannot apply what it inherits says so, naming itself (see variants.ts).
+    const refusal = variantError(settings, error) ?? error;
+    if (!(refusal instanceof Error)) throw refusal;
+    return REFUSED + JSON.stringify({ name: refusal.name, message: refusal.message });
+  }
+  return Testing.synth(stack, true);
 }
 
 // Shared by the run's test files (see support/synth-cache.cjs); absent when jest runs without it.
@@ -101,11 +113,6 @@ export function ref(tf: TfJson, type: string, body: Record<string, any>, attribu
   return `\${${address(tf, type, body)}.${attribute}}`;
 }
 
-/** A value with its references written as Terraform writes them (`${aws_ecs_service.Service_X.name}`), e.g. a construct's metric. */
-export function resolved<T>(scope: Construct, value: T): T {
-  return Tokenization.resolve(value, { scope, resolver: new DefaultTokenResolver(new StringConcat()) });
-}
-
 /** A minimal valid environment for property tests, with overrides. */
 export function env(overrides: Partial<EnvironmentSettings> = {}): EnvironmentSettings {
   return { name: "test", region: "eu-west-1", availabilityZones: ["eu-west-1a", "eu-west-1b"], ...overrides };
@@ -122,42 +129,4 @@ export function rolePolicy(tf: TfJson, roleSuffix: string, policyName: string): 
   const policy = resources(tf, "aws_iam_role_policy").find((p) => p.role === `\${aws_iam_role.${roleName}.id}` && p.name === policyName);
   if (!policy) throw new Error(`no policy ${policyName} on role *${roleSuffix}`);
   return JSON.parse(policy.policy);
-}
-
-/** A load balancer with every default setting on a bare stack, for constructs handed one. */
-export function testLoadBalancer(stack: Construct, id = "LoadBalancer"): LoadBalancer {
-  testEnvironment(stack);
-  return new LoadBalancer(stack, id, {
-    ...LoadBalancerSettingsSchema.parse({}),
-    vpcId: "vpc-1",
-    publicSubnetIds: ["subnet-a", "subnet-b"],
-    privateSubnetIds: ["subnet-c", "subnet-d"],
-  });
-}
-
-/** The environment of every bare stack: resource names start with `test-bare`. */
-export const TEST_ENVIRONMENT = { project: "test", environment: "bare", region: "eu-west-1", accountId: "123456789012" } as const;
-
-const testEnvironments = new WeakMap<TerraformStack, EnvironmentContext>();
-/** The environment context of a bare stack (made once per stack), which every construct reads its prefix, region and account from. */
-export function testEnvironment(scope: Construct): EnvironmentContext {
-  const stack = TerraformStack.of(scope);
-  let environment = testEnvironments.get(stack);
-  if (!environment) {
-    environment = new EnvironmentContext(stack, TEST_ENVIRONMENT);
-    testEnvironments.set(stack, environment);
-  }
-  return environment;
-}
-
-const testKeys = new WeakMap<Construct, EncryptionKey>();
-/** The environment key of a bare stack (one per stack, with its environment), as constructs that create log groups or encrypt need. */
-export function testKey(stack: Construct): EncryptionKey {
-  let key = testKeys.get(stack);
-  if (!key) {
-    testEnvironment(stack);
-    key = new EncryptionKey(stack, "EncryptionKey", { keyDeletionWindowDays: 30 });
-    testKeys.set(stack, key);
-  }
-  return key;
 }

@@ -3,9 +3,10 @@
  * are kept under a hash of every input of synthesis: a change to any of them is a new folder, so no
  * run reads a stack an older code wrote.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { env, synth } from "../support/helpers";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { codeHash } = require("../support/synth-cache.cjs") as { codeHash: (root?: string, env?: NodeJS.ProcessEnv) => string };
 
@@ -45,5 +46,32 @@ describe("the synth cache's key", () => {
     const before = codeHash(root, {});
     write("__tests__/compute/service.test.ts", "test('y', () => {});");
     expect(codeHash(root, {})).toBe(before);
+  });
+});
+
+describe("a refusal, cached like a stack (__tests__/support/helpers.ts)", () => {
+  const refused = env({ task: { cpu: 333 } });
+  const thrown = () => {
+    try {
+      synth(refused);
+    } catch (error) {
+      return { name: (error as Error).name, message: (error as Error).message };
+    }
+    throw new Error("synth accepted task.cpu = 333");
+  };
+
+  test("throws the same error, name and message, from the cache as synth threw it", () => {
+    const first = thrown();
+    expect(first).toEqual({ name: "SettingError", message: expect.stringMatching(/^Invalid setting task\.cpu = 333: /) });
+    // The second comes from this file's memo, or from the run's folder when the first did.
+    expect(thrown()).toEqual(first);
+  });
+
+  test("is kept in the run's folder, so the next file or run reads it instead of building the stack", () => {
+    thrown();
+    const folder = process.env.SYNTH_CACHE_DIR; // set by the project's globalSetup (jest.config.js)
+    expect(folder).toBeDefined();
+    const kept = readdirSync(folder!).map((file) => readFileSync(join(folder!, file), "utf8"));
+    expect(kept.filter((text) => text.startsWith("refused:") && text.includes("task.cpu = 333"))).toHaveLength(1);
   });
 });

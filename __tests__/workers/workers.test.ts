@@ -7,7 +7,8 @@ import { parseSettings } from "../../environments/schema";
 import { runsPerMonth, scheduleProblem } from "../../lib/calculators/schedule-expression";
 import { estimateMonthlyCost, IDLE_RECEIVES_PER_TASK_MONTH, PRICES } from "../../lib/calculators/cost";
 import { ApiStack } from "../../stacks/api-stack";
-import { env, ref, resolved, resources, rolePolicy, synth, testApp, type TfJson } from "../support/helpers";
+import { env, ref, resources, rolePolicy, synth, type TfJson } from "../support/helpers";
+import { resolved, testApp } from "../support/bare-stack";
 
 const worker = {
   task: { cpu: 256, memory: 512, command: ["dist/worker.mjs"] },
