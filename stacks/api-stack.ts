@@ -251,7 +251,7 @@ export class ApiStack extends TerraformStack {
 /** What every task definition of the environment shares beyond the environment's own: repository, release, and where tasks run. */
 function recipeContext(stack: ApiStack, options: RunOptions) {
   return {
-    repository: stack.registry.repository,
+    repository: stack.registry,
     imageTagOverride: options.imageTag,
     release: options.release,
     compatibility: stack.cluster.capacity.compatibility,

@@ -51,7 +51,7 @@ function bare(options: { natMode?: "none" | "single"; ec2?: boolean } = {}) {
     ...TaskSettingsSchema.parse({ containerPort: 3000 }),
     environment: {},
     name: "test-bare",
-    repository: registry.repository,
+    repository: registry,
     http: { healthCheckPath: "/health" },
     compatibility: cluster.capacity.compatibility,
   });

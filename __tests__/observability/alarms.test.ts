@@ -271,7 +271,7 @@ describe("on a bare stack", () => {
         ...TaskSettingsSchema.parse({}),
         environment: {},
         name,
-        repository: registry.repository,
+        repository: registry,
       });
       return new Service(stack, id, { ...ServiceSettingsSchema.parse({}), name, key, cluster, taskDefinition, network });
     };

@@ -1,4 +1,4 @@
-import { env, only, ref, resources, synth } from "../support/helpers";
+import { env, only, ref, resources, rolePolicy, synth } from "../support/helpers";
 
 describe("Registry", () => {
   test("scans on push, keeps tags immutable and encrypts images with the environment's key", () => {
@@ -31,5 +31,28 @@ describe("Registry", () => {
     expect(() => synth(env({ registry: { keepImages: 0 } }))).toThrow(
       "Invalid setting registry.keepImages = 0: out of range or not a whole number. Allowed: a whole number from 1 to 10000.",
     );
+  });
+
+  test("grants the pull of its own repository: every task definition's execution role pulls from it and from no other", () => {
+    const tf = synth(env({ services: { admin: { route: { pathPatterns: ["/admin/*"] } } } }));
+    const repository = ref(tf, "aws_ecr_repository", only(tf, "aws_ecr_repository"), "arn");
+    const roles = resources(tf, "aws_iam_role").filter((r) => String(r.name).endsWith("-execution"));
+    expect(roles.length).toBe(resources(tf, "aws_ecs_task_definition").length);
+    for (const role of roles) {
+      const ecr = rolePolicy(tf, role.name, "Policy").Statement.filter((s) => String(s.Action).includes("ecr:"));
+      expect([role.name, ecr]).toEqual([
+        role.name,
+        [
+          // GetAuthorizationToken has no resource-level permissions.
+          { Effect: "Allow", Sid: "EcrAuth", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+          {
+            Effect: "Allow",
+            Sid: "EcrPull",
+            Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            Resource: repository,
+          },
+        ],
+      ]);
+    }
   });
 });

@@ -1,6 +1,5 @@
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import * as z from "zod/mini";
 import { APP_IMAGE_HEALTH_CHECK, ImageSettingsSchema, placeholderCommand, resolveImage, ResolvedImage } from "../registry/container-image";
@@ -9,6 +8,7 @@ import { ServiceRole, Statement } from "../core/iam";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { PermissionsBoundary } from "../core/permissions-boundary";
 import type { Release } from "../registry/release";
+import type { IRepository } from "../registry/registry";
 import { logGroup } from "../core/log-group";
 import { EnvironmentContext } from "../core/environment";
 import { fail, flag, int, matching, retention, rule, variables, withDefault } from "../settings/rules";
@@ -133,7 +133,8 @@ export type TaskConfig = z.output<typeof TaskSettingsSchema> & { readonly enviro
 export interface TaskDefinitionProps extends TaskConfig {
   /** `<project>-<environment>[-<key>]`: the family, and the start of its roles' and log group's names. */
   readonly name: string;
-  readonly repository: EcrRepository;
+  /** Where the image comes from (`image.tag`, `image.digest`, the release); it grants the pull. */
+  readonly repository: IRepository;
   /** A one-off tag that overrides `image.tag`; must agree with `release`. @default none */
   readonly imageTagOverride?: string;
   /** The environment's recorded release (`releases/<env>.json`). @default none */
@@ -303,7 +304,7 @@ function userSecrets(secrets: Readonly<Record<string, string>>): WiredSecret[] {
 }
 
 function executionStatements(
-  repository: EcrRepository,
+  repository: IRepository,
   group: CloudwatchLogGroup,
   secrets: readonly WiredSecret[],
   keys: readonly string[],
@@ -312,9 +313,7 @@ function executionStatements(
   const secretArns = secrets.filter((s) => !s.resourceArn.includes(":ssm:")).map((s) => s.resourceArn);
   const parameterArns = secrets.filter((s) => s.resourceArn.includes(":ssm:")).map((s) => s.resourceArn);
   return [
-    // GetAuthorizationToken has no resource-level permissions; AWS requires "*".
-    { Sid: "EcrAuth", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-    { Sid: "EcrPull", Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: repository.arn },
+    ...repository.pullStatements(),
     { Sid: "Logs", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${group.arn}:*` },
     ...(secretArns.length ? [{ Sid: "Secrets", Action: "secretsmanager:GetSecretValue", Resource: unique(secretArns) }] : []),
     ...(parameterArns.length ? [{ Sid: "Parameters", Action: "ssm:GetParameters", Resource: unique(parameterArns) }] : []),

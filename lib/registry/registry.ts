@@ -6,6 +6,7 @@ import { flag, int, withDefault } from "../settings/rules";
 import { jsonString } from "../core/hcl";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { EnvironmentContext } from "../core/environment";
+import type { Statement } from "../core/policy";
 
 export const RegistrySettingsSchema = z.strictObject({
   /** Images kept; older ones expire. @default 30 */
@@ -30,7 +31,15 @@ export type RegistryConfig = z.output<typeof RegistrySettingsSchema>;
 export type RegistryProps = RegistryConfig;
 
 /** The ECR repository the task definition pulls its image from. */
-export class Registry extends Construct {
+/** A repository tasks pull their image from (as aws-cdk's IRepository): where its images are, and the grant to pull them. */
+export interface IRepository {
+  /** `<account>.dkr.ecr.<region>.amazonaws.com/<name>`: an image is this and `:<tag>` or `@<digest>`. */
+  readonly repositoryUrl: string;
+  /** What a task's execution role needs to pull this repository's images, and nothing of another's. */
+  pullStatements(): Statement[];
+}
+
+export class Registry extends Construct implements IRepository {
   readonly repository: EcrRepository;
   /** `<project>-<environment>`, as written (not a reference), for policies that name the repository before it exists. */
   readonly name: string;
@@ -107,5 +116,13 @@ export class Registry extends Construct {
 
   get repositoryUrl(): string {
     return this.repository.repositoryUrl;
+  }
+
+  pullStatements(): Statement[] {
+    return [
+      // GetAuthorizationToken has no resource-level permissions; AWS requires "*".
+      { Sid: "EcrAuth", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+      { Sid: "EcrPull", Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: this.repository.arn },
+    ];
   }
 }
