@@ -98,7 +98,14 @@ function terraform(dir: string, env: NodeJS.ProcessEnv, args: string[], niceness
   return new Promise((done, fail) => {
     // `nice` execs terraform in its own process, so the signals below still reach terraform.
     const command = niceness ? ["nice", "-n", String(niceness), "terraform"] : ["terraform"];
-    const child = spawn(command[0], [...command.slice(1), ...args, "-no-color"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    // In the background, one Go thread each: many processes share the cores, and Go's idle threads
+    // would spin looking for work the long lifecycles' processes need the CPU for.
+    const background = niceness ? { GOMAXPROCS: "1" } : {};
+    const child = spawn(command[0], [...command.slice(1), ...args, "-no-color"], {
+      cwd: dir,
+      env: { ...env, ...background },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
