@@ -219,25 +219,27 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
         }
         if (!dir) throw new Error(`step "${step.name}" has no stack: give the first step one`);
         await workspace.init(dir);
+        const stackDir = dir;
+        const tf = (args: string[]) => workspace.run(stackDir, args, niceness);
         if (step.action === "apply") {
-          await workspace.run(dir, ["apply", "-auto-approve", "-input=false"], niceness);
-          outputs = readOutputs(JSON.parse(await workspace.run(dir, ["output", "-json"], niceness)));
+          await tf(["apply", "-auto-approve", "-input=false"]);
+          outputs = readOutputs(JSON.parse(await tf(["output", "-json"])));
           result.outputs = outputs;
         } else if (step.action === "replan") {
-          await workspace.run(dir, ["plan", "-input=false", "-out=replan.tfplan"], niceness);
-          const plan = JSON.parse(await workspace.run(dir, ["show", "-json", "replan.tfplan"], niceness)) as PlanJson;
+          await tf(["plan", "-input=false", "-out=replan.tfplan"]);
+          const plan = JSON.parse(await tf(["show", "-json", "replan.tfplan"])) as PlanJson;
           result.unexpected = unexpectedChanges(plan);
           if (result.unexpected.length) ok = false;
         } else if (step.action === "upgrade-plan") {
-          await workspace.run(dir, ["plan", "-input=false", "-out=upgrade.tfplan"], niceness);
-          const plan = JSON.parse(await workspace.run(dir, ["show", "-json", "upgrade.tfplan"], niceness)) as PlanJson;
+          await tf(["plan", "-input=false", "-out=upgrade.tfplan"]);
+          const plan = JSON.parse(await tf(["show", "-json", "upgrade.tfplan"])) as PlanJson;
           result.unexpected = upgradeProblems(plan);
           result.changes = plannedChanges(plan);
           if (result.unexpected.length) ok = false;
         } else if (step.action === "refused-destroy") {
           const before = await leftovers(url, spec.region);
           // The refusal is decided by the plan.
-          const refused = await workspace.run(dir, ["destroy", "-auto-approve", "-input=false", noRefresh], niceness).then(
+          const refused = await tf(["destroy", "-auto-approve", "-input=false", noRefresh]).then(
             () => undefined,
             (error: Error) => error.message,
           );
@@ -250,7 +252,7 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
           result.leftovers = before.filter((r) => !after.has(r)).map((r) => `destroyed: ${r}`);
           if (result.leftovers.length) ok = false;
         } else {
-          await workspace.run(dir, ["destroy", "-auto-approve", "-input=false", noRefresh], niceness);
+          await tf(["destroy", "-auto-approve", "-input=false", noRefresh]);
           const survivors = new Set(step.survivors ?? []);
           result.leftovers = (await leftovers(url, spec.region)).filter((r) => !survivors.has(r));
           if (result.leftovers.length) ok = false;

@@ -119,7 +119,6 @@ def _create_service_keeping_settings(self):
 EC2ContainerServiceResponse.create_service = _create_service_keeping_settings
 
 
-
 # DescribeCapacityProviders without names lists them all in AWS; moto 5.2 fails on it. The lifecycle's
 # inventory needs it to prove that destroy removed the EC2 capacity provider.
 _describe_capacity_providers = EC2ContainerServiceBackend.describe_capacity_providers

@@ -55,7 +55,8 @@ process.once("exit", () => {
 export async function startEmulator(): Promise<Emulator> {
   checkEmulatorInstalled();
   const child = spawn(PYTHON, [SERVER], {
-    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: "true", PYTHONUNBUFFERED: "1" },
+    // moto_server.py sets what moto needs (EMULATOR_GAPS.managedPolicies) before moto loads.
+    env: { ...process.env, PYTHONUNBUFFERED: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.add(child);

@@ -8,7 +8,7 @@ import { ServiceRole, Statement } from "../core/iam";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { PermissionsBoundary } from "../core/permissions-boundary";
 import type { Release } from "../registry/release";
-import type { IRepository } from "../registry/registry";
+import { ECR_PULL_ACTIONS, type IRepository } from "../registry/registry";
 import { logGroup } from "../core/log-group";
 import { EnvironmentContext } from "../core/environment";
 import { fail, flag, int, matching, retention, rule, variables, withDefault } from "../settings/rules";
@@ -348,7 +348,7 @@ function grantTaskDefinitionDeploy(scope: Construct, secrets: readonly WiredSecr
       { Sid: "EcrLogin", Action: "ecr:GetAuthorizationToken", Resource: "*" },
       {
         Sid: "EcrPull",
-        Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        Action: ECR_PULL_ACTIONS,
         Resource: arn("ecr", `repository/${prefix}`),
       },
       {

@@ -30,7 +30,6 @@ export type RegistryConfig = z.output<typeof RegistrySettingsSchema>;
 /** The repository is named after the environment, and `KMS` encryption uses its key (`EnvironmentContext`). */
 export type RegistryProps = RegistryConfig;
 
-/** The ECR repository the task definition pulls its image from. */
 /** A repository tasks pull their image from (as aws-cdk's IRepository): where its images are, and the grant to pull them. */
 export interface IRepository {
   /** `<account>.dkr.ecr.<region>.amazonaws.com/<name>`: an image is this and `:<tag>` or `@<digest>`. */
@@ -39,6 +38,10 @@ export interface IRepository {
   pullStatements(): Statement[];
 }
 
+/** What pulling an image takes, besides the registry login (GetAuthorizationToken). */
+export const ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
+
+/** The ECR repository the task definition pulls its image from. */
 export class Registry extends Construct implements IRepository {
   readonly repository: EcrRepository;
   /** `<project>-<environment>`, as written (not a reference), for policies that name the repository before it exists. */
@@ -122,7 +125,7 @@ export class Registry extends Construct implements IRepository {
     return [
       // GetAuthorizationToken has no resource-level permissions; AWS requires "*".
       { Sid: "EcrAuth", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-      { Sid: "EcrPull", Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: this.repository.arn },
+      { Sid: "EcrPull", Action: ECR_PULL_ACTIONS, Resource: this.repository.arn },
     ];
   }
 }
