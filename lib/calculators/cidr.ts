@@ -28,6 +28,12 @@ export function contains(outer: Cidr, inner: Cidr): boolean {
   return inner.prefix >= outer.prefix && Math.floor(inner.base / blockSize(outer.prefix)) === Math.floor(outer.base / blockSize(outer.prefix));
 }
 
+/** Whether two ranges share an address: for blocks, one holds the other (an equal range holds it too). */
+export function overlaps(a: Cidr, b: Cidr): boolean {
+  const [startA, startB] = [rangeStart(a), rangeStart(b)];
+  return startA < startB + blockSize(b.prefix) && startB < startA + blockSize(a.prefix);
+}
+
 /** The index-th block of the given prefix inside `cidr`. */
 export function subnet(cidr: Cidr, prefix: number, index: number): string {
   return formatCidr({ base: cidr.base + index * blockSize(prefix), prefix });
@@ -36,6 +42,11 @@ export function subnet(cidr: Cidr, prefix: number, index: number): string {
 export function formatCidr(cidr: Cidr): string {
   const octets = [24, 16, 8, 0].map((shift) => Math.floor(cidr.base / 2 ** shift) % 256);
   return `${octets.join(".")}/${cidr.prefix}`;
+}
+
+/** The first address of the range `cidr` names ("10.0.0.1/16" starts at 10.0.0.0). */
+function rangeStart(cidr: Cidr): number {
+  return cidr.base - (cidr.base % blockSize(cidr.prefix));
 }
 
 function blockSize(prefix: number): number {

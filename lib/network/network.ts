@@ -43,8 +43,19 @@ const vpcCidr = z.string().check(
   }),
 );
 
+/** An environment's name, as its `name` setting takes it. */
+const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+
+const environmentNames = z.readonly(z.array(z.string())).check(
+  z.superRefine((list, ctx) => {
+    const bad = list.find((name) => !ENVIRONMENT_NAME.test(name));
+    if (bad !== undefined) fail(ctx, [], list, `"${bad}" is not an environment name`, 'names of other environments, e.g. ["dev"]');
+    else if (new Set(list).size !== list.length) fail(ctx, [], list, "an environment is named twice", "each environment once");
+  }),
+);
+
 export const NetworkSettingsSchema = z.strictObject({
-  /** VPC range, a private /16–/24; subnets are computed from it. @default "10.0.0.0/16" */
+  /** VPC range, a private /16–/24; subnets are computed from it. One of its own: synth warns when it overlaps another environment's. @default "10.0.0.0/16" */
   cidr: withDefault(vpcCidr, "10.0.0.0/16"),
   /**
    * `none` (tasks in public subnets with public IPs, guarded only by security groups; cheapest), `single` (one NAT; an AZ outage cuts the others'
@@ -58,6 +69,12 @@ export const NetworkSettingsSchema = z.strictObject({
    * @default false
    */
   endpoints: withDefault(flag, false),
+  /**
+   * Environments (their `name`) whose VPC range may overlap this one's on purpose; each must name the other, or synth warns, as peering, VPN and
+   * Transit Gateway routes cannot join overlapping ranges.
+   * @default []
+   */
+  sharedCidrWith: withDefault(environmentNames, []),
   /** Days VPC flow logs are kept. @default 30 */
   flowLogRetentionDays: withDefault(retention(), 30),
   /** `ALL`, `ACCEPT` or `REJECT`. @default "ALL" */
