@@ -51,7 +51,13 @@ function agrees(recorded: Release | undefined, given: Release): boolean {
  * and recording the tag for all of them would release prod on its next deploy), IMAGE_TAG against a
  * different pinned `task.image.tag` or a `task.image.uri`, and a malformed tag or digest.
  */
-export function resolveReleases(environments: readonly EnvironmentSettings[], env: NodeJS.ProcessEnv, dir: string): Record<string, Release | undefined> {
+export function resolveReleases(
+  environments: readonly EnvironmentSettings[],
+  env: NodeJS.ProcessEnv,
+  dir: string,
+  // On stderr: cdktf shows the app's output, and the new file must be committed or the next checkout rolls back.
+  say: (line: string) => void = (line) => console.error(line),
+): Record<string, Release | undefined> {
   const names = environments.map((e) => e.name);
   const imageTag = env.IMAGE_TAG || undefined;
   const imageEnv = env.IMAGE_ENV || undefined;
@@ -98,10 +104,7 @@ export function resolveReleases(environments: readonly EnvironmentSettings[], en
       releases[settings.name] = recorded;
     } else {
       writeRelease(dir, settings.name, given);
-      // On stderr: cdktf shows the app's output, and the new file must be committed or the next checkout rolls back.
-      console.error(
-        `release: recorded ${describeRelease(given)} in releases/${settings.name}.json (was ${recorded ? describeRelease(recorded) : "none"}); commit it.`,
-      );
+      say(`release: recorded ${describeRelease(given)} in releases/${settings.name}.json (was ${recorded ? describeRelease(recorded) : "none"}); commit it.`);
       releases[settings.name] = { ...given, source: `releases/${settings.name}.json` };
     }
   }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseReleaseRef } from "../../lib/registry/release";
 import { describeEnvironment, recordRelease } from "../../scripts/release";
-import { readRelease, resolveReleases, writeRelease } from "../../environments/releases";
+import { readRelease, resolveReleases as resolveAndSay, writeRelease } from "../../environments/releases";
 import type { EnvironmentSettings } from "../../environments/settings";
 import { container, env, only, ref, synth } from "../support/helpers";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -22,6 +22,10 @@ const dir = () => {
   return folder;
 };
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+// What synth would print for the person releasing, kept for the tests to read instead of printed among jest's output.
+const said: string[] = [];
+const resolveReleases = (environments: readonly EnvironmentSettings[], vars: NodeJS.ProcessEnv, folder: string) =>
+  resolveAndSay(environments, vars, folder, (line) => said.push(line));
 const imageOf = (settings: EnvironmentSettings, release = readRelease("/nonexistent", settings.name)) =>
   container(synth(settings, { release })).image as string;
 const repoUrl = (settings: EnvironmentSettings) => {
@@ -54,7 +58,10 @@ describe("the recorded release decides what every deploy runs", () => {
 
   test("a plain synth after a release (no IMAGE_TAG) keeps the release instead of going back to the placeholder", () => {
     const releases = dir();
+    said.length = 0;
     resolveReleases([dev, prod], { IMAGE_TAG: "v1", IMAGE_ENV: "dev" }, releases);
+    // the person releasing is told to commit the record
+    expect(said).toEqual(["release: recorded v1 in releases/dev.json (was none); commit it."]);
     const plain = resolveReleases([dev, prod], {}, releases);
     expect(imageOf(dev, plain.dev)).toBe(`${repoUrl(dev)}:v1`);
     expect(plain.prod).toBeUndefined();
