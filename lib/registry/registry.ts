@@ -17,7 +17,7 @@ export const RegistrySettingsSchema = z.strictObject({
   forceDelete: withDefault(flag, false),
   /**
    * `KMS` (the environment's key) or `AES256` (AWS-owned keys). AWS cannot change a repository's encryption: a
-   * repository made before this setting existed keeps working with `AES256`; switching replaces it, images and all.
+   * repository created with `AES256` keeps it (docs/upgrading.md); switching replaces it, images and all.
    * @default "KMS"
    */
   encryption: withDefault(z.enum(["KMS", "AES256"]), "KMS"),
