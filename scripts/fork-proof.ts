@@ -1,10 +1,12 @@
 /**
  * The fork proof: the recipes of docs/forking.md (scripts/fork-recipes.ts reads them from the page
- * itself) applied to a clean copy of this repository exactly as written, then what a team forking it
- * runs on its first day: synth, the type check, the unit and property tests, and the offline plan of
- * the fork. Every recipe that is not marked `alone` goes into one fork (one run of the suite instead of
- * one per recipe); each `alone` recipe gets a fork of its own. The cost each recipe states in the page
- * is checked against `npm run cost` measured before and after it.
+ * itself) applied to a clean copy of this repository exactly as written, then what the page says a fork
+ * runs after a recipe, read from the page too (its `<!-- fork-steps -->` list), in its order: the
+ * generated tables, synth, the snapshots updated, the README's whole test command (`npm test`: the type
+ * check, lint and every jest project, the offline plan and the REST API included, with no test edited)
+ * and the cost within each budget. Every recipe that is not marked `alone` goes into one fork (one run
+ * of the suite instead of one per recipe); each `alone` recipe gets a fork of its own. The cost each
+ * recipe states in the page is checked against `npm run cost` measured before and after it.
  *
  *   npm run fork-proof                 # every recipe; prints each step's time
  *   npm run fork-proof -- --keep       # and leave the forks in the temp folder for a look
@@ -12,13 +14,14 @@
  *
  * By default each fork links this checkout's `node_modules` (a symlink) instead of installing: the
  * recipes change no dependency, and `npm ci` would add about a minute and a half per fork. `.ci/run`
- * has just installed them from the lock file, so what the fork runs is what a fresh install gives.
+ * has just installed them from the lock file, so what the fork runs is what a fresh install gives (the
+ * app/ workspace has no node_modules of its own: `npm ci` hoists all of its dependencies to the root).
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { applyRecipe, ENVIRONMENTS_FILE, readRecipes, RECIPES_DOC, statedCosts, type Recipe } from "./fork-recipes";
+import { applyRecipe, ENVIRONMENTS_FILE, readForkSteps, readRecipes, RECIPES_DOC, statedCosts, type Recipe } from "./fork-recipes";
 
 const ROOT = resolve(__dirname, "..");
 
@@ -68,8 +71,11 @@ function run(dir: string, step: string, command: string, args: string[], env: No
   return { step, seconds, ok, ...(ok ? {} : { output: `${result.stdout ?? ""}${result.stderr ?? ""}${result.error?.message ?? ""}`.trim().slice(-6000) }) };
 }
 
-/** The jest projects a fork runs: `npm test`'s but the offline plan (its own step) and the app (a recipe changes no app code). */
-export const FORK_TEST_PROJECTS = ["unit", "stacks", "iam", "tooling"] as const;
+/** A step of docs/forking.md's list as the proof runs it: the command split at its spaces, run without a shell. */
+export function forkStepArgs(command: string): { command: string; args: string[] } {
+  const [program, ...args] = command.split(" ");
+  return { command: program, args };
+}
 
 /** Each environment's monthly total, as `npm run cost` computes it in `dir`. */
 function totals(dir: string): Record<string, number> {
@@ -94,7 +100,7 @@ export function describeCosts(change: Record<string, number>): string {
 }
 
 /** One fork: a clean copy, the recipes applied one by one (each costed), then the suite. */
-export function proveFork(recipes: readonly Recipe[], options: { install: boolean; base: string }): ForkResult {
+export function proveFork(recipes: readonly Recipe[], options: { install: boolean; base: string; steps: readonly string[] }): ForkResult {
   const started = Date.now();
   const dir = mkdtempSync(join(options.base, `fork-${recipes.map((r) => r.id).join("+")}-`));
   const steps: StepResult[] = [];
@@ -118,15 +124,12 @@ export function proveFork(recipes: readonly Recipe[], options: { install: boolea
     before = after;
   }
   steps.push({ step: `apply ${recipes.length} recipe(s), costing each`, seconds: (Date.now() - t0) / 1000, ok: true });
-  // What docs/forking.md says to run after a change: the generated tables, then the proofs.
-  steps.push(run(dir, "npm run docs", "npm", ["run", "docs"]));
-  steps.push(run(dir, "npm run synth", "npm", ["run", "synth"]));
-  steps.push(run(dir, "type check (tsc --noEmit)", "npx", ["tsc", "--noEmit"]));
-  // `-u`: a fork changes its stacks on purpose, and their snapshots with them (docs/forking.md's `npx jest --selectProjects stacks -u`); every other test must pass as it is.
-  const tests = run(dir, "unit, stack, IAM and tooling tests (npx jest -u)", "npx", ["jest", "--selectProjects", ...FORK_TEST_PROJECTS, "-u"]);
-  steps.push(tests);
-  steps.push(run(dir, "npm run plan:offline", "npm", ["run", "plan:offline"]));
-  steps.push(run(dir, "npm run cost (within budget)", "npm", ["run", "cost"]));
+  // What docs/forking.md says to run after a recipe, as written and in its order; each must pass as the
+  // page promises, with no test edited (the snapshots are updated by a step of their own).
+  for (const step of options.steps) {
+    const { command, args } = forkStepArgs(step);
+    steps.push(run(dir, step, command, args));
+  }
   return { recipes: recipes.map((r) => r.id), dir, steps, costProblems, costs, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -157,16 +160,19 @@ if (require.main === module) {
   const keep = args.includes("--keep");
   const install = args.includes("--install");
   const started = Date.now();
-  const recipes = readRecipes(readFileSync(join(ROOT, RECIPES_DOC), "utf8"));
+  const doc = readFileSync(join(ROOT, RECIPES_DOC), "utf8");
+  const recipes = readRecipes(doc);
+  const steps = readForkSteps(doc);
   const base = mkdtempSync(join(tmpdir(), "fork-proof-"));
   console.log(
     `fork proof: ${recipes.length} recipes from ${RECIPES_DOC} (${recipes.map((r) => r.id).join(", ")}), node_modules ${install ? "installed with npm ci" : "linked from this checkout"}`,
   );
+  console.log(`after the recipes, each fork runs: ${steps.join(", ")}`);
   let results: ForkResult[] = [];
   try {
     results = forksOf(recipes).map((fork) => {
       console.log(`fork of ${fork.map((r) => r.id).join(", ")} …`);
-      return proveFork(fork, { install, base });
+      return proveFork(fork, { install, base, steps });
     });
     console.log(report(results, (Date.now() - started) / 1000));
   } finally {

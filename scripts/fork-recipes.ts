@@ -11,6 +11,9 @@
  *
  * A property of the snippet replaces the property of the same name (the whole of it: `network: {...}`
  * replaces dev's `network`), or is added after the last one.
+ *
+ * What to run after a recipe is the page's numbered list after `<!-- fork-steps -->`, one command in
+ * backticks at the start of each item (`readForkSteps`): the fork proof runs those, in that order.
  */
 import ts from "typescript";
 
@@ -53,6 +56,30 @@ export function readRecipes(doc: string): Recipe[] {
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
   if (twice) throw new Error(`${RECIPES_DOC}: two fork recipes are called "${twice}"`);
   return recipes;
+}
+
+/** `<!-- fork-steps … -->`, then a numbered list: each item starts with its command in backticks. */
+const STEPS = /<!--\s*fork-steps\b[^>]*-->\s*\n((?:\d+\. .*\n(?:[ \t]+\S.*\n)*)+)/;
+/** What the fork proof runs each command with: no shell, so no operators, quotes, variables or globs. */
+const PLAIN_COMMAND = /^(npm|npx) [\w:@./=-]+( [\w:@./=-]+)*$/;
+
+/**
+ * The commands docs/forking.md says to run after a recipe, in order: its numbered list after the
+ * `<!-- fork-steps -->` marker, each item's first code span. Each is a plain `npm …` or `npx …`
+ * command (the fork proof splits it at spaces and runs it without a shell).
+ */
+export function readForkSteps(doc: string): string[] {
+  const list = STEPS.exec(doc)?.[1];
+  if (list === undefined) throw new Error(`${RECIPES_DOC} has no numbered list after a <!-- fork-steps --> marker: the steps a fork runs after a recipe`);
+  const items = list.split(/^(?=\d+\. )/m);
+  return items.map((item) => {
+    const command = /^\d+\. `([^`]+)`/.exec(item)?.[1];
+    if (command === undefined || !PLAIN_COMMAND.test(command))
+      throw new Error(
+        `${RECIPES_DOC}: each fork step starts with a plain npm or npx command in backticks, which the fork proof runs: ${item.trim().split("\n")[0]}`,
+      );
+    return command;
+  });
 }
 
 interface Edit {

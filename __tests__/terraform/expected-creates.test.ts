@@ -5,19 +5,26 @@
  */
 import { parseSettings } from "../../environments/schema";
 import type { EnvironmentSettings } from "../../environments/settings";
-import { dev, environments } from "../../environments/environments";
-import { examples, planOnlyExamples, variant } from "../../environments/variants";
+import { environments } from "../../environments/environments";
+import { examples, planOnlyExamples } from "../../environments/variants";
 import { synth } from "../support/helpers";
 import { countDifferences, expectedCreates, unmetExpectations } from "./expected-creates";
 
 const created = (settings: EnvironmentSettings) =>
   Object.fromEntries(Object.entries(synth(settings, { offline: true }).resource).map(([type, bodies]) => [type, Object.keys(bodies).length]));
 
-/** A fork grown past every shipped variant: three zones with a NAT gateway each, EC2, endpoints, a routed API and two workers, two jobs. */
-const grown = variant(dev, "grown", {
+/**
+ * A fork grown past every shipped variant: three zones with a NAT gateway each, EC2, endpoints, a routed
+ * API and two workers, two jobs, CI with an existing OIDC provider. Its own settings, not a variant of
+ * dev, so a recipe applied to dev (another region, no database) leaves it as it is.
+ */
+const grown: EnvironmentSettings = {
+  name: "grown",
+  region: "us-east-1",
   availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"],
-  network: { natMode: "per-az", endpoints: true },
+  network: { cidr: "10.90.0.0/16", natMode: "per-az", endpoints: true },
   compute: { mode: "ec2", ec2: { amiId: "ami-0123456789abcdef0" } },
+  database: { enabled: true },
   services: {
     admin: { route: { pathPatterns: ["/admin", "/admin/*"], healthCheck: { path: "/admin/health" } } },
     worker: { task: { command: ["dist/worker.mjs"] }, database: true, queue: { publishers: ["api"] } },
@@ -29,14 +36,14 @@ const grown = variant(dev, "grown", {
   },
   ci: {
     githubRepository: "acme/rest-api",
-    workflows: ["release-dev.yml"],
+    workflows: ["release-grown.yml"],
     oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
   },
   loadBalancer: { accessLogs: true },
   waf: { enabled: true },
   alarms: { dashboard: true },
-  budget: { monthlyUsd: 2000 },
-});
+  budget: { monthlyUsd: 5000 },
+};
 
 describe("the counts the settings imply", () => {
   test.each([...environments, ...examples, ...planOnlyExamples, grown].map((settings) => [settings.name, settings] as const))(

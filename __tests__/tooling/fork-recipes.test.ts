@@ -1,13 +1,23 @@
 /**
  * The recipes of docs/forking.md, as the fork proof (scripts/fork-proof.ts, in CI) reads and applies
  * them: where each goes, what it says it costs, and that pasting one leaves `environments/environments.ts` as
- * a reader would. The whole suite over the applied recipes is the fork proof's job; this holds the parts.
+ * a reader would; and the steps the page says to run after one, which the fork proof reads and runs.
+ * The whole suite over the applied recipes is the fork proof's job; this holds the parts.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
-import { costChange, describeCosts, forksOf } from "../../scripts/fork-proof";
-import { applyRecipe, environmentObjects, ENVIRONMENTS_FILE, readRecipes, RECIPES_DOC, statedCosts, type Recipe } from "../../scripts/fork-recipes";
+import { costChange, describeCosts, forksOf, forkStepArgs } from "../../scripts/fork-proof";
+import {
+  applyRecipe,
+  environmentObjects,
+  ENVIRONMENTS_FILE,
+  readForkSteps,
+  readRecipes,
+  RECIPES_DOC,
+  statedCosts,
+  type Recipe,
+} from "../../scripts/fork-recipes";
 
 const root = join(__dirname, "../..");
 const doc = readFileSync(join(root, RECIPES_DOC), "utf8");
@@ -45,6 +55,61 @@ describe("the recipes of docs/forking.md", () => {
     expect((file as unknown as { parseDiagnostics: unknown[] }).parseDiagnostics).toEqual([]);
     expect([...environmentObjects(file).keys()]).toEqual(["dev", "prod", "staging"]);
     expect(source).toMatch(/export const environments: readonly EnvironmentSettings\[] = \[dev, staging, prod\];/);
+  });
+});
+
+describe("what a fork runs after a recipe (docs/forking.md's list, which the fork proof reads and runs in order)", () => {
+  const steps = readForkSteps(doc);
+  const scripts: Record<string, string> = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts;
+  /** The README's quick-start line that runs the tests, without its comment. */
+  const readmeTestCommand = readFileSync(join(root, "README.md"), "utf8")
+    .split("\n")
+    .map((line) => line.replace(/\s+#.*$/, "").trim())
+    .find((line) => /^npm (run )?test\b/.test(line));
+
+  test("the generated tables, synth, the snapshots updated, the README's whole test command, the cost within each budget", () => {
+    expect(steps).toEqual(["npm run docs", "npm run synth", "npx jest --selectProjects stacks -u", "npm test", "npm run cost"]);
+  });
+
+  test("the README's test command is one of them, unchanged, after the snapshots are updated", () => {
+    expect(readmeTestCommand).toBe("npm test");
+    expect(steps.filter((step) => step === readmeTestCommand)).toHaveLength(1);
+    expect(steps.indexOf(readmeTestCommand!)).toBeGreaterThan(steps.indexOf("npx jest --selectProjects stacks -u"));
+  });
+
+  test("only the snapshot step updates snapshots, and its project holds every snapshot of the repository", () => {
+    expect(steps.filter((step) => /(^| )(-u|--updateSnapshot|--ci=false)( |$)/.test(step))).toEqual(["npx jest --selectProjects stacks -u"]);
+    const snapshotFolders = (dir: string): string[] =>
+      readdirSync(join(root, dir), { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .flatMap((entry) => (entry.name === "__snapshots__" ? [dir] : snapshotFolders(join(dir, entry.name))));
+    const folders = [...snapshotFolders("__tests__"), ...snapshotFolders(join("app", "__tests__"))];
+    expect(folders.length).toBeGreaterThan(0);
+    // The stacks project's test files are __tests__/environments/ and __tests__/stacks/ (jest.config.js).
+    expect(folders.filter((folder) => !/^__tests__\/(environments|stacks)(\/|$)/.test(folder))).toEqual([]);
+  });
+
+  test("each is an npm script of package.json, or jest", () => {
+    for (const step of steps) {
+      const { command, args } = forkStepArgs(step);
+      if (command === "npx") expect(args[0]).toBe("jest");
+      else expect([step, args[0] === "test" || (args[0] === "run" && scripts[args[1]] !== undefined)]).toEqual([step, true]);
+    }
+  });
+
+  test("the fork proof runs each as written: split at its spaces, without a shell", () => {
+    expect(forkStepArgs("npx jest --selectProjects stacks -u")).toEqual({ command: "npx", args: ["jest", "--selectProjects", "stacks", "-u"] });
+    expect(forkStepArgs("npm test")).toEqual({ command: "npm", args: ["test"] });
+  });
+
+  test("read as the numbered list after the marker, each item's leading command; one the proof cannot run is refused", () => {
+    expect(readForkSteps("<!-- fork-steps: these -->\n1. `npm run docs`: the tables,\n   continued\n2. `npm test`: all\n\n3. `npm run other`\n")).toEqual([
+      "npm run docs",
+      "npm test",
+    ]);
+    expect(() => readForkSteps("No list.")).toThrow(/no numbered list after a <!-- fork-steps --> marker/);
+    expect(() => readForkSteps("<!-- fork-steps -->\n1. `npm test && npm run cost`: both\n")).toThrow(/a plain npm or npx command in backticks/);
+    expect(() => readForkSteps("<!-- fork-steps -->\n1. Run the tests\n")).toThrow(/1\. Run the tests/);
   });
 });
 
