@@ -4,6 +4,7 @@
  *   < network, registry, database, edge (what tasks use; none imports another)
  *   < compute (cluster, capacity, task definition, service) < workers < observability, ci
  * Above lib/: environments/ (settings as data), stacks/ (composition), main.ts, emulator/, scripts/.
+ * Beside them all, cli/: the command-line kit every script uses, importing nothing of the project.
  * Tests import anything; nothing imports a test. The app's source is the image: it imports only itself.
  */
 const RESOURCE_AREAS = "network|registry|database|edge";
@@ -74,6 +75,12 @@ module.exports = {
       "Stacks compose constructs for an environment; of the emulator they know only its mode (provider endpoints).",
       { path: "^stacks/" },
       { path: "^(scripts/|app/|emulator/(?!mode\\.ts$))" },
+    ),
+    forbid(
+      "cli-kit-stands-alone",
+      "cli/ (the command-line conventions) is imported by scripts, the emulator and app/scripts alike: it imports nothing of the project.",
+      { path: "^cli/" },
+      { path: "^(?!cli/|node_modules/)", dependencyTypesNot: ["core"] },
     ),
     forbid(
       "app-is-the-image",

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { App, TerraformStack } from "cdktf";
+import { killOnInterrupt, Reporter } from "../cli/cli.cjs";
 import { offlineTerraformEnv } from "../scripts/offline-plan";
 import { Emulator, startEmulator } from "./server";
 import { plannedChanges, unexpectedChanges, upgradeProblems, PlanJson } from "./known-gaps";
@@ -101,11 +102,15 @@ function terraform(dir: string, env: NodeJS.ProcessEnv, args: string[], niceness
     // In the background, one Go thread each: many processes share the cores, and Go's idle threads
     // would spin looking for work the long lifecycles' processes need the CPU for.
     const background = niceness ? { GOMAXPROCS: "1" } : {};
-    const child = spawn(command[0], [...command.slice(1), ...args, "-no-color"], {
-      cwd: dir,
-      env: { ...env, ...background },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    // Interrupted, terraform gets its own graceful stop rather than running on, orphaned.
+    const child = killOnInterrupt(
+      spawn(command[0], [...command.slice(1), ...args, "-no-color"], {
+        cwd: dir,
+        env: { ...env, ...background },
+        stdio: ["ignore", "pipe", "pipe"],
+      }),
+      { signal: "SIGINT", graceMs: 10_000 },
+    );
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -166,9 +171,9 @@ export class TerraformWorkspace {
  * BACKGROUND_NICENESS, so those use the CPU the long ones leave while they wait rather than
  * lengthening them.
  */
-export function runLifecycles(specs: readonly LifecycleSpec[], workspace: TerraformWorkspace): Promise<LifecycleResult[]> {
+export function runLifecycles(specs: readonly LifecycleSpec[], workspace: TerraformWorkspace, reporter?: Reporter): Promise<LifecycleResult[]> {
   const niceness = lifecycleNiceness(specs);
-  return Promise.all(specs.map((spec, i) => runLifecycle(spec, workspace, { niceness: niceness[i] })));
+  return Promise.all(specs.map((spec, i) => runLifecycle(spec, workspace, { niceness: niceness[i], reporter })));
 }
 
 /** Each lifecycle's `nice` when they run together (see runLifecycles): 0 for the long ones, BACKGROUND_NICENESS for the plain ones. */
@@ -183,9 +188,15 @@ export function lifecycleNiceness(specs: readonly LifecycleSpec[]): number[] {
 /**
  * Runs every step of one stack against a new emulator, which is stopped whatever happens.
  * @param options.niceness its terraform commands' `nice` @default 0
+ * @param options.reporter a line per step as it happens @default none: silent, as the tests run it
  */
-export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWorkspace, options: { readonly niceness?: number } = {}): Promise<LifecycleResult> {
+export async function runLifecycle(
+  spec: LifecycleSpec,
+  workspace: TerraformWorkspace,
+  options: { readonly niceness?: number; readonly reporter?: Reporter } = {},
+): Promise<LifecycleResult> {
   const niceness = options.niceness ?? 0;
+  const reporter = options.reporter ?? Reporter.silent();
   const started = Date.now();
   const steps: StepResult[] = [];
   const outdir = join(workspace.workDir, spec.name, "cdktf.out");
@@ -194,7 +205,12 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
   let emulator: Emulator | undefined;
   let ok = true;
   try {
-    emulator = await startEmulator();
+    const starting = reporter.step(`${spec.name}: start the emulator`);
+    emulator = await startEmulator().catch((error: Error) => {
+      starting.fail(error.message);
+      throw error;
+    });
+    starting.done();
     const url = emulator.url;
     await spec.prepare?.(url);
     let dir: string | undefined;
@@ -205,6 +221,7 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
     const noRefresh = "-refresh=false";
     for (const step of spec.steps) {
       const t0 = Date.now();
+      const progress = reporter.step(`${spec.name}: ${step.name}`);
       const result: { -readonly [K in keyof StepResult]: StepResult[K] } = { name: step.name, action: step.action, seconds: 0 };
       try {
         if (step.terraformJson) {
@@ -263,6 +280,15 @@ export async function runLifecycle(spec: LifecycleSpec, workspace: TerraformWork
         result.error = (error as Error).message;
       }
       result.seconds = (Date.now() - t0) / 1000;
+      const problem = result.unexpected?.length
+        ? `unexpected changes: ${result.unexpected.join("; ")}`
+        : result.leftovers?.length
+          ? `left behind: ${result.leftovers.join(", ")}`
+          : step.action === "refused-destroy"
+            ? undefined
+            : result.error;
+      if (problem) progress.fail(problem);
+      else progress.done();
       steps.push(result);
       if (result.error && step.action !== "refused-destroy") break;
     }

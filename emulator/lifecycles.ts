@@ -38,6 +38,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-s
 import { GetScheduleCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { defineCommand, Reporter } from "../cli/cli.cjs";
 import { ApiStack } from "../stacks/api-stack";
 import { resourcePrefix, type EnvironmentSettings } from "../environments/settings";
 import { describeResult, runLifecycles, TerraformWorkspace, type LifecycleSpec, type Step, type StepContext } from "./lifecycle";
@@ -458,17 +459,35 @@ function zoneOf(domainName: string | undefined): string {
 
 if (require.main === module) {
   // `npm run lifecycle [stack ...]`: the emulator lifecycle of every stack (or those named), in parallel, timed.
+  const { positionals: wanted } = defineCommand({
+    name: "lifecycle",
+    summary: "Every stack's emulator lifecycle (deploy, release, plan again, destroy), or the named stacks', in parallel, timed.",
+    args: "[stack…]",
+    argsHelp: ["stack: an environment of environments/environments.ts or a variant of environments/variants.ts (default: every one)"],
+    needs: [
+      "terraform 1.10 or newer on PATH",
+      'the emulator: moto with its server extras (`pipx install "moto[server]"`); EMULATOR_PYTHON names its Python',
+      "CDK_ENGINE=cdktn builds the stacks with cdktn",
+    ],
+    examples: ["npm run lifecycle", "npm run lifecycle -- dev"],
+  }).start();
   void (async () => {
     const { environments } = await import("../environments/environments");
     const { examples } = await import("../environments/variants");
-    const wanted = process.argv.slice(2);
     const all = [...environments, ...examples].filter((s) => wanted.length === 0 || wanted.includes(s.name));
+    const unknown = wanted.filter((name) => !all.some((s) => s.name === name));
+    if (unknown.length) {
+      console.error(`error: no stack ${unknown.join(", ")}; there are ${[...environments, ...examples].map((s) => s.name).join(", ")}`);
+      process.exit(2);
+    }
     const workspace = new TerraformWorkspace(resolve(".emulator", "lifecycle"));
     // The stacks are built by the engine CDK_ENGINE names: the npm script preloads scripts/engine-hook.cjs.
     const { describeEngine, engineFromEnv } = await import("../scripts/engine.cjs");
     console.log(describeEngine(engineFromEnv()));
     const started = Date.now();
-    const results = await runLifecycles(all.map(apiLifecycle), workspace);
+    const reporter = new Reporter();
+    const results = await runLifecycles(all.map(apiLifecycle), workspace, reporter);
+    reporter.close();
     for (const result of results) console.log(describeResult(result));
     console.log(`all ${results.length} stacks: ${((Date.now() - started) / 1000).toFixed(0)} s wall time`);
     process.exit(results.every((r) => r.ok) ? 0 : 1);

@@ -12,10 +12,11 @@
  * The emulator keeps everything in memory: when it stops, what was deployed to it is gone, and so is
  * the emulator state file (`.emulator/`), which the CLI clears at start.
  */
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { defineCommand, killOnInterrupt, onCleanup } from "../cli/cli.cjs";
 import { offlineTerraformEnv } from "../scripts/offline-plan";
 import { cliOf, engineFromEnv } from "../scripts/engine.cjs";
 import { EMULATOR_OUTDIR } from "./mode";
@@ -45,21 +46,17 @@ export function checkEmulatorInstalled(): void {
   }
 }
 
-const running = new Set<ChildProcess>();
-// Whatever ends this process, no emulator outlives it.
-process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
-
 /** Starts one emulator. Each stack under test gets its own: see EMULATOR_GAPS.oneEmulatorPerStack (known-gaps.ts). */
 export async function startEmulator(): Promise<Emulator> {
   checkEmulatorInstalled();
-  const child = spawn(PYTHON, [SERVER], {
-    // moto_server.py sets what moto needs (EMULATOR_GAPS.managedPolicies) before moto loads.
-    env: { ...process.env, PYTHONUNBUFFERED: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  running.add(child);
+  // Whatever ends this process, no emulator outlives it; interrupted, each stops as stop() stops it.
+  const child = killOnInterrupt(
+    spawn(PYTHON, [SERVER], {
+      // moto_server.py sets what moto needs (EMULATOR_GAPS.managedPolicies) before moto loads.
+      env: { ...process.env, PYTHONUNBUFFERED: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => {
     // Request logs are noise; keep the tail for an error message.
@@ -78,7 +75,6 @@ export async function startEmulator(): Promise<Emulator> {
     });
   }).catch(async (error) => {
     child.kill("SIGKILL");
-    running.delete(child);
     throw error;
   });
   return {
@@ -89,7 +85,6 @@ export async function startEmulator(): Promise<Emulator> {
       const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
       await exited;
       clearTimeout(killer);
-      running.delete(child);
     },
   };
 }
@@ -113,12 +108,7 @@ async function cli(args: string[]): Promise<number> {
   if (!env.TF_CLI_CONFIG_FILE || !existsSync(env.TF_CLI_CONFIG_FILE)) {
     env.TF_CLI_CONFIG_FILE = offlineTerraformEnv(resolve(".emulator")).TF_CLI_CONFIG_FILE;
   }
-  const stopAndExit = async (code: number) => {
-    await emulator.stop();
-    process.exit(code);
-  };
-  process.once("SIGINT", () => void stopAndExit(130));
-  process.once("SIGTERM", () => void stopAndExit(143));
+  onCleanup(() => emulator.stop());
   if (args.length === 0) {
     console.log(`AWS emulator listening: export AWS_EMULATOR_URL=${emulator.url}`);
     const flags = `--output ${EMULATOR_OUTDIR} --skip-provider-lock`;
@@ -128,14 +118,34 @@ async function cli(args: string[]): Promise<number> {
     await new Promise(() => undefined);
   }
   console.log(`AWS emulator at ${emulator.url}; running: ${args.join(" ")}`);
-  const child = spawn(args[0], args.slice(1), { env, stdio: "inherit" });
-  const code = await new Promise<number>((done) => child.once("exit", (c, signal) => done(c ?? (signal ? 1 : 0))));
+  // A deploy stops gracefully on SIGINT and may take a while: the emulator waits for it (see cli.cjs's interrupt).
+  const child = killOnInterrupt(spawn(args[0], args.slice(1), { env, stdio: "inherit" }), { signal: "SIGINT", graceMs: 60_000 });
+  const code = await new Promise<number>((done) => {
+    child.once("error", (error) => {
+      console.error(`error: ${args[0]}: ${error.message}`);
+      done(127);
+    });
+    child.once("exit", (c, signal) => done(c ?? (signal ? 1 : 0)));
+  });
   await emulator.stop();
   return code;
 }
 
 if (require.main === module) {
-  cli(process.argv.slice(2)).then(
+  const { rest } = defineCommand({
+    name: "emulator",
+    summary:
+      "Starts the local AWS emulator (moto) on a free loopback port and prints AWS_EMULATOR_URL; with a command, runs it against the emulator, then stops it.",
+    args: "[command…]",
+    argsHelp: [`command: run with AWS_EMULATOR_URL set (a cdktf command takes --output ${EMULATOR_OUTDIR}); without one, Ctrl-C stops the emulator`],
+    passthrough: true,
+    needs: [
+      'moto with its server extras (`pipx install "moto[server]"`, or `pip install "moto[server]>=5.2,<6"`); EMULATOR_PYTHON names its Python',
+      "terraform 1.10 or newer on PATH, for a deploy against it",
+    ],
+    examples: ["npm run emulator", `npm run emulator -- npx cdktf deploy dev --output ${EMULATOR_OUTDIR}`],
+  }).start();
+  cli(rest).then(
     (code) => process.exit(code),
     (error) => {
       console.error(`error: ${error.message}`);

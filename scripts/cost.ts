@@ -9,6 +9,7 @@
  *   npm run cost -- --json       # { <env>: { total, budget, lines } }, for scripts (the fork proof)
  *   npm run cost -- --table      # docs/cost.md's table too
  */
+import { defineCommand } from "../cli/cli.cjs";
 import { overBudget } from "../lib/observability/budget";
 import { estimateMonthlyCost, largestLines, type CostEstimate } from "../lib/calculators/cost";
 import { environments } from "../environments/environments";
@@ -55,9 +56,22 @@ function print(name: string, estimate: CostEstimate, budget: number): void {
     console.log(`  ${(line.monthly === undefined ? "unpriced" : `$${line.monthly.toFixed(2)}`).padStart(9)}  ${line.item}: ${line.detail}`);
 }
 
+export const COST_COMMAND = defineCommand({
+  name: "cost",
+  summary: "What each environment costs a month while it runs, line by line, against its budget; exits 1 when one passes it.",
+  args: "[environment…]",
+  argsHelp: ["environment: one of environments/environments.ts (default: every one)"],
+  options: {
+    json: { type: "boolean", description: "print { <env>: { total, budget, lines } } for scripts (the fork proof)" },
+    table: { type: "boolean", description: "print docs/cost.md's table too" },
+  },
+  needs: ["nothing beyond Node.js and `npm ci`: synthesized offline, us-east-1 list prices"],
+  examples: ["npm run cost", "npm run cost -- dev", "npm run cost -- --json"],
+});
+
 if (require.main === module) {
+  const { values, positionals: wanted } = COST_COMMAND.start();
   void (async () => {
-    const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
     const unknown = wanted.filter((n) => !environments.some((e) => e.name === n));
     if (unknown.length) {
       console.error(`error: unknown environment ${unknown.join(", ")}; allowed: ${environments.map((e) => e.name).join(", ")}`);
@@ -65,13 +79,13 @@ if (require.main === module) {
     }
     const all = await estimates(environments.filter((e) => wanted.length === 0 || wanted.includes(e.name)));
     const over = all.map(({ name, estimate, budget }) => overBudget(name, budget, estimate)).filter((w): w is string => w !== undefined);
-    if (process.argv.includes("--json")) {
+    if (values.json) {
       console.log(
         JSON.stringify(Object.fromEntries(all.map(({ name, estimate, budget }) => [name, { total: estimate.total, budget, lines: estimate.lines }]))),
       );
     } else {
       for (const { name, estimate, budget } of all) print(name, estimate, budget);
-      if (process.argv.includes("--table")) console.log(`\n${costTable(all)}`);
+      if (values.table) console.log(`\n${costTable(all)}`);
     }
     for (const warning of over) console.error(`error: ${warning}`);
     process.exit(over.length ? 1 : 0);

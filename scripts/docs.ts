@@ -6,6 +6,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { defineCommand } from "../cli/cli.cjs";
 import { COST_DOC, costTable, estimates, withCostTable } from "./cost";
 import { SETTINGS_DOC, withSettingsTable } from "./settings-table";
 
@@ -18,6 +19,11 @@ function rewrite(path: string, update: (text: string) => string): boolean {
   console.log(`${path}: generated table ${after === before ? "up to date" : "rewritten"}`);
   return after !== before;
 }
+
+defineCommand({
+  name: "docs",
+  summary: "Rewrites the docs' generated parts from the code: docs/settings.md's settings table and docs/cost.md's cost table.",
+}).start();
 
 void (async () => {
   rewrite(SETTINGS_DOC, withSettingsTable);

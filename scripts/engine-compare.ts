@@ -14,6 +14,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { defineCommand, killOnInterrupt, onCleanup } from "../cli/cli.cjs";
 import { ENGINES, libraryOf, type EngineName } from "./engine.cjs";
 
 /** One place where the two engines' output differ. */
@@ -102,7 +103,7 @@ export function describeDifference(d: Difference): string {
 function synthApp(engine: EngineName, outdir: string): Promise<void> {
   return new Promise((done, fail) => {
     const env = { ...process.env, CDK_ENGINE: engine, CDKTF_OUTDIR: outdir };
-    const child = spawn(process.execPath, [resolve(__dirname, "synth.cjs")], { env, stdio: ["ignore", "ignore", "pipe"] });
+    const child = killOnInterrupt(spawn(process.execPath, [resolve(__dirname, "synth.cjs")], { env, stdio: ["ignore", "ignore", "pipe"] }));
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.once("error", fail);
@@ -111,10 +112,22 @@ function synthApp(engine: EngineName, outdir: string): Promise<void> {
 }
 
 if (require.main === module) {
+  const command = defineCommand({
+    name: "engines:compare",
+    summary: "Compares what cdktf and cdktn synthesize, stack by stack: the same JSON but for the version metadata, or each difference.",
+    args: "[<cdktf's cdktf.out> <cdktn's cdktf.out>]",
+    argsHelp: ["without folders, main.ts's stacks synthesized with each engine into a temp folder (removed after)"],
+    needs: ["both engines installed (cdktf and cdktn, as package.json pins them: docs/engines.md)"],
+    examples: ["npm run engines:compare", "npm run engines:compare -- /tmp/cdktf-0.21.out cdktf.out"],
+  });
+  const { positionals: dirs } = command.start();
+  if (dirs.length !== 0 && dirs.length !== 2) {
+    console.error(`error: ${command.usageError("expected no folders or two").message}`);
+    process.exit(2);
+  }
   void (async () => {
-    const dirs = process.argv.slice(2);
-    if (dirs.length !== 0 && dirs.length !== 2) throw new Error("usage: engine-compare.ts [<cdktf's cdktf.out> <cdktn's cdktf.out>]");
     const work = dirs.length ? undefined : mkdtempSync(join(tmpdir(), "engine-compare-"));
+    if (work) onCleanup(() => rmSync(work, { recursive: true, force: true }));
     try {
       const [cdktfOut, cdktnOut] = work ? [join(work, "cdktf"), join(work, "cdktn")] : dirs.map((dir) => resolve(dir));
       if (work) {

@@ -171,6 +171,40 @@ module.exports = {
 // `node scripts/engine.cjs [cli arguments]`: the engine's CLI, with CDK_ENGINE set for the synth app it runs.
 if (require.main === module) {
   const { spawn } = require("node:child_process");
+  const { defineCommand, killOnInterrupt } = require("../cli/cli.cjs");
+  // `npm run deploy` and `npm run destroy` are this with the CLI's command first; `npm run cdk`, without.
+  const [first, ...after] = process.argv.slice(2);
+  const scriptName = ["deploy", "destroy", "cdk"].includes(process.env.npm_lifecycle_event)
+    ? process.env.npm_lifecycle_event
+    : first === "deploy" || first === "destroy"
+      ? first
+      : "cdk";
+  const subcommand = scriptName === "cdk" ? undefined : first;
+  const needs = [
+    "terraform 1.10 or newer on PATH, and AWS credentials for the environment's account (or AWS_EMULATOR_URL: docs/emulator.md)",
+    "CDK_ENGINE picks the engine: cdktf (default) or cdktn (docs/engines.md)",
+  ];
+  const { rest } = defineCommand(
+    scriptName === "cdk"
+      ? {
+          name: "cdk",
+          summary: "The engine's CLI (cdktf, or cdktn with CDK_ENGINE=cdktn) with these arguments; without any, which engine this environment selects.",
+          args: "[<command> [stack…] [options…]]",
+          argsHelp: ["command, stacks and options: the CLI's own (`npm run cdk -- help` prints its help)"],
+          passthrough: true,
+          needs,
+          examples: ["npm run cdk", "npm run cdk -- diff dev", "CDK_ENGINE=cdktn npm run cdk -- deploy dev"],
+        }
+      : {
+          name: scriptName,
+          summary: `${scriptName === "deploy" ? "Deploys" : "Destroys"} the named environments with the engine's CLI (\`cdktf ${scriptName}\`).`,
+          args: "<stack…> [cli options…]",
+          argsHelp: [`stacks: environments of environments/environments.ts; the CLI's options (e.g. --auto-approve) go after them, or after \`--\``],
+          passthrough: true,
+          needs,
+          examples: [`npm run ${scriptName} -- dev`, `npm run ${scriptName} -- dev --auto-approve`],
+        },
+  ).start(scriptName === "cdk" ? process.argv.slice(2) : after);
   let engine;
   let cli;
   try {
@@ -182,7 +216,7 @@ if (require.main === module) {
     console.error(`error: ${error.message}`);
     process.exit(1);
   }
-  const args = process.argv.slice(2);
+  const args = subcommand ? [subcommand, ...rest] : rest;
   const tooOld = cliNodeProblem(cli);
   if (args.length === 0) {
     console.log(`${describeEngine(engine)}; synth bundle ${path.relative(root, buildFiles(engine).bundle)}`);
@@ -196,9 +230,9 @@ if (require.main === module) {
   }
   // The CLI runs cdktf.json's app (scripts/synth.cjs), which must build with the same engine.
   const child = spawn(cli.bin, args, { stdio: "inherit", env: { ...process.env, CDK_ENGINE: engine.name } });
-  // Ctrl-C reaches the CLI itself (same process group), which decides how to stop; its exit is ours.
-  process.on("SIGINT", () => undefined);
-  process.on("SIGTERM", () => child.kill("SIGTERM"));
+  // Ctrl-C reaches the CLI itself (same process group), which decides how to stop and how long a
+  // deploy takes to stop safely: this waits for it. A SIGTERM of ours alone is handed on.
+  killOnInterrupt(child, { signal: "SIGTERM", graceMs: 10 * 60_000 });
   child.once("error", (error) => {
     console.error(`error: ${cli.name}: ${error.message}`);
     process.exit(1);

@@ -7,29 +7,47 @@
  * a table per scenario and exits 1 when any request failed that should not have, or a write was lost.
  * Needs HAProxy, PostgreSQL's server programs and the emulator (moto); see docs/gameday.md.
  */
+import { defineCommand, Reporter, UsageError } from "../cli/cli.cjs";
 import { formatReport, runGameday, type Breakage } from "./gameday/run";
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const value = args[i + 1];
-  if (value === undefined || value.startsWith("--")) throw new Error(`${name} needs a value`);
-  args.splice(i, 2);
-  return value;
-}
+const GAMEDAY_COMMAND = defineCommand({
+  name: "gameday",
+  summary: "Runs an environment's task definition as ECS would, behind HAProxy, on PostgreSQL and the emulator, through deploys and faults under load.",
+  args: "[environment]",
+  argsHelp: ["environment: one of environments/environments.ts (default prod)"],
+  options: {
+    only: { type: "string", value: '"scenario,scenario"', description: "run only these scenarios (their names as the table prints them)" },
+    break: { type: "string", value: "no-drain", description: "run a deliberately broken API, to prove the harness catches it" },
+    scale: { type: "string", value: "<0-1>", description: "multiply the synthesized timings by this (default 0.2)" },
+  },
+  needs: [
+    "HAProxy on PATH",
+    "PostgreSQL's server programs on PATH (initdb, postgres)",
+    'the emulator: moto with its server extras (`pipx install "moto[server]"`)',
+    "see docs/gameday.md",
+  ],
+  examples: ["npm run gameday -- dev", 'npm run gameday -- prod --only "spot interruption" --break no-drain'],
+});
 
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  const only = option(args, "--only")
-    ?.split(",")
-    .map((s) => s.trim());
-  const breakage = option(args, "--break") as Breakage | undefined;
-  if (breakage !== undefined && breakage !== "no-drain") throw new Error(`--break ${breakage}: the harness knows "no-drain" only`);
-  const scale = option(args, "--scale");
-  if (scale !== undefined && !(Number(scale) > 0 && Number(scale) <= 1)) throw new Error(`--scale ${scale}: a number above 0 and at most 1`);
-  const [environment = "prod", ...rest] = args;
-  if (rest.length) throw new Error(`unexpected arguments: ${rest.join(" ")}`);
-  const report = await runGameday({ environment, only, breakage, timeScale: scale === undefined ? undefined : Number(scale) });
+  const { values, positionals } = GAMEDAY_COMMAND.start();
+  const only = (values.only as string | undefined)?.split(",").map((s) => s.trim());
+  const breakage = values.break as Breakage | undefined;
+  if (breakage !== undefined && breakage !== "no-drain") throw GAMEDAY_COMMAND.usageError(`--break ${breakage}: the harness knows "no-drain" only`);
+  const scale = values.scale as string | undefined;
+  if (scale !== undefined && !(Number(scale) > 0 && Number(scale) <= 1)) throw GAMEDAY_COMMAND.usageError(`--scale ${scale}: a number above 0 and at most 1`);
+  const [environment = "prod", ...rest] = positionals;
+  if (rest.length) throw GAMEDAY_COMMAND.usageError(`unexpected arguments: ${rest.join(" ")}`);
+  const reporter = new Reporter();
+  const report = await runGameday({
+    environment,
+    only,
+    breakage,
+    timeScale: scale === undefined ? undefined : Number(scale),
+    reporter,
+    log: (line) => reporter.note(line),
+  });
+  reporter.close();
   console.log(`\n${formatReport(report)}`);
   return report.passed ? 0 : 1;
 }
@@ -37,7 +55,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(`gameday: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
+    console.error(`${error instanceof UsageError ? "error" : "gameday"}: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(error instanceof UsageError ? error.exitCode : 1);
   },
 );

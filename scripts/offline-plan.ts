@@ -7,12 +7,13 @@
  * nothing else; otherwise Terraform downloads from the registry as usual. Either way a shared plugin
  * cache means one provider copy for all stacks, and each stack is initialised once per run.
  */
-import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, homedir } from "node:os";
 import { promisify } from "node:util";
 import providerPackage from "@cdktf/provider-aws/package.json";
 import { join, resolve } from "node:path";
+import { defineCommand, killOnInterrupt, Reporter } from "../cli/cli.cjs";
 import { describeEngine, engineFromEnv } from "./engine.cjs";
 
 const run = promisify(execFile);
@@ -87,7 +88,10 @@ function quietEnv(): NodeJS.ProcessEnv {
 
 async function terraform(dir: string, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
   try {
-    const { stdout } = await run("terraform", args, { cwd: dir, env, encoding: "utf8", maxBuffer: 1 << 28 });
+    const running = run("terraform", args, { cwd: dir, env, encoding: "utf8", maxBuffer: 1 << 28 });
+    // Interrupted, terraform gets its own graceful stop (SIGINT), not an orphan's life.
+    killOnInterrupt(running.child, { signal: "SIGINT", graceMs: 10_000 });
+    const { stdout } = await running;
     return stdout;
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
@@ -99,11 +103,30 @@ async function terraform(dir: string, env: NodeJS.ProcessEnv, args: string[]): P
  * Init and plan one stack directory (a plan validates the configuration first, as `terraform
  * validate` would, so a separate validate would only load the provider once more).
  */
-async function planStack(dir: string, env: NodeJS.ProcessEnv, lockFile?: string): Promise<PlanResult> {
+async function planStack(dir: string, env: NodeJS.ProcessEnv, reporter: Reporter, lockFile?: string): Promise<PlanResult> {
+  const stack = dir.split("/").pop();
+  const step = async <T>(label: string, work: () => Promise<T>): Promise<T> => {
+    const progress = reporter.step(`${stack}: ${label}`);
+    try {
+      const result = await work();
+      progress.done();
+      return result;
+    } catch (error) {
+      progress.fail(
+        (error as Error).message
+          .split("\n")
+          .slice(1)
+          .find((line) => line.trim()) ?? "",
+      );
+      throw error;
+    }
+  };
   if (lockFile) copyFileSync(lockFile, join(dir, ".terraform.lock.hcl"));
-  await terraform(dir, env, ["init", "-input=false", "-no-color", "-backend=true"]);
-  await terraform(dir, env, ["plan", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-out=offline.tfplan"]);
-  return summarize(dir, JSON.parse(await terraform(dir, env, ["show", "-json", "offline.tfplan"])));
+  await step("terraform init", () => terraform(dir, env, ["init", "-input=false", "-no-color", "-backend=true"]));
+  return step("terraform plan", async () => {
+    await terraform(dir, env, ["plan", "-input=false", "-no-color", "-lock=false", "-refresh=false", "-out=offline.tfplan"]);
+    return summarize(dir, JSON.parse(await terraform(dir, env, ["show", "-json", "offline.tfplan"])));
+  });
 }
 
 /** Terraform runs at once: each loads the provider (~300 MB, a core while it plans). */
@@ -115,10 +138,15 @@ export const PLAN_CONCURRENCY = Math.max(1, Math.min(4, availableParallelism()))
  * lock file so Terraform links the provider from the cache instead of installing it again.
  * Settles every stack: a failed one is an Error in its place, so one bad stack does not hide the others.
  */
-export async function planStacks(stackDirs: readonly string[], env: NodeJS.ProcessEnv, concurrency = PLAN_CONCURRENCY): Promise<(PlanResult | Error)[]> {
+export async function planStacks(
+  stackDirs: readonly string[],
+  env: NodeJS.ProcessEnv,
+  concurrency = PLAN_CONCURRENCY,
+  reporter: Reporter = Reporter.silent(),
+): Promise<(PlanResult | Error)[]> {
   const results: (PlanResult | Error)[] = new Array(stackDirs.length);
   const settle = async (i: number, lockFile?: string) => {
-    results[i] = await planStack(stackDirs[i], env, lockFile).catch((error: Error) => error);
+    results[i] = await planStack(stackDirs[i], env, reporter, lockFile).catch((error: Error) => error);
   };
   if (!stackDirs.length) return results;
   await settle(0);
@@ -168,6 +196,16 @@ export function stackDirs(outdir: string): string[] {
 }
 
 if (require.main === module) {
+  defineCommand({
+    name: "plan:offline",
+    summary: "Synthesizes every environment with OFFLINE=1, then runs terraform init and plan (which validates) on each, with no AWS credentials or network.",
+    needs: [
+      "terraform 1.10 or newer on PATH",
+      `the provider ${PROVIDER} ${PROVIDER_VERSION}: from a local mirror (TF_PROVIDER_MIRROR, or a usual place) or, without one, the registry`,
+      "CDK_ENGINE=cdktn plans what cdktn synthesizes",
+    ],
+    examples: ["npm run plan:offline", "npm run --silent plan:offline | tee offline-plan.txt"],
+  }).start();
   const workDir = resolve(".offline");
   const outdir = join(workDir, "cdktf.out");
   console.log(`terraform ${terraformVersion()}, provider ${PROVIDER}@${PROVIDER_VERSION}`);
@@ -177,12 +215,21 @@ if (require.main === module) {
   console.log(mirror ? `provider from local mirror ${mirror}` : "provider from the registry (no local mirror found)");
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
-  execFileSync(process.execPath, ["--require", resolve(__dirname, "engine-hook.cjs"), "--import", "tsx", "main.ts"], {
-    stdio: "inherit",
+  const reporter = new Reporter();
+  const synth = reporter.step("synthesize every environment (OFFLINE=1)");
+  // Its output is held until it ends, so a live status line is never written over.
+  const synthesized = spawnSync(process.execPath, ["--require", resolve(__dirname, "engine-hook.cjs"), "--import", "tsx", "main.ts"], {
+    encoding: "utf8",
     env: { ...process.env, OFFLINE: "1", CDKTF_OUTDIR: outdir },
   });
+  if (synthesized.status === 0) synth.done();
+  else synth.fail(synthesized.error?.message ?? `exit code ${synthesized.status ?? synthesized.signal}`);
+  process.stdout.write(synthesized.stdout);
+  if (synthesized.stderr) process.stderr.write(synthesized.stderr);
+  if (synthesized.status !== 0) process.exit(1);
   const env = offlineTerraformEnv(workDir, mirror);
-  void planStacks(stackDirs(outdir), env).then((results) => {
+  void planStacks(stackDirs(outdir), env, PLAN_CONCURRENCY, reporter).then((results) => {
+    reporter.close();
     for (const result of allPlanned(results)) {
       const total = Object.values(result.creates).reduce((a, b) => a + b, 0);
       console.log(`${result.stack}: valid; plan creates ${total} resources`);

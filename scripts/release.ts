@@ -8,6 +8,7 @@
  * Then deploy (`npx cdktf deploy <env>`) and commit the file, so every later deploy keeps the release.
  */
 import { resolve } from "node:path";
+import { defineCommand, UsageError } from "../cli/cli.cjs";
 import { resolveImage } from "../lib/registry/container-image";
 import { describeRelease, parseReleaseRef, Release } from "../lib/registry/release";
 import { check, SettingError } from "../lib/settings/validate";
@@ -53,25 +54,29 @@ export function describeEnvironment(settings: EnvironmentSettings, release?: Rel
   };
 }
 
+export const RELEASE_COMMAND = defineCommand({
+  name: "release",
+  summary: "Records which image an environment runs (releases/<env>.json, read by every synth), or prints the recorded one.",
+  args: "<env> [<tag | sha256:digest | tag@sha256:digest>]",
+  argsHelp: ["env: an environment of environments/environments.ts; with a release, records it (or rolls back to an earlier one)"],
+  options: { describe: { type: "boolean", description: "print key=value facts about <env> for a CI job's $GITHUB_OUTPUT" } },
+  examples: ["npm run release -- dev v1.0.0", "npm run release -- dev", "npm run release -- --describe dev"],
+});
+
 if (require.main === module) {
+  const { values, positionals: args } = RELEASE_COMMAND.start();
   void (async () => {
     const { environments } = await import("../environments/environments");
-    const args = process.argv.slice(2);
     try {
-      if (args[0] === "--describe") {
-        const settings = find(environments, args[1]);
+      if (values.describe) {
+        if (args.length !== 1) throw RELEASE_COMMAND.usageError("--describe takes one environment");
+        const settings = find(environments, args[0]);
         const facts = describeEnvironment(settings, readRelease(RELEASES_DIR, settings.name));
         for (const [key, value] of Object.entries(facts)) console.log(`${key}=${value}`);
         return;
       }
       const [name, ref] = args;
-      check(
-        args.length >= 1 && args.length <= 2,
-        "arguments",
-        args,
-        "expected an environment and optionally a release",
-        "`npm run release -- <env> [<tag | sha256:digest | tag@sha256:digest>]`",
-      );
+      if (args.length < 1 || args.length > 2) throw RELEASE_COMMAND.usageError("expected an environment and optionally a release");
       if (ref === undefined) {
         const recorded = readRelease(RELEASES_DIR, find(environments, name).name);
         console.log(recorded ? describeRelease(recorded) : `no release recorded for ${name}: it runs task.image.tag, task.image.uri or the placeholder`);
@@ -81,9 +86,9 @@ if (require.main === module) {
       console.log(`releases/${name}.json: ${previous ? describeRelease(previous) : "none"} -> ${describeRelease(current)}`);
       console.log(`Deploy it with \`npx cdktf deploy ${name}\`, and commit releases/${name}.json so every later deploy keeps it.`);
     } catch (error) {
-      if (error instanceof SettingError) {
+      if (error instanceof SettingError || error instanceof UsageError) {
         console.error(`error: ${error.message}`);
-        process.exit(1);
+        process.exit(error instanceof UsageError ? error.exitCode : 1);
       }
       throw error;
     }

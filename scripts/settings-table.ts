@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
+import { defineCommand } from "../cli/cli.cjs";
 
 const ROOT = join(__dirname, "..");
 /** The page that holds the settings table, relative to the repository root. */
@@ -131,6 +132,7 @@ export function withSettingsTable(doc: string): string {
 }
 
 if (require.main === module) {
+  defineCommand({ name: "docs:settings", summary: `Rewrites the settings table of ${SETTINGS_DOC} from the settings' doc comments.` }).start();
   const file = join(ROOT, SETTINGS_DOC);
   const before = readFileSync(file, "utf8");
   const after = withSettingsTable(before);

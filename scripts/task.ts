@@ -20,6 +20,7 @@
  * points every call at the emulator, as the stacks do.
  */
 import { resolve } from "node:path";
+import { defineCommand, onCleanup, UsageError } from "../cli/cli.cjs";
 import {
   DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
@@ -52,33 +53,50 @@ export interface TaskArgs {
   readonly timeoutMinutes?: number;
 }
 
-const USAGE = "usage: npm run task -- [--release] [--env KEY=VALUE]… [--timeout <minutes>] <env> <service|job> [command…]";
+export const TASK_COMMAND = defineCommand({
+  name: "task",
+  summary: "Runs the environment's release of a service or a job once, in its subnets and security group, streaming its logs; exits with its exit code.",
+  args: "<env> <service|job> [command…]",
+  argsHelp: [
+    "service|job: `api` (the default API), or a key of `services` or `jobs` in environments/environments.ts",
+    "command: the container's command instead of the image's; options after <env> are the command's",
+  ],
+  passthrough: true,
+  options: {
+    release: { type: "boolean", description: "run the recorded release (releases/<env>.json), before it is deployed" },
+    env: { type: "string", value: "KEY=VALUE", multiple: true, description: "a variable for the container (repeatable)" },
+    timeout: { type: "string", value: "<minutes>", description: "stop the task after this long (exit 124)" },
+  },
+  needs: ["AWS credentials for the environment's account, the environment deployed (or AWS_EMULATOR_URL: the emulator)"],
+  examples: ["npm run task -- dev api dist/migrate.mjs", "npm run task -- --release --timeout 30 dev api dist/migrate.mjs", "npm run task -- dev nightly"],
+});
+
+const USAGE = TASK_COMMAND.usage();
 
 /** The command line: options first, then the environment and the target, then the container's command. */
 export function parseTaskArgs(argv: readonly string[]): TaskArgs {
-  const environment: Record<string, string> = {};
-  let release = false;
-  let timeoutMinutes: number | undefined;
-  let i = 0;
-  for (; i < argv.length && argv[i].startsWith("--"); i++) {
-    const option = argv[i];
-    if (option === "--") {
-      i++;
-      break;
-    }
-    if (option === "--release") release = true;
-    else if (option === "--env") {
-      const pair = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(argv[++i] ?? "");
-      if (!pair) throw new Error(`--env takes KEY=VALUE, not ${JSON.stringify(argv[i])}\n${USAGE}`);
-      environment[pair[1]] = pair[2];
-    } else if (option === "--timeout") {
-      timeoutMinutes = Number(argv[++i]);
-      if (!Number.isFinite(timeoutMinutes) || timeoutMinutes <= 0) throw new Error(`--timeout takes minutes above 0, not ${JSON.stringify(argv[i])}\n${USAGE}`);
-    } else throw new Error(`unknown option ${option}\n${USAGE}`);
+  let parsed;
+  try {
+    parsed = TASK_COMMAND.parse(argv);
+  } catch (error) {
+    throw error instanceof UsageError ? new UsageError(`${error.message}\n${USAGE}`) : error;
   }
-  const [env, target, ...command] = argv.slice(i);
-  if (!env || !target) throw new Error(USAGE);
-  return { env, target, command: command.length ? command : undefined, release, environment, timeoutMinutes };
+  if (parsed.help) throw new UsageError(USAGE);
+  const environment: Record<string, string> = {};
+  for (const assignment of (parsed.values.env as string[] | undefined) ?? []) {
+    const pair = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(assignment);
+    if (!pair) throw new UsageError(`--env takes KEY=VALUE, not ${JSON.stringify(assignment)}\n${USAGE}`);
+    environment[pair[1]] = pair[2];
+  }
+  let timeoutMinutes: number | undefined;
+  if (parsed.values.timeout !== undefined) {
+    timeoutMinutes = Number(parsed.values.timeout);
+    if (!Number.isFinite(timeoutMinutes) || timeoutMinutes <= 0)
+      throw new UsageError(`--timeout takes minutes above 0, not ${JSON.stringify(parsed.values.timeout)}\n${USAGE}`);
+  }
+  const [env, target, ...command] = parsed.rest;
+  if (!env || !target) throw new UsageError(`expected an environment and a service or job\n${USAGE}`);
+  return { env, target, command: command.length ? command : undefined, release: Boolean(parsed.values.release), environment, timeoutMinutes };
 }
 
 /** What to run, as the stack names it: the ECS service or the job's schedule it is read from. */
@@ -294,6 +312,7 @@ function clientSettings(region: string, env: NodeJS.ProcessEnv) {
 }
 
 if (require.main === module) {
+  TASK_COMMAND.start();
   void (async () => {
     try {
       const args = parseTaskArgs(process.argv.slice(2));
@@ -303,8 +322,13 @@ if (require.main === module) {
       const release = args.release ? readRelease(resolve(__dirname, "..", "releases"), args.env) : undefined;
       let stop: () => void = () => undefined;
       const interrupted = new Promise<void>((done) => (stop = done));
-      process.on("SIGINT", () => stop());
-      const code = await runOneOff(
+      // Interrupted, the task is stopped and its end awaited (its last logs, its exit), then this exits 130 or 143.
+      let ended: Promise<unknown> = Promise.resolve();
+      onCleanup(() => {
+        stop();
+        return ended;
+      });
+      const running = runOneOff(
         args,
         target,
         { ecs: new ECSClient(settings), logs: new CloudWatchLogsClient(settings), scheduler: new SchedulerClient(settings) },
@@ -317,10 +341,11 @@ if (require.main === module) {
         },
         release,
       );
-      process.exit(code);
+      ended = running.catch(() => undefined);
+      process.exit(await running);
     } catch (error) {
       process.stderr.write(`task: ${(error as Error).message}\n`);
-      process.exit(1);
+      process.exit(error instanceof UsageError ? error.exitCode : 1);
     }
   })();
 }

@@ -7,6 +7,18 @@ import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 
+import cli from "../../cli/cli.cjs";
+
+// Its own signal handling below: the children get SIGTERM (the API drains) whichever signal arrives.
+cli
+  .defineCommand({
+    name: "api:local",
+    summary: "The API on http://localhost:8080 (PORT) against a local database: DB_HOST's, or an embedded PGlite keeping its data in .local/pgdata.",
+    needs: ["nothing beyond Node.js and `npm ci`; DB_HOST (and DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD) for a PostgreSQL of your own"],
+    examples: ["npm run api:local", "API_LOCAL_DATA=/tmp/pgdata npm run api:local"],
+  })
+  .start(process.argv.slice(2), { signals: false });
+
 const appDir = path.join(import.meta.dirname, "..");
 await import("../build.mjs");
 const env = { ...process.env, APP_ENV: process.env.APP_ENV ?? "local", PORT: process.env.PORT ?? "8080", DB_SSL_MODE: process.env.DB_SSL_MODE ?? "disable" };

@@ -8,6 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { onCleanup, Reporter } from "../../cli/cli.cjs";
 import { startEmulator, type Emulator } from "../../emulator/server";
 import { EcsService } from "./ecs";
 import { LoadBalancer, type Timing } from "./haproxy";
@@ -44,6 +45,8 @@ export interface GamedayOptions {
   /** Run a deliberately broken API, to prove the harness catches it: `no-drain` closes at once on SIGTERM (DRAIN_TIMEOUT_MS=0). */
   readonly breakage?: Breakage;
   readonly log?: (line: string) => void;
+  /** A line per step as it happens (synth, servers, each scenario). @default none: silent */
+  readonly reporter?: Reporter;
 }
 
 export interface ScenarioResult {
@@ -396,17 +399,35 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
   const started = Date.now();
   const logDir = mkdtempSync(join(tmpdir(), "gameday-logs-"));
 
+  const reporter = options.reporter ?? Reporter.silent();
+  const step = async <T>(label: string, work: () => T | Promise<T>): Promise<T> => {
+    const progress = reporter.step(`${options.environment}: ${label}`);
+    try {
+      const result = await work();
+      progress.done();
+      return result;
+    } catch (error) {
+      progress.fail(error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  };
+
+  // The task logs stay after an interruption too: they are what tells why.
   log(`game day: ${options.environment}, timings × ${scale}; task logs in ${logDir}`);
-  const { tf, prefix } = synthesize(options.environment);
+  const { tf, prefix } = await step("synthesize", () => synthesize(options.environment));
   const spec = readSpec(options.environment, tf, prefix);
-  buildApp();
+  await step("build the app", () => buildApp());
   const imageConfig = readImageConfig();
 
   const cleanups: (() => Promise<void>)[] = [];
+  // Interrupted, the servers, tasks and staged images go as they do at the end of a run.
+  const forgetCleanup = onCleanup(async () => {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+  });
   try {
-    const emulator: Emulator = await startEmulator();
+    const emulator: Emulator = await step("start the emulator", () => startEmulator());
     cleanups.push(() => emulator.stop());
-    const db = await Postgres.start(await freePort());
+    const db = await step("start PostgreSQL", async () => Postgres.start(await freePort()));
     cleanups.push(() => db.stop());
     const password = `initial-${randomUUID()}`;
     await db.createMaster(spec.database.username, password, spec.database.name);
@@ -421,7 +442,7 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
     );
     const environment = await resolveEnvironment(spec, { secretArn: ARN!, dbPort: db.port, emulatorUrl: emulator.url }, secrets, scale, options.breakage);
 
-    const lb = await LoadBalancer.start(spec.targetGroup, spec.idleTimeoutSeconds, await freePort(), time);
+    const lb = await step("start HAProxy", async () => LoadBalancer.start(spec.targetGroup, spec.idleTimeoutSeconds, await freePort(), time));
     cleanups.unshift(() => lb.stop());
     const images: StagedImage[] = [];
     cleanups.push(async () => images.forEach((i) => i.remove()));
@@ -440,7 +461,7 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
       time,
     );
     cleanups.unshift(() => service.stop());
-    await service.create(stage("v1"));
+    await step(`start ${spec.service.desiredCount} tasks`, () => service.create(stage("v1")));
     log(`${spec.service.desiredCount} tasks of ${spec.task.family} healthy behind HAProxy at ${lb.url}`);
 
     const seed = await fetch(`${lb.url}/notes`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ title: "seed" }) });
@@ -462,6 +483,7 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
     const acknowledged: string[] = [];
     for (const scenario of SCENARIOS.filter((s) => !options.only || options.only.includes(s.name))) {
       log(`— ${scenario.name}`);
+      const progress = reporter.step(`${options.environment}: ${scenario.name}`);
       const at = service.events.length;
       let result: ScenarioResult;
       try {
@@ -475,6 +497,8 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
           notes: [],
         };
       }
+      if (result.problems.length) progress.fail(`${result.problems.length} problem${result.problems.length === 1 ? "" : "s"}`);
+      else progress.done();
       for (const e of service.events.slice(at)) log(`    ${new Date(e.at).toISOString().slice(11, 23)} ${e.message}`);
       for (const note of result.notes) log(`    ${note}`);
       for (const problem of result.problems) log(`    FAIL: ${problem}`);
@@ -496,7 +520,10 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
       passed,
     };
   } finally {
-    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    forgetCleanup();
+    await step("stop the servers", async () => {
+      for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    });
   }
 }
 
