@@ -6,7 +6,8 @@
  *   (which sets CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS and prints a failed app's output twice: as it
  *   comes and again in its summary), it becomes an error annotation on a stand-in stack of that name,
  *   which the CLI prints once, as `ERROR [dev]: …`, and then stops before any terraform command.
- * - Warnings (prod's example domain, a budget the estimate passes, settings that do not apply) are in
+ * - Warnings (prod's example domain, a budget the estimate passes, settings that do not apply, environments
+ *   whose VPC ranges overlap) are in
  *   the manifest, where the CLI prints them; without the CLI they are printed here, one line each.
  */
 import { readFileSync } from "node:fs";
@@ -16,6 +17,7 @@ import { SettingError } from "../lib/settings/validate";
 import { ApiStack } from "./api-stack";
 import type { Release } from "../lib/registry/release";
 import type { EnvironmentSettings, RunOptions } from "../environments/settings";
+import { sharedCidrWarnings } from "../environments/shared-cidrs";
 
 /** The cdktf CLI (and cdktn's) set this for the app it runs, and print the manifest's annotations themselves. */
 export function runByCli(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -33,7 +35,7 @@ export function addEnvironmentStacks(
   releases: Readonly<Record<string, Release | undefined>>,
   cli: boolean,
 ): TerraformStack[] {
-  return environments.map((settings) => {
+  const stacks = environments.map((settings) => {
     try {
       return new ApiStack(app, settings.name, settings, { ...options, release: releases[settings.name] });
     } catch (error) {
@@ -47,6 +49,10 @@ export function addEnvironmentStacks(
       return standIn;
     }
   });
+  // Across environments, so here rather than in a stack: each warning on the stack whose settings should change.
+  for (const { environment, message } of sharedCidrWarnings(environments))
+    Annotations.of(stacks.find((stack) => stack.node.id === environment)!).addWarning(message);
+  return stacks;
 }
 
 interface ManifestAnnotation {

@@ -59,6 +59,27 @@ test("warnings reach the console of npm run synth, each naming its stack", () =>
   ]);
 });
 
+test("environments whose VPC ranges overlap are warned of on the stack that should change, unless each names the other", () => {
+  // given: a fork's staging given dev's range, as copying dev's settings does
+  const dev = env({ name: "dev", network: { cidr: "10.10.0.0/16" } });
+  const staging = env({ name: "staging", network: { cidr: "10.10.0.0/16" } });
+  const warnings = (environments: ReturnType<typeof env>[]) => {
+    const app = testApp();
+    addEnvironmentStacks(app, environments, { offline: true }, {}, false);
+    app.synth();
+    return manifestWarnings(app.outdir).filter((warning) => /network\.cidr/.test(warning));
+  };
+  // then: one warning, on the later of the two, naming both and why
+  expect(warnings([dev, staging])).toEqual([expect.stringMatching(/^warning: staging: .*dev.*10\.10\.0\.0\/16.*peering/)]);
+  // and none when the overlap is declared deliberate on both sides
+  expect(
+    warnings([
+      env({ name: "dev", network: { cidr: "10.10.0.0/16", sharedCidrWith: ["staging"] } }),
+      env({ name: "staging", network: { cidr: "10.10.0.0/16", sharedCidrWith: ["dev"] } }),
+    ]),
+  ).toEqual([]);
+});
+
 describe("emulator stacks", () => {
   test("never go to the project's cdktf.out, which the docs' next commands read", () => {
     expect(emulatorOutdirProblem(resolve("cdktf.out"), resolve("cdktf.out"))).toMatch(/would replace .*cdktf\.out's/);
