@@ -17,7 +17,7 @@ if (misplaced)
     "AWS_EMULATOR_URL",
     options.emulatorUrl,
     misplaced,
-    `--output ${EMULATOR_OUTDIR} on the cdktf command (npx cdktf deploy dev --output ${EMULATOR_OUTDIR})`,
+    `--output ${EMULATOR_OUTDIR} on the deploy command (npm run deploy -- dev --output ${EMULATOR_OUTDIR})`,
   );
 // Stack traces on every construct cost a third of synth time and help only when debugging cdktf itself.
 const app = new App({ stackTraces: false, outdir });
