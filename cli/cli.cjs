@@ -328,7 +328,7 @@ class Reporter {
   draw() {
     const width = this.stream.columns || 100;
     const spin = SPINNER[this.frame % SPINNER.length];
-    const lines = [...this.running].map((s) => `${spin} [${this.clock()}] ${s.label} … ${seconds(this.now() - s.started)}`.slice(0, width - 1));
+    const lines = [...this.running].map((s) => `${spin} ${s.label} … ${seconds(this.now() - s.started)}`.slice(0, width - 1));
     if (lines.length) this.stream.write(`${lines.join("\n")}\n`);
     this.drawn = lines.length;
   }

@@ -287,7 +287,7 @@ export async function runLifecycle(
           : step.action === "refused-destroy"
             ? undefined
             : result.error;
-      if (problem) progress.fail(problem);
+      if (problem) progress.fail(headline(problem));
       else progress.done();
       steps.push(result);
       if (result.error && step.action !== "refused-destroy") break;
@@ -299,6 +299,12 @@ export async function runLifecycle(
     await emulator?.stop();
   }
   return { name: spec.name, seconds: (Date.now() - started) / 1000, steps, ok };
+}
+
+/** Terraform's own `Error: …` line of a failure, else its first line: what the progress line can hold. */
+function headline(text: string): string {
+  const error = text.split("\n").find((line) => /^[\s│]*Error: /.test(line));
+  return error ? error.replace(/^[\s│]*/, "") : text.split("\n")[0];
 }
 
 function readOutputs(json: Record<string, { value: unknown }>): Record<string, unknown> {

@@ -112,12 +112,9 @@ async function planStack(dir: string, env: NodeJS.ProcessEnv, reporter: Reporter
       progress.done();
       return result;
     } catch (error) {
-      progress.fail(
-        (error as Error).message
-          .split("\n")
-          .slice(1)
-          .find((line) => line.trim()) ?? "",
-      );
+      // Terraform's own `Error: …` line, rather than the "failed in <dir>:" heading.
+      const lines = (error as Error).message.split("\n");
+      progress.fail(lines.find((line) => /^[\s│]*Error: /.test(line))?.replace(/^[\s│]*/, "") ?? lines[0]);
       throw error;
     }
   };

@@ -134,7 +134,7 @@ describe("the progress lines", () => {
     step.done();
     reporter.close();
     const screen = written.join("");
-    expect(screen).toContain("⠋ [  0.0s] dev: apply … 0.0s\n");
+    expect(screen).toContain("⠋ dev: apply … 0.0s\n");
     // Up over the status line, erased, the finished line in its place.
     expect(screen).toContain("\x1b[1F\x1b[0J[  2.0s] dev: apply … ok (2.0s)\n");
     expect(screen.endsWith("[  2.0s] dev: apply … ok (2.0s)\n")).toBe(true);
