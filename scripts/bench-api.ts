@@ -10,6 +10,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import autocannon from "autocannon";
+import { installSignalHandlers, onCleanup } from "../cli/cli.cjs";
 import { RunningApi, databaseEnv } from "../app/harness/api";
 import { createOnServer, createPglite, type TestDatabase } from "../app/harness/database";
 
@@ -46,6 +47,12 @@ async function main() {
   execFileSync(process.execPath, [join(APP, "build.mjs")], { stdio: "inherit" });
   const { db, label } = await database();
   let api: RunningApi | undefined;
+  // Interrupted (npm run bench hands its SIGTERM on), the API and the benchmark's database go too.
+  installSignalHandlers();
+  onCleanup(async () => {
+    await api?.stop();
+    await db.drop();
+  });
   try {
     // Request logging off (warn), so the figures are the API's, not the log pipe's.
     api = await RunningApi.start({ ...databaseEnv(db), APP_ENV: "bench", LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn" }, { waitForListening: false });
