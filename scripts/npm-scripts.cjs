@@ -19,8 +19,11 @@ const MOTO = 'the emulator: moto with its server extras (`pipx install "moto[ser
 const SKIPS = "SKIP_TERRAFORM_TESTS=1 and SKIP_EMULATOR_TESTS=1 skip the tests that need terraform or moto";
 const GAMEDAY = "HAProxy and PostgreSQL's server programs on PATH (docs/gameday.md)";
 const JEST_ARGS = {
-  args: "[test paths…] [-- jest options…]",
-  argsHelp: ["test paths: only the test files whose path matches; jest's own options go after `--`"],
+  args: "[-- jest arguments…]",
+  argsHelp: [
+    "jest arguments: after `--`, handed to jest after its --selectProjects list; start them with an option",
+    "(`-- -i __tests__/compute`), or a path would be read as one more project name",
+  ],
   passthrough: true,
 };
 
