@@ -75,7 +75,7 @@ if (require.main === module) {
     const unknown = wanted.filter((n) => !environments.some((e) => e.name === n));
     if (unknown.length) {
       console.error(`error: unknown environment ${unknown.join(", ")}; allowed: ${environments.map((e) => e.name).join(", ")}`);
-      process.exit(1);
+      process.exit(2);
     }
     const all = await estimates(environments.filter((e) => wanted.length === 0 || wanted.includes(e.name)));
     const over = all.map(({ name, estimate, budget }) => overBudget(name, budget, estimate)).filter((w): w is string => w !== undefined);
