@@ -16,6 +16,7 @@ const common = {
   moduleFileExtensions: ["ts", "js", "json"],
   // See __tests__/support/no-stack-trace.js: roughly halves the time of each synth in tests.
   moduleNameMapper: { "^\\.(/tokens)?(/private)?/stack-trace$": "<rootDir>/__tests__/support/no-stack-trace.js" },
+  setupFilesAfterEnv: ["<rootDir>/__tests__/support/quiet-console.cjs"],
 };
 // A stack synthesized once per run, not once per test file that asks for it.
 const synthCache = {

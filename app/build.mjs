@@ -15,7 +15,7 @@ await build({
   outExtension: { ".js": ".mjs" },
   bundle: true,
   platform: "node",
-  target: "node20",
+  target: "node22",
   format: "esm",
   // pg's optional native binding is never used.
   external: ["pg-native"],

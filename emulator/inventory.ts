@@ -42,9 +42,6 @@ import { ListWebACLsCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
 import { ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { ListScheduleGroupsCommand, ListSchedulesCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 
-// The pinned SDK versions run on Node 20 (the starter's floor); newer ones will need Node 22.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
 /** The account moto serves (its default), which the stacks' caller identity returns there; budgets are listed by account. */
 export const EMULATOR_ACCOUNT_ID = "123456789012";
 

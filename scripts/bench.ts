@@ -179,7 +179,7 @@ rmSync(work, { recursive: true, force: true });
     entryPoints: [resolve(__dirname, "../environments/schema.ts")],
     bundle: true,
     platform: "node",
-    target: "node20",
+    target: "node22",
     outfile: schemaBundle,
     external: [...external, ...external.map((name) => `${name}/*`)],
     metafile: true,

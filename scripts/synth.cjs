@@ -102,7 +102,7 @@ async function build(engine, { bundle, manifest }) {
  * some megabytes of JavaScript is a good part of each synth, and the cache skips it. The cache file
  * starts with the SHA-256 of the source it was made from and is used only for that source: V8's own
  * check compares the source's length, not its content. What `module.enableCompileCache()` does from
- * Node 22 (which checks content), on Node 20.
+ * Node 22, by hand, so the key is ours.
  */
 function requireWithCodeCache(file) {
   const cacheFile = `${file}.v8cache`;
