@@ -18,7 +18,7 @@
  * app/ workspace has no node_modules of its own: `npm ci` hoists all of its dependencies to the root).
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { applyRecipe, ENVIRONMENTS_FILE, readForkSteps, readRecipes, RECIPES_DOC, statedCosts, type Recipe } from "./fork-recipes";
@@ -77,6 +77,32 @@ export function forkStepArgs(command: string): { command: string; args: string[]
   return { command: program, args };
 }
 
+/**
+ * The copy made a git checkout of its own, committed as copied, as a forker's clone is: what asks git
+ * what the project holds (`copyProject`, `git diff` of the snapshots) works in the fork as in a clone.
+ * `node_modules`, linked after this, is left out as `.gitignore` leaves out the folder `npm ci` makes.
+ */
+export function commitCopy(dir: string): void {
+  const commit = [
+    "-c",
+    "user.name=fork proof",
+    "-c",
+    "user.email=fork-proof@localhost",
+    "-c",
+    "commit.gpgsign=false",
+    "commit",
+    "-q",
+    "--no-verify",
+    "-m",
+    "fork",
+  ];
+  for (const args of [["init", "-q"], ["add", "-A"], commit]) {
+    const result = spawnSync("git", args, { cwd: dir, encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`git ${args.join(" ")} failed in ${dir}: ${result.stderr}${result.error?.message ?? ""}`);
+  }
+  appendFileSync(join(dir, ".git", "info", "exclude"), "/node_modules\n");
+}
+
 /** Each environment's monthly total, as `npm run cost` computes it in `dir`. */
 function totals(dir: string): Record<string, number> {
   const result = spawnSync(process.execPath, ["--import", "tsx", "scripts/cost.ts", "--json"], { cwd: dir, encoding: "utf8", maxBuffer: 1 << 26 });
@@ -99,7 +125,7 @@ export function describeCosts(change: Record<string, number>): string {
   return entries.length ? `Costs: ${entries.map(([env, n]) => `${env} ${usd(n)}`).join(", ")} a month` : "Costs nothing";
 }
 
-/** One fork: a clean copy, the recipes applied one by one (each costed), then the suite. */
+/** One fork: a clean copy (a git checkout of its own), the recipes applied one by one (each costed), then the page's steps. */
 export function proveFork(recipes: readonly Recipe[], options: { install: boolean; base: string; steps: readonly string[] }): ForkResult {
   const started = Date.now();
   const dir = mkdtempSync(join(options.base, `fork-${recipes.map((r) => r.id).join("+")}-`));
@@ -107,6 +133,7 @@ export function proveFork(recipes: readonly Recipe[], options: { install: boolea
   const costProblems: string[] = [];
   const costs: Record<string, Record<string, number>> = {};
   copyProject(dir);
+  commitCopy(dir);
   if (options.install) steps.push(run(dir, "npm ci", "npm", ["ci", "--no-audit", "--no-fund"]));
   else symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
   const t0 = Date.now();

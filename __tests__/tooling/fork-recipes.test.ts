@@ -4,10 +4,12 @@
  * a reader would; and the steps the page says to run after one, which the fork proof reads and runs.
  * The whole suite over the applied recipes is the fork proof's job; this holds the parts.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ts from "typescript";
-import { costChange, describeCosts, forksOf, forkStepArgs } from "../../scripts/fork-proof";
+import { commitCopy, costChange, describeCosts, forksOf, forkStepArgs } from "../../scripts/fork-proof";
 import {
   applyRecipe,
   environmentObjects,
@@ -18,6 +20,7 @@ import {
   statedCosts,
   type Recipe,
 } from "../../scripts/fork-recipes";
+import { commandLine } from "../../scripts/npm-scripts.cjs";
 
 const root = join(__dirname, "../..");
 const doc = readFileSync(join(root, RECIPES_DOC), "utf8");
@@ -100,6 +103,20 @@ describe("what a fork runs after a recipe (docs/forking.md's list, which the for
   test("the fork proof runs each as written: split at its spaces, without a shell", () => {
     expect(forkStepArgs("npx jest --selectProjects stacks -u")).toEqual({ command: "npx", args: ["jest", "--selectProjects", "stacks", "-u"] });
     expect(forkStepArgs("npm test")).toEqual({ command: "npm", args: ["test"] });
+  });
+
+  test("a fork is a git checkout of its own, as a forker's clone is: its files committed, the linked node_modules left out", () => {
+    const dir = mkdtempSync(join(tmpdir(), "fork-commit-"));
+    try {
+      writeFileSync(join(dir, "a.ts"), "export {};\n");
+      commitCopy(dir);
+      symlinkSync(root, join(dir, "node_modules"), "dir");
+      const git = (...args: string[]) => spawnSync("git", args, { cwd: dir, encoding: "utf8" }).stdout.trim();
+      expect(git("ls-files")).toBe("a.ts");
+      expect(git("status", "--porcelain")).toBe("");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("read as the numbered list after the marker, each item's leading command; one the proof cannot run is refused", () => {
@@ -193,5 +210,7 @@ describe("what a recipe costs", () => {
 test("CI runs the fork proof (.ci/run's integration proofs), so the recipes of docs/forking.md stay proven", () => {
   const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts;
   expect(readFileSync(join(root, ".ci", "run"), "utf8")).toMatch(/^npm run test:integration$/m);
-  expect(scripts["test:integration"]).toMatch(/(^|&& )npm run fork-proof( &&|$)/);
+  // The chain lives in scripts/npm-scripts.cjs, which package.json's test:integration runs.
+  expect(scripts["test:integration"]).toBe("node scripts/npm-scripts.cjs test:integration");
+  expect(commandLine("test:integration")).toMatch(/(^|&& )npm run fork-proof( &&|$)/);
 });
