@@ -206,7 +206,7 @@ if (require.main === module) {
   const workDir = resolve(".offline");
   const outdir = join(workDir, "cdktf.out");
   console.log(`terraform ${terraformVersion()}, provider ${PROVIDER}@${PROVIDER_VERSION}`);
-  // CDK_ENGINE=cdktn plans what cdktn synthesizes: the hook loads it for every `cdktf` import.
+  // CDK_ENGINE=cdktn plans what cdktn synthesizes: the synth app bundles it for every `cdktf` import.
   console.log(describeEngine(engineFromEnv()));
   const mirror = findProviderMirror();
   console.log(mirror ? `provider from local mirror ${mirror}` : "provider from the registry (no local mirror found)");
@@ -214,8 +214,9 @@ if (require.main === module) {
   mkdirSync(outdir, { recursive: true });
   const reporter = new Reporter();
   const synth = reporter.step("synthesize every environment (OFFLINE=1)");
+  // Through the synth app, as `npm run synth` and `cdktf deploy` synthesize (one path: synth-paths.test.ts).
   // Its output is held until it ends, so a live status line is never written over.
-  const synthesized = spawnSync(process.execPath, ["--require", resolve(__dirname, "engine-hook.cjs"), "--import", "tsx", "main.ts"], {
+  const synthesized = spawnSync(process.execPath, [resolve(__dirname, "synth.cjs")], {
     encoding: "utf8",
     env: { ...process.env, OFFLINE: "1", CDKTF_OUTDIR: outdir },
   });
