@@ -211,7 +211,8 @@ describe("the switch: CDK_ENGINE", () => {
     expect(node(["scripts/engine.cjs"], { CDK_ENGINE: "cdktn" }).stdout).toMatch(/^engine cdktn: library cdktn 0\.24\.0, CLI `cdktn` \(cdktn-cli\)/);
     expect(cliNodeProblem({ package: "cdktn-cli" }, "20.20.2")).toMatch(/^cdktn-cli needs Node\.js 22\.19\.0 or newer, and this is 20\.20\.2/);
     expect(["22.18.9", "22.19.0", "23.1.0", "24.0.0"].map((v) => cliNodeProblem({ package: "cdktn-cli" }, v) === undefined)).toEqual([false, true, true, true]);
-    const version = node(["scripts/engine.cjs", "--version"], { CDK_ENGINE: "cdktn", CHECKPOINT_DISABLE: "1" });
+    // The CLI's own options go after `--` (`npm run cdk -- -- --version`): before it, they are the launcher's.
+    const version = node(["scripts/engine.cjs", "--", "--version"], { CDK_ENGINE: "cdktn", CHECKPOINT_DISABLE: "1" });
     if (cliNodeProblem(cliOf(ENGINES.cdktn))) {
       expect([version.status, version.stderr.trim().split("\n")]).toEqual([1, [expect.stringMatching(/^error: cdktn-cli needs Node\.js 22\.19\.0 or newer/)]]);
     } else {
