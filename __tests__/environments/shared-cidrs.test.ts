@@ -88,13 +88,15 @@ describe("sharedCidrWarnings", () => {
   });
 
   test("a fork's third environment on a shipped range is warned, naming both; allowed when it and that environment name each other", () => {
-    const staging: EnvironmentSettings = { ...first, name: "staging", network: { ...first.network } };
-    const warnings = sharedCidrWarnings([...environments, staging]);
-    expect(warnings.map((w) => w.environment)).toEqual(["staging"]);
-    expect(warnings[0].message).toContain(`of environment ${first.name} is the same range as network.cidr = "${cidrOf(first)}" of environment staging`);
+    // A name none of the environments has, so a fork that added its own (the staging recipe) stays green.
+    const name = ["staging", "qa", "sandbox", "copy-of-first"].find((n) => !environments.some((e) => e.name === n))!;
+    const added: EnvironmentSettings = { ...first, name, network: { ...first.network } };
+    const warnings = sharedCidrWarnings([...environments, added]);
+    expect(warnings.map((w) => w.environment)).toEqual([name]);
+    expect(warnings[0].message).toContain(`of environment ${first.name} is the same range as network.cidr = "${cidrOf(first)}" of environment ${name}`);
 
-    const deliberate = environments.map((e) => (e === first ? withNetwork(e, { sharedCidrWith: ["staging"] }) : e));
-    expect(sharedCidrWarnings([...deliberate, withNetwork(staging, { sharedCidrWith: [first.name] })])).toEqual([]);
+    const deliberate = environments.map((e) => (e === first ? withNetwork(e, { sharedCidrWith: [name] }) : e));
+    expect(sharedCidrWarnings([...deliberate, withNetwork(added, { sharedCidrWith: [first.name] })])).toEqual([]);
   });
 
   test("an entry that allows nothing is named: this environment itself, an unknown one, or one whose range does not overlap", () => {
