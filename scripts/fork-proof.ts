@@ -8,7 +8,7 @@
  * of the suite instead of one per recipe); each `alone` recipe gets a fork of its own. The cost each
  * recipe states in the page is checked against `npm run cost` measured before and after it.
  *
- *   npm run fork-proof                 # every recipe; prints each step's time
+ *   npm run fork-proof                 # every recipe; prints each step as it happens, then each step's time
  *   npm run fork-proof -- --keep       # and leave the forks in the temp folder for a look
  *   npm run fork-proof -- --install    # `npm ci` in each fork instead of linking this checkout's node_modules
  *
@@ -17,10 +17,11 @@
  * has just installed them from the lock file, so what the fork runs is what a fresh install gives (the
  * app/ workspace has no node_modules of its own: `npm ci` hoists all of its dependencies to the root).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { appendFileSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { defineCommand, killOnInterrupt, onCleanup, Reporter } from "../cli/cli.cjs";
 import { applyRecipe, ENVIRONMENTS_FILE, readForkSteps, readRecipes, RECIPES_DOC, statedCosts, type Recipe } from "./fork-recipes";
 
 const ROOT = resolve(__dirname, "..");
@@ -57,18 +58,25 @@ export function copyProject(to: string): void {
   }
 }
 
-function run(dir: string, step: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): StepResult {
+/** One step in the fork, its output kept for the report; an interrupt stops it (and so the proof). */
+function run(dir: string, step: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<StepResult> {
   const started = Date.now();
-  const result = spawnSync(command, args, {
-    cwd: dir,
-    encoding: "utf8",
-    env: { ...process.env, CI: "true", CHECKPOINT_DISABLE: "1", ...env },
-    maxBuffer: 1 << 28,
-    stdio: ["ignore", "pipe", "pipe"],
+  return new Promise((done) => {
+    const child = killOnInterrupt(
+      spawn(command, args, { cwd: dir, env: { ...process.env, CI: "true", CHECKPOINT_DISABLE: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] }),
+    );
+    let output = "";
+    // Only the tail is reported; a whole npm test's output is kept no longer than needed.
+    const keep = (chunk: Buffer) => (output = (output + chunk.toString("utf8")).slice(-20_000));
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    const finish = (ok: boolean, extra = "") => {
+      const seconds = (Date.now() - started) / 1000;
+      done({ step, seconds, ok, ...(ok ? {} : { output: `${output}${extra}`.trim().slice(-6000) }) });
+    };
+    child.once("error", (error) => finish(false, error.message));
+    child.once("close", (code, signal) => finish(code === 0, code === 0 ? "" : `\n(exit ${code ?? signal})`));
   });
-  const seconds = (Date.now() - started) / 1000;
-  const ok = result.status === 0;
-  return { step, seconds, ok, ...(ok ? {} : { output: `${result.stdout ?? ""}${result.stderr ?? ""}${result.error?.message ?? ""}`.trim().slice(-6000) }) };
 }
 
 /** A step of docs/forking.md's list as the proof runs it: the command split at its spaces, run without a shell. */
@@ -126,7 +134,19 @@ export function describeCosts(change: Record<string, number>): string {
 }
 
 /** One fork: a clean copy (a git checkout of its own), the recipes applied one by one (each costed), then the page's steps. */
-export function proveFork(recipes: readonly Recipe[], options: { install: boolean; base: string; steps: readonly string[] }): ForkResult {
+export async function proveFork(
+  recipes: readonly Recipe[],
+  options: { install: boolean; base: string; steps: readonly string[]; reporter?: Reporter },
+): Promise<ForkResult> {
+  const reporter = options.reporter ?? Reporter.silent();
+  const name = recipes.map((r) => r.id).join("+");
+  const timed = async (step: string, work: () => Promise<StepResult>) => {
+    const progress = reporter.step(`fork ${name}: ${step}`);
+    const result = await work();
+    if (result.ok) progress.done();
+    else progress.fail(result.output?.split("\n").find((line) => /FAIL|error|Error/.test(line)));
+    return result;
+  };
   const started = Date.now();
   const dir = mkdtempSync(join(options.base, `fork-${recipes.map((r) => r.id).join("+")}-`));
   const steps: StepResult[] = [];
@@ -134,9 +154,10 @@ export function proveFork(recipes: readonly Recipe[], options: { install: boolea
   const costs: Record<string, Record<string, number>> = {};
   copyProject(dir);
   commitCopy(dir);
-  if (options.install) steps.push(run(dir, "npm ci", "npm", ["ci", "--no-audit", "--no-fund"]));
+  if (options.install) steps.push(await timed("npm ci", () => run(dir, "npm ci", "npm", ["ci", "--no-audit", "--no-fund"])));
   else symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
   const t0 = Date.now();
+  const costing = reporter.step(`fork ${name}: apply ${recipes.length} recipe(s), costing each`);
   let before = totals(dir);
   for (const recipe of recipes) {
     const file = join(dir, ENVIRONMENTS_FILE);
@@ -151,11 +172,13 @@ export function proveFork(recipes: readonly Recipe[], options: { install: boolea
     before = after;
   }
   steps.push({ step: `apply ${recipes.length} recipe(s), costing each`, seconds: (Date.now() - t0) / 1000, ok: true });
+  if (costProblems.length) costing.fail(costProblems[0]);
+  else costing.done();
   // What docs/forking.md says to run after a recipe, as written and in its order; each must pass as the
   // page promises, with no test edited (the snapshots are updated by a step of their own).
   for (const step of options.steps) {
     const { command, args } = forkStepArgs(step);
-    steps.push(run(dir, step, command, args));
+    steps.push(await timed(step, () => run(dir, step, command, args)));
   }
   return { recipes: recipes.map((r) => r.id), dir, steps, costProblems, costs, seconds: (Date.now() - started) / 1000 };
 }
@@ -183,27 +206,45 @@ function report(results: readonly ForkResult[], seconds: number): string {
 }
 
 if (require.main === module) {
-  const args = process.argv.slice(2);
-  const keep = args.includes("--keep");
-  const install = args.includes("--install");
+  const { values } = defineCommand({
+    name: "fork-proof",
+    summary: `Applies the recipes of ${RECIPES_DOC} to clean copies of this checkout, exactly as written, and runs in each what the page says a fork runs after a recipe (npm test among it).`,
+    options: {
+      keep: { type: "boolean", description: "leave the forks in the temp folder for a look (their paths are printed)" },
+      install: { type: "boolean", description: "`npm ci` in each fork instead of linking this checkout's node_modules" },
+    },
+    needs: [
+      "what npm test needs in each fork: terraform 1.10 or newer on PATH, moto for the worker test (or SKIP_TERRAFORM_TESTS / SKIP_EMULATOR_TESTS)",
+      "git (each fork is a checkout of its own), and about 7 minutes on 2 cores",
+    ],
+    examples: ["npm run fork-proof", "npm run fork-proof -- --keep"],
+  }).start();
+  const keep = values.keep === true;
+  const install = values.install === true;
   const started = Date.now();
   const doc = readFileSync(join(ROOT, RECIPES_DOC), "utf8");
   const recipes = readRecipes(doc);
   const steps = readForkSteps(doc);
   const base = mkdtempSync(join(tmpdir(), "fork-proof-"));
+  const removeBase = () => {
+    if (!keep) rmSync(base, { recursive: true, force: true });
+  };
+  // Interrupted, the forks go too (their running steps are stopped first).
+  onCleanup(removeBase);
   console.log(
     `fork proof: ${recipes.length} recipes from ${RECIPES_DOC} (${recipes.map((r) => r.id).join(", ")}), node_modules ${install ? "installed with npm ci" : "linked from this checkout"}`,
   );
   console.log(`after the recipes, each fork runs: ${steps.join(", ")}`);
-  let results: ForkResult[] = [];
-  try {
-    results = forksOf(recipes).map((fork) => {
-      console.log(`fork of ${fork.map((r) => r.id).join(", ")} …`);
-      return proveFork(fork, { install, base, steps });
-    });
-    console.log(report(results, (Date.now() - started) / 1000));
-  } finally {
-    if (!keep) rmSync(base, { recursive: true, force: true });
-  }
-  process.exit(results.every((f) => f.steps.every((s) => s.ok) && !f.costProblems.length) ? 0 : 1);
+  const reporter = new Reporter();
+  void (async () => {
+    const results: ForkResult[] = [];
+    try {
+      for (const fork of forksOf(recipes)) results.push(await proveFork(fork, { install, base, steps, reporter }));
+      reporter.close();
+      console.log(report(results, (Date.now() - started) / 1000));
+    } finally {
+      removeBase();
+    }
+    process.exit(results.every((f) => f.steps.every((s) => s.ok) && !f.costProblems.length) ? 0 : 1);
+  })();
 }
