@@ -52,6 +52,7 @@ const written = (): Role => ({
   boundary: dev.boundary(),
 });
 const schedule = (group: string, name: string) => `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/${group}/${name}`;
+const scheduleGroup = (group: string) => `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/${group}`;
 
 type Case = [name: string, expected: "allow" | "deny", run: () => Promise<"allow" | "deny"> | "allow" | "deny"];
 const ask = (role: Role, action: string, resource: Resource | string, context?: Record<string, string | string[]>) =>
@@ -118,7 +119,8 @@ const CASES: Case[] = [
   ["the scheduler stops a task", "deny", () => ask(dev.role("nightly-scheduler"), "ecs:StopTask", `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${dev.prefix}/abc`)],
   // Who may assume the scheduler's role.
   [
-    "EventBridge Scheduler assumes it for the job's schedule",
+    // Scheduler presents the schedule's group as aws:SourceArn, never the schedule (issue 30).
+    "EventBridge Scheduler assumes it for a schedule of the environment's group",
     "allow",
     () =>
       evaluateAs(
@@ -127,12 +129,12 @@ const CASES: Case[] = [
         dev.resource("aws_iam_role", (r) => r.name === `${dev.prefix}-nightly-scheduler`),
         {
           "aws:SourceAccount": ACCOUNT,
-          "aws:SourceArn": schedule(`${dev.prefix}`, `${dev.prefix}-nightly`),
+          "aws:SourceArn": scheduleGroup(`${dev.prefix}`),
         },
       ),
   ],
   [
-    "EventBridge Scheduler assumes it for another schedule",
+    "EventBridge Scheduler assumes it for a schedule of another group",
     "deny",
     () =>
       evaluateAs(
@@ -141,7 +143,7 @@ const CASES: Case[] = [
         dev.resource("aws_iam_role", (r) => r.name === `${dev.prefix}-nightly-scheduler`),
         {
           "aws:SourceAccount": ACCOUNT,
-          "aws:SourceArn": schedule("default", "someone-elses"),
+          "aws:SourceArn": scheduleGroup("default"),
         },
       ),
   ],

@@ -243,7 +243,7 @@ describe("a scheduled job (jobs.<key>)", () => {
     expect(named(tf, "aws_scheduler_schedule", "rest-api-test-nightly")).toMatchObject({ state: "DISABLED", schedule_expression: "rate(6 hours)" });
   });
 
-  test("the scheduler's role is assumed by this schedule only, and may run only this task definition in this cluster and pass only its two roles", () => {
+  test("the scheduler's role is assumed by EventBridge Scheduler for the environment's schedule group (the source AWS presents), and may run only this task definition in this cluster and pass only its two roles", () => {
     const tf = synth(withWorkers());
     const role = named(tf, "aws_iam_role", "rest-api-test-nightly-scheduler");
     expect(JSON.parse(role.assume_role_policy).Statement).toEqual([
@@ -254,7 +254,7 @@ describe("a scheduled job (jobs.<key>)", () => {
         Condition: {
           StringEquals: { "aws:SourceAccount": "${data.aws_caller_identity.Account.account_id}" },
           ArnLike: {
-            "aws:SourceArn": "arn:aws:scheduler:eu-west-1:${data.aws_caller_identity.Account.account_id}:schedule/rest-api-test/rest-api-test-nightly",
+            "aws:SourceArn": "arn:aws:scheduler:eu-west-1:${data.aws_caller_identity.Account.account_id}:schedule-group/rest-api-test",
           },
         },
       },

@@ -211,17 +211,26 @@ export class TaskDefinition extends Construct {
       retentionDays: props.logRetentionDays,
     });
 
-    // Only ECS acting for this account may assume the task's roles (confused deputy).
     const { accountId, partition, region } = EnvironmentContext.of(this);
-    const trust = { sourceAccount: accountId, sourceArn: `arn:${partition}:ecs:${region}:${accountId}:*` };
     const decryptKeys = connections.flatMap((c) => c.decryptKeyArns);
     this.executionRole = new ServiceRole(this, "ExecutionRole", {
       name: `${props.name}-execution`,
       service: "ecs-tasks.amazonaws.com",
-      trust,
+      // No confused-deputy condition: "Amazon ECS task execution IAM role",
+      // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html, documents
+      // this trust without one, and a condition on keys the service does not send would keep every task
+      // from starting. What guards it is iam:PassRole: only this environment's deploy role and scheduler
+      // may hand it over, to ECS tasks alone, and a role cannot be passed to another account.
       statements: executionStatements(props.repository, this.logGroup, secrets, decryptKeys, region),
     });
-    this.taskRole = new ServiceRole(this, "TaskRole", { name: `${props.name}-task`, service: "ecs-tasks.amazonaws.com", trust });
+    this.taskRole = new ServiceRole(this, "TaskRole", {
+      name: `${props.name}-task`,
+      service: "ecs-tasks.amazonaws.com",
+      // Confused deputy: "Amazon ECS task IAM role" (Create the task IAM role),
+      // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html: aws:SourceAccount,
+      // and aws:SourceArn for every ECS resource of the account and region (ECS cannot scope it to a cluster).
+      trust: { sourceAccount: accountId, sourceArn: `arn:${partition}:ecs:${region}:${accountId}:*` },
+    });
     grantTaskDefinitionDeploy(this, secrets, decryptKeys, region, Boolean(props.enableExecuteCommand));
     const taskStatements = connections.flatMap((c) => c.taskStatements ?? []);
     if (taskStatements.length) this.taskRole.addStatements("Connections", taskStatements);

@@ -11,7 +11,11 @@ export * from "./policy";
 /**
  * Who may ask the service to assume a role, against the confused deputy: the account the request
  * comes from (`aws:SourceAccount`) and, where the service names it, the resource it acts for
- * (`aws:SourceArn`, ARN patterns).
+ * (`aws:SourceArn`, ARN patterns). Write exactly what the service's confused-deputy page documents,
+ * and name the page beside it: a condition on a key the service does not send, or on another value
+ * than it sends (a schedule where Scheduler sends its group), keeps the role from ever being assumed,
+ * and neither synth, the emulator nor a plan notices. __tests__/iam/trust-cases.ts evaluates every
+ * service trust with the request the service sends.
  */
 export interface TrustConditions {
   readonly sourceAccount: string;
@@ -23,7 +27,7 @@ export interface ServiceRoleProps {
   readonly name: string;
   /** Service principal allowed to assume the role, e.g. `ecs-tasks.amazonaws.com`. */
   readonly service: string;
-  /** `aws:SourceAccount` and `aws:SourceArn` the service must present. @default none (services that send neither, e.g. EC2 instance profiles) */
+  /** `aws:SourceAccount` and `aws:SourceArn` the service must present. @default none (services whose page documents none, e.g. EC2 instance profiles) */
   readonly trust?: TrustConditions;
   /** Inline permissions; none by default. */
   readonly statements?: readonly Statement[];

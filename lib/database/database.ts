@@ -215,7 +215,9 @@ export class Database extends Construct {
       const role = new ServiceRole(this, "MonitoringRole", {
         name: `${name}-rds-monitoring`,
         service: "monitoring.rds.amazonaws.com",
-        // Only this database's enhanced monitoring may ask for it (confused deputy).
+        // Confused deputy: "Setting up and enabling Enhanced Monitoring" (Protecting against the confused
+        // deputy problem), https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.Enabling.html:
+        // aws:SourceAccount and the DB instance's ARN as aws:SourceArn.
         trust: { sourceAccount: accountId, sourceArn: `arn:${partition}:rds:${this.region}:${accountId}:db:${name}` },
       });
       new IamRolePolicyAttachment(this, "MonitoringPolicy", {

@@ -235,7 +235,10 @@ export class Network extends Construct {
     const role = new ServiceRole(this, "FlowLogRole", {
       name: `${name}-vpc-flow-logs`,
       service: "vpc-flow-logs.amazonaws.com",
-      // Only this account's flow logs may ask for it (confused deputy).
+      // Confused deputy: "IAM role for publishing flow logs to CloudWatch Logs",
+      // https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html: the flow log's owner
+      // (aws:SourceAccount) and ARN (aws:SourceArn), its id a wildcard as the page allows (the flow log,
+      // which names this role, does not exist yet when the role is written).
       trust: { sourceAccount: accountId, sourceArn: `arn:${partition}:ec2:${region}:${accountId}:vpc-flow-log/*` },
       statements: [
         {

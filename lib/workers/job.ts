@@ -127,13 +127,18 @@ export class Job extends Construct {
       egressHttps: "HTTPS: ECR, CloudWatch Logs, Secrets Manager and the APIs the job calls",
     });
 
-    // The group's name as written (not a reference), so the trust names the schedule before either exists.
-    const scheduleArn = arn("scheduler", `schedule/${group.nameInput}/${props.name}`);
+    // The group's name as written (not a reference), so the trust names the group before either exists.
+    const groupArn = arn("scheduler", `schedule-group/${group.nameInput}`);
     this.role = new ServiceRole(this, "SchedulerRole", {
       name: `${props.name}-scheduler`,
       service: "scheduler.amazonaws.com",
-      // Only this account's schedule of this job may use the role.
-      trust: { sourceAccount: accountId, sourceArn: scheduleArn },
+      // Confused deputy: "Confused deputy prevention in EventBridge Scheduler",
+      // https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html
+      // Scheduler presents the schedule GROUP's ARN as aws:SourceArn: "Do not scope the aws:SourceArn
+      // statement to a specific schedule or a schedule name prefix" (a schedule's ARN never matches, and
+      // the role could never be assumed). So any schedule of the environment's group may use the role;
+      // only the deploy role writes schedules there, and it may pass this role to Scheduler alone.
+      trust: { sourceAccount: accountId, sourceArn: groupArn },
       statements: [
         {
           Sid: "RunThisTaskDefinition",

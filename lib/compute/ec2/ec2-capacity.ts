@@ -92,7 +92,10 @@ export class Ec2Capacity extends Construct implements Capacity {
     const amiId = props.amiId ?? `resolve:ssm:${SSM_AMI_PARAMETER[arch]}`;
     const capacityProviderName = `${name}-ec2`;
 
-    // EC2 presents no source account or ARN when an instance assumes its profile's role.
+    // No confused-deputy condition: EC2 presents no aws:SourceAccount or aws:SourceArn when an instance
+    // assumes its profile's role, and "Amazon ECS container instance IAM role",
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/instance_IAM_role.html, documents the
+    // trust without one. An instance profile cannot be used from another account; iam:PassRole guards it.
     const role = new ServiceRole(this, "InstanceRole", { name: `${name}-ecs-instance`, service: "ec2.amazonaws.com" });
     grantEc2CapacityDeploy(this, name, environment.region);
     const partition = environment.partition;
