@@ -618,4 +618,27 @@ export function checkNameClashes(environments: readonly EnvironmentSettings[]): 
       owner.set(name, setting === "name" ? `environment ${settings.name}` : `service ${value} of environment ${settings.name}`);
     }
   }
+  checkPrefixOverlaps(environments);
+}
+
+/**
+ * An environment's permissions are written as patterns of its names, `<project>-<name>-*` (its roles,
+ * log groups, queues, buckets, task definitions): with `dev` and `dev-eu` in one account, dev's
+ * `rest-api-dev-*` would match every name of dev-eu's, and dev's CI and roles would reach dev-eu's
+ * resources wherever AWS checks names rather than tags. Refused at synth, across projects too
+ * (`rest` + `api-dev` against `rest-api` + `dev`).
+ */
+function checkPrefixOverlaps(environments: readonly EnvironmentSettings[]): void {
+  const prefixes = environments.map((settings) => ({ settings, prefix: resourcePrefix(settings) }));
+  for (const a of prefixes)
+    for (const b of prefixes)
+      if (a !== b && b.prefix.startsWith(`${a.prefix}-`))
+        throw new SettingError(
+          `name (environment ${b.settings.name})`,
+          b.settings.name,
+          `its names start with "${a.prefix}-", environment ${a.settings.name}'s pattern, so ${a.settings.name}'s roles and CI would reach its resources by name`,
+          b.settings.name.startsWith(`${a.settings.name}-`)
+            ? `names that do not extend one another after a "-" (e.g. "${a.settings.name}-main" beside "${b.settings.name}", or "${b.settings.name.slice(a.settings.name.length + 1)}-${a.settings.name}"), or another project`
+            : `a project and name whose "<project>-<name>" does not begin with "${a.prefix}-"`,
+        );
 }

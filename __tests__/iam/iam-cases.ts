@@ -443,9 +443,6 @@ function trustAndResourcePolicies(): Case[] {
 /** What AWS cannot scope to an environment: allowed, and listed in docs/security.md with the reason. */
 function exceptions(): Case[] {
   return [
-    c("exceptions", "dev's deploy role changes a scaling policy of prod (scalable targets carry no tags IAM checks)", "allow", (w) =>
-      ask(ci(w.dev), "application-autoscaling:PutScalingPolicy", `arn:aws:application-autoscaling:${w.dev.region}:${ACCOUNT}:scalable-target/0123456789abcdef`),
-    ),
     c("exceptions", "dev's deploy role deregisters a task definition revision of prod (no resource-level permission)", "allow", (w) =>
       ask(ci(w.dev), "ecs:DeregisterTaskDefinition", "*"),
     ),

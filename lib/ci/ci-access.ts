@@ -176,46 +176,20 @@ export interface CiAccessProps extends CiConfig {
 const MAX_DEPLOY_POLICIES = 8;
 /** The calls that copy an image from another environment's repository when promoting. */
 const PROMOTION_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer"];
-/** Every service's calls that set or remove tags, which must never move a resource to another environment or project. */
-const TAGGING = [
-  "acm:AddTagsToCertificate",
-  "application-autoscaling:TagResource",
-  "autoscaling:CreateOrUpdateTags",
-  "cloudwatch:TagResource",
-  "ec2:CreateTags",
-  "ecr:TagResource",
-  "ecs:TagResource",
-  "elasticloadbalancing:AddTags",
-  "events:TagResource",
-  "iam:TagInstanceProfile",
-  "iam:TagRole",
-  "kms:TagResource",
-  "logs:TagLogGroup",
-  "logs:TagResource",
-  "rds:AddTagsToResource",
-  "secretsmanager:TagResource",
-  "sns:TagResource",
-  "wafv2:TagResource",
-];
-const UNTAGGING = [
-  "acm:RemoveTagsFromCertificate",
-  "application-autoscaling:UntagResource",
-  "autoscaling:DeleteTags",
-  "cloudwatch:UntagResource",
-  "ec2:DeleteTags",
-  "ecr:UntagResource",
-  "ecs:UntagResource",
-  "elasticloadbalancing:RemoveTags",
-  "events:UntagResource",
-  "iam:UntagInstanceProfile",
-  "iam:UntagRole",
-  "kms:UntagResource",
-  "logs:UntagLogGroup",
-  "logs:UntagResource",
-  "rds:RemoveTagsFromResource",
-  "sns:UntagResource",
-  "wafv2:UntagResource",
-];
+/**
+ * The tag calls the CI role makes itself (its roles'); the constructs declare theirs beside their grants
+ * (`DeployPermissions.tags`). Both make the lists of calls that must never move a resource to another
+ * environment or project (`DenyRetagging*`) or take those tags off (`DenyUntaggingScope`).
+ */
+const OWN_TAGGING = ["iam:TagRole"];
+const OWN_UNTAGGING = ["iam:UntagRole"];
+/**
+ * A call that sets or removes tags, by AWS's naming (`TagResource`, `UntagQueue`, `AddTagsToResource`,
+ * `RemoveTags`, `CreateTags`, `DeleteTags`, `CreateOrUpdateTags`, `PutBucketTagging`, `DeleteBucketTagging`):
+ * one granted without a declaration is refused at synth. __tests__/iam/tag-declarations.test.ts holds
+ * every granted call AWS lists as "Tagging" to the declarations too.
+ */
+export const TAG_CALL = /^[a-z0-9-]+:(Tag|Untag|AddTags|RemoveTags|CreateTags|DeleteTags|CreateOrUpdateTags|Put\w*Tagging|Delete\w*Tagging)/;
 /** Global services (AWS Budgets among them: one endpoint in us-east-1), and the calls that reach a repository or the state in another region. */
 const ANY_REGION = ["iam:*", "sts:*", "route53:*", "s3:*", "budgets:*", "ecr:GetAuthorizationToken", ...PROMOTION_PULL];
 
@@ -232,6 +206,10 @@ export class CiAccess extends Construct {
   readonly subjects: string[];
   /** The managed policies holding the constructs' contributions, in order. */
   readonly deployPolicies: IamPolicy[] = [];
+  /** The calls that set tags, which may never set another environment's or project's (its own and what the constructs declared). */
+  readonly tagging: readonly string[];
+  /** The calls that remove tags, which may never remove `Environment` or `Project`. */
+  readonly untagging: readonly string[];
   private readonly props: CiAccessProps;
   private readonly environment: EnvironmentContext;
   private readonly permissions: DeployPermissions;
@@ -247,6 +225,13 @@ export class CiAccess extends Construct {
       throw new Error(`CiAccess ${this.node.path}: the stack needs DeployPermissions and a PermissionsBoundary, made before the constructs they collect from`);
     this.permissions = permissions;
     this.boundary = boundary;
+    this.tagging = [...new Set([...OWN_TAGGING, ...permissions.tagging.keys()])].sort();
+    this.untagging = [...new Set([...OWN_UNTAGGING, ...permissions.untagging.keys()])].sort();
+    const undeclared = undeclaredTagCalls(permissions.grants, [...this.tagging, ...this.untagging]);
+    if (undeclared.length)
+      throw new Error(
+        `CiAccess ${this.node.path}: ${undeclared.join("; ")}; declare each beside its grant (DeployPermissions.of(this)?.tags([...], [...])) so the CI role's denies cover it`,
+      );
     const prefix = this.environment.prefix;
     const repo = props.githubRepository;
 
@@ -298,6 +283,14 @@ export class CiAccess extends Construct {
    * grant would (constructs made before the CI access add theirs to `DeployPermissions`).
    */
   allow(statements: readonly Statement[]): void {
+    const granted = new Map(
+      statements.filter((st) => st.Effect !== "Deny").flatMap((st) => [st.Action ?? []].flat().map((a) => [a, [this.node.path]] as const)),
+    );
+    const undeclared = undeclaredTagCalls(granted, [...this.tagging, ...this.untagging]);
+    if (undeclared.length)
+      throw new Error(
+        `CiAccess ${this.node.path}: allow: ${undeclared.join("; ")}; grant tag calls from a construct that declares them (DeployPermissions.tags)`,
+      );
     this.attach(statements);
   }
 
@@ -451,7 +444,7 @@ export class CiAccess extends Construct {
       ...(["Environment", "Project"] as const).map((tag): Statement => ({
         Sid: `DenyRetagging${tag}`,
         Effect: "Deny",
-        Action: TAGGING,
+        Action: [...this.tagging],
         Resource: "*",
         Condition: {
           Null: { [`aws:RequestTag/${tag}`]: "false" },
@@ -461,7 +454,7 @@ export class CiAccess extends Construct {
       {
         Sid: "DenyUntaggingScope",
         Effect: "Deny",
-        Action: UNTAGGING,
+        Action: [...this.untagging],
         Resource: "*",
         Condition: { "ForAnyValue:StringEquals": { "aws:TagKeys": ["Environment", "Project"] } },
       },
@@ -475,6 +468,14 @@ export class CiAccess extends Construct {
     ];
     return statements;
   }
+}
+
+/** Each granted tag call (`TAG_CALL`) missing from the declared ones, naming the constructs that granted it. */
+export function undeclaredTagCalls(grants: ReadonlyMap<string, readonly string[]>, declared: readonly string[]): string[] {
+  const known = new Set(declared);
+  return [...grants]
+    .filter(([action]) => TAG_CALL.test(action) && !known.has(action))
+    .map(([action, paths]) => `${paths.join(", ")} grants ${action}, a tag call no construct declared`);
 }
 
 /**

@@ -85,29 +85,39 @@ export class Autoscaling extends Construct {
 }
 
 /**
- * What the deploy role needs to scale the services: Application Auto Scaling's scalable targets carry no
- * tags IAM can check and their ARNs name no service, so they are scoped to the account and region only
- * (docs/security.md: what AWS cannot scope); the alarms target tracking makes as the caller are named after the
- * cluster (`TargetTracking-service/<project>-<environment>/…`).
+ * What the deploy role needs to scale the services. Since 2023 Application Auto Scaling tags scalable
+ * targets and evaluates `aws:ResourceTag` on every call that names one (RegisterScalableTarget,
+ * PutScalingPolicy, DeleteScalingPolicy, DeregisterScalableTarget, TagResource, UntagResource,
+ * ListTagsForResource) and `aws:RequestTag` on RegisterScalableTarget and TagResource (AWS's Service
+ * Authorization Reference, "Actions, resources, and condition keys for Application Auto Scaling"; "Tagging
+ * support for Application Auto Scaling" in its user guide). A target's ARN names no service
+ * (`scalable-target/<random id>`), so its tags are what scope it: registered only tagged with this
+ * environment (the provider's default tags), changed only while tagged with it; another environment's
+ * targets are refused by the CI role's deny on other environments' tags. The describes take no resource.
+ * The alarms target tracking makes as the caller are named after the cluster (`TargetTracking-service/<project>-<environment>/…`).
  */
 function grantScalingDeploy(scope: Construct): void {
   const deploy = DeployPermissions.of(scope);
   if (!deploy) return;
   deploy.allow([
     { Sid: "ScalingRead", Action: ["application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies"], Resource: "*" },
-    {
-      Sid: "Scaling",
-      Action: [
-        "application-autoscaling:DeleteScalingPolicy",
-        "application-autoscaling:DeregisterScalableTarget",
-        "application-autoscaling:ListTagsForResource",
-        "application-autoscaling:PutScalingPolicy",
-        "application-autoscaling:RegisterScalableTarget",
-        "application-autoscaling:TagResource",
-        "application-autoscaling:UntagResource",
-      ],
-      Resource: deploy.arn("application-autoscaling", "scalable-target/*"),
-    },
+  ]);
+  deploy.service("Scaling", {
+    create: ["application-autoscaling:RegisterScalableTarget", "application-autoscaling:TagResource"],
+    manage: [
+      "application-autoscaling:DeleteScalingPolicy",
+      "application-autoscaling:DeregisterScalableTarget",
+      "application-autoscaling:ListTagsForResource",
+      "application-autoscaling:PutScalingPolicy",
+      "application-autoscaling:RegisterScalableTarget",
+      "application-autoscaling:TagResource",
+      "application-autoscaling:UntagResource",
+    ],
+    resources: [deploy.arn("application-autoscaling", "scalable-target/*")],
+    tagging: ["application-autoscaling:TagResource"],
+    untagging: ["application-autoscaling:UntagResource"],
+  });
+  deploy.allow([
     {
       Sid: "ScalingAlarms",
       Action: ["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"],

@@ -83,6 +83,8 @@ export class Cluster extends Construct {
     const name = EnvironmentContext.of(this).prefix;
     const deploy = DeployPermissions.of(this);
     deploy?.service("Ecs", {
+      tagging: ["ecs:TagResource"],
+      untagging: ["ecs:UntagResource"],
       create: ["ecs:CreateCluster", "ecs:TagResource"],
       manage: [
         "ecs:DeleteCluster",

@@ -125,6 +125,8 @@ export class Service extends Construct {
     super(scope, id);
     this.props = props;
     DeployPermissions.of(this)?.service("Ecs", {
+      tagging: ["ecs:TagResource"],
+      untagging: ["ecs:UntagResource"],
       create: ["ecs:CreateService", "ecs:TagResource"],
       manage: ["ecs:DeleteService", "ecs:DescribeServices", "ecs:ListTagsForResource", "ecs:TagResource", "ecs:UntagResource", "ecs:UpdateService"],
     });

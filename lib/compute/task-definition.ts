@@ -383,7 +383,11 @@ function grantTaskDefinitionDeploy(scope: Construct, secrets: readonly WiredSecr
     ]);
   }
   if (!deploy) return;
-  deploy.service("Ecs", { create: ["ecs:RegisterTaskDefinition", "ecs:TagResource"], manage: ["ecs:DeleteTaskDefinitions", "ecs:ListTagsForResource"] });
+  deploy.service("Ecs", {
+    create: ["ecs:RegisterTaskDefinition", "ecs:TagResource"],
+    manage: ["ecs:DeleteTaskDefinitions", "ecs:ListTagsForResource"],
+    tagging: ["ecs:TagResource"],
+  });
   // Reading and retiring a revision take no resource: AWS allows them on "*" only (docs/security.md: what AWS cannot scope).
   deploy.allow([{ Sid: "EcsTaskDefinitionRevisions", Action: ["ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"], Resource: "*" }]);
   deploy.passRole("EcsTasks", ["execution", "task", "*-execution", "*-task"], "ecs-tasks.amazonaws.com");

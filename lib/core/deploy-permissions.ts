@@ -28,9 +28,35 @@ export interface ServiceGrant {
   readonly destroy?: readonly string[];
   /** Resources of `create`, `manage` and `destroy`, where ARN patterns narrow them further. @default "*" */
   readonly resources?: readonly string[];
+  /** Which of these calls set tags: declared (`DeployPermissions.tags`), so the CI role denies any that would set another environment's. */
+  readonly tagging?: readonly string[];
+  /** Which of these calls remove tags: declared, so the CI role denies removing `Environment` or `Project`. */
+  readonly untagging?: readonly string[];
 }
 
 const permissions = new WeakMap<TerraformStack, DeployPermissions>();
+
+/** What the constructs of one stack contributed, shared by each construct's view (`DeployPermissions.of`). */
+interface GrantState {
+  readonly list: Statement[];
+  readonly linkedServices: Set<string>;
+  readonly managedPolicies: Set<string>;
+  /** Action → the paths of the constructs that granted it. */
+  readonly grantors: Map<string, Set<string>>;
+  /** Declared tag and untag calls → the paths of the constructs that declared them. */
+  readonly tagging: Map<string, Set<string>>;
+  readonly untagging: Map<string, Set<string>>;
+}
+
+function record(map: Map<string, Set<string>>, key: string, path: string): void {
+  const paths = map.get(key) ?? new Set<string>();
+  paths.add(path);
+  map.set(key, paths);
+}
+
+function sortedEntries(map: Map<string, Set<string>>): ReadonlyMap<string, readonly string[]> {
+  return new Map([...map].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, [...v].sort()]));
+}
 
 /**
  * What the CI deploy role may do, contributed by each construct where it is written, as aws-cdk's
@@ -44,6 +70,8 @@ const permissions = new WeakMap<TerraformStack, DeployPermissions>();
  */
 /** What deploying an EventBridge rule with its targets takes (a construct adds the rule's ARN). */
 export const EVENT_RULE_GRANT: Omit<ServiceGrant, "resources"> = {
+  tagging: ["events:TagResource"],
+  untagging: ["events:UntagResource"],
   create: ["events:PutRule", "events:TagResource"],
   manage: [
     "events:DeleteRule",
@@ -61,13 +89,13 @@ export const EVENT_RULE_GRANT: Omit<ServiceGrant, "resources"> = {
 export class DeployPermissions {
   /** The deploy permissions of the stack `scope` belongs to, when the stack has CI access. */
   static of(scope: IConstruct): DeployPermissions | undefined {
-    return permissions.get(TerraformStack.of(scope));
+    return permissions.get(TerraformStack.of(scope))?.by(scope);
   }
 
   readonly partition: string;
-  private readonly list: Statement[] = [];
-  private readonly linkedServices = new Set<string>();
-  private readonly managedPolicies = new Set<string>();
+  /** The construct whose calls these are (its path): `of(scope)` gives each construct a view of the stack's permissions that records it. */
+  readonly grantor: string;
+  private readonly state: GrantState;
 
   readonly props: DeployPermissionsProps;
 
@@ -78,6 +106,26 @@ export class DeployPermissions {
     permissions.set(stack, this);
     this.props = { project, environment, prefix, region, accountId, production };
     this.partition = partition;
+    this.grantor = stack.node.path;
+    this.state = { list: [], linkedServices: new Set(), managedPolicies: new Set(), grantors: new Map(), tagging: new Map(), untagging: new Map() };
+  }
+
+  /** The same permissions, recording `scope` as the grantor of what is added through them. */
+  private by(scope: IConstruct): DeployPermissions {
+    const view = Object.create(DeployPermissions.prototype) as DeployPermissions;
+    return Object.assign(view, this, { grantor: scope.node.path });
+  }
+
+  private get list(): Statement[] {
+    return this.state.list;
+  }
+
+  private get linkedServices(): Set<string> {
+    return this.state.linkedServices;
+  }
+
+  private get managedPolicies(): Set<string> {
+    return this.state.managedPolicies;
   }
 
   get prefix(): string {
@@ -124,7 +172,37 @@ export class DeployPermissions {
 
   /** Adds statements as written, merged by Sid with other constructs'. */
   allow(statements: readonly Statement[]): void {
-    for (const statement of statements) mergeStatement(this.list, statement, `deploy permissions of ${this.prefix}`);
+    for (const statement of statements) {
+      mergeStatement(this.list, statement, `deploy permissions of ${this.prefix}`);
+      if (statement.Effect === "Deny") continue;
+      for (const action of [statement.Action ?? []].flat()) record(this.state.grantors, action, this.grantor);
+    }
+  }
+
+  /**
+   * Declares the calls of this construct's grants that set tags (`tag`) and remove them (`untag`): the CI
+   * role's denies (lib/ci/ci-access.ts) refuse every declared call that would move a resource to another
+   * environment or project, or take those tags off. Whoever grants a tag call declares it here, beside the
+   * grant; CiAccess refuses a grant of a tag call nobody declared, naming the construct.
+   */
+  tags(tag: readonly string[], untag: readonly string[] = []): void {
+    for (const action of tag) record(this.state.tagging, action, this.grantor);
+    for (const action of untag) record(this.state.untagging, action, this.grantor);
+  }
+
+  /** Every action granted so far (as written, wildcards unexpanded), with the paths of the constructs that granted it. */
+  get grants(): ReadonlyMap<string, readonly string[]> {
+    return sortedEntries(this.state.grantors);
+  }
+
+  /** The tag calls declared (`tags`), with the constructs that declared each. */
+  get tagging(): ReadonlyMap<string, readonly string[]> {
+    return sortedEntries(this.state.tagging);
+  }
+
+  /** The untag calls declared (`tags`), with the constructs that declared each. */
+  get untagging(): ReadonlyMap<string, readonly string[]> {
+    return sortedEntries(this.state.untagging);
   }
 
   /**
@@ -140,6 +218,7 @@ export class DeployPermissions {
     if (grant.create?.length) statements.push({ Sid: `${name}Create`, Action: [...grant.create], Resource: resources, Condition: this.taggedRequest });
     if (manage.length) statements.push({ Sid: `${name}Manage`, Action: manage, Resource: resources, Condition: this.ownResource });
     this.allow(statements);
+    this.tags(grant.tagging ?? [], grant.untagging ?? []);
   }
 
   /**

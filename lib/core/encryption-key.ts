@@ -121,6 +121,8 @@ export function grantKeyDeploy(scope: Construct): void {
   if (!deploy) return;
   deploy.service("Kms", {
     read: ["kms:ListAliases"],
+    tagging: ["kms:TagResource"],
+    untagging: ["kms:UntagResource"],
     create: ["kms:CreateKey", "kms:TagResource"],
     manage: [
       "kms:CreateAlias",

@@ -16,6 +16,8 @@ export function logGroup(scope: Construct, id: string, props: LogGroupProps): Cl
   encryptionKey.allowLogGroup(props.name);
   DeployPermissions.of(scope)?.service("Logs", {
     read: ["logs:DescribeLogGroups"],
+    tagging: ["logs:TagLogGroup", "logs:TagResource"],
+    untagging: ["logs:UntagLogGroup", "logs:UntagResource"],
     create: ["logs:CreateLogGroup", "logs:TagLogGroup", "logs:TagResource"],
     manage: [
       "logs:AssociateKmsKey",

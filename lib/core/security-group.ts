@@ -56,7 +56,13 @@ export function securityGroup(scope: Construct, id: string, props: SecurityGroup
 
 /** EC2's reads, and `creates` (tagged on create) and `manages` (on this environment's tagged resources). */
 export function grantEc2Deploy(deploy: DeployPermissions, creates: readonly string[], manages: readonly string[]): void {
-  deploy.service("Ec2", { read: ["ec2:Describe*"], create: creates, manage: [...manages, "ec2:CreateTags", "ec2:DeleteTags"] });
+  deploy.service("Ec2", {
+    read: ["ec2:Describe*"],
+    create: creates,
+    manage: [...manages, "ec2:CreateTags", "ec2:DeleteTags"],
+    tagging: ["ec2:CreateTags"],
+    untagging: ["ec2:DeleteTags"],
+  });
   // Tags given in a create request are authorized as ec2:CreateTags with ec2:CreateAction set.
   deploy.allow([
     {

@@ -392,6 +392,8 @@ function grantDatabaseDeploy(scope: Construct, monitoring: boolean): void {
   grantKeyDeploy(scope);
   deploy.service("Rds", {
     read: ["rds:DescribeDBEngineVersions"],
+    tagging: ["rds:AddTagsToResource"],
+    untagging: ["rds:RemoveTagsFromResource"],
     create: ["rds:AddTagsToResource", "rds:CreateDBInstance", "rds:CreateDBParameterGroup", "rds:CreateDBSubnetGroup"],
     manage: [
       // The parameter and subnet groups a new instance names.
@@ -411,6 +413,8 @@ function grantDatabaseDeploy(scope: Construct, monitoring: boolean): void {
     ],
     destroy: ["rds:DeleteDBInstance"],
   });
+  // The secret's tags are RDS's to set; removing them is declared too, so the CI role's deny refuses taking off its Environment or Project.
+  deploy.tags(["secretsmanager:TagResource"], ["secretsmanager:UntagResource"]);
   deploy.allow([
     // RDS creates, rotates and deletes the master secret (named rds!…) with the caller's permissions
     // (forward access sessions): only through an AWS service, never called by the role itself.

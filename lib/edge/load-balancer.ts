@@ -337,6 +337,8 @@ function grantLoadBalancerDeploy(scope: Construct, hostedZoneId?: string): void 
   const deploy = DeployPermissions.of(scope);
   if (!deploy) return;
   deploy.service("LoadBalancing", {
+    tagging: ["elasticloadbalancing:AddTags"],
+    untagging: ["elasticloadbalancing:RemoveTags"],
     read: ["elasticloadbalancing:Describe*"],
     create: [
       "elasticloadbalancing:AddTags",
@@ -369,6 +371,8 @@ function grantLoadBalancerDeploy(scope: Construct, hostedZoneId?: string): void 
   deploy.serviceLinkedRole("elasticloadbalancing.amazonaws.com");
   if (hostedZoneId === undefined) return;
   deploy.service("Certificate", {
+    tagging: ["acm:AddTagsToCertificate"],
+    untagging: ["acm:RemoveTagsFromCertificate"],
     create: ["acm:AddTagsToCertificate", "acm:RequestCertificate"],
     manage: ["acm:AddTagsToCertificate", "acm:DeleteCertificate", "acm:DescribeCertificate", "acm:ListTagsForCertificate", "acm:RemoveTagsFromCertificate"],
   });

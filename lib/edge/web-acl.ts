@@ -233,6 +233,8 @@ function grantWebAclDeploy(scope: Construct, name: string): void {
   const deploy = DeployPermissions.of(scope);
   if (!deploy) return;
   deploy.service("Waf", {
+    tagging: ["wafv2:TagResource"],
+    untagging: ["wafv2:UntagResource"],
     create: ["wafv2:CreateWebACL", "wafv2:TagResource"],
     manage: [
       "wafv2:AssociateWebACL",

@@ -85,6 +85,8 @@ function grantAlarmTopicDeploy(scope: Construct, topicName: string): void {
   if (!deploy) return;
   const topic = deploy.arn("sns", topicName);
   deploy.service("AlarmTopic", {
+    tagging: ["sns:TagResource"],
+    untagging: ["sns:UntagResource"],
     create: ["sns:CreateTopic", "sns:TagResource"],
     manage: [
       "sns:DeleteTopic",

@@ -84,6 +84,8 @@ export class Alarms extends Construct {
     this.prefix = EnvironmentContext.of(this).prefix;
     const deploy = DeployPermissions.of(this);
     deploy?.service("Alarms", {
+      tagging: ["cloudwatch:TagResource"],
+      untagging: ["cloudwatch:UntagResource"],
       create: ["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
       manage: [
         "cloudwatch:DeleteAlarms",

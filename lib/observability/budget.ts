@@ -83,6 +83,7 @@ export class Budget extends Construct {
         Resource: deploy.arn("budgets", `budget/${name}`, ""),
       },
     ]);
+    deploy?.tags(["budgets:TagResource"], ["budgets:UntagResource"]);
   }
 }
 

@@ -57,6 +57,8 @@ export class Registry extends Construct implements IRepository {
     if (deploy) {
       // The repository by its name (one per environment), and tagged.
       deploy.service("Repository", {
+        tagging: ["ecr:TagResource"],
+        untagging: ["ecr:UntagResource"],
         create: ["ecr:CreateRepository", "ecr:TagResource"],
         manage: [
           "ecr:DeleteLifecyclePolicy",

@@ -67,6 +67,8 @@ export function scheduleGroup(scope: Construct, id: string): SchedulerScheduleGr
   const deploy = DeployPermissions.of(scope);
   if (deploy) {
     deploy.service("Scheduler", {
+      tagging: ["scheduler:TagResource"],
+      untagging: ["scheduler:UntagResource"],
       create: ["scheduler:CreateScheduleGroup", "scheduler:TagResource"],
       manage: [
         "scheduler:DeleteScheduleGroup",

@@ -216,6 +216,8 @@ function grantQueueDeploy(scope: Construct): void {
   const deploy = DeployPermissions.of(scope);
   if (!deploy) return;
   deploy.service("Sqs", {
+    tagging: ["sqs:TagQueue"],
+    untagging: ["sqs:UntagQueue"],
     create: ["sqs:CreateQueue", "sqs:TagQueue"],
     manage: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"],
     destroy: ["sqs:DeleteQueue"],
@@ -318,5 +320,6 @@ export class QueueScaling extends Construct {
         Resource: deploy.arn("cloudwatch", `alarm:StepScaling-service/${deploy.prefix}/*`),
       },
     ]);
+    deploy?.tags(["cloudwatch:TagResource"], ["cloudwatch:UntagResource"]);
   }
 }

@@ -18,6 +18,7 @@ import { INSTANCE_TYPES } from "../../calculators/instance-types";
 import { sizeEc2, type Ec2Sizing, type Ec2SizingProblem, type HostedWorkload } from "../../calculators/ec2-sizing";
 import { int, matching, withDefault } from "../../settings/rules";
 import { check } from "../../settings/validate";
+import type { Statement } from "../../core/policy";
 
 export const Ec2SettingsSchema = z.strictObject({
   /** Must fit the task; known types are in `lib/calculators/instance-types.ts`. @default `"t3.medium"` / `"t4g.medium"` (ARM64) */
@@ -196,34 +197,31 @@ export class Ec2Capacity extends Construct implements Capacity {
 }
 
 /**
- * The two AWS-managed policies the instance role carries, as the environment's boundary must allow
- * them: the ECS agent's (register, poll, pull, log) and Session Manager's. Both are AWS's own and broad
- * (`Resource: "*"`); the boundary copies their actions, so an AWS change to them waits for the boundary.
+ * The two AWS-managed policies the instance role carries, the ECS agent's
+ * (`service-role/AmazonEC2ContainerServiceforEC2Role`: register, poll, pull, log) and Session Manager's
+ * (`AmazonSSMManagedInstanceCore`), are AWS's own and allow `"*"`. The boundary caps them to this
+ * environment's names wherever the action takes a resource (AWS's Service Authorization Reference:
+ * "Actions, resources, and condition keys" for Amazon ECS, Amazon ECR, CloudWatch Logs and Systems Manager),
+ * so no role under the boundary (the instance role, or one the deploy role writes) reads another
+ * environment's parameters or images, writes its logs or deregisters its instances:
+ * - the agent's cluster calls on the environment's cluster (`cluster/<prefix>`) and its container
+ *   instances (`container-instance/<prefix>/*`); its tags only as ECS sets them on register;
+ * - image pulls from the environment's repository, and log writes to its `/ecs/` log groups: the task
+ *   definition's boundary statements (EcrPull, WriteLogs) already hold exactly those, so none are added here;
+ * - `ssm:GetParameter(s)` only on AWS's public ECS parameters (`parameter/aws/service/ecs/*`):
+ *   the instances need no other (EC2 resolves the AMI's parameter at launch, the tasks' secrets go through the execution role);
+ * - what takes no resource, or only the instance's own (the agent's poll endpoint, `ec2:DescribeTags`,
+ *   Session Manager's channels, documents and instance reports), on `"*"`: none reads another environment's data.
+ * An AWS change to the managed policies waits for the boundary.
  */
-const INSTANCE_ROLE_ACTIONS = [
+const INSTANCE_ANYWHERE = [
   "ec2:DescribeTags",
-  "ecs:CreateCluster",
-  "ecs:DeregisterContainerInstance",
   "ecs:DiscoverPollEndpoint",
-  "ecs:Poll",
-  "ecs:RegisterContainerInstance",
-  "ecs:StartTelemetrySession",
-  "ecs:Submit*",
-  "ecs:TagResource",
-  "ecs:UpdateContainerInstancesState",
-  "ecr:BatchCheckLayerAvailability",
-  "ecr:BatchGetImage",
-  "ecr:GetAuthorizationToken",
-  "ecr:GetDownloadUrlForLayer",
-  "logs:CreateLogStream",
-  "logs:PutLogEvents",
   "ssm:DescribeAssociation",
   "ssm:DescribeDocument",
   "ssm:GetDeployablePatchSnapshotForInstance",
   "ssm:GetDocument",
   "ssm:GetManifest",
-  "ssm:GetParameter",
-  "ssm:GetParameters",
   "ssm:ListAssociations",
   "ssm:ListInstanceAssociations",
   "ssm:PutComplianceItems",
@@ -243,10 +241,40 @@ const INSTANCE_ROLE_ACTIONS = [
   "ec2messages:GetMessages",
   "ec2messages:SendReply",
 ];
+/** The agent's calls on its cluster (RegisterContainerInstance, the state changes it submits). */
+const INSTANCE_CLUSTER = ["ecs:CreateCluster", "ecs:DeregisterContainerInstance", "ecs:RegisterContainerInstance", "ecs:Submit*"];
+/** The agent's calls on its own container instance. */
+const INSTANCE_CONTAINER_INSTANCE = ["ecs:Poll", "ecs:StartTelemetrySession", "ecs:UpdateContainerInstancesState"];
+
+/** The instance role's ceiling in the environment's boundary (see above). */
+export function instanceBoundary(boundary: PermissionsBoundary, partition: string, region: string): Statement[] {
+  const cluster = boundary.arnOf("ecs", `cluster/${boundary.prefix}`);
+  const instances = boundary.arnOf("ecs", `container-instance/${boundary.prefix}/*`);
+  return [
+    { Sid: "EcsInstances", Action: INSTANCE_ANYWHERE, Resource: "*" },
+    { Sid: "EcsInstancesCluster", Action: INSTANCE_CLUSTER, Resource: cluster },
+    { Sid: "EcsInstancesOwn", Action: INSTANCE_CONTAINER_INSTANCE, Resource: instances },
+    {
+      Sid: "EcsInstancesTagOnRegister",
+      Action: "ecs:TagResource",
+      Resource: [cluster, instances],
+      Condition: { StringEquals: { "ecs:CreateAction": ["CreateCluster", "RegisterContainerInstance"] } },
+    },
+    // AWS writes a public parameter's ARN with no account; the account pattern covers the form with one. No account's own
+    // parameter can be under /aws/ (Systems Manager refuses names that begin with "aws").
+    {
+      Sid: "EcsAmiParameters",
+      Action: ["ssm:GetParameter", "ssm:GetParameters"],
+      Resource: [`arn:${partition}:ssm:${region}::parameter/aws/service/ecs/*`, `arn:${partition}:ssm:${region}:*:parameter/aws/service/ecs/*`],
+    },
+  ];
+}
 
 /** The boundary for the instance role, and what the deploy role needs for the instances: template, group, profile, capacity provider. */
 function grantEc2CapacityDeploy(scope: Construct, name: string, region: string): void {
-  PermissionsBoundary.of(scope)?.allow([{ Sid: "EcsInstances", Action: INSTANCE_ROLE_ACTIONS, Resource: "*" }]);
+  const boundary = PermissionsBoundary.of(scope);
+  const environment = EnvironmentContext.of(scope);
+  boundary?.allow(instanceBoundary(boundary, environment.partition, region));
   const deploy = DeployPermissions.of(scope);
   if (!deploy) return;
   grantEc2Deploy(
@@ -283,7 +311,10 @@ function grantEc2CapacityDeploy(scope: Construct, name: string, region: string):
       Condition: deploy.taggedRequest,
     },
   ]);
+  deploy.tags(["iam:TagInstanceProfile"], ["iam:UntagInstanceProfile"]);
   deploy.service("AutoScaling", {
+    tagging: ["autoscaling:CreateOrUpdateTags"],
+    untagging: ["autoscaling:DeleteTags"],
     create: ["autoscaling:CreateAutoScalingGroup", "autoscaling:CreateOrUpdateTags"],
     manage: [
       "autoscaling:CreateOrUpdateTags",
@@ -294,6 +325,7 @@ function grantEc2CapacityDeploy(scope: Construct, name: string, region: string):
     ],
   });
   deploy.service("Ecs", {
+    tagging: ["ecs:TagResource"],
     create: ["ecs:CreateCapacityProvider", "ecs:TagResource"],
     manage: ["ecs:DeleteCapacityProvider", "ecs:DescribeCapacityProviders", "ecs:UpdateCapacityProvider"],
   });
