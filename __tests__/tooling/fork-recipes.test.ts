@@ -48,7 +48,13 @@ describe("the recipes of docs/forking.md", () => {
   });
 
   test("all but the ones marked alone are proven in one fork; those each in their own", () => {
-    expect(forksOf(recipes).map((fork) => fork.map((r) => r.id))).toEqual([["rename", "region", "staging", "services", "ec2", "certificate"], ["no-database"]]);
+    const ids = (forks: Recipe[][]) => forks.map((fork) => fork.map((r) => r.id));
+    // the page's recipes, each proven once, in the page's order
+    expect(ids(forksOf(recipes)).flat().sort()).toEqual(recipes.map((r) => r.id).sort());
+    expect(ids(forksOf(recipes))[0]).toEqual(recipes.filter((r) => !r.alone).map((r) => r.id));
+    // and the rule, on recipes made for it
+    const made = [recipe("dev", "a: 1", { id: "a" }), recipe("dev", "b: 1", { id: "b", alone: true }), recipe("prod", "c: 1", { id: "c" })];
+    expect(ids(forksOf(made))).toEqual([["a", "c"], ["b"]]);
   });
 
   test("applied in order, they leave TypeScript that still declares every environment, the new one too", () => {
