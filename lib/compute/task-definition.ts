@@ -388,7 +388,9 @@ function grantTaskDefinitionDeploy(scope: Construct, secrets: readonly WiredSecr
     manage: ["ecs:DeleteTaskDefinitions", "ecs:ListTagsForResource"],
     tagging: ["ecs:TagResource"],
   });
-  // Reading and retiring a revision take no resource: AWS allows them on "*" only (docs/security.md: what AWS cannot scope).
+  // Reading and retiring a revision take no resource and no condition key (AWS's Service Authorization Reference, "Actions,
+  // resources, and condition keys for Amazon Elastic Container Service"): "*" only. Terraform retires the old revision on every
+  // replacement, and `skip_destroy` would leave every revision behind on destroy, so the call stays (docs/security.md: what AWS cannot scope).
   deploy.allow([{ Sid: "EcsTaskDefinitionRevisions", Action: ["ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"], Resource: "*" }]);
   deploy.passRole("EcsTasks", ["execution", "task", "*-execution", "*-task"], "ecs-tasks.amazonaws.com");
 }
