@@ -47,6 +47,9 @@ export const prod: EnvironmentSettings = {
   name: "prod",
   project: "rest-api",
   production: true,
+  // EXAMPLE: replace with the account prod deploys to. Planning prod against AWS fails while it is one of
+  // AWS's documentation accounts; with your own, a plan with another account's credentials stops first.
+  accountId: "111122223333",
   region: "us-east-1",
   availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"],
   // Every log group kept a year, as audits (and checkov's CKV_AWS_338) ask of production.

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { AccountIdSchema } from "../lib/core/account-guard";
 import { AlarmSettingsSchema } from "../lib/observability/alarms";
 import { AutoscalingSettingsSchema } from "../lib/compute/autoscaling";
 import { BudgetSettingsSchema } from "../lib/observability/budget";
@@ -146,6 +147,12 @@ export const EnvironmentSettingsSchema = z.strictObject({
   production: withDefault(flag, false),
   /** AWS region. @default "us-east-1" */
   region: withDefault(region, "us-east-1"),
+  /**
+   * The AWS account this environment deploys to (12 digits): the provider's `allowed_account_ids`, so a plan or apply with another account's
+   * credentials stops before any change. One of AWS's documentation accounts (e.g. 111122223333) marks an example any plan against AWS refuses.
+   * @default none: no guard (synth warns in a production environment)
+   */
+  accountId: z.optional(AccountIdSchema),
   /** 2–6 zones, named so synth needs no lookup. @default ["<region>a", "<region>b"] */
   availabilityZones: z.optional(names),
   /**
@@ -295,9 +302,10 @@ export interface RunOptions {
    */
   readonly emulatorUrl?: string;
   /**
-   * Make the plan of a stack whose `loadBalancer.https.domainName` is a reserved example (example.com, .test, …) fail, before it creates
-   * anything. Synth cannot refuse it: cdktf synthesizes every stack for any command, and dev must deploy while prod still shows the example.
-   * @default true for AWS; false offline and on the emulator, where no domain is served
+   * Make the plan of a stack whose `loadBalancer.https.domainName` is a reserved example (example.com, .test, …), or whose `accountId` is one of
+   * AWS's documentation accounts, fail before it creates anything. Synth cannot refuse it: cdktf synthesizes every stack for any command, and dev
+   * must deploy while prod still shows the examples.
+   * @default true for AWS; false offline and on the emulator, where no domain is served and no real account is asked
    */
   readonly guardExampleDomains?: boolean;
 }

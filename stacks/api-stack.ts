@@ -18,6 +18,7 @@ import { EnvironmentContext } from "../lib/core/environment";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { isReservedDomain, LoadBalancer } from "../lib/edge/load-balancer";
 import { Network } from "../lib/network/network";
+import { guardAccount } from "../lib/core/account-guard";
 import { Registry } from "../lib/registry/registry";
 import { Service } from "../lib/compute/service";
 import { drainEnvironment, MIGRATION_VARIABLE, migrationSeconds, shutdownTimeoutMs, stopTimings } from "../lib/compute/stop-timings";
@@ -108,7 +109,7 @@ export class ApiStack extends TerraformStack {
     // Offline, no credentials can ask STS who the account is: a documentation account stands in.
     const accountId = options.offline ? OFFLINE_ACCOUNT_ID : new DataAwsCallerIdentity(this, "Account").accountId;
     this.environment = new EnvironmentContext(this, { project, environment: name, region, accountId, production: config.production, tags: config.tags });
-    new AwsProvider(this, "Aws", {
+    const provider = new AwsProvider(this, "Aws", {
       region,
       defaultTags: [{ tags: this.environment.tags }],
       ...(options.emulatorUrl ? emulatorProviderConfig(options.emulatorUrl) : {}),
@@ -130,6 +131,9 @@ export class ApiStack extends TerraformStack {
     if (config.ci) new DeployPermissions(this);
     this.encryptionKey = new EncryptionKey(this, "EncryptionKey", config.encryption);
     this.network = new Network(this, "Network", { ...config.network, availabilityZones: config.availabilityZones });
+    // The first resource of every stack carries the refusal of an example account.
+    const againstAws = !(options.offline || options.emulatorUrl);
+    guardAccount(this, config, { againstAws, guardExamples: options.guardExampleDomains ?? againstAws }, provider, this.network.vpc);
     this.registry = new Registry(this, "Registry", config.registry);
 
     // Sized once, by the schema, for every service's and job's tasks at their maximum counts.

@@ -45,6 +45,7 @@ test("warnings reach the console of npm run synth, each naming its stack", () =>
       env({
         name: "shop",
         production: true,
+        accountId: "210987654321",
         budget: { monthlyUsd: 1000 },
         loadBalancer: { https: { domainName: "api.example.com", hostedZoneId: "Z0EXAMPLE0REPLACEME0" } },
       }),
