@@ -71,12 +71,12 @@ describe("configuration from the environment", () => {
   it.each(["DB_USERNAME", "DB_PASSWORD"])("%s is required without DB_SECRET_ARN", (name) => {
     const env: Record<string, string> = { ...REQUIRED };
     delete env[name];
-    expect(error(env)).toBe(`invalid environment: ${name}: not set, and neither is DB_SECRET_ARN`);
+    expect(error(env)).toBe(`invalid environment: ${name}: not set, and neither is DB_SECRET_ARN nor DB_IAM_USER`);
   });
 
   it("names every bad variable at once", () => {
     expect(error({ APP_ENV: "dev", PORT: "x" })).toMatch(
-      /^invalid environment: PORT = "x": not a number; DB_HOST: not set; DB_NAME: not set; DB_USERNAME: not set, and neither is DB_SECRET_ARN; DB_PASSWORD: not set, and neither is DB_SECRET_ARN$/,
+      /^invalid environment: PORT = "x": not a number; DB_HOST: not set; DB_NAME: not set; DB_USERNAME: not set, and neither is DB_SECRET_ARN nor DB_IAM_USER; DB_PASSWORD: not set, and neither is DB_SECRET_ARN nor DB_IAM_USER$/,
     );
   });
 

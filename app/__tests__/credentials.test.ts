@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { CredentialsUnavailable, parseSecret, secretCredentials } from "../src/credentials";
-import { isUnavailable } from "../src/database";
+import { readConfig } from "../src/config";
+import { CredentialsUnavailable, iamCredentials, parseSecret, secretCredentials, type TokenSigner } from "../src/credentials";
+import { credentialSource, databaseRegion, isUnavailable } from "../src/database";
 
 const ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1234-AbCdEf";
 
@@ -68,5 +69,78 @@ describe("the database login from Secrets Manager", () => {
     } catch (error) {
       expect(String(error)).not.toContain(text);
     }
+  });
+});
+
+/** A signer that answers tokens in turn (or hangs, or fails) and counts its calls. */
+function fakeSigner(answers: ("hang" | Error | string)[]) {
+  let calls = 0;
+  const signer: TokenSigner = {
+    getAuthToken: async () => {
+      calls++;
+      const next = answers.length > 1 ? answers.shift()! : answers[0];
+      if (next === "hang") return new Promise<string>(() => undefined);
+      await new Promise((r) => setTimeout(r, 5));
+      if (next instanceof Error) throw next;
+      return next;
+    },
+  };
+  return { signer, calls: () => calls };
+}
+const IAM = { hostname: "rest-api-dev.abc123.eu-west-1.rds.amazonaws.com", port: 5432, username: "app", region: "eu-west-1" };
+
+describe("the database login by IAM authentication token", () => {
+  it("signs a token for the app's user, kept under its 15-minute life (10 minutes), then signs a new one", async () => {
+    let now = 0;
+    const { signer, calls } = fakeSigner(["token-1", "token-2"]);
+    const source = iamCredentials({ ...IAM, signer, now: () => now });
+    expect(await source.current()).toEqual({ username: "app", password: "token-1" });
+    now = 599_999;
+    expect((await source.current()).password).toBe("token-1");
+    expect(calls()).toBe(1);
+    now = 600_000;
+    expect((await source.current()).password).toBe("token-2");
+    expect(calls()).toBe(2);
+  });
+
+  it("a refused login signs again at once, and a burst of refusals shares one signing", async () => {
+    let now = 0;
+    const { signer, calls } = fakeSigner(["old", "new"]);
+    const source = iamCredentials({ ...IAM, signer, now: () => now });
+    await source.current();
+    now = 5000;
+    const burst = await Promise.all(Array.from({ length: 20 }, () => source.refresh()));
+    expect(new Set(burst.map((c) => c.password))).toEqual(new Set(["new"]));
+    expect(calls()).toBe(2);
+  });
+
+  it("a signing that hangs (credentials endpoint unanswered) fails after timeoutMs as unavailable, and the next login tries again", async () => {
+    const { signer, calls } = fakeSigner(["hang", "fresh"]);
+    const source = iamCredentials({ ...IAM, signer, timeoutMs: 50 });
+    const error = await source.current().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialsUnavailable);
+    expect(isUnavailable(error)).toBe(true);
+    expect((await source.current()).password).toBe("fresh");
+    expect(calls()).toBe(2);
+  });
+
+  it("a secret read that hangs fails the same way", async () => {
+    const client = { send: () => new Promise(() => undefined) } as unknown as SecretsManagerClient;
+    const error = await secretCredentials(ARN, { client, timeoutMs: 50 })
+      .current()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialsUnavailable);
+  });
+
+  it("DB_IAM_USER is the app's login, over TLS only, in the RDS endpoint's region", () => {
+    const env = { APP_ENV: "dev", DB_HOST: IAM.hostname, DB_NAME: "app", DB_IAM_USER: "app" };
+    expect(() => credentialSource(readConfig(env))).not.toThrow();
+    expect(() => credentialSource(readConfig({ ...env, DB_HOST: "127.0.0.1", DB_SSL_MODE: "disable" }), {})).toThrow(
+      'DB_IAM_USER: IAM authentication needs TLS, and DB_SSL_MODE is "disable"',
+    );
+    expect(databaseRegion(IAM.hostname, {})).toBe("eu-west-1");
+    expect(databaseRegion("db.internal", { AWS_REGION: "us-east-2" })).toBe("us-east-2");
+    expect(() => databaseRegion("db.internal", {})).toThrow("AWS_REGION is not set");
+    expect(() => readConfig({ ...env, DB_IAM_USER: "App-User" })).toThrow('DB_IAM_USER = "App-User": not a lowercase PostgreSQL role name');
   });
 });

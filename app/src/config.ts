@@ -17,6 +17,7 @@ const millis = (min: number, max: number, fallback: number) =>
   z.coerce.number({ error: "not a number" }).int("not a whole number").min(min, `below ${min}`).max(max, `above ${max}`).default(fallback);
 /** An SQS queue URL, `https://sqs.<region>.amazonaws.com/<account>/<name>` (or an emulator's: any host). */
 export const QUEUE_URL = /^https?:\/\/[^/\s]+\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
+const ROLE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$/;
 
 export const ConfigSchema = z
@@ -39,9 +40,15 @@ export const ConfigSchema = z
      * DB_PASSWORD
      */
     DB_SECRET_ARN: z.optional(required.regex(SECRET_ARN, "not a Secrets Manager secret ARN")),
-    /** The login without DB_SECRET_ARN (a local database). @default none */
+    /**
+     * The app's own PostgreSQL role, logged in with IAM database authentication: a token signed with the task role for `rds-db:connect`, over TLS.
+     * The stack sets it on the API, workers and jobs; the migrate container (as the owner) creates it and grants it the app's tables, nothing else.
+     * @default none: DB_SECRET_ARN, or DB_USERNAME and DB_PASSWORD
+     */
+    DB_IAM_USER: z.optional(required.regex(ROLE_NAME, "not a lowercase PostgreSQL role name (letters, digits, _; 1-63, starting with a letter)")),
+    /** A fixed login (a local database); for `node dist/migrate.mjs`, the owner's, which the stack gives only the migrate container. @default none */
     DB_USERNAME: z.optional(required),
-    /** The login without DB_SECRET_ARN (a local database). @default none */
+    /** The password of DB_USERNAME. @default none */
     DB_PASSWORD: z.optional(required),
     /**
      * `verify-full`: TLS, the server's certificate checked against the RDS CA bundle in the image and its
@@ -104,8 +111,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input = Object.fromEntries(Object.keys(ConfigSchema.shape).map((key) => [key, env[key] === "" ? undefined : env[key]]));
   const result = ConfigSchema.safeParse(input);
   // The login: the secret, or both fixed values. Checked apart so it is named beside any other problem.
-  const login = input.DB_SECRET_ARN === undefined ? (["DB_USERNAME", "DB_PASSWORD"] as const).filter((name) => input[name] === undefined) : [];
-  const missing = login.map((name) => `${name}: not set, and neither is DB_SECRET_ARN`);
+  const login =
+    input.DB_SECRET_ARN === undefined && input.DB_IAM_USER === undefined
+      ? (["DB_USERNAME", "DB_PASSWORD"] as const).filter((name) => input[name] === undefined)
+      : (input.DB_USERNAME === undefined) !== (input.DB_PASSWORD === undefined)
+        ? (["DB_USERNAME", "DB_PASSWORD"] as const).filter((name) => input[name] === undefined)
+        : [];
+  const missing = login.map((name) =>
+    input.DB_SECRET_ARN === undefined && input.DB_IAM_USER === undefined
+      ? `${name}: not set, and neither is DB_SECRET_ARN nor DB_IAM_USER`
+      : `${name}: not set, and ${name === "DB_USERNAME" ? "DB_PASSWORD" : "DB_USERNAME"} is`,
+  );
   if (result.success && !missing.length) return result.data;
   const issues = result.success ? [] : result.error.issues;
   const lines = issues.map((issue) => {

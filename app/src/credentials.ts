@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { Signer } from "@aws-sdk/rds-signer";
 
 /** A database login. */
 export interface Credentials {
@@ -25,6 +26,8 @@ export interface SecretOptions {
   readonly cacheMs?: number;
   /** Reads closer together than this share one call, so a burst of refused logins costs one read. @default 1000 */
   readonly minIntervalMs?: number;
+  /** A read that has not answered by then fails (the database is unavailable: 503), so one hung call never holds every login. @default 5000 */
+  readonly timeoutMs?: number;
   /** @default a client for the secret's region; the endpoint follows AWS_ENDPOINT_URL(_SECRETS_MANAGER) as every AWS SDK does */
   readonly client?: SecretsManagerClient;
   readonly now?: () => number;
@@ -34,28 +37,73 @@ export interface SecretOptions {
  * The RDS-managed master secret (`{"username": ..., "password": ...}`), read with the task role's
  * credentials when a connection is made, not once at start: ECS resolves a task definition's `secrets`
  * only when a task starts, so a task reading `DB_PASSWORD` then would fail every new connection after
- * the first rotation until it is replaced.
+ * the first rotation until it is replaced. The stack no longer gives it to the app (it logs in with IAM,
+ * iamCredentials); it stays for a database whose login is a secret the task role reads.
  */
 export function secretCredentials(secretArn: string, options: SecretOptions = {}): CredentialSource {
   const region = secretArn.split(":")[3];
   const client = options.client ?? new SecretsManagerClient({ region, maxAttempts: 3 });
+  return cachedSource(async () => {
+    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    return parseSecret(SecretString);
+  }, options);
+}
+
+/** What makes an IAM authentication token: @aws-sdk/rds-signer's Signer, or a fake in the tests. */
+export interface TokenSigner {
+  getAuthToken(): Promise<string>;
+}
+
+export interface IamOptions extends Omit<SecretOptions, "client"> {
+  readonly hostname: string;
+  readonly port: number;
+  readonly username: string;
+  readonly region: string;
+  /** @default @aws-sdk/rds-signer's Signer with the task role's credentials (the SDK's default chain) */
+  readonly signer?: TokenSigner;
+}
+
+/**
+ * IAM database authentication: the password is a token signed with the task role's credentials for
+ * `rds-db:connect` as this user. A token admits new logins for 15 minutes ("Connecting to your DB instance
+ * using IAM authentication", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.Connecting.html) (sessions already open outlive it), so one is kept 10
+ * minutes and made again at once when PostgreSQL refuses it. Signing is local, but the role's
+ * credentials may need a call to the container's credentials endpoint: it is bounded by `timeoutMs`.
+ */
+export function iamCredentials(options: IamOptions): CredentialSource {
+  const { hostname, port, username, region } = options;
+  const signer = options.signer ?? new Signer({ hostname, port, username, region });
+  return cachedSource(async () => ({ username, password: await signer.getAuthToken() }), { cacheMs: 600_000, ...options });
+}
+
+/**
+ * A login read from `read`, kept `cacheMs`, read again on `refresh` (no more than once per
+ * `minIntervalMs`); concurrent reads share one call, and a call that has not answered within
+ * `timeoutMs` fails, so the next login tries again instead of waiting on it.
+ */
+function cachedSource(read: () => Promise<Credentials>, options: SecretOptions): CredentialSource {
   const cacheMs = options.cacheMs ?? 300_000;
   const minIntervalMs = options.minIntervalMs ?? 1000;
+  const timeoutMs = options.timeoutMs ?? 5000;
   const now = options.now ?? Date.now;
   let cached: { credentials: Credentials; at: number } | undefined;
   let pending: Promise<Credentials> | undefined;
 
-  const read = (): Promise<Credentials> => {
+  const load = (): Promise<Credentials> => {
     pending ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-        const credentials = parseSecret(SecretString);
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        });
+        const credentials = await Promise.race([read(), timeout]);
         cached = { credentials, at: now() };
         return credentials;
       } catch (error) {
-        // Secrets Manager out of reach is the database out of reach to a caller: 503, try again.
+        // The login's source out of reach is the database out of reach to a caller: 503, try again.
         throw new CredentialsUnavailable(error);
       } finally {
+        clearTimeout(timer);
         pending = undefined;
       }
     })();
@@ -63,8 +111,8 @@ export function secretCredentials(secretArn: string, options: SecretOptions = {}
   };
 
   return {
-    current: async () => (cached && now() - cached.at < cacheMs ? cached.credentials : read()),
-    refresh: async () => (cached && now() - cached.at < minIntervalMs ? cached.credentials : read()),
+    current: async () => (cached && now() - cached.at < cacheMs ? cached.credentials : load()),
+    refresh: async () => (cached && now() - cached.at < minIntervalMs ? cached.credentials : load()),
   };
 }
 

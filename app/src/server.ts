@@ -5,7 +5,7 @@ import { credentialSource, createPool } from "./database";
 import { Drain } from "./drain";
 import { noEvents, sqsPublisher } from "./events";
 import { createLogger } from "./logger";
-import { MigrationTimeout, migrate } from "./migrations";
+import { MigrationsPending, MigrationTimeout, migrate } from "./migrations";
 
 /**
  * The container's entry point: read the environment, migrate (under a lock, within its budget),
@@ -17,6 +17,8 @@ async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config);
   const credentials = credentialSource(config);
+  // The app's own role (DB_IAM_USER) does not own the database: it checks that the migrate container,
+  // run as the owner before this one, left nothing pending.
   if (config.MIGRATIONS === "on-start") await migrate(config, logger, credentials);
   const pool = await createPool(config, credentials);
   const drain = new Drain(config.DRAIN_TIMEOUT_MS, config.DRAIN_QUIET_MS);
@@ -42,7 +44,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // A bad environment is the operator's to fix: one line naming the variable, no stack trace.
-  if (error instanceof ConfigError || error instanceof MigrationTimeout) process.stderr.write(`notes-api: ${error.message}\n`);
+  if (error instanceof ConfigError || error instanceof MigrationTimeout || error instanceof MigrationsPending)
+    process.stderr.write(`notes-api: ${error.message}\n`);
   else process.stderr.write(`notes-api: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });
