@@ -10,6 +10,7 @@ import { App, Testing } from "cdktf";
 import { allPlanned, offlineTerraformEnv, planStacks, PlanResult, stackDirs, terraformVersion } from "../../scripts/offline-plan";
 import { ApiStack } from "../../stacks/api-stack";
 import { isReservedDomain } from "../../lib/edge/load-balancer";
+import { EXAMPLE_ACCOUNT_IDS } from "../../lib/core/account-guard";
 import { environments, prod } from "../../environments/environments";
 import { examples, planOnlyExamples } from "../../environments/variants";
 import { parseSettings } from "../../environments/schema";
@@ -55,6 +56,18 @@ const exampled =
   shippedDomain !== undefined && isReservedDomain(shippedDomain)
     ? prod
     : { ...prod, loadBalancer: { ...prod.loadBalancer, https: { domainName: "api.example.com", hostedZoneId: "Z0EXAMPLE0REPLACEME0" } } };
+// Each example on its own, since Terraform stops at the first failed precondition: the domain with a real
+// account, and the account with a certificate of its own.
+const REAL_ACCOUNT = "210987654321";
+const exampledDomain = { ...exampled, accountId: REAL_ACCOUNT };
+const exampledAccount = {
+  ...prod,
+  accountId: EXAMPLE_ACCOUNT_IDS[1],
+  loadBalancer: {
+    ...prod.loadBalancer,
+    https: { certificateArn: `arn:aws:acm:${parseSettings(prod).region}:${REAL_ACCOUNT}:certificate/01234567-89ab-cdef-0123-456789abcdef` },
+  },
+};
 const all = [...environments, ...examples, ...planOnlyExamples];
 
 /**
@@ -86,7 +99,8 @@ const hclStacks = coveringStacks(typesByStack);
   const results = new Map<string, PlanResult>();
   const hclResults = new Map<string, PlanResult>();
 
-  let guardResult: PlanResult | Error;
+  let domainGuard: PlanResult | Error;
+  let accountGuard: PlanResult | Error;
 
   beforeAll(
     async () => {
@@ -111,17 +125,16 @@ const hclStacks = coveringStacks(typesByStack);
       } finally {
         delete process.env.SYNTH_HCL_OUTPUT;
       }
-      // prod with the example domain as a deploy to AWS synthesizes it (offline here, with the guard a deploy has).
-      const guardDirs = synthesize(
-        join(work, "cdktf.out.guard"),
-        (app) => new ApiStack(app, exampled.name, exampled, { offline: true, guardExampleDomains: true }),
+      // prod with the example domain, and with the example account, as a deploy to AWS synthesizes it (offline here, with the guard a deploy has).
+      const guardDirs = [exampledDomain, exampledAccount].flatMap((settings, i) =>
+        synthesize(join(work, `cdktf.out.guard${i}`), (app) => new ApiStack(app, settings.name, settings, { offline: true, guardExampleDomains: true })),
       );
       // One pool for all three, so the cores stay busy to the end.
       const planned = await planStacks([...jsonDirs, ...hclDirs, ...guardDirs], offlineTerraformEnv(work));
       allPlanned(planned.slice(0, jsonDirs.length + hclDirs.length)).forEach((result, i) =>
         (i < jsonDirs.length ? results : hclResults).set(result.stack, result),
       );
-      guardResult = planned[planned.length - 1];
+      [domainGuard, accountGuard] = planned.slice(-2);
     },
     20 * 60 * 1000,
   );
@@ -157,12 +170,21 @@ const hclStacks = coveringStacks(typesByStack);
   });
 
   test("given the shipped prod's example domain, a plan against AWS fails before creating anything, saying what to set", () => {
-    const domain = exampled.loadBalancer!.https!.domainName!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    expect(guardResult).toBeInstanceOf(Error);
+    const domain = exampledDomain.loadBalancer!.https!.domainName!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    expect(domainGuard).toBeInstanceOf(Error);
     // Terraform wraps its messages
-    expect((guardResult as Error).message.replace(/\s+/g, " ")).toMatch(
+    expect((domainGuard as Error).message.replace(/\s+/g, " ")).toMatch(
       new RegExp(
-        `^terraform plan failed .*Resource precondition failed .*${exampled.name}: loadBalancer\\.https\\.domainName = "${domain}" is a reserved example domain, .* Allowed: your own domain`,
+        `^terraform plan failed .*Resource precondition failed .*${exampledDomain.name}: loadBalancer\\.https\\.domainName = "${domain}" is a reserved example domain, .* Allowed: your own domain`,
+      ),
+    );
+  });
+
+  test("given an example account (AWS's documentation accounts), a plan against AWS fails before creating anything, naming accountId", () => {
+    expect(accountGuard).toBeInstanceOf(Error);
+    expect((accountGuard as Error).message.replace(/\s+/g, " ")).toMatch(
+      new RegExp(
+        `^terraform plan failed .*Resource precondition failed .*${exampledAccount.name}: accountId = "${exampledAccount.accountId}" is one of AWS's documentation accounts, .* Allowed: the account ID this environment deploys to`,
       ),
     );
   });
