@@ -9,6 +9,8 @@ await build({
     housekeeping: "src/housekeeping.ts",
     migrate: "src/migrate.ts",
     healthcheck: "src/healthcheck.ts",
+    // The OpenTelemetry SDK, apart: imported by the API and the worker only when tracing is on (src/telemetry.ts).
+    tracing: "src/tracing.ts",
   },
   absWorkingDir: import.meta.dirname,
   outdir: "dist",

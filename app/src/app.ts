@@ -10,6 +10,7 @@ import type { EventPublisher } from "./events";
 import { BODY_LIMIT_BYTES } from "./limits";
 import { notesRoutes } from "./notes";
 import { PROBLEM_CONTENT_TYPE, problem, sendProblem, validationProblem } from "./problem";
+import { telemetry } from "./telemetry";
 
 export { BODY_LIMIT_BYTES };
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -80,6 +81,8 @@ export function buildApp({ pool, logger, drain = new Drain(0, 1), keepAliveTimeo
       );
     },
   });
+  // Tracing on: a span per request, its log lines joined to it (telemetry.ts); off, nothing.
+  telemetry().instrumentApp(app);
   // JSON only: a text/plain body is refused (415) rather than parsed as a string.
   app.removeContentTypeParser("text/plain");
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === "body" ? strict.compile(schema) : coercing.compile(schema)));

@@ -87,6 +87,13 @@ export const ConfigSchema = z
      * The stack sets it on the services a queue names as publishers. @default none: no events are published
      */
     WORKER_QUEUE_URL: z.optional(required.regex(QUEUE_URL, "not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)")),
+    /**
+     * Tracing: the OTLP/HTTP endpoint spans are sent to (JSON, to `<endpoint>/v1/traces`), the collector sidecar's `http://localhost:4318`; the
+     * stack sets it when `tracing.enabled`. Unset, tracing is off and the OpenTelemetry SDK is never loaded. @default none: no tracing
+     */
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.optional(required.regex(/^https?:\/\/[^/\s]+\/?$/, "not an http(s)://host:port URL with no path")),
+    /** The traces' service name. @default "notes-api", the worker's "notes-worker" */
+    OTEL_SERVICE_NAME: z.optional(required.regex(/^[A-Za-z0-9._-]{1,64}$/, "not letters, digits, ., _ and - (at most 64)")),
     /** @default "info" */
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "not a pino level" }).default("info"),
   })

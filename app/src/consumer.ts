@@ -1,5 +1,6 @@
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Logger } from "pino";
+import { telemetry } from "./telemetry";
 
 /** What a handler is told besides the message: the signal that aborts it (its budget ran out, or the task stops). */
 export interface HandlerContext {
@@ -87,15 +88,17 @@ export class Consumer {
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
     const abort = new AbortController();
     const budget = setTimeout(() => abort.abort(new Error(`not handled within MESSAGE_TIMEOUT_MS (${messageTimeoutMs} ms)`)), messageTimeoutMs);
-    const log = logger.child({ messageId: message.MessageId, receiveCount });
     const started = Date.now();
-    const done = (async () => {
+    let log = logger.child({ messageId: message.MessageId, receiveCount });
+    // Tracing on: handled in the trace the message carries (the API's request), its log lines joined to it.
+    const done = telemetry().processMessage(message, this.options.queueUrl, async (fields) => {
+      log = Object.keys(fields).length ? log.child(fields) : log;
       try {
         await handler(message, { signal: abort.signal, receiveCount, logger: log });
       } finally {
         clearTimeout(budget);
       }
-    })();
+    });
     this.inFlight = { message, done, abort };
     try {
       await done;

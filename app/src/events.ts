@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { FastifyBaseLogger } from "fastify";
 import { z } from "zod";
+import { telemetry } from "./telemetry";
 
 /**
  * The events the API publishes for the worker: something worth doing later, after the answer. Each has
@@ -33,7 +34,8 @@ export function queueRegion(queueUrl: string, env: NodeJS.ProcessEnv = process.e
 
 /** A client for the queue's region that sends to the queue URL's host (AWS's, or an emulator's). */
 export function sqsClient(queueUrl: string): SQSClient {
-  return new SQSClient({ region: queueRegion(queueUrl), endpoint: new URL(queueUrl).origin, maxAttempts: 3 });
+  // Tracing on, its calls are spans and a send carries the trace to the worker in the message's attributes.
+  return telemetry().instrumentClient(new SQSClient({ region: queueRegion(queueUrl), endpoint: new URL(queueUrl).origin, maxAttempts: 3 }));
 }
 
 export interface SqsPublisherOptions {

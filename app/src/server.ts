@@ -1,10 +1,12 @@
 import closeWithGrace from "close-with-grace";
+import pg from "pg";
 import { buildApp } from "./app";
 import { ConfigError, readConfig } from "./config";
 import { credentialSource, createPool } from "./database";
 import { Drain } from "./drain";
 import { noEvents, sqsPublisher } from "./events";
 import { createLogger } from "./logger";
+import { startTelemetry } from "./telemetry";
 import { MigrationsPending, MigrationTimeout, migrate } from "./migrations";
 
 /**
@@ -15,6 +17,8 @@ import { MigrationsPending, MigrationTimeout, migrate } from "./migrations";
  */
 async function main(): Promise<void> {
   const config = readConfig();
+  // First: with tracing on, the pool and the clients made below are instrumented.
+  const telemetry = await startTelemetry(config, "notes-api", { pg });
   const logger = createLogger(config);
   const credentials = credentialSource(config);
   // The app's own role (DB_IAM_USER) does not own the database: it checks that the migrate container,
@@ -36,6 +40,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, "shutting down: no new connections, finishing requests in flight");
     await app.close();
     await pool.end();
+    await telemetry.shutdown().catch(() => undefined);
     logger.info("stopped");
   });
 

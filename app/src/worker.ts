@@ -1,8 +1,10 @@
+import pg from "pg";
 import { ConfigError } from "./config";
 import { Consumer } from "./consumer";
 import { credentialSource, createPool } from "./database";
 import { sqsClient } from "./events";
 import { createLogger } from "./logger";
+import { startTelemetry } from "./telemetry";
 import { wordCountHandler } from "./word-count";
 import { readWorkerConfig } from "./worker-config";
 
@@ -18,6 +20,7 @@ import { readWorkerConfig } from "./worker-config";
  */
 async function main(): Promise<void> {
   const config = readWorkerConfig();
+  const telemetry = await startTelemetry(config, "notes-worker", { pg });
   const logger = createLogger(config).child({ role: "worker" });
   const credentials = credentialSource(config);
   const pool = await createPool(config, credentials);
@@ -38,6 +41,7 @@ async function main(): Promise<void> {
       logger.info({ signal, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS }, "stopping: no new messages, finishing the one in flight");
       const { finished, returned } = await consumer.stop(config.SHUTDOWN_TIMEOUT_MS);
       await pool.end().catch(() => undefined);
+      await telemetry.shutdown().catch(() => undefined);
       logger.info({ finished, returned }, returned ? "stopped; the message in flight was returned to the queue" : "stopped");
       process.exit(0);
     })();
