@@ -71,6 +71,8 @@ export const prod: EnvironmentSettings = {
   waf: { enabled: true, logRetentionDays: 365 },
   // What prod may cost a month before usage (npm run cost): its budget's alerts, and the ceiling synth checks.
   budget: { monthlyUsd: 400 },
+  // Traces of every request into X-Ray: a collector sidecar in each task (docs/deploy-and-release.md, Tracing).
+  tracing: { enabled: true },
   // Multi-AZ, protected, a final snapshot on delete, two weeks of backups.
   database: {
     instanceClass: "db.t4g.medium",

@@ -26,6 +26,7 @@ import {
 } from "../lib/compute/stop-timings";
 import { FIRST_PRIORITY, PRIORITY_STEP, type TargetHealthCheckConfig } from "../lib/edge/target-group";
 import type { TaskConfig } from "../lib/compute/task-definition";
+import { APP_MIN_CPU, APP_MIN_MEMORY_MIB, tracingEnvironment } from "../lib/compute/tracing";
 import { SettingError, closest } from "../lib/settings/validate";
 import { EnvironmentSettingsSchema, resourcePrefix, type EnvironmentSettings } from "./settings";
 
@@ -322,6 +323,7 @@ function checkService(ctx: Context, s: Parsed, entry: ParsedService): void {
       `the scratch tmpfs takes the task's memory as it fills, and ${name("task", "memory")} is ${task.memory}`,
       `at most ${Math.floor(task.memory / 2)} (half of ${name("task", "memory")})`,
     );
+  if (s.tracing.enabled) checkTracing(ctx, s, entry);
   if (service.enableExecuteCommand && task.readonlyRootFilesystem)
     fail(
       ctx,
@@ -371,6 +373,39 @@ function checkService(ctx: Context, s: Parsed, entry: ParsedService): void {
   const secretClash = Object.keys(task.secrets).find((variable) => variable in environment);
   if (secretClash !== undefined)
     fail(ctx, at("task", "secrets", secretClash), task.secrets[secretClash], "the name is already an environment variable", "a distinct name");
+}
+
+/** A traced service's task holds the collector sidecar beside its app, inside its CPU and memory; the stack sets the OTEL_ variables. */
+function checkTracing(ctx: Context, s: Parsed, entry: ParsedService): void {
+  const { task, path } = entry;
+  const name = (field: string) => [...path, "task", field].join(".");
+  const { collectorCpu, collectorMemoryMib } = s.tracing;
+  if (collectorCpu + APP_MIN_CPU > task.cpu)
+    fail(
+      ctx,
+      ["tracing", "collectorCpu"],
+      collectorCpu,
+      `the collector sidecar runs inside each traced task, and ${name("cpu")} is ${task.cpu}: ${collectorCpu} leaves the app less than ${APP_MIN_CPU}`,
+      `at most ${task.cpu - APP_MIN_CPU} (${name("cpu")} less ${APP_MIN_CPU} for the app), or a larger ${name("cpu")}`,
+    );
+  if (collectorMemoryMib + task.scratchSizeMib + APP_MIN_MEMORY_MIB > task.memory)
+    fail(
+      ctx,
+      ["tracing", "collectorMemoryMib"],
+      collectorMemoryMib,
+      `the collector sidecar runs inside each traced task, and ${name("memory")} is ${task.memory}: with ${name("scratchSizeMib")} (${task.scratchSizeMib}) it leaves the app less than ${APP_MIN_MEMORY_MIB} MiB`,
+      `at most ${task.memory - task.scratchSizeMib - APP_MIN_MEMORY_MIB} (${name("memory")} less ${name("scratchSizeMib")} and ${APP_MIN_MEMORY_MIB} for the app), or a larger ${name("memory")}`,
+    );
+  const environment = task.environment ?? {};
+  const taken = Object.keys(tracingEnvironment("")).find((variable) => variable in environment || variable in task.secrets);
+  if (taken !== undefined)
+    fail(
+      ctx,
+      [...path, "task", taken in environment ? "environment" : "secrets", taken],
+      environment[taken] ?? task.secrets[taken],
+      "the stack sets this variable itself when tracing.enabled is true",
+      "another name, or tracing.enabled false",
+    );
 }
 
 /**

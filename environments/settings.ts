@@ -16,6 +16,7 @@ import { RegistrySettingsSchema } from "../lib/registry/registry";
 import { ServiceSettingsSchema } from "../lib/compute/service";
 import { RouteSettingsSchema } from "../lib/edge/target-group";
 import { TaskSettingsSchema } from "../lib/compute/task-definition";
+import { TracingSettingsSchema } from "../lib/compute/tracing";
 import { WafSettingsSchema } from "../lib/edge/web-acl";
 import type { Release } from "../lib/registry/release";
 import { fail, flag, listed, matching, names, rule, section, variables, withDefault } from "../lib/settings/rules";
@@ -249,6 +250,8 @@ export const EnvironmentSettingsSchema = z.strictObject({
   alarms: section(AlarmSettingsSchema),
   /** What the environment may cost a month: an AWS Budgets budget alerting the alarm topic, and the ceiling `npm run cost` and synth check. */
   budget: section(BudgetSettingsSchema),
+  /** Traces of the API and its workers into AWS X-Ray, through an OpenTelemetry collector sidecar in each service's task. */
+  tracing: section(TracingSettingsSchema),
   /** More services, by key (1-12 lowercase letters and digits): `{ worker: {}, admin: { route: { pathPatterns: ["/admin/*"] } } }`. @default {} */
   services: withDefault(
     z.readonly(

@@ -36,6 +36,7 @@ export const SECTIONS: Record<string, string> = {
   Ec2SettingsSchema: "lib/compute/ec2/ec2-capacity.ts",
   AlarmSettingsSchema: "lib/observability/alarms.ts",
   BudgetSettingsSchema: "lib/observability/budget.ts",
+  TracingSettingsSchema: "lib/compute/tracing.ts",
   CiSettingsSchema: "lib/ci/ci-access.ts",
 };
 

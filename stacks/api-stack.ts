@@ -293,6 +293,8 @@ function buildService(
     http: entry.route && { healthCheckPath: entry.route.healthCheck.path },
     enableExecuteCommand: entry.service.enableExecuteCommand,
     execLogGroup: stack.cluster.execLogGroup,
+    // Traces (tracing.enabled): every service, the API and its workers; jobs are not traced.
+    tracing: config.tracing.enabled ? { cpu: config.tracing.collectorCpu, memoryMib: config.tracing.collectorMemoryMib } : undefined,
     connections: [...(database ? [database.connection] : []), ...(timings ? [timings] : []), ...queueConnections(entry, queues)],
   });
   const service = new Service(stack, `${id}Service`, {

@@ -38,6 +38,7 @@ export const GROUPS = {
   resourcePolicies: "Key and topic policies",
   pipeline: "What the pipeline needs",
   exceptions: "Known exceptions (AWS cannot scope them)",
+  tracing: "Traces (issue 34)",
 } as const;
 
 const tagged = (env: Environment) => ({ "aws:RequestTag/Project": env.project, "aws:RequestTag/Environment": env.env });

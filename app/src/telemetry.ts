@@ -65,8 +65,9 @@ export async function startTelemetry(
   modules: { readonly pg: typeof pg },
 ): Promise<Telemetry> {
   if (!config.OTEL_EXPORTER_OTLP_ENDPOINT) return current;
-  // A path computed at run time: esbuild leaves the import as it is, so the SDK stays out of this bundle.
-  const tracing = (await import(new URL("./tracing.mjs", import.meta.url).href)) as typeof import("./tracing");
+  // Not a literal: esbuild leaves the import as it is, so the SDK stays out of this bundle, and node resolves it beside the bundle (dist/).
+  const bundle = "./tracing.mjs";
+  const tracing = (await import(bundle)) as typeof import("./tracing");
   current = tracing.start({
     endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: config.OTEL_SERVICE_NAME ?? defaultServiceName,

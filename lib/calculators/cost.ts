@@ -67,6 +67,9 @@ export const PRICES = {
   sqsRequestPerMillion: 0.4,
   /** EventBridge Scheduler invocations. */
   schedulerInvocationPerMillion: 1,
+  /** AWS X-Ray (https://aws.amazon.com/xray/pricing/): traces recorded, and retrieved or scanned, beyond the first 100,000 and 1,000,000 a month free. */
+  xrayTracesRecordedPerMillion: 5,
+  xrayTracesRetrievedPerMillion: 0.5,
 } as const;
 
 /** A long-polling consumer's receives a month while idle: one per 20 s wait. */
@@ -159,6 +162,31 @@ export function estimateMonthlyCost(terraform: TerraformJson): CostEstimate {
       `Fargate: ${service.name}`,
       onDemand * perTask + spot * perTask * PRICES.fargateSpotShare,
       `${desired} × ${vcpu} vCPU / ${gb} GB ${arch} (${onDemand} on-demand, ${spot} Spot at ${PRICES.fargateSpotShare * 100} %)`,
+    );
+  }
+
+  // Tracing (issue 34): the collector sidecar runs inside each task's size, so its share is already in the Fargate lines; X-Ray bills per trace.
+  const traced = services.flatMap((service) => {
+    const task = referenced("aws_ecs_task_definition", service.task_definition);
+    const containers = JSON.parse(String(task?.container_definitions ?? "[]")) as { name?: string; cpu?: number; memory?: number }[];
+    const collector = containers.find((c) => c.name === "otel-collector");
+    if (!task || !collector || Number(service.desired_count ?? 0) === 0) return [];
+    const arch = ((task.runtime_platform as Block | undefined)?.cpu_architecture as "X86_64" | "ARM64" | undefined) ?? "X86_64";
+    const price = PRICES.fargate[arch];
+    return [
+      {
+        tasks: Number(service.desired_count),
+        share: month((Number(collector.cpu ?? 0) / 1024) * price.vcpuHour + (Number(collector.memory ?? 0) / 1024) * price.gbHour),
+      },
+    ];
+  });
+  if (traced.length) {
+    const tasks = traced.reduce((n, t) => n + t.tasks, 0);
+    const share = traced.reduce((n, t) => n + t.tasks * t.share, 0);
+    add(
+      "X-Ray traces",
+      0,
+      `by traffic: $${PRICES.xrayTracesRecordedPerMillion} per million traces recorded (100,000 a month free), $${PRICES.xrayTracesRetrievedPerMillion} per million retrieved or scanned; the ${tasks} tasks' collector sidecars take $${share.toFixed(2)} of the Fargate lines above (on-demand), nothing more`,
     );
   }
 

@@ -14,6 +14,7 @@ import { EnvironmentContext } from "../core/environment";
 import { fail, flag, int, matching, retention, rule, variables, withDefault } from "../settings/rules";
 import { check } from "../settings/validate";
 import { jsonString } from "../core/hcl";
+import { allowTracesInBoundary, COLLECTOR_CONTAINER_NAME, collectorContainer, traceWriteStatements, tracingEnvironment } from "./tracing";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SECRETS_MANAGER_ARN = /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)(:[^:]*:[^:]*:[^:]*)?$/;
@@ -154,6 +155,11 @@ export interface TaskDefinitionProps extends TaskConfig {
   /** A scheduled job's recipe: its task runs to completion, so the placeholder image exits 0 at once instead of idling. @default false */
   readonly job?: boolean;
   readonly execLogGroup?: CloudwatchLogGroup;
+  /**
+   * Trace the app (`tracing.enabled`): an ADOT collector sidecar of this CPU and memory inside the task's, the app's OTEL_ variables, and
+   * the task role allowed to write traces (lib/compute/tracing.ts). @default none: no sidecar, nothing traced
+   */
+  readonly tracing?: { readonly cpu: number; readonly memoryMib: number };
 }
 
 export const CONTAINER_NAME = "app";
@@ -197,6 +203,7 @@ export class TaskDefinition extends Construct {
     // The app listens where the load balancer sends traffic.
     const port = this.containerPort === undefined ? {} : { PORT: String(this.containerPort) };
     const wiredEnvironment: Record<string, string> = Object.assign(port, ...connections.map((c) => c.environment));
+    if (props.tracing) Object.assign(wiredEnvironment, tracingEnvironment(props.name));
     const wiredSecrets = connections.flatMap((c) => c.secrets);
     for (const [key, value] of Object.entries(wiredEnvironment)) {
       check(!(key in environment), `task.environment.${key}`, environment[key], "the stack sets this variable itself", "another name");
@@ -235,6 +242,10 @@ export class TaskDefinition extends Construct {
     const taskStatements = connections.flatMap((c) => c.taskStatements ?? []);
     if (taskStatements.length) this.taskRole.addStatements("Connections", taskStatements);
     if (props.enableExecuteCommand) this.taskRole.addStatements("ExecuteCommand", execStatements(props.execLogGroup));
+    if (props.tracing) {
+      this.taskRole.addStatements("Traces", traceWriteStatements());
+      allowTracesInBoundary(this);
+    }
 
     this.image = resolveImage(props.image, props.imageTagOverride, props.release);
     // Only an image built from app/Dockerfile is known to carry the app's probe; the placeholder is
@@ -290,6 +301,13 @@ export class TaskDefinition extends Construct {
       logConfiguration: logOptions(CONTAINER_NAME),
     };
 
+    // Tracing: the collector beside the app, which waits for it to start (lib/compute/tracing.ts).
+    const sidecars = props.tracing ? [collectorContainer(props.tracing, region, logOptions(COLLECTOR_CONTAINER_NAME), readonlyRoot)] : [];
+    if (sidecars.length) {
+      const after = (container as { dependsOn?: readonly unknown[] }).dependsOn ?? [];
+      Object.assign(container, { dependsOn: [...after, { containerName: COLLECTOR_CONTAINER_NAME, condition: "START" }] });
+    }
+
     this.taskDefinition = new EcsTaskDefinition(this, "TaskDefinition", {
       family: props.name,
       requiresCompatibilities: [compatibility],
@@ -299,7 +317,7 @@ export class TaskDefinition extends Construct {
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: this.cpuArchitecture },
       executionRoleArn: this.executionRole.arn,
       taskRoleArn: this.taskRole.arn,
-      containerDefinitions: jsonString([container]),
+      containerDefinitions: jsonString([container, ...sidecars]),
     });
   }
 }
