@@ -39,7 +39,7 @@ import { CloudWatchLogsClient, GetLogEventsCommand } from "@aws-sdk/client-cloud
 import { GetScheduleCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 import { imageReference, type Release } from "../lib/registry/release";
 import { DEFAULT_API_PUBLISHER } from "../lib/workers/queue";
-import { CONTAINER_NAME } from "../lib/compute/task-definition";
+import { CONTAINER_NAME, MIGRATE_CONTAINER_NAME } from "../lib/compute/task-definition";
 import { readRelease } from "../environments/releases";
 import { parseSettings } from "../environments/schema";
 import { resourcePrefix, type EnvironmentSettings } from "../environments/settings";
@@ -205,7 +205,8 @@ async function registerWithImage(definition: TaskDefinition, image: string, tags
       taskRoleArn: definition.taskRoleArn,
       executionRoleArn: definition.executionRoleArn,
       networkMode: definition.networkMode,
-      containerDefinitions: definition.containerDefinitions?.map((c) => (c.name === CONTAINER_NAME ? { ...c, image } : c)),
+      // The API's migrate container runs the same image as the app: the release's migrations, as the owner, first.
+      containerDefinitions: definition.containerDefinitions?.map((c) => (c.name === CONTAINER_NAME || c.name === MIGRATE_CONTAINER_NAME ? { ...c, image } : c)),
       volumes: definition.volumes,
       requiresCompatibilities: definition.requiresCompatibilities,
       cpu: definition.cpu,
@@ -253,28 +254,35 @@ async function runAndStream(
   }
   const taskId = task.taskArn.split("/").pop()!;
   io.note(`started ${task.taskArn} (${definition.family}:${definition.revision}${args.command ? `, command ${JSON.stringify(args.command)}` : ""})`);
-  const logOptions = definition.containerDefinitions?.find((c) => c.name === CONTAINER_NAME)?.logConfiguration?.options ?? {};
-  const group = logOptions["awslogs-group"];
-  const stream = `${logOptions["awslogs-stream-prefix"]}/${CONTAINER_NAME}/${taskId}`;
-  let token: string | undefined;
-  let logsReadable = Boolean(group);
+  // The app container's stream, after the migrate container's where the task has one (its migrations run first).
+  const streams = [MIGRATE_CONTAINER_NAME, CONTAINER_NAME].flatMap((name) => {
+    const options = definition.containerDefinitions?.find((c) => c.name === name)?.logConfiguration?.options;
+    return options
+      ? [{ group: options["awslogs-group"], stream: `${options["awslogs-stream-prefix"]}/${name}/${taskId}`, token: undefined as string | undefined }]
+      : [];
+  });
+  let logsReadable = streams.length > 0 && streams.every((s) => Boolean(s.group));
   const drain = async () => {
-    if (!logsReadable) return;
-    for (;;) {
-      let page;
-      try {
-        page = await clients.logs.send(new GetLogEventsCommand({ logGroupName: group, logStreamName: stream, startFromHead: true, nextToken: token }));
-      } catch (error) {
-        const name = (error as Error).name;
-        if (name === "ResourceNotFoundException") return; // the stream appears once the container writes
-        logsReadable = false;
-        io.note(`cannot read the task's logs (${name}: ${(error as Error).message}); still waiting for its exit code`);
-        return;
+    for (const source of streams) {
+      for (;;) {
+        if (!logsReadable) return;
+        let page;
+        try {
+          page = await clients.logs.send(
+            new GetLogEventsCommand({ logGroupName: source.group, logStreamName: source.stream, startFromHead: true, nextToken: source.token }),
+          );
+        } catch (error) {
+          const name = (error as Error).name;
+          if (name === "ResourceNotFoundException") break; // the stream appears once the container writes
+          logsReadable = false;
+          io.note(`cannot read the task's logs (${name}: ${(error as Error).message}); still waiting for its exit code`);
+          return;
+        }
+        for (const event of page.events ?? []) io.line(event.message ?? "");
+        const same = page.nextForwardToken === source.token;
+        source.token = page.nextForwardToken;
+        if (same || !(page.events ?? []).length) break;
       }
-      for (const event of page.events ?? []) io.line(event.message ?? "");
-      const same = page.nextForwardToken === token;
-      token = page.nextForwardToken;
-      if (same || !(page.events ?? []).length) return;
     }
   };
   const deadline = args.timeoutMinutes ? io.now() + args.timeoutMinutes * 60_000 : Infinity;
@@ -288,7 +296,11 @@ async function runAndStream(
       await io.sleep(2000); // the last lines reach CloudWatch Logs a moment after the container exits
       await drain();
       const container = current.containers?.find((c) => c.name === CONTAINER_NAME);
-      const code = container?.exitCode;
+      // The app container never starts when the migrate container (the API's migrations, as the owner) fails: its code is the task's.
+      const migrate = current.containers?.find((c) => c.name === MIGRATE_CONTAINER_NAME);
+      if (migrate?.exitCode !== undefined && migrate.exitCode !== 0 && container?.exitCode === undefined)
+        io.note(`the ${MIGRATE_CONTAINER_NAME} container exited ${migrate.exitCode}: the migrations failed, the app container did not start`);
+      const code = container?.exitCode ?? (migrate?.exitCode ? migrate.exitCode : undefined);
       io.note(`stopped: ${current.stoppedReason ?? current.stopCode ?? "no reason given"}${code === undefined ? " (no exit code)" : `, exit code ${code}`}`);
       if (interrupted) return 130;
       if (stopRequested) return 124;

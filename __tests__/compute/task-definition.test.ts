@@ -114,13 +114,18 @@ describe("TaskDefinition (the recipe)", () => {
     expect(only(tf, "aws_ecs_task_definition").volume).toBeUndefined();
   });
 
-  test("one container: no root init container, and no public image pulled beside a released one at every task start", () => {
+  test("no root init container, and no public image pulled beside a released one at every task start: with a database, the migrate container runs the same image as the same user", () => {
     const definitions = (settings: Parameters<typeof env>[0]) => JSON.parse(only(synth(env(settings)), "aws_ecs_task_definition").container_definitions);
     const released = definitions({ task: { image: { tag: "v1.2.3" } } });
-    expect(released.map((c: any) => c.name)).toEqual(["app"]);
-    expect(released[0].image).toMatch(/^\$\{aws_ecr_repository\.\w+\.repository_url\}:v1\.2\.3$/);
-    expect(released[0].dependsOn).toBeUndefined();
-    for (const c of [...released, ...definitions({})]) expect(c.user).not.toBe("0");
+    expect(released.map((c: any) => c.name)).toEqual(["app", "migrate"]);
+    for (const c of released) expect(c.image).toMatch(/^\$\{aws_ecr_repository\.\w+\.repository_url\}:v1\.2\.3$/);
+    expect(released[0].dependsOn).toEqual([{ containerName: "migrate", condition: "SUCCESS" }]);
+    expect(released[1]).toMatchObject({ essential: false, user: "1000:1000", readonlyRootFilesystem: true, command: ["dist/migrate.mjs"] });
+    expect(released[1].portMappings).toBeUndefined();
+    expect(definitions({ database: { enabled: false }, task: { image: { tag: "v1.2.3" } } }).map((c: any) => c.name)).toEqual(["app"]);
+    const placeholder = definitions({});
+    expect(placeholder[1].command).toEqual(["sh", "-c", "echo 'placeholder image: no release yet, no migrations'"]);
+    for (const c of [...released, ...placeholder]) expect(c.user).not.toBe("0");
   });
 
   test("scratch space of another path and size", () => {

@@ -121,29 +121,47 @@ describe("Database", () => {
       expect(vars).toMatchObject({ DB_HOST: ref(tf, "aws_db_instance", db, "address"), DB_PORT: "5432", DB_NAME: "app" });
     });
 
-    test("the login is named, not copied: DB_SECRET_ARN is the RDS-managed secret, read by the app when it connects; no ECS secrets", () => {
+    test("the app logs in as its own role: DB_IAM_USER names it, no secret and no secret ARN reach the app container", () => {
       const vars = Object.fromEntries(container(tf).environment.map((e: { name: string; value: string }) => [e.name, e.value]));
-      expect(vars.DB_SECRET_ARN).toBe(secretArnRef(tf));
+      expect(vars.DB_IAM_USER).toBe("app");
+      expect(vars.DB_SECRET_ARN).toBeUndefined();
       expect(container(tf).secrets).toEqual([]);
+      expect(JSON.stringify(container(tf))).not.toContain("master_user_secret");
     });
 
-    test("the task role may read exactly that secret, and decrypt only with its key through Secrets Manager", () => {
+    test("the task role may only rds-db:connect as the app's role of this instance (its resource id), and read no secret", () => {
       const { Statement } = rolePolicy(tf, "-task", "Connections");
       expect(Statement).toEqual([
-        { Sid: "DatabaseSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArnRef(tf) },
         {
-          Sid: "DatabaseSecretKey",
+          Sid: "DatabaseConnect",
           Effect: "Allow",
-          Action: "kms:Decrypt",
-          Resource: ref(tf, "aws_kms_key", dbKey(tf), "arn"),
-          Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${env().region}.amazonaws.com` } },
+          Action: "rds-db:connect",
+          Resource: `arn:aws:rds-db:${env().region}:\${data.aws_caller_identity.Account.account_id}:dbuser:${ref(tf, "aws_db_instance", db, "resource_id")}/app`,
         },
       ]);
     });
 
-    test("the execution role no longer reads the secret: it starts the task, the app logs in", () => {
+    test("the owner's login goes to the migrate container alone, as ECS secrets of the master secret's keys, read by the execution role", () => {
+      const migrate = JSON.parse(only(tf, "aws_ecs_task_definition").container_definitions).find((c: { name: string }) => c.name === "migrate");
+      expect(migrate).toMatchObject({ essential: false });
+      expect(migrate.secrets).toEqual([
+        { name: "DB_USERNAME", valueFrom: `${secretArnRef(tf)}:username::` },
+        { name: "DB_PASSWORD", valueFrom: `${secretArnRef(tf)}:password::` },
+      ]);
+      expect(container(tf).dependsOn).toEqual([{ containerName: "migrate", condition: "SUCCESS" }]);
       const { Statement } = rolePolicy(tf, "-execution", "Policy");
-      expect(Statement.map((s) => s.Sid)).toEqual(["EcrAuth", "EcrPull", "Logs"]);
+      expect(Statement.map((s) => s.Sid)).toEqual(["EcrAuth", "EcrPull", "Logs", "Secrets", "Decrypt"]);
+      expect(Statement.find((s) => s.Sid === "Secrets")).toMatchObject({ Action: "secretsmanager:GetSecretValue", Resource: [secretArnRef(tf)] });
+      expect(Statement.find((s) => s.Sid === "Decrypt")).toMatchObject({ Resource: [ref(tf, "aws_kms_key", dbKey(tf), "arn")] });
+    });
+
+    test("the app's role is a PostgreSQL name of its own: never the master user", () => {
+      expect(() => synth(env({ database: { appUsername: "app_admin" } }))).toThrow(
+        'Invalid setting database.appUsername = "app_admin": the master user, which the app must not log in as.',
+      );
+      expect(() => synth(env({ database: { appUsername: "App" } }))).toThrow("database.appUsername");
+      const vars = (t: typeof tf) => Object.fromEntries(container(t).environment.map((e: { name: string; value: string }) => [e.name, e.value]));
+      expect(vars(synth(env({ database: { appUsername: "notes_rw" } }))).DB_IAM_USER).toBe("notes_rw");
     });
 
     test("outputs the endpoint and the secret's ARN", () => {

@@ -43,7 +43,7 @@ describe.each(played.map((e) => [e.name, e] as const))("the game day of %s reads
     expect(spec.idleTimeoutSeconds).toBe(config.loadBalancer.idleTimeoutSeconds);
   });
 
-  test("the container as ECS starts it: user, read-only root, stop timeout, the drain variables, the secret by reference", () => {
+  test("the container as ECS starts it: user, read-only root, stop timeout, the drain variables; the app's role, and the owner's login for the migrate container alone", () => {
     expect(spec.task).toMatchObject({
       family: prefix,
       user: config.task.user,
@@ -52,7 +52,16 @@ describe.each(played.map((e) => [e.name, e] as const))("the game day of %s reads
       containerPort: config.task.containerPort,
     });
     expect(Object.keys(spec.task.environment)).toEqual(expect.arrayContaining(["DRAIN_TIMEOUT_MS", "DRAIN_QUIET_MS", "KEEP_ALIVE_TIMEOUT_MS"]));
-    if (config.database.enabled) expect(spec.task.environment.DB_SECRET_ARN).toBe(spec.database.secretArnRef);
+    if (config.database.enabled) {
+      expect(spec.task.environment.DB_IAM_USER).toBe(config.database.appUsername);
+      expect(spec.database.appUsername).toBe(config.database.appUsername);
+      expect(Object.keys(spec.task.secrets)).toEqual([]);
+      expect(spec.task.init).toMatchObject({ name: "migrate" });
+      expect(spec.task.init!.secrets).toEqual({
+        DB_USERNAME: `${spec.database.secretArnRef}:username::`,
+        DB_PASSWORD: `${spec.database.secretArnRef}:password::`,
+      });
+    }
   });
 
   test("the web ACL's counted rules, where there is one", () => {

@@ -39,6 +39,7 @@ export const GROUPS = {
   pipeline: "What the pipeline needs",
   exceptions: "Known exceptions (AWS cannot scope them)",
   tracing: "Traces (issue 34)",
+  database: "The app's database login (issue 30)",
 } as const;
 
 const tagged = (env: Environment) => ({ "aws:RequestTag/Project": env.project, "aws:RequestTag/Environment": env.env });
@@ -140,7 +141,7 @@ function perEnvironment(e: "dev" | "prod"): Case[] {
     c("escalation", x("a role it wrote with *:* reads the Terraform state"), "deny", (w) => ask(written(on(w)), "s3:GetObject", state(on(w)))),
     c("escalation", x("a role it wrote with *:* changes the service"), "deny", (w) => ask(written(on(w)), "ecs:UpdateService", service(on(w)))),
     c("escalation", x("a role it wrote with *:* schedules the key's deletion"), "deny", (w) => ask(written(on(w)), "kms:ScheduleKeyDeletion", envKey(on(w)))),
-    dbCase("escalation", x("a role it wrote with *:* reads the database login (no more than the task role)"), "allow", (w) =>
+    dbCase("escalation", x("a role it wrote with *:* reads the database login (no more than the API's execution role)"), "allow", (w) =>
       ask(written(on(w)), "secretsmanager:GetSecretValue", on(w).secret()),
     ),
 
@@ -152,19 +153,13 @@ function perEnvironment(e: "dev" | "prod"): Case[] {
     c("execution", x("writes its log stream"), "allow", (w) =>
       ask(on(w).role("execution"), "logs:PutLogEvents", `${appLogGroup(on(w)).arn}:log-stream:app/app/1`),
     ),
-    dbCase("execution", x("reads the database secret (the task role does, when it connects)"), "deny", (w) =>
-      ask(on(w).role("execution"), "secretsmanager:GetSecretValue", on(w).secret()),
-    ),
     c("execution", x("reads another secret"), "deny", (w) =>
       ask(on(w).role("execution"), "secretsmanager:GetSecretValue", on(w).arn("secretsmanager", "secret:payments-api-key-AbCdEf")),
     ),
-    dbCase("execution", x("decrypts with the database key"), "deny", (w) =>
-      ask(on(w).role("execution"), "kms:Decrypt", dbKey(on(w)), viaSecretsManager(on(w))),
-    ),
 
     // Task role: what issue Game day gives it, and nothing beyond.
-    dbCase("task", x("reads the database secret"), "allow", (w) => ask(on(w).role("task"), "secretsmanager:GetSecretValue", on(w).secret())),
-    dbCase("task", x("decrypts the secret with the database key through Secrets Manager"), "allow", (w) =>
+    // The app logs in with an IAM token as its own role (__tests__/iam/database-cases.ts): no secret to read.
+    dbCase("task", x("decrypts the master secret with the database key through Secrets Manager"), "deny", (w) =>
       ask(on(w).role("task"), "kms:Decrypt", dbKey(on(w)), viaSecretsManager(on(w))),
     ),
     dbCase("task", x("decrypts with the database key directly"), "deny", (w) => ask(on(w).role("task"), "kms:Decrypt", dbKey(on(w)))),

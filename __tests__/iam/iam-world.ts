@@ -149,6 +149,8 @@ export class Environment {
     if (attr === "arn" && arns[type]) return arns[type]();
     if (attr === "master_user_secret[0].secret_arn" && type === "aws_db_instance")
       return `${a}:secretsmanager:${this.region}:${ACCOUNT}:secret:rds!db-${uuid(address)}-${id(address, 6)}`;
+    // The instance's DbiResourceId, which rds-db:connect names: db- and 26 upper-case letters and digits.
+    if (attr === "resource_id" && type === "aws_db_instance") return `db-${id(address, 26).toUpperCase()}`;
     if (attr === "name" && body.name !== undefined) return body.name;
     if (attr === "id" && type === "aws_iam_role") return body.name;
     throw new Error(`${this.env}: cannot resolve ${type}.${name}.${attr}`);

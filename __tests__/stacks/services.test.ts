@@ -164,8 +164,8 @@ describe("each service is its own", () => {
       containerOf(tf, name)
         .environment.map((v: { name: string }) => v.name)
         .filter((n: string) => n.startsWith("DB_"));
-    expect(dbVars("rest-api-test")).toEqual(["DB_HOST", "DB_NAME", "DB_PORT", "DB_SECRET_ARN"]);
-    expect(dbVars("rest-api-test-worker")).toEqual(["DB_HOST", "DB_NAME", "DB_PORT", "DB_SECRET_ARN"]);
+    expect(dbVars("rest-api-test")).toEqual(["DB_HOST", "DB_IAM_USER", "DB_NAME", "DB_PORT"]);
+    expect(dbVars("rest-api-test-worker")).toEqual(["DB_HOST", "DB_IAM_USER", "DB_NAME", "DB_PORT"]);
     expect(dbVars("rest-api-test-admin")).toEqual([]);
     expect(containerOf(tf, "rest-api-test-admin").secrets).toEqual([]);
     const db = sgOf(tf, "rest-api-test-db");

@@ -305,7 +305,7 @@ describe("a scheduled job (jobs.<key>)", () => {
     expect(resources(tf, "aws_cloudwatch_metric_alarm").filter((a) => a.alarm_name === "rest-api-test-jobs-not-started")).toHaveLength(1);
   });
 
-  test("given database: true, then its tasks may reach the database and read its login; without, neither", () => {
+  test("given database: true, then its tasks may reach the database and log in as the app's role (no migrate container, no owner's login); without, neither", () => {
     const tf = synth(withWorkers());
     const sg = ref(tf, "aws_security_group", named(tf, "aws_security_group", "rest-api-test-nightly-tasks"), "id");
     expect(
@@ -314,7 +314,9 @@ describe("a scheduled job (jobs.<key>)", () => {
         .map((r) => r.to_port)
         .sort(),
     ).toEqual([443, 5432]);
-    expect(variables(tf, "rest-api-test-nightly")).toMatchObject({ DB_HOST: expect.any(String), DB_SECRET_ARN: expect.any(String) });
+    expect(variables(tf, "rest-api-test-nightly")).toMatchObject({ DB_HOST: expect.any(String), DB_IAM_USER: "app" });
+    const job = resources(tf, "aws_ecs_task_definition").find((t) => t.family === "rest-api-test-nightly")!;
+    expect(JSON.parse(job.container_definitions).map((c: { name: string }) => c.name)).toEqual(["app"]);
     const without = synth(withWorkers({ jobs: { nightly: { ...nightly, database: false } } }));
     expect(variables(without, "rest-api-test-nightly").DB_HOST).toBeUndefined();
   });

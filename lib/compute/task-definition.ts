@@ -163,6 +163,15 @@ export interface TaskDefinitionProps extends TaskConfig {
 }
 
 export const CONTAINER_NAME = "app";
+/**
+ * The API task's container that migrates as the database's owner before the app starts (`node dist/migrate.mjs`,
+ * the same image): not essential, and the app container waits for it to exit 0 (`dependsOn` `SUCCESS`, which
+ * ECS allows only on a container that is not essential: "ContainerDependency", Amazon ECS API Reference,
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDependency.html). It alone gets the
+ * owner's login, through ECS `secrets` read by the execution role: an ECS task has one task role for all its
+ * containers, so the separation cannot be the task role's.
+ */
+export const MIGRATE_CONTAINER_NAME = "migrate";
 
 /**
  * The task definition, the recipe: image, CPU, memory, port, environment and secrets, with its
@@ -212,6 +221,12 @@ export class TaskDefinition extends Construct {
     const secrets = [...userSecrets(props.secrets), ...wiredSecrets];
     const clash = wiredSecrets.find((s) => s.name in environment || secrets.filter((o) => o.name === s.name).length > 1);
     check(!clash, `task.secrets.${clash?.name}`, props.secrets[clash?.name ?? ""], "the stack sets this secret itself", "another name");
+    // The owner's login goes to the migrate container of a task that serves (the API), never to the app's.
+    this.image = resolveImage(props.image, props.imageTagOverride, props.release);
+    const owners = props.http && this.image.kind !== "uri" ? connections.flatMap((c) => (c.owner ? [c.owner] : [])) : [];
+    const ownerSecrets = owners.flatMap((o) => o.secrets);
+    const ownerClash = ownerSecrets.find((s) => s.name in environment || secrets.some((o) => o.name === s.name));
+    check(!ownerClash, `task.secrets.${ownerClash?.name}`, props.secrets[ownerClash?.name ?? ""], "the stack sets this secret itself", "another name");
 
     this.logGroup = logGroup(this, "LogGroup", {
       name: `/ecs/${props.name}`,
@@ -219,7 +234,7 @@ export class TaskDefinition extends Construct {
     });
 
     const { accountId, partition, region } = EnvironmentContext.of(this);
-    const decryptKeys = connections.flatMap((c) => c.decryptKeyArns);
+    const decryptKeys = [...connections.flatMap((c) => c.decryptKeyArns), ...owners.flatMap((o) => o.decryptKeyArns)];
     this.executionRole = new ServiceRole(this, "ExecutionRole", {
       name: `${props.name}-execution`,
       service: "ecs-tasks.amazonaws.com",
@@ -228,7 +243,7 @@ export class TaskDefinition extends Construct {
       // this trust without one, and a condition on keys the service does not send would keep every task
       // from starting. What guards it is iam:PassRole: only this environment's deploy role and scheduler
       // may hand it over, to ECS tasks alone, and a role cannot be passed to another account.
-      statements: executionStatements(props.repository, this.logGroup, secrets, decryptKeys, region),
+      statements: executionStatements(props.repository, this.logGroup, [...secrets, ...ownerSecrets], decryptKeys, region),
     });
     this.taskRole = new ServiceRole(this, "TaskRole", {
       name: `${props.name}-task`,
@@ -238,7 +253,7 @@ export class TaskDefinition extends Construct {
       // and aws:SourceArn for every ECS resource of the account and region (ECS cannot scope it to a cluster).
       trust: { sourceAccount: accountId, sourceArn: `arn:${partition}:ecs:${region}:${accountId}:*` },
     });
-    grantTaskDefinitionDeploy(this, secrets, decryptKeys, region, Boolean(props.enableExecuteCommand));
+    grantTaskDefinitionDeploy(this, [...secrets, ...ownerSecrets], decryptKeys, region, Boolean(props.enableExecuteCommand));
     const taskStatements = connections.flatMap((c) => c.taskStatements ?? []);
     if (taskStatements.length) this.taskRole.addStatements("Connections", taskStatements);
     if (props.enableExecuteCommand) this.taskRole.addStatements("ExecuteCommand", execStatements(props.execLogGroup));
@@ -247,7 +262,6 @@ export class TaskDefinition extends Construct {
       allowTracesInBoundary(this);
     }
 
-    this.image = resolveImage(props.image, props.imageTagOverride, props.release);
     // Only an image built from app/Dockerfile is known to carry the app's probe; the placeholder is
     // judged by the load balancer alone until the first release.
     // A worker's image may run without the HTTP server the probe asks.
@@ -299,7 +313,22 @@ export class TaskDefinition extends Construct {
       stopTimeout,
       ...(healthCheck ? { healthCheck } : {}),
       logConfiguration: logOptions(CONTAINER_NAME),
+      ...(ownerSecrets.length ? { dependsOn: [{ containerName: MIGRATE_CONTAINER_NAME, condition: "SUCCESS" }] } : {}),
     };
+    // The same image, environment, user and filesystem as the app; its command and the owner's login are its own.
+    const migrate = ownerSecrets.length
+      ? {
+          ...container,
+          name: MIGRATE_CONTAINER_NAME,
+          essential: false,
+          command: this.image.kind === "placeholder" ? ["sh", "-c", "echo 'placeholder image: no release yet, no migrations'"] : ["dist/migrate.mjs"],
+          portMappings: undefined,
+          healthCheck: undefined,
+          dependsOn: undefined,
+          secrets: [...container.secrets, ...ownerSecrets.map(({ name, valueFrom }) => ({ name, valueFrom }))],
+          logConfiguration: logOptions(MIGRATE_CONTAINER_NAME),
+        }
+      : undefined;
 
     // Tracing: the collector beside the app, which waits for it to start (lib/compute/tracing.ts).
     const sidecars = props.tracing ? [collectorContainer(props.tracing, region, logOptions(COLLECTOR_CONTAINER_NAME), readonlyRoot)] : [];
@@ -317,7 +346,7 @@ export class TaskDefinition extends Construct {
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: this.cpuArchitecture },
       executionRoleArn: this.executionRole.arn,
       taskRoleArn: this.taskRole.arn,
-      containerDefinitions: jsonString([container, ...sidecars]),
+      containerDefinitions: jsonString([container, ...sidecars, ...(migrate ? [migrate] : [])]),
     });
   }
 }

@@ -1,6 +1,6 @@
 /**
  * What one construct hands another's tasks so they can use it (aws-cdk's "connections", as data):
- * the database gives a task its host, its secret and the keys to read it. Apart from both ends, so
+ * the database gives a task its host, its app role and the owner's login for migrations. Apart from both ends, so
  * the database does not import the task definition nor the task definition the database.
  */
 import type { Statement } from "./iam";
@@ -20,6 +20,12 @@ export interface Connection {
   readonly secrets: readonly WiredSecret[];
   /** KMS keys the execution role may decrypt those secrets with. */
   readonly decryptKeyArns: readonly string[];
-  /** What the app itself may do with it (the task role), e.g. read the database's secret when it connects. @default none */
+  /** What the app itself may do with it (the task role), e.g. `rds-db:connect` as the app's database role. @default none */
   readonly taskStatements?: readonly Statement[];
+  /**
+   * The owner's login (the database's master user), for a container that migrates before the app, never
+   * the app's: the task definition gives it to its migrate container alone, read by the execution role at start.
+   * @default none
+   */
+  readonly owner?: { readonly secrets: readonly WiredSecret[]; readonly decryptKeyArns: readonly string[] };
 }

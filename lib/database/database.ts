@@ -26,9 +26,12 @@ import { POSTGRES_INSTANCE_CLASSES } from "../settings/data/rds-instance-classes
 import { POSTGRES_RESERVED_WORDS } from "../settings/data/postgres-reserved-words";
 
 const SUPPORTED_MAJORS = [14, 15, 16, 17];
-/** The variables `connection` gives a task: where the database is and the secret to log in with. */
-export const CONNECTION_VARIABLES = ["DB_HOST", "DB_PORT", "DB_NAME", "DB_SECRET_ARN"] as const;
-/** The app's fixed login for a local database: reserved beside the connection, so a task cannot shadow the secret with a fixed password. */
+/** The variables `connection` gives a task: where the database is and the app's role, which logs in with an IAM token. */
+export const CONNECTION_VARIABLES = ["DB_HOST", "DB_PORT", "DB_NAME", "DB_IAM_USER"] as const;
+/**
+ * The owner's login, which `connection` gives the API task's migrate container alone (ECS `secrets` of the master secret's keys);
+ * reserved beside the connection, so a task cannot set a fixed login of its own.
+ */
 export const LOCAL_LOGIN_VARIABLES = ["DB_USERNAME", "DB_PASSWORD"] as const;
 const PORT = 5432;
 const RESERVED_NAMES = ["postgres", "template0", "template1", "rdsadmin", "admin", "public"];
@@ -82,6 +85,12 @@ export const DatabaseSettingsSchema = z
     databaseName: withDefault(identifier, "app"),
     /** Master user (password managed by RDS): as `databaseName`, 1–63 lowercase letters, digits and _, not a reserved word. @default "app_admin" */
     username: withDefault(identifier, "app_admin"),
+    /**
+     * The app's own PostgreSQL role, which the API, workers and jobs log in as with IAM database authentication: it reads and writes the app's
+     * tables and nothing else; the API task's migrate container (the master user) creates and grants it. As `username`, and not the master user.
+     * @default "app"
+     */
+    appUsername: withDefault(identifier, "app"),
     /** Standby in a second AZ. @default false */
     multiAz: withDefault(flag, false),
     /** Refuse deletion (AWS protection and Terraform `prevent_destroy`, so `destroy` stops before removing anything). @default false */
@@ -103,6 +112,9 @@ export const DatabaseSettingsSchema = z
   })
   .check(
     z.superRefine((s, ctx) => {
+      // The app's role must not be the owner: that is the whole point of it.
+      if (s.appUsername === s.username)
+        fail(ctx, ["appUsername"], s.appUsername, "the master user, which the app must not log in as", "a role name of its own, not database.username");
       // RDS refuses a storage autoscaling ceiling less than 10 % above the allocation.
       const least = Math.ceil(s.allocatedStorageGb * 1.1);
       if (s.maxAllocatedStorageGb !== 0 && s.maxAllocatedStorageGb < least)
@@ -147,13 +159,20 @@ export class Database extends Construct {
   readonly databaseName: string;
   /** The RDS-managed secret holding `username` and `password` as JSON keys. */
   readonly secretArn: string;
+  /** The app's own role (`appUsername`), logged in with IAM database authentication. */
+  readonly appUsername: string;
   private readonly region: string;
+  private readonly accountId: string;
+  private readonly partition: string;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
     const environment = EnvironmentContext.of(this);
     const name = environment.prefix;
     this.region = environment.region;
+    this.accountId = environment.accountId;
+    this.partition = environment.partition;
+    this.appUsername = props.appUsername;
     const version = props.engineVersion;
     const major = majorOf(version);
     const storage = props.allocatedStorageGb;
@@ -166,7 +185,7 @@ export class Database extends Construct {
     check(props.subnetIds.length >= 2, "availabilityZones", props.subnetIds.length, "RDS subnet groups span at least two AZs", "two or more zones");
     const monitoring = props.monitoringIntervalSeconds;
     const skipFinal = props.skipFinalSnapshot;
-    grantDatabaseDeploy(this, monitoring > 0);
+    grantDatabaseDeploy(this, monitoring > 0, props.appUsername);
 
     this.key = new KmsKey(this, "Key", {
       description: `${name} database: storage, master secret, Performance Insights`,
@@ -275,28 +294,33 @@ export class Database extends Construct {
   }
 
   /**
-   * What a task needs to use the database: where it is and which secret holds the login, in plain
-   * variables (`DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_SECRET_ARN`), and for the task role the right to
-   * read exactly that secret, decrypting it with the database's key only through Secrets Manager. The
-   * app reads the secret when it connects, not once at start as ECS `secrets` would, so a rotation
-   * (RDS rotates it every 7 days) never leaves running tasks with a stale password. Network access is
+   * What a task needs to use the database. The app logs in as its own role (`appUsername`), never the
+   * master user: plain variables (`DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_IAM_USER`) and, for the task role,
+   * `rds-db:connect` as that user of this instance only (arn:…:rds-db:<region>:<account>:dbuser:<DbiResourceId>/<user>,
+   * "Actions, resources, and condition keys for Amazon RDS IAM Authentication",
+   * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrdsiamauthentication.html):
+   * a token made when a connection opens, so there is no password to rotate or go stale. The owner's login
+   * (the master secret's `username` and `password` keys) goes only to a container that migrates before the
+   * app (`owner`: the API task's migrate container), resolved by the execution role when the task starts
+   * ("Pass Secrets Manager secrets through Amazon ECS environment variables",
+   * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html): RDS's
+   * rotation never reaches a running task, as that container has finished long before. Network access is
    * granted apart, with `allowFrom`.
    */
   get connection(): Connection {
+    const owner = (name: string, key: string) => ({ name, valueFrom: `${this.secretArn}:${key}::`, resourceArn: this.secretArn });
     return {
-      environment: { DB_HOST: this.instance.address, DB_PORT: String(this.port), DB_NAME: this.databaseName, DB_SECRET_ARN: this.secretArn },
+      environment: { DB_HOST: this.instance.address, DB_PORT: String(this.port), DB_NAME: this.databaseName, DB_IAM_USER: this.appUsername },
       secrets: [],
       decryptKeyArns: [],
-      taskStatements: [
-        { Sid: "DatabaseSecret", Action: "secretsmanager:GetSecretValue", Resource: this.secretArn },
-        {
-          Sid: "DatabaseSecretKey",
-          Action: "kms:Decrypt",
-          Resource: this.key.arn,
-          Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${this.region}.amazonaws.com` } },
-        },
-      ],
+      taskStatements: [{ Sid: "DatabaseConnect", Action: "rds-db:connect", Resource: this.appUserArn }],
+      owner: { secrets: [owner("DB_USERNAME", "username"), owner("DB_PASSWORD", "password")], decryptKeyArns: [this.key.arn] },
     };
+  }
+
+  /** The app's role on this instance, as `rds-db:connect` names it: the instance's resource id (DbiResourceId) and the user. */
+  get appUserArn(): string {
+    return `arn:${this.partition}:rds-db:${this.region}:${this.accountId}:dbuser:${this.instance.resourceId}/${this.appUsername}`;
   }
 
   /** The instance's CPU, in %; Average over 5 minutes. */
@@ -362,27 +386,17 @@ const ENHANCED_MONITORING: readonly [actions: string[], resource: string][] = [
 ];
 
 /**
- * The boundary for the app's read of the database's login (any RDS-managed secret by name, which RDS
- * picks at random, but decrypted only with this environment's database key, through Secrets Manager)
- * and for enhanced monitoring; and what the deploy role needs: the instance, its parameter and subnet
+ * The boundary for the app's login (`rds-db:connect` as the app's role on any instance of the account and
+ * region: the resource id is RDS's to pick, so the user name is what the boundary can hold it to; the
+ * task role names its own instance) and for enhanced monitoring; and what the deploy role needs: the instance, its parameter and subnet
  * groups, tagged; its secret and key only through RDS and Secrets Manager, acting for the deploy.
  */
-function grantDatabaseDeploy(scope: Construct, monitoring: boolean): void {
+function grantDatabaseDeploy(scope: Construct, monitoring: boolean, appUsername: string): void {
   const boundary = PermissionsBoundary.of(scope);
   boundary?.allow([
-    { Sid: "DatabaseSecret", Action: "secretsmanager:GetSecretValue", Resource: boundary.arnOf("secretsmanager", "secret:rds!db-*") },
-    {
-      Sid: "DatabaseSecretKey",
-      Action: "kms:Decrypt",
-      Resource: boundary.arnOf("kms", "key/*"),
-      Condition: {
-        StringEquals: {
-          "aws:ResourceTag/Project": boundary.project,
-          "aws:ResourceTag/Environment": boundary.environment,
-          "kms:ViaService": `secretsmanager.${boundary.region}.amazonaws.com`,
-        },
-      },
-    },
+    // The master secret is read only by the migrate container's execution role, which the task definition
+    // allows by its exact ARN (TaskSecrets); no role under the boundary reads any other rds! secret.
+    { Sid: "DatabaseConnect", Action: "rds-db:connect", Resource: boundary.arnOf("rds-db", `dbuser:*/${appUsername}`) },
     ...(monitoring
       ? ENHANCED_MONITORING.map(([actions, resource], i) => ({ Sid: `EnhancedMonitoring${i}`, Action: actions, Resource: boundary.arnOf("logs", resource) }))
       : []),

@@ -79,6 +79,8 @@ export type TargetState = "initial" | "healthy" | "unhealthy" | "draining" | "un
 
 export class LoadBalancer {
   private readonly slots = new Map<number, string>();
+  /** Targets between `state ready` and `health down`: HAProxy reports them UP for that instant, the ALB never would. */
+  private readonly registering = new Set<string>();
   private exited!: Promise<void>;
 
   private constructor(
@@ -134,6 +136,7 @@ export class LoadBalancer {
     const slot = Array.from({ length: SLOTS }, (_, i) => i).find((i) => !this.slots.has(i));
     if (slot === undefined) throw new Error(`the load balancer has no free target slot for ${id}`);
     this.slots.set(slot, id);
+    this.registering.add(id);
     const server = `targets/slot${slot}`;
     await this.command(`set server ${server} addr 127.0.0.1 port ${port}`);
     // Leaving maintenance makes a server UP at once; at weight 0 it takes no request in the instant
@@ -141,6 +144,7 @@ export class LoadBalancer {
     await this.command(`set weight ${server} 0`);
     await this.command(`set server ${server} state ready`);
     await this.command(`set server ${server} health down`);
+    this.registering.delete(id);
     await this.command(`set weight ${server} 1`);
   }
 
@@ -160,7 +164,10 @@ export class LoadBalancer {
   }
 
   async states(): Promise<Map<string, TargetState>> {
+    // Registering when the question is asked or when it is answered: the answer may predate `health down`.
+    const registering = new Set(this.registering);
     const answer = await this.command("show servers state targets");
+    for (const id of this.registering) registering.add(id);
     const states = new Map<string, TargetState>();
     for (const line of answer.split("\n").slice(2)) {
       const fields = line.trim().split(/\s+/);
@@ -171,7 +178,7 @@ export class LoadBalancer {
       if (!id) continue;
       const op = Number(fields[5]);
       const admin = Number(fields[6]);
-      states.set(id, admin & 0x8 ? "draining" : op === 2 ? "healthy" : op === 0 ? "unhealthy" : "initial");
+      states.set(id, registering.has(id) ? "initial" : admin & 0x8 ? "draining" : op === 2 ? "healthy" : op === 0 ? "unhealthy" : "initial");
     }
     return states;
   }

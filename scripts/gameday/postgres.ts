@@ -84,9 +84,9 @@ export class Postgres {
     }
   }
 
-  /** RDS's first state: the master user owning the database, with this password. */
+  /** RDS's first state: the master user owning the database, with this password; as RDS's, it may create roles and databases, and is no superuser. */
   async createMaster(username: string, password: string, database: string): Promise<void> {
-    await this.sql(`CREATE ROLE ${pg.escapeIdentifier(username)} LOGIN PASSWORD ${pg.escapeLiteral(password)}`);
+    await this.sql(`CREATE ROLE ${pg.escapeIdentifier(username)} LOGIN CREATEROLE CREATEDB PASSWORD ${pg.escapeLiteral(password)}`);
     await this.sql(`CREATE DATABASE ${pg.escapeIdentifier(database)} OWNER ${pg.escapeIdentifier(username)}`);
   }
 

@@ -15,7 +15,7 @@ import { LoadBalancer, type Timing } from "./haproxy";
 import { buildApp, readImageConfig, StagedImage } from "./image";
 import { underLoad, type LoadResult } from "./load";
 import { Postgres } from "./postgres";
-import { readSpec, synthesize, type GamedaySpec } from "./stack";
+import { readSpec, synthesize, type GamedaySpec, type InitContainerSpec } from "./stack";
 import { Task } from "./task";
 import { BODY_MAX } from "../../app/src/notes";
 import { freePort } from "../../app/harness/api";
@@ -172,11 +172,14 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "secret rotation",
-    proves: "ALTER ROLE … PASSWORD, a new AWSCURRENT, idle connections gone: new connections read the secret again, none fails",
+    proves:
+      "ALTER ROLE … PASSWORD of the master user, a new AWSCURRENT, the app's idle connections gone: the app never logs in as the master user, so none fails; the next tasks' migrate containers read the new password",
     async run(ctx) {
-      const { username } = ctx.spec.database;
+      const { username, appUsername } = ctx.spec.database;
       const old = JSON.parse((await ctx.secrets.send(new GetSecretValueCommand({ SecretId: ctx.secretArn }))).SecretString!).password as string;
       const rotated = `rotated-${randomUUID()}`;
+      // The app's sessions: its own role's, or (a stack whose app still logs in as the master user) the master's.
+      const appLogin = appUsername ?? username;
       let dropped = 0;
       let rotatedAt = new Date();
       const { load } = await ctx.load(8, async () => {
@@ -185,19 +188,32 @@ export const SCENARIOS: readonly Scenario[] = [
         // RDS's order: the database first, then the secret; sessions already open keep working.
         await ctx.db.setPassword(username, rotated);
         await ctx.secrets.send(new PutSecretValueCommand({ SecretId: ctx.secretArn, SecretString: JSON.stringify({ username, password: rotated }) }));
-        dropped += await ctx.db.dropIdleSessions(username);
+        dropped += await ctx.db.dropIdleSessions(appLogin);
         // And again later, as the pool's idle timeout would: every connection now is a new one.
         await sleep(2500);
-        dropped += await ctx.db.dropIdleSessions(username);
+        dropped += await ctx.db.dropIdleSessions(appLogin);
       });
       const problems: string[] = [];
       noFailures(load, problems);
       if (dropped === 0) problems.push("no idle session was ended, so no new connection was proven");
-      const { rows } = await ctx.db.sql("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND backend_start > $2", [username, rotatedAt]);
-      if (rows[0].n === 0) problems.push("no task logged in after the rotation, so reading the new secret was not proven");
+      const { rows } = await ctx.db.sql("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND backend_start > $2", [appLogin, rotatedAt]);
+      if (rows[0].n === 0) problems.push("no task logged in after the rotation, so new connections were not proven");
+      if (appUsername) {
+        const master = await ctx.db.sql("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND application_name LIKE 'notes-api-%'", [
+          username,
+        ]);
+        if (master.rows[0].n) problems.push(`${master.rows[0].n} sessions of the app log in as the master user`);
+      }
       const oldStillWorks = await loginWorks(ctx, username, old);
       if (oldStillWorks) problems.push("the old password still logs in: the rotation did not happen");
-      return { load, problems, notes: [`${dropped} idle sessions ended; ${rows[0].n} sessions logged in with the new password; the old one is refused`] };
+      return {
+        load,
+        problems,
+        notes: [
+          `${dropped} idle sessions of ${appLogin} ended; ${rows[0].n} new sessions logged in after the rotation; the old master password is refused`,
+          ...(appUsername ? [`no app session logs in as the master user; tasks started later (migration lock) migrate with the rotated password`] : []),
+        ],
+      };
     },
   },
   {
@@ -358,25 +374,33 @@ function deploySeconds(spec: GamedaySpec): number {
 let currentScale = DEFAULT_TIME_SCALE;
 const scaleOf = (_spec: GamedaySpec) => currentScale;
 
-/** The container's environment and secrets with every Terraform reference resolved as a deploy would, here. */
+/**
+ * A container's environment and secrets with every Terraform reference resolved as a deploy would, here;
+ * `secrets` read from the emulator's Secrets Manager now, as ECS reads them when the task starts.
+ */
 async function resolveEnvironment(
   spec: GamedaySpec,
+  container: Pick<InitContainerSpec, "environment" | "secrets">,
   local: { secretArn: string; dbPort: number; emulatorUrl: string },
   secrets: SecretsManagerClient,
   scale: number,
   breakage?: Breakage,
 ): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(spec.task.environment)) {
+  for (const [name, value] of Object.entries(container.environment)) {
     if (value === spec.database.addressRef) env[name] = "127.0.0.1";
     else if (value === spec.database.secretArnRef) env[name] = local.secretArn;
     else if (value.includes("${")) throw new Error(`the game day cannot resolve ${name} = ${value}: add it to resolveEnvironment (scripts/gameday/run.ts)`);
     else env[name] = value;
   }
-  for (const [name, valueFrom] of Object.entries(spec.task.secrets)) {
-    const [arn, key] = /^(arn:[^:]+:secretsmanager:[^:]+:\d+:secret:[^:]+)(?::([^:]*))?/.exec(valueFrom)?.slice(1) ?? [];
+  for (const [name, valueFrom] of Object.entries(container.secrets)) {
+    // The master secret by its Terraform reference (`<ref>:<json-key>::`), or any secret by its ARN.
+    const ref = spec.database.secretArnRef;
+    const [arn, key] = valueFrom.startsWith(ref)
+      ? [ref, /^:([^:]*)/.exec(valueFrom.slice(ref.length))?.[1]]
+      : (/^(arn:[^:]+:secretsmanager:[^:]+:\d+:secret:[^:]+)(?::([^:]*))?/.exec(valueFrom)?.slice(1) ?? []);
     if (!arn) throw new Error(`the game day reads Secrets Manager secrets only; ${name} is ${valueFrom}`);
-    const resolved = arn === spec.database.secretArnRef ? local.secretArn : arn;
+    const resolved = arn === ref ? local.secretArn : arn;
     const text = (await secrets.send(new GetSecretValueCommand({ SecretId: resolved }))).SecretString!;
     env[name] = key ? String(JSON.parse(text)[key]) : text;
   }
@@ -440,7 +464,20 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
     const { ARN } = await secrets.send(
       new CreateSecretCommand({ Name: `rds!db-${randomUUID()}`, SecretString: JSON.stringify({ username: spec.database.username, password }) }),
     );
-    const environment = await resolveEnvironment(spec, { secretArn: ARN!, dbPort: db.port, emulatorUrl: emulator.url }, secrets, scale, options.breakage);
+    const local = { secretArn: ARN!, dbPort: db.port, emulatorUrl: emulator.url };
+    const environment = await resolveEnvironment(spec, spec.task, local, secrets, scale, options.breakage);
+    // The app's role logs in with an IAM token on AWS, which nothing here can sign or check: the nearest
+    // stand-in is the same role with a password the harness sets (docs/gameday.md, what it cannot prove).
+    // The harness makes it first, as the role with LOGIN the migrate container would make; the migrate
+    // container grants it, and the app container logs in as it, never as the master user.
+    const appUsername = spec.database.appUsername;
+    if (appUsername && environment.DB_IAM_USER === appUsername) {
+      const appPassword = `app-${randomUUID()}`;
+      await db.sql(`CREATE ROLE ${appUsername} LOGIN PASSWORD '${appPassword}'`);
+      delete environment.DB_IAM_USER;
+      Object.assign(environment, { DB_USERNAME: appUsername, DB_PASSWORD: appPassword });
+    }
+    const init = spec.task.init;
 
     const lb = await step("start HAProxy", async () => LoadBalancer.start(spec.targetGroup, spec.idleTimeoutSeconds, await freePort(), time));
     cleanups.unshift(() => lb.stop());
@@ -457,7 +494,19 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
       spec.service,
       spec.targetGroup,
       lb,
-      (image) => new Task({ id: `${image.tag}-${++n}`, spec: spec.task, image, imageConfig, environment, port: portPool.next(), time, logDir }),
+      (image) =>
+        new Task({
+          id: `${image.tag}-${++n}`,
+          spec: spec.task,
+          image,
+          imageConfig,
+          environment,
+          // The migrate container's login is read when each task starts, so a task after a rotation reads the new password.
+          init: init && { name: init.name, command: init.command, environment: () => resolveEnvironment(spec, init, local, secrets, scale, options.breakage) },
+          port: portPool.next(),
+          time,
+          logDir,
+        }),
       time,
     );
     cleanups.unshift(() => service.stop());

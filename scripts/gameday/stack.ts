@@ -23,8 +23,18 @@ export interface ContainerHealthCheck {
   readonly startPeriodSeconds: number;
 }
 
+/** A container the app container depends on (the API's migrate container), run before it as ECS runs it. */
+export interface InitContainerSpec {
+  readonly name: string;
+  readonly command?: readonly string[];
+  readonly environment: Readonly<Record<string, string>>;
+  readonly secrets: Readonly<Record<string, string>>;
+}
+
 export interface TaskSpec {
   readonly family: string;
+  /** The container the app waits for with condition SUCCESS, if any. */
+  readonly init?: InitContainerSpec;
   /** The container's command; none means the image's CMD. */
   readonly command?: readonly string[];
   /** Name → value as synthesized: literals, or Terraform references the harness resolves. */
@@ -64,6 +74,8 @@ export interface WebAclSpec {
 
 export interface DatabaseSpec {
   readonly username: string;
+  /** The app's own role (the container's DB_IAM_USER), which logs in with an IAM token on AWS; none when the app logs in as the master user. */
+  readonly appUsername?: string;
   readonly name: string;
   /** The Terraform reference of the RDS-managed secret's ARN, as the task definition names it. */
   readonly secretArnRef: string;
@@ -122,10 +134,25 @@ export function readSpec(environment: string, tf: TfJson, prefix: string): Gamed
     `aws_ecs_service named ${prefix}`,
   );
   const taskDefinition = byKey("aws_ecs_task_definition", service.task_definition);
+  const containers = JSON.parse(taskDefinition.container_definitions) as Resource[];
   const container = only(
-    (JSON.parse(taskDefinition.container_definitions) as Resource[]).filter((c) => c.name === service.load_balancer[0].container_name),
+    containers.filter((c) => c.name === service.load_balancer[0].container_name),
     "app container",
   );
+  // The container the app waits for to exit 0 (the migrate container); a sidecar it only waits to START is not the game day's to run.
+  const dependencies = ((container.dependsOn ?? []) as { containerName: string; condition: string }[]).filter((d) => d.condition === "SUCCESS");
+  if (dependencies.length > 1)
+    throw new Error(`the game day runs one container the app depends on with condition SUCCESS; got ${JSON.stringify(dependencies)}`);
+  const initDefinition =
+    dependencies[0] &&
+    only(
+      containers.filter((c) => c.name === dependencies[0].containerName),
+      `container ${dependencies[0].containerName}`,
+    );
+  const variables = (c: Resource): Record<string, string> =>
+    Object.fromEntries((c.environment as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+  const secretsOf = (c: Resource): Record<string, string> =>
+    Object.fromEntries((c.secrets as { name: string; valueFrom: string }[]).map((e) => [e.name, e.valueFrom]));
   const targetGroup = byKey("aws_lb_target_group", service.load_balancer[0].target_group_arn);
   const lb = only(resources("aws_lb"), "aws_lb");
   const db = only(resources("aws_db_instance"), "aws_db_instance");
@@ -141,9 +168,15 @@ export function readSpec(environment: string, tf: TfJson, prefix: string): Gamed
     region: provider.region,
     task: {
       family: taskDefinition.family,
+      init: initDefinition && {
+        name: initDefinition.name,
+        command: initDefinition.command,
+        environment: variables(initDefinition),
+        secrets: secretsOf(initDefinition),
+      },
       command: container.command,
-      environment: Object.fromEntries((container.environment as { name: string; value: string }[]).map((e) => [e.name, e.value])),
-      secrets: Object.fromEntries((container.secrets as { name: string; valueFrom: string }[]).map((s) => [s.name, s.valueFrom])),
+      environment: variables(container),
+      secrets: secretsOf(container),
       user: container.user,
       readonlyRootFilesystem: container.readonlyRootFilesystem,
       stopTimeoutSeconds: container.stopTimeout ?? 30,
@@ -176,6 +209,7 @@ export function readSpec(environment: string, tf: TfJson, prefix: string): Gamed
     idleTimeoutSeconds: lb.idle_timeout,
     database: {
       username: db.username,
+      appUsername: variables(container).DB_IAM_USER,
       name: db.db_name,
       secretArnRef: `\${aws_db_instance.${dbKey}.master_user_secret[0].secret_arn}`,
       addressRef: `\${aws_db_instance.${dbKey}.address}`,

@@ -1,5 +1,6 @@
 /**
- * A task: the task definition's app container run as ECS runs it, on this machine. The image's
+ * A task: the task definition's app container run as ECS runs it, on this machine, after the container
+ * it depends on (the API's migrate container) exited 0. The image's
  * entrypoint and CMD unless the container has a command; the image's ENV, then the container's
  * environment, then its `secrets` read from Secrets Manager as the execution role would; the
  * container's user (uid 1000: files of the image read-only, nothing of the project writable); its
@@ -30,6 +31,12 @@ export interface TaskOptions {
   readonly imageConfig: ImageConfig;
   /** The container's environment and secrets, resolved: Terraform references and ARNs replaced by values. */
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * A container the app container depends on with condition SUCCESS (the API's migrate container): run to
+   * its end first, its environment and `secrets` resolved when the task starts, as ECS resolves them; the
+   * app container starts only once it exited 0, else the task stops with its exit code.
+   */
+  readonly init?: { readonly name: string; readonly command?: readonly string[]; readonly environment: () => Promise<Record<string, string>> };
   readonly port: number;
   readonly time: Timing;
   readonly logDir: string;
@@ -44,46 +51,23 @@ export class Task {
   health: "UNKNOWN" | "HEALTHY" | "UNHEALTHY" = "UNKNOWN";
   exitCode: number | null = null;
   stopReason?: string;
-  private readonly process: ChildProcess;
+  /** The container running now: the init container's, then the app's. */
+  private process?: ChildProcess;
   private readonly exited: Promise<void>;
   private checks?: NodeJS.Timeout;
+  private stopping?: NodeJS.Signals;
 
   constructor(private readonly options: TaskOptions) {
     this.id = options.id;
     this.port = options.port;
-    const { spec, image, imageConfig } = options;
-    // The image's ENTRYPOINT (distroless Node's) with the container's command, or the image's CMD.
-    const argv = [IMAGE_NODE, ...(spec.command ?? imageConfig.cmd)].map((arg) =>
-      arg === IMAGE_NODE ? NODE : arg.startsWith(imageConfig.workdir) ? image.resolve(arg, imageConfig.workdir) : arg,
-    );
-    const user = spec.user ?? imageConfig.user;
-    const [uid, gid] = user.split(":");
-    const prefix = RUNS_AS_ROOT ? ["setpriv", `--reuid=${uid}`, `--regid=${gid ?? uid}`, "--clear-groups"] : [];
     mkdirSync(options.logDir, { recursive: true });
-    const log = createWriteStream(join(options.logDir, `${this.id}.log`));
-    const env = { PATH: "/usr/bin:/bin", HOME: "/nonexistent", ...imageConfig.env, ...options.environment, PORT: String(this.port) };
-    this.process = spawn(prefix[0] ?? argv[0], [...prefix.slice(1), ...(prefix.length ? argv : argv.slice(1))], {
-      cwd: image.root,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.process.stdout!.pipe(log, { end: false });
-    this.process.stderr!.pipe(log, { end: false });
-    this.exited = new Promise((resolve) =>
-      this.process.once("exit", (code, signal) => {
-        this.exitCode = code ?? (signal === "SIGKILL" ? 137 : 143);
-        this.status = "STOPPED";
-        if (this.checks) clearInterval(this.checks);
-        log.end();
-        resolve();
-      }),
-    );
+    // The task runs while its init container does (ECS reports it RUNNING once a container started).
     this.status = "RUNNING";
-    if (spec.healthCheck) this.scheduleHealthChecks(spec.healthCheck);
+    this.exited = this.run();
   }
 
   get pid(): number | undefined {
-    return this.process.pid;
+    return this.process?.pid;
   }
 
   /** Resolves when the container has exited. */
@@ -96,8 +80,8 @@ export class Task {
     if (this.status === "STOPPED") return;
     this.stopReason ??= reason;
     this.status = "STOPPING";
-    this.process.kill("SIGTERM");
-    const killer = setTimeout(() => this.process.kill("SIGKILL"), this.options.time.ms(this.options.spec.stopTimeoutSeconds));
+    this.signal("SIGTERM");
+    const killer = setTimeout(() => this.signal("SIGKILL"), this.options.time.ms(this.options.spec.stopTimeoutSeconds));
     await this.exited;
     clearTimeout(killer);
   }
@@ -105,8 +89,76 @@ export class Task {
   /** The host reclaimed or the process died: no SIGTERM, no chance to finish. */
   async kill(reason: string): Promise<void> {
     this.stopReason ??= reason;
-    this.process.kill("SIGKILL");
+    this.signal("SIGKILL");
     await this.exited;
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    this.stopping = signal;
+    this.process?.kill(signal);
+  }
+
+  private async run(): Promise<void> {
+    const { spec, init } = this.options;
+    if (init) {
+      let code: number;
+      try {
+        const environment = await init.environment();
+        code = this.stopping ? 143 : await this.container(init.name, init.command, environment);
+      } catch (error) {
+        // ECS cannot read the container's secrets: the task stops before any container runs.
+        this.stopReason ??= `ResourceInitializationError: ${error instanceof Error ? error.message : String(error)}`;
+        code = 1;
+      }
+      if (code !== 0 || this.stopping) {
+        this.stopReason ??= `${init.name} exited ${code}: the app container's dependency (SUCCESS) failed`;
+        this.finish(code);
+        return;
+      }
+    }
+    const exit = this.container("app", spec.command, this.options.environment, () => {
+      if (spec.healthCheck) this.scheduleHealthChecks(spec.healthCheck);
+    });
+    this.finish(await exit);
+  }
+
+  private finish(code: number): void {
+    this.exitCode = code;
+    this.status = "STOPPED";
+    if (this.checks) clearInterval(this.checks);
+  }
+
+  /** One container to its end: the image's ENTRYPOINT (distroless Node's) with the container's command, or the image's CMD; resolves its exit code. */
+  private container(
+    name: string,
+    command: readonly string[] | undefined,
+    environment: Readonly<Record<string, string>>,
+    started?: () => void,
+  ): Promise<number> {
+    const { spec, image, imageConfig } = this.options;
+    const argv = [IMAGE_NODE, ...(command ?? imageConfig.cmd)].map((arg) =>
+      arg === IMAGE_NODE ? process.execPath : arg.startsWith(imageConfig.workdir) ? image.resolve(arg, imageConfig.workdir) : arg,
+    );
+    const user = spec.user ?? imageConfig.user;
+    const [uid, gid] = user.split(":");
+    const prefix = RUNS_AS_ROOT ? ["setpriv", `--reuid=${uid}`, `--regid=${gid ?? uid}`, "--clear-groups"] : [];
+    const log = createWriteStream(join(this.options.logDir, name === "app" ? `${this.id}.log` : `${this.id}-${name}.log`));
+    const env = { PATH: "/usr/bin:/bin", HOME: "/nonexistent", ...imageConfig.env, ...environment, PORT: String(this.port) };
+    const child = spawn(prefix[0] ?? argv[0], [...prefix.slice(1), ...(prefix.length ? argv : argv.slice(1))], {
+      cwd: image.root,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.process = child;
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    started?.();
+    return new Promise((resolve) =>
+      child.once("exit", (code, signal) => {
+        log.end();
+        resolve(code ?? (signal === "SIGKILL" ? 137 : 143));
+      }),
+    );
   }
 
   /** The container health check: ECS runs the command in the container; `retries` failures in a row after the start period make it UNHEALTHY. */
