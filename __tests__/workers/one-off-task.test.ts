@@ -25,6 +25,8 @@ interface FakeWorld {
   exitCode?: number;
   startFailure?: string;
   logsDenied?: boolean;
+  /** The API's migrate container (the owner's migrations, before the app), and how it exits. */
+  migrate?: { exitCode: number };
 }
 
 function fakes(world: FakeWorld = {}) {
@@ -37,6 +39,11 @@ function fakes(world: FakeWorld = {}) {
     { events: [], nextForwardToken: "t2" },
   ];
   let page = 0;
+  const migratePages = [
+    { events: [{ message: "app role granted the app's tables" }], nextForwardToken: "m1" },
+    { events: [], nextForwardToken: "m1" },
+  ];
+  let migratePage = 0;
   const send = async (command: { constructor: { name: string }; input: any }) => {
     const name = command.constructor.name.replace(/Command$/, "");
     calls.push([name, command.input]);
@@ -70,6 +77,9 @@ function fakes(world: FakeWorld = {}) {
             requiresCompatibilities: ["FARGATE"],
             containerDefinitions: [
               { name: "app", image: IMAGE, logConfiguration: { options: { "awslogs-group": "/ecs/${PREFIX}", "awslogs-stream-prefix": "app" } } },
+              ...(world.migrate
+                ? [{ name: "migrate", image: IMAGE, logConfiguration: { options: { "awslogs-group": "/ecs/${PREFIX}", "awslogs-stream-prefix": "migrate" } } }]
+                : []),
             ],
           },
           tags: [
@@ -90,7 +100,11 @@ function fakes(world: FakeWorld = {}) {
               ? {
                   lastStatus: "STOPPED",
                   stoppedReason: stopped ? "timed out" : "Essential container in task exited",
-                  containers: [{ name: "app", exitCode: stopped ? 137 : (world.exitCode ?? 0) }],
+                  containers: [
+                    // The app container never starts when the migrate container failed: no exit code.
+                    { name: "app", exitCode: world.migrate?.exitCode ? undefined : stopped ? 137 : (world.exitCode ?? 0) },
+                    ...(world.migrate ? [{ name: "migrate", exitCode: world.migrate.exitCode }] : []),
+                  ],
                 }
               : { lastStatus: "RUNNING" },
           ],
@@ -101,6 +115,7 @@ function fakes(world: FakeWorld = {}) {
         return {};
       case "GetLogEvents": {
         if (world.logsDenied) throw Object.assign(new Error("not authorized"), { name: "AccessDeniedException" });
+        if (String(command.input.logStreamName).startsWith("migrate/")) return migratePages[Math.min(migratePage++, migratePages.length - 1)];
         return logPages[Math.min(page++, logPages.length - 1)];
       }
       case "DeregisterTaskDefinition":
@@ -240,6 +255,22 @@ describe("a one-off task", () => {
     ]);
     expect(f.input("RunTask")[0].taskDefinition).toBe(TD.replace(":7", ":8"));
     expect(f.input("DeregisterTaskDefinition")).toEqual([{ taskDefinition: TD.replace(":7", ":8") }]);
+  });
+
+  test("the API's migrate container: the release's image too, its logs first, and its failure is the command's", async () => {
+    const f = fakes({ migrate: { exitCode: 0 } });
+    const release = { tag: "v2", digest: `sha256:${"b".repeat(64)}`, source: "releases/dev-workers.json" };
+    expect(await runOneOff(args({ release: true, command: ["dist/migrate.mjs"] }), service, f.clients, f.io, release)).toBe(0);
+    const [registered] = f.input("RegisterTaskDefinition");
+    expect(registered.containerDefinitions.map((c: { name: string; image: string }) => [c.name, c.image])).toEqual([
+      ["app", `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${PREFIX}@sha256:${"b".repeat(64)}`],
+      ["migrate", `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${PREFIX}@sha256:${"b".repeat(64)}`],
+    ]);
+    expect(f.out).toEqual(["app role granted the app's tables", "migrations applied", "done"]);
+
+    const failed = fakes({ migrate: { exitCode: 1 } });
+    expect(await runOneOff(args({ command: ["dist/migrate.mjs"] }), service, failed.clients, failed.io)).toBe(1);
+    expect(failed.notes.join("\n")).toContain("the migrate container exited 1: the migrations failed, the app container did not start");
   });
 
   test("--release of the release already deployed runs the deployed revision", async () => {
