@@ -397,7 +397,7 @@ function checkTracing(ctx: Context, s: Parsed, entry: ParsedService): void {
       `at most ${task.memory - task.scratchSizeMib - APP_MIN_MEMORY_MIB} (${name("memory")} less ${name("scratchSizeMib")} and ${APP_MIN_MEMORY_MIB} for the app), or a larger ${name("memory")}`,
     );
   const environment = task.environment ?? {};
-  const taken = Object.keys(tracingEnvironment("")).find((variable) => variable in environment || variable in task.secrets);
+  const taken = Object.keys(tracingEnvironment("", 1)).find((variable) => variable in environment || variable in task.secrets);
   if (taken !== undefined)
     fail(
       ctx,

@@ -294,7 +294,9 @@ function buildService(
     enableExecuteCommand: entry.service.enableExecuteCommand,
     execLogGroup: stack.cluster.execLogGroup,
     // Traces (tracing.enabled): every service, the API and its workers; jobs are not traced.
-    tracing: config.tracing.enabled ? { cpu: config.tracing.collectorCpu, memoryMib: config.tracing.collectorMemoryMib } : undefined,
+    tracing: config.tracing.enabled
+      ? { cpu: config.tracing.collectorCpu, memoryMib: config.tracing.collectorMemoryMib, sampleRatio: config.tracing.sampleRatio }
+      : undefined,
     connections: [...(database ? [database.connection] : []), ...(timings ? [timings] : []), ...queueConnections(entry, queues)],
   });
   const service = new Service(stack, `${id}Service`, {

@@ -48,7 +48,7 @@ describe("tracing", () => {
     expect(config.exporters).toEqual({ awsxray: { region: "eu-west-1" } });
     expect(Object.keys(config.service.pipelines)).toEqual(["traces"]);
     expect(app.dependsOn).toContainEqual({ containerName: COLLECTOR_CONTAINER_NAME, condition: "START" });
-    expect(variables(app)).toMatchObject({ OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT, OTEL_SERVICE_NAME: "rest-api-test" });
+    expect(variables(app)).toMatchObject({ OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT, OTEL_SERVICE_NAME: "rest-api-test", OTEL_TRACES_SAMPLER_ARG: "1" });
     expect(OTLP_ENDPOINT).toBe("http://localhost:4318");
   });
 
@@ -87,6 +87,11 @@ describe("tracing", () => {
     expect(rolePolicy(tf, "rest-api-test-worker-task", "Traces").Statement[0].Action).toContain("xray:PutTraceSegments");
   });
 
+  test("the share traced reaches the app: tracing.sampleRatio is its OTEL_TRACES_SAMPLER_ARG", () => {
+    const tf = synth(traced({ tracing: { enabled: true, sampleRatio: 0.05 } }));
+    expect(variables(containers(tf, "rest-api-test")[0]).OTEL_TRACES_SAMPLER_ARG).toBe("0.05");
+  });
+
   describe("refusals name the setting, its value and what is allowed", () => {
     test("a collector that leaves the app too little CPU", () => {
       expect(() => synth(traced({ task: { cpu: 256, memory: 512 }, tracing: { enabled: true, collectorCpu: 200 } }))).toThrow(
@@ -119,6 +124,9 @@ describe("tracing", () => {
     test("a value of the wrong kind", () => {
       expect(() => synth(env({ tracing: { enabled: "yes" as unknown as boolean } }))).toThrow(/^Invalid setting tracing\.enabled = "yes"/);
       expect(() => synth(env({ tracing: { enabled: true, collectorCpu: 8 } }))).toThrow(/^Invalid setting tracing\.collectorCpu = 8: .*Allowed: .*32/);
+      expect(() => synth(env({ tracing: { enabled: true, sampleRatio: 5 } }))).toThrow(
+        /^Invalid setting tracing\.sampleRatio = 5: not a share from 0 to 1\. Allowed: a number from 0 \(none\) to 1 \(every request\)\.$/,
+      );
     });
   });
 });

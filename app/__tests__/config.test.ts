@@ -26,8 +26,20 @@ describe("configuration from the environment", () => {
       DRAIN_QUIET_MS: 20000,
       KEEP_ALIVE_TIMEOUT_MS: 65000,
       MIGRATION_TIMEOUT_MS: 50000,
+      OTEL_TRACES_SAMPLER_ARG: 1,
       LOG_LEVEL: "info",
     });
+  });
+
+  it("takes tracing's endpoint and share only as they are meant", () => {
+    expect(readConfig({ ...REQUIRED, OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4318", OTEL_TRACES_SAMPLER_ARG: "0.05" })).toMatchObject({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4318",
+      OTEL_TRACES_SAMPLER_ARG: 0.05,
+    });
+    expect(error({ ...REQUIRED, OTEL_TRACES_SAMPLER_ARG: "2" })).toContain('OTEL_TRACES_SAMPLER_ARG = "2": above 1');
+    expect(error({ ...REQUIRED, OTEL_EXPORTER_OTLP_ENDPOINT: "localhost:4318/v1/traces" })).toContain(
+      'OTEL_EXPORTER_OTLP_ENDPOINT = "localhost:4318/v1/traces": not an http(s)://host:port URL with no path',
+    );
   });
 
   it("takes the login from DB_SECRET_ARN instead of DB_USERNAME and DB_PASSWORD", () => {

@@ -176,6 +176,19 @@ describe("tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)", () => {
     expect(receiver.trace(traceId).some((s) => s.parentSpanId === fromCaller.spanId && s.attributes["db.operation.name"] === "SELECT")).toBe(true);
   });
 
+  it("records the configured share of new traces (OTEL_TRACES_SAMPLER_ARG), and always follows a sampled caller", async () => {
+    const none = await RunningApi.start({ ...databaseEnv(db), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_SAMPLER_ARG: "0" });
+    try {
+      await none.fetch("/notes?limit=1", { headers: { "x-request-id": "trace-me-never" } });
+      const traceId = "5bf92f3577b34da6a3ce929d0e0e4736";
+      await none.fetch("/notes?limit=1", { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, "x-request-id": "trace-me-followed" } });
+      expect(await eventually(async () => serverSpanOf("trace-me-followed"), 20_000, "the followed caller's span")).toMatchObject({ traceId });
+    } finally {
+      await none.stop(); // flushes what it recorded
+    }
+    expect(serverSpanOf("trace-me-never")).toBeUndefined();
+  });
+
   it("the health checks make no traces", async () => {
     expect((await api.fetch("/health")).status).toBe(200);
     expect((await api.fetch("/ready")).status).toBe(200);

@@ -92,6 +92,11 @@ export const ConfigSchema = z
      * stack sets it when `tracing.enabled`. Unset, tracing is off and the OpenTelemetry SDK is never loaded. @default none: no tracing
      */
     OTEL_EXPORTER_OTLP_ENDPOINT: z.optional(required.regex(/^https?:\/\/[^/\s]+\/?$/, "not an http(s)://host:port URL with no path")),
+    /**
+     * With tracing on, the share of requests (and of messages a trace does not already carry) traced, 0 to 1; a trace begun upstream (a sampled
+     * `traceparent`) is always followed. The stack sets it from `tracing.sampleRatio`. @default 1: every request
+     */
+    OTEL_TRACES_SAMPLER_ARG: z.coerce.number({ error: "not a number" }).min(0, "below 0").max(1, "above 1").default(1),
     /** The traces' service name. @default "notes-api", the worker's "notes-worker" */
     OTEL_SERVICE_NAME: z.optional(required.regex(/^[A-Za-z0-9._-]{1,64}$/, "not letters, digits, ., _ and - (at most 64)")),
     /** @default "info" */

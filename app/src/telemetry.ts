@@ -49,6 +49,8 @@ export interface TracingOptions {
   readonly endpoint: string;
   readonly serviceName: string;
   readonly environment: string;
+  /** The share of new traces recorded, 0 to 1 (a parent's decision is followed). */
+  readonly sampleRatio: number;
   readonly pg: typeof pg;
 }
 
@@ -60,7 +62,7 @@ export type MessageAttributes = Record<string, MessageAttributeValue>;
  * Call first, before the pool or any client is made.
  */
 export async function startTelemetry(
-  config: Pick<Config, "OTEL_EXPORTER_OTLP_ENDPOINT" | "OTEL_SERVICE_NAME" | "APP_ENV">,
+  config: Pick<Config, "OTEL_EXPORTER_OTLP_ENDPOINT" | "OTEL_SERVICE_NAME" | "OTEL_TRACES_SAMPLER_ARG" | "APP_ENV">,
   defaultServiceName: string,
   modules: { readonly pg: typeof pg },
 ): Promise<Telemetry> {
@@ -72,6 +74,7 @@ export async function startTelemetry(
     endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: config.OTEL_SERVICE_NAME ?? defaultServiceName,
     environment: config.APP_ENV,
+    sampleRatio: config.OTEL_TRACES_SAMPLER_ARG,
     pg: modules.pg,
   });
   return current;

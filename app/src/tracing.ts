@@ -17,7 +17,7 @@ import { CompositePropagator, W3CTraceContextPropagator } from "@opentelemetry/c
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { AWSXRayPropagator } from "@opentelemetry/propagator-aws-xray";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { AlwaysOnSampler, BatchSpanProcessor, type IdGenerator, ParentBasedSampler, TracerProvider } from "@opentelemetry/sdk-trace";
+import { AlwaysOnSampler, BatchSpanProcessor, type IdGenerator, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from "@opentelemetry/sdk-trace";
 import type { FastifyRequest } from "fastify";
 import type pg from "pg";
 import type { MessageAttributes, Telemetry, TracingOptions } from "./telemetry";
@@ -37,7 +37,8 @@ export function start(options: TracingOptions): Telemetry {
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ "service.name": options.serviceName, "deployment.environment.name": options.environment }),
     idGenerator: ids,
-    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+    // A trace begun upstream keeps its decision; a new one is recorded at the configured share (X-Ray bills per trace recorded).
+    sampler: new ParentBasedSampler({ root: options.sampleRatio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(options.sampleRatio) }),
     spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/+$/, "")}/v1/traces` }) })],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());

@@ -159,7 +159,7 @@ export interface TaskDefinitionProps extends TaskConfig {
    * Trace the app (`tracing.enabled`): an ADOT collector sidecar of this CPU and memory inside the task's, the app's OTEL_ variables, and
    * the task role allowed to write traces (lib/compute/tracing.ts). @default none: no sidecar, nothing traced
    */
-  readonly tracing?: { readonly cpu: number; readonly memoryMib: number };
+  readonly tracing?: { readonly cpu: number; readonly memoryMib: number; readonly sampleRatio: number };
 }
 
 export const CONTAINER_NAME = "app";
@@ -212,7 +212,7 @@ export class TaskDefinition extends Construct {
     // The app listens where the load balancer sends traffic.
     const port = this.containerPort === undefined ? {} : { PORT: String(this.containerPort) };
     const wiredEnvironment: Record<string, string> = Object.assign(port, ...connections.map((c) => c.environment));
-    if (props.tracing) Object.assign(wiredEnvironment, tracingEnvironment(props.name));
+    if (props.tracing) Object.assign(wiredEnvironment, tracingEnvironment(props.name, props.tracing.sampleRatio));
     const wiredSecrets = connections.flatMap((c) => c.secrets);
     for (const [key, value] of Object.entries(wiredEnvironment)) {
       check(!(key in environment), `task.environment.${key}`, environment[key], "the stack sets this variable itself", "another name");

@@ -2,7 +2,7 @@ import type { IConstruct } from "constructs";
 import * as z from "zod/mini";
 import type { Statement } from "../core/iam";
 import { PermissionsBoundary } from "../core/permissions-boundary";
-import { flag, int, withDefault } from "../settings/rules";
+import { flag, int, rule, withDefault } from "../settings/rules";
 
 /**
  * Traces end to end (issue 34): the API and its workers send OpenTelemetry spans (app/src/tracing.ts) over
@@ -18,6 +18,14 @@ export const TracingSettingsSchema = z.strictObject({
    * free) and the collector's share of each task; off, nothing runs and nothing is loaded. Scheduled jobs are not traced. @default false
    */
   enabled: withDefault(flag, false),
+  /**
+   * The share of requests traced, 0 to 1 (a trace begun upstream keeps its own decision): X-Ray bills $5 per million traces recorded, so a busy
+   * service lowers it, e.g. 0.05; the app's `OTEL_TRACES_SAMPLER_ARG`. @default 1: every request
+   */
+  sampleRatio: withDefault(
+    z.number().check(rule<number>((v) => Number.isFinite(v) && v >= 0 && v <= 1, "not a share from 0 to 1", "a number from 0 (none) to 1 (every request)")),
+    1,
+  ),
   /** CPU units (1024 = 1 vCPU) of each task kept for the collector; the app keeps at least 128. @default 64 */
   collectorCpu: withDefault(int(32, 4096), 64),
   /** MiB of each task the collector may use (its hard limit); the app keeps at least 256 beside it and `task.scratchSizeMib`. @default 128 */
@@ -58,9 +66,9 @@ export function traceWriteStatements(): Statement[] {
   return [{ Sid: "WriteTraces", Action: [...TRACE_WRITE_ACTIONS], Resource: "*" }];
 }
 
-/** The app's variables in a traced task: where spans go, and the service name X-Ray's map shows (the task's family). */
-export function tracingEnvironment(serviceName: string): Record<string, string> {
-  return { OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT, OTEL_SERVICE_NAME: serviceName };
+/** The app's variables in a traced task: where spans go, the service name X-Ray's map shows (the task's family), the share traced. */
+export function tracingEnvironment(serviceName: string, sampleRatio: number): Record<string, string> {
+  return { OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT, OTEL_SERVICE_NAME: serviceName, OTEL_TRACES_SAMPLER_ARG: String(sampleRatio) };
 }
 
 /**
