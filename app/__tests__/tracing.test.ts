@@ -1,4 +1,5 @@
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { APP_DIR, RunningApi, databaseEnv } from "../harness/api";
@@ -71,6 +72,38 @@ describe("tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)", () => {
     expect(loaded.some((url) => url.endsWith("/dist/server.mjs"))).toBe(true);
     expect(loaded.filter((url) => /tracing|opentelemetry/.test(url))).toEqual([]);
     expect(api.logs.filter((l) => "trace_id" in l || "span_id" in l)).toEqual([]);
+  });
+});
+
+describe("tracing on, with a collector that takes connections and never answers", () => {
+  let db: TestDatabase;
+  let silent: net.Server;
+  let endpoint: string;
+  const sockets = new Set<net.Socket>();
+  beforeAll(async () => {
+    db = await createPglite();
+    // What a hung sidecar looks like from the app: the connection opens, no answer ever comes.
+    silent = net.createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    endpoint = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+    await db?.drop();
+  });
+
+  it("a stop still ends in its own time (exit 0), its flush given up after the bound, not forced out by the grace timer", async () => {
+    const api = await RunningApi.start({
+      ...databaseEnv(db),
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_SERVICE_NAME: "hung-collector",
+      DRAIN_TIMEOUT_MS: "0",
+    });
+    expect((await api.json("POST", "/notes", { title: "buffered", body: "never sent" })).status).toBe(201);
+    // A flush waiting on the collector would hold the stop until close-with-grace gives up and exits 1.
+    expect(await api.stop()).toBe(0);
+    expect(api.logs.map((line) => line.msg)).toContain("stopped");
   });
 });
 

@@ -39,7 +39,13 @@ export function start(options: TracingOptions): Telemetry {
     idGenerator: ids,
     // A trace begun upstream keeps its decision; a new one is recorded at the configured share (X-Ray bills per trace recorded).
     sampler: new ParentBasedSampler({ root: options.sampleRatio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(options.sampleRatio) }),
-    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/+$/, "")}/v1/traces` }) })],
+    // Each export gives up within the stop's flush bound, so no send outlives it.
+    spanProcessors: [
+      new BatchSpanProcessor({
+        exporter: new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/+$/, "")}/v1/traces`, timeoutMillis: SHUTDOWN_FLUSH_MS }),
+        exportTimeoutMillis: SHUTDOWN_FLUSH_MS,
+      }),
+    ],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
@@ -77,8 +83,22 @@ export function start(options: TracingOptions): Telemetry {
         span.end();
       }
     },
-    shutdown: () => provider.shutdown(),
+    // A stop must not wait on a collector that is gone or slow: what is not sent within the bound is lost,
+    // and the task still exits 0 well inside its stopTimeout (ECS would SIGKILL it otherwise).
+    shutdown: () => boundedBy(provider.shutdown(), SHUTDOWN_FLUSH_MS),
   };
+}
+
+/** The most a stop spends sending the spans still buffered. */
+export const SHUTDOWN_FLUSH_MS = 2000;
+
+function boundedBy(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([work.catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
 }
 
 /** X-Ray's trace id: 8 hex digits of the start time in seconds, then 24 random; or the one the load balancer gave the request. */
