@@ -165,10 +165,21 @@ export function estimateMonthlyCost(terraform: TerraformJson): CostEstimate {
     );
   }
 
+  /**
+   * A task definition's containers. `cdktf synth --hcl` keeps them as a `${jsonencode(...)}` expression, which
+   * is no JSON: none is read from it, so only the informational collector line is left out (its share is
+   * inside the Fargate lines either way).
+   */
+  function containerDefinitions(value: unknown): { name?: string; cpu?: number; memory?: number }[] {
+    const text = String(value ?? "[]");
+    if (!text.startsWith("[")) return [];
+    return JSON.parse(text) as { name?: string; cpu?: number; memory?: number }[];
+  }
+
   // Tracing (issue 34): the collector sidecar runs inside each task's size, so its share is already in the Fargate lines; X-Ray bills per trace.
   const traced = services.flatMap((service) => {
     const task = referenced("aws_ecs_task_definition", service.task_definition);
-    const containers = JSON.parse(String(task?.container_definitions ?? "[]")) as { name?: string; cpu?: number; memory?: number }[];
+    const containers = containerDefinitions(task?.container_definitions);
     const collector = containers.find((c) => c.name === "otel-collector");
     if (!task || !collector || Number(service.desired_count ?? 0) === 0) return [];
     const arch = ((task.runtime_platform as Block | undefined)?.cpu_architecture as "X86_64" | "ARM64" | undefined) ?? "X86_64";

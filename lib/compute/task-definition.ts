@@ -398,7 +398,7 @@ function grantTaskDefinitionDeploy(scope: Construct, secrets: readonly WiredSecr
   if (boundary) {
     const arn = (service: string, resource: string) => boundary.arnOf(service, resource);
     const prefix = boundary.prefix;
-    const secretArns = secrets.filter((s) => !s.resourceArn.includes(":ssm:")).map((s) => s.resourceArn);
+    const secretArns = secrets.filter((s) => !s.resourceArn.includes(":ssm:")).map((s) => s.boundaryArn ?? s.resourceArn);
     const parameterArns = secrets.filter((s) => s.resourceArn.includes(":ssm:")).map((s) => s.resourceArn);
     boundary.allow([
       { Sid: "EcrLogin", Action: "ecr:GetAuthorizationToken", Resource: "*" },

@@ -10,6 +10,13 @@ export interface WiredSecret {
   readonly name: string;
   readonly valueFrom: string;
   readonly resourceArn: string;
+  /**
+   * What the environment's permissions boundary names for it, where the secret's ARN is known only once a
+   * resource that needs a role under the boundary exists (the database's master secret: the instance needs
+   * its monitoring role, which carries the boundary, so the boundary naming the instance's secret would be
+   * a cycle Terraform refuses). @default resourceArn
+   */
+  readonly boundaryArn?: string;
 }
 
 /** What another construct hands a task so it can use it, e.g. `database.connection`. */

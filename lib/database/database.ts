@@ -308,7 +308,9 @@ export class Database extends Construct {
    * granted apart, with `allowFrom`.
    */
   get connection(): Connection {
-    const owner = (name: string, key: string) => ({ name, valueFrom: `${this.secretArn}:${key}::`, resourceArn: this.secretArn });
+    // The boundary names RDS's secrets by their name pattern (rds!db-…): see WiredSecret.boundaryArn.
+    const boundaryArn = `arn:${this.partition}:secretsmanager:${this.region}:${this.accountId}:secret:rds!db-*`;
+    const owner = (name: string, key: string) => ({ name, valueFrom: `${this.secretArn}:${key}::`, resourceArn: this.secretArn, boundaryArn });
     return {
       environment: { DB_HOST: this.instance.address, DB_PORT: String(this.port), DB_NAME: this.databaseName, DB_IAM_USER: this.appUsername },
       secrets: [],
