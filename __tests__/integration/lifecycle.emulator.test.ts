@@ -255,12 +255,13 @@ function observed(stack: string, name: string): ApiObservation {
         });
       });
 
-      test("the task role may read only the database's secret (the app reads it when it connects); the execution role none", () => {
+      test("the API's task role reads no secret and connects as the app's database role; its execution role reads only the database's secret, for the migrate container", () => {
         const seen = observed(name, "deploy with the placeholder image");
-        const secretResources = (statements: typeof seen.taskStatements) =>
-          statements.filter((s) => [s.Action].flat().some((a) => a.startsWith("secretsmanager:"))).flatMap((s) => [s.Resource].flat());
-        expect(secretResources(seen.taskStatements)).toEqual([step(name, "deploy with the placeholder image").outputs!.DatabaseSecretArn]);
-        expect(secretResources(seen.executionStatements)).toEqual([]);
+        const resourcesOf = (statements: typeof seen.taskStatements, service: string) =>
+          statements.filter((s) => [s.Action].flat().some((a) => a.startsWith(`${service}:`))).flatMap((s) => [s.Resource].flat());
+        expect(resourcesOf(seen.taskStatements, "secretsmanager")).toEqual([]);
+        expect(resourcesOf(seen.taskStatements, "rds-db")).toEqual([expect.stringMatching(/^arn:aws:rds-db:[a-z0-9-]+:\d{12}:dbuser:[^/]+\/\w+$/)]);
+        expect(resourcesOf(seen.executionStatements, "secretsmanager")).toEqual([step(name, "deploy with the placeholder image").outputs!.DatabaseSecretArn]);
       });
     }
 
