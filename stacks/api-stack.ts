@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import { basename, dirname, resolve } from "node:path";
-import { Annotations, App, LocalBackend, S3Backend, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, App, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { AlarmTopic } from "../lib/observability/alarm-topic";
 import { Alarms } from "../lib/observability/alarms";
@@ -19,6 +19,7 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { isReservedDomain, LoadBalancer } from "../lib/edge/load-balancer";
 import { Network } from "../lib/network/network";
 import { guardAccount } from "../lib/core/account-guard";
+import { refuseExampleAtPlan } from "../lib/core/example-refusal";
 import { Registry } from "../lib/registry/registry";
 import { Service } from "../lib/compute/service";
 import { drainEnvironment, MIGRATION_VARIABLE, migrationSeconds, shutdownTimeoutMs, stopTimings } from "../lib/compute/stop-timings";
@@ -133,7 +134,8 @@ export class ApiStack extends TerraformStack {
     this.network = new Network(this, "Network", { ...config.network, availabilityZones: config.availabilityZones });
     // The first resource of every stack carries the refusal of an example account.
     const againstAws = !(options.offline || options.emulatorUrl);
-    guardAccount(this, config, { againstAws, guardExamples: options.guardExampleDomains ?? againstAws }, provider, this.network.vpc);
+    const guardExamples = options.guardExampleDomains ?? againstAws;
+    guardAccount(this, config, { againstAws, guardExamples }, provider, this.network.vpc);
     this.registry = new Registry(this, "Registry", config.registry);
 
     // Sized once, by the schema, for every service's and job's tasks at their maximum counts.
@@ -159,7 +161,7 @@ export class ApiStack extends TerraformStack {
     });
 
     const domainName = config.loadBalancer.https?.domainName;
-    if (domainName && isReservedDomain(domainName)) refuseExampleDomain(this.loadBalancer, name, domainName, options);
+    if (domainName && isReservedDomain(domainName)) refuseExampleDomain(this.loadBalancer, name, domainName, guardExamples);
 
     if (config.waf.enabled) {
       this.webAcl = new WebAcl(this, "WebAcl", { ...config.waf, loadBalancer: this.loadBalancer });
@@ -346,21 +348,12 @@ function buildJob(stack: ApiStack, entry: JobEntryConfig, options: RunOptions, q
   return { taskDefinition, job };
 }
 
-/**
- * A reserved example domain (the shipped prod's) cannot be served, so a plan of the stack against AWS
- * fails before it creates anything, saying what to set. Synth warns; it cannot refuse one stack
- * without refusing every command, dev's deploy included.
- */
-function refuseExampleDomain(loadBalancer: LoadBalancer, env: string, domainName: string, options: RunOptions): void {
+/** A reserved example domain (the shipped prod's) cannot be served: see refuseExampleAtPlan. */
+function refuseExampleDomain(loadBalancer: LoadBalancer, env: string, domainName: string, guard: boolean): void {
   const message =
     `${env}: loadBalancer.https.domainName = "${domainName}" is a reserved example domain, which no certificate can validate. ` +
     `Allowed: your own domain with the Route 53 hosted zone that serves it (domainName and hostedZoneId), or certificateArn, set in environments/environments.ts.`;
-  Annotations.of(loadBalancer).addWarning(`${message} Planning this stack against AWS fails until then.`);
-  if (options.guardExampleDomains ?? !(options.offline || options.emulatorUrl)) {
-    // Terraform wants a condition that reads something of the configuration: the domain, as a local.
-    const domain = new TerraformLocal(loadBalancer, "HttpsDomainName", domainName);
-    loadBalancer.listener.addOverride("lifecycle.precondition", [{ condition: `\${${domain.fqn} != "${domainName}"}`, error_message: message }]);
-  }
+  refuseExampleAtPlan({ scope: loadBalancer, localId: "HttpsDomainName", value: domainName, anchor: loadBalancer.listener, message, guard });
 }
 
 function configureState(stack: TerraformStack, state: EnvironmentConfig["state"], env: string, options: RunOptions): void {

@@ -1,8 +1,9 @@
-import { Annotations, TerraformLocal, type TerraformResource } from "cdktf";
+import { Annotations, type TerraformResource } from "cdktf";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { Construct } from "constructs";
 import * as z from "zod/mini";
 import { rule } from "../settings/rules";
+import { refuseExampleAtPlan } from "./example-refusal";
 
 /**
  * AWS's documentation accounts ("Identifiers in AWS documentation"): an environment that names one
@@ -50,10 +51,5 @@ export function guardAccount(
   const message =
     `${name}: accountId = "${accountId}" is one of AWS's documentation accounts, an example no credentials belong to. ` +
     `Allowed: the account ID this environment deploys to (twelve digits), set in environments/environments.ts.`;
-  Annotations.of(scope).addWarning(`${message} Planning this stack against AWS fails until then.`);
-  if (options.guardExamples) {
-    // Terraform wants a condition that reads something of the configuration: the setting, as a local.
-    const setting = new TerraformLocal(scope, "ExampleAccountId", accountId);
-    anchor.addOverride("lifecycle.precondition", [{ condition: `\${${setting.fqn} != "${accountId}"}`, error_message: message }]);
-  }
+  refuseExampleAtPlan({ scope, localId: "ExampleAccountId", value: accountId, anchor, message, guard: options.guardExamples });
 }
