@@ -130,3 +130,18 @@ export function rolePolicy(tf: TfJson, roleSuffix: string, policyName: string): 
   if (!policy) throw new Error(`no policy ${policyName} on role *${roleSuffix}`);
   return JSON.parse(policy.policy);
 }
+
+/** Terraform JSON without cdktf's "//" metadata (construct paths, the engine's version), which the app writes and in-process synth leaves out. */
+export function withoutMetadata(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutMetadata);
+  if (!value || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => (k === "//" ? [] : [[k, withoutMetadata(v)]])));
+}
+
+/** The process variables that change what a synth writes: a test running the synth app sets its own. */
+const SYNTH_VARIABLES = ["IMAGE_TAG", "IMAGE_ENV", "OFFLINE", "AWS_EMULATOR_URL", "SYNTH_HCL_OUTPUT", "CDKTF_OUTDIR", "CDK_ENGINE"];
+
+/** This process's environment without the variables that change what synth writes. */
+export function withoutSynthVariables(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !SYNTH_VARIABLES.includes(name)));
+}

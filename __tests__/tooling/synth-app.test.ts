@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { environments } from "../../environments/environments";
-import { synth } from "../support/helpers";
+import { synth, withoutMetadata, withoutSynthVariables } from "../support/helpers";
 
 const app = resolve("scripts", "synth.cjs");
 const manifest = resolve(".build", "main.inputs.json");
@@ -16,17 +16,9 @@ const bundle = resolve(".build", "main.js");
 const cwd = mkdtempSync(join(tmpdir(), "synth-app-"));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
-const clean = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !["IMAGE_TAG", "IMAGE_ENV", "OFFLINE", "AWS_EMULATOR_URL", "SYNTH_HCL_OUTPUT", "CDKTF_OUTDIR"].includes(k)),
-);
+const clean = withoutSynthVariables();
 function runApp(env: NodeJS.ProcessEnv = {}) {
   return spawnSync(process.execPath, [app], { cwd, env: { ...clean, ...env }, encoding: "utf8" });
-}
-/** Terraform JSON without cdktf's "//" metadata (construct paths), which the app writes and tests leave out. */
-function withoutMetadata(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutMetadata);
-  if (!value || typeof value !== "object") return value;
-  return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => (k === "//" ? [] : [[k, withoutMetadata(v)]])));
 }
 function written(name: string) {
   return withoutMetadata(JSON.parse(readFileSync(join(cwd, "cdktf.out", "stacks", name, "cdk.tf.json"), "utf8")));

@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { cliNodeProblem, cliOf, ENGINES } from "../../scripts/engine.cjs";
 import { copyProject } from "../../scripts/fork-proof";
+import { withoutSynthVariables } from "../support/helpers";
 
 const ENVIRONMENTS_FILE = join("environments", "environments.ts");
 const work = mkdtempSync(join(tmpdir(), "synth-fresh-"));
@@ -29,11 +30,7 @@ const cdktnCliProblem = cliNodeProblem(cliOf(ENGINES.cdktn));
 
 // The variables that change what synth writes are the test's, not the caller's.
 const env: NodeJS.ProcessEnv = {
-  ...Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([k]) => !["IMAGE_TAG", "IMAGE_ENV", "OFFLINE", "AWS_EMULATOR_URL", "SYNTH_HCL_OUTPUT", "CDKTF_OUTDIR", "CDK_ENGINE"].includes(k),
-    ),
-  ),
+  ...withoutSynthVariables(),
   CI: "true",
   CHECKPOINT_DISABLE: "1",
   DISABLE_VERSION_CHECK: "true",

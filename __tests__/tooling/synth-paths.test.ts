@@ -22,7 +22,7 @@ import { runOptionsFromEnv } from "../../environments/settings";
 import { examples, planOnlyExamples } from "../../environments/variants";
 import { ENGINES } from "../../scripts/engine.cjs";
 import { esbuildOptions } from "../../scripts/synth.cjs";
-import { synth } from "../support/helpers";
+import { synth, withoutMetadata, withoutSynthVariables } from "../support/helpers";
 
 const ALL = [...environments, ...examples, ...planOnlyExamples];
 const MODES: Record<string, NodeJS.ProcessEnv> = {
@@ -33,16 +33,7 @@ const MODES: Record<string, NodeJS.ProcessEnv> = {
 const work = mkdtempSync(join(tmpdir(), "synth-paths-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const clean = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !["OFFLINE", "AWS_EMULATOR_URL", "SYNTH_HCL_OUTPUT", "CDKTF_OUTDIR", "CDK_ENGINE"].includes(k)),
-);
-
-/** Terraform JSON without cdktf's "//" metadata (construct paths, the engine's version), which in-process synth leaves out. */
-function withoutMetadata(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutMetadata);
-  if (!value || typeof value !== "object") return value;
-  return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => (k === "//" ? [] : [[k, withoutMetadata(v)]])));
-}
+const clean = withoutSynthVariables();
 
 const bundled: Record<string, Record<string, Record<string, unknown>>> = {};
 
