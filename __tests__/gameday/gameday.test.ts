@@ -92,6 +92,9 @@ describe("HAProxy as the target group", () => {
     expect(cfg).toContain("timeout http-keep-alive 6000ms");
     expect(cfg).toContain("retries 0");
     expect(cfg).toContain("no option redispatch");
+    // A line per request by its X-Request-Id and target, so a request with no answer still has its target.
+    expect(cfg).toContain("capture request header X-Request-Id len 100");
+    expect(cfg).toContain('log-format "gameday-request %[capture.req.hdr(0)] %s %ST %tsc"');
   });
 });
 

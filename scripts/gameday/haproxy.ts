@@ -47,9 +47,12 @@ export function haproxyConfig(tg: TargetGroupSpec, idleTimeoutSeconds: number, p
   return [
     "global",
     `  stats socket ${socket} mode 600 level admin`,
+    // A line per request on stderr, at its end: its X-Request-Id, the target it went to, the status and how it ended.
+    "  log stderr format raw local0 info",
     "  maxconn 4096",
     "defaults",
     "  mode http",
+    "  log global",
     "  option http-keep-alive",
     // The ALB gives a target 10 s to accept a connection; a refused one fails at once either way.
     "  timeout connect 10s",
@@ -62,6 +65,9 @@ export function haproxyConfig(tg: TargetGroupSpec, idleTimeoutSeconds: number, p
     `  bind 127.0.0.1:${port}`,
     // Which target answered, HAProxy's own errors included: a failure is traced to the task it hit.
     "  http-after-response set-header X-Target %s",
+    // So a request that got no answer is still traced to its target: the load reads these lines (REQUEST_LOG).
+    "  capture request header X-Request-Id len 100",
+    `  log-format "${REQUEST_LOG_TAG} %[capture.req.hdr(0)] %s %ST %tsc"`,
     "  default_backend targets",
     "backend targets",
     "  balance roundrobin",
@@ -75,6 +81,19 @@ export function haproxyConfig(tg: TargetGroupSpec, idleTimeoutSeconds: number, p
   ].join("\n");
 }
 
+/** The tag of HAProxy's line per request: `<tag> <X-Request-Id> <server> <status> <termination state>`. */
+const REQUEST_LOG_TAG = "gameday-request";
+const REQUEST_LOG = new RegExp(`^${REQUEST_LOG_TAG} (\\S+) (\\S+) (-?\\d+) (\\S+)$`);
+
+/** A request as HAProxy logged it when it ended. */
+export interface LoggedRequest {
+  /** The server (target slot) it went to, `<NOSRV>` when none. */
+  readonly server: string;
+  readonly status: number;
+  /** HAProxy's termination state (e.g. `----` a normal end, `SH--` the server closed before its headers, `CD--` the client went away). */
+  readonly termination: string;
+}
+
 export type TargetState = "initial" | "healthy" | "unhealthy" | "draining" | "unused";
 
 export class LoadBalancer {
@@ -82,6 +101,8 @@ export class LoadBalancer {
   /** Targets between `state ready` and `health down`: HAProxy reports them UP for that instant, the ALB never would. */
   private readonly registering = new Set<string>();
   private exited!: Promise<void>;
+  /** Every request HAProxy logged, by X-Request-Id. */
+  private readonly requests = new Map<string, LoggedRequest>();
 
   private constructor(
     private readonly dir: string,
@@ -103,6 +124,12 @@ export class LoadBalancer {
     let log = "";
     child.stderr!.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
     const lb = new LoadBalancer(dir, port, child);
+    let partial = "";
+    child.stderr!.on("data", (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split("\n");
+      partial = lines.pop()!;
+      for (const line of lines) lb.recordLine(line);
+    });
     const deadline = Date.now() + 10_000;
     for (;;) {
       try {
@@ -181,6 +208,29 @@ export class LoadBalancer {
       states.set(id, registering.has(id) ? "initial" : admin & 0x8 ? "draining" : op === 2 ? "healthy" : op === 0 ? "unhealthy" : "initial");
     }
     return states;
+  }
+
+  private recordLine(line: string): void {
+    const match = REQUEST_LOG.exec(line.trim());
+    if (match && match[1] !== "-") this.requests.set(match[1], { server: match[2], status: Number(match[3]), termination: match[4] });
+  }
+
+  /** The request with this X-Request-Id, once HAProxy logged its end. */
+  logged(requestId: string): LoggedRequest | undefined {
+    return this.requests.get(requestId);
+  }
+
+  /** The target a request went to, by its X-Request-Id; none before its line or when it went to no target. */
+  targetOf(requestId: string): string | undefined {
+    const server = this.requests.get(requestId)?.server;
+    return server && server !== "<NOSRV>" ? server : undefined;
+  }
+
+  /** Requests logged with ids starting with `prefix` (one load's). */
+  countLogged(prefix: string): number {
+    let n = 0;
+    for (const id of this.requests.keys()) if (id.startsWith(prefix)) n++;
+    return n;
   }
 
   /** The name the load balancer gives the target (in X-Target), while it is registered. */

@@ -13,7 +13,7 @@ import { startEmulator, type Emulator } from "../../emulator/server";
 import { EcsService } from "./ecs";
 import { LoadBalancer, type Timing } from "./haproxy";
 import { buildApp, readImageConfig, StagedImage } from "./image";
-import { underLoad, type LoadResult } from "./load";
+import { accountingProblems, underLoad, type LoadResult } from "./load";
 import { Postgres } from "./postgres";
 import { readSpec, synthesize, type GamedaySpec, type InitContainerSpec } from "./stack";
 import { Task } from "./task";
@@ -525,7 +525,18 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
       secretArn: ARN!,
       stage,
       noteId,
-      load: (seconds, during) => underLoad({ url: lb.url, rate, amount: Math.ceil(rate * seconds), noteId }, during),
+      load: (seconds, during) =>
+        underLoad(
+          {
+            url: lb.url,
+            rate,
+            amount: Math.ceil(rate * seconds),
+            noteId,
+            targetOf: (id) => lb.targetOf(id),
+            loggedBy: (prefix) => lb.countLogged(prefix),
+          },
+          during,
+        ),
     };
 
     const results: ScenarioResult[] = [];
@@ -537,6 +548,8 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
       let result: ScenarioResult;
       try {
         result = { name: scenario.name, proves: scenario.proves, ...(await scenario.run(ctx)) };
+        // Every request accounted for, whatever the scenario checks: sent = answered + failed, and the load balancer saw as many.
+        if (result.load) result.problems.unshift(...accountingProblems(result.load));
         await service.steady();
       } catch (error) {
         result = {
