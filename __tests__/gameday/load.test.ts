@@ -185,7 +185,7 @@ const skip = ["1", "true"].includes(process.env.SKIP_GAMEDAY ?? "");
           timeoutMs: 5000,
           noteId: "n",
           targetOf: (id) => lb.targetOf(id),
-          loggedBy: (prefix) => lb.countLogged(prefix),
+          loggedBy: (prefix) => lb.loggedIds(prefix),
         },
         async () => {
           await new Promise((r) => setTimeout(r, 600));

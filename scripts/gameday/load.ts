@@ -45,6 +45,8 @@ export interface LoadResult {
   readonly unsettled: number;
   /** Requests of this load the load balancer logged, when it was asked. */
   readonly logged?: number;
+  /** Requests sent that the load balancer did not log, with how each ended here (the first few). */
+  readonly unlogged?: readonly string[];
   /** Ids of the notes the API answered 201 for. */
   readonly acknowledged: readonly string[];
   readonly p50: number;
@@ -73,7 +75,7 @@ export interface LoadOptions {
    * Requests the load balancer logged with ids of this load's prefix: a count kept on the other side of the
    * connection, which must come to the requests sent (a request lost before it or counted twice by the client shows).
    */
-  readonly loggedBy?: (idPrefix: string) => number;
+  readonly loggedBy?: (idPrefix: string) => ReadonlySet<string>;
 }
 
 interface Planned {
@@ -135,6 +137,8 @@ export async function underLoad<T>(options: LoadOptions, during: (elapsed: () =>
   let sent = 0;
   let answered = 0;
   let settledCount = 0;
+  /** How each request ended, by its id. */
+  const outcomes = new Map<string, string>();
   const startedAt = Date.now();
   const settledAll: Promise<void>[] = [];
 
@@ -150,6 +154,7 @@ export async function underLoad<T>(options: LoadOptions, during: (elapsed: () =>
         clearTimeout(timer);
         settledCount++;
         const at = Date.now();
+        outcomes.set(id, `${method} ${path} ${"error" in outcome ? (outcome.error.code ?? outcome.error.message) : outcome.status} after ${at - issued} ms`);
         if ("error" in outcome) {
           const kind = failureKind(outcome.error);
           byStatus[kind] = (byStatus[kind] ?? 0) + 1;
@@ -228,9 +233,19 @@ export async function underLoad<T>(options: LoadOptions, during: (elapsed: () =>
       failures.splice(0, failures.length, ...resolved);
     }
     let logged: number | undefined;
+    let unlogged: string[] | undefined;
     if (options.loggedBy) {
       const deadline = Date.now() + 2000;
-      while ((logged = options.loggedBy(prefix)) !== sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      let ids = options.loggedBy(prefix);
+      while (ids.size !== sent && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        ids = options.loggedBy(prefix);
+      }
+      logged = ids.size;
+      unlogged = [...outcomes]
+        .filter(([id]) => !ids.has(id))
+        .slice(0, 5)
+        .map(([id, outcome]) => `${id} (${outcome})`);
     }
     latencies.sort((a, b) => a - b);
     return {
@@ -242,6 +257,7 @@ export async function underLoad<T>(options: LoadOptions, during: (elapsed: () =>
         failures: failures.sort((a, b) => a.at - b.at),
         unsettled: sent - settledCount,
         logged,
+        unlogged,
         acknowledged,
         p50: percentile(latencies, 50),
         p99: percentile(latencies, 99),
@@ -271,6 +287,8 @@ export function accountingProblems(load: LoadResult): string[] {
     );
   if (counted !== load.sent) problems.push(`the counts by status add up to ${counted}, not the ${load.sent} requests sent`);
   if (load.logged !== undefined && load.logged !== load.sent)
-    problems.push(`the load balancer logged ${load.logged} requests of the load, which sent ${load.sent}`);
+    problems.push(
+      `the load balancer logged ${load.logged} requests of the load, which sent ${load.sent}${load.unlogged?.length ? `; not logged: ${load.unlogged.join(", ")}` : ""}`,
+    );
   return problems;
 }

@@ -181,6 +181,7 @@ export const SCENARIOS: readonly Scenario[] = [
       // The app's sessions: its own role's, or (a stack whose app still logs in as the master user) the master's.
       const appLogin = appUsername ?? username;
       let dropped = 0;
+      let burst: number[] = [];
       let rotatedAt = new Date();
       const { load } = await ctx.load(8, async () => {
         await sleep(1500);
@@ -192,10 +193,14 @@ export const SCENARIOS: readonly Scenario[] = [
         // And again later, as the pool's idle timeout would: every connection now is a new one.
         await sleep(2500);
         dropped += await ctx.db.dropIdleSessions(appLogin);
+        // A burst beyond the connections the pools hold, so each task logs in anew (steady load alone may never need one).
+        burst = await concurrentReads(ctx, 30);
       });
       const problems: string[] = [];
       noFailures(load, problems);
       if (dropped === 0) problems.push("no idle session was ended, so no new connection was proven");
+      const refused = burst.filter((status) => status !== 200);
+      if (refused.length) problems.push(`${refused.length} of ${burst.length} concurrent reads after the rotation failed (${refused.join(", ")})`);
       const { rows } = await ctx.db.sql("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND backend_start > $2", [appLogin, rotatedAt]);
       if (rows[0].n === 0) problems.push("no task logged in after the rotation, so new connections were not proven");
       if (appUsername) {
@@ -334,6 +339,17 @@ function sizeProbes(): { name: string; body: unknown; matches: string[] }[] {
 function wafVerdict(bytes: number, matches: readonly string[], counted: readonly string[]): "allow" | "block" {
   const hits = bytes > 8192 ? [...matches, "SizeRestrictions_BODY"] : matches;
   return hits.some((rule) => !counted.includes(rule)) ? "block" : "allow";
+}
+
+/** `n` reads of the seed note at once, beside the load; their statuses. */
+async function concurrentReads(ctx: Context, n: number): Promise<number[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const res = await fetch(`${ctx.lb.url}/notes/${ctx.noteId}`, { headers: { connection: "close" } }).catch(() => undefined);
+      await res?.arrayBuffer();
+      return res?.status ?? 0;
+    }),
+  );
 }
 
 async function loginWorks(ctx: Context, username: string, password: string): Promise<boolean> {
@@ -533,7 +549,7 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
             amount: Math.ceil(rate * seconds),
             noteId,
             targetOf: (id) => lb.targetOf(id),
-            loggedBy: (prefix) => lb.countLogged(prefix),
+            loggedBy: (prefix) => lb.loggedIds(prefix),
           },
           during,
         ),
