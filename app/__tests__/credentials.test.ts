@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { readConfig } from "../src/config";
-import { CredentialsUnavailable, iamCredentials, parseSecret, secretCredentials, type TokenSigner } from "../src/credentials";
+import { CredentialsUnavailable, iamCredentials, parseSecret, secretCredentials, secretsClient, type TokenSigner } from "../src/credentials";
 import { credentialSource, databaseRegion, isUnavailable } from "../src/database";
 
 const ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1234-AbCdEf";
@@ -22,7 +22,7 @@ function fakeClient(values: (string | Error)[]) {
 const secret = (password: string) => JSON.stringify({ username: "app_admin", password });
 
 describe("the database login from Secrets Manager", () => {
-  it("reads the secret by its ARN once, then answers from the cache until it expires", async () => {
+  it("reads the secret by its ARN once, answers from the cache until it expires, then reads again while the last value serves", async () => {
     let now = 0;
     const { client, calls } = fakeClient([secret("one"), secret("two")]);
     const source = secretCredentials(ARN, { client, cacheMs: 1000, now: () => now });
@@ -31,8 +31,96 @@ describe("the database login from Secrets Manager", () => {
     expect((await source.current()).password).toBe("one");
     expect(calls).toEqual([{ SecretId: ARN }]);
     now = 1000;
+    // Expired: this login still gets the last good value at once; one read replaces it.
+    expect((await source.current()).password).toBe("one");
+    expect(calls).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 20));
     expect((await source.current()).password).toBe("two");
     expect(calls).toHaveLength(2);
+  });
+
+  it("a failed read keeps the last good value serving logins, and the next read waits a backoff that doubles", async () => {
+    let now = 0;
+    const { client, calls } = fakeClient([secret("good"), new Error("connect ETIMEDOUT"), new Error("connect ETIMEDOUT"), secret("back")]);
+    const source = secretCredentials(ARN, { client, cacheMs: 1000, retryBaseMs: 1000, now: () => now });
+    await source.current();
+    now = 5000;
+    const settle = () => new Promise((r) => setTimeout(r, 20));
+    expect((await source.current()).password).toBe("good");
+    await settle();
+    expect(calls).toHaveLength(2);
+    // Within the backoff (1 s after the failure) nothing is read, and logins keep the last good value.
+    now = 5999;
+    expect((await source.current()).password).toBe("good");
+    await settle();
+    expect(calls).toHaveLength(2);
+    // A refused login cannot be answered with the value just refused: it fails at once (503), no read storm.
+    expect(isUnavailable(await source.refresh().catch((e: unknown) => e))).toBe(true);
+    expect(calls).toHaveLength(2);
+    now = 6000;
+    expect((await source.current()).password).toBe("good");
+    await settle();
+    expect(calls).toHaveLength(3);
+    // The second failure in a row doubles the wait: 2 s.
+    now = 7999;
+    await source.current();
+    await settle();
+    expect(calls).toHaveLength(3);
+    now = 8000;
+    expect((await source.current()).password).toBe("good");
+    await settle();
+    expect((await source.current()).password).toBe("back");
+    expect(calls).toHaveLength(4);
+  });
+
+  it("one hung read blocks no login: while it hangs, every login gets the last good value at once, and it is aborted at timeoutMs", async () => {
+    let now = 0;
+    const signals: AbortSignal[] = [];
+    let calls = 0;
+    const client = {
+      send: async (_command: unknown, options?: { abortSignal?: AbortSignal }) => {
+        calls++;
+        if (calls === 1) return { SecretString: secret("good") };
+        signals.push(options!.abortSignal!);
+        return new Promise(() => undefined);
+      },
+    } as unknown as SecretsManagerClient;
+    const source = secretCredentials(ARN, { client, cacheMs: 1000, timeoutMs: 100, now: () => now });
+    await source.current();
+    now = 2000;
+    const started = Date.now();
+    const logins = await Promise.all(Array.from({ length: 50 }, () => source.current()));
+    expect(Date.now() - started).toBeLessThan(50);
+    expect(new Set(logins.map((c) => c.password))).toEqual(new Set(["good"]));
+    expect(calls).toBe(2);
+    expect(signals[0].aborted).toBe(false);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(signals[0].aborted).toBe(true);
+  });
+
+  it("the Secrets Manager client's calls end: a server that takes the request and never answers fails it, and its connection is closed", async () => {
+    const sockets: import("node:net").Socket[] = [];
+    const { createServer } = await import("node:http");
+    const server = createServer((req) => sockets.push(req.socket));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as import("node:net").AddressInfo).port;
+    try {
+      const client = secretsClient("eu-west-1", 300, {
+        endpoint: `http://127.0.0.1:${port}`,
+        credentials: { accessKeyId: "test", secretAccessKey: "test" },
+        maxAttempts: 1,
+      });
+      const started = Date.now();
+      const error = await client.send(new GetSecretValueCommand({ SecretId: ARN })).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: "TimeoutError" });
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(sockets.length).toBe(1);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(sockets[0].destroyed).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it("refresh reads again (a rotation), and a burst of refused logins shares one read", async () => {
@@ -99,8 +187,28 @@ describe("the database login by IAM authentication token", () => {
     expect((await source.current()).password).toBe("token-1");
     expect(calls()).toBe(1);
     now = 600_000;
+    expect((await source.current()).password).toBe("token-1");
+    await new Promise((r) => setTimeout(r, 20));
     expect((await source.current()).password).toBe("token-2");
     expect(calls()).toBe(2);
+  });
+
+  it("a token near its 15 minutes is never served: with signing failing, the last one serves until 14 minutes, then a login fails (503)", async () => {
+    let now = 0;
+    const { signer, calls } = fakeSigner(["token-1", new Error("credentials endpoint unreachable")]);
+    const source = iamCredentials({ ...IAM, signer, retryBaseMs: 1, now: () => now });
+    await source.current();
+    now = 600_000;
+    expect((await source.current()).password).toBe("token-1");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls()).toBe(2);
+    now = 839_999;
+    expect((await source.current()).password).toBe("token-1");
+    await new Promise((r) => setTimeout(r, 20));
+    now = 840_000;
+    const error = await source.current().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialsUnavailable);
+    expect(isUnavailable(error)).toBe(true);
   });
 
   it("a refused login signs again at once, and a burst of refusals shares one signing", async () => {

@@ -25,13 +25,15 @@ export interface AppOptions {
   readonly keepAliveTimeoutMs?: number;
   /** Where note events go for the worker. @default none published */
   readonly events?: EventPublisher;
+  /** Retry-After of a 503 when the database cannot be reached. @default 5 */
+  readonly retryAfterSeconds?: number;
 }
 
 /**
  * The HTTP API: routes, validation, problem details, request ids. Listening, the database and shutdown
  * belong to the caller (server.ts), so tests can build the same app around any pool.
  */
-export function buildApp({ pool, logger, drain = new Drain(0, 1), keepAliveTimeoutMs = 65_000, events }: AppOptions): FastifyInstance {
+export function buildApp({ pool, logger, drain = new Drain(0, 1), keepAliveTimeoutMs = 65_000, events, retryAfterSeconds = 5 }: AppOptions): FastifyInstance {
   // Bodies are validated strictly (a number is not a title); query strings and path parameters arrive
   // as text, so "limit=5" is coerced to 5 there only.
   const strict = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false });
@@ -114,7 +116,7 @@ export function buildApp({ pool, logger, drain = new Drain(0, 1), keepAliveTimeo
     }
     if (isUnavailable(error)) {
       request.log.warn({ err: error }, "database unavailable");
-      return sendProblem(request, reply.header("retry-after", "5"), problem(503, "The database cannot be reached; try again shortly"));
+      return sendProblem(request, reply.header("retry-after", String(retryAfterSeconds)), problem(503, "The database cannot be reached; try again shortly"));
     }
     request.log.error({ err: error }, "request failed");
     return sendProblem(request, reply, problem(500, "The server failed to answer; the request id identifies its log line"));
@@ -136,7 +138,7 @@ export function buildApp({ pool, logger, drain = new Drain(0, 1), keepAliveTimeo
       return { status: "ready" };
     } catch (error) {
       request.log.warn({ err: error }, "not ready: database unreachable");
-      return sendProblem(request, reply.header("retry-after", "5"), problem(503, "The database cannot be reached"));
+      return sendProblem(request, reply.header("retry-after", String(retryAfterSeconds)), problem(503, "The database cannot be reached"));
     }
   });
 

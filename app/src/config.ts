@@ -58,6 +58,18 @@ export const ConfigSchema = z
     DB_SSL_MODE: z.enum(["verify-full", "disable"], { error: 'not "verify-full" or "disable"' }).default("verify-full"),
     /** Connections per task; tasks × this must stay under the database's max_connections. @default 10 */
     DB_POOL_MAX: z.coerce.number({ error: "not a number" }).int("not a whole number").min(1, "below 1").max(100, "above 100").default(10),
+    /** A new database connection not made by then fails the request (503). @default 3000 */
+    DB_CONNECT_TIMEOUT_MS: millis(100, 60000, 3000),
+    /** PostgreSQL cancels a statement running longer (57014: 503). Below DB_QUERY_TIMEOUT_MS. @default 10000 */
+    DB_STATEMENT_TIMEOUT_MS: millis(100, 600000, 10000),
+    /** A query with no answer by then fails on the client, for a connection that stopped answering (no FIN, no RST): 503. @default 11000 */
+    DB_QUERY_TIMEOUT_MS: millis(100, 600000, 11000),
+    /** TCP keepalive probes start after a pooled connection is idle this long. @default 10000 */
+    DB_KEEPALIVE_MS: millis(100, 600000, 10000),
+    /** A pooled connection idle this long is closed. @default 30000 */
+    DB_POOL_IDLE_TIMEOUT_MS: millis(100, 3600000, 30000),
+    /** Retry-After (seconds) of a 503 when the database cannot be reached. @default 5 */
+    RETRY_AFTER_SECONDS: z.coerce.number({ error: "not a number" }).int("not a whole number").min(1, "below 1").max(3600, "above 3600").default(5),
     /** `on-start`: apply pending migrations before listening (under a lock); `off`: run them as a one-off task. @default "on-start" */
     MIGRATIONS: z.enum(["on-start", "off"], { error: 'not "on-start" or "off"' }).default("on-start"),
     /**
@@ -103,6 +115,13 @@ export const ConfigSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { error: "not a pino level" }).default("info"),
   })
   .superRefine((config, ctx) => {
+    if (config.DB_STATEMENT_TIMEOUT_MS >= config.DB_QUERY_TIMEOUT_MS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["DB_STATEMENT_TIMEOUT_MS"],
+        message: `not below DB_QUERY_TIMEOUT_MS (${config.DB_QUERY_TIMEOUT_MS}): PostgreSQL's cancel (57014) comes first, the client's read timeout only for a dead socket`,
+      });
+    }
     if (config.DB_SSL_MODE === "disable" && !isLoopback(config.DB_HOST)) {
       ctx.addIssue({
         code: "custom",

@@ -55,10 +55,16 @@ export function connectionConfig(config: Config, credentials: CredentialSource, 
     password: async () => (await credentials.current()).password,
     ssl: tlsOptions(config),
     application_name: `notes-api-${config.APP_ENV}`,
-    // A database that does not answer must fail a request (503), not hang it past the load balancer's timeout.
-    connectionTimeoutMillis: 3000,
-    statement_timeout: 10000,
-    query_timeout: 11000,
+    // A database that does not answer must fail a request (503), not hang it past the load balancer's timeout:
+    // PostgreSQL cancels a statement past statement_timeout (57014); a socket that stopped answering (a
+    // failover's half-open connection: no FIN, no RST) fails the query at query_timeout, just after.
+    connectionTimeoutMillis: config.DB_CONNECT_TIMEOUT_MS,
+    statement_timeout: config.DB_STATEMENT_TIMEOUT_MS,
+    query_timeout: config.DB_QUERY_TIMEOUT_MS,
+    // TCP keepalive from DB_KEEPALIVE_MS of idleness: a pooled connection whose peer vanished is found dead
+    // by the kernel instead of being handed to the next query.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: config.DB_KEEPALIVE_MS,
   };
 }
 
@@ -69,7 +75,7 @@ export function connectionConfig(config: Config, credentials: CredentialSource, 
  */
 export async function createPool(config: Config, credentials: CredentialSource = credentialSource(config)): Promise<pg.Pool> {
   const { username } = await credentials.current();
-  const pool = new pg.Pool({ ...connectionConfig(config, credentials, username), max: config.DB_POOL_MAX, idleTimeoutMillis: 30000 });
+  const pool = new pg.Pool({ ...connectionConfig(config, credentials, username), max: config.DB_POOL_MAX, idleTimeoutMillis: config.DB_POOL_IDLE_TIMEOUT_MS });
   // An idle client losing its connection (database restart, failover) emits here; without a listener
   // Node would crash the process. The pool replaces the client on next use.
   pool.on("error", () => undefined);
@@ -100,10 +106,19 @@ const CONNECTION_CODES = new Set([
   "EHOSTUNREACH",
   "EPIPE",
   "57P01",
-  "57P03",
   "08000",
+  "08001",
   "08003",
+  "08004",
   "08006",
+  // crash_shutdown: the server is restarting.
+  "57P02",
+  // query_canceled: statement_timeout (or an operator) cancelled it; a database that answers slowly is unavailable for now.
+  "57014",
+  // too_many_connections: the server or the role is at its limit; connections free up.
+  "53300",
+  // cannot_connect_now: the server is starting up (a failover's new primary).
+  "57P03",
   // Secrets Manager could not be reached for the login (credentials.ts).
   "ECREDENTIALS",
   // The login was refused even after reading the secret again: a rotation between its steps, which
@@ -117,5 +132,8 @@ export function isUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: string }).code;
   if (code && CONNECTION_CODES.has(code)) return true;
-  return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message);
+  // node-postgres's own: the pool's connect timeout, a client's connect timeout, query_timeout on a socket that stopped answering, a closed connection.
+  return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Query read timeout|Client has encountered a connection error/i.test(
+    error.message,
+  );
 }

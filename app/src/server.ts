@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const drain = new Drain(config.DRAIN_TIMEOUT_MS, config.DRAIN_QUIET_MS);
   // Without a queue (WORKER_QUEUE_URL unset, e.g. locally) the API publishes nothing and works the same.
   const events = config.WORKER_QUEUE_URL ? sqsPublisher(config.WORKER_QUEUE_URL, logger) : noEvents;
-  const app = buildApp({ pool, logger, drain, keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS, events });
+  const app = buildApp({ pool, logger, drain, keepAliveTimeoutMs: config.KEEP_ALIVE_TIMEOUT_MS, events, retryAfterSeconds: config.RETRY_AFTER_SECONDS });
 
   closeWithGrace({ delay: config.DRAIN_TIMEOUT_MS + config.SHUTDOWN_TIMEOUT_MS, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, "shutting down after an uncaught error");

@@ -7,18 +7,28 @@ import net from "node:net";
 export class CuttableProxy {
   private readonly sockets = new Set<net.Socket>();
   private cut = false;
+  private silent = false;
   private readonly server: net.Server;
 
   private constructor(target: { host: string; port: number }) {
     this.server = net.createServer((client) => {
       if (this.cut) return void client.destroy();
+      if (this.silent) {
+        // A black hole takes the connection and never answers.
+        this.sockets.add(client);
+        client.on("close", () => this.sockets.delete(client));
+        client.on("error", () => undefined);
+        return;
+      }
       const upstream = net.connect(target.port, target.host);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
         socket.on("close", () => this.sockets.delete(socket));
         socket.on("error", () => undefined);
       }
-      client.pipe(upstream).pipe(client);
+      // Byte by byte, so a black hole can swallow them: nothing forwarded, nothing closed.
+      client.on("data", (chunk) => this.silent || upstream.write(chunk));
+      upstream.on("data", (chunk) => this.silent || client.write(chunk));
       client.on("close", () => upstream.destroy());
       upstream.on("close", () => client.destroy());
     });
@@ -40,8 +50,17 @@ export class CuttableProxy {
     for (const socket of this.sockets) socket.destroy();
   }
 
+  /**
+   * An RDS Multi-AZ failover as the app's sockets see it: connections stay open and nothing answers, no FIN,
+   * no RST (the old primary is gone, its address silent); new connections are taken and never answered.
+   */
+  blackhole(): void {
+    this.silent = true;
+  }
+
   restore(): void {
     this.cut = false;
+    this.silent = false;
   }
 
   async stop(): Promise<void> {
