@@ -5,7 +5,7 @@
  * lifecycles, timed).
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { App, TerraformStack } from "cdktf";
 import { killOnInterrupt, Reporter } from "../cli/cli.cjs";
@@ -13,6 +13,7 @@ import { offlineTerraformEnv } from "../scripts/offline-plan";
 import { Emulator, startEmulator } from "./server";
 import { plannedChanges, unexpectedChanges, upgradeProblems, PlanJson } from "./known-gaps";
 import { leftovers } from "./inventory";
+import { foundationChanges, releaseTypesOf, type PlanChanges } from "../lib/ci/release-changes";
 
 /** What a step sees of the running emulator. */
 export interface StepContext {
@@ -32,8 +33,17 @@ export interface Step {
    *   delete or replace nothing beyond the emulator's known gaps.
    * - `destroy`: must succeed and leave nothing behind but `survivors`.
    * - `refused-destroy`: must fail (e.g. deletion protection); what it said is recorded.
+   * - `release`: the release path (`npm run deploy:release`, lib/ci/release-changes.ts): a plan that must
+   *   change only what a release may, then applied as planned.
+   * - `refused-release`: the release path on a plan that changes what only the administrator deploys: it
+   *   must be refused, naming those changes, with nothing applied.
    */
-  readonly action: "apply" | "replan" | "upgrade-plan" | "destroy" | "refused-destroy";
+  readonly action: "apply" | "replan" | "upgrade-plan" | "destroy" | "refused-destroy" | "release" | "refused-release";
+  /**
+   * `release`, `refused-release`: the resource types a release may change, for a stack without CI access
+   * (a stack with it names them itself, `"//": { "releaseTypes" }`). @default the stack's own
+   */
+  readonly releaseTypes?: readonly string[];
   /** Builds the stack for this step and the steps after it. @default the previous step's stack */
   readonly stack?: (app: App, ctx: { readonly url: string }) => TerraformStack | Promise<TerraformStack>;
   /**
@@ -62,9 +72,12 @@ export interface StepResult {
   readonly seconds: number;
   /** Terraform's error for a failed step, or the refusal of a `refused-destroy`. */
   readonly error?: string;
-  /** `replan`: changes that are not known emulator gaps (perpetual diffs); `upgrade-plan`: deletions and replacements that are not. */
+  /**
+   * `replan`: changes that are not known emulator gaps (perpetual diffs); `upgrade-plan`: deletions and replacements that are not;
+   * `release`: changes a release may not make.
+   */
   readonly unexpected?: string[];
-  /** `upgrade-plan`: every planned change, `<address>: <actions>`. */
+  /** `upgrade-plan`, `release`, `refused-release`: every planned change, `<address>: <actions>`; `refused-release`: those refused. */
   readonly changes?: string[];
   /** `destroy`: what still exists afterwards, survivors excepted; `refused-destroy`: what it removed. */
   readonly leftovers?: string[];
@@ -253,6 +266,27 @@ export async function runLifecycle(
           result.unexpected = upgradeProblems(plan);
           result.changes = plannedChanges(plan);
           if (result.unexpected.length) ok = false;
+        } else if (step.action === "release" || step.action === "refused-release") {
+          await tf(["plan", "-input=false", "-out=release.tfplan"]);
+          const plan = JSON.parse(await tf(["show", "-json", "release.tfplan"])) as PlanJson & PlanChanges;
+          const types = releaseTypesOf(JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8"))) ?? step.releaseTypes;
+          if (!types) throw new Error(`step "${step.name}": the stack names no release types (no ci) and the step gives none`);
+          // An attribute moto does not store shows as a change on every plan (a known gap): the emulator's, not the release's.
+          const real = (plan.resource_changes ?? []).filter((rc) => unexpectedChanges({ resource_changes: [rc] }).length > 0);
+          const refused = foundationChanges({ resource_changes: real }, types);
+          result.changes = plannedChanges(plan);
+          if (step.action === "release") {
+            result.unexpected = refused;
+            if (refused.length) ok = false;
+            else {
+              await tf(["apply", "-input=false", "release.tfplan"]);
+              outputs = readOutputs(JSON.parse(await tf(["output", "-json"])));
+              result.outputs = outputs;
+            }
+          } else if (!refused.length) {
+            ok = false;
+            result.error = "the release path would have applied it, but it changes what only the administrator deploys";
+          } else result.error = `refused: ${refused.join("; ")}`;
         } else if (step.action === "refused-destroy") {
           const before = await leftovers(url, spec.region);
           // The refusal is decided by the plan.
@@ -284,13 +318,13 @@ export async function runLifecycle(
         ? `unexpected changes: ${result.unexpected.join("; ")}`
         : result.leftovers?.length
           ? `left behind: ${result.leftovers.join(", ")}`
-          : step.action === "refused-destroy"
+          : refusedAsExpected(result)
             ? undefined
             : result.error;
       if (problem) progress.fail(headline(problem));
       else progress.done();
       steps.push(result);
-      if (result.error && step.action !== "refused-destroy") break;
+      if (result.error && !refusedAsExpected(result)) break;
     }
   } catch (error) {
     ok = false;
@@ -299,6 +333,11 @@ export async function runLifecycle(
     await emulator?.stop();
   }
   return { name: spec.name, seconds: (Date.now() - started) / 1000, steps, ok };
+}
+
+/** A step whose error is the refusal it expects: a refused destroy, whatever it said, or a release refused for its changes. */
+export function refusedAsExpected(step: Pick<StepResult, "action" | "error">): boolean {
+  return step.action === "refused-destroy" || (step.action === "refused-release" && !!step.error?.startsWith("refused: "));
 }
 
 /** Terraform's own `Error: …` line of a failure, else its first line: what the progress line can hold. */
@@ -318,7 +357,7 @@ export function describeResult(result: LifecycleResult): string {
     const problems = [
       ...(step.unexpected?.length ? [`unexpected changes: ${step.unexpected.join("; ")}`] : []),
       ...(step.leftovers?.length ? [`left behind: ${step.leftovers.join(", ")}`] : []),
-      ...(step.error && step.action !== "refused-destroy" ? [step.error] : []),
+      ...(step.error && !refusedAsExpected(step) ? [step.error] : []),
     ];
     lines.push(`  ${step.seconds.toFixed(0).padStart(4)} s  ${step.name}${problems.length ? `: ${problems.join("\n")}` : ""}`);
     // What an upgrade changes, for its notes.

@@ -37,7 +37,10 @@ import { GetWebACLForResourceCommand, WAFV2Client } from "@aws-sdk/client-wafv2"
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetScheduleCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { App } from "cdktf";
+import { DeployPermissions } from "../lib/core/deploy-permissions";
 import { defineCommand, Reporter } from "../cli/cli.cjs";
 import { ApiStack } from "../stacks/api-stack";
 import { resourcePrefix, type EnvironmentSettings } from "../environments/settings";
@@ -413,9 +416,11 @@ export function apiLifecycle(settings: EnvironmentSettings): LifecycleSpec {
       inspect,
     },
     {
-      name: `release ${RELEASE_TAG} (IMAGE_TAG)`,
-      action: "apply",
+      // The release path CI takes (npm run deploy:release): its plan may change only what a release may.
+      name: `release ${RELEASE_TAG} (IMAGE_TAG) through the release path`,
+      action: "release",
       stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(settings), { emulatorUrl: url, imageTag: RELEASE_TAG }),
+      releaseTypes: releaseTypesFor(settings),
       inspect,
     },
     { name: "plan again: no change but the emulator's known gaps", action: "replan" },
@@ -450,6 +455,16 @@ export function apiLifecycle(settings: EnvironmentSettings): LifecycleSpec {
       : undefined,
     steps,
   };
+}
+
+/**
+ * The resource types a release of the environment may change: what its constructs declare with CI access
+ * (`DeployPermissions.release`), which adds only the CI role itself, so a stack without it releases the same.
+ */
+export function releaseTypesFor(settings: EnvironmentSettings): string[] {
+  const withCi: EnvironmentSettings = settings.ci ? settings : { ...settings, ci: { githubRepository: "acme/rest-api" } };
+  const stack = new ApiStack(new App({ stackTraces: false, outdir: join(tmpdir(), "release-types") }), settings.name, withCi, { offline: true });
+  return [...DeployPermissions.of(stack)!.releaseTypes.keys()];
 }
 
 /** `api.example.com` → `example.com`: the zone a record name belongs to, for the harness's zone. */

@@ -5,7 +5,8 @@
  *   npm run release -- <env>                                            # print the recorded release
  *   npm run release -- --describe <env>                                 # key=value facts for a CI job's $GITHUB_OUTPUT
  *
- * Then deploy (`npx cdktf deploy <env>`) and commit the file, so every later deploy keeps the release.
+ * Then deploy (`npm run deploy:release -- <env>`, the release path CI takes) and commit the file, so every
+ * later deploy keeps the release.
  */
 import { resolve } from "node:path";
 import { defineCommand, UsageError } from "../cli/cli.cjs";
@@ -84,7 +85,7 @@ if (require.main === module) {
       }
       const { previous, current } = recordRelease(RELEASES_DIR, environments, name, ref);
       console.log(`releases/${name}.json: ${previous ? describeRelease(previous) : "none"} -> ${describeRelease(current)}`);
-      console.log(`Deploy it with \`npx cdktf deploy ${name}\`, and commit releases/${name}.json so every later deploy keeps it.`);
+      console.log(`Deploy it with \`npm run deploy:release -- ${name}\`, and commit releases/${name}.json so every later deploy keeps it.`);
     } catch (error) {
       if (error instanceof SettingError || error instanceof UsageError) {
         console.error(`error: ${error.message}`);

@@ -1,7 +1,7 @@
 import { Testing } from "cdktf";
 import { ApiStack } from "../../stacks/api-stack";
 import { prod } from "../../environments/environments";
-import { env, only, resources, synth, TfJson } from "../support/helpers";
+import { deployPermissions, env, only, resources, synth, TfJson } from "../support/helpers";
 
 const REPO = "acme/rest-api";
 const OIDC = "token.actions.githubusercontent.com";
@@ -109,7 +109,7 @@ describe("CI access", () => {
     expect(list(promotion[0].Action).every((a) => /^ecr:(BatchGetImage|DescribeImages|GetDownloadUrlForLayer)$/.test(a))).toBe(true);
   });
 
-  test("IAM only under the stack's prefix, creating and changing roles only with the environment's boundary; never itself, never assuming roles", () => {
+  test("IAM: only reads under the stack's prefix and passing its roles to their services; no IAM write; never itself, never assuming roles", () => {
     const tf = synth(env({ ci: { githubRepository: REPO } }), { offline: true });
     const deploy = ciPolicy(tf, "DeployStack").Statement;
     const boundary = "arn:aws:iam::123456789012:policy/rest-api-test-boundary";
@@ -117,8 +117,9 @@ describe("CI access", () => {
     for (const s of iamAllowed.filter((s) => !list(s.Action).includes("iam:CreateServiceLinkedRole")))
       for (const r of list(s.Resource))
         expect(r).toMatch(/^(arn:aws:iam::123456789012:(role|policy)\/rest-api-test-[\w*-]+|\$\{aws_iam_openid_connect_provider\.\w+\.arn\})$/);
-    for (const sid of ["CreateRolesWithBoundary", "ChangeRolesWithBoundary", "AttachStackManagedPolicies"].filter((sid) => deploy.some((s) => s.Sid === sid)))
-      expect(deploy.find((s) => s.Sid === sid)!.Condition.StringEquals["iam:PermissionsBoundary"]).toBe(boundary);
+    // A release never grants: the roles, their trust and policies are the administrator's (docs/security.md, "Two kinds of change").
+    expect(iamAllowed.flatMap((s) => list(s.Action)).filter((a) => !/^iam:(Get|List|PassRole$)/.test(a))).toEqual([]);
+    expect(deploy.find((s) => s.Sid === "DenyOtherBoundaries")!.Condition.StringNotEqualsIfExists["iam:PermissionsBoundary"]).toBe(boundary);
     expect(
       allPolicies(tf)
         .flatMap((s) => list(s.Action))
@@ -164,24 +165,30 @@ describe("CI access", () => {
       "arn:aws:s3:::acme-state/rest-api/test/terraform.tfstate",
       "arn:aws:s3:::acme-state/rest-api/test/terraform.tfstate.tflock",
     ]);
-    const attach = deploy.find((s) => s.Sid === "AttachStackManagedPolicies")!;
-    expect(attach.Condition.ArnEquals["iam:PolicyARN"]).toEqual(["arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"]);
+    // The monitoring role's managed policy is attached by the administrator's deploy, never by a release.
+    const settings = env({ ci: { githubRepository: REPO } });
+    expect(deployPermissions(settings).attachablePolicies).toEqual(["arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"]);
+    expect(allPolicies(synth(settings)).filter((s) => s.Effect !== "Deny" && list(s.Action).includes("iam:AttachRolePolicy"))).toEqual([]);
   });
 
-  test("may let ECR hold a grant on the environment's key through ECR only, and manage WAF only when the stack has it", () => {
-    const kmsRepo = allPolicies(synth(env({ ci: { githubRepository: REPO } })));
-    expect(kmsRepo.find((s) => s.Sid === "RepositoryKeyGrant")).toMatchObject({
+  test("deploying lets ECR hold a grant on the environment's key through ECR only, and manages WAF only when the stack has it; a release only reads them", () => {
+    const kmsRepo = deployPermissions(env({ ci: { githubRepository: REPO } }));
+    expect(kmsRepo.statements.find((s) => s.Sid === "RepositoryKeyGrant")).toMatchObject({
       Action: ["kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"],
       Condition: { StringEquals: { "kms:ViaService": "ecr.eu-west-1.amazonaws.com" } },
     });
+    expect(kmsRepo.release.find((s) => s.Sid.startsWith("RepositoryKeyGrant"))).toMatchObject({ Sid: "RepositoryKeyGrantReads", Action: "kms:DescribeKey" });
+    expect(kmsRepo.statements.flatMap((s) => list(s.Action)).filter((a) => a.startsWith("wafv2:"))).toEqual([]);
+    const aes = deployPermissions(env({ registry: { encryption: "AES256" }, waf: { enabled: true }, ci: { githubRepository: REPO } }));
+    expect(aes.statements.find((s) => s.Sid === "RepositoryKeyGrant")).toBeUndefined();
+    expect(aes.statements.flatMap((s) => list(s.Action))).toContain("wafv2:CreateWebACL");
+    const released = allPolicies(synth(env({ registry: { encryption: "AES256" }, waf: { enabled: true }, ci: { githubRepository: REPO } })));
     expect(
-      allows({ Statement: kmsRepo })
+      released
+        .filter((s) => s.Effect !== "Deny")
         .flatMap((s) => list(s.Action))
-        .filter((a) => a.startsWith("wafv2:")),
+        .filter((a) => a.startsWith("wafv2:") && !/:(Get|List)/.test(a)),
     ).toEqual([]);
-    const aes = allPolicies(synth(env({ registry: { encryption: "AES256" }, waf: { enabled: true }, ci: { githubRepository: REPO } })));
-    expect(aes.find((s) => s.Sid === "RepositoryKeyGrant")).toBeUndefined();
-    expect(aes.flatMap((s) => list(s.Action))).toContain("wafv2:CreateWebACL");
   });
 
   test("sets the permissions boundary when given", () => {

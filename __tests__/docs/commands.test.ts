@@ -88,9 +88,13 @@ describe("every command the docs show exists", () => {
     expect(direct.map(({ page, match }) => `${page}: ${match[0]}`)).toEqual([]);
   });
 
-  test("every `npm run deploy` and `npm run destroy` names an environment, or a placeholder for one", () => {
+  test("every `npm run deploy`, `npm run deploy:release` and `npm run destroy` names an environment, or a placeholder for one", () => {
     const names = new Set(environments.map((e) => e.name));
-    const shown = occurrences(/npm run (deploy|destroy)(?: -- ([^\s`"),;]+))?/g).map(({ page, match }) => ({ page, command: match[0], target: match[2] }));
+    const shown = occurrences(/npm run (deploy(?::release)?|destroy)(?![\w:])(?: -- (?:--[\w-]+ )*([^\s`"),;]+))?/g).map(({ page, match }) => ({
+      page,
+      command: match[0],
+      target: match[2],
+    }));
     expect(shown.length).toBeGreaterThan(5);
     // In the scripts table the README names the script with `<env>`; `<env>`, `$ENV` and the like stand for any environment.
     const wrong = shown.filter(({ target }) => target === undefined || !(names.has(target) || /^(<[\w-]+>|\$\{?\w+\}?)$/.test(target)));

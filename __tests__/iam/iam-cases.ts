@@ -36,7 +36,8 @@ export const GROUPS = {
   task: "Task role (issue Game day)",
   trust: "Who may assume each role",
   resourcePolicies: "Key and topic policies",
-  pipeline: "What the pipeline needs",
+  pipeline: "What a release needs (the CI role)",
+  foundation: "A release changes nothing that grants or protects (issue 30)",
   exceptions: "Known exceptions (AWS cannot scope them)",
   tracing: "Traces (issue 34)",
   database: "The app's database login (issue 30)",
@@ -190,22 +191,69 @@ function perEnvironment(e: "dev" | "prod"): Case[] {
     c("pipeline", x("reads the key policy (refresh)"), "allow", (w) => ask(ci(on(w)), "kms:GetKeyPolicy", envKey(on(w)))),
     c("pipeline", x("reads the task role (refresh)"), "allow", (w) => ask(ci(on(w)), "iam:GetRole", roleResource(on(w), "task"))),
     c("pipeline", x("reads the boundary (refresh)"), "allow", (w) => ask(ci(on(w)), "iam:GetPolicyVersion", boundaryArn(on(w)))),
-    c("pipeline", x("changes a log group's retention"), "allow", (w) => ask(ci(on(w)), "logs:PutRetentionPolicy", appLogGroup(on(w)))),
-    c("pipeline", x("opens a port on its tasks' security group"), "allow", (w) => ask(ci(on(w)), "ec2:AuthorizeSecurityGroupIngress", tasksGroup(on(w)))),
-    c("pipeline", x("creates a role with the boundary, tagged"), "allow", (w) =>
-      ask(ci(on(w)), "iam:CreateRole", on(w).arn("iam", `role/${on(w).prefix}-worker-task`), {
-        ...tagged(on(w)),
-        "iam:PermissionsBoundary": boundaryArn(on(w)),
-      }),
+    c("pipeline", x("creates a service, tagged"), "allow", (w) => ask(ci(on(w)), "ecs:CreateService", service(on(w)).arn, tagged(on(w)))),
+    c("pipeline", x("retires the old task definition revision"), "allow", (w) => ask(ci(on(w)), "ecs:DeregisterTaskDefinition", "*")),
+    c("pipeline", x("runs the release's migration as a one-off task in its cluster"), "allow", (w) =>
+      ask(ci(on(w)), "ecs:RunTask", on(w).arn("ecs", `task-definition/${on(w).prefix}:9`), { "ecs:cluster": on(w).arn("ecs", `cluster/${on(w).prefix}`) }),
     ),
-    c("pipeline", x("writes the task role's inline policy, under the boundary"), "allow", (w) =>
+    c("pipeline", x("changes its service's scaling range"), "allow", (w) =>
+      ask(ci(on(w)), "application-autoscaling:RegisterScalableTarget", { arn: on(w).arn("application-autoscaling", "scalable-target/0123"), tags: on(w).tags }),
+    ),
+    c("pipeline", x("changes an alarm's threshold"), "allow", (w) =>
+      ask(ci(on(w)), "cloudwatch:PutMetricAlarm", { arn: on(w).arn("cloudwatch", `alarm:${on(w).prefix}-http-5xx`), tags: on(w).tags }),
+    ),
+    c("pipeline", x("reads the roles, the log groups and the network it does not change (refresh)"), "allow", async (w) => {
+      const reads: [string, Resource | string][] = [
+        ["iam:ListRolePolicies", roleResource(on(w), "execution")],
+        ["logs:DescribeLogGroups", "*"],
+        ["ec2:DescribeSecurityGroups", "*"],
+        ["logs:ListTagsForResource", appLogGroup(on(w))],
+        ["ecr:DescribeRepositories", repository(on(w))],
+      ];
+      for (const [action, resource] of reads) if ((await ask(ci(on(w)), action, resource)) === "deny") return "deny";
+      return "allow";
+    }),
+
+    // Two kinds of change: what grants or protects is the administrator's, so a release (or a dependency
+    // run during it) can neither mint access nor weaken what keeps data (docs/security.md, "Two kinds of change").
+    c("foundation", x("creates a role with the boundary, tagged, trusted by another account"), "deny", (w) =>
+      ask(ci(on(w)), "iam:CreateRole", on(w).arn("iam", `role/${on(w).prefix}-x`), { ...tagged(on(w)), "iam:PermissionsBoundary": boundaryArn(on(w)) }),
+    ),
+    c("foundation", x("rewrites the task role's trust to admit another account"), "deny", (w) =>
+      ask(ci(on(w)), "iam:UpdateAssumeRolePolicy", roleResource(on(w), "task"), { "iam:PermissionsBoundary": boundaryArn(on(w)) }),
+    ),
+    c("foundation", x("writes the task role's inline policy, under the boundary"), "deny", (w) =>
       ask(ci(on(w)), "iam:PutRolePolicy", roleResource(on(w), "task"), { "iam:PermissionsBoundary": boundaryArn(on(w)) }),
     ),
-    c("pipeline", x("creates a log group, tagged"), "allow", (w) =>
+    c("foundation", x("shortens a log group's retention"), "deny", (w) => ask(ci(on(w)), "logs:PutRetentionPolicy", appLogGroup(on(w)))),
+    c("foundation", x("expires every image with a lifecycle policy"), "deny", (w) => ask(ci(on(w)), "ecr:PutLifecyclePolicy", repository(on(w)))),
+    dbCase("foundation", x("sets the database's backup retention to 0 (deletes its automated backups)"), "deny", (w) =>
+      ask(ci(on(w)), "rds:ModifyDBInstance", on(w).resource("aws_db_instance")),
+    ),
+    dbCase("foundation", x("deletes its database"), "deny", (w) => ask(ci(on(w)), "rds:DeleteDBInstance", on(w).resource("aws_db_instance"))),
+    c("foundation", x("rewrites the key policy"), "deny", (w) => ask(ci(on(w)), "kms:PutKeyPolicy", envKey(on(w)))),
+    c("foundation", x("opens a port on its tasks' security group"), "deny", (w) => ask(ci(on(w)), "ec2:AuthorizeSecurityGroupIngress", tasksGroup(on(w)))),
+    c("foundation", x("creates a security group, tagged, in its VPC"), "deny", (w) =>
+      ask(ci(on(w)), "ec2:CreateSecurityGroup", on(w).arn("ec2", "security-group/*"), tagged(on(w))),
+    ),
+    c("foundation", x("creates a log group, tagged"), "deny", (w) =>
       ask(ci(on(w)), "logs:CreateLogGroup", on(w).arn("logs", `log-group:/ecs/${on(w).prefix}-worker`), tagged(on(w))),
     ),
-    c("pipeline", x("creates a security group, tagged, in its VPC"), "allow", (w) =>
-      ask(ci(on(w)), "ec2:CreateSecurityGroup", on(w).arn("ec2", "security-group/*"), tagged(on(w))),
+    c("foundation", x("points the load balancer's listener elsewhere"), "deny", (w) =>
+      ask(ci(on(w)), "elasticloadbalancing:ModifyListener", {
+        arn: on(w).arn("elasticloadbalancing", `listener/app/${on(w).prefix}/0123456789abcdef/0123456789abcdef`),
+        tags: on(w).tags,
+      }),
+    ),
+    c("foundation", x("turns off the load balancer's deletion protection"), "deny", (w) =>
+      ask(ci(on(w)), "elasticloadbalancing:ModifyLoadBalancerAttributes", on(w).resource("aws_lb")),
+    ),
+    c("foundation", x("subscribes another address to the alarm topic"), "deny", (w) => ask(ci(on(w)), "sns:Subscribe", on(w).resource("aws_sns_topic"))),
+    c("foundation", x("writes the account's log resource policies"), "deny", (w) => ask(ci(on(w)), "logs:PutResourcePolicy", "*")),
+    c("foundation", x("creates a service-linked role"), "deny", (w) =>
+      ask(ci(on(w)), "iam:CreateServiceLinkedRole", on(w).arn("iam", "role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"), {
+        "iam:AWSServiceName": "ecs.amazonaws.com",
+      }),
     ),
   ];
 }
@@ -313,12 +361,8 @@ function production(): Case[] {
     c("production", x("deletes its repository"), "deny", (w) => ask(ci(w.prod), "ecr:DeleteRepository", repository(w.prod))),
     c("production", x("deletes a log group"), "deny", (w) => ask(ci(w.prod), "logs:DeleteLogGroup", appLogGroup(w.prod))),
     c("production", x("deletes the access log bucket"), "deny", (w) => ask(ci(w.prod), "s3:DeleteBucket", w.prod.resource("aws_s3_bucket"))),
-    dbCase("pipeline", "dev: deletes its database (a sandbox is rebuilt)", "allow", (w) =>
-      ask(ci(w.dev), "rds:DeleteDBInstance", w.dev.resource("aws_db_instance")),
-    ),
     c("pipeline", "prod: pulls the release from dev's repository to promote it", "allow", (w) => ask(ci(w.prod), "ecr:BatchGetImage", repository(w.dev))),
     c("pipeline", "prod: reads the release's digest in dev's repository", "allow", (w) => ask(ci(w.prod), "ecr:DescribeImages", repository(w.dev))),
-    dbCase("pipeline", "prod: changes its database (a deploy)", "allow", (w) => ask(ci(w.prod), "rds:ModifyDBInstance", w.prod.resource("aws_db_instance"))),
     c("crossEnvironment", "prod's deploy role pushes to dev's repository", "deny", (w) => ask(ci(w.prod), "ecr:PutImage", repository(w.dev))),
   ];
 }
@@ -438,9 +482,6 @@ function exceptions(): Case[] {
     ),
     c("exceptions", "dev's deploy role reads prod's network (EC2 describes take no resource)", "allow", (w) =>
       ask(ci(w.dev), "ec2:DescribeSecurityGroups", "*"),
-    ),
-    c("exceptions", "prod's deploy role writes the account's log resource policies (WAF logging; no resource-level permission)", "allow", (w) =>
-      ask(ci(w.prod), "logs:PutResourcePolicy", "*"),
     ),
   ];
 }

@@ -270,9 +270,28 @@ function pipeline(): Case[] {
     c("pipeline", x("stops the one-off task it started (npm run task --timeout)"), "allow", (w) =>
       ask(devCi(w), "ecs:StopTask", task(w.dev, "one-off"), inCluster(w.dev)),
     ),
-    c("pipeline", x("tags its queue"), "allow", () => ask(ci(devWorkers()), "sqs:TagQueue", queue(devWorkers()), retag(devWorkers()))),
-    c("pipeline", x("tags its schedule group"), "allow", () =>
+    // The queue and the schedule group are the administrator's (docs/security.md, "Two kinds of change"): not even their own tags.
+    c("foundation", x("tags its queue"), "deny", () => ask(ci(devWorkers()), "sqs:TagQueue", queue(devWorkers()), retag(devWorkers()))),
+    c("foundation", x("tags its schedule group"), "deny", () =>
       ask(ci(devWorkers()), "scheduler:TagResource", scheduleGroup(devWorkers()), retag(devWorkers())),
+    ),
+    c("foundation", x("changes its queue's retention or policy"), "deny", () => ask(ci(devWorkers()), "sqs:SetQueueAttributes", queue(devWorkers()))),
+    c("pipeline", x("changes its job's schedule"), "allow", () =>
+      ask(
+        ci(devWorkers()),
+        "scheduler:UpdateSchedule",
+        devWorkers().arn("scheduler", `schedule/${devWorkers().prefix}/${devWorkers().one("aws_scheduler_schedule")[1].name}`),
+      ),
+    ),
+    c("pipeline", x("hands its job's scheduler role to EventBridge Scheduler"), "allow", () =>
+      ask(
+        ci(devWorkers()),
+        "iam:PassRole",
+        devWorkers().arn("iam", `role/${devWorkers().one("aws_iam_role", (r) => String(r.name).endsWith("-scheduler"))[1].name}`),
+        {
+          "iam:PassedToService": "scheduler.amazonaws.com",
+        },
+      ),
     ),
     c("pipeline", "dev's EC2 instance role registers with dev's cluster", "allow", () =>
       ask(instanceRole(devEc2()), "ecs:RegisterContainerInstance", cluster(devEc2())),
@@ -290,7 +309,8 @@ function pipeline(): Case[] {
 /** What AWS still cannot scope: allowed, and docs/security.md says why. */
 function exceptions(): Case[] {
   return [
-    c("exceptions", "prod's deploy role rewrites its access log bucket's tags (S3 evaluates no request tags for PutBucketTagging)", "allow", (w) =>
+    // Once an exception (S3 evaluates no request tags for PutBucketTagging); the bucket is now the administrator's.
+    c("foundation", "prod's deploy role rewrites its access log bucket's tags", "deny", (w) =>
       ask(ci(w.prod), "s3:PutBucketTagging", w.prod.resource("aws_s3_bucket")),
     ),
   ];

@@ -54,19 +54,24 @@ function widened(env: "dev" | "prod", type: string, match: (body: Record<string,
 }
 
 describe("the table can fail", () => {
-  test("a deploy role that may create roles without the boundary is caught", async () => {
+  test("a release role given back IAM writes and data-protection calls is caught", async () => {
     const dev = widened(
       "dev",
       "aws_iam_role_policy",
       (p) => p.name === "DeployStack",
       (doc) => {
         doc.Statement = doc.Statement.filter((s: any) => s.Sid !== "DenyOtherBoundaries");
-        delete doc.Statement.find((s: any) => s.Sid === "CreateRolesWithBoundary").Condition.StringEquals["iam:PermissionsBoundary"];
+        doc.Statement.push({ Effect: "Allow", Action: ["iam:CreateRole", "iam:UpdateAssumeRolePolicy", "logs:PutRetentionPolicy"], Resource: "*" });
       },
     );
     const failed = await failing({ ...world, dev });
     expect(failed).toEqual(
-      expect.arrayContaining(["dev: creates a role without the boundary", "dev: creates a role with AdministratorAccess as its boundary"]),
+      expect.arrayContaining([
+        "dev: creates a role without the boundary",
+        "dev: creates a role with the boundary, tagged, trusted by another account",
+        "dev: rewrites the task role's trust to admit another account",
+        "dev: shortens a log group's retention",
+      ]),
     );
   });
 

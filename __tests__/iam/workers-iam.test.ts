@@ -162,8 +162,9 @@ const CASES: Case[] = [
   ],
   // The deploy role, for what the new constructs need of it.
   [
+    // The queue holds messages: the administrator's (docs/security.md, "Two kinds of change").
     "the deploy role creates the queue, tagged",
-    "allow",
+    "deny",
     () => ask(ci(), "sqs:CreateQueue", workerQueue.arn, { "aws:RequestTag/Project": dev.project, "aws:RequestTag/Environment": "dev" }),
   ],
   ["the deploy role creates a queue without the environment's tags", "deny", () => ask(ci(), "sqs:CreateQueue", workerQueue.arn)],

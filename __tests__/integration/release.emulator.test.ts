@@ -1,7 +1,12 @@
 /**
  * The release behaviour on the emulator, through the same code a deploy runs (release files read and
- * written by environments/releases.ts and scripts/release.ts): deploy v1, a deploy without IMAGE_TAG changes
- * nothing, v2 (IMAGE_TAG) makes a new revision and is recorded, a rollback to v1 runs v1 again.
+ * written by environments/releases.ts and scripts/release.ts): the administrator deploys v1, a deploy
+ * without IMAGE_TAG changes nothing, v2 (IMAGE_TAG) makes a new revision and is recorded, a rollback to v1
+ * runs v1 again. Every deploy after the first goes through the release path (`npm run deploy:release`,
+ * lib/ci/release-changes.ts): its plan changes only what the release role may, and a release that would
+ * also change what grants or protects (the app's log retention) is refused with nothing applied, then
+ * deployed by the administrator. The emulator enforces no IAM: the role's permissions are the IAM table's
+ * (__tests__/iam/); this proves what the release's plans change.
  * A sandbox without NAT or database keeps it to a few minutes; CI access is on, so the emulator also
  * creates the OIDC provider and the deploy role.
  *
@@ -11,7 +16,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
-import { BACKGROUND_NICENESS, describeResult, LifecycleResult, runLifecycle, StepContext, StepResult, TerraformWorkspace } from "../../emulator/lifecycle";
+import {
+  BACKGROUND_NICENESS,
+  describeResult,
+  LifecycleResult,
+  refusedAsExpected,
+  runLifecycle,
+  StepContext,
+  StepResult,
+  TerraformWorkspace,
+} from "../../emulator/lifecycle";
 import { checkEmulatorInstalled } from "../../emulator/server";
 import { clientConfig } from "../../emulator/inventory";
 import { ApiObservation, observeApi } from "../../emulator/lifecycles";
@@ -36,9 +50,11 @@ afterAll(() => rmSync(releases, { recursive: true, force: true }));
 
 /** The stack as main.ts builds it: the release comes from the file (IMAGE_TAG recorded into it first). */
 const stackFromReleases =
-  (processEnv: NodeJS.ProcessEnv) =>
+  (processEnv: NodeJS.ProcessEnv, changed: EnvironmentSettings = settings) =>
   (app: import("cdktf").App, { url }: { url: string }) =>
-    new ApiStack(app, settings.name, settings, { emulatorUrl: url, release: resolveReleases([settings], processEnv, releases)[settings.name] });
+    new ApiStack(app, settings.name, changed, { emulatorUrl: url, release: resolveReleases([changed], processEnv, releases)[settings.name] });
+/** A change only the administrator deploys: the app's log retention (what keeps its logs). */
+const shorterLogs: EnvironmentSettings = { ...settings, task: { ...settings.task, logRetentionDays: 1 } };
 
 const inspect = async (ctx: StepContext) => ({
   ...(await observeApi(ctx, prefix, false)),
@@ -80,12 +96,18 @@ const revision = (arn?: string) => Number(arn?.split(":").pop());
               inspect,
             },
             { name: "plan a deploy without IMAGE_TAG", action: "replan", stack: stackFromReleases({}) },
-            { name: "deploy without IMAGE_TAG", action: "apply", inspect },
-            { name: "release v2 with IMAGE_TAG, deploy", action: "apply", stack: stackFromReleases({ IMAGE_TAG: "v2" }), inspect },
-            { name: "deploy without IMAGE_TAG after v2", action: "apply", stack: stackFromReleases({}), inspect },
+            { name: "deploy without IMAGE_TAG", action: "release", inspect },
+            { name: "release v2 with IMAGE_TAG, deploy", action: "release", stack: stackFromReleases({ IMAGE_TAG: "v2" }), inspect },
+            {
+              name: "a release that also shortens the app's log retention is refused",
+              action: "refused-release",
+              stack: stackFromReleases({}, shorterLogs),
+              inspect,
+            },
+            { name: "deploy without IMAGE_TAG after v2", action: "release", stack: stackFromReleases({}), inspect },
             {
               name: "roll back to v1 with npm run release, deploy",
-              action: "apply",
+              action: "release",
               stack: (app, ctx) => {
                 recordRelease(releases, [settings], settings.name, "v1");
                 return stackFromReleases({})(app, ctx);
@@ -103,9 +125,26 @@ const revision = (arn?: string) => Number(arn?.split(":").pop());
   );
 
   test("every step succeeded", () => {
-    expect(result.steps.filter((s) => s.error).map((s) => `${s.name}: ${s.error}`)).toEqual([]);
-    expect(result.steps).toHaveLength(6);
+    expect(result.steps.filter((s) => s.error && !refusedAsExpected(s)).map((s) => `${s.name}: ${s.error}`)).toEqual([]);
+    expect(result.steps).toHaveLength(7);
     expect(result.ok).toBe(true);
+  });
+
+  test("every release changed only what a release may: task definitions and services, nothing of the administrator's", () => {
+    for (const name of ["deploy without IMAGE_TAG", "release v2", "deploy without IMAGE_TAG after v2", "roll back to v1"]) {
+      expect({ name, unexpected: step(name).unexpected }).toEqual({ name, unexpected: [] });
+      const types = new Set((step(name).changes ?? []).map((c) => c.split(".")[0]));
+      for (const type of types) expect({ name, type }).toEqual({ name, type: expect.stringMatching(/^aws_ecs_(task_definition|service)$/) });
+    }
+    expect((step("release v2").changes ?? []).some((c) => c.startsWith("aws_ecs_task_definition."))).toBe(true);
+  });
+
+  test("a release that also changes what protects data is refused, naming the change, and applies nothing", () => {
+    const refused = step("a release that also shortens");
+    expect(refused.error).toMatch(/^refused: aws_cloudwatch_log_group\.[^:]+: update/);
+    const before = seen("release v2");
+    const after = refused.observed as Seen;
+    expect(after.service.taskDefinition).toBe(before.service.taskDefinition);
   });
 
   test("v1 runs from the stack's repository, and CI access exists", () => {

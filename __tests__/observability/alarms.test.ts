@@ -9,7 +9,9 @@ import { Service, ServiceSettingsSchema } from "../../lib/compute/service";
 import { TaskDefinition, TaskSettingsSchema } from "../../lib/compute/task-definition";
 import { Network, NetworkSettingsSchema } from "../../lib/network/network";
 import { Registry, RegistrySettingsSchema } from "../../lib/registry/registry";
-import { address, env, only, ref, resources, synth, type TfJson } from "../support/helpers";
+import { address, deployPermissions, env, only, ref, resources, synth, type TfJson } from "../support/helpers";
+
+const list = (v: unknown): string[] => (v === undefined ? [] : typeof v === "string" ? [v] : (v as string[]));
 import { resolved, testApp, testKey, testLoadBalancer } from "../support/bare-stack";
 
 /** Alarms, the encrypted topic they report to, the service-event rule and the dashboard. */
@@ -222,12 +224,15 @@ describe("settings", () => {
     expect(keyPolicy(tf).Statement.map((s: any) => s.Sid)).toEqual(["AccountAdministersThroughIam", "CloudWatchLogsEncryptsThisEnvironmentsLogGroups"]);
   });
 
-  test("the CI deploy role may manage the topic, the rule, the alarms and the dashboard of its own environment only", () => {
-    const tf = synth(env({ ci: { githubRepository: "acme/rest-api" }, alarms: { dashboard: true } }), { offline: true });
-    const deploy = resources(tf, "aws_iam_policy")
-      .filter((p) => /-ci-deploy-\d+$/.test(p.name))
-      .flatMap((p) => JSON.parse(p.policy).Statement as Record<string, any>[]);
+  test("deploying manages the topic, the rule, the alarms and the dashboard of its own environment only; a release, the alarms and the dashboard alone", () => {
+    const { statements: deploy, release } = deployPermissions(env({ ci: { githubRepository: "acme/rest-api" }, alarms: { dashboard: true } }));
     const sid = (id: string) => deploy.find((s) => s.Sid === id)!;
+    // The topic and the rule decide who hears: the administrator's. A release tunes alarms and the dashboard.
+    const released = (id: string) => release.find((s) => s.Sid === id);
+    expect([released("AlarmsManage"), released("Dashboard")]).toEqual([sid("AlarmsManage"), sid("Dashboard")]);
+    expect(list(released("AlarmTopicManageReads")?.Action)).toEqual(list(sid("AlarmTopicManage").Action).filter((a) => /:(Get|List)/.test(a)));
+    expect(released("AlarmTopicManage")).toBeUndefined();
+    expect(released("EventRuleManage")).toBeUndefined();
     const own = { "aws:ResourceTag/Project": "rest-api", "aws:ResourceTag/Environment": "test" };
     expect(sid("AlarmTopicManage")).toMatchObject({ Resource: "arn:aws:sns:eu-west-1:123456789012:rest-api-test-alarms", Condition: { StringEquals: own } });
     expect(sid("AlarmTopicSubscriptions").Resource).toBe("arn:aws:sns:eu-west-1:123456789012:rest-api-test-alarms:*");

@@ -4,7 +4,7 @@ import { ApiStack } from "../../stacks/api-stack";
 import { environments } from "../../environments/environments";
 import { parseSettings } from "../../environments/schema";
 import { resourcePrefix } from "../../environments/settings";
-import { env, only, ref, resources, synth } from "../support/helpers";
+import { deployPermissions, env, only, ref, resources, synth } from "../support/helpers";
 import { testApp } from "../support/bare-stack";
 
 describe.each(environments.map((s) => [s.name, s] as const))("%s", (_name, settings) => {
@@ -57,12 +57,15 @@ test("budget.enabled false leaves the AWS budget out, and its output", () => {
   expect(synth(env()).output?.BudgetName).toBeDefined();
 });
 
-test("with CI access, the deploy role may manage this budget only, by name", () => {
-  const tf = synth(env({ ci: { githubRepository: "acme/rest-api", workflows: ["deploy.yml"] } }), { offline: true });
-  const statements = resources(tf, "aws_iam_policy").flatMap((p) => (JSON.parse(p.policy).Statement as Record<string, any>[]) ?? []);
+test("with CI access, deploying manages this budget only, by name; a release only reads it", () => {
+  const { statements, release } = deployPermissions(env({ ci: { githubRepository: "acme/rest-api", workflows: ["deploy.yml"] } }));
+  expect(release.find((s) => s.Sid.startsWith("Budget"))).toEqual({
+    Sid: "BudgetReads",
+    Action: ["budgets:ListTagsForResource", "budgets:ViewBudget"],
+    Resource: "arn:aws:budgets::123456789012:budget/rest-api-test",
+  });
   expect(statements.find((s) => s.Sid === "Budget")).toEqual({
     Sid: "Budget",
-    Effect: "Allow",
     Action: ["budgets:ListTagsForResource", "budgets:ModifyBudget", "budgets:TagResource", "budgets:UntagResource", "budgets:ViewBudget"],
     Resource: "arn:aws:budgets::123456789012:budget/rest-api-test",
   });

@@ -90,6 +90,25 @@ function toRunCache(key: string, json: string): void {
   }
 }
 
+/**
+ * What deploying the whole stack calls, as its constructs contributed it (the administrator's deploy),
+ * and the release role's share: `DeployPermissions` of a stack built here, uncached (plain data).
+ */
+export function deployPermissions(settings: EnvironmentSettings, options: RunOptions = { offline: true }) {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { ApiStack } = require("../../stacks/api-stack") as typeof import("../../stacks/api-stack");
+  const { DeployPermissions } = require("../../lib/core/deploy-permissions") as typeof import("../../lib/core/deploy-permissions");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const permissions = DeployPermissions.of(new ApiStack(Testing.app({ outdir }), settings.name, settings, options));
+  if (!permissions) throw new Error(`${settings.name}: no CI access, so no deploy permissions`);
+  return {
+    statements: structuredClone(permissions.statements) as unknown as Record<string, any>[],
+    release: structuredClone(permissions.releaseStatements) as unknown as Record<string, any>[],
+    releaseTypes: permissions.releaseTypes,
+    attachablePolicies: permissions.attachablePolicies,
+  };
+}
+
 /** The bodies of every resource of one type. */
 export function resources(tf: TfJson, type: string): Record<string, any>[] {
   return Object.values(tf.resource[type] ?? {});

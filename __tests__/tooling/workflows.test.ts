@@ -15,8 +15,8 @@ const jobs = (file: string) => Object.entries(workflow(file).jobs as Record<stri
 const steps = (job: Record<string, any>) => (job.steps ?? []) as Record<string, any>[];
 const runs = (job: Record<string, any>) => steps(job).map((s) => String(s.run ?? ""));
 const usesAws = (job: Record<string, any>) => steps(job).some((s) => String(s.uses ?? "").startsWith("aws-actions/configure-aws-credentials@"));
-/** Jobs that change an environment: they run `cdktf deploy`. */
-const deploying = (file: string) => jobs(file).filter(([, job]) => runs(job).some((r) => r.includes("cdktf deploy")));
+/** Jobs that change an environment: they deploy, through the release path (an engine's own deploy would skip its check). */
+const deploying = (file: string) => jobs(file).filter(([, job]) => runs(job).some((r) => /cdktf deploy|cdktn deploy|npm run deploy/.test(r)));
 
 test("there are the three workflows: pull request, release to dev, promote to prod", () => {
   expect(files.sort()).toEqual(["promote-prod.yml", "pull-request.yml", "release-dev.yml"]);
@@ -157,7 +157,9 @@ describe.each([
     const commands = runs(job);
     const at = (pattern: RegExp) => commands.findIndex((r) => pattern.test(r));
     const record = at(/npm run --silent release -- "\$ENVIRONMENT"/);
-    const deploy = at(/npx cdktf deploy "\$ENVIRONMENT" --auto-approve/);
+    // The release path: it refuses a plan that changes what only the administrator deploys (scripts/deploy-release.ts).
+    const deploy = at(/^npm run deploy:release -- "\$ENVIRONMENT"$/);
+    expect(commands.filter((r) => /(cdktf|cdktn) deploy|npm run deploy -- /.test(r))).toEqual([]);
     const verify = at(/node scripts\/verify-rollout\.cjs/);
     const commit = at(/git .*\bpush origin/);
     expect([record, deploy, verify, commit].every((i) => i >= 0)).toBe(true);

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Annotations } from "cdktf";
+import { Annotations, TerraformStack } from "cdktf";
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
 import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
@@ -13,6 +13,7 @@ import * as z from "zod/mini";
 import { fail, names, rule, withDefault } from "../settings/rules";
 import { checkName } from "../settings/validate";
 import { jsonString } from "../core/hcl";
+import { RELEASE_TYPES_KEY } from "./release-changes";
 
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
@@ -177,7 +178,8 @@ const MAX_DEPLOY_POLICIES = 8;
 /** The calls that copy an image from another environment's repository when promoting. */
 const PROMOTION_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer"];
 /**
- * The tag calls the CI role makes itself (its roles'); the constructs declare theirs beside their grants
+ * IAM's tag calls, denied as the constructs' are though the role is granted none (no IAM write), so a
+ * grant added here later is still held; the constructs declare theirs beside their grants
  * (`DeployPermissions.tags`). Both make the lists of calls that must never move a resource to another
  * environment or project (`DenyRetagging*`) or take those tags off (`DenyUntaggingScope`).
  */
@@ -194,10 +196,12 @@ export const TAG_CALL = /^[a-z0-9-]+:(Tag|Untag|AddTags|RemoveTags|CreateTags|De
 const ANY_REGION = ["iam:*", "sts:*", "route53:*", "s3:*", "budgets:*", "ecr:GetAuthorizationToken", ...PROMOTION_PULL];
 
 /**
- * The GitHub OIDC provider (or an existing one) and the deploy role. The role's permissions are what
- * the stack's constructs contributed (`DeployPermissions`), in managed policies, and what no construct
- * owns, inline: pushing images, the state, IAM for the stack's roles (only with the environment's
- * permissions boundary), and the limits no allow can lift (explicit denies).
+ * The GitHub OIDC provider (or an existing one) and the release role CI deploys with. Its permissions are
+ * a release's share of what the stack's constructs contributed (`DeployPermissions.releaseStatements`:
+ * task definitions, services, scaling, schedules, alarms, and the configuration reads a refresh of the
+ * rest needs), in managed policies, and what no construct owns, inline: pushing images, the state, and
+ * the limits no allow can lift (explicit denies). Everything that grants or protects is deployed by an
+ * administrator; `npm run deploy:release` refuses a plan that would change any of it.
  */
 export class CiAccess extends Construct {
   readonly role: IamRole;
@@ -275,7 +279,10 @@ export class CiAccess extends Construct {
     const inline = statementsSize(push, this.environment.accountId) + statementsSize(deploy, this.environment.accountId);
     if (inline > INLINE_POLICIES_MAX)
       throw new Error(`CiAccess ${this.node.path}: the deploy role's inline policies are about ${inline} characters, over IAM's ${INLINE_POLICIES_MAX}`);
-    this.attach(permissions.statements);
+    // A release's share only: what grants or protects is deployed by an administrator (docs/security.md, "Two kinds of change").
+    this.attach(permissions.releaseStatements);
+    // What the release role may change, where the release path reads it: the synthesized stack it plans (lib/ci/release-changes.ts).
+    TerraformStack.of(this).addOverride(`//.${RELEASE_TYPES_KEY}`, [...permissions.releaseTypes.keys()]);
   }
 
   /**
@@ -321,8 +328,9 @@ export class CiAccess extends Construct {
   }
 
   /**
-   * What no construct owns: IAM for the environment's roles, only with its permissions boundary; the
-   * state; reading the provider, the boundary and its own policies; and the denies no allow lifts.
+   * What no construct owns: reading the environment's roles (Terraform refreshes them), the provider, the
+   * boundary and its own policies; the state; and the denies no allow lifts. No IAM write: the roles, their
+   * trust and their policies are the administrator's, so a release can never mint access.
    */
   private coreStatements(): Statement[] {
     const { props } = this;
@@ -333,7 +341,6 @@ export class CiAccess extends Construct {
     const ownPolicies = this.arn("iam", `policy/${prefix}-ci-deploy-*`, "");
     const boundary = this.boundary.arn;
     const withBoundary = { "iam:PermissionsBoundary": boundary };
-    const attachable = perms.attachablePolicies;
     const statements: Statement[] = [
       { Sid: "ReadOidcProvider", Action: ["iam:GetOpenIDConnectProvider", "iam:ListOpenIDConnectProviderTags"], Resource: this.providerArn },
       {
@@ -353,37 +360,6 @@ export class CiAccess extends Construct {
         ],
         Resource: roles,
       },
-      // A role is created only tagged with the environment and carrying its boundary.
-      {
-        Sid: "CreateRolesWithBoundary",
-        Action: "iam:CreateRole",
-        Resource: roles,
-        Condition: { StringEquals: { ...perms.taggedRequest.StringEquals, ...withBoundary } },
-      },
-      { Sid: "TagRolesOnCreate", Action: "iam:TagRole", Resource: roles, Condition: perms.taggedRequest },
-      // Its permissions and trust change only while it carries the boundary, which caps whatever they say.
-      {
-        Sid: "ChangeRolesWithBoundary",
-        Action: ["iam:DeleteRole", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"],
-        Resource: roles,
-        Condition: { StringEquals: { ...perms.ownResource.StringEquals, ...withBoundary } },
-      },
-      {
-        Sid: "TagAndDescribeRoles",
-        Action: ["iam:DetachRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole", "iam:UpdateRoleDescription"],
-        Resource: roles,
-        Condition: perms.ownResource,
-      },
-      ...(attachable.length
-        ? [
-            {
-              Sid: "AttachStackManagedPolicies",
-              Action: "iam:AttachRolePolicy",
-              Resource: roles,
-              Condition: { StringEquals: { ...perms.ownResource.StringEquals, ...withBoundary }, ArnEquals: { "iam:PolicyARN": [...attachable] } },
-            },
-          ]
-        : []),
       ...stateStatements(props, perms.partition),
       // Limits no allow lifts. Itself, its provider and its policies: CI access changes are deployed by a person.
       {

@@ -97,8 +97,11 @@ export class Autoscaling extends Construct {
  * The alarms target tracking makes as the caller are named after the cluster (`TargetTracking-service/<project>-<environment>/…`).
  */
 function grantScalingDeploy(scope: Construct): void {
-  const deploy = DeployPermissions.of(scope);
-  if (!deploy) return;
+  const foundation = DeployPermissions.of(scope);
+  if (!foundation) return;
+  // Scaling is the release's; the service-linked role it needs is made once, by the administrator's first deploy.
+  foundation.serviceLinkedRole("ecs.application-autoscaling.amazonaws.com");
+  const deploy = foundation.release(["aws_appautoscaling_target", "aws_appautoscaling_policy"]);
   deploy.allow([
     { Sid: "ScalingRead", Action: ["application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies"], Resource: "*" },
   ]);
@@ -124,5 +127,4 @@ function grantScalingDeploy(scope: Construct): void {
       Resource: deploy.arn("cloudwatch", `alarm:TargetTracking-service/${deploy.prefix}/*`),
     },
   ]);
-  deploy.serviceLinkedRole("ecs.application-autoscaling.amazonaws.com");
 }

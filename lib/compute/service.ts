@@ -124,12 +124,14 @@ export class Service extends Construct {
   constructor(scope: Construct, id: string, props: ServiceProps) {
     super(scope, id);
     this.props = props;
-    DeployPermissions.of(this)?.service("Ecs", {
-      tagging: ["ecs:TagResource"],
-      untagging: ["ecs:UntagResource"],
-      create: ["ecs:CreateService", "ecs:TagResource"],
-      manage: ["ecs:DeleteService", "ecs:DescribeServices", "ecs:ListTagsForResource", "ecs:TagResource", "ecs:UntagResource", "ecs:UpdateService"],
-    });
+    DeployPermissions.of(this)
+      ?.release(["aws_ecs_service"])
+      .service("Ecs", {
+        tagging: ["ecs:TagResource"],
+        untagging: ["ecs:UntagResource"],
+        create: ["ecs:CreateService", "ecs:TagResource"],
+        manage: ["ecs:DeleteService", "ecs:DescribeServices", "ecs:ListTagsForResource", "ecs:TagResource", "ecs:UntagResource", "ecs:UpdateService"],
+      });
     const { cluster, taskDefinition, network, loadBalancer, route } = props;
     const port = taskDefinition.containerPort;
     const capacity = cluster.capacity;

@@ -430,7 +430,8 @@ function grantTaskDefinitionDeploy(scope: Construct, secrets: readonly WiredSecr
     ]);
   }
   if (!deploy) return;
-  deploy.service("Ecs", {
+  const release = deploy.release(["aws_ecs_task_definition"]);
+  release.service("Ecs", {
     create: ["ecs:RegisterTaskDefinition", "ecs:TagResource"],
     manage: ["ecs:DeleteTaskDefinitions", "ecs:ListTagsForResource"],
     tagging: ["ecs:TagResource"],
@@ -438,8 +439,8 @@ function grantTaskDefinitionDeploy(scope: Construct, secrets: readonly WiredSecr
   // Reading and retiring a revision take no resource and no condition key (AWS's Service Authorization Reference, "Actions,
   // resources, and condition keys for Amazon Elastic Container Service"): "*" only. Terraform retires the old revision on every
   // replacement, and `skip_destroy` would leave every revision behind on destroy, so the call stays (docs/security.md: what AWS cannot scope).
-  deploy.allow([{ Sid: "EcsTaskDefinitionRevisions", Action: ["ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"], Resource: "*" }]);
-  deploy.passRole("EcsTasks", ["execution", "task", "*-execution", "*-task"], "ecs-tasks.amazonaws.com");
+  release.allow([{ Sid: "EcsTaskDefinitionRevisions", Action: ["ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"], Resource: "*" }]);
+  release.passRole("EcsTasks", ["execution", "task", "*-execution", "*-task"], "ecs-tasks.amazonaws.com");
 }
 
 function execStatements(group?: CloudwatchLogGroup): Statement[] {

@@ -36,9 +36,32 @@ export interface ServiceGrant {
 
 const permissions = new WeakMap<TerraformStack, DeployPermissions>();
 
+/**
+ * A call that only reads a resource's configuration, by AWS's naming (its Read and List access levels):
+ * what Terraform's refresh of every resource needs, so the release role gets these of every grant. A
+ * wildcard only after Describe, List or S3's GetBucket: `Get*` would take in the data reads (`s3:GetObject`).
+ * __tests__/iam/release-reads.test.ts holds each to AWS's access level of the call.
+ */
+export const CONFIGURATION_READ = /^[a-z0-9-]+:((Describe|List|GetBucket)[A-Za-z*]*|(Get|View)[A-Za-z]*)$/;
+/** Reads of data rather than configuration, which no refresh needs: never handed to the release role by a grant of the rest. */
+export const DATA_READ =
+  /^(secretsmanager:GetSecretValue|s3:GetObject[A-Za-z]*|logs:(GetLogEvents|FilterLogEvents|GetLogRecord|GetQueryResults)|ecr:(GetDownloadUrlForLayer|GetAuthorizationToken)|ssm:GetParameterHistory|kms:GetParametersForImport)$/;
+
+/** Whether a grant of the administrator's deploy goes to the release role too: a configuration read that reads no data. */
+export function isConfigurationRead(action: string): boolean {
+  return CONFIGURATION_READ.test(action) && !DATA_READ.test(action);
+}
+
 /** What the constructs of one stack contributed, shared by each construct's view (`DeployPermissions.of`). */
 interface GrantState {
+  /** Everything deploying the stack calls: the administrator's deploy. */
   readonly list: Statement[];
+  /** What a release calls (the CI role's): the release grants whole, and only the configuration reads of the rest. */
+  readonly release: Statement[];
+  /** Terraform resource types a release may change → the paths of the constructs that declared them (`DeployPermissions.release`). */
+  readonly releaseTypes: Map<string, Set<string>>;
+  /** Actions granted through a release view → the paths of the constructs that granted them. */
+  readonly releaseGrantors: Map<string, Set<string>>;
   readonly linkedServices: Set<string>;
   readonly managedPolicies: Set<string>;
   /** Action → the paths of the constructs that granted it. */
@@ -58,16 +81,6 @@ function sortedEntries(map: Map<string, Set<string>>): ReadonlyMap<string, reado
   return new Map([...map].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, [...v].sort()]));
 }
 
-/**
- * What the CI deploy role may do, contributed by each construct where it is written, as aws-cdk's
- * grants: a construct that creates a kind of resource adds the calls Terraform makes for it
- * (`service`, `allow`). Nothing is collected in a stack without CI access. The CI role
- * (lib/ci/ci-access.ts) adds what no construct owns: IAM with the boundary, the state, its own limits.
- *
- * Scoping, wherever AWS supports it: reads in the region; creates only with this environment's tags in
- * the request (`aws:RequestTag`); everything else only on resources tagged with this environment
- * (`aws:ResourceTag`); names under `<project>-<environment>` where a service has no tags to check.
- */
 /** What deploying an EventBridge rule with its targets takes (a construct adds the rule's ARN). */
 export const EVENT_RULE_GRANT: Omit<ServiceGrant, "resources"> = {
   tagging: ["events:TagResource"],
@@ -86,6 +99,17 @@ export const EVENT_RULE_GRANT: Omit<ServiceGrant, "resources"> = {
   ],
 };
 
+/**
+ * What deploying the stack calls, contributed by each construct where it is written, as aws-cdk's
+ * grants: a construct that creates a kind of resource adds the calls Terraform makes for it
+ * (`service`, `allow`), and says which of its resources a release changes (`release`). The CI role
+ * (lib/ci/ci-access.ts) gets the release's share (`releaseStatements`); the rest is the administrator's
+ * deploy (docs/security.md, "Two kinds of change"). Nothing is collected in a stack without CI access.
+ *
+ * Scoping, wherever AWS supports it: reads in the region; creates only with this environment's tags in
+ * the request (`aws:RequestTag`); everything else only on resources tagged with this environment
+ * (`aws:ResourceTag`); names under `<project>-<environment>` where a service has no tags to check.
+ */
 export class DeployPermissions {
   /** The deploy permissions of the stack `scope` belongs to, when the stack has CI access. */
   static of(scope: IConstruct): DeployPermissions | undefined {
@@ -95,6 +119,11 @@ export class DeployPermissions {
   readonly partition: string;
   /** The construct whose calls these are (its path): `of(scope)` gives each construct a view of the stack's permissions that records it. */
   readonly grantor: string;
+  /**
+   * `foundation`: what grants or protects, deployed by an administrator; the release role gets only its
+   * configuration reads. `release`: what a release changes, which the release role may call whole.
+   */
+  readonly stage: "foundation" | "release" = "foundation";
   private readonly state: GrantState;
 
   readonly props: DeployPermissionsProps;
@@ -107,13 +136,45 @@ export class DeployPermissions {
     this.props = { project, environment, prefix, region, accountId, production };
     this.partition = partition;
     this.grantor = stack.node.path;
-    this.state = { list: [], linkedServices: new Set(), managedPolicies: new Set(), grantors: new Map(), tagging: new Map(), untagging: new Map() };
+    this.state = {
+      list: [],
+      release: [],
+      releaseTypes: new Map(),
+      releaseGrantors: new Map(),
+      linkedServices: new Set(),
+      managedPolicies: new Set(),
+      grantors: new Map(),
+      tagging: new Map(),
+      untagging: new Map(),
+    };
   }
 
   /** The same permissions, recording `scope` as the grantor of what is added through them. */
   private by(scope: IConstruct): DeployPermissions {
     const view = Object.create(DeployPermissions.prototype) as DeployPermissions;
-    return Object.assign(view, this, { grantor: scope.node.path });
+    return Object.assign(view, this, { grantor: scope.node.path, stage: "foundation" });
+  }
+
+  /**
+   * The same permissions for what a release changes: the construct's resources of `types` (Terraform
+   * resource types, e.g. `aws_ecs_service`) are the release's, and what is added through the view is the
+   * release role's whole. Everything else a construct grants is the administrator's (docs/security.md,
+   * "Two kinds of change"), so a construct that declares nothing is never deployed by CI.
+   */
+  release(types: readonly string[]): DeployPermissions {
+    for (const type of types) record(this.state.releaseTypes, type, this.grantor);
+    const view = Object.create(DeployPermissions.prototype) as DeployPermissions;
+    return Object.assign(view, this, { stage: "release" });
+  }
+
+  /** Every action granted through a release view (as written), with the constructs that granted it. */
+  get releaseGrants(): ReadonlyMap<string, readonly string[]> {
+    return sortedEntries(this.state.releaseGrantors);
+  }
+
+  /** The resource types a release may change, with the constructs that declared each (`release`). */
+  get releaseTypes(): ReadonlyMap<string, readonly string[]> {
+    return sortedEntries(this.state.releaseTypes);
   }
 
   private get list(): Statement[] {
@@ -140,7 +201,15 @@ export class DeployPermissions {
     return this.props.accountId;
   }
 
-  /** The statements contributed so far, merged by Sid. */
+  /**
+   * What a release calls, merged by Sid: the release grants whole, the configuration reads of every
+   * other grant (Terraform refreshes every resource of the stack), and every deny.
+   */
+  get releaseStatements(): readonly Statement[] {
+    return this.state.release;
+  }
+
+  /** Everything deploying the stack calls (the administrator's deploy), merged by Sid. */
   get statements(): readonly Statement[] {
     if (!this.linkedServices.size) return this.list;
     const services = [...this.linkedServices].sort();
@@ -170,13 +239,29 @@ export class DeployPermissions {
     return `arn:${this.partition}:${service}:${region}:${account}:${resource}`;
   }
 
-  /** Adds statements as written, merged by Sid with other constructs'. */
+  /** Adds statements as written, merged by Sid with other constructs'; see `release` for the release role's share. */
   allow(statements: readonly Statement[]): void {
     for (const statement of statements) {
       mergeStatement(this.list, statement, `deploy permissions of ${this.prefix}`);
+      const forRelease = this.releaseShare(statement);
+      if (forRelease) mergeStatement(this.state.release, forRelease, `release permissions of ${this.prefix}`);
       if (statement.Effect === "Deny") continue;
-      for (const action of [statement.Action ?? []].flat()) record(this.state.grantors, action, this.grantor);
+      for (const action of [statement.Action ?? []].flat()) {
+        record(this.state.grantors, action, this.grantor);
+        if (this.stage === "release") record(this.state.releaseGrantors, action, this.grantor);
+      }
     }
+  }
+
+  /** What of a statement the release role gets: all of a release grant or a deny; of the rest, its configuration reads, under their own Sid. */
+  private releaseShare(statement: Statement): Statement | undefined {
+    if (this.stage === "release" || statement.Effect === "Deny") return statement;
+    if (statement.Action === undefined) return undefined;
+    const actions = [statement.Action].flat();
+    const reads = actions.filter(isConfigurationRead);
+    if (!reads.length) return undefined;
+    if (reads.length === actions.length) return statement;
+    return { ...statement, Sid: statement.Sid && `${statement.Sid}Reads`, Action: reads.length === 1 ? reads[0] : reads };
   }
 
   /**

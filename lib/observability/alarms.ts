@@ -82,7 +82,7 @@ export class Alarms extends Construct {
     super(scope, id);
     this.props = props;
     this.prefix = EnvironmentContext.of(this).prefix;
-    const deploy = DeployPermissions.of(this);
+    const deploy = DeployPermissions.of(this)?.release(["aws_cloudwatch_metric_alarm"]);
     deploy?.service("Alarms", {
       tagging: ["cloudwatch:TagResource"],
       untagging: ["cloudwatch:UntagResource"],

@@ -23,7 +23,7 @@ export class Dashboard extends Construct {
   constructor(scope: Construct, id: string, props: DashboardProps) {
     super(scope, id);
     const { prefix: name, region } = EnvironmentContext.of(this);
-    const deploy = DeployPermissions.of(this);
+    const deploy = DeployPermissions.of(this)?.release(["aws_cloudwatch_dashboard"]);
     // Dashboards are global, by name.
     deploy?.allow([
       {

@@ -79,15 +79,17 @@ export function scheduleGroup(scope: Construct, id: string): SchedulerScheduleGr
       ],
       resources: [deploy.arn("scheduler", `schedule-group/${name}`)],
     });
-    // A schedule has no tags to check: its name, in the environment's group, scopes it.
-    deploy.allow([
+    // A schedule has no tags to check: its name, in the environment's group, scopes it. The group is the
+    // administrator's; the schedules in it are the release's (what a job runs, and when).
+    const release = deploy.release(["aws_scheduler_schedule"]);
+    release.allow([
       {
         Sid: "Schedules",
         Action: ["scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule"],
         Resource: deploy.arn("scheduler", `schedule/${name}/${name}-*`),
       },
     ]);
-    deploy.passRole("Scheduler", ["*-scheduler"], "scheduler.amazonaws.com");
+    release.passRole("Scheduler", ["*-scheduler"], "scheduler.amazonaws.com");
   }
   return new SchedulerScheduleGroup(scope, id, { name });
 }

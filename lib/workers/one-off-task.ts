@@ -10,7 +10,8 @@ import { DeployPermissions } from "../core/deploy-permissions";
  * needs (lib/compute/task-definition.ts).
  */
 export function grantOneOffTaskDeploy(scope: IConstruct): void {
-  const deploy = DeployPermissions.of(scope);
+  // No resource of the stack: the calls of the release pipeline's migrations, before its deploy.
+  const deploy = DeployPermissions.of(scope)?.release([]);
   if (!deploy) return;
   const prefix = deploy.prefix;
   const cluster = deploy.arn("ecs", `cluster/${prefix}`);

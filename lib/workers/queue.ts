@@ -305,7 +305,7 @@ export class QueueScaling extends Construct {
         metricQuery("tasks", tasks({ period: 60 })),
       ],
     });
-    const deploy = DeployPermissions.of(this);
+    const deploy = DeployPermissions.of(this)?.release(["aws_appautoscaling_policy", "aws_cloudwatch_metric_alarm"]);
     deploy?.allow([
       {
         Sid: "StepScalingAlarms",
