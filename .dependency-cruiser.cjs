@@ -12,13 +12,9 @@ const forbid = (name, comment, from, to) => ({ name, comment, severity: "error",
 
 module.exports = {
   forbidden: [
-    // A loop through a type-only import is no loop at run time (a construct's props may name the context that names it).
-    forbid(
-      "no-circular",
-      "Modules that import each other, directly or around a loop: move the shared part down a layer.",
-      {},
-      { circular: true, viaOnly: { dependencyTypesNot: ["type-only"] } },
-    ),
+    // Type-only imports too: a loop through a type still ties the two modules' designs together (the context once
+    // held the key that reads the context); the shared part moves down a layer, or the type is named where it is used.
+    forbid("no-circular", "Modules that import each other, directly or around a loop: move the shared part down a layer.", {}, { circular: true }),
     forbid("not-to-unresolvable", "An import of a module that does not exist.", {}, { couldNotResolve: true }),
     forbid(
       "no-test-imports",

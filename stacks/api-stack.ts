@@ -109,7 +109,19 @@ export class ApiStack extends TerraformStack {
     );
     // Offline, no credentials can ask STS who the account is: a documentation account stands in.
     const accountId = options.offline ? OFFLINE_ACCOUNT_ID : new DataAwsCallerIdentity(this, "Account").accountId;
-    this.environment = new EnvironmentContext(this, { project, environment: name, region, accountId, production: config.production, tags: config.tags });
+    // The environment's scope, in a fixed order, before any construct: its context (plain data), what deploying it
+    // calls (with CI access: every construct adds its calls, lib/core/deploy-permissions.ts), the boundary every
+    // role it creates carries, and its key. Asking for one before it is made is an error naming the construct.
+    this.environment = new EnvironmentContext(this, {
+      project,
+      environment: name,
+      region,
+      accountId,
+      production: config.production,
+      tags: config.tags,
+      collectsDeployPermissions: config.ci !== undefined,
+    });
+    if (config.ci) new DeployPermissions(this);
     const provider = new AwsProvider(this, "Aws", {
       region,
       defaultTags: [{ tags: this.environment.tags }],
@@ -126,10 +138,7 @@ export class ApiStack extends TerraformStack {
     });
     configureState(this, config.state, name, options);
 
-    // Made first, so every construct that creates a role finds the boundary, and with CI access every
-    // construct adds what deploying it calls (lib/core/deploy-permissions.ts).
     this.permissionsBoundary = new PermissionsBoundary(this, "PermissionsBoundary");
-    if (config.ci) new DeployPermissions(this);
     this.encryptionKey = new EncryptionKey(this, "EncryptionKey", config.encryption);
     this.network = new Network(this, "Network", { ...config.network, availabilityZones: config.availabilityZones });
     // The first resource of every stack carries the refusal of an example account.

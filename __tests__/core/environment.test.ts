@@ -6,6 +6,7 @@ import { TerraformStack, Testing } from "cdktf";
 import { Construct } from "constructs";
 import { EnvironmentContext } from "../../lib/core/environment";
 import { EncryptionKey } from "../../lib/core/encryption-key";
+import { DeployPermissions } from "../../lib/core/deploy-permissions";
 import { Registry, RegistrySettingsSchema } from "../../lib/registry/registry";
 import { ApiStack } from "../../stacks/api-stack";
 import { env, resources, type TfJson } from "../support/helpers";
@@ -58,17 +59,38 @@ describe("EnvironmentContext.of", () => {
   test("given no EncryptionKey yet, when a construct asks for the environment's key, then it is told to make the key first", () => {
     const stack = new TerraformStack(testApp(), "s");
     new EnvironmentContext(stack, shopDev);
-    expect(() => EnvironmentContext.of(stack).encryptionKey).toThrow(/environment shop-dev has no encryption key yet/);
+    expect(() => EncryptionKey.of(new Construct(stack, "LogsSomething"))).toThrow(
+      "s/LogsSomething: asked for the environment's encryption key before stack s made it; make the EncryptionKey before the constructs that encrypt with it",
+    );
   });
 
   test("given an EncryptionKey, when a second is made in the same environment, then it is refused", () => {
     const stack = new TerraformStack(testApp(), "s");
     new EnvironmentContext(stack, shopDev);
     const key = new EncryptionKey(stack, "Key", { keyDeletionWindowDays: 7 });
-    expect(EnvironmentContext.of(stack).encryptionKey).toBe(key);
+    expect(EncryptionKey.of(stack)).toBe(key);
     expect(() => new EncryptionKey(stack, "Again", { keyDeletionWindowDays: 7 })).toThrow(
       "s/Again: environment shop-dev already has an encryption key (s/Key)",
     );
+  });
+});
+
+describe("the environment's scope is made in order, and asking too early is an error naming the asker", () => {
+  test("given a stack that collects deploy permissions, when a construct asks before they are made, then it is told, not handed nothing", () => {
+    const stack = new TerraformStack(testApp(), "s");
+    new EnvironmentContext(stack, { ...shopDev, collectsDeployPermissions: true });
+    expect(() => DeployPermissions.of(new Construct(stack, "EarlyBird"))).toThrow(
+      "s/EarlyBird: asked for the deploy permissions before stack s made them; make DeployPermissions right after the EnvironmentContext",
+    );
+    const permissions = new DeployPermissions(stack);
+    expect(DeployPermissions.of(new Construct(stack, "OnTime"))?.grantor).toBe("s/OnTime");
+    expect(permissions.grantor).toBe("s");
+  });
+
+  test("given a stack without CI access, when a construct asks, then there is nothing to grant", () => {
+    const stack = new TerraformStack(testApp(), "s");
+    new EnvironmentContext(stack, shopDev);
+    expect(DeployPermissions.of(new Construct(stack, "Any"))).toBeUndefined();
   });
 });
 
@@ -91,6 +113,6 @@ describe("constructs read their stack's environment", () => {
     const environment = EnvironmentContext.of(stack.service);
     expect(environment).toBe(stack.environment);
     expect(environment).toMatchObject({ prefix: "shop-test", region: "eu-central-1", environment: "test" });
-    expect(environment.encryptionKey).toBe(stack.encryptionKey);
+    expect(EncryptionKey.of(stack.registry)).toBe(stack.encryptionKey);
   });
 });

@@ -57,6 +57,11 @@ export interface TracingOptions {
 /** SQS message attributes, as the publisher sends them: what a propagator writes into. */
 export type MessageAttributes = Record<string, MessageAttributeValue>;
 
+/** What dist/tracing.mjs (src/tracing.ts) exports, as this bundle calls it: named here so the switch never imports the SDK's module, even for its type. */
+export interface TracingModule {
+  start(options: TracingOptions): Telemetry;
+}
+
 /**
  * Turns tracing on when OTEL_EXPORTER_OTLP_ENDPOINT is set: imports dist/tracing.mjs, beside this bundle.
  * Call first, before the pool or any client is made.
@@ -69,7 +74,7 @@ export async function startTelemetry(
   if (!config.OTEL_EXPORTER_OTLP_ENDPOINT) return current;
   // Not a literal: esbuild leaves the import as it is, so the SDK stays out of this bundle, and node resolves it beside the bundle (dist/).
   const bundle = "./tracing.mjs";
-  const tracing = (await import(bundle)) as typeof import("./tracing");
+  const tracing = (await import(bundle)) as TracingModule;
   current = tracing.start({
     endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     serviceName: config.OTEL_SERVICE_NAME ?? defaultServiceName,

@@ -20,7 +20,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { AlwaysOnSampler, BatchSpanProcessor, type IdGenerator, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from "@opentelemetry/sdk-trace";
 import type { FastifyRequest } from "fastify";
 import type pg from "pg";
-import type { MessageAttributes, Telemetry, TracingOptions } from "./telemetry";
+import type { MessageAttributes, Telemetry, TracingModule, TracingOptions } from "./telemetry";
 
 /**
  * The OpenTelemetry SDK, bundled apart as dist/tracing.mjs and imported by telemetry.ts only when tracing is
@@ -32,7 +32,7 @@ import type { MessageAttributes, Telemetry, TracingOptions } from "./telemetry";
  * "Generating trace IDs" in AWS's X-Ray developer guide asks of ids a collector converts
  * (https://docs.aws.amazon.com/xray/latest/devguide/xray-api-sendingdata.html#xray-api-traceids).
  */
-export function start(options: TracingOptions): Telemetry {
+export const start: TracingModule["start"] = (options: TracingOptions): Telemetry => {
   const ids = new XRayIdGenerator();
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ "service.name": options.serviceName, "deployment.environment.name": options.environment }),
@@ -87,7 +87,7 @@ export function start(options: TracingOptions): Telemetry {
     // and the task still exits 0 well inside its stopTimeout (ECS would SIGKILL it otherwise).
     shutdown: () => boundedBy(provider.shutdown(), SHUTDOWN_FLUSH_MS),
   };
-}
+};
 
 /** The most a stop spends sending the spans still buffered. */
 export const SHUTDOWN_FLUSH_MS = 2000;

@@ -1,6 +1,6 @@
 import type { IConstruct } from "constructs";
 import { TerraformStack } from "cdktf";
-import { type Condition, mergeStatement, type Statement } from "./iam";
+import { type Condition, mergeStatement, type Statement } from "./policy";
 import { EnvironmentContext } from "./environment";
 
 /** The environment as the deploy permissions read it (from its `EnvironmentContext`). */
@@ -111,9 +111,20 @@ export const EVENT_RULE_GRANT: Omit<ServiceGrant, "resources"> = {
  * (`aws:ResourceTag`); names under `<project>-<environment>` where a service has no tags to check.
  */
 export class DeployPermissions {
-  /** The deploy permissions of the stack `scope` belongs to, when the stack has CI access. */
+  /**
+   * The deploy permissions of the stack `scope` belongs to, when the stack has CI access; undefined when it
+   * has none. A stack that collects them (`EnvironmentContext.collectsDeployPermissions`) and has not made
+   * them yet is an error naming the construct: a construct built too early would otherwise grant nothing.
+   */
   static of(scope: IConstruct): DeployPermissions | undefined {
-    return permissions.get(TerraformStack.of(scope))?.by(scope);
+    const stack = TerraformStack.of(scope);
+    const made = permissions.get(stack);
+    if (made) return made.by(scope);
+    if (EnvironmentContext.of(scope).collectsDeployPermissions)
+      throw new Error(
+        `${scope.node.path}: asked for the deploy permissions before stack ${stack.node.path} made them; make DeployPermissions right after the EnvironmentContext`,
+      );
+    return undefined;
   }
 
   readonly partition: string;

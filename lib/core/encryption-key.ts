@@ -1,5 +1,5 @@
-import { Construct } from "constructs";
-import { Lazy } from "cdktf";
+import { Construct, type IConstruct } from "constructs";
+import { Lazy, TerraformStack } from "cdktf";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import * as z from "zod/mini";
@@ -26,7 +26,23 @@ export type EncryptionKeyProps = EncryptionConfig;
  * keeps its own key (`Database.key`), which it always had: moving RDS storage to another key replaces
  * the instance.
  */
+const keys = new WeakMap<TerraformStack, EncryptionKey>();
+
 export class EncryptionKey extends Construct {
+  /**
+   * The environment's key, of the stack `scope` belongs to: log groups, the repository, queues and the
+   * alarm topic encrypt with it. Asked before the stack made it, it is an error naming the construct.
+   */
+  static of(scope: IConstruct): EncryptionKey {
+    const stack = TerraformStack.of(scope);
+    const key = keys.get(stack);
+    if (!key)
+      throw new Error(
+        `${scope.node.path}: asked for the environment's encryption key before stack ${stack.node.path} made it; make the EncryptionKey before the constructs that encrypt with it`,
+      );
+    return key;
+  }
+
   readonly key: KmsKey;
   readonly keyArn: string;
   readonly accountId: string;
@@ -40,7 +56,10 @@ export class EncryptionKey extends Construct {
   constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
     super(scope, id);
     const environment = EnvironmentContext.of(this);
-    environment.useEncryptionKey(this);
+    const stack = TerraformStack.of(this);
+    const made = keys.get(stack);
+    if (made) throw new Error(`${this.node.path}: environment ${environment.prefix} already has an encryption key (${made.node.path})`);
+    keys.set(stack, this);
     const { partition, accountId, region } = environment;
     this.accountId = accountId;
     this.partition = partition;

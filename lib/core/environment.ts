@@ -1,6 +1,5 @@
 import type { IConstruct } from "constructs";
 import { TerraformStack } from "cdktf";
-import type { EncryptionKey } from "./encryption-key";
 import { partitionOf } from "./policy";
 
 /** `<project>-<environment>`, the start of every resource name of an environment. */
@@ -19,14 +18,21 @@ export interface EnvironmentContextProps {
   readonly production?: boolean;
   /** The user's tags; the context adds `Project`, `Environment` and `ManagedBy` after them. @default {} */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Whether the stack collects what deploying it calls (it has CI access): then `DeployPermissions.of`
+   * asked before the stack made them is an error naming the construct, never a silent "nothing to grant".
+   * @default false
+   */
+  readonly collectsDeployPermissions?: boolean;
 }
 
 const contexts = new WeakMap<TerraformStack, EnvironmentContext>();
 
 /**
  * What every construct of one environment shares, found from any construct of its stack as aws-cdk's
- * `Stack.of(this)`: its names' prefix, region, account, partition, tags and key. The stack makes it
- * once, before its constructs, so none of them is handed these by the stack one prop at a time.
+ * `Stack.of(this)`: its names' prefix, region, account, partition and tags, as plain data. The stack makes
+ * it first, before the key (`EncryptionKey.of`), the boundary and the deploy permissions, and before its
+ * constructs, so none of them is handed these by the stack one prop at a time.
  */
 export class EnvironmentContext {
   /** The context of the stack `scope` belongs to; throws when there is no stack, or the stack made none. */
@@ -51,7 +57,8 @@ export class EnvironmentContext {
   readonly production: boolean;
   /** Every resource's tags (the provider's default tags); the EC2 instances and volumes get them too, which default tags do not reach. */
   readonly tags: Readonly<Record<string, string>>;
-  private key?: EncryptionKey;
+  /** See `EnvironmentContextProps.collectsDeployPermissions`. */
+  readonly collectsDeployPermissions: boolean;
 
   constructor(stack: TerraformStack, props: EnvironmentContextProps) {
     if (contexts.has(stack)) throw new Error(`${stack.node.path}: the stack already has an environment context`);
@@ -64,18 +71,7 @@ export class EnvironmentContext {
     this.partition = partitionOf(props.region);
     this.production = props.production ?? false;
     this.tags = { ...props.tags, Project: props.project, Environment: props.environment, ManagedBy: "cdktf" };
-  }
-
-  /** The environment's KMS key: log groups, the repository, queues and the alarm topic encrypt with it. */
-  get encryptionKey(): EncryptionKey {
-    if (!this.key) throw new Error(`environment ${this.prefix} has no encryption key yet; make the EncryptionKey before the constructs that encrypt with it`);
-    return this.key;
-  }
-
-  /** Called by the EncryptionKey itself: one key per environment. */
-  useEncryptionKey(key: EncryptionKey): void {
-    if (this.key) throw new Error(`${key.node.path}: environment ${this.prefix} already has an encryption key (${this.key.node.path})`);
-    this.key = key;
+    this.collectsDeployPermissions = props.collectsDeployPermissions ?? false;
   }
 
   /** `arn:<partition>:<service>:<region>:<account>:<resource>`; region and account may be "" (IAM, S3). */

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DeployPermissions } from "./deploy-permissions";
-import { EnvironmentContext } from "./environment";
+import { EncryptionKey } from "./encryption-key";
 
 export interface LogGroupProps {
   /** The log group's name; the environment's key lets CloudWatch Logs encrypt exactly this group. */
@@ -12,7 +12,7 @@ export interface LogGroupProps {
 
 /** A log group the stack owns, so retention is set, its logs are encrypted with the environment's key, and `destroy` removes it. */
 export function logGroup(scope: Construct, id: string, props: LogGroupProps): CloudwatchLogGroup {
-  const encryptionKey = EnvironmentContext.of(scope).encryptionKey;
+  const encryptionKey = EncryptionKey.of(scope);
   encryptionKey.allowLogGroup(props.name);
   DeployPermissions.of(scope)?.service("Logs", {
     read: ["logs:DescribeLogGroups"],

@@ -5,6 +5,7 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { EnvironmentContext } from "../core/environment";
 import { jsonString } from "../core/hcl";
+import { EncryptionKey } from "../core/encryption-key";
 
 /**
  * The topic is `<prefix>-alarms`, encrypted at rest with the environment's key, which CloudWatch and
@@ -31,7 +32,7 @@ export class AlarmTopic extends Construct {
   constructor(scope: Construct, id: string, props: AlarmTopicProps) {
     super(scope, id);
     const environment = EnvironmentContext.of(this);
-    const key = environment.encryptionKey;
+    const key = EncryptionKey.of(this);
     const { prefix, partition, region, accountId } = environment;
     const publishers = ["cloudwatch.amazonaws.com", "events.amazonaws.com", ...(props.budgetName ? ["budgets.amazonaws.com"] : [])];
     const topicName = `${prefix}-alarms`;

@@ -7,6 +7,7 @@ import { jsonString } from "../core/hcl";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { EnvironmentContext } from "../core/environment";
 import type { Statement } from "../core/policy";
+import { EncryptionKey } from "../core/encryption-key";
 
 export const RegistrySettingsSchema = z.strictObject({
   /** Images kept; older ones expire. @default 30 */
@@ -27,7 +28,7 @@ export type RegistrySettings = z.input<typeof RegistrySettingsSchema>;
 /** The same, checked and with every default applied. */
 export type RegistryConfig = z.output<typeof RegistrySettingsSchema>;
 
-/** The repository is named after the environment, and `KMS` encryption uses its key (`EnvironmentContext`). */
+/** The repository is named after the environment (`EnvironmentContext`), and `KMS` encryption uses its key (`EncryptionKey.of`). */
 export type RegistryProps = RegistryConfig;
 
 /** A repository tasks pull their image from (as aws-cdk's IRepository): where its images are, and the grant to pull them. */
@@ -92,9 +93,7 @@ export class Registry extends Construct implements IRepository {
       // Immutable tags make a tag name one image forever, so a deploy is reproducible.
       imageTagMutability: "IMMUTABLE",
       imageScanningConfiguration: { scanOnPush: true },
-      encryptionConfiguration: [
-        props.encryption === "KMS" ? { encryptionType: "KMS", kmsKey: environment.encryptionKey.keyArn } : { encryptionType: "AES256" },
-      ],
+      encryptionConfiguration: [props.encryption === "KMS" ? { encryptionType: "KMS", kmsKey: EncryptionKey.of(this).keyArn } : { encryptionType: "AES256" }],
       forceDelete: props.forceDelete,
     });
 

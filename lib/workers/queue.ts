@@ -5,8 +5,7 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import * as z from "zod/mini";
 import type { Service } from "../compute/service";
 import { DeployPermissions } from "../core/deploy-permissions";
-import type { EncryptionKey } from "../core/encryption-key";
-import { EnvironmentContext } from "../core/environment";
+import { EncryptionKey } from "../core/encryption-key";
 import { metricOf, metricQuery, scalingMetricStat, type Metric, type MetricOptions } from "../core/metric";
 import { jsonString } from "../core/hcl";
 import type { Statement } from "../core/iam";
@@ -67,7 +66,7 @@ export const QueueSettingsSchema = z
 export type QueueSettings = z.input<typeof QueueSettingsSchema>;
 export type QueueConfig = z.output<typeof QueueSettingsSchema>;
 
-/** Both queues are encrypted with the environment's key (`EnvironmentContext`). */
+/** Both queues are encrypted with the environment's key (`EncryptionKey.of`). */
 export interface QueueProps extends QueueConfig {
   /** `<project>-<environment>-<key>`: the queue's name; its dead-letter queue's is `<name>-dlq`. */
   readonly name: string;
@@ -94,7 +93,7 @@ export class Queue extends Construct {
   constructor(scope: Construct, id: string, props: QueueProps) {
     super(scope, id);
     this.props = props;
-    const key = EnvironmentContext.of(this).encryptionKey;
+    const key = EncryptionKey.of(this);
     this.encryptionKey = key;
     grantQueueBoundary(this, key);
     grantQueueDeploy(this);
