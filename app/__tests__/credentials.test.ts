@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { readConfig } from "../src/config";
 import { CredentialsUnavailable, iamCredentials, parseSecret, secretCredentials, secretsClient, type TokenSigner } from "../src/credentials";
-import { credentialSource, databaseRegion, isUnavailable } from "../src/database";
+import { credentialSource, databaseRegion, isUnavailable, secretOptions } from "../src/database";
 
 const ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1234-AbCdEf";
 
@@ -121,6 +121,35 @@ describe("the database login from Secrets Manager", () => {
       server.closeAllConnections();
       server.close();
     }
+  });
+
+  it("DB_SECRET_CACHE_MS, DB_SECRET_TIMEOUT_MS and DB_SECRET_RETRY_MS set the cache, the timeout and the least time between reads", async () => {
+    const config = readConfig({
+      APP_ENV: "dev",
+      DB_HOST: "db.example.internal",
+      DB_NAME: "app",
+      DB_SECRET_ARN: ARN,
+      DB_SECRET_CACHE_MS: "2000",
+      DB_SECRET_TIMEOUT_MS: "700",
+      DB_SECRET_RETRY_MS: "300",
+    });
+    expect(secretOptions(config)).toEqual({ cacheMs: 2000, timeoutMs: 700, minIntervalMs: 300, retryBaseMs: 300, retryMaxMs: 18000 });
+    let now = 0;
+    const { client, calls } = fakeClient([secret("one"), secret("two"), secret("three")]);
+    const source = secretCredentials(ARN, { ...secretOptions(config), client, now: () => now });
+    await source.current();
+    // A refresh within DB_SECRET_RETRY_MS of the last read answers that value; after it, reads again.
+    now = 299;
+    expect((await source.refresh()).password).toBe("one");
+    now = 300;
+    expect((await source.refresh()).password).toBe("two");
+    now = 2299;
+    expect((await source.current()).password).toBe("two");
+    expect(calls).toHaveLength(2);
+    // DB_SECRET_CACHE_MS after the last read: the value serves while one read replaces it.
+    now = 2300;
+    await source.current();
+    expect(calls).toHaveLength(3);
   });
 
   it("refresh reads again (a rotation), and a burst of refused logins shares one read", async () => {

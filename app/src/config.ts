@@ -70,6 +70,15 @@ export const ConfigSchema = z
     DB_POOL_IDLE_TIMEOUT_MS: millis(100, 3600000, 30000),
     /** Retry-After (seconds) of a 503 when the database cannot be reached. @default 5 */
     RETRY_AFTER_SECONDS: z.coerce.number({ error: "not a number" }).int("not a whole number").min(1, "below 1").max(3600, "above 3600").default(5),
+    /** A login read from DB_SECRET_ARN is kept this long, then served while one read replaces it. @default 300000 */
+    DB_SECRET_CACHE_MS: millis(100, 86400000, 300000),
+    /** A read of DB_SECRET_ARN not answered by then fails and is aborted (503), so no login waits on a hung call. @default 5000 */
+    DB_SECRET_TIMEOUT_MS: millis(100, 60000, 5000),
+    /**
+     * The least time between two reads of DB_SECRET_ARN: a refresh sooner answers the value just read; after a failed read none is tried
+     * for this long, doubling with each failure in a row up to 60 times it. @default 1000
+     */
+    DB_SECRET_RETRY_MS: millis(10, 60000, 1000),
     /** `on-start`: apply pending migrations before listening (under a lock); `off`: run them as a one-off task. @default "on-start" */
     MIGRATIONS: z.enum(["on-start", "off"], { error: 'not "on-start" or "off"' }).default("on-start"),
     /**

