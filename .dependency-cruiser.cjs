@@ -68,9 +68,9 @@ module.exports = {
     ),
     forbid(
       "stacks-compose",
-      "Stacks compose constructs for an environment; of the emulator they know only its mode (provider endpoints).",
+      "Stacks compose constructs for an environment; where they are deployed (AWS, offline, the emulator) is a target they are given (lib/core/deployment-target.ts).",
       { path: "^stacks/" },
-      { path: "^(scripts/|app/|emulator/(?!mode\\.ts$))" },
+      { path: "^(scripts|app|emulator)/" },
     ),
     forbid(
       "cli-kit-stands-alone",

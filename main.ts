@@ -5,17 +5,19 @@ import { addEnvironmentStacks, manifestWarnings, runByCli } from "./stacks/app";
 import { resolveReleases } from "./environments/releases";
 import { runOptionsFromEnv } from "./environments/settings";
 import { checkNameClashes } from "./environments/schema";
-import { EMULATOR_OUTDIR, emulatorOutdirProblem } from "./emulator/mode";
+import { EMULATOR_OUTDIR, emulatorOutdirProblem, emulatorTargetFromEnv } from "./emulator/mode";
 import { SettingError } from "./lib/settings/validate";
 
-const options = runOptionsFromEnv(process.env);
+// AWS_EMULATOR_URL: every stack deployed to the emulator, its deployment target (emulator/mode.ts).
+const emulator = emulatorTargetFromEnv(process.env);
+const options = { ...runOptionsFromEnv(process.env), ...(emulator ? { target: emulator } : {}) };
 // Emulator stacks never land in cdktf.out, which the docs' next commands read (emulator/mode.ts).
-const outdir = process.env.CDKTF_OUTDIR ?? (options.emulatorUrl ? EMULATOR_OUTDIR : "cdktf.out");
-const misplaced = options.emulatorUrl && emulatorOutdirProblem(resolve(outdir), resolve("cdktf.out"));
+const outdir = process.env.CDKTF_OUTDIR ?? (emulator ? EMULATOR_OUTDIR : "cdktf.out");
+const misplaced = emulator && emulatorOutdirProblem(resolve(outdir), resolve("cdktf.out"));
 if (misplaced)
   throw new SettingError(
     "AWS_EMULATOR_URL",
-    options.emulatorUrl,
+    process.env.AWS_EMULATOR_URL,
     misplaced,
     `--output ${EMULATOR_OUTDIR} on the deploy command (npm run deploy -- dev --output ${EMULATOR_OUTDIR})`,
   );
@@ -23,7 +25,7 @@ if (misplaced)
 const app = new App({ stackTraces: false, outdir });
 checkNameClashes(environments);
 // An emulator run keeps release records of its own: it must never change what a real deploy runs next.
-const releasesDir = resolve(options.emulatorUrl ? ".emulator/releases" : "releases");
+const releasesDir = resolve(emulator ? ".emulator/releases" : "releases");
 const releases = resolveReleases(environments, process.env, releasesDir);
 // A bad setting names its environment; under the cdktf CLI it is an error annotation the CLI prints once (stacks/app.ts).
 const cli = runByCli();

@@ -46,6 +46,7 @@ import { ApiStack } from "../stacks/api-stack";
 import { resourcePrefix, type EnvironmentSettings } from "../environments/settings";
 import { describeResult, runLifecycles, TerraformWorkspace, type LifecycleSpec, type Step, type StepContext } from "./lifecycle";
 import { clientConfig, EMULATOR_ACCOUNT_ID } from "./inventory";
+import { emulatorTarget } from "./mode";
 
 export const RELEASE_TAG = "v1.0.0";
 
@@ -95,7 +96,7 @@ const dev420ff8c: EnvironmentSettings = {
  * The upgrade proof: an environment as the previous main synthesized it (before services and the
  * constructs' rework of issue 12), deployed first; this code then plans over its state with the settings
  * its team kept. Made with `git worktree add <dir> <commit>` and, there,
- * `new ApiStack(app, "dev", dev, { emulatorUrl: PLACEHOLDER_URL })`.
+ * `new ApiStack(app, "dev", dev, { target: emulatorTarget(PLACEHOLDER_URL) })`.
  */
 export const UPGRADE_BASELINES: Readonly<Record<string, UpgradeBaseline>> = {
   dev: {
@@ -403,7 +404,7 @@ export function apiLifecycle(settings: EnvironmentSettings): LifecycleSpec {
         {
           name: "upgrade: plan this code over the previous main's state: nothing deleted or replaced but for the emulator's known gaps",
           action: "upgrade-plan",
-          stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(baseline.settings), { emulatorUrl: url }),
+          stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(baseline.settings), { target: emulatorTarget(url) }),
         },
       ]
     : [];
@@ -412,14 +413,14 @@ export function apiLifecycle(settings: EnvironmentSettings): LifecycleSpec {
     {
       name: "deploy with the placeholder image",
       action: "apply",
-      stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(settings), { emulatorUrl: url }),
+      stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(settings), { target: emulatorTarget(url) }),
       inspect,
     },
     {
       // The release path CI takes (npm run deploy:release): its plan may change only what a release may.
       name: `release ${RELEASE_TAG} (IMAGE_TAG) through the release path`,
       action: "release",
-      stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(settings), { emulatorUrl: url, imageTag: RELEASE_TAG }),
+      stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(settings), { target: emulatorTarget(url), imageTag: RELEASE_TAG }),
       releaseTypes: releaseTypesFor(settings),
       inspect,
     },
@@ -431,7 +432,7 @@ export function apiLifecycle(settings: EnvironmentSettings): LifecycleSpec {
       {
         name: "turn deletion protection off and deploy",
         action: "apply",
-        stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(unprotected(settings)), { emulatorUrl: url, imageTag: RELEASE_TAG }),
+        stack: (app, { url }) => new ApiStack(app, settings.name, forEmulator(unprotected(settings)), { target: emulatorTarget(url), imageTag: RELEASE_TAG }),
         inspect,
       },
     );

@@ -3,9 +3,12 @@
  * Switched on by one variable, `AWS_EMULATOR_URL=http://127.0.0.1:<port>` (`npm run emulator` sets it).
  *
  * What differs from a real deploy is only here: the provider's endpoints, dummy credentials, path-style
- * S3 and a local state file of its own. Every resource is synthesized exactly as it ships.
+ * S3 and a local state file of its own. Every resource is synthesized exactly as it ships. The stack is
+ * given it as its deployment target (`emulatorTarget`, lib/core/deployment-target.ts); it knows nothing of the emulator.
  */
+import { basename, dirname, resolve } from "node:path";
 import { check } from "../lib/settings/validate";
+import type { DeploymentTarget } from "../lib/core/deployment-target";
 
 /** Every AWS API the stacks call, by the provider's endpoint key. A service missing here would reach AWS. */
 export const EMULATED_SERVICES = [
@@ -83,4 +86,25 @@ export function emulatorOutdirProblem(outdir: string, projectOutdir: string): st
  */
 export function emulatorStatePath(environment: string, outdirUnderEmulator = false): string {
   return outdirUnderEmulator ? `../../../terraform.${environment}.tfstate` : `../../../.emulator/terraform.${environment}.tfstate`;
+}
+
+/**
+ * The emulator at `url` as the stack's deployment target: its endpoints and dummy credentials, a state of
+ * its own beside the output folder (`emulatorStatePath`), and no real account, so example settings stand.
+ */
+export function emulatorTarget(url: string): DeploymentTarget {
+  const provider = emulatorProviderConfig(url);
+  return {
+    name: `the emulator at ${url}`,
+    setting: { name: "AWS_EMULATOR_URL", value: url },
+    real: false,
+    provider,
+    // Stacks in .emulator/cdktf.out keep their state in .emulator/ itself, the lifecycle's beside its own output folder.
+    statePath: (outdir, environment) => emulatorStatePath(environment, basename(dirname(resolve(outdir))) === ".emulator"),
+  };
+}
+
+/** The emulator target `AWS_EMULATOR_URL` asks for, or undefined (main.ts gives it to every stack). */
+export function emulatorTargetFromEnv(env: NodeJS.ProcessEnv): DeploymentTarget | undefined {
+  return env.AWS_EMULATOR_URL ? emulatorTarget(env.AWS_EMULATOR_URL) : undefined;
 }

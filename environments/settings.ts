@@ -22,6 +22,7 @@ import type { Release } from "../lib/registry/release";
 import { fail, flag, listed, matching, names, rule, section, variables, withDefault } from "../lib/settings/rules";
 import { REGIONS } from "../lib/settings/data/regions";
 import { prefixOf } from "../lib/core/environment";
+import type { DeploymentTarget } from "../lib/core/deployment-target";
 
 /** The project of an environment that names none. */
 export const DEFAULT_PROJECT = "rest-api";
@@ -299,11 +300,11 @@ export interface RunOptions {
    */
   readonly release?: Release;
   /**
-   * Deploy to a local AWS API emulator at this loopback URL instead of AWS: every endpoint points at it, dummy credentials, a state file of its own
-   * (see emulator/mode.ts). Set with `AWS_EMULATOR_URL=http://127.0.0.1:<port>`; `npm run emulator` does it for you.
-   * @default none (real AWS)
+   * Where the stack is deployed when not to AWS: a stand-in the caller gives it, such as the local emulator (`emulatorTarget(url)` of
+   * emulator/mode.ts, which main.ts makes from `AWS_EMULATOR_URL`). `offline` is the built-in one.
+   * @default AWS (lib/core/deployment-target.ts)
    */
-  readonly emulatorUrl?: string;
+  readonly target?: DeploymentTarget;
   /**
    * Make the plan of a stack whose `loadBalancer.https.domainName` is a reserved example (example.com, .test, …), or whose `accountId` is one of
    * AWS's documentation accounts, fail before it creates anything. Synth cannot refuse it: cdktf synthesizes every stack for any command, and dev
@@ -313,9 +314,9 @@ export interface RunOptions {
   readonly guardExampleDomains?: boolean;
 }
 
+/** What the shell asks of a synth: `OFFLINE=1`. (main.ts adds the emulator target for `AWS_EMULATOR_URL`, emulator/mode.ts.) */
 export function runOptionsFromEnv(env: NodeJS.ProcessEnv): RunOptions {
   return {
     offline: ["1", "true", "yes"].includes((env.OFFLINE ?? "").toLowerCase()),
-    emulatorUrl: env.AWS_EMULATOR_URL || undefined,
   };
 }

@@ -1,5 +1,4 @@
 import { Construct } from "constructs";
-import { basename, dirname, resolve } from "node:path";
 import { Annotations, App, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { AlarmTopic } from "../lib/observability/alarm-topic";
@@ -32,7 +31,7 @@ import { grantOneOffTaskDeploy } from "../lib/workers/one-off-task";
 import { check } from "../lib/settings/validate";
 import { parseSettings, type EnvironmentConfig, type JobEntryConfig, type ServiceEntryConfig } from "../environments/schema";
 import type { SchedulerScheduleGroup } from "@cdktf/provider-aws/lib/scheduler-schedule-group";
-import { emulatorProviderConfig, emulatorStatePath } from "../emulator/mode";
+import { AWS_TARGET, OFFLINE_TARGET, type DeploymentTarget } from "../lib/core/deployment-target";
 import type { EnvironmentSettings, RunOptions } from "../environments/settings";
 
 /** A service of the stack with its recipe and scaling. */
@@ -51,7 +50,7 @@ export interface StackJob {
 }
 
 /** The account an offline plan shows in ARNs (AWS's documentation account). */
-export const OFFLINE_ACCOUNT_ID = "123456789012";
+export { OFFLINE_ACCOUNT_ID } from "../lib/core/deployment-target";
 
 /** `admin` → `Admin`: construct ids of the services beside the default API. */
 const pascal = (key: string) => key[0].toUpperCase() + key.slice(1);
@@ -100,15 +99,8 @@ export class ApiStack extends TerraformStack {
     const config = parseSettings(settings);
     const { project, region, name } = config;
 
-    check(
-      !(options.offline && options.emulatorUrl),
-      "AWS_EMULATOR_URL",
-      options.emulatorUrl,
-      "OFFLINE is set too; a stack is planned offline or deployed to the emulator, not both",
-      "unset OFFLINE or AWS_EMULATOR_URL",
-    );
-    // Offline, no credentials can ask STS who the account is: a documentation account stands in.
-    const accountId = options.offline ? OFFLINE_ACCOUNT_ID : new DataAwsCallerIdentity(this, "Account").accountId;
+    const target = deploymentTarget(options);
+    const accountId = target.accountId ?? new DataAwsCallerIdentity(this, "Account").accountId;
     // The environment's scope, in a fixed order, before any construct: its context (plain data), what deploying it
     // calls (with CI access: every construct adds its calls, lib/core/deploy-permissions.ts), the boundary every
     // role it creates carries, and its key. Asking for one before it is made is an error naming the construct.
@@ -125,24 +117,16 @@ export class ApiStack extends TerraformStack {
     const provider = new AwsProvider(this, "Aws", {
       region,
       defaultTags: [{ tags: this.environment.tags }],
-      ...(options.emulatorUrl ? emulatorProviderConfig(options.emulatorUrl) : {}),
-      ...(options.offline
-        ? {
-            accessKey: "offline",
-            secretKey: "offline",
-            skipCredentialsValidation: true,
-            skipRequestingAccountId: true,
-            skipMetadataApiCheck: "true",
-          }
-        : {}),
+      ...target.provider,
     });
-    configureState(this, config.state, name, options);
+    if (target.statePath) new LocalBackend(this, { path: target.statePath(App.of(this).outdir, name) });
+    else configureState(this, config.state, name);
 
     this.permissionsBoundary = new PermissionsBoundary(this, "PermissionsBoundary");
     this.encryptionKey = new EncryptionKey(this, "EncryptionKey", config.encryption);
     this.network = new Network(this, "Network", { ...config.network, availabilityZones: config.availabilityZones });
     // The first resource of every stack carries the refusal of an example account.
-    const againstAws = !(options.offline || options.emulatorUrl);
+    const againstAws = target.real;
     const guardExamples = options.guardExampleDomains ?? againstAws;
     guardAccount(this, config, { againstAws, guardExamples }, provider, this.network.vpc);
     this.registry = new Registry(this, "Registry", config.registry);
@@ -365,18 +349,23 @@ function refuseExampleDomain(loadBalancer: LoadBalancer, env: string, domainName
   refuseExampleAtPlan({ scope: loadBalancer, localId: "HttpsDomainName", value: domainName, anchor: loadBalancer.listener, message, guard });
 }
 
-function configureState(stack: TerraformStack, state: EnvironmentConfig["state"], env: string, options: RunOptions): void {
+/** The target `options` ask for: offline, the one given, or AWS. */
+function deploymentTarget(options: RunOptions): DeploymentTarget {
+  if (!options.offline) return options.target ?? AWS_TARGET;
+  const other = options.target?.setting;
+  check(
+    !options.target,
+    other?.name ?? "OFFLINE",
+    other?.value ?? true,
+    `OFFLINE is set too; a stack is planned offline or deployed to ${options.target?.name}, not both`,
+    `unset OFFLINE${other ? ` or ${other.name}` : ""}`,
+  );
+  return OFFLINE_TARGET;
+}
+
+/** The environment's own state (its `state` setting), where a target keeps none of its own. */
+function configureState(stack: TerraformStack, state: EnvironmentConfig["state"], env: string): void {
   // The schema checked the state settings before this, so a bad one fails offline exactly as online.
-  if (options.offline) {
-    // A fresh state that never exists, so an offline plan cannot read (and refresh) real state.
-    new LocalBackend(stack, { path: "offline.tfstate" });
-    return;
-  }
-  if (options.emulatorUrl) {
-    // Stacks in .emulator/cdktf.out keep their state in .emulator/ itself, the lifecycle's beside its own output folder.
-    new LocalBackend(stack, { path: emulatorStatePath(env, basename(dirname(resolve(App.of(stack).outdir))) === ".emulator") });
-    return;
-  }
   if (state.backend === "local") {
     // Relative to cdktf.out/stacks/<env>: the project folder, with no absolute path in the output.
     new LocalBackend(stack, { path: `../../../terraform.${env}.tfstate` });

@@ -14,6 +14,7 @@ import { env, only, synth, type TfJson } from "../support/helpers";
 import { ApiStack } from "../../stacks/api-stack";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { emulatorTarget } from "../../emulator/mode";
 
 const REAL = "210987654321";
 const provider = (tf: TfJson) => tf.provider.aws[0];
@@ -27,7 +28,7 @@ test("a real account is the provider's only allowed account for a deploy to AWS"
 
 test.each([
   ["offline", { offline: true }],
-  ["on the emulator", { emulatorUrl: "http://127.0.0.1:4566" }],
+  ["on the emulator", { target: emulatorTarget("http://127.0.0.1:4566") }],
 ])("%s, no account is guarded (none is asked, or the emulator's is fixed)", (_mode, options) => {
   const tf = synth(env({ accountId: REAL }), options);
   expect(provider(tf).allowed_account_ids).toBeUndefined();

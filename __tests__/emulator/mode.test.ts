@@ -1,6 +1,6 @@
 /** Emulator mode (AWS_EMULATOR_URL): only the provider and the state differ from what ships. */
 import { dev, prod } from "../../environments/environments";
-import { EMULATED_SERVICES } from "../../emulator/mode";
+import { EMULATED_SERVICES, emulatorTarget, emulatorTargetFromEnv } from "../../emulator/mode";
 import { runOptionsFromEnv } from "../../environments/settings";
 import { plannedChanges, unexpectedChanges, upgradeProblems, KNOWN_GAPS, PlanJson } from "../../emulator/known-gaps";
 import { examples } from "../../environments/variants";
@@ -40,9 +40,10 @@ const ENDPOINT_OF: Record<string, string> = {
 };
 
 describe("emulator mode", () => {
-  test("given AWS_EMULATOR_URL, when options are read, then emulator mode is on", () => {
-    expect(runOptionsFromEnv({ AWS_EMULATOR_URL: URL }).emulatorUrl).toBe(URL);
-    expect(runOptionsFromEnv({}).emulatorUrl).toBeUndefined();
+  test("given AWS_EMULATOR_URL, the stacks' deployment target is the emulator; without it, none is given (AWS)", () => {
+    expect(emulatorTargetFromEnv({ AWS_EMULATOR_URL: URL })).toMatchObject({ real: false, setting: { name: "AWS_EMULATOR_URL", value: URL } });
+    expect(emulatorTargetFromEnv({})).toBeUndefined();
+    expect(runOptionsFromEnv({ AWS_EMULATOR_URL: URL })).toEqual({ offline: false });
   });
 
   test("every AWS API that a resource of any environment calls points at the emulator", () => {
@@ -53,7 +54,7 @@ describe("emulator mode", () => {
       // A worker's queues and a job's schedule (issue 23).
       examples.find((e) => e.name === "dev-workers")!,
     ]) {
-      const tf = synth(settings, { emulatorUrl: URL });
+      const tf = synth(settings, { target: emulatorTarget(URL) });
       const endpoints = tf.provider.aws[0].endpoints[0];
       for (const type of Object.keys(tf.resource)) {
         const key = type.replace(/^aws_/, "").split("_")[0];
@@ -70,32 +71,32 @@ describe("emulator mode", () => {
   });
 
   test("credentials are dummies and S3 is path-style", () => {
-    const provider = synth(dev, { emulatorUrl: URL }).provider.aws[0];
+    const provider = synth(dev, { target: emulatorTarget(URL) }).provider.aws[0];
     expect(provider).toMatchObject({ access_key: "emulator", secret_key: "emulator", s3_use_path_style: true });
   });
 
   test("state goes to its own file, never the real local state", () => {
     const real = synth(dev).terraform.backend!.local.path;
-    const emulated = synth(dev, { emulatorUrl: URL }).terraform.backend!.local.path;
+    const emulated = synth(dev, { target: emulatorTarget(URL) }).terraform.backend!.local.path;
     expect(emulated).toBe("../../../.emulator/terraform.dev.tfstate");
     expect(emulated).not.toBe(real);
   });
 
   test("the resources are exactly what ships, but for the example-domain guard, which only a plan against AWS has", () => {
     for (const settings of [dev, prod]) {
-      expect(synth(settings, { emulatorUrl: URL }).resource).toEqual(synth(settings, { guardExampleDomains: false }).resource);
+      expect(synth(settings, { target: emulatorTarget(URL) }).resource).toEqual(synth(settings, { guardExampleDomains: false }).resource);
     }
   });
 
   test.each(["https://127.0.0.1:4566", "http://10.0.0.5:4566", "http://emulator.example.com:4566", "127.0.0.1:4566"])(
     "given a URL that is not plain HTTP on loopback (%s), synth refuses it",
     (url) => {
-      expect(() => synth(env(), { emulatorUrl: url })).toThrow(/AWS_EMULATOR_URL = .*not a loopback URL/);
+      expect(() => synth(env(), { target: emulatorTarget(url) })).toThrow(/AWS_EMULATOR_URL = .*not a loopback URL/);
     },
   );
 
   test("given both OFFLINE and AWS_EMULATOR_URL, synth refuses the ambiguity", () => {
-    expect(() => synth(env(), { offline: true, emulatorUrl: URL })).toThrow(/AWS_EMULATOR_URL .*OFFLINE is set too/);
+    expect(() => synth(env(), { offline: true, target: emulatorTarget(URL) })).toThrow(/AWS_EMULATOR_URL .*OFFLINE is set too/);
   });
 });
 

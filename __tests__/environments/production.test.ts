@@ -8,6 +8,7 @@ import { ApiStack } from "../../stacks/api-stack";
 import { dev, prod } from "../../environments/environments";
 import { env, resources, synth } from "../support/helpers";
 import { testApp } from "../support/bare-stack";
+import { emulatorTarget } from "../../emulator/mode";
 
 const listeners = (tf: ReturnType<typeof synth>) => resources(tf, "aws_lb_listener");
 const guarded = (tf: ReturnType<typeof synth>) => listeners(tf).filter((l) => l.lifecycle?.precondition);
@@ -79,7 +80,7 @@ describe("the shipped example domain", () => {
 
   test("offline and on the emulator nothing refuses it: no domain is served there", () => {
     expect(guarded(synth(exampled, { offline: true }))).toEqual([]);
-    expect(guarded(synth(exampled, { emulatorUrl: "http://127.0.0.1:4566" }))).toEqual([]);
+    expect(guarded(synth(exampled, { target: emulatorTarget("http://127.0.0.1:4566") }))).toEqual([]);
   });
 
   test("synth warns, so every cdktf command shows it, yet still writes every stack: dev deploys while prod shows the example", () => {

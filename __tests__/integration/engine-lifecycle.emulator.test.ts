@@ -19,6 +19,7 @@ import { terraformVersion } from "../../scripts/offline-plan";
 import { dev } from "../../environments/environments";
 import { parseSettings } from "../../environments/schema";
 import type { EnvironmentSettings, RunOptions } from "../../environments/settings";
+import { emulatorTarget } from "../../emulator/mode";
 
 // Every `cdktf` import, this file's, the lifecycle's, the stacks' and the provider bindings', loads cdktn.
 jest.mock("cdktf", () => jest.requireActual("cdktn"));
@@ -89,7 +90,7 @@ function step(name: string): StepResult {
         name: `${CROSS_UPGRADE} over the previous main's state`,
         action: "upgrade-plan",
         terraformJson: ({ url }) => {
-          const json = cdktfJson(UPGRADE_BASELINES.dev.settings, { emulatorUrl: url });
+          const json = cdktfJson(UPGRADE_BASELINES.dev.settings, { target: emulatorTarget(url) });
           versions[CROSS_UPGRADE] = json["//"].metadata.version;
           return json;
         },
@@ -98,7 +99,7 @@ function step(name: string): StepResult {
         name: `${CROSS_CHECK}: no change but the emulator's known gaps`,
         action: "replan",
         terraformJson: ({ url }) => {
-          const json = cdktfJson(dev, { emulatorUrl: url, imageTag: RELEASE_TAG });
+          const json = cdktfJson(dev, { target: emulatorTarget(url), imageTag: RELEASE_TAG });
           versions[CROSS_CHECK] = json["//"].metadata.version;
           return json;
         },

@@ -35,6 +35,7 @@ import { ApiStack } from "../../stacks/api-stack";
 import { dev } from "../../environments/environments";
 import { readRelease, resolveReleases } from "../../environments/releases";
 import type { EnvironmentSettings } from "../../environments/settings";
+import { emulatorTarget } from "../../emulator/mode";
 
 const skip = ["1", "true"].includes(process.env.SKIP_EMULATOR_TESTS ?? "");
 const settings: EnvironmentSettings = {
@@ -52,7 +53,7 @@ afterAll(() => rmSync(releases, { recursive: true, force: true }));
 const stackFromReleases =
   (processEnv: NodeJS.ProcessEnv, changed: EnvironmentSettings = settings) =>
   (app: import("cdktf").App, { url }: { url: string }) =>
-    new ApiStack(app, settings.name, changed, { emulatorUrl: url, release: resolveReleases([changed], processEnv, releases)[settings.name] });
+    new ApiStack(app, settings.name, changed, { target: emulatorTarget(url), release: resolveReleases([changed], processEnv, releases)[settings.name] });
 /** A change only the administrator deploys: the app's log retention (what keeps its logs). */
 const shorterLogs: EnvironmentSettings = { ...settings, task: { ...settings.task, logRetentionDays: 1 } };
 

@@ -25,6 +25,7 @@ import { compareOutdirs, describeDifference, jsonDifferences, stacksIn } from ".
 import { environments } from "../../environments/environments";
 import type { RunOptions } from "../../environments/settings";
 import { examples, planOnlyExamples } from "../../environments/variants";
+import { emulatorTarget } from "../../emulator/mode";
 
 // jest.config.js stands __tests__/support/no-stack-trace.js in for the library's token stack-trace module; cdktn
 // calls it by a name of its own, `captureCreationStack`, which the stand-in does not have.
@@ -36,7 +37,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 /** Every stack the project synthesizes or plans: main.ts's environments, the lifecycle variants, the plan-only ones. */
 const ALL = [...environments, ...examples, ...planOnlyExamples];
 /** The run modes: a deploy's (what `npm run synth` and the CLI write), the offline plan's, the emulator's. */
-const MODES: Record<string, RunOptions> = { deploy: {}, offline: { offline: true }, emulator: { emulatorUrl: "http://127.0.0.1:4566" } };
+const MODES: Record<string, RunOptions> = { deploy: {}, offline: { offline: true }, emulator: { target: emulatorTarget("http://127.0.0.1:4566") } };
 
 /** Every stack in every mode on one engine, each mode an app of its own: `<work>/<engine>/<mode>/`. */
 function synthesizeOn(engine: EngineName): string {
