@@ -303,7 +303,7 @@ function buildService(
     network: stack.network,
     ...(entry.route ? { loadBalancer: stack.loadBalancer, route: entry.route } : {}),
   });
-  if (database) service.allowDatabase(database);
+  if (database) service.connections.allowTo(database);
   const autoscaling = entry.autoscaling.enabled ? service.autoScaleTaskCount(entry.autoscaling) : undefined;
   const queue = entry.key === undefined ? undefined : queues.get(entry.key);
   if (queue && autoscaling) new QueueScaling(stack, `${id}QueueScaling`, { queue, service });
@@ -337,7 +337,7 @@ function buildJob(stack: ApiStack, entry: JobEntryConfig, options: RunOptions, q
     taskDefinition,
     group,
   });
-  if (database) job.allowDatabase(database);
+  if (database) job.connections.allowTo(database);
   return { taskDefinition, job };
 }
 

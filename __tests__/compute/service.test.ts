@@ -117,7 +117,7 @@ describe("Service, on a bare stack", () => {
   test("given a database, when the service is allowed to it, then the database admits the tasks' security group on 5432", () => {
     const { stack, network, service, tf } = bare();
     const database = new Database(stack, "Database", { ...DatabaseSettingsSchema.parse({}), vpcId: network.vpc.id, subnetIds: network.privateSubnetIds });
-    service.allowDatabase(database);
+    service.connections.allowTo(database);
     const rule = all(tf(), "aws_vpc_security_group_ingress_rule").find((r) => r.from_port === 5432)!;
     expect(rule.referenced_security_group_id).toMatch(/^\$\{aws_security_group\.Service_SecurityGroup_/);
   });

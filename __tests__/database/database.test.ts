@@ -1,3 +1,5 @@
+import { Construct } from "constructs";
+import { Connections, type IConnectable } from "../../lib/core/connections";
 import { container, env, only, ref, resources, rolePolicy, synth, TfJson } from "../support/helpers";
 import { resolved, testApp, testKey } from "../support/bare-stack";
 import { Testing, TerraformStack } from "cdktf";
@@ -249,8 +251,17 @@ test("given a database, when a task asks for its connection, then it gets exactl
   expect([...Object.keys(environment), ...secrets.map((s) => s.name)]).toEqual([...CONNECTION_VARIABLES]);
 });
 
-describe("Database.allowFrom, on a bare stack", () => {
+describe("Database.connections, on a bare stack", () => {
   const ingress = (stack: TerraformStack) => Object.values(JSON.parse(Testing.synth(stack)).resource.aws_vpc_security_group_ingress_rule ?? {}) as any[];
+  /** A service's tasks, as the database sees them: their security group. */
+  const tasks = (stack: TerraformStack, securityGroupId: string): IConnectable => ({
+    connections: new Connections(new Construct(stack, securityGroupId), {
+      securityGroupId,
+      kind: "Service",
+      ingressDescription: () => "unused",
+      egressDescription: "unused",
+    }),
+  });
   const bare = () => {
     const stack = new TerraformStack(testApp(), "s");
     testKey(stack);
@@ -259,8 +270,8 @@ describe("Database.allowFrom, on a bare stack", () => {
 
   test("given an API and a worker, when both are granted, then both may connect on 5432 and nothing else may", () => {
     const { stack, db } = bare();
-    db.allowFrom("sg-api");
-    db.allowFrom("sg-worker");
+    db.connections.allowFrom(tasks(stack, "sg-api"));
+    db.connections.allowFrom(tasks(stack, "sg-worker"));
     expect(
       ingress(stack)
         .map((r) => [r.referenced_security_group_id, r.from_port, r.to_port])
@@ -273,8 +284,9 @@ describe("Database.allowFrom, on a bare stack", () => {
 
   test("given a source already granted, when it is granted again, then nothing is added", () => {
     const { stack, db } = bare();
-    db.allowFrom("sg-api");
-    db.allowFrom("sg-api");
+    const api = tasks(stack, "sg-api");
+    db.connections.allowFrom(api);
+    api.connections.allowTo(db);
     expect(ingress(stack)).toHaveLength(1);
   });
 });

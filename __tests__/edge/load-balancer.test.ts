@@ -1,3 +1,5 @@
+import { Construct } from "constructs";
+import { Connections, type IConnectable } from "../../lib/core/connections";
 import { env, only, ref, resources, synth } from "../support/helpers";
 import { resolved, testApp, testLoadBalancer } from "../support/bare-stack";
 import { Testing, TerraformStack } from "cdktf";
@@ -182,18 +184,33 @@ test("LoadBalancer rejects a certificate from another region", () => {
   );
 });
 
-describe("LoadBalancer.allowTo, on a bare stack", () => {
+describe("LoadBalancer.connections, on a bare stack", () => {
   const bare = () => {
     const stack = new TerraformStack(testApp(), "s");
     const lb = testLoadBalancer(stack, "Lb");
     return { stack, lb };
   };
   const egress = (stack: TerraformStack) => Object.values(JSON.parse(Testing.synth(stack)).resource.aws_vpc_security_group_egress_rule ?? {}) as any[];
+  /** A service's tasks, as the load balancer sees them: their security group, made once per stack and group. */
+  const peers = new Map<string, IConnectable>();
+  const tasks = (stack: TerraformStack, securityGroupId: string): IConnectable => {
+    const key = `${stack.node.addr}/${securityGroupId}`;
+    const peer = peers.get(key) ?? {
+      connections: new Connections(new Construct(stack, securityGroupId), {
+        securityGroupId,
+        kind: "Service",
+        ingressDescription: () => "The load balancer, on the container port",
+        egressDescription: "To the service tasks",
+      }),
+    };
+    peers.set(key, peer);
+    return peer;
+  };
 
   test("given two services, when each is allowed, then the load balancer may reach both, on their own ports", () => {
     const { stack, lb } = bare();
-    lb.allowTo("sg-api", 8080);
-    lb.allowTo("sg-admin", 9000);
+    lb.connections.allowTo(tasks(stack, "sg-api"), 8080);
+    lb.connections.allowTo(tasks(stack, "sg-admin"), 9000);
     expect(
       egress(stack)
         .map((r) => [r.referenced_security_group_id, r.from_port])
@@ -206,8 +223,8 @@ describe("LoadBalancer.allowTo, on a bare stack", () => {
 
   test("given a peer already allowed, when it is allowed again, then nothing is added", () => {
     const { stack, lb } = bare();
-    lb.allowTo("sg-api", 8080);
-    lb.allowTo("sg-api", 8080);
+    lb.connections.allowTo(tasks(stack, "sg-api"), 8080);
+    lb.connections.allowTo(tasks(stack, "sg-api"), 8080);
     expect(egress(stack)).toHaveLength(1);
   });
 });

@@ -2,10 +2,8 @@ import { Construct } from "constructs";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Autoscaling, type AutoscalingConfig } from "./autoscaling";
 import type { Cluster } from "./cluster";
-import type { Database } from "../database/database";
 import type { AddTargetsProps, LoadBalancer } from "../edge/load-balancer";
 import type { Network } from "../network/network";
 import { securityGroup } from "../core/security-group";
@@ -15,6 +13,7 @@ import type { TargetGroup } from "../edge/target-group";
 import { CONTAINER_NAME, type TaskDefinition } from "./task-definition";
 import * as z from "zod/mini";
 import { flag, int, ipv4Block, matching, rule, withDefault } from "../settings/rules";
+import { Connections } from "../core/connections";
 
 /** What EC2 takes as a security group rule's description (IpRange Description): up to 255 of these characters. */
 const RULE_DESCRIPTION = /^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/;
@@ -106,7 +105,7 @@ export interface ServiceProps extends ServiceConfig {
  * The service: keeps N copies of the recipe running and replaces failed ones, behind the load
  * balancer or, as a worker, reached by nothing. It owns its wiring: its target group and listener
  * rule, its security group admitting the load balancer on the container port (and the load balancer's
- * way out to it), and `autoScaleTaskCount` and `allowDatabase` add scaling and access.
+ * way out to it); `autoScaleTaskCount` adds scaling, and `connections` access (`service.connections.allowTo(database)`).
  *
  * What it makes beside itself is named after its id, `<X>Service` → `<X>TargetGroup` (in the load
  * balancer) and `<X>Autoscaling`, so the first service, `Service`, keeps the Terraform addresses it
@@ -118,6 +117,8 @@ export class Service extends Construct {
   readonly securityGroup: SecurityGroup;
   /** Its target group on the load balancer; none for a worker. */
   readonly targetGroup?: TargetGroup;
+  /** Network access to and from its tasks, on the container port unless another is named. */
+  readonly connections: Connections;
   private readonly props: ServiceProps;
   private scaling?: Autoscaling;
 
@@ -151,6 +152,13 @@ export class Service extends Construct {
       vpcId: network.vpc.id,
       egressHttps: "HTTPS: ECR, CloudWatch Logs, Secrets Manager and the APIs the app calls",
     });
+    this.connections = new Connections(this, {
+      securityGroupId: this.securityGroup.id,
+      kind: "Service",
+      defaultPort: port,
+      ingressDescription: (from) => (from.kind === "LoadBalancer" ? "The load balancer, on the container port" : `From ${from.kind}, on the container port`),
+      egressDescription: "To the service tasks",
+    });
     props.egress.forEach(({ cidr, port: to, description }, i) => {
       new VpcSecurityGroupEgressRule(this, `Egress${i}`, {
         securityGroupId: this.securityGroup.id,
@@ -163,15 +171,7 @@ export class Service extends Construct {
     });
     if (loadBalancer && route && port !== undefined) {
       this.targetGroup = loadBalancer.addTargets(this.sibling("TargetGroup"), { ...route, name: `${props.name}-tg`, port });
-      new VpcSecurityGroupIngressRule(this, "IngressFromLoadBalancer", {
-        securityGroupId: this.securityGroup.id,
-        description: "The load balancer, on the container port",
-        ipProtocol: "tcp",
-        fromPort: port,
-        toPort: port,
-        referencedSecurityGroupId: loadBalancer.securityGroup.id,
-      });
-      loadBalancer.allowTo(this.securityGroup.id, port);
+      loadBalancer.connections.allowTo(this, port);
     }
     const targetGroup = this.targetGroup;
 
@@ -283,10 +283,5 @@ export class Service extends Construct {
       requestCountLabel: targetGroup && `${loadBalancer!.loadBalancerArnSuffix}/${targetGroup.targetGroupArnSuffix}`,
     });
     return this.scaling;
-  }
-
-  /** Lets the tasks connect to the database (its security group admits theirs on PostgreSQL's port). */
-  allowDatabase(database: Database): void {
-    database.connectFrom(this, this.securityGroup.id);
   }
 }

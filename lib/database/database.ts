@@ -6,8 +6,6 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { ServiceRole } from "../core/iam";
 import { securityGroup } from "../core/security-group";
 import type { Connection } from "../core/connection";
@@ -24,6 +22,7 @@ import { PermissionsBoundary } from "../core/permissions-boundary";
 import { grantKeyDeploy } from "../core/encryption-key";
 import { POSTGRES_INSTANCE_CLASSES } from "../settings/data/rds-instance-classes";
 import { POSTGRES_RESERVED_WORDS } from "../settings/data/postgres-reserved-words";
+import { Connections } from "../core/connections";
 
 const SUPPORTED_MAJORS = [14, 15, 16, 17];
 /** The variables `connection` gives a task: where the database is and the app's role, which logs in with an IAM token. */
@@ -150,9 +149,10 @@ export interface DatabaseProps extends DatabaseConfig {
  * secret in Secrets Manager, and the app reads it with its task role when it connects.
  */
 export class Database extends Construct {
-  private readonly allowedSources: string[] = [];
   readonly instance: DbInstance;
   readonly securityGroup: SecurityGroup;
+  /** Network access to it: `service.connections.allowTo(database)` admits the service's tasks on PostgreSQL's port. */
+  readonly connections: Connections;
   /** Encrypts storage, the master secret and Performance Insights. */
   readonly key: KmsKey;
   readonly port = PORT;
@@ -201,6 +201,14 @@ export class Database extends Construct {
       name: `${name}-db`,
       description: `Database of ${name}: PostgreSQL from the service only`,
       vpcId: props.vpcId,
+    });
+    this.connections = new Connections(this, {
+      securityGroupId: this.securityGroup.id,
+      kind: "Database",
+      defaultPort: PORT,
+      // As first written, for every source: a rule's description cannot change without replacing it.
+      ingressDescription: () => "PostgreSQL from the service tasks",
+      egressDescription: "PostgreSQL to the database",
     });
 
     const subnetGroup = new DbSubnetGroup(this, "SubnetGroup", {
@@ -305,7 +313,7 @@ export class Database extends Construct {
    * ("Pass Secrets Manager secrets through Amazon ECS environment variables",
    * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html): RDS's
    * rotation never reaches a running task, as that container has finished long before. Network access is
-   * granted apart, with `allowFrom`.
+   * granted apart, with `connections`.
    */
   get connection(): Connection {
     // The boundary names RDS's secrets by their name pattern (rds!db-…): see WiredSecret.boundaryArn.
@@ -347,37 +355,6 @@ export class Database extends Construct {
 
   private metric(metricName: string, options?: MetricOptions): Metric {
     return metricOf("AWS/RDS", metricName, { DBInstanceIdentifier: this.instance.identifier }, "Average", options);
-  }
-
-  /**
-   * Both ends of a way in: this database admits the group, and the group's own way out to it, made
-   * under `scope` (the service or job that owns the group) as `EgressToDatabase`.
-   */
-  connectFrom(scope: Construct, securityGroupId: string): void {
-    this.allowFrom(securityGroupId);
-    new VpcSecurityGroupEgressRule(scope, "EgressToDatabase", {
-      securityGroupId,
-      description: "PostgreSQL to the database",
-      ipProtocol: "tcp",
-      fromPort: this.port,
-      toPort: this.port,
-      referencedSecurityGroupId: this.securityGroup.id,
-    });
-  }
-
-  /** Admits PostgreSQL connections from a security group; each call adds one, a repeated one is a no-op. */
-  allowFrom(securityGroupId: string): void {
-    if (this.allowedSources.includes(securityGroupId)) return;
-    this.allowedSources.push(securityGroupId);
-    // The first rule keeps the id it always had, so existing stacks plan no replacement.
-    new VpcSecurityGroupIngressRule(this, this.allowedSources.length === 1 ? "IngressFromService" : `IngressFromService${this.allowedSources.length}`, {
-      securityGroupId: this.securityGroup.id,
-      description: "PostgreSQL from the service tasks",
-      ipProtocol: "tcp",
-      fromPort: PORT,
-      toPort: PORT,
-      referencedSecurityGroupId: securityGroupId,
-    });
   }
 }
 

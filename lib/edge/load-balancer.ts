@@ -6,7 +6,6 @@ import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { AccessLogs } from "./access-logs";
 import { Certificate } from "./certificate";
@@ -16,6 +15,7 @@ import * as z from "zod/mini";
 import { fail, flag, int, ipv4Block, listed, matching, rule, section, withDefault } from "../settings/rules";
 import { check, checkName } from "../settings/validate";
 import { TLS13_POLICIES } from "../settings/data/tls-policies";
+import { Connections } from "../core/connections";
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
@@ -142,11 +142,12 @@ export interface AddTargetsProps {
  * redirected to it.
  */
 export class LoadBalancer extends Construct {
-  private readonly egressTargets: string[] = [];
   private readonly targets = new Map<string, TargetGroup>();
   private defaultTarget?: string;
   readonly loadBalancer: Lb;
   readonly securityGroup: SecurityGroup;
+  /** Network access from it to its targets: each routed service opens its container port (`connections.allowTo(service)`). */
+  readonly connections: Connections;
   /** The listener that forwards to the target groups (HTTPS when enabled, else HTTP). */
   readonly listener: LbListener;
   /** The URL clients use. */
@@ -174,6 +175,13 @@ export class LoadBalancer extends Construct {
       name: `${name}-lb`,
       description: `Load balancer of ${name}: HTTP(S) in, the service port out`,
       vpcId: props.vpcId,
+    });
+    this.connections = new Connections(this, {
+      securityGroupId: this.securityGroup.id,
+      kind: "LoadBalancer",
+      // Its way in is from loadBalancer.allowedCidrs, on 80 and 443 (below), never from another group.
+      ingressDescription: (from) => `From ${from.kind}`,
+      egressDescription: "To the load balancer",
     });
     const ports = https ? [80, 443] : [80];
     for (const port of ports) {
@@ -290,22 +298,6 @@ export class LoadBalancer extends Construct {
 
   private metric(metricName: string, statistic: string, options?: MetricOptions): Metric {
     return metricOf("AWS/ApplicationELB", metricName, { LoadBalancer: this.loadBalancerArnSuffix }, statistic, options);
-  }
-
-  /** Lets the load balancer reach `securityGroupId` on `port`; each call adds one peer, a repeated one is a no-op. */
-  allowTo(securityGroupId: string, port: number): void {
-    const key = `${securityGroupId}:${port}`;
-    if (this.egressTargets.includes(key)) return;
-    this.egressTargets.push(key);
-    // The first rule keeps the id it always had, so existing stacks plan no replacement.
-    new VpcSecurityGroupEgressRule(this, this.egressTargets.length === 1 ? "EgressToService" : `EgressToService${this.egressTargets.length}`, {
-      securityGroupId: this.securityGroup.id,
-      description: "To the service tasks",
-      ipProtocol: "tcp",
-      fromPort: port,
-      toPort: port,
-      referencedSecurityGroupId: securityGroupId,
-    });
   }
 }
 

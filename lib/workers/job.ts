@@ -4,7 +4,6 @@ import { SchedulerScheduleGroup } from "@cdktf/provider-aws/lib/scheduler-schedu
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import * as z from "zod/mini";
 import type { Cluster } from "../compute/cluster";
-import type { Database } from "../database/database";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { ServiceRole } from "../core/iam";
 import { EnvironmentContext } from "../core/environment";
@@ -16,6 +15,7 @@ import { scheduleProblem } from "../calculators/schedule-expression";
 import { securityGroup } from "../core/security-group";
 import { TaskSettingsSchema, type TaskDefinition } from "../compute/task-definition";
 import { closest, show } from "../settings/validate";
+import { Connections } from "../core/connections";
 
 /** IANA time zones this Node knows, and UTC. */
 const TIME_ZONES: readonly string[] = ["UTC", ...Intl.supportedValuesOf("timeZone")];
@@ -115,6 +115,8 @@ export class Job extends Construct {
   readonly schedule: SchedulerSchedule;
   readonly role: ServiceRole;
   readonly securityGroup: SecurityGroup;
+  /** Network access from its tasks: `job.connections.allowTo(database)`. */
+  readonly connections: Connections;
   readonly props: JobProps;
 
   constructor(scope: Construct, id: string, props: JobProps) {
@@ -129,6 +131,14 @@ export class Job extends Construct {
       description: `Tasks of job ${props.name}: nothing in, HTTPS out`,
       vpcId: network.vpc.id,
       egressHttps: "HTTPS: ECR, CloudWatch Logs, Secrets Manager and the APIs the job calls",
+    });
+    // Reached as the services' tasks are, so the rules a database opens to it are named and described as theirs
+    // (`IngressFromService<n>`, "from the service tasks") and no deployed rule is renamed.
+    this.connections = new Connections(this, {
+      securityGroupId: this.securityGroup.id,
+      kind: "Service",
+      ingressDescription: (from) => `From ${from.kind}`,
+      egressDescription: "To the job tasks",
     });
 
     // The group's name as written (not a reference), so the trust names the group before either exists.
@@ -222,10 +232,5 @@ export class Job extends Construct {
   metricInvocationDroppedCount(options?: MetricOptions): Metric {
     // The group's name as written: the dimension is known before the group exists.
     return metricOf("AWS/Scheduler", "InvocationDroppedCount", { ScheduleGroup: this.props.group.nameInput ?? this.props.group.name }, "Sum", options);
-  }
-
-  /** Lets the job's tasks connect to the database. */
-  allowDatabase(database: Database): void {
-    database.connectFrom(this, this.securityGroup.id);
   }
 }
