@@ -98,7 +98,11 @@ export class Registry extends Construct implements IRepository {
     });
 
     new EcrLifecyclePolicy(this, "LifecyclePolicy", {
-      repository: this.repository.name,
+      // The repository's id (its name, as AWS returns it), not the name it is given: a repository replaced (a new
+      // encryption, which AWS cannot change in place) comes back without its lifecycle policy, and only a value
+      // unknown until the new repository exists makes Terraform make the policy again with it; an in-place change
+      // of the repository keeps the id known, and the policy as it is.
+      repository: this.repository.id,
       policy: jsonString({
         rules: [
           {
