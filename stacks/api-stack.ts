@@ -235,12 +235,17 @@ export class ApiStack extends TerraformStack {
       budgetName: config.budget.enabled ? this.prefix : undefined,
     });
     const alarms = new Alarms(this, "Alarms", { ...config.alarms, topic });
-    const services = [this.service, ...Object.values(this.services).map((s) => s.service)];
-    alarms.watchLoadBalancer(this.loadBalancer);
-    for (const service of services) alarms.watchService(service);
-    if (this.database) alarms.watchDatabase(this.database);
-    for (const { queue } of Object.values(this.services)) if (queue) alarms.watchQueue(queue);
-    for (const { job } of Object.values(this.jobs)) alarms.watchJob(job);
+    // In this order, which the dashboard follows: the load balancer, each service, the database, each queue, each job.
+    const others = Object.values(this.services);
+    for (const watched of [
+      this.loadBalancer,
+      this.service,
+      ...others.map((s) => s.service),
+      ...(this.database ? [this.database] : []),
+      ...others.flatMap((s) => (s.queue ? [s.queue] : [])),
+      ...Object.values(this.jobs).map((j) => j.job),
+    ])
+      alarms.watch(watched);
     new ServiceEvents(this, "ServiceEvents", { cluster: this.cluster, topic });
     if (config.alarms.dashboard) new Dashboard(this, "Dashboard", { alarms });
     return { topic, alarms };

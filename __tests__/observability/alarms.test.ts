@@ -260,8 +260,8 @@ describe("on a bare stack", () => {
   test("given a load balancer already watched, when it is handed over again, then it is refused: its alarms would be made twice", () => {
     const { stack, alarms } = bare();
     const lb = loadBalancer(stack);
-    alarms.watchLoadBalancer(lb);
-    expect(() => alarms.watchLoadBalancer(lb)).toThrow("Alarms s/Alarms: s/LoadBalancer is already watched; its alarms would be made twice");
+    alarms.watch(lb);
+    expect(() => alarms.watch(lb)).toThrow("Alarms s/Alarms: s/LoadBalancer is already watched; its alarms would be made twice");
   });
 
   test("given services whose construct ids say nothing of them, when they are watched, then each alarm is named by its key and watches its own service", () => {
@@ -281,7 +281,7 @@ describe("on a bare stack", () => {
       return new Service(stack, id, { ...ServiceSettingsSchema.parse({}), name, key, cluster, taskDefinition, network });
     };
     const services = [worker("Primary"), worker("Secondary", "admin")];
-    for (const service of services) alarms.watchService(service);
+    for (const service of services) alarms.watch(service);
     const tf = JSON.parse(Testing.synth(stack)) as TfJson;
     const ecsService = (name: string) =>
       `\${${address(

@@ -8,12 +8,13 @@ import type { AddTargetsProps, LoadBalancer } from "../edge/load-balancer";
 import type { Network } from "../network/network";
 import { securityGroup } from "../core/security-group";
 import { DeployPermissions } from "../core/deploy-permissions";
-import { metricOf, type Metric, type MetricOptions } from "../core/metric";
+import { alarmMetric, metricOf, metricQuery, type Metric, type MetricOptions } from "../core/metric";
 import type { TargetGroup } from "../edge/target-group";
 import { CONTAINER_NAME, type TaskDefinition } from "./task-definition";
 import * as z from "zod/mini";
 import { flag, int, ipv4Block, matching, rule, withDefault } from "../settings/rules";
 import { Connections } from "../core/connections";
+import type { AlarmSpec, AlarmThresholds, IWatchable } from "../core/watchable";
 
 /** What EC2 takes as a security group rule's description (IpRange Description): up to 255 of these characters. */
 const RULE_DESCRIPTION = /^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/;
@@ -111,7 +112,7 @@ export interface ServiceProps extends ServiceConfig {
  * balancer) and `<X>Autoscaling`, so the first service, `Service`, keeps the Terraform addresses it
  * has always had.
  */
-export class Service extends Construct {
+export class Service extends Construct implements IWatchable {
   readonly service: EcsService;
   /** The tasks' security group: the load balancer on the container port is the only way in; a worker's admits nothing. */
   readonly securityGroup: SecurityGroup;
@@ -283,5 +284,76 @@ export class Service extends Construct {
       requestCountLabel: targetGroup && `${loadBalancer!.loadBalancerArnSuffix}/${targetGroup.targetGroupArnSuffix}`,
     });
     return this.scaling;
+  }
+  /**
+   * Its alarms: CPU and memory, its tasks running below the desired count (when Container Insights publishes
+   * task counts), and for a routed service its target group's unhealthy targets and p99 response time. Named
+   * after its key (`admin-cpu`), the default API's without one.
+   */
+  alarmSpecs(t: AlarmThresholds): AlarmSpec[] {
+    const label = this.key === undefined ? "" : this.key[0].toUpperCase() + this.key.slice(1);
+    const what = this.key === undefined ? "" : `${this.key}-`;
+    const usage: [id: string, metric: Metric, name: string, threshold: number][] = [
+      ["Cpu", this.metricCpuUtilization({ period: 900 }), "CPU", t.cpuPercent],
+      ["Memory", this.metricMemoryUtilization({ period: 900 }), "memory", t.memoryPercent],
+    ];
+    const specs: AlarmSpec[] = usage.map(([id, metric, name, threshold]) => ({
+      id: `${label}Service${id}`,
+      what: `${what}${id.toLowerCase()}`,
+      body: {
+        ...alarmMetric(metric),
+        evaluationPeriods: 1,
+        alarmDescription: `The service's average ${name} above ${threshold} % over 15 minutes`,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold,
+        treatMissingData: "missing",
+      },
+    }));
+    if (this.cluster.containerInsights)
+      specs.push({
+        id: `${label}ServiceRunningTasks`,
+        what: `${what}running-tasks`,
+        body: {
+          alarmDescription: "Fewer tasks running than desired for 15 minutes (crash loop, placement or image pull failures)",
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: 0,
+          evaluationPeriods: 3,
+          treatMissingData: "notBreaching",
+          metricQuery: [
+            { id: "missing", expression: "desired - running", label: "tasks missing", returnData: true },
+            metricQuery("desired", this.metricDesiredTaskCount()),
+            metricQuery("running", this.metricRunningTaskCount()),
+          ],
+        },
+      });
+    const target = this.targetGroup;
+    if (target)
+      specs.push(
+        {
+          id: `${label}ServiceUnhealthyTargets`,
+          what: `${what}unhealthy-targets`,
+          body: {
+            ...alarmMetric(target.metricUnhealthyHostCount({ statistic: "Maximum" })),
+            alarmDescription: "A target failed the load balancer's health check for 10 minutes",
+            comparisonOperator: "GreaterThanThreshold",
+            threshold: 0,
+            evaluationPeriods: 2,
+            treatMissingData: "notBreaching",
+          },
+        },
+        {
+          id: `${label}ServiceResponseTime`,
+          what: `${what}p99-response-time`,
+          body: {
+            ...alarmMetric(target.metricTargetResponseTime({ statistic: "p99" })),
+            alarmDescription: `p99 response time above ${t.targetP99Milliseconds} ms over 5 minutes`,
+            comparisonOperator: "GreaterThanThreshold",
+            threshold: t.targetP99Milliseconds / 1000,
+            evaluationPeriods: 1,
+            treatMissingData: "notBreaching",
+          },
+        },
+      );
+    return specs;
   }
 }

@@ -12,7 +12,7 @@ import type { Connection } from "../core/connection";
 import { logGroup } from "../core/log-group";
 import { accountAdministers } from "../core/encryption-key";
 import { EnvironmentContext } from "../core/environment";
-import { metricOf, type Metric, type MetricOptions } from "../core/metric";
+import { alarmMetric, metricOf, type Metric, type MetricOptions } from "../core/metric";
 import { jsonString } from "../core/hcl";
 import * as z from "zod/mini";
 import { fail, flag, int, listed, matching, oneOfNumbers, retention, rule, withDefault } from "../settings/rules";
@@ -23,6 +23,7 @@ import { grantKeyDeploy } from "../core/encryption-key";
 import { POSTGRES_INSTANCE_CLASSES } from "../settings/data/rds-instance-classes";
 import { POSTGRES_RESERVED_WORDS } from "../settings/data/postgres-reserved-words";
 import { Connections } from "../core/connections";
+import type { AlarmSpec, AlarmThresholds, IWatchable } from "../core/watchable";
 
 const SUPPORTED_MAJORS = [14, 15, 16, 17];
 /** The variables `connection` gives a task: where the database is and the app's role, which logs in with an IAM token. */
@@ -148,7 +149,7 @@ export interface DatabaseProps extends DatabaseConfig {
  * PostgreSQL on RDS, with no password anywhere Terraform can see: RDS creates and rotates the master
  * secret in Secrets Manager, and the app reads it with its task role when it connects.
  */
-export class Database extends Construct {
+export class Database extends Construct implements IWatchable {
   readonly instance: DbInstance;
   readonly securityGroup: SecurityGroup;
   /** Network access to it: `service.connections.allowTo(database)` admits the service's tasks on PostgreSQL's port. */
@@ -355,6 +356,60 @@ export class Database extends Construct {
 
   private metric(metricName: string, options?: MetricOptions): Metric {
     return metricOf("AWS/RDS", metricName, { DBInstanceIdentifier: this.instance.identifier }, "Average", options);
+  }
+
+  /** Its alarms: CPU, free storage, freeable memory and connections. */
+  alarmSpecs(t: AlarmThresholds): AlarmSpec[] {
+    const watches: [id: string, what: string, metric: Metric, above: boolean, threshold: number, periods: number, description: string][] = [
+      [
+        "DatabaseCpu",
+        "db-cpu",
+        this.metricCpuUtilization(),
+        true,
+        t.databaseCpuPercent,
+        3,
+        `The database's CPU above ${t.databaseCpuPercent} % over 15 minutes`,
+      ],
+      [
+        "DatabaseFreeStorage",
+        "db-free-storage",
+        this.metricFreeStorageSpace(),
+        false,
+        t.databaseFreeStorageGb * 1024 ** 3,
+        1,
+        `The database's free storage below ${t.databaseFreeStorageGb} GiB`,
+      ],
+      [
+        "DatabaseFreeMemory",
+        "db-free-memory",
+        this.metricFreeableMemory(),
+        false,
+        t.databaseFreeMemoryMb * 1024 ** 2,
+        3,
+        `The database's freeable memory below ${t.databaseFreeMemoryMb} MiB for 15 minutes`,
+      ],
+      [
+        "DatabaseConnections",
+        "db-connections",
+        this.metricDatabaseConnections(),
+        true,
+        t.databaseConnections,
+        1,
+        `More than ${t.databaseConnections} open database connections over 5 minutes`,
+      ],
+    ];
+    return watches.map(([id, what, metric, above, threshold, evaluationPeriods, alarmDescription]) => ({
+      id,
+      what,
+      body: {
+        ...alarmMetric(metric),
+        alarmDescription,
+        comparisonOperator: above ? "GreaterThanThreshold" : "LessThanThreshold",
+        threshold,
+        evaluationPeriods,
+        treatMissingData: "missing",
+      },
+    }));
   }
 }
 

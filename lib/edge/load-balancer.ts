@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { EnvironmentContext } from "../core/environment";
-import { metricOf, type Metric, type MetricOptions } from "../core/metric";
+import { metricOf, metricQuery, type Metric, type MetricOptions } from "../core/metric";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
@@ -16,6 +16,7 @@ import { fail, flag, int, ipv4Block, listed, matching, rule, section, withDefaul
 import { check, checkName } from "../settings/validate";
 import { TLS13_POLICIES } from "../settings/data/tls-policies";
 import { Connections } from "../core/connections";
+import type { AlarmSpec, AlarmThresholds, IWatchable } from "../core/watchable";
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
@@ -141,7 +142,7 @@ export interface AddTargetsProps {
  * with `addTargets`, the default API taking what no rule matches. HTTP only, or HTTPS with HTTP
  * redirected to it.
  */
-export class LoadBalancer extends Construct {
+export class LoadBalancer extends Construct implements IWatchable {
   private readonly targets = new Map<string, TargetGroup>();
   private defaultTarget?: string;
   readonly loadBalancer: Lb;
@@ -298,6 +299,29 @@ export class LoadBalancer extends Construct {
 
   private metric(metricName: string, statistic: string, options?: MetricOptions): Metric {
     return metricOf("AWS/ApplicationELB", metricName, { LoadBalancer: this.loadBalancerArnSuffix }, statistic, options);
+  }
+
+  /** Its alarm: 5xx responses as a share of all requests, counting its own and the targets'. */
+  alarmSpecs(t: AlarmThresholds): AlarmSpec[] {
+    return [
+      {
+        id: "LoadBalancer5xx",
+        what: "http-5xx",
+        body: {
+          alarmDescription: `More than ${t.http5xxPercent} % of requests answered 5xx over 5 minutes`,
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: t.http5xxPercent,
+          evaluationPeriods: 1,
+          treatMissingData: "notBreaching",
+          metricQuery: [
+            { id: "rate", expression: "100 * (elb + targets) / MAX([requests, 1])", label: "5xx %", returnData: true },
+            metricQuery("elb", this.metricHttpCodeElb5xx()),
+            metricQuery("targets", this.metricHttpCodeTarget5xx()),
+            metricQuery("requests", this.metricRequestCount()),
+          ],
+        },
+      },
+    ];
   }
 }
 

@@ -1,19 +1,11 @@
 import { Construct } from "constructs";
-import { DeployPermissions, EVENT_RULE_GRANT } from "../core/deploy-permissions";
-import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { DeployPermissions } from "../core/deploy-permissions";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import * as z from "zod/mini";
 import type { AlarmTopic } from "./alarm-topic";
-import type { Database } from "../database/database";
-import type { LoadBalancer } from "../edge/load-balancer";
 import { fail, flag, int, withDefault } from "../settings/rules";
-import type { Service } from "../compute/service";
-import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
-import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
-import { jsonString } from "../core/hcl";
 import { EnvironmentContext } from "../core/environment";
-import { alarmMetric, metricOf, metricQuery, type Metric } from "../core/metric";
-import type { Job } from "../workers/job";
-import type { Queue } from "../workers/queue";
+import type { AlarmBody, AlarmWatcher, IWatchable } from "../core/watchable";
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
@@ -59,23 +51,18 @@ export interface AlarmsProps extends AlarmConfig {
   readonly topic: AlarmTopic;
 }
 
-type AlarmBody = Omit<CloudwatchMetricAlarmConfig, "alarmName" | "alarmActions" | "okActions">;
-
-/** `admin` → `Admin`: the start of a keyed construct's alarm ids. */
-const pascal = (key: string) => key[0].toUpperCase() + key.slice(1);
-
 /**
  * The environment's CloudWatch alarms, each reporting to the alarm topic when it fires and when it
- * recovers. Constructs are watched by handing them over (`watchLoadBalancer`, `watchService`,
- * `watchDatabase`, `watchQueue`, `watchJob`); each alarm watches a metric the construct describes
- * itself (`service.metricCpuUtilization()`), so it follows that construct's own resource, and is named
- * `<prefix>-[<key>-]<what>` after the construct's key, not its construct id.
+ * recovers. Constructs are watched by handing them over (`alarms.watch(service)`); each says which of
+ * its metrics deserve an alarm (`IWatchable.alarmSpecs`, lib/core/watchable.ts), so an alarm follows that
+ * construct's own resource, and is named `<prefix>-[<key>-]<what>` after the construct's key, not its
+ * construct id.
  */
-export class Alarms extends Construct {
+export class Alarms extends Construct implements AlarmWatcher {
   /** Every alarm, in the order made (the dashboard shows them so). */
   readonly alarms: CloudwatchMetricAlarm[] = [];
   private readonly props: AlarmsProps;
-  private readonly prefix: string;
+  readonly prefix: string;
   private readonly watched = new Set<Construct>();
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
@@ -99,217 +86,33 @@ export class Alarms extends Construct {
     });
   }
 
-  /** 5xx responses as a share of all requests, counting the load balancer's own and the targets'. */
-  watchLoadBalancer(loadBalancer: LoadBalancer): void {
-    this.once(loadBalancer);
-    this.add("LoadBalancer5xx", "http-5xx", {
-      alarmDescription: `More than ${this.props.http5xxPercent} % of requests answered 5xx over 5 minutes`,
-      comparisonOperator: "GreaterThanThreshold",
-      threshold: this.props.http5xxPercent,
-      evaluationPeriods: 1,
-      treatMissingData: "notBreaching",
-      metricQuery: [
-        { id: "rate", expression: "100 * (elb + targets) / MAX([requests, 1])", label: "5xx %", returnData: true },
-        metricQuery("elb", loadBalancer.metricHttpCodeElb5xx()),
-        metricQuery("targets", loadBalancer.metricHttpCodeTarget5xx()),
-        metricQuery("requests", loadBalancer.metricRequestCount()),
-      ],
-    });
-  }
-
   /**
-   * A service's CPU and memory, its tasks running below the desired count (when Container Insights
-   * publishes task counts), and for a routed service its target group's unhealthy targets and p99
-   * response time.
+   * Watches a construct: the alarms it asks for on its own metrics (`alarmSpecs`), with this environment's
+   * thresholds, each named `<prefix>-<what>` and reporting to the topic. Every watchable construct is watched
+   * the same way: the load balancer, each service, the database, each queue, each job, and your own.
    */
-  watchService(service: Service): void {
-    this.once(service);
-    const label = service.key === undefined ? "" : pascal(service.key);
-    const what = service.key === undefined ? "" : `${service.key}-`;
-    const usage: [id: string, metric: Metric, name: string, threshold: number][] = [
-      ["Cpu", service.metricCpuUtilization({ period: 900 }), "CPU", this.props.cpuPercent],
-      ["Memory", service.metricMemoryUtilization({ period: 900 }), "memory", this.props.memoryPercent],
-    ];
-    for (const [id, metric, name, threshold] of usage) {
-      this.add(`${label}Service${id}`, `${what}${id.toLowerCase()}`, {
-        ...alarmMetric(metric),
-        evaluationPeriods: 1,
-        alarmDescription: `The service's average ${name} above ${threshold} % over 15 minutes`,
-        comparisonOperator: "GreaterThanThreshold",
-        threshold,
-        treatMissingData: "missing",
-      });
-    }
-    if (service.cluster.containerInsights) {
-      this.add(`${label}ServiceRunningTasks`, `${what}running-tasks`, {
-        alarmDescription: "Fewer tasks running than desired for 15 minutes (crash loop, placement or image pull failures)",
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 0,
-        evaluationPeriods: 3,
-        treatMissingData: "notBreaching",
-        metricQuery: [
-          { id: "missing", expression: "desired - running", label: "tasks missing", returnData: true },
-          metricQuery("desired", service.metricDesiredTaskCount()),
-          metricQuery("running", service.metricRunningTaskCount()),
-        ],
-      });
-    }
-    const target = service.targetGroup;
-    if (target) {
-      this.add(`${label}ServiceUnhealthyTargets`, `${what}unhealthy-targets`, {
-        ...alarmMetric(target.metricUnhealthyHostCount({ statistic: "Maximum" })),
-        alarmDescription: "A target failed the load balancer's health check for 10 minutes",
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 0,
-        evaluationPeriods: 2,
-        treatMissingData: "notBreaching",
-      });
-      this.add(`${label}ServiceResponseTime`, `${what}p99-response-time`, {
-        ...alarmMetric(target.metricTargetResponseTime({ statistic: "p99" })),
-        alarmDescription: `p99 response time above ${this.props.targetP99Milliseconds} ms over 5 minutes`,
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: this.props.targetP99Milliseconds / 1000,
-        evaluationPeriods: 1,
-        treatMissingData: "notBreaching",
-      });
-    }
+  watch(watched: IWatchable): void {
+    this.once(watched);
+    for (const { id, what, body } of watched.alarmSpecs(this.props, this)) this.add(id, what, body);
   }
 
-  /** The database's CPU, free storage, freeable memory and connections. */
-  watchDatabase(database: Database): void {
-    this.once(database);
-    const p = this.props;
-    const watches: [id: string, what: string, metric: Metric, above: boolean, threshold: number, periods: number, description: string][] = [
-      [
-        "DatabaseCpu",
-        "db-cpu",
-        database.metricCpuUtilization(),
-        true,
-        p.databaseCpuPercent,
-        3,
-        `The database's CPU above ${p.databaseCpuPercent} % over 15 minutes`,
-      ],
-      [
-        "DatabaseFreeStorage",
-        "db-free-storage",
-        database.metricFreeStorageSpace(),
-        false,
-        p.databaseFreeStorageGb * 1024 ** 3,
-        1,
-        `The database's free storage below ${p.databaseFreeStorageGb} GiB`,
-      ],
-      [
-        "DatabaseFreeMemory",
-        "db-free-memory",
-        database.metricFreeableMemory(),
-        false,
-        p.databaseFreeMemoryMb * 1024 ** 2,
-        3,
-        `The database's freeable memory below ${p.databaseFreeMemoryMb} MiB for 15 minutes`,
-      ],
-      [
-        "DatabaseConnections",
-        "db-connections",
-        database.metricDatabaseConnections(),
-        true,
-        p.databaseConnections,
-        1,
-        `More than ${p.databaseConnections} open database connections over 5 minutes`,
-      ],
-    ];
-    for (const [id, what, metric, above, threshold, evaluationPeriods, alarmDescription] of watches) {
-      this.add(id, what, {
-        ...alarmMetric(metric),
-        alarmDescription,
-        comparisonOperator: above ? "GreaterThanThreshold" : "LessThanThreshold",
-        threshold,
-        evaluationPeriods,
-        treatMissingData: "missing",
-      });
-    }
+  /** The construct a watched construct's own resources for its alarms are made under (AlarmWatcher). */
+  get scope(): Construct {
+    return this;
   }
 
-  /**
-   * A worker's queue: its oldest message older than `oldestMessageAlarmSeconds` (the workers fall
-   * behind, or none runs), and any message at all in its dead-letter queue (one that failed
-   * `maxReceiveCount` times).
-   */
-  watchQueue(queue: Queue): void {
-    this.once(queue);
-    const { key, oldestMessageAlarmSeconds } = queue.props;
-    const label = pascal(key);
-    this.add(`${label}QueueOldestMessage`, `${key}-oldest-message`, {
-      ...alarmMetric(queue.metricApproximateAgeOfOldestMessage()),
-      evaluationPeriods: 1,
-      alarmDescription: `A message has waited more than ${oldestMessageAlarmSeconds} s in the ${key} queue: the workers fall behind, or none runs`,
-      comparisonOperator: "GreaterThanThreshold",
-      threshold: oldestMessageAlarmSeconds,
-      treatMissingData: "notBreaching",
-    });
-    this.add(`${label}QueueDeadLetters`, `${key}-dead-letters`, {
-      ...alarmMetric(queue.metricDeadLetterMessagesVisible()),
-      evaluationPeriods: 1,
-      alarmDescription: `Messages in the ${key} dead-letter queue: each failed ${queue.props.maxReceiveCount} times; look at them, fix, redrive`,
-      comparisonOperator: "GreaterThanThreshold",
-      threshold: 0,
-      treatMissingData: "notBreaching",
-    });
+  get topicArn(): string {
+    return this.props.topic.topicArn;
   }
 
-  /**
-   * A scheduled job's failed runs: an EventBridge rule matches its tasks that stopped with a non-zero
-   * exit code or could not start, and sends each event (task, exit code, reason) to the alarm topic; the
-   * alarm on the rule's matches fires and recovers like every other. Runs the scheduler could not start
-   * after its retries are the environment's `jobs-not-started` alarm (one per schedule group).
-   */
-  watchJob(job: Job): void {
-    this.once(job);
-    const { key } = job.props;
-    const label = pascal(key);
-    const ruleName = `${this.prefix}-${key}-failed-runs`;
-    const rule = new CloudwatchEventRule(this, `${label}JobFailedRunsRule`, {
-      name: ruleName,
-      description: `Runs of job ${key} that exited non-zero or could not start`,
-      eventPattern: jsonString({
-        source: ["aws.ecs"],
-        "detail-type": ["ECS Task State Change"],
-        detail: {
-          clusterArn: [job.props.cluster.clusterArn],
-          group: [`family:${job.props.name}`],
-          lastStatus: ["STOPPED"],
-          $or: [{ containers: { exitCode: [{ "anything-but": 0 }] } }, { stopCode: ["TaskFailedToStart"] }],
-        },
-      }),
-    });
-    new CloudwatchEventTarget(this, `${label}JobFailedRunsTopic`, { rule: rule.name, arn: this.props.topic.topicArn });
-    this.add(`${label}JobFailedRuns`, `${key}-failed-runs`, {
-      // The rule is this construct's own, so its metric is described here.
-      ...alarmMetric(metricOf("AWS/Events", "MatchedEvents", { RuleName: rule.name }, "Sum")),
-      evaluationPeriods: 1,
-      alarmDescription: `A run of job ${key} exited non-zero or could not start (the topic has the event; the logs are in /ecs/${job.props.name})`,
-      comparisonOperator: "GreaterThanThreshold",
-      threshold: 0,
-      treatMissingData: "notBreaching",
-    });
-    if (!this.jobsWatched) {
-      this.jobsWatched = true;
-      this.add("JobsNotStarted", "jobs-not-started", {
-        ...alarmMetric(job.metricInvocationDroppedCount()),
-        evaluationPeriods: 1,
-        alarmDescription: "EventBridge Scheduler gave up starting a job's run after its retries (retryAttempts, maxStartDelaySeconds)",
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 0,
-        treatMissingData: "notBreaching",
-      });
-    }
-    const deploy = DeployPermissions.of(this);
-    deploy?.service("JobRules", {
-      ...EVENT_RULE_GRANT,
-      resources: deploy && [deploy.arn("events", `rule/${ruleName}`)],
-    });
+  /** True the first time `key` is asked for: an alarm shared by every construct of a kind. */
+  first(key: string): boolean {
+    if (this.shared.has(key)) return false;
+    this.shared.add(key);
+    return true;
   }
 
-  private jobsWatched = false;
+  private readonly shared = new Set<string>();
 
   private once(watched: Construct): void {
     if (this.watched.has(watched)) throw new Error(`Alarms ${this.node.path}: ${watched.node.path} is already watched; its alarms would be made twice`);

@@ -4,10 +4,11 @@ import { SchedulerScheduleGroup } from "@cdktf/provider-aws/lib/scheduler-schedu
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import * as z from "zod/mini";
 import type { Cluster } from "../compute/cluster";
-import { DeployPermissions } from "../core/deploy-permissions";
+import { DeployPermissions, EVENT_RULE_GRANT } from "../core/deploy-permissions";
+import { jsonString } from "../core/hcl";
 import { ServiceRole } from "../core/iam";
 import { EnvironmentContext } from "../core/environment";
-import { metricOf, type Metric, type MetricOptions } from "../core/metric";
+import { alarmMetric, metricOf, type Metric, type MetricOptions } from "../core/metric";
 import type { Network } from "../network/network";
 import { PermissionsBoundary } from "../core/permissions-boundary";
 import { flag, int, rule, withDefault } from "../settings/rules";
@@ -16,6 +17,9 @@ import { securityGroup } from "../core/security-group";
 import { TaskSettingsSchema, type TaskDefinition } from "../compute/task-definition";
 import { closest, show } from "../settings/validate";
 import { Connections } from "../core/connections";
+import type { AlarmSpec, AlarmThresholds, AlarmWatcher, IWatchable } from "../core/watchable";
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 
 /** IANA time zones this Node knows, and UTC. */
 const TIME_ZONES: readonly string[] = ["UTC", ...Intl.supportedValuesOf("timeZone")];
@@ -109,9 +113,9 @@ export interface JobProps extends JobConfig {
  * A scheduled job: its tasks' security group (HTTPS out, the database where granted), the role
  * EventBridge Scheduler assumes (run this task definition in this cluster, pass its two roles to ECS
  * tasks, nothing else), and the schedule, with its retry policy. A run that exits non-zero, or cannot
- * start, is reported by the alarms (Alarms.watchJob).
+ * start, is reported by the alarms (its `alarmSpecs`, watched by `alarms.watch(job)`).
  */
-export class Job extends Construct {
+export class Job extends Construct implements IWatchable {
   readonly schedule: SchedulerSchedule;
   readonly role: ServiceRole;
   readonly securityGroup: SecurityGroup;
@@ -232,5 +236,63 @@ export class Job extends Construct {
   metricInvocationDroppedCount(options?: MetricOptions): Metric {
     // The group's name as written: the dimension is known before the group exists.
     return metricOf("AWS/Scheduler", "InvocationDroppedCount", { ScheduleGroup: this.props.group.nameInput ?? this.props.group.name }, "Sum", options);
+  }
+
+  /**
+   * Its alarms: failed runs, through an EventBridge rule (made under the watcher) that matches its tasks that
+   * stopped with a non-zero exit code or could not start and sends each event (task, exit code, reason) to the
+   * alarm topic; the alarm on the rule's matches fires and recovers like every other. Runs the scheduler could
+   * not start after its retries are the environment's `jobs-not-started` alarm, one per schedule group.
+   */
+  alarmSpecs(_thresholds: AlarmThresholds, watcher: AlarmWatcher): AlarmSpec[] {
+    const { key } = this.props;
+    const label = key[0].toUpperCase() + key.slice(1);
+    const ruleName = `${watcher.prefix}-${key}-failed-runs`;
+    const rule = new CloudwatchEventRule(watcher.scope, `${label}JobFailedRunsRule`, {
+      name: ruleName,
+      description: `Runs of job ${key} that exited non-zero or could not start`,
+      eventPattern: jsonString({
+        source: ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        detail: {
+          clusterArn: [this.props.cluster.clusterArn],
+          group: [`family:${this.props.name}`],
+          lastStatus: ["STOPPED"],
+          $or: [{ containers: { exitCode: [{ "anything-but": 0 }] } }, { stopCode: ["TaskFailedToStart"] }],
+        },
+      }),
+    });
+    new CloudwatchEventTarget(watcher.scope, `${label}JobFailedRunsTopic`, { rule: rule.name, arn: watcher.topicArn });
+    const deploy = DeployPermissions.of(watcher.scope);
+    deploy?.service("JobRules", { ...EVENT_RULE_GRANT, resources: deploy && [deploy.arn("events", `rule/${ruleName}`)] });
+    const specs: AlarmSpec[] = [
+      {
+        id: `${label}JobFailedRuns`,
+        what: `${key}-failed-runs`,
+        body: {
+          // The rule is the job's alarm's own, so its metric is described here.
+          ...alarmMetric(metricOf("AWS/Events", "MatchedEvents", { RuleName: rule.name }, "Sum")),
+          evaluationPeriods: 1,
+          alarmDescription: `A run of job ${key} exited non-zero or could not start (the topic has the event; the logs are in /ecs/${this.props.name})`,
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: 0,
+          treatMissingData: "notBreaching",
+        },
+      },
+    ];
+    if (watcher.first("jobs-not-started"))
+      specs.push({
+        id: "JobsNotStarted",
+        what: "jobs-not-started",
+        body: {
+          ...alarmMetric(this.metricInvocationDroppedCount()),
+          evaluationPeriods: 1,
+          alarmDescription: "EventBridge Scheduler gave up starting a job's run after its retries (retryAttempts, maxStartDelaySeconds)",
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: 0,
+          treatMissingData: "notBreaching",
+        },
+      });
+    return specs;
   }
 }

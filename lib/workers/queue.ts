@@ -6,12 +6,13 @@ import * as z from "zod/mini";
 import type { Service } from "../compute/service";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { EncryptionKey } from "../core/encryption-key";
-import { metricOf, metricQuery, scalingMetricStat, type Metric, type MetricOptions } from "../core/metric";
+import { alarmMetric, metricOf, metricQuery, scalingMetricStat, type Metric, type MetricOptions } from "../core/metric";
 import { jsonString } from "../core/hcl";
 import type { Statement } from "../core/iam";
 import { PermissionsBoundary } from "../core/permissions-boundary";
 import { fail, int, names, withDefault } from "../settings/rules";
 import type { Connection } from "../core/connection";
+import type { AlarmSpec, IWatchable } from "../core/watchable";
 
 /** Seconds a worker needs beyond a message's processing budget to delete it: within the visibility timeout too. */
 export const DELETE_MARGIN_SECONDS = 5;
@@ -84,7 +85,7 @@ const pascal = (key: string) => key[0].toUpperCase() + key.slice(1);
  * messages from this queue only. `consumer` and `publisher` hand tasks what they may do with it: the
  * consumer receives, deletes and changes visibility; a publisher only sends.
  */
-export class Queue extends Construct {
+export class Queue extends Construct implements IWatchable {
   readonly queue: SqsQueue;
   readonly deadLetterQueue: SqsQueue;
   readonly props: QueueProps;
@@ -175,6 +176,41 @@ export class Queue extends Construct {
         keyStatement(`Publish${pascal(key)}QueueKey`, ["kms:Decrypt", "kms:GenerateDataKey"], encryptionKey),
       ],
     };
+  }
+
+  /**
+   * Its alarms: the oldest message older than `oldestMessageAlarmSeconds` (the workers fall behind, or none
+   * runs), and any message at all in its dead-letter queue (one that failed `maxReceiveCount` times).
+   */
+  alarmSpecs(): AlarmSpec[] {
+    const { key, oldestMessageAlarmSeconds, maxReceiveCount } = this.props;
+    const label = pascal(key);
+    return [
+      {
+        id: `${label}QueueOldestMessage`,
+        what: `${key}-oldest-message`,
+        body: {
+          ...alarmMetric(this.metricApproximateAgeOfOldestMessage()),
+          evaluationPeriods: 1,
+          alarmDescription: `A message has waited more than ${oldestMessageAlarmSeconds} s in the ${key} queue: the workers fall behind, or none runs`,
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: oldestMessageAlarmSeconds,
+          treatMissingData: "notBreaching",
+        },
+      },
+      {
+        id: `${label}QueueDeadLetters`,
+        what: `${key}-dead-letters`,
+        body: {
+          ...alarmMetric(this.metricDeadLetterMessagesVisible()),
+          evaluationPeriods: 1,
+          alarmDescription: `Messages in the ${key} dead-letter queue: each failed ${maxReceiveCount} times; look at them, fix, redrive`,
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: 0,
+          treatMissingData: "notBreaching",
+        },
+      },
+    ];
   }
 }
 
