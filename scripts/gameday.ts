@@ -1,5 +1,5 @@
 /**
- * npm run gameday [-- <environment>] [--only "scenario,scenario"] [--break no-drain] [--scale 0.2]
+ * npm run gameday [-- <environment>] [--only "scenario,scenario"] [--break <name>] [--scale 0.2]
  *
  * Runs an environment's synthesized task definition as ECS runs it, behind HAProxy as its load
  * balancer, on PostgreSQL and the emulator's Secrets Manager, under steady load, through deploys, a
@@ -9,6 +9,7 @@
  */
 import { defineCommand, Reporter, UsageError } from "../cli/cli.cjs";
 import { formatReport, runGameday, type Breakage } from "./gameday/run";
+import { BREAKAGE_NAMES, BREAKAGES } from "./gameday/breakages";
 
 const GAMEDAY_COMMAND = defineCommand({
   name: "gameday",
@@ -17,7 +18,11 @@ const GAMEDAY_COMMAND = defineCommand({
   argsHelp: ["environment: one of environments/environments.ts (default prod)"],
   options: {
     only: { type: "string", value: '"scenario,scenario"', description: "run only these scenarios (their names as the table prints them)" },
-    break: { type: "string", value: "no-drain", description: "run a deliberately broken API, to prove the harness catches it" },
+    break: {
+      type: "string",
+      value: "<name>",
+      description: `run a deliberately broken API, to prove its scenario fails: ${BREAKAGE_NAMES.map((n) => `${n} (${BREAKAGES[n].scenario})`).join(", ")}`,
+    },
     scale: { type: "string", value: "<0-1>", description: "multiply the synthesized timings by this (default 0.2)" },
   },
   needs: [
@@ -33,7 +38,8 @@ async function main(): Promise<number> {
   const { values, positionals } = GAMEDAY_COMMAND.start();
   const only = (values.only as string | undefined)?.split(",").map((s) => s.trim());
   const breakage = values.break as Breakage | undefined;
-  if (breakage !== undefined && breakage !== "no-drain") throw GAMEDAY_COMMAND.usageError(`--break ${breakage}: the harness knows "no-drain" only`);
+  if (breakage !== undefined && !BREAKAGE_NAMES.includes(breakage))
+    throw GAMEDAY_COMMAND.usageError(`--break ${breakage}: the harness knows ${BREAKAGE_NAMES.join(", ")}`);
   const scale = values.scale as string | undefined;
   if (scale !== undefined && !(Number(scale) > 0 && Number(scale) <= 1)) throw GAMEDAY_COMMAND.usageError(`--scale ${scale}: a number above 0 and at most 1`);
   const [environment = "prod", ...rest] = positionals;

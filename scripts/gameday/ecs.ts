@@ -32,6 +32,8 @@ interface Managed {
 
 export class EcsService {
   readonly events: ServiceEvent[] = [];
+  /** Every task the service started, in order, stopped ones too: what a scenario checks of each. */
+  readonly launched: Task[] = [];
   private readonly tasks = new Set<Managed>();
   private image!: StagedImage;
   private monitor?: NodeJS.Timeout;
@@ -151,6 +153,7 @@ export class EcsService {
 
   private start(image: StagedImage): Managed {
     const task = this.launch(image);
+    this.launched.push(task);
     const m: Managed = { task, image, everHealthy: false, leaving: false, registered: false, replaced: false };
     this.tasks.add(m);
     this.log(`started ${task.id} (${image.tag})`);

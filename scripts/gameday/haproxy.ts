@@ -15,6 +15,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TargetGroupSpec } from "./stack";
+import { ALB_CONNECT_TIMEOUT_SECONDS } from "./time";
 
 /** Targets the backend can hold at once; ECS's maximum percent of a small service stays well within. */
 const SLOTS = 16;
@@ -56,8 +57,8 @@ export function haproxyConfig(tg: TargetGroupSpec, idleTimeoutSeconds: number, p
     "  mode http",
     "  log global",
     "  option http-keep-alive",
-    // The ALB gives a target 10 s to accept a connection; a refused one fails at once either way.
-    "  timeout connect 10s",
+    // The ALB gives a target 10 s to accept a connection (scaled with the rest, time.ts); a refused one fails at once either way.
+    `  timeout connect ${time.ms(ALB_CONNECT_TIMEOUT_SECONDS)}ms`,
     `  timeout client ${time.ms(idleTimeoutSeconds)}ms`,
     `  timeout http-keep-alive ${time.ms(idleTimeoutSeconds)}ms`,
     `  timeout server ${time.ms(idleTimeoutSeconds)}ms`,

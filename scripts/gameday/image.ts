@@ -5,10 +5,11 @@
  * of its own, so a deploy really moves tasks from one image's files to another's.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockerfileParser } from "dockerfile-ast";
+import { applyPatches, type Patch } from "./breakages";
 
 const ROOT = join(__dirname, "..", "..");
 const APP = join(ROOT, "app");
@@ -90,12 +91,15 @@ export class StagedImage {
     readonly root: string,
   ) {}
 
-  static stage(tag: string): StagedImage {
+  /** `patches`: a deliberately broken build (breakages.ts), each applied to the staged bundle's file it names. */
+  static stage(tag: string, patches: readonly Patch[] = []): StagedImage {
     const root = mkdtempSync(join(tmpdir(), `gameday-image-${tag}-`));
     // World-readable, as image layers are; the task runs as the image's non-root user.
     chmodSync(root, 0o755);
     cpSync(join(APP, "dist"), join(root, "dist"), { recursive: true });
     cpSync(join(APP, "migrations"), join(root, "migrations"), { recursive: true });
+    for (const file of new Set(patches.map((p) => p.file)))
+      writeFileSync(join(root, file), applyPatches(file, readFileSync(join(root, file), "utf8"), patches));
     readOnly(root);
     return new StagedImage(tag, root);
   }

@@ -17,23 +17,20 @@ import { accountingProblems, underLoad, type LoadResult } from "./load";
 import { Postgres } from "./postgres";
 import { readSpec, synthesize, type GamedaySpec, type InitContainerSpec } from "./stack";
 import { Task } from "./task";
+import { checkOrder, scaleEnvironment } from "./time";
+import { breakageSpec, type Breakage } from "./breakages";
+import { FaultProxy } from "./fault-proxy";
 import { BODY_MAX } from "../../app/src/notes";
 import { freePort } from "../../app/harness/api";
 
 /** Synthesized durations are multiplied by this (ratios kept), so a week's faults fit in minutes. */
 export const DEFAULT_TIME_SCALE = 0.2;
-/** Variables holding milliseconds that the time scale applies to, as the stack sets them or the app defaults them. */
-const SCALED_VARIABLES: Record<string, number> = {
-  DRAIN_TIMEOUT_MS: 0,
-  DRAIN_QUIET_MS: 20_000,
-  KEEP_ALIVE_TIMEOUT_MS: 65_000,
-  MIGRATION_TIMEOUT_MS: 50_000,
-  SHUTDOWN_TIMEOUT_MS: 10_000,
-};
+/** How long an RDS Multi-AZ failover leaves connections silent: "failovers typically complete within 60–120 seconds" (RDS User Guide, Multi-AZ DB instance deployments); the shorter end, scaled. */
+const FAILOVER_SILENT_SECONDS = 60;
 /** node-pg-migrate's advisory lock (its PG_MIGRATE_LOCK_ID), which a migrating task holds. */
 const MIGRATION_LOCK_ID = "7241865325823964";
 
-export type Breakage = "no-drain";
+export type { Breakage } from "./breakages";
 
 export interface GamedayOptions {
   readonly environment: string;
@@ -42,7 +39,7 @@ export interface GamedayOptions {
   readonly timeScale?: number;
   /** Requests per second of the steady load. */
   readonly rate?: number;
-  /** Run a deliberately broken API, to prove the harness catches it: `no-drain` closes at once on SIGTERM (DRAIN_TIMEOUT_MS=0). */
+  /** Run a deliberately broken API, to prove the harness catches it (breakages.ts: each names the scenario it must fail). */
   readonly breakage?: Breakage;
   readonly log?: (line: string) => void;
   /** A line per step as it happens (synth, servers, each scenario). @default none: silent */
@@ -76,11 +73,20 @@ interface Context {
   readonly service: EcsService;
   readonly lb: LoadBalancer;
   readonly db: Postgres;
+  /** Between the tasks and the database: the failover's silence. */
+  readonly proxy: FaultProxy;
+  /** The app's durations as the stack sets them (else the app's defaults), scaled: what a scenario expects, whatever a broken variant runs with. */
+  readonly durations: Readonly<Record<string, string>>;
   readonly secrets: SecretsManagerClient;
   readonly secretArn: string;
+  /** The app's own login, in a secret of its own (the stand-in for its IAM token's source); none when the app logs in as the master user. */
+  readonly appLogin?: { readonly secretArn: string; readonly username: string };
   readonly stage: (tag: string) => StagedImage;
-  readonly load: <T>(seconds: number, during: (elapsed: () => number) => Promise<T>) => Promise<{ load: LoadResult; outcome: T }>;
+  /** `connections`: requests in flight at most (8 by default). */
+  readonly load: <T>(seconds: number, during: (elapsed: () => number) => Promise<T>, connections?: number) => Promise<{ load: LoadResult; outcome: T }>;
   readonly noteId: string;
+  /** Requests per second of the load. */
+  readonly rate: number;
 }
 
 interface Scenario {
@@ -91,6 +97,7 @@ interface Scenario {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const failed = (load: LoadResult) => load.failures.length;
+const rate = (ctx: Context) => ctx.rate;
 
 /** The failures of a load, by status, for a problem line. */
 function describeFailures(load: LoadResult): string {
@@ -173,7 +180,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: "secret rotation",
     proves:
-      "ALTER ROLE … PASSWORD of the master user, a new AWSCURRENT, the app's idle connections gone: the app never logs in as the master user, so none fails; the next tasks' migrate containers read the new password",
+      "ALTER ROLE … PASSWORD of the master user and of the app's own login, each then its secret, the app's idle connections gone: the app reads its new login when PostgreSQL refuses the cached one, so none fails; it never logs in as the master user; the next tasks' migrate containers read the new password",
     async run(ctx) {
       const { username, appUsername } = ctx.spec.database;
       const old = JSON.parse((await ctx.secrets.send(new GetSecretValueCommand({ SecretId: ctx.secretArn }))).SecretString!).password as string;
@@ -183,12 +190,25 @@ export const SCENARIOS: readonly Scenario[] = [
       let dropped = 0;
       let burst: number[] = [];
       let rotatedAt = new Date();
+      let appOld: string | undefined;
       const { load } = await ctx.load(8, async () => {
         await sleep(1500);
         rotatedAt = new Date();
         // RDS's order: the database first, then the secret; sessions already open keep working.
         await ctx.db.setPassword(username, rotated);
         await ctx.secrets.send(new PutSecretValueCommand({ SecretId: ctx.secretArn, SecretString: JSON.stringify({ username, password: rotated }) }));
+        // The app's own login the same way (on AWS its IAM token expires instead): the cached one is refused from now on.
+        if (ctx.appLogin) {
+          appOld = JSON.parse((await ctx.secrets.send(new GetSecretValueCommand({ SecretId: ctx.appLogin.secretArn }))).SecretString!).password as string;
+          const appRotated = `app-rotated-${randomUUID()}`;
+          await ctx.db.setPassword(ctx.appLogin.username, appRotated);
+          await ctx.secrets.send(
+            new PutSecretValueCommand({
+              SecretId: ctx.appLogin.secretArn,
+              SecretString: JSON.stringify({ username: ctx.appLogin.username, password: appRotated }),
+            }),
+          );
+        }
         dropped += await ctx.db.dropIdleSessions(appLogin);
         // And again later, as the pool's idle timeout would: every connection now is a new one.
         await sleep(2500);
@@ -211,11 +231,13 @@ export const SCENARIOS: readonly Scenario[] = [
       }
       const oldStillWorks = await loginWorks(ctx, username, old);
       if (oldStillWorks) problems.push("the old password still logs in: the rotation did not happen");
+      if (ctx.appLogin && (!appOld || (await loginWorks(ctx, ctx.appLogin.username, appOld))))
+        problems.push("the app's old login still works: its rotation did not happen");
       return {
         load,
         problems,
         notes: [
-          `${dropped} idle sessions of ${appLogin} ended; ${rows[0].n} new sessions logged in after the rotation; the old master password is refused`,
+          `${dropped} idle sessions of ${appLogin} ended; ${rows[0].n} new sessions logged in after the rotation; the old master password${ctx.appLogin ? " and the app's old login are" : " is"} refused`,
           ...(appUsername ? [`no app session logs in as the master user; tasks started later (migration lock) migrate with the rotated password`] : []),
         ],
       };
@@ -253,23 +275,101 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    name: "database failover",
+    proves:
+      "an RDS Multi-AZ failover: every connection silent (no FIN, no RST) for a minute, then new ones reach the new primary while the old stay silent: every failure a 503 with Retry-After, none after the pool's idle timeout plus the query timeout, no task replaced",
+    async run(ctx) {
+      const before = ctx.service.running().map((t) => t.id);
+      const silentMs = ctx.time.ms(FAILOVER_SILENT_SECONDS);
+      const queryMs = Number(ctx.durations.DB_QUERY_TIMEOUT_MS);
+      const idleMs = Number(ctx.durations.DB_POOL_IDLE_TIMEOUT_MS);
+      // A stale pooled connection is used at the latest just before the pool closes it as idle, and fails a query timeout later.
+      const bound = idleMs + queryMs + 1000;
+      let downAt = 0;
+      let upAt = 0;
+      const warm: number[] = [];
+      // Clients do not queue behind one another's hung requests: as many in flight as arrive within a query timeout, and more.
+      const connections = Math.ceil((2 * rate(ctx) * queryMs) / 1000);
+      const { load } = await ctx.load(
+        silentMs / 1000 + bound / 1000 + 2,
+        async () => {
+          await sleep(1500);
+          // Pools as full as a busy hour leaves them, so the silence catches many idle connections, not the one or two steady load keeps;
+          // in steps of 5, as load grows, since logins cost CPU that the time scale does not shorten (30, then 10-20-30, at once outran
+          // the 600 ms connect timeout here after the restart had emptied the pools).
+          for (let n = 5; n <= 30; n += 5) {
+            warm.push(...(await concurrentReads(ctx, n)));
+            await sleep(200);
+          }
+          downAt = Date.now();
+          ctx.proxy.blackhole();
+          await sleep(silentMs);
+          upAt = Date.now();
+          ctx.proxy.restore();
+        },
+        connections,
+      );
+      const problems: string[] = [];
+      if (!failed(load)) problems.push("no request failed: the silence never reached the app");
+      const cold = warm.filter((status) => status !== 200);
+      if (cold.length) problems.push(`${cold.length} of ${warm.length} concurrent reads before the failover failed (${cold.join(", ")})`);
+      const other = load.failures.filter((f) => f.status !== 503 || !f.retryAfter);
+      if (other.length) problems.push(`${other.length} failures other than 503 with Retry-After: ${describeFailures({ ...load, failures: other })}`);
+      const late = load.failures.filter((f) => f.at - upAt > bound);
+      if (late.length)
+        problems.push(
+          `${late.length} failures more than ${bound} ms (pool idle ${idleMs} + query timeout ${queryMs} + 1000) after the database answered again`,
+        );
+      const after = ctx.service.running().map((t) => t.id);
+      if (after.join() !== before.join()) problems.push(`tasks were replaced: ${before.join(", ")} → ${after.join(", ")}`);
+      const last = Math.max(upAt, ...load.failures.map((f) => f.at));
+      return {
+        load,
+        recoveryMs: last - upAt,
+        problems,
+        notes: [
+          `silent ${upAt - downAt} ms; ${failed(load)} requests answered 503 with Retry-After; the last ${last - upAt} ms after the database answered again (bound ${bound} ms); no task replaced`,
+        ],
+      };
+    },
+  },
+  {
     name: "migration lock",
     proves: "tasks starting together while a slow migration holds the lock wait for it (within their budget) and start; nothing fails",
     async run(ctx) {
       const v3 = ctx.stage("v3");
       const budget = migrationBudgetMs(ctx);
       const hold = Math.floor(budget / 4);
+      let releasedAt = 0;
       const { load, outcome } = await ctx.load(deploySeconds(ctx.spec) + hold / 1000 + 5, async () => {
         const holder = await holdMigrationLock(ctx);
         const deploy = ctx.service.deploy(v3);
         await sleep(hold);
+        releasedAt = Date.now();
         await holder.end();
         return deploy;
       });
       const problems: string[] = [];
       if (!outcome) problems.push("the deployment did not complete");
       noFailures(load, problems);
-      return { load, problems, notes: [`lock held ${hold} ms of the ${budget} ms budget`] };
+      // Each new task's migrate container ended only once the lock was free: it waited (timestamps), not ran beside the holder.
+      const started = ctx.service.launched.filter((t) => t.id.startsWith("v3-"));
+      const early = started.filter((t) => !t.initExit || t.initExit.at < releasedAt);
+      if (!started.length) problems.push("the deployment started no task of v3");
+      if (early.length)
+        problems.push(
+          `${early.length} of ${started.length} new tasks did not wait for the lock: their migrate containers ended ${early
+            .map((t) => (t.initExit ? `${releasedAt - t.initExit.at} ms before it was released (exit ${t.initExit.code})` : "never"))
+            .join(", ")}`,
+        );
+      const waits = started.filter((t) => t.initExit).map((t) => t.initExit!.at - t.startedAt);
+      return {
+        load,
+        problems,
+        notes: [
+          `lock held ${hold} ms of the ${budget} ms budget; ${started.length} new tasks' migrate containers waited ${waits.join(", ")} ms and ended after its release`,
+        ],
+      };
     },
   },
   {
@@ -372,8 +472,7 @@ async function holdMigrationLock(ctx: Context) {
 }
 
 function migrationBudgetMs(ctx: Context): number {
-  const value = ctx.spec.task.environment.MIGRATION_TIMEOUT_MS;
-  return Math.round(Number(value ?? SCALED_VARIABLES.MIGRATION_TIMEOUT_MS) * (ctx.time.ms(1) / 1000));
+  return Number(ctx.durations.MIGRATION_TIMEOUT_MS);
 }
 
 /** Seconds (scaled) a task takes to start and pass the load balancer's health checks. */
@@ -423,8 +522,9 @@ async function resolveEnvironment(
   // Where RDS listens, this machine's PostgreSQL listens; it has no TLS (the app's TLS test proves verify-full).
   if ("DB_PORT" in env) env.DB_PORT = String(local.dbPort);
   if ("DB_HOST" in env) env.DB_SSL_MODE = "disable";
-  for (const [name, fallback] of Object.entries(SCALED_VARIABLES)) env[name] = String(Math.round(Number(env[name] ?? fallback) * scale));
-  if (breakage === "no-drain") env.DRAIN_TIMEOUT_MS = "0";
+  // Every duration the app reads, scaled with the synthesized ones (time.ts): none keeps its production length among scaled ones.
+  Object.assign(env, scaleEnvironment(env, scale));
+  if (breakage) breakageSpec(breakage).environment?.(env);
   // The task role's credentials, from the container credentials endpoint on ECS; here the emulator's.
   Object.assign(env, { AWS_REGION: spec.region, AWS_ENDPOINT_URL: local.emulatorUrl, AWS_ACCESS_KEY_ID: "gameday", AWS_SECRET_ACCESS_KEY: "gameday" });
   return env;
@@ -456,6 +556,8 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
   log(`game day: ${options.environment}, timings × ${scale}; task logs in ${logDir}`);
   const { tf, prefix } = await step("synthesize", () => synthesize(options.environment));
   const spec = readSpec(options.environment, tf, prefix);
+  // Before anything starts: a scale that would reorder two durations (or give the app one it refuses) proves nothing.
+  checkOrder(spec, scale);
   await step("build the app", () => buildApp());
   const imageConfig = readImageConfig();
 
@@ -480,18 +582,29 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
     const { ARN } = await secrets.send(
       new CreateSecretCommand({ Name: `rds!db-${randomUUID()}`, SecretString: JSON.stringify({ username: spec.database.username, password }) }),
     );
-    const local = { secretArn: ARN!, dbPort: db.port, emulatorUrl: emulator.url };
+    // The tasks reach the database through the fault proxy (the failover's silent sockets); the harness reaches it directly.
+    const proxy = await FaultProxy.start(db.port);
+    cleanups.push(() => proxy.stop());
+    const local = { secretArn: ARN!, dbPort: proxy.port, emulatorUrl: emulator.url };
     const environment = await resolveEnvironment(spec, spec.task, local, secrets, scale, options.breakage);
     // The app's role logs in with an IAM token on AWS, which nothing here can sign or check: the nearest
     // stand-in is the same role with a password the harness sets (docs/gameday.md, what it cannot prove).
     // The harness makes it first, as the role with LOGIN the migrate container would make; the migrate
     // container grants it, and the app container logs in as it, never as the master user.
     const appUsername = spec.database.appUsername;
+    let appLogin: Context["appLogin"];
     if (appUsername && environment.DB_IAM_USER === appUsername) {
       const appPassword = `app-${randomUUID()}`;
       await db.sql(`CREATE ROLE ${appUsername} LOGIN PASSWORD '${appPassword}'`);
       delete environment.DB_IAM_USER;
-      Object.assign(environment, { DB_USERNAME: appUsername, DB_PASSWORD: appPassword });
+      // Its login in a secret the app reads when it connects, through the same cache as its IAM token on AWS (credentials.ts), read
+      // again when PostgreSQL refuses it; a broken app (secret-once) gets it once, at start, as ECS `secrets` would give it.
+      const created = await secrets.send(
+        new CreateSecretCommand({ Name: `gameday-app-login-${randomUUID()}`, SecretString: JSON.stringify({ username: appUsername, password: appPassword }) }),
+      );
+      appLogin = { secretArn: created.ARN!, username: appUsername };
+      if (options.breakage && breakageSpec(options.breakage).loginOnce) Object.assign(environment, { DB_USERNAME: appUsername, DB_PASSWORD: appPassword });
+      else environment.DB_SECRET_ARN = appLogin.secretArn;
     }
     const init = spec.task.init;
 
@@ -500,7 +613,7 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
     const images: StagedImage[] = [];
     cleanups.push(async () => images.forEach((i) => i.remove()));
     const stage = (tag: string) => {
-      const image = StagedImage.stage(tag);
+      const image = StagedImage.stage(tag, (options.breakage && breakageSpec(options.breakage).patches) || []);
       images.push(image);
       return image;
     };
@@ -537,15 +650,20 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
       service,
       lb,
       db,
+      proxy,
+      durations: scaleEnvironment(spec.task.environment, scale),
       secrets,
       secretArn: ARN!,
+      appLogin,
       stage,
       noteId,
-      load: (seconds, during) =>
+      rate,
+      load: (seconds, during, connections) =>
         underLoad(
           {
             url: lb.url,
             rate,
+            connections,
             amount: Math.ceil(rate * seconds),
             noteId,
             targetOf: (id) => lb.targetOf(id),

@@ -50,6 +50,8 @@ export class Task {
   /** The container health check's verdict: HEALTHY, UNHEALTHY, or UNKNOWN during its start period. */
   health: "UNKNOWN" | "HEALTHY" | "UNHEALTHY" = "UNKNOWN";
   exitCode: number | null = null;
+  /** When the container the app depends on (the migrate container) exited, and with what: a scenario proves from it that the task waited. */
+  initExit?: { readonly at: number; readonly code: number };
   stopReason?: string;
   /** The container running now: the init container's, then the app's. */
   private process?: ChildProcess;
@@ -105,6 +107,7 @@ export class Task {
       try {
         const environment = await init.environment();
         code = this.stopping ? 143 : await this.container(init.name, init.command, environment);
+        this.initExit = { at: Date.now(), code };
       } catch (error) {
         // ECS cannot read the container's secrets: the task stops before any container runs.
         this.stopReason ??= `ResourceInitializationError: ${error instanceof Error ? error.message : String(error)}`;
