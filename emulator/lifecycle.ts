@@ -13,7 +13,7 @@ import { offlineTerraformEnv } from "../scripts/offline-plan";
 import { Emulator, startEmulator } from "./server";
 import { plannedChanges, unexpectedChanges, upgradeProblems, PlanJson } from "./known-gaps";
 import { leftovers } from "./inventory";
-import { foundationChanges, releaseTypesOf, type PlanChanges } from "../lib/ci/release-changes";
+import { foundationChanges, releaseTypesOf, type PlanChanges, type ReleaseTypes } from "../lib/ci/release-changes";
 
 /** What a step sees of the running emulator. */
 export interface StepContext {
@@ -43,7 +43,7 @@ export interface Step {
    * `release`, `refused-release`: the resource types a release may change, for a stack without CI access
    * (a stack with it names them itself, `"//": { "releaseTypes" }`). @default the stack's own
    */
-  readonly releaseTypes?: readonly string[];
+  readonly releaseTypes?: ReleaseTypes;
   /** Builds the stack for this step and the steps after it. @default the previous step's stack */
   readonly stack?: (app: App, ctx: { readonly url: string }) => TerraformStack | Promise<TerraformStack>;
   /**

@@ -41,6 +41,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { App } from "cdktf";
 import { DeployPermissions } from "../lib/core/deploy-permissions";
+import type { ReleaseTypes } from "../lib/ci/release-changes";
 import { defineCommand, Reporter } from "../cli/cli.cjs";
 import { ApiStack } from "../stacks/api-stack";
 import { resourcePrefix, type EnvironmentSettings } from "../environments/settings";
@@ -462,10 +463,10 @@ export function apiLifecycle(settings: EnvironmentSettings): LifecycleSpec {
  * The resource types a release of the environment may change: what its constructs declare with CI access
  * (`DeployPermissions.release`), which adds only the CI role itself, so a stack without it releases the same.
  */
-export function releaseTypesFor(settings: EnvironmentSettings): string[] {
+export function releaseTypesFor(settings: EnvironmentSettings): ReleaseTypes {
   const withCi: EnvironmentSettings = settings.ci ? settings : { ...settings, ci: { githubRepository: "acme/rest-api" } };
   const stack = new ApiStack(new App({ stackTraces: false, outdir: join(tmpdir(), "release-types") }), settings.name, withCi, { offline: true });
-  return [...DeployPermissions.of(stack)!.releaseTypes.keys()];
+  return DeployPermissions.of(stack)!.releaseChanges;
 }
 
 /** `api.example.com` → `example.com`: the zone a record name belongs to, for the harness's zone. */

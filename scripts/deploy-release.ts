@@ -2,7 +2,8 @@
  * The release path: how CI deploys an environment with its release role (docs/deploy-and-release.md,
  * docs/security.md "Two kinds of change"). It synthesizes with the synth app, plans, and applies that
  * plan only when every change is to a resource type the stack declares a release's (task definitions,
- * services, scaling, schedules, alarms; `"//": { "releaseTypes" }` of the synthesized stack). A plan that
+ * services, scaling, schedules, alarms, in place, and new task definition revisions; `"//": { "releaseTypes" }`
+ * of the synthesized stack). A plan that
  * would also change what grants or protects (roles, keys, the database, log retention, queues, the
  * network…) is refused before anything is applied, naming each change: the role could not make it, and
  * a half-applied release is worse than none. An administrator deploys that change with `npm run deploy`.
@@ -17,7 +18,7 @@ import { spawnSync, type SpawnSyncOptions } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { defineCommand, UsageError } from "../cli/cli.cjs";
-import { foundationChanges, releaseTypesOf, type PlanChanges } from "../lib/ci/release-changes";
+import { foundationChanges, releaseTypesOf, type PlanChanges, type ReleaseTypes } from "../lib/ci/release-changes";
 
 export const DEPLOY_RELEASE_COMMAND = defineCommand({
   name: "deploy:release",
@@ -34,13 +35,15 @@ export const DEPLOY_RELEASE_COMMAND = defineCommand({
 export const REFUSED_EXIT = 3;
 
 /** What the release path says of a plan: nothing when it may apply, else the refusal, one change a line. */
-export function releaseRefusal(env: string, plan: PlanChanges, releaseTypes: readonly string[]): string | undefined {
+export function releaseRefusal(env: string, plan: PlanChanges, releaseTypes: ReleaseTypes): string | undefined {
   const changes = foundationChanges(plan, releaseTypes);
   if (!changes.length) return undefined;
   return [
     `${env}: the plan changes what only the administrator deploys, so the release role may not apply it (nothing was applied):`,
     ...changes.map((change) => `  ${change}`),
-    `A release may change: ${releaseTypes.join(", ")}.`,
+    `A release may change: ${Object.entries(releaseTypes)
+      .map(([type, changes]) => (changes === "revisions" ? `${type} (new revisions)` : `${type} (in place)`))
+      .join(", ")}.`,
     `Deploy this change with administrator credentials first (\`npm run deploy -- ${env}\`, docs/deploy-and-release.md), then release again.`,
   ].join("\n");
 }

@@ -14,7 +14,7 @@ import { deployPermissions, synth, type TfJson } from "../support/helpers";
 const workers = examples.find((e) => e.name === "dev-workers")!;
 const base: EnvironmentSettings = { ...workers, ci: { githubRepository: "acme/rest-api", workflows: ["release-dev.yml"] } };
 const [jobKey, job] = Object.entries(base.jobs!)[0];
-const releaseTypes = [...deployPermissions(base).releaseTypes.keys()];
+const releaseTypes = deployPermissions(base).releaseChanges;
 
 /** The plan a change would make, as `terraform show -json` lists it: every resource whose Terraform differs, by type. */
 function planOf(before: TfJson, after: TfJson): PlanChanges {
@@ -59,21 +59,19 @@ const FOUNDATION: [string, () => PlanChanges, RegExp][] = [
 test("the stack names its release types where the release path reads them, and they are the constructs' declarations", () => {
   expect(releaseTypesOf({ "//": { releaseTypes: releaseTypes } })).toEqual(releaseTypes);
   expect(releaseTypesOf({ "//": { metadata: {} } })).toBeUndefined();
-  expect(releaseTypes).toEqual(
-    expect.arrayContaining([
-      "aws_ecs_task_definition",
-      "aws_ecs_service",
-      "aws_appautoscaling_target",
-      "aws_scheduler_schedule",
-      "aws_cloudwatch_metric_alarm",
-    ]),
-  );
+  expect(releaseTypes).toMatchObject({
+    aws_ecs_task_definition: "revisions",
+    aws_ecs_service: "updates",
+    aws_appautoscaling_target: "updates",
+    aws_scheduler_schedule: "updates",
+    aws_cloudwatch_metric_alarm: "updates",
+  });
 });
 
 test.each(RELEASES)("%s changes only what a release may, and the release path applies it", (_name, plan) => {
   const planned = plan();
   expect(changedTypes(planned).length).toBeGreaterThan(0);
-  expect(changedTypes(planned).filter((t) => !releaseTypes.includes(t))).toEqual([]);
+  expect(changedTypes(planned).filter((t) => !(t in releaseTypes))).toEqual([]);
   expect(releaseRefusal(base.name, planned, releaseTypes)).toBeUndefined();
 });
 
@@ -95,5 +93,26 @@ test("a plan's data sources, and resources it leaves as they are, are never refu
       { address: "aws_kms_key.Key", mode: "managed", type: "aws_kms_key", change: { actions: ["delete", "create"] } },
     ],
   };
-  expect(foundationChanges(plan, ["aws_ecs_service"])).toEqual(["aws_kms_key.Key: delete, create"]);
+  expect(foundationChanges(plan, { aws_ecs_service: "updates" })).toEqual(["aws_kms_key.Key: delete, create"]);
+});
+
+test("a release changes its services and schedules in place only: one it would create or delete is the administrator's; task definitions are new revisions", () => {
+  const change = (type: string, actions: string[]) => ({ address: `${type}.X`, mode: "managed", type, change: { actions } });
+  const plan: PlanChanges = {
+    resource_changes: [
+      change("aws_ecs_service", ["create"]),
+      change("aws_scheduler_schedule", ["delete"]),
+      change("aws_ecs_service", ["delete", "create"]),
+      change("aws_ecs_task_definition", ["delete", "create"]),
+      change("aws_cloudwatch_metric_alarm", ["update"]),
+    ],
+  };
+  expect(
+    foundationChanges(plan, {
+      aws_ecs_service: "updates",
+      aws_scheduler_schedule: "updates",
+      aws_ecs_task_definition: "revisions",
+      aws_cloudwatch_metric_alarm: "updates",
+    }),
+  ).toEqual(["aws_ecs_service.X: create", "aws_scheduler_schedule.X: delete", "aws_ecs_service.X: delete, create"]);
 });

@@ -51,6 +51,14 @@ const roleResource = (env: Environment, suffix: string): Resource => ({ arn: env
 /** A role the deploy role wrote for itself (see writtenRole). */
 const written = writtenRole;
 const service = (env: Environment) => ({ arn: `arn:aws:ecs:${env.region}:${ACCOUNT}:service/${env.prefix}/${env.prefix}`, tags: env.tags });
+/** What UpdateService evaluates of a release of the default API: its cluster, the revision it names, its subnets. */
+const releaseOf = (env: Environment, to: Environment = env, subnetsOf: Environment = env) => ({
+  "ecs:cluster": `arn:aws:ecs:${env.region}:${ACCOUNT}:cluster/${env.prefix}`,
+  "ecs:task-definition": `arn:aws:ecs:${to.region}:${ACCOUNT}:task-definition/${to.prefix}:9`,
+  "ecs:subnet": (subnetsOf.one("aws_ecs_service", (s) => s.name === subnetsOf.prefix)[1].network_configuration.subnets as string[]).map((s) =>
+    subnetsOf.resolve(s),
+  ),
+});
 const appLogGroup = (env: Environment) => env.resource("aws_cloudwatch_log_group", (g) => g.name === `/ecs/${env.prefix}`);
 const envKey = (env: Environment) => env.resource("aws_kms_key", (k) => k.description === `${env.prefix} environment key`);
 const dbKey = (env: Environment) => env.resource("aws_kms_key", (k) => String(k.description).startsWith(`${env.prefix} database`));
@@ -183,7 +191,6 @@ function perEnvironment(e: "dev" | "prod"): Case[] {
     c("pipeline", x("hands the task role to ECS tasks"), "allow", (w) =>
       ask(ci(on(w)), "iam:PassRole", roleResource(on(w), "task"), { "iam:PassedToService": "ecs-tasks.amazonaws.com" }),
     ),
-    c("pipeline", x("updates its service"), "allow", (w) => ask(ci(on(w)), "ecs:UpdateService", service(on(w)))),
     c("pipeline", x("reads its service (refresh)"), "allow", (w) => ask(ci(on(w)), "ecs:DescribeServices", service(on(w)))),
     c("pipeline", x("reads and writes the state"), "allow", (w) => ask(ci(on(w)), "s3:PutObject", state(on(w)))),
     c("pipeline", x("takes the state lock"), "allow", (w) => ask(ci(on(w)), "s3:PutObject", `${state(on(w))}.tflock`)),
@@ -191,7 +198,18 @@ function perEnvironment(e: "dev" | "prod"): Case[] {
     c("pipeline", x("reads the key policy (refresh)"), "allow", (w) => ask(ci(on(w)), "kms:GetKeyPolicy", envKey(on(w)))),
     c("pipeline", x("reads the task role (refresh)"), "allow", (w) => ask(ci(on(w)), "iam:GetRole", roleResource(on(w), "task"))),
     c("pipeline", x("reads the boundary (refresh)"), "allow", (w) => ask(ci(on(w)), "iam:GetPolicyVersion", boundaryArn(on(w)))),
-    c("pipeline", x("creates a service, tagged"), "allow", (w) => ask(ci(on(w)), "ecs:CreateService", service(on(w)).arn, tagged(on(w)))),
+    c("pipeline", x("updates its service to a new revision, in its cluster and subnets"), "allow", (w) =>
+      ask(ci(on(w)), "ecs:UpdateService", service(on(w)), releaseOf(on(w))),
+    ),
+    c("pipeline", x("reads its database by resource id, as the provider's refresh does (db:*)"), "allow", (w) =>
+      ask(ci(on(w)), "rds:DescribeDBInstances", on(w).arn("rds", "db:*")),
+    ),
+    c("pipeline", x("releases the state lock"), "allow", (w) => ask(ci(on(w)), "s3:DeleteObject", `${state(on(w))}.tflock`)),
+    c("pipeline", x("points a scaling alarm at its own service's scaling policy"), "allow", (w) =>
+      ask(ci(on(w)), "cloudwatch:PutMetricAlarm", on(w).arn("cloudwatch", `alarm:TargetTracking-service/${on(w).prefix}/${on(w).prefix}-AlarmHigh-1`), {
+        "cloudwatch:AlarmActions": [on(w).arn("autoscaling", `scalingPolicy:0123:resource/ecs/service/${on(w).prefix}/${on(w).prefix}:policyName/cpu`)],
+      }),
+    ),
     c("pipeline", x("retires the old task definition revision"), "allow", (w) => ask(ci(on(w)), "ecs:DeregisterTaskDefinition", "*")),
     c("pipeline", x("runs the release's migration as a one-off task in its cluster"), "allow", (w) =>
       ask(ci(on(w)), "ecs:RunTask", on(w).arn("ecs", `task-definition/${on(w).prefix}:9`), { "ecs:cluster": on(w).arn("ecs", `cluster/${on(w).prefix}`) }),
@@ -250,6 +268,33 @@ function perEnvironment(e: "dev" | "prod"): Case[] {
     ),
     c("foundation", x("subscribes another address to the alarm topic"), "deny", (w) => ask(ci(on(w)), "sns:Subscribe", on(w).resource("aws_sns_topic"))),
     c("foundation", x("writes the account's log resource policies"), "deny", (w) => ask(ci(on(w)), "logs:PutResourcePolicy", "*")),
+    // Nothing a release makes may run on unknown to the stack (a reviewer found these in issue 30's design).
+    c("foundation", x("creates a service the stack does not know, with the environment's roles"), "deny", (w) =>
+      ask(ci(on(w)), "ecs:CreateService", `arn:aws:ecs:${on(w).region}:${ACCOUNT}:service/${on(w).prefix}/${on(w).prefix}-backdoor`, tagged(on(w))),
+    ),
+    c("foundation", x("creates a schedule the stack does not know"), "deny", (w) =>
+      ask(ci(on(w)), "scheduler:CreateSchedule", on(w).arn("scheduler", `schedule/${on(w).prefix}/${on(w).prefix}-hidden`)),
+    ),
+    c("foundation", x("registers a privileged task definition (root on an EC2 host)"), "deny", (w) =>
+      ask(ci(on(w)), "ecs:RegisterTaskDefinition", on(w).arn("ecs", `task-definition/${on(w).prefix}:9`), { ...tagged(on(w)), "ecs:privileged": "true" }),
+    ),
+    c("foundation", x("registers a revision of a family the stack does not know"), "deny", (w) =>
+      ask(ci(on(w)), "ecs:RegisterTaskDefinition", on(w).arn("ecs", "task-definition/miner:1"), tagged(on(w))),
+    ),
+    c("foundation", x("points an alarm at another account's topic"), "deny", (w) =>
+      ask(
+        ci(on(w)),
+        "cloudwatch:PutMetricAlarm",
+        { arn: on(w).arn("cloudwatch", `alarm:${on(w).prefix}-cpu`), tags: on(w).tags },
+        {
+          "cloudwatch:AlarmActions": ["arn:aws:sns:us-east-1:210987654321:exfiltrate"],
+        },
+      ),
+    ),
+    c("foundation", x("gives its tasks a public IP in another subnet"), "deny", (w) =>
+      ask(ci(on(w)), "ecs:UpdateService", service(on(w)), { ...releaseOf(on(w)), "ecs:subnet": ["subnet-0123456789abcdef0"] }),
+    ),
+    c("foundation", x("deletes the Terraform state"), "deny", (w) => ask(ci(on(w)), "s3:DeleteObject", state(on(w)))),
     c("foundation", x("creates a service-linked role"), "deny", (w) =>
       ask(ci(on(w)), "iam:CreateServiceLinkedRole", on(w).arn("iam", "role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"), {
         "iam:AWSServiceName": "ecs.amazonaws.com",
@@ -264,6 +309,25 @@ function crossEnvironment(): Case[] {
   const devCi = (w: World) => ci(w.dev);
   return [
     c("crossEnvironment", x("updates prod's service"), "deny", (w) => ask(devCi(w), "ecs:UpdateService", service(w.prod))),
+    c("crossEnvironment", x("runs prod's task definition in its own service"), "deny", (w) =>
+      ask(devCi(w), "ecs:UpdateService", service(w.dev), releaseOf(w.dev, w.prod)),
+    ),
+    c("crossEnvironment", x("moves its service into prod's subnets"), "deny", (w) =>
+      ask(devCi(w), "ecs:UpdateService", service(w.dev), releaseOf(w.dev, w.dev, w.prod)),
+    ),
+    c("crossEnvironment", x("creates a service in prod's cluster"), "deny", (w) =>
+      ask(devCi(w), "ecs:CreateService", `arn:aws:ecs:${w.prod.region}:${ACCOUNT}:service/${w.prod.prefix}/${w.dev.prefix}-backdoor`, tagged(w.dev)),
+    ),
+    c("crossEnvironment", x("points an alarm at prod's scaling policy"), "deny", (w) =>
+      ask(
+        devCi(w),
+        "cloudwatch:PutMetricAlarm",
+        { arn: w.dev.arn("cloudwatch", `alarm:${w.dev.prefix}-cpu`), tags: w.dev.tags },
+        {
+          "cloudwatch:AlarmActions": [w.prod.arn("autoscaling", `scalingPolicy:0123:resource/ecs/service/${w.prod.prefix}/${w.prod.prefix}:policyName/cpu`)],
+        },
+      ),
+    ),
     c("crossEnvironment", x("deletes prod's service"), "deny", (w) => ask(devCi(w), "ecs:DeleteService", service(w.prod))),
     c("crossEnvironment", x("deletes prod's cluster"), "deny", (w) => ask(devCi(w), "ecs:DeleteCluster", w.prod.resource("aws_ecs_cluster"))),
     dbCase("crossEnvironment", x("turns off prod's deletion protection or resets its database password"), "deny", (w) =>

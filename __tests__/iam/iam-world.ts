@@ -164,6 +164,7 @@ export class Environment {
     if (attr === "resource_id" && type === "aws_db_instance") return `db-${id(address, 26).toUpperCase()}`;
     if (attr === "name" && body.name !== undefined) return body.name;
     if (attr === "id" && type === "aws_iam_role") return body.name;
+    if (attr === "id" && type === "aws_subnet") return `subnet-${id(address, 17)}`;
     throw new Error(`${this.env}: cannot resolve ${type}.${name}.${attr}`);
   }
 

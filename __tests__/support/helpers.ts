@@ -105,6 +105,7 @@ export function deployPermissions(settings: EnvironmentSettings, options: RunOpt
     statements: structuredClone(permissions.statements) as unknown as Record<string, any>[],
     release: structuredClone(permissions.releaseStatements) as unknown as Record<string, any>[],
     releaseTypes: permissions.releaseTypes,
+    releaseChanges: permissions.releaseChanges,
     attachablePolicies: permissions.attachablePolicies,
   };
 }

@@ -282,7 +282,7 @@ export class CiAccess extends Construct {
     // A release's share only: what grants or protects is deployed by an administrator (docs/security.md, "Two kinds of change").
     this.attach(permissions.releaseStatements);
     // What the release role may change, where the release path reads it: the synthesized stack it plans (lib/ci/release-changes.ts).
-    TerraformStack.of(this).addOverride(`//.${RELEASE_TYPES_KEY}`, [...permissions.releaseTypes.keys()]);
+    TerraformStack.of(this).addOverride(`//.${RELEASE_TYPES_KEY}`, permissions.releaseChanges);
   }
 
   /**
@@ -397,6 +397,20 @@ export class CiAccess extends Construct {
         Resource: "*",
       },
       { Sid: "DenyRemovingBoundaries", Effect: "Deny", Action: "iam:DeleteRolePermissionsBoundary", Resource: "*" },
+      // An alarm acts only on the environment's topic and its services' scaling policies: not another account's
+      // topic, another environment's scaling, or an EC2 or Systems Manager action. PutMetricAlarm evaluates
+      // cloudwatch:AlarmActions (AWS's Service Authorization Reference, "Actions, resources, and condition keys for Amazon CloudWatch").
+      {
+        Sid: "DenyOtherAlarmActions",
+        Effect: "Deny",
+        Action: "cloudwatch:PutMetricAlarm",
+        Resource: "*",
+        Condition: {
+          "ForAnyValue:ArnNotLike": {
+            "cloudwatch:AlarmActions": [this.arn("sns", `${prefix}-alarms`), this.arn("autoscaling", `scalingPolicy:*:resource/ecs/service/${prefix}/*`)],
+          },
+        },
+      },
       {
         Sid: "DenyOtherBoundaries",
         Effect: "Deny",
@@ -499,7 +513,9 @@ function stateStatements(props: CiAccessProps, partition: string): Statement[] {
   const object = `arn:${partition}:s3:::${props.state.bucket}/${props.state.key}`;
   return [
     { Sid: "StateList", Action: "s3:ListBucket", Resource: `arn:${partition}:s3:::${props.state.bucket}` },
-    { Sid: "StateObject", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: [object, `${object}.tflock`] },
+    { Sid: "StateObject", Action: ["s3:GetObject", "s3:PutObject"], Resource: [object, `${object}.tflock`] },
+    // Only the lock is ever deleted (S3-native locking releases it so); the state itself never is.
+    { Sid: "StateLockRelease", Action: "s3:DeleteObject", Resource: `${object}.tflock` },
     ...(props.state.kmsKeyId?.startsWith("arn:")
       ? [{ Sid: "StateKey", Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], Resource: props.state.kmsKeyId }]
       : []),

@@ -126,14 +126,6 @@ export class Service extends Construct implements IWatchable {
   constructor(scope: Construct, id: string, props: ServiceProps) {
     super(scope, id);
     this.props = props;
-    DeployPermissions.of(this)
-      ?.release(["aws_ecs_service"])
-      .service("Ecs", {
-        tagging: ["ecs:TagResource"],
-        untagging: ["ecs:UntagResource"],
-        create: ["ecs:CreateService", "ecs:TagResource"],
-        manage: ["ecs:DeleteService", "ecs:DescribeServices", "ecs:ListTagsForResource", "ecs:TagResource", "ecs:UntagResource", "ecs:UpdateService"],
-      });
     const { cluster, taskDefinition, network, loadBalancer, route } = props;
     const port = taskDefinition.containerPort;
     const capacity = cluster.capacity;
@@ -160,6 +152,7 @@ export class Service extends Construct implements IWatchable {
       ingressDescription: (from) => (from.kind === "LoadBalancer" ? "The load balancer, on the container port" : `From ${from.kind}, on the container port`),
       egressDescription: "To the service tasks",
     });
+    grantServiceDeploy(this, props);
     props.egress.forEach(({ cidr, port: to, description }, i) => {
       new VpcSecurityGroupEgressRule(this, `Egress${i}`, {
         securityGroupId: this.securityGroup.id,
@@ -356,4 +349,45 @@ export class Service extends Construct implements IWatchable {
       );
     return specs;
   }
+}
+
+/**
+ * Deploying a service: creating and deleting it is the administrator's (a service a release made would run on,
+ * unknown to the stack's reviewers); a release updates it, only in its own cluster, in the environment's subnets
+ * and with the environment's task definitions (UpdateService evaluates ecs:cluster, ecs:subnet and
+ * ecs:task-definition: AWS's Service Authorization Reference, "Actions, resources, and condition keys for Amazon
+ * Elastic Container Service"), so no release moves a service into another environment's network or recipe.
+ */
+function grantServiceDeploy(service: Service, props: ServiceProps): void {
+  const deploy = DeployPermissions.of(service);
+  if (!deploy) return;
+  deploy.service("EcsServices", {
+    tagging: ["ecs:TagResource"],
+    untagging: ["ecs:UntagResource"],
+    create: ["ecs:CreateService", "ecs:TagResource"],
+    manage: ["ecs:DescribeServices", "ecs:ListTagsForResource"],
+    destroy: ["ecs:DeleteService"],
+  });
+  const release = deploy.release(["aws_ecs_service"]);
+  const prefix = deploy.prefix;
+  release.service("EcsServiceTags", {
+    manage: ["ecs:DescribeServices", "ecs:ListTagsForResource", "ecs:TagResource", "ecs:UntagResource"],
+    resources: [deploy.arn("ecs", `service/${prefix}/*`)],
+    tagging: ["ecs:TagResource"],
+    untagging: ["ecs:UntagResource"],
+  });
+  release.allow([
+    {
+      Sid: `EcsServiceUpdates${props.key === undefined ? "" : props.key[0].toUpperCase() + props.key.slice(1)}`,
+      Action: "ecs:UpdateService",
+      Resource: deploy.arn("ecs", `service/${prefix}/${props.name}`),
+      Condition: {
+        ...deploy.ownResource,
+        // By name (the cluster is the environment's prefix): the policy names no resource but the subnets, whose ids exist only once made.
+        ArnEquals: { "ecs:cluster": deploy.arn("ecs", `cluster/${prefix}`) },
+        ArnLikeIfExists: { "ecs:task-definition": [deploy.arn("ecs", `task-definition/${prefix}:*`), deploy.arn("ecs", `task-definition/${prefix}-*:*`)] },
+        "ForAllValues:StringEquals": { "ecs:subnet": props.network.appSubnetIds },
+      },
+    },
+  ]);
 }

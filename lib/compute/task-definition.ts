@@ -430,12 +430,22 @@ function grantTaskDefinitionDeploy(scope: Construct, secrets: readonly WiredSecr
     ]);
   }
   if (!deploy) return;
-  const release = deploy.release(["aws_ecs_task_definition"]);
-  release.service("Ecs", {
+  // A release registers a new revision of each recipe and retires the old one.
+  const release = deploy.release(["aws_ecs_task_definition"], "revisions");
+  const prefix = deploy.prefix;
+  release.service("EcsTaskDefinitions", {
     create: ["ecs:RegisterTaskDefinition", "ecs:TagResource"],
     manage: ["ecs:DeleteTaskDefinitions", "ecs:ListTagsForResource"],
     tagging: ["ecs:TagResource"],
+    // Only the environment's families: a revision of another family would be a recipe the stack does not know.
+    resources: [deploy.arn("ecs", `task-definition/${prefix}:*`), deploy.arn("ecs", `task-definition/${prefix}-*:*`)],
   });
+  // A privileged container is root on an EC2 capacity instance, beyond what the task's roles allow and for as long as
+  // the instance lives; Fargate refuses it anyway. RegisterTaskDefinition evaluates ecs:privileged (AWS's Service
+  // Authorization Reference, "Actions, resources, and condition keys for Amazon Elastic Container Service").
+  release.allow([
+    { Sid: "DenyPrivilegedTasks", Effect: "Deny", Action: "ecs:RegisterTaskDefinition", Resource: "*", Condition: { Bool: { "ecs:privileged": "true" } } },
+  ]);
   // Reading and retiring a revision take no resource and no condition key (AWS's Service Authorization Reference, "Actions,
   // resources, and condition keys for Amazon Elastic Container Service"): "*" only. Terraform retires the old revision on every
   // replacement, and `skip_destroy` would leave every revision behind on destroy, so the call stays (docs/security.md: what AWS cannot scope).

@@ -37,6 +37,13 @@ export interface ServiceGrant {
 const permissions = new WeakMap<TerraformStack, DeployPermissions>();
 
 /**
+ * How a release may change a resource type: `updates`, in place only (a service, a schedule, an alarm:
+ * creating or deleting one is the administrator's, so a release leaves nothing running that the stack does
+ * not know); `revisions`, made anew each release with the old retired (task definitions).
+ */
+export type ReleaseChanges = "updates" | "revisions";
+
+/**
  * A call that only reads a resource's configuration, by AWS's naming (its Read and List access levels):
  * what Terraform's refresh of every resource needs, so the release role gets these of every grant. A
  * wildcard only after Describe, List or S3's GetBucket: `Get*` would take in the data reads (`s3:GetObject`).
@@ -60,6 +67,8 @@ interface GrantState {
   readonly release: Statement[];
   /** Terraform resource types a release may change → the paths of the constructs that declared them (`DeployPermissions.release`). */
   readonly releaseTypes: Map<string, Set<string>>;
+  /** Of those, the types a release makes anew each time and retires the old (task definition revisions). */
+  readonly revisionTypes: Set<string>;
   /** Actions granted through a release view → the paths of the constructs that granted them. */
   readonly releaseGrantors: Map<string, Set<string>>;
   readonly linkedServices: Set<string>;
@@ -151,6 +160,7 @@ export class DeployPermissions {
       list: [],
       release: [],
       releaseTypes: new Map(),
+      revisionTypes: new Set(),
       releaseGrantors: new Map(),
       linkedServices: new Set(),
       managedPolicies: new Set(),
@@ -168,12 +178,15 @@ export class DeployPermissions {
 
   /**
    * The same permissions for what a release changes: the construct's resources of `types` (Terraform
-   * resource types, e.g. `aws_ecs_service`) are the release's, and what is added through the view is the
-   * release role's whole. Everything else a construct grants is the administrator's (docs/security.md,
+   * resource types, e.g. `aws_ecs_service`) are the release's to change as `changes` says, and what is added
+   * through the view is the release role's whole: grant it only the calls those changes make. Everything else a construct grants is the administrator's (docs/security.md,
    * "Two kinds of change"), so a construct that declares nothing is never deployed by CI.
    */
-  release(types: readonly string[]): DeployPermissions {
-    for (const type of types) record(this.state.releaseTypes, type, this.grantor);
+  release(types: readonly string[], changes: ReleaseChanges = "updates"): DeployPermissions {
+    for (const type of types) {
+      record(this.state.releaseTypes, type, this.grantor);
+      if (changes === "revisions") this.state.revisionTypes.add(type);
+    }
     const view = Object.create(DeployPermissions.prototype) as DeployPermissions;
     return Object.assign(view, this, { stage: "release" });
   }
@@ -186,6 +199,11 @@ export class DeployPermissions {
   /** The resource types a release may change, with the constructs that declared each (`release`). */
   get releaseTypes(): ReadonlyMap<string, readonly string[]> {
     return sortedEntries(this.state.releaseTypes);
+  }
+
+  /** How a release may change each of its types: `updates` in place, or `revisions` (made anew, the old retired). */
+  get releaseChanges(): Readonly<Record<string, ReleaseChanges>> {
+    return Object.fromEntries([...this.releaseTypes.keys()].map((type) => [type, this.state.revisionTypes.has(type) ? "revisions" : "updates"]));
   }
 
   private get list(): Statement[] {

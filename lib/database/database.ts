@@ -439,7 +439,9 @@ function grantDatabaseDeploy(scope: Construct, monitoring: boolean, appUsername:
   if (!deploy) return;
   grantKeyDeploy(scope);
   deploy.service("Rds", {
-    read: ["rds:DescribeDBEngineVersions"],
+    // The provider reads the instance by its resource id with a filter, which RDS authorizes against db:* (no tags):
+    // hashicorp/terraform-provider-aws#35737. A read of configuration, listed in docs/security.md's exceptions.
+    read: ["rds:DescribeDBEngineVersions", "rds:DescribeDBInstances"],
     tagging: ["rds:AddTagsToResource"],
     untagging: ["rds:RemoveTagsFromResource"],
     create: ["rds:AddTagsToResource", "rds:CreateDBInstance", "rds:CreateDBParameterGroup", "rds:CreateDBSubnetGroup"],
@@ -449,7 +451,6 @@ function grantDatabaseDeploy(scope: Construct, monitoring: boolean, appUsername:
       "rds:AddTagsToResource",
       "rds:DeleteDBParameterGroup",
       "rds:DeleteDBSubnetGroup",
-      "rds:DescribeDBInstances",
       "rds:DescribeDBParameterGroups",
       "rds:DescribeDBParameters",
       "rds:DescribeDBSubnetGroups",

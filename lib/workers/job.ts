@@ -83,16 +83,15 @@ export function scheduleGroup(scope: Construct, id: string): SchedulerScheduleGr
       ],
       resources: [deploy.arn("scheduler", `schedule-group/${name}`)],
     });
-    // A schedule has no tags to check: its name, in the environment's group, scopes it. The group is the
-    // administrator's; the schedules in it are the release's (what a job runs, and when).
-    const release = deploy.release(["aws_scheduler_schedule"]);
-    release.allow([
-      {
-        Sid: "Schedules",
-        Action: ["scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule"],
-        Resource: deploy.arn("scheduler", `schedule/${name}/${name}-*`),
-      },
+    // A schedule has no tags to check: its name, in the environment's group, scopes it. The group, and making or
+    // deleting a schedule in it, are the administrator's (a schedule a release made would keep running, unknown to
+    // the stack's reviewers); a release changes what an existing schedule runs, and when.
+    const schedules = deploy.arn("scheduler", `schedule/${name}/${name}-*`);
+    deploy.allow([
+      { Sid: "ScheduleLifecycle", Action: ["scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule"], Resource: schedules },
     ]);
+    const release = deploy.release(["aws_scheduler_schedule"]);
+    release.allow([{ Sid: "Schedules", Action: ["scheduler:GetSchedule", "scheduler:UpdateSchedule"], Resource: schedules }]);
     release.passRole("Scheduler", ["*-scheduler"], "scheduler.amazonaws.com");
   }
   return new SchedulerScheduleGroup(scope, id, { name });
