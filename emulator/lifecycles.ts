@@ -2,7 +2,7 @@
  * The lifecycle every stack goes through on the emulator, as a user would run it:
  *   0. dev only, the upgrade proof: deploy the previous main's stack, then plan this code over it;
  *   1. deploy with the placeholder image;
- *   2. release: deploy again with IMAGE_TAG=v1.0.0;
+ *   2. release: deploy again with IMAGE_TAG=v1.0.0, through the release path (a plan within what a release may change);
  *   3. plan again: nothing but the emulator's known gaps;
  *   4. prod only: destroy is refused while deletion protection is on; turn it off as docs/deploy-and-release.md says
  *      (settings to false, deploy);
