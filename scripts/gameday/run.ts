@@ -107,6 +107,28 @@ function describeFailures(load: LoadResult): string {
   return [...counts].map(([k, n]) => `${n} × ${k}`).join(", ");
 }
 
+/**
+ * What every database outage must show (the restart, the failover), appended to `problems`: each failure a 503
+ * with Retry-After, none later than `late.boundMs` after the database answered again, no task replaced.
+ * Returns when the last failure was (the database's return if none came later).
+ */
+function outageProblems(
+  ctx: Context,
+  load: LoadResult,
+  before: readonly string[],
+  upAt: number,
+  late: { readonly boundMs: number; readonly after: string },
+  problems: string[],
+): number {
+  const other = load.failures.filter((f) => f.status !== 503 || !f.retryAfter);
+  if (other.length) problems.push(`${other.length} failures other than 503 with Retry-After: ${describeFailures({ ...load, failures: other })}`);
+  const tooLate = load.failures.filter((f) => f.at - upAt > late.boundMs);
+  if (tooLate.length) problems.push(`${tooLate.length} failures more than ${late.boundMs} ms ${late.after}`);
+  const after = ctx.service.running().map((t) => t.id);
+  if (after.join() !== before.join()) problems.push(`tasks were replaced: ${before.join(", ")} → ${after.join(", ")}`);
+  return Math.max(upAt, ...load.failures.map((f) => f.at));
+}
+
 function noFailures(load: LoadResult, problems: string[]): void {
   if (failed(load)) problems.push(`${failed(load)} failed requests (${describeFailures(load)}); expected none`);
 }
@@ -259,13 +281,7 @@ export const SCENARIOS: readonly Scenario[] = [
         upAt = Date.now();
       });
       const problems: string[] = [];
-      const other = load.failures.filter((f) => f.status !== 503 || !f.retryAfter);
-      if (other.length) problems.push(`${other.length} failures other than 503 with Retry-After: ${describeFailures({ ...load, failures: other })}`);
-      const late = load.failures.filter((f) => f.at - upAt > window);
-      if (late.length) problems.push(`${late.length} failures more than ${window} ms after the database was back`);
-      const after = ctx.service.running().map((t) => t.id);
-      if (after.join() !== before.join()) problems.push(`tasks were replaced: ${before.join(", ")} → ${after.join(", ")}`);
-      const last = Math.max(upAt, ...load.failures.map((f) => f.at));
+      const last = outageProblems(ctx, load, before, upAt, { boundMs: window, after: "after the database was back" }, problems);
       return {
         load,
         recoveryMs: last - upAt,
@@ -313,16 +329,14 @@ export const SCENARIOS: readonly Scenario[] = [
       if (!failed(load)) problems.push("no request failed: the silence never reached the app");
       const cold = warm.filter((status) => status !== 200);
       if (cold.length) problems.push(`${cold.length} of ${warm.length} concurrent reads before the failover failed (${cold.join(", ")})`);
-      const other = load.failures.filter((f) => f.status !== 503 || !f.retryAfter);
-      if (other.length) problems.push(`${other.length} failures other than 503 with Retry-After: ${describeFailures({ ...load, failures: other })}`);
-      const late = load.failures.filter((f) => f.at - upAt > bound);
-      if (late.length)
-        problems.push(
-          `${late.length} failures more than ${bound} ms (pool idle ${idleMs} + query timeout ${queryMs} + 1000) after the database answered again`,
-        );
-      const after = ctx.service.running().map((t) => t.id);
-      if (after.join() !== before.join()) problems.push(`tasks were replaced: ${before.join(", ")} → ${after.join(", ")}`);
-      const last = Math.max(upAt, ...load.failures.map((f) => f.at));
+      const last = outageProblems(
+        ctx,
+        load,
+        before,
+        upAt,
+        { boundMs: bound, after: `(pool idle ${idleMs} + query timeout ${queryMs} + 1000) after the database answered again` },
+        problems,
+      );
       return {
         load,
         recoveryMs: last - upAt,
