@@ -201,7 +201,7 @@ function perEnvironment(e: "dev" | "prod"): Case[] {
     c("pipeline", x("updates its service to a new revision, in its cluster and subnets"), "allow", (w) =>
       ask(ci(on(w)), "ecs:UpdateService", service(on(w)), releaseOf(on(w))),
     ),
-    c("pipeline", x("reads its database by resource id, as the provider's refresh does (db:*)"), "allow", (w) =>
+    dbCase("pipeline", x("reads its database by resource id, as the provider's refresh does (db:*)"), "allow", (w) =>
       ask(ci(on(w)), "rds:DescribeDBInstances", on(w).arn("rds", "db:*")),
     ),
     c("pipeline", x("releases the state lock"), "allow", (w) => ask(ci(on(w)), "s3:DeleteObject", `${state(on(w))}.tflock`)),
