@@ -42,7 +42,7 @@ export function releaseRefusal(env: string, plan: PlanChanges, releaseTypes: Rel
     `${env}: the plan changes what only the administrator deploys, so the release role may not apply it (nothing was applied):`,
     ...changes.map((change) => `  ${change}`),
     `A release may change: ${Object.entries(releaseTypes)
-      .map(([type, changes]) => (changes === "revisions" ? `${type} (new revisions)` : `${type} (in place)`))
+      .map(([type, how]) => (how === "revisions" ? `${type} (new revisions)` : `${type} (in place)`))
       .join(", ")}.`,
     `Deploy this change with administrator credentials first (\`npm run deploy -- ${env}\`, docs/deploy-and-release.md), then release again.`,
   ].join("\n");

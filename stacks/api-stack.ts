@@ -13,7 +13,7 @@ import { PermissionsBoundary } from "../lib/core/permissions-boundary";
 import { Cluster, FARGATE_ONLY_SETTINGS } from "../lib/compute/cluster";
 import { Database } from "../lib/database/database";
 import { EncryptionKey } from "../lib/core/encryption-key";
-import { EnvironmentContext } from "../lib/core/environment";
+import { EnvironmentContext, pascal } from "../lib/core/environment";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { isReservedDomain, LoadBalancer } from "../lib/edge/load-balancer";
 import { Network } from "../lib/network/network";
@@ -51,9 +51,6 @@ export interface StackJob {
 
 /** The account an offline plan shows in ARNs (AWS's documentation account). */
 export { OFFLINE_ACCOUNT_ID } from "../lib/core/deployment-target";
-
-/** `admin` → `Admin`: construct ids of the services beside the default API. */
-const pascal = (key: string) => key[0].toUpperCase() + key.slice(1);
 
 /** One environment of the REST API: network, registry, cluster, services, load balancer, database. */
 export class ApiStack extends TerraformStack {

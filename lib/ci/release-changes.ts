@@ -1,7 +1,8 @@
 /**
  * What a release may change, read from a plan: Terraform's own `terraform show -json` of it, against the
  * resource types the stack's constructs declared a release's (`DeployPermissions.release`, written into
- * the synthesized stack as `"//": { "releaseTypes": [...] }`, which Terraform ignores). CI deploys with a
+ * the synthesized stack as `"//": { "releaseTypes": { "<type>": "updates" | "revisions" } }`, which
+ * Terraform ignores). CI deploys with a
  * role that may change only those (docs/security.md, "Two kinds of change"); a plan that changes
  * anything else is refused before it applies anything, so a release never stops half-way on an
  * `AccessDenied`, and the administrator deploys that change instead.

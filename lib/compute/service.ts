@@ -10,11 +10,12 @@ import { securityGroup } from "../core/security-group";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { alarmMetric, metricOf, metricQuery, type Metric, type MetricOptions } from "../core/metric";
 import type { TargetGroup } from "../edge/target-group";
-import { CONTAINER_NAME, type TaskDefinition } from "./task-definition";
+import { CONTAINER_NAME, environmentRevisions, type TaskDefinition } from "./task-definition";
 import * as z from "zod/mini";
 import { flag, int, ipv4Block, matching, rule, withDefault } from "../settings/rules";
 import { Connections } from "../core/connections";
 import type { AlarmSpec, AlarmThresholds, IWatchable } from "../core/watchable";
+import { pascal } from "../core/environment";
 
 /** What EC2 takes as a security group rule's description (IpRange Description): up to 255 of these characters. */
 const RULE_DESCRIPTION = /^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/;
@@ -284,7 +285,7 @@ export class Service extends Construct implements IWatchable {
    * after its key (`admin-cpu`), the default API's without one.
    */
   alarmSpecs(t: AlarmThresholds): AlarmSpec[] {
-    const label = this.key === undefined ? "" : this.key[0].toUpperCase() + this.key.slice(1);
+    const label = this.key === undefined ? "" : pascal(this.key);
     const what = this.key === undefined ? "" : `${this.key}-`;
     const usage: [id: string, metric: Metric, name: string, threshold: number][] = [
       ["Cpu", this.metricCpuUtilization({ period: 900 }), "CPU", t.cpuPercent],
@@ -378,14 +379,14 @@ function grantServiceDeploy(service: Service, props: ServiceProps): void {
   });
   release.allow([
     {
-      Sid: `EcsServiceUpdates${props.key === undefined ? "" : props.key[0].toUpperCase() + props.key.slice(1)}`,
+      Sid: `EcsServiceUpdates${props.key === undefined ? "" : pascal(props.key)}`,
       Action: "ecs:UpdateService",
       Resource: deploy.arn("ecs", `service/${prefix}/${props.name}`),
       Condition: {
         ...deploy.ownResource,
         // By name (the cluster is the environment's prefix): the policy names no resource but the subnets, whose ids exist only once made.
         ArnEquals: { "ecs:cluster": deploy.arn("ecs", `cluster/${prefix}`) },
-        ArnLikeIfExists: { "ecs:task-definition": [deploy.arn("ecs", `task-definition/${prefix}:*`), deploy.arn("ecs", `task-definition/${prefix}-*:*`)] },
+        ArnLikeIfExists: { "ecs:task-definition": environmentRevisions(deploy) },
         "ForAllValues:StringEquals": { "ecs:subnet": props.network.appSubnetIds },
       },
     },

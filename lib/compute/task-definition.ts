@@ -432,13 +432,12 @@ function grantTaskDefinitionDeploy(scope: Construct, secrets: readonly WiredSecr
   if (!deploy) return;
   // A release registers a new revision of each recipe and retires the old one.
   const release = deploy.release(["aws_ecs_task_definition"], "revisions");
-  const prefix = deploy.prefix;
   release.service("EcsTaskDefinitions", {
     create: ["ecs:RegisterTaskDefinition", "ecs:TagResource"],
     manage: ["ecs:DeleteTaskDefinitions", "ecs:ListTagsForResource"],
     tagging: ["ecs:TagResource"],
     // Only the environment's families: a revision of another family would be a recipe the stack does not know.
-    resources: [deploy.arn("ecs", `task-definition/${prefix}:*`), deploy.arn("ecs", `task-definition/${prefix}-*:*`)],
+    resources: environmentRevisions(deploy),
   });
   // A privileged container is root on an EC2 capacity instance, beyond what the task's roles allow and for as long as
   // the instance lives; Fargate refuses it anyway. RegisterTaskDefinition evaluates ecs:privileged (AWS's Service
@@ -451,6 +450,14 @@ function grantTaskDefinitionDeploy(scope: Construct, secrets: readonly WiredSecr
   // replacement, and `skip_destroy` would leave every revision behind on destroy, so the call stays (docs/security.md: what AWS cannot scope).
   release.allow([{ Sid: "EcsTaskDefinitionRevisions", Action: ["ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"], Resource: "*" }]);
   release.passRole("EcsTasks", ["execution", "task", "*-execution", "*-task"], "ecs-tasks.amazonaws.com");
+}
+
+/**
+ * Every revision of the environment's task definition families (`<prefix>`, the default API's, and
+ * `<prefix>-<name>`, every other service's and job's): what a deploy grant may name, and no other environment's.
+ */
+export function environmentRevisions(deploy: DeployPermissions): string[] {
+  return [deploy.arn("ecs", `task-definition/${deploy.prefix}:*`), deploy.arn("ecs", `task-definition/${deploy.prefix}-*:*`)];
 }
 
 function execStatements(group?: CloudwatchLogGroup): Statement[] {

@@ -172,23 +172,27 @@ export class DeployPermissions {
 
   /** The same permissions, recording `scope` as the grantor of what is added through them. */
   private by(scope: IConstruct): DeployPermissions {
-    const view = Object.create(DeployPermissions.prototype) as DeployPermissions;
-    return Object.assign(view, this, { grantor: scope.node.path, stage: "foundation" });
+    return this.view({ grantor: scope.node.path, stage: "foundation" });
+  }
+
+  /** A view of the same shared state (`GrantState`) that differs from this one in `changes`. */
+  private view(changes: Partial<Pick<DeployPermissions, "grantor" | "stage">>): DeployPermissions {
+    return Object.assign(Object.create(DeployPermissions.prototype) as DeployPermissions, this, changes);
   }
 
   /**
    * The same permissions for what a release changes: the construct's resources of `types` (Terraform
    * resource types, e.g. `aws_ecs_service`) are the release's to change as `changes` says, and what is added
-   * through the view is the release role's whole: grant it only the calls those changes make. Everything else a construct grants is the administrator's (docs/security.md,
-   * "Two kinds of change"), so a construct that declares nothing is never deployed by CI.
+   * through the view is the release role's whole: grant it only the calls those changes make. Everything
+   * else a construct grants is the administrator's (docs/security.md, "Two kinds of change"), so a
+   * construct that declares nothing is never deployed by CI.
    */
   release(types: readonly string[], changes: ReleaseChanges = "updates"): DeployPermissions {
     for (const type of types) {
       record(this.state.releaseTypes, type, this.grantor);
       if (changes === "revisions") this.state.revisionTypes.add(type);
     }
-    const view = Object.create(DeployPermissions.prototype) as DeployPermissions;
-    return Object.assign(view, this, { stage: "release" });
+    return this.view({ stage: "release" });
   }
 
   /** Every action granted through a release view (as written), with the constructs that granted it. */

@@ -7,6 +7,11 @@ export function prefixOf(project: string, environment: string): string {
   return `${project}-${environment}`;
 }
 
+/** `admin` → `Admin`: a keyed construct's key at the start of its construct ids, alarm ids and Sids. */
+export function pascal(key: string): string {
+  return key[0].toUpperCase() + key.slice(1);
+}
+
 export interface EnvironmentContextProps {
   readonly project: string;
   /** The environment's name: its `Environment` tag and the second part of the prefix. */

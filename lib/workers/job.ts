@@ -7,7 +7,7 @@ import type { Cluster } from "../compute/cluster";
 import { DeployPermissions, EVENT_RULE_GRANT } from "../core/deploy-permissions";
 import { jsonString } from "../core/hcl";
 import { ServiceRole } from "../core/iam";
-import { EnvironmentContext } from "../core/environment";
+import { EnvironmentContext, pascal } from "../core/environment";
 import { alarmMetric, metricOf, type Metric, type MetricOptions } from "../core/metric";
 import type { Network } from "../network/network";
 import { PermissionsBoundary } from "../core/permissions-boundary";
@@ -245,7 +245,7 @@ export class Job extends Construct implements IWatchable {
    */
   alarmSpecs(_thresholds: AlarmThresholds, watcher: AlarmWatcher): AlarmSpec[] {
     const { key } = this.props;
-    const label = key[0].toUpperCase() + key.slice(1);
+    const label = pascal(key);
     const ruleName = `${watcher.prefix}-${key}-failed-runs`;
     const rule = new CloudwatchEventRule(watcher.scope, `${label}JobFailedRunsRule`, {
       name: ruleName,

@@ -1,5 +1,6 @@
 import type { IConstruct } from "constructs";
 import { DeployPermissions } from "../core/deploy-permissions";
+import { environmentRevisions } from "../compute/task-definition";
 
 /**
  * What the deploy role needs to run one-off tasks (`npm run task`, scripts/task.ts), as the release
@@ -20,7 +21,7 @@ export function grantOneOffTaskDeploy(scope: IConstruct): void {
     {
       Sid: "OneOffTasks",
       Action: "ecs:RunTask",
-      Resource: [deploy.arn("ecs", `task-definition/${prefix}:*`), deploy.arn("ecs", `task-definition/${prefix}-*:*`)],
+      Resource: environmentRevisions(deploy),
       Condition: { ArnEquals: { "ecs:cluster": cluster } },
     },
     { Sid: "OneOffTaskTags", Action: "ecs:TagResource", Resource: tasks, Condition: { StringEquals: { "ecs:CreateAction": "RunTask" } } },

@@ -13,6 +13,7 @@ import { PermissionsBoundary } from "../core/permissions-boundary";
 import { fail, int, names, withDefault } from "../settings/rules";
 import type { Connection } from "../core/connection";
 import type { AlarmSpec, IWatchable } from "../core/watchable";
+import { pascal } from "../core/environment";
 
 /** Seconds a worker needs beyond a message's processing budget to delete it: within the visibility timeout too. */
 export const DELETE_MARGIN_SECONDS = 5;
@@ -77,7 +78,6 @@ export interface QueueProps extends QueueConfig {
 
 const DAY = 86400;
 const CONSUME = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"];
-const pascal = (key: string) => key[0].toUpperCase() + key.slice(1);
 
 /**
  * A worker's queue and its dead-letter queue, both encrypted with the environment's key. SQS moves a
