@@ -104,7 +104,6 @@ export function deployPermissions(settings: EnvironmentSettings, options: RunOpt
   return {
     statements: structuredClone(permissions.statements) as unknown as Record<string, any>[],
     release: structuredClone(permissions.releaseStatements) as unknown as Record<string, any>[],
-    releaseTypes: permissions.releaseTypes,
     releaseChanges: permissions.releaseChanges,
     attachablePolicies: permissions.attachablePolicies,
   };
