@@ -1,11 +1,13 @@
 /**
  * Which way imports run (`npm run lint` checks it with dependency-cruiser). lib/ is layered, bottom up:
- *   calculators (pure) < settings (the settings kit) < core (context, key, IAM, security groups)
- *   < network, registry, database, edge (what tasks use; none imports another)
+ *   calculators (pure) < settings (the settings kit: rules, validation, AWS data) < core (context, key, IAM,
+ *   security groups) < network, registry, database, edge (what tasks use; none imports another)
  *   < compute (cluster, capacity, task definition, service) < workers < observability, ci
+ *   < settings/environment (the environment's schema, joined from every area's section; no construct reads it).
  * Above lib/: environments/ (settings as data), stacks/ (composition), main.ts, emulator/, scripts/.
  * Beside them all, cli/: the command-line kit every script uses, importing nothing of the project.
- * Tests import anything; nothing imports a test. The app's source is the image: it imports only itself.
+ * Tests import anything; nothing imports a test, but the emulator's lifecycle runs the tests' example variants
+ * (__tests__/support/variants.ts). The app's source is the image: it imports only itself.
  */
 const RESOURCE_AREAS = "network|registry|database|edge";
 const forbid = (name, comment, from, to) => ({ name, comment, severity: "error", from, to });
@@ -18,9 +20,15 @@ module.exports = {
     forbid("not-to-unresolvable", "An import of a module that does not exist.", {}, { couldNotResolve: true }),
     forbid(
       "no-test-imports",
-      "Only tests import tests: a script or a construct needs a module of its own.",
+      "Only tests import tests: a script or a construct needs a module of its own. The emulator's lifecycle, a proof itself, may read the example variants.",
       { pathNot: "(^|/)__tests__/" },
-      { path: "(^|/)__tests__/" },
+      { path: "(^|/)__tests__/", pathNot: "^__tests__/support/variants\\.ts$" },
+    ),
+    forbid(
+      "variants-are-proofs",
+      "The example variants (__tests__/support/variants.ts) are the tests' and the emulator's: what deploys reads only environments/.",
+      { pathNot: "^(__tests__|emulator)/" },
+      { path: "^__tests__/support/variants\\.ts$" },
     ),
     forbid(
       "lib-stays-in-lib",
@@ -37,8 +45,14 @@ module.exports = {
     forbid(
       "settings-kit-below-constructs",
       "The settings kit (rules, validation, AWS data) imports only calculators.",
-      { path: "^lib/settings/" },
+      { path: "^lib/settings/(?!environment/)" },
       { path: "^lib/(?!settings/|calculators/)" },
+    ),
+    forbid(
+      "environment-schema-on-top",
+      "lib/settings/environment joins every area's settings into an environment's: it sits above them all, and no construct reads it.",
+      { path: "^lib/(?!settings/environment/)" },
+      { path: "^lib/settings/environment/" },
     ),
     forbid("core-below-areas", "lib/core serves every area, so it imports none.", { path: "^lib/core/" }, { path: "^lib/(?!core/|settings/|calculators/)" }),
     forbid(
@@ -62,7 +76,7 @@ module.exports = {
     ),
     forbid(
       "environments-are-data",
-      "The environments and their schema know the constructs' settings, not the stacks, emulator or scripts.",
+      "The environments are data: they know the settings' types, not the stacks, emulator or scripts.",
       { path: "^environments/" },
       { path: "^(stacks|emulator|scripts|app)/|^main\\.ts$" },
     ),

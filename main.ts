@@ -2,9 +2,9 @@ import { resolve } from "node:path";
 import { App } from "cdktf";
 import { environments } from "./environments/environments";
 import { addEnvironmentStacks, manifestWarnings, runByCli } from "./stacks/app";
-import { resolveReleases } from "./environments/releases";
-import { runOptionsFromEnv } from "./environments/settings";
-import { checkNameClashes } from "./environments/schema";
+import { resolveReleases } from "./lib/settings/environment/releases";
+import { runOptionsFromEnv } from "./lib/settings/environment/settings";
+import { checkNameClashes } from "./lib/settings/environment/schema";
 import { EMULATOR_OUTDIR, emulatorOutdirProblem, emulatorTargetFromEnv } from "./emulator/mode";
 import { SettingError } from "./lib/settings/validate";
 

@@ -44,7 +44,7 @@ import { DeployPermissions } from "../lib/core/deploy-permissions";
 import type { ReleaseTypes } from "../lib/ci/release-changes";
 import { defineCommand, Reporter } from "../cli/cli.cjs";
 import { ApiStack } from "../stacks/api-stack";
-import { resourcePrefix, type EnvironmentSettings } from "../environments/settings";
+import { resourcePrefix, type EnvironmentSettings } from "../lib/settings/environment/settings";
 import { describeResult, runLifecycles, TerraformWorkspace, type LifecycleSpec, type Step, type StepContext } from "./lifecycle";
 import { clientConfig, EMULATOR_ACCOUNT_ID } from "./inventory";
 import { emulatorTarget } from "./mode";
@@ -480,7 +480,7 @@ if (require.main === module) {
     name: "lifecycle",
     summary: "Every stack's emulator lifecycle (deploy, release, plan again, destroy), or the named stacks', in parallel, timed.",
     args: "[stack…]",
-    argsHelp: ["stack: an environment of environments/environments.ts or a variant of environments/variants.ts (default: every one)"],
+    argsHelp: ["stack: an environment of environments/environments.ts or a variant of __tests__/support/variants.ts (default: every one)"],
     needs: [
       "terraform 1.10 or newer on PATH",
       'the emulator: moto with its server extras (`pipx install "moto[server]"`); EMULATOR_PYTHON names its Python',
@@ -490,7 +490,7 @@ if (require.main === module) {
   }).start();
   void (async () => {
     const { environments } = await import("../environments/environments");
-    const { examples } = await import("../environments/variants");
+    const { examples } = await import("../__tests__/support/variants");
     const all = [...environments, ...examples].filter((s) => wanted.length === 0 || wanted.includes(s.name));
     const unknown = wanted.filter((name) => !all.some((s) => s.name === name));
     if (unknown.length) {

@@ -1,4 +1,4 @@
-import type { EnvironmentSettings } from "./settings";
+import type { EnvironmentSettings } from "../lib/settings/environment/settings";
 
 /**
  * The environments, one stack each. This is the file a forker edits: rename the project, change the

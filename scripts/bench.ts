@@ -176,7 +176,7 @@ rmSync(work, { recursive: true, force: true });
   // Inside the project, so the bundle's external imports resolve from its node_modules.
   const schemaBundle = resolve(__dirname, "../node_modules/.cache/bench-schema/schema.js");
   const built = buildSync({
-    entryPoints: [resolve(__dirname, "../environments/schema.ts")],
+    entryPoints: [resolve(__dirname, "../lib/settings/environment/schema.ts")],
     bundle: true,
     platform: "node",
     target: "node22",
@@ -190,13 +190,13 @@ rmSync(work, { recursive: true, force: true });
   for (const path of loadedAnyway) require(path);
   const loadStart = process.hrtime.bigint();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { parseSettings } = require(schemaBundle) as typeof import("../environments/schema");
+  const { parseSettings } = require(schemaBundle) as typeof import("../lib/settings/environment/schema");
   const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
   const rounds = 200;
   const parseStart = process.hrtime.bigint();
   for (let i = 0; i < rounds; i++) for (const settings of environments) parseSettings(settings);
   const parseMs = Number(process.hrtime.bigint() - parseStart) / 1e6 / (rounds * environments.length);
-  console.log("settings schema (environments/schema.ts, zod/mini bundled)");
+  console.log("settings schema (lib/settings/environment/schema.ts, zod/mini bundled)");
   console.log(`  load ${loadMs.toFixed(0)} ms once per synth; check and default ${parseMs.toFixed(3)} ms per environment`);
   rmSync(dirname(schemaBundle), { recursive: true, force: true });
 }

@@ -13,8 +13,8 @@ import { defineCommand } from "../cli/cli.cjs";
 import { overBudget } from "../lib/observability/budget";
 import { estimateMonthlyCost, largestLines, type CostEstimate } from "../lib/calculators/cost";
 import { environments } from "../environments/environments";
-import { parseSettings } from "../environments/schema";
-import type { EnvironmentSettings } from "../environments/settings";
+import { parseSettings } from "../lib/settings/environment/schema";
+import type { EnvironmentSettings } from "../lib/settings/environment/settings";
 
 export { estimateMonthlyCost, fargateSplit, HOURS_PER_MONTH, PRICES, type CostEstimate, type CostLine } from "../lib/calculators/cost";
 

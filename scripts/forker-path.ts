@@ -1,8 +1,8 @@
 /**
  * `npm run forker-path`: what a forker reads first to understand what they fork, and how large it is:
- * main.ts, stacks/, lib/ and environments/environments.ts; then what lies outside that path, folder by
- * folder (the rest of environments/, the emulator, the scripts, the tests, the app), which a fork keeps
- * but need not read to change its infrastructure. The README's layout and docs/how-it-is-built.md state
+ * main.ts, stacks/, lib/ (but the settings kit, lib/settings/) and environments/environments.ts; then what
+ * lies outside that path, folder by folder (the settings kit, the emulator, the scripts, the tests with the
+ * example variants, the app), which a fork keeps but need not read to change its infrastructure. The README's layout and docs/how-it-is-built.md state
  * these figures; __tests__/docs/forker-path.test.ts holds them to this count.
  *
  * A figure is the lines of the code files (TypeScript, JavaScript, Python, shell, SQL) git knows, tracked
@@ -21,21 +21,22 @@ import { defineCommand } from "../cli/cli.cjs";
 const ROOT = resolve(__dirname, "..");
 const CODE = /\.(ts|cts|mts|js|cjs|mjs|py|sh|sql)$/;
 
-/** What a forker reads first, in reading order: a file, or a folder (ending in `/`). */
-export const FORKER_PATH: readonly { readonly path: string; readonly what: string }[] = [
+/** What a forker reads first, in reading order: a file, or a folder (ending in `/`) but the folders it excepts. */
+export const FORKER_PATH: readonly { readonly path: string; readonly what: string; readonly except?: readonly string[] }[] = [
   { path: "main.ts", what: "one ApiStack per environment" },
   { path: "stacks/", what: "the stack that composes the constructs, and the app that reports bad settings" },
-  { path: "lib/", what: "the constructs by area, the settings kit and the calculators" },
+  { path: "lib/", what: "the constructs by area, each with its settings' section, and the calculators", except: ["lib/settings/"] },
   { path: "environments/environments.ts", what: "the environments: the settings a fork edits" },
 ];
 
 /** What the folders outside the path hold; a folder not named here is still counted, in its own row. */
 const OUTSIDE: Readonly<Record<string, string>> = {
-  "environments/": "beside the environments: the settings machinery, the example variants, the releases",
+  "lib/settings/": "the settings kit: rules, validation, AWS's lists, the environment's schema joined from the sections, releases",
+  "environments/": "beside the environments",
   "emulator/": "the AWS emulator (moto) and the lifecycle every stack runs on it",
   "scripts/": "the tools behind npm run: synth, offline plan, cost, docs, release, task, fork proof, game day, bench",
   "cli/": "the command-line conventions every script follows",
-  "__tests__/": "the proofs: every jest project but the app's",
+  "__tests__/": "the proofs: every jest project but the app's, and the example variants they and the emulator run",
   "app/": "the REST API the tasks run, with its own tests (a workspace of its own)",
 };
 
@@ -45,7 +46,7 @@ export interface Part {
   readonly lines: number;
   readonly files: number;
   readonly what: string;
-  /** The files of a folder partly in the path (the rest of environments/), by name. */
+  /** The files of a folder partly in the path (the rest of a folder the path names a file of), by name. */
   readonly names?: readonly string[];
 }
 
@@ -71,6 +72,7 @@ export function lineCount(text: string): number {
 }
 
 const within = (file: string, path: string) => (path.endsWith("/") ? file.startsWith(path) : file === path);
+const inPath = (file: string) => FORKER_PATH.some((p) => within(file, p.path) && !(p.except ?? []).some((folder) => within(file, folder)));
 
 /** The path's parts and the folders outside it, counted from the files given (default: the project's). */
 export function forkerPath(root: string = ROOT, files: readonly string[] = codeFiles(root)): ForkerPath {
@@ -78,17 +80,19 @@ export function forkerPath(root: string = ROOT, files: readonly string[] = codeF
   const sum = (of: readonly string[]) => of.reduce((total, file) => total + lines.get(file)!, 0);
 
   const path = FORKER_PATH.map(({ path, what }) => {
-    const of = files.filter((file) => within(file, path));
+    const of = files.filter((file) => within(file, path) && inPath(file));
     if (!of.length) throw new Error(`${path} holds no code file: the forker path (scripts/forker-path.ts) names what a fork has`);
     return { path, lines: sum(of), files: of.length, what };
   });
 
-  // Outside: each top-level folder's files not in the path; the root's files and dot-folders are not counted.
+  // Outside: each top-level folder's files not in the path, and each folder the path excepts on its own;
+  // the root's files and dot-folders are not counted.
+  const excepted = FORKER_PATH.flatMap((p) => p.except ?? []);
   const folders = new Map<string, string[]>();
   for (const file of files) {
     const slash = file.indexOf("/");
-    if (slash < 0 || file.startsWith(".") || FORKER_PATH.some((p) => within(file, p.path))) continue;
-    const folder = file.slice(0, slash + 1);
+    if (slash < 0 || file.startsWith(".") || inPath(file)) continue;
+    const folder = excepted.find((except) => within(file, except)) ?? file.slice(0, slash + 1);
     folders.set(folder, [...(folders.get(folder) ?? []), file]);
   }
   const known = Object.keys(OUTSIDE);
@@ -133,7 +137,7 @@ export function render({ path, outside, lines }: ForkerPath): string {
 
 export const FORKER_PATH_COMMAND = defineCommand({
   name: "forker-path",
-  summary: "What a forker reads first (main.ts, stacks/, lib/, environments/environments.ts) and what lies outside it, in lines of code.",
+  summary: "What a forker reads first (main.ts, stacks/, lib/ but lib/settings/, environments/environments.ts) and what lies outside it, in lines of code.",
   options: { json: { type: "boolean", description: "print { path, outside, lines } for scripts" } },
   needs: ["git on PATH: it counts the files git knows, as the fork proof copies them"],
   examples: ["npm run forker-path", "npm run forker-path -- --json"],

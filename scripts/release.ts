@@ -13,8 +13,8 @@ import { defineCommand, UsageError } from "../cli/cli.cjs";
 import { resolveImage } from "../lib/registry/container-image";
 import { describeRelease, parseReleaseRef, Release } from "../lib/registry/release";
 import { check, SettingError } from "../lib/settings/validate";
-import { readRelease, writeRelease } from "../environments/releases";
-import { resourcePrefix, type EnvironmentSettings } from "../environments/settings";
+import { readRelease, writeRelease } from "../lib/settings/environment/releases";
+import { resourcePrefix, type EnvironmentSettings } from "../lib/settings/environment/settings";
 
 export const RELEASES_DIR = resolve(__dirname, "..", "releases");
 

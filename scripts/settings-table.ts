@@ -14,8 +14,8 @@ export const SETTINGS_DOC = "docs/settings.md";
 
 /** Each section's schema, and the file it is declared in. */
 export const SECTIONS: Record<string, string> = {
-  EnvironmentSettingsSchema: "environments/settings.ts",
-  ComputeSettingsSchema: "environments/settings.ts",
+  EnvironmentSettingsSchema: "lib/settings/environment/settings.ts",
+  ComputeSettingsSchema: "lib/settings/environment/settings.ts",
   EncryptionSettingsSchema: "lib/core/encryption-key.ts",
   NetworkSettingsSchema: "lib/network/network.ts",
   RegistrySettingsSchema: "lib/registry/registry.ts",
@@ -26,7 +26,7 @@ export const SECTIONS: Record<string, string> = {
   AutoscalingSettingsSchema: "lib/compute/autoscaling.ts",
   LoadBalancerSettingsSchema: "lib/edge/load-balancer.ts",
   TargetHealthCheckSettingsSchema: "lib/edge/target-group.ts",
-  ExtraServiceSettingsSchema: "environments/settings.ts",
+  ExtraServiceSettingsSchema: "lib/settings/environment/settings.ts",
   RouteSettingsSchema: "lib/edge/target-group.ts",
   QueueSettingsSchema: "lib/workers/queue.ts",
   JobSettingsSchema: "lib/workers/job.ts",

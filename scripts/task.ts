@@ -40,9 +40,9 @@ import { GetScheduleCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 import { imageReference, type Release } from "../lib/registry/release";
 import { DEFAULT_API_PUBLISHER } from "../lib/workers/queue";
 import { CONTAINER_NAME, MIGRATE_CONTAINER_NAME } from "../lib/compute/task-definition";
-import { readRelease } from "../environments/releases";
-import { parseSettings } from "../environments/schema";
-import { resourcePrefix, type EnvironmentSettings } from "../environments/settings";
+import { readRelease } from "../lib/settings/environment/releases";
+import { parseSettings } from "../lib/settings/environment/schema";
+import { resourcePrefix, type EnvironmentSettings } from "../lib/settings/environment/settings";
 
 export interface TaskArgs {
   readonly env: string;

@@ -29,10 +29,10 @@ import { Job, scheduleGroup } from "../lib/workers/job";
 import { Queue, QueueScaling } from "../lib/workers/queue";
 import { grantOneOffTaskDeploy } from "../lib/workers/one-off-task";
 import { check } from "../lib/settings/validate";
-import { parseSettings, type EnvironmentConfig, type JobEntryConfig, type ServiceEntryConfig } from "../environments/schema";
+import { parseSettings, type EnvironmentConfig, type JobEntryConfig, type ServiceEntryConfig } from "../lib/settings/environment/schema";
 import type { SchedulerScheduleGroup } from "@cdktf/provider-aws/lib/scheduler-schedule-group";
 import { AWS_TARGET, OFFLINE_TARGET, type DeploymentTarget } from "../lib/core/deployment-target";
-import type { EnvironmentSettings, RunOptions } from "../environments/settings";
+import type { EnvironmentSettings, RunOptions } from "../lib/settings/environment/settings";
 
 /** A service of the stack with its recipe and scaling. */
 export interface StackService {

@@ -16,8 +16,8 @@ import { Annotations, TerraformStack, type App } from "cdktf";
 import { SettingError } from "../lib/settings/validate";
 import { ApiStack } from "./api-stack";
 import type { Release } from "../lib/registry/release";
-import type { EnvironmentSettings, RunOptions } from "../environments/settings";
-import { sharedCidrWarnings } from "../environments/shared-cidrs";
+import type { EnvironmentSettings, RunOptions } from "../lib/settings/environment/settings";
+import { sharedCidrWarnings } from "../lib/settings/environment/shared-cidrs";
 
 /** The cdktf CLI (and cdktn's) set this for the app it runs, and print the manifest's annotations themselves. */
 export function runByCli(env: NodeJS.ProcessEnv = process.env): boolean {

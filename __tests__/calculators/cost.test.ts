@@ -10,8 +10,8 @@ import { costTable, estimateMonthlyCost, fargateSplit, HOURS_PER_MONTH, PRICES, 
 import { ApiStack } from "../../stacks/api-stack";
 import { manifestWarnings } from "../../stacks/app";
 import { environments } from "../../environments/environments";
-import { parseSettings } from "../../environments/schema";
-import { resourcePrefix } from "../../environments/settings";
+import { parseSettings } from "../../lib/settings/environment/schema";
+import { resourcePrefix } from "../../lib/settings/environment/settings";
 import { env, synth } from "../support/helpers";
 import { testApp } from "../support/bare-stack";
 import { lineDiff } from "../support/line-diff";

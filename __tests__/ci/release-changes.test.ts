@@ -7,8 +7,8 @@
  */
 import { foundationChanges, releaseTypesOf, type PlanChanges } from "../../lib/ci/release-changes";
 import { releaseRefusal } from "../../scripts/deploy-release";
-import { examples } from "../../environments/variants";
-import type { EnvironmentSettings, RunOptions } from "../../environments/settings";
+import { examples } from "../support/variants";
+import type { EnvironmentSettings, RunOptions } from "../../lib/settings/environment/settings";
 import { deployPermissions, synth, type TfJson } from "../support/helpers";
 
 const workers = examples.find((e) => e.name === "dev-workers")!;

@@ -1,5 +1,5 @@
 import { APP_IMAGE_HEALTH_CHECK, BUSYBOX_IMAGE } from "../../lib/registry/container-image";
-import type { EnvironmentSettings } from "../../environments/settings";
+import type { EnvironmentSettings } from "../../lib/settings/environment/settings";
 import { TargetHealthCheckSettingsSchema } from "../../lib/edge/target-group";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, EXIT_MARGIN_SECONDS, SPOT_WARNING_SECONDS, START_MARGIN_SECONDS, stopTimings } from "../../lib/compute/stop-timings";
 import { LoadBalancerSettingsSchema } from "../../lib/edge/load-balancer";

@@ -1,4 +1,4 @@
-import type { EnvironmentSettings } from "../../environments/settings";
+import type { EnvironmentSettings } from "../../lib/settings/environment/settings";
 import { COLLECTOR_CONTAINER_NAME, COLLECTOR_IMAGE, OTLP_ENDPOINT, TRACE_WRITE_ACTIONS } from "../../lib/compute/tracing";
 import { env, only, resources, rolePolicy, synth } from "../support/helpers";
 

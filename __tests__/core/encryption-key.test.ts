@@ -2,7 +2,7 @@ import { TerraformStack, Testing } from "cdktf";
 import { EncryptionKey } from "../../lib/core/encryption-key";
 import { EnvironmentContext } from "../../lib/core/environment";
 import { environments } from "../../environments/environments";
-import { examples } from "../../environments/variants";
+import { examples } from "../support/variants";
 import { address, env, ref, resources, synth, type TfJson } from "../support/helpers";
 import { testApp } from "../support/bare-stack";
 

@@ -8,7 +8,7 @@ import { BODY_LIMIT_BYTES } from "../../app/src/limits";
 import { dev, prod } from "../../environments/environments";
 import { env, only, ref, resources, synth, type TfJson } from "../support/helpers";
 import { testApp, testKey, testLoadBalancer } from "../support/bare-stack";
-import { resourcePrefix } from "../../environments/settings";
+import { resourcePrefix } from "../../lib/settings/environment/settings";
 
 function bare(settings: Record<string, unknown> = {}): TfJson {
   const stack = new TerraformStack(testApp(), "bare");

@@ -2,7 +2,7 @@
 import { BACKGROUND_NICENESS, lifecycleNiceness, type LifecycleSpec, type Step } from "../../emulator/lifecycle";
 import { apiLifecycle } from "../../emulator/lifecycles";
 import { environments } from "../../environments/environments";
-import { examples } from "../../environments/variants";
+import { examples } from "../support/variants";
 
 const spec = (name: string, ...actions: Step["action"][]): LifecycleSpec => ({
   name,

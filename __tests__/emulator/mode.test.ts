@@ -1,9 +1,9 @@
 /** Emulator mode (AWS_EMULATOR_URL): only the provider and the state differ from what ships. */
 import { dev, prod } from "../../environments/environments";
 import { EMULATED_SERVICES, emulatorTarget, emulatorTargetFromEnv } from "../../emulator/mode";
-import { runOptionsFromEnv } from "../../environments/settings";
+import { runOptionsFromEnv } from "../../lib/settings/environment/settings";
 import { plannedChanges, unexpectedChanges, upgradeProblems, KNOWN_GAPS, PlanJson } from "../../emulator/known-gaps";
-import { examples } from "../../environments/variants";
+import { examples } from "../support/variants";
 import { env, synth } from "../support/helpers";
 
 const URL = "http://127.0.0.1:4599";

@@ -1,5 +1,5 @@
-import type { EnvironmentSettings } from "../../environments/settings";
-import { parseSettings } from "../../environments/schema";
+import type { EnvironmentSettings } from "../../lib/settings/environment/settings";
+import { parseSettings } from "../../lib/settings/environment/schema";
 import { env, synth } from "../support/helpers";
 
 /**

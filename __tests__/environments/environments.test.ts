@@ -1,5 +1,5 @@
 import { environments } from "../../environments/environments";
-import { examples } from "../../environments/variants";
+import { examples } from "../support/variants";
 import { synth } from "../support/helpers";
 
 describe.each([...environments, ...examples].map((e) => [e.name, e] as const))("environment %s", (_name, settings) => {

@@ -1,9 +1,9 @@
 /**
- * The variants of environments/variants.ts are built from the environments and say what they change, so a
+ * The variants of __tests__/support/variants.ts are built from the environments and say what they change, so a
  * fork's settings flow into them; one that inherits what its change rules out names itself.
  */
 import { dev } from "../../environments/environments";
-import { examples, variant, variantError, withoutDatabaseGrants } from "../../environments/variants";
+import { examples, variant, variantError, withoutDatabaseGrants } from "../support/variants";
 import { synth } from "../support/helpers";
 
 const devWithWorker = { ...dev, services: { worker: { task: { command: ["dist/worker.mjs"] }, database: true } } };
@@ -16,7 +16,7 @@ test("a variant inherits what it does not change, section by section", () => {
 test("given a variant without a database built from an environment whose worker is granted one, synth refuses it naming the variant and what it inherits", () => {
   const lite = variant(devWithWorker, "lite", { database: { enabled: false } });
   expect(() => synth(lite)).toThrow(
-    /^Variant lite \(dev with database changed\) cannot apply services\.worker\.database, inherited from dev: Invalid setting services\.worker\.database = true: the environment has no database.* Declare what lite does with services in environments\/variants\.ts/,
+    /^Variant lite \(dev with database changed\) cannot apply services\.worker\.database, inherited from dev: Invalid setting services\.worker\.database = true: the environment has no database.* Declare what lite does with services in __tests__\/support\/variants\.ts/,
   );
 });
 

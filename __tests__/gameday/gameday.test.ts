@@ -7,8 +7,8 @@ import { haproxyConfig, matcherRegex } from "../../scripts/gameday/haproxy";
 import { readImageConfig } from "../../scripts/gameday/image";
 import { readSpec } from "../../scripts/gameday/stack";
 import { environments } from "../../environments/environments";
-import { resourcePrefix } from "../../environments/settings";
-import { parseSettings } from "../../environments/schema";
+import { resourcePrefix } from "../../lib/settings/environment/settings";
+import { parseSettings } from "../../lib/settings/environment/schema";
 import { synth } from "../support/helpers";
 
 // The game day runs the API on PostgreSQL: it plays environments with a database (a fork's may have none).

@@ -7,7 +7,7 @@ import { readSpec } from "../../scripts/gameday/stack";
 import { checkOrder, durations, durationVariables, reorders, scaleEnvironment, ScaleRefused } from "../../scripts/gameday/time";
 import { haproxyConfig } from "../../scripts/gameday/haproxy";
 import { environments } from "../../environments/environments";
-import { resourcePrefix } from "../../environments/settings";
+import { resourcePrefix } from "../../lib/settings/environment/settings";
 import { synth } from "../support/helpers";
 
 const settings = environments.find((e) => e.name === "prod")!;

@@ -10,9 +10,9 @@
  */
 import { ACCOUNT, CI_ENVIRONMENTS, Environment, evaluate, type Resource, type Role, writtenRole } from "./iam-world";
 import { GROUPS, type Case, type Outcome, type World } from "./iam-cases";
-import { examples } from "../../environments/variants";
-import type { EnvironmentSettings } from "../../environments/settings";
-import { parseSettings } from "../../environments/schema";
+import { examples } from "../support/variants";
+import type { EnvironmentSettings } from "../../lib/settings/environment/settings";
+import { parseSettings } from "../../lib/settings/environment/schema";
 import { synth } from "../support/helpers";
 
 function c(name: string, expect: Outcome, run: Case["run"]): Case {

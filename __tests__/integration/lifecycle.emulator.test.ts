@@ -12,9 +12,9 @@ import { ApiObservation, apiLifecycle, RELEASE_TAG, UPGRADE_BASELINES } from "..
 import { MANAGED_RULE_GROUPS } from "../../lib/edge/web-acl";
 import { terraformVersion } from "../../scripts/offline-plan";
 import { environments } from "../../environments/environments";
-import { resourcePrefix, type EnvironmentSettings } from "../../environments/settings";
-import { examples } from "../../environments/variants";
-import { parseSettings } from "../../environments/schema";
+import { resourcePrefix, type EnvironmentSettings } from "../../lib/settings/environment/settings";
+import { examples } from "../support/variants";
+import { parseSettings } from "../../lib/settings/environment/schema";
 
 const skip = ["1", "true"].includes(process.env.SKIP_EMULATOR_TESTS ?? "");
 // LIFECYCLE_STACKS=dev-workers,prod runs only those (a quicker look at one variant); unset, every stack.

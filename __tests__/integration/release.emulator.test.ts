@@ -1,6 +1,6 @@
 /**
  * The release behaviour on the emulator, through the same code a deploy runs (release files read and
- * written by environments/releases.ts and scripts/release.ts): the administrator deploys v1, a deploy
+ * written by lib/settings/environment/releases.ts and scripts/release.ts): the administrator deploys v1, a deploy
  * without IMAGE_TAG changes nothing, v2 (IMAGE_TAG) makes a new revision and is recorded, a rollback to v1
  * runs v1 again. Every deploy after the first goes through the release path (`npm run deploy:release`,
  * lib/ci/release-changes.ts): its plan changes only what the release role may, and a release that would
@@ -33,8 +33,8 @@ import { terraformVersion } from "../../scripts/offline-plan";
 import { recordRelease } from "../../scripts/release";
 import { ApiStack } from "../../stacks/api-stack";
 import { dev } from "../../environments/environments";
-import { readRelease, resolveReleases } from "../../environments/releases";
-import type { EnvironmentSettings } from "../../environments/settings";
+import { readRelease, resolveReleases } from "../../lib/settings/environment/releases";
+import type { EnvironmentSettings } from "../../lib/settings/environment/settings";
 import { emulatorTarget } from "../../emulator/mode";
 
 const skip = ["1", "true"].includes(process.env.SKIP_EMULATOR_TESTS ?? "");

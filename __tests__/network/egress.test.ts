@@ -1,6 +1,6 @@
 import { environments } from "../../environments/environments";
-import { resourcePrefix } from "../../environments/settings";
-import { examples } from "../../environments/variants";
+import { resourcePrefix } from "../../lib/settings/environment/settings";
+import { examples } from "../support/variants";
 import { env, ref, resources, synth, type TfJson } from "../support/helpers";
 
 /** Where the tasks may go: HTTPS anywhere, PostgreSQL to the database where granted, and what `service.egress` adds. */

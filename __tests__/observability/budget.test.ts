@@ -2,8 +2,8 @@
 import { AnnotationMetadataEntryType } from "cdktf";
 import { ApiStack } from "../../stacks/api-stack";
 import { environments } from "../../environments/environments";
-import { parseSettings } from "../../environments/schema";
-import { resourcePrefix } from "../../environments/settings";
+import { parseSettings } from "../../lib/settings/environment/schema";
+import { resourcePrefix } from "../../lib/settings/environment/settings";
 import { deployPermissions, env, only, ref, resources, synth } from "../support/helpers";
 import { testApp } from "../support/bare-stack";
 

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseReleaseRef } from "../../lib/registry/release";
 import { describeEnvironment, recordRelease } from "../../scripts/release";
-import { readRelease, resolveReleases as resolveAndSay, writeRelease } from "../../environments/releases";
-import type { EnvironmentSettings } from "../../environments/settings";
+import { readRelease, resolveReleases as resolveAndSay, writeRelease } from "../../lib/settings/environment/releases";
+import type { EnvironmentSettings } from "../../lib/settings/environment/settings";
 import { container, env, only, ref, synth } from "../support/helpers";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { judgeRollout } = require("../../scripts/verify-rollout.cjs");

@@ -1,5 +1,5 @@
-import { parseSettings } from "../../environments/schema";
-import type { EnvironmentSettings } from "../../environments/settings";
+import { parseSettings } from "../../lib/settings/environment/schema";
+import type { EnvironmentSettings } from "../../lib/settings/environment/settings";
 
 /**
  * The limits of the AWS APIs the settings become (docs/settings-audit.md), each at its edge: the last value

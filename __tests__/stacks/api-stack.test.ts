@@ -1,4 +1,4 @@
-import { runOptionsFromEnv } from "../../environments/settings";
+import { runOptionsFromEnv } from "../../lib/settings/environment/settings";
 import { env, synth } from "../support/helpers";
 import { OFFLINE_ACCOUNT_ID } from "../../stacks/api-stack";
 

@@ -6,7 +6,7 @@
  * so only AWS would refuse it, mid-apply: an apostrophe in a fixed description once did.
  */
 import { environments } from "../../environments/environments";
-import { examples, planOnlyExamples } from "../../environments/variants";
+import { examples, planOnlyExamples } from "../support/variants";
 import { synth, type TfJson } from "../support/helpers";
 
 const EC2_DESCRIPTION = /^[a-zA-Z0-9. _\-:/()#,@[\]+=&;{}!$*]{0,255}$/;

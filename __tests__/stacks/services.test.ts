@@ -1,8 +1,8 @@
 import { Testing, TerraformStack } from "cdktf";
 import { TargetHealthCheckSettingsSchema } from "../../lib/edge/target-group";
-import type { EnvironmentSettings } from "../../environments/settings";
+import type { EnvironmentSettings } from "../../lib/settings/environment/settings";
 import { environments } from "../../environments/environments";
-import { checkNameClashes } from "../../environments/schema";
+import { checkNameClashes } from "../../lib/settings/environment/schema";
 import { address, env, ref, resources, synth, TfJson } from "../support/helpers";
 import { testApp, testLoadBalancer } from "../support/bare-stack";
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing } from "cdktf";
-import type { EnvironmentSettings, RunOptions } from "../../environments/settings";
+import type { EnvironmentSettings, RunOptions } from "../../lib/settings/environment/settings";
 
 export interface TfJson {
   terraform: { backend?: Record<string, Record<string, unknown>>; required_providers: Record<string, unknown> };
@@ -50,7 +50,7 @@ function synthesizeOrRefuse(settings: EnvironmentSettings, options: RunOptions):
   // code (every construct and provider class), which is most of a warm test file's time.
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { ApiStack } = require("../../stacks/api-stack") as typeof import("../../stacks/api-stack");
-  const { variantError } = require("../../environments/variants") as typeof import("../../environments/variants");
+  const { variantError } = require("./variants") as typeof import("./variants");
   /* eslint-enable @typescript-eslint/no-require-imports */
   let stack: InstanceType<typeof ApiStack>;
   try {

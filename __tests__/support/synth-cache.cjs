@@ -4,7 +4,8 @@
 //
 // The folder is named by a hash of everything a synthesized stack can depend on: every file of the code
 // that builds it (lib/, stacks/, environments/, emulator/; the import rules keep them from importing
-// app/ or scripts/), the locked library versions, the test helpers and the switches synth reads.
+// app/ or scripts/), the locked library versions, the test helpers with the example variants they build,
+// and the switches synth reads.
 // Change any of them and the next run synthesizes afresh, as jest's own cache does with transforms;
 // change nothing and a run reads the stacks the last one wrote.
 // `SYNTH_CACHE=run` keeps them for one run only (a new folder, removed at the end), as a fresh clone has.
@@ -15,7 +16,14 @@ const { join, relative } = require("node:path");
 
 const ROOT = join(__dirname, "..", "..");
 const CODE = ["lib", "stacks", "environments", "emulator"];
-const FILES = ["main.ts", "package-lock.json", "__tests__/support/helpers.ts", "__tests__/support/no-stack-trace.js", "jest.config.js"];
+const FILES = [
+  "main.ts",
+  "package-lock.json",
+  "__tests__/support/helpers.ts",
+  "__tests__/support/variants.ts",
+  "__tests__/support/no-stack-trace.js",
+  "jest.config.js",
+];
 const SWITCHES = ["SYNTH_HCL_OUTPUT", "CDK_ENGINE"];
 const PERSISTENT = join(ROOT, "node_modules", ".cache", "synth-cache");
 

@@ -5,8 +5,8 @@
  */
 import { App } from "cdktf";
 import { environments } from "../../environments/environments";
-import { runOptionsFromEnv } from "../../environments/settings";
-import { examples, planOnlyExamples } from "../../environments/variants";
+import { runOptionsFromEnv } from "../../lib/settings/environment/settings";
+import { examples, planOnlyExamples } from "./variants";
 import { addEnvironmentStacks } from "../../stacks/app";
 
 const app = new App({ stackTraces: false, outdir: process.env.CDKTF_OUTDIR });

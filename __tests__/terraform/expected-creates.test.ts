@@ -3,10 +3,10 @@
  * what each stack synthesizes, in seconds and without terraform, for every environment and variant and
  * for a fork's shapes none of them has (more zones, services and jobs, CI with an existing provider).
  */
-import { parseSettings } from "../../environments/schema";
-import type { EnvironmentSettings } from "../../environments/settings";
+import { parseSettings } from "../../lib/settings/environment/schema";
+import type { EnvironmentSettings } from "../../lib/settings/environment/settings";
 import { environments } from "../../environments/environments";
-import { examples, planOnlyExamples } from "../../environments/variants";
+import { examples, planOnlyExamples } from "../support/variants";
 import { synth } from "../support/helpers";
 import { countDifferences, expectedCreates, unmetExpectations } from "./expected-creates";
 

@@ -5,7 +5,7 @@
  * stacks/api-stack.ts and the constructs it builds); the plan test compares every other type with the
  * synthesized Terraform itself (`countDifferences`), so nothing goes unchecked.
  */
-import type { EnvironmentConfig } from "../../environments/schema";
+import type { EnvironmentConfig } from "../../lib/settings/environment/schema";
 import { INTERFACE_ENDPOINT_SERVICES } from "../../lib/network/vpc-endpoints";
 
 /** A count the settings imply, and why. */

@@ -12,8 +12,8 @@ import { ApiStack } from "../../stacks/api-stack";
 import { isReservedDomain } from "../../lib/edge/load-balancer";
 import { EXAMPLE_ACCOUNT_IDS } from "../../lib/core/account-guard";
 import { environments, prod } from "../../environments/environments";
-import { examples, planOnlyExamples } from "../../environments/variants";
-import { parseSettings } from "../../environments/schema";
+import { examples, planOnlyExamples } from "../support/variants";
+import { parseSettings } from "../../lib/settings/environment/schema";
 import { countDifferences, expectedCreates, unmetExpectations } from "./expected-creates";
 
 /**

@@ -23,8 +23,8 @@ import {
 } from "../../scripts/engine.cjs";
 import { compareOutdirs, describeDifference, jsonDifferences, stacksIn } from "../../scripts/engine-compare";
 import { environments } from "../../environments/environments";
-import type { RunOptions } from "../../environments/settings";
-import { examples, planOnlyExamples } from "../../environments/variants";
+import type { RunOptions } from "../../lib/settings/environment/settings";
+import { examples, planOnlyExamples } from "../support/variants";
 import { emulatorTarget } from "../../emulator/mode";
 
 // jest.config.js stands __tests__/support/no-stack-trace.js in for the library's token stack-trace module; cdktn

@@ -22,6 +22,15 @@ const FILES: Record<string, { source: string; breaks?: string }> = {
   "stacks/stack.ts": { source: 'import { run } from "../scripts/run";\nexport const stack = run;', breaks: "stacks-compose" },
   "scripts/run.ts": { source: 'import { fixture } from "../__tests__/fixture";\nexport const run = fixture;', breaks: "no-test-imports" },
   "__tests__/fixture.ts": { source: "export const fixture = 1;" },
+  "__tests__/support/variants.ts": { source: "export const variants = 1;" },
+  "emulator/lifecycles.ts": { source: 'import { variants } from "../__tests__/support/variants";\nexport const lifecycles = variants;' },
+  "emulator/inventory.ts": { source: 'import { fixture } from "../__tests__/fixture";\nexport const inventory = fixture;', breaks: "no-test-imports" },
+  "scripts/cost.ts": { source: 'import { variants } from "../__tests__/support/variants";\nexport const cost = variants;', breaks: "variants-are-proofs" },
+  "lib/settings/environment/schema.ts": { source: 'import { service } from "../../compute/service";\nexport const schema = service;' },
+  "lib/registry/repo.ts": {
+    source: 'import { schema } from "../settings/environment/schema";\nexport const repo = schema;',
+    breaks: "environment-schema-on-top",
+  },
   "app/src/server.ts": { source: 'import { size } from "../../lib/calculators/size";\nexport const port = size;', breaks: "app-is-the-image" },
   "environments/env.ts": { source: 'import { stack } from "../stacks/stack";\nexport const env = stack;', breaks: "environments-are-data" },
 };
@@ -44,6 +53,7 @@ test("each rule of .dependency-cruiser.cjs fails the lint on the import that bre
         "__tests__",
         "app",
         "environments",
+        "emulator",
         "--config",
         join(root, ".dependency-cruiser.cjs"),
       ],

@@ -31,6 +31,7 @@ describe("the synth cache's key", () => {
     ["the locked library versions", "package-lock.json", '{"lockfileVersion":3}'],
     ["the stack's composition (a new file)", "stacks/api-stack.ts", "export class ApiStack {}"],
     ["the test helpers", "__tests__/support/helpers.ts", "export const synth = 1;"],
+    ["the example variants", "__tests__/support/variants.ts", "export const examples = [];"],
   ])("changes with %s", (_what, file, text) => {
     const before = codeHash(root, {});
     write(file, text);

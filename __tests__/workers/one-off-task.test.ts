@@ -3,10 +3,10 @@
  * streamed, ending with the container's exit code. Against fake AWS clients that record each call.
  */
 import { parseTaskArgs, releaseImage, resolveTarget, runOneOff, type TaskArgs, type TaskClients, type TaskTarget } from "../../scripts/task";
-import { examples } from "../../environments/variants";
+import { examples } from "../support/variants";
 
-import { parseSettings } from "../../environments/schema";
-import { resourcePrefix } from "../../environments/settings";
+import { parseSettings } from "../../lib/settings/environment/schema";
+import { resourcePrefix } from "../../lib/settings/environment/settings";
 
 // Names and region follow the variant's settings, so a fork that renames the project or moves dev stays green.
 const VARIANT = examples.find((e) => e.name === "dev-workers")!;

@@ -2,8 +2,8 @@
  * Queue-fed workers and scheduled jobs (issue 23): what the stack makes of `services.<key>.queue` and
  * `jobs.<key>`, one behaviour each, and the bad settings synth refuses, naming the setting.
  */
-import type { EnvironmentSettings } from "../../environments/settings";
-import { parseSettings } from "../../environments/schema";
+import type { EnvironmentSettings } from "../../lib/settings/environment/settings";
+import { parseSettings } from "../../lib/settings/environment/schema";
 import { runsPerMonth, scheduleProblem } from "../../lib/calculators/schedule-expression";
 import { estimateMonthlyCost, IDLE_RECEIVES_PER_TASK_MONTH, PRICES } from "../../lib/calculators/cost";
 import { ApiStack } from "../../stacks/api-stack";

@@ -34,7 +34,7 @@ export const TracingSettingsSchema = z.strictObject({
 export type TracingSettings = z.input<typeof TracingSettingsSchema>;
 export type TracingConfig = z.output<typeof TracingSettingsSchema>;
 
-/** What a traced task keeps for its app beside the collector: the schema checks `collector + this ≤ task` (environments/schema.ts). */
+/** What a traced task keeps for its app beside the collector: the schema checks `collector + this ≤ task` (lib/settings/environment/schema.ts). */
 export const APP_MIN_CPU = 128;
 export const APP_MIN_MEMORY_MIB = 256;
 

@@ -2,7 +2,7 @@ import { check } from "../settings/validate";
 
 /**
  * A release: the image an environment runs, from its own repository. Recorded per environment in
- * `releases/<env>.json` (see environments/releases.ts) so that every deploy, CI's or a person's, runs the
+ * `releases/<env>.json` (see lib/settings/environment/releases.ts) so that every deploy, CI's or a person's, runs the
  * recorded release unless it is given a new one.
  */
 export interface Release {

@@ -6,8 +6,8 @@ import { LOG_RETENTION_DAYS } from "./data/log-retention";
 import { closest, nearestNumbers, show } from "./validate";
 
 /**
- * Building blocks of the settings schema (environments/schema.ts) whose failures read like every other
- * setting error: each carries the problem and what is allowed, and environments/schema.ts adds the path and
+ * Building blocks of the settings schema (lib/settings/environment/schema.ts) whose failures read like every other
+ * setting error: each carries the problem and what is allowed, and lib/settings/environment/schema.ts adds the path and
  * the user's value. A rule here replaces a hand-written check in a construct.
  */
 

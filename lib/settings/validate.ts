@@ -1,5 +1,5 @@
 /**
- * Synth-time checks. The settings' own rules live in the schema (environments/schema.ts, lib/settings/rules.ts);
+ * Synth-time checks. The settings' own rules live in the schema (lib/settings/environment/schema.ts, lib/settings/rules.ts);
  * these remain for run options (IMAGE_TAG, AWS_EMULATOR_URL) and construct props that are not settings. Every failure names the setting as a forker writes it in
  * `environments/environments.ts`, the bad value, and what is allowed, so bad input
  * stops at `cdktf synth` and never reaches `terraform apply`.

@@ -23,7 +23,7 @@ export const DEFAULT_API_PUBLISHER = "api";
 /**
  * A queue a worker owns and consumes (`services.<key>.queue`): SQS with a dead-letter queue, encrypted
  * with the environment's key. Retention, visibility and redrive are settings; the rules across sections
- * (the task's stop timeout, the publishers) are in environments/schema.ts.
+ * (the task's stop timeout, the publishers) are in lib/settings/environment/schema.ts.
  */
 export const QueueSettingsSchema = z
   .strictObject({

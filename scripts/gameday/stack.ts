@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { App } from "cdktf";
 import { ApiStack } from "../../stacks/api-stack";
 import { environments } from "../../environments/environments";
-import { resourcePrefix } from "../../environments/settings";
+import { resourcePrefix } from "../../lib/settings/environment/settings";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- synthesized Terraform JSON has no static types, as in the tests
 type Resource = Record<string, any>;

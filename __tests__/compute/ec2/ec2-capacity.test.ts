@@ -1,5 +1,5 @@
 import { dev, prod } from "../../../environments/environments";
-import type { EnvironmentSettings } from "../../../environments/settings";
+import type { EnvironmentSettings } from "../../../lib/settings/environment/settings";
 import { env, only, ref, resources, synth } from "../../support/helpers";
 
 /** Every task definition's compatibilities: one per service of the environment (its worker and second API too). */

@@ -1,18 +1,18 @@
 import * as z from "zod/mini";
-import { ciArnProblems, type CiConfig } from "../lib/ci/ci-access";
-import { CONNECTION_VARIABLES, LOCAL_LOGIN_VARIABLES } from "../lib/database/database";
-import { AutoscalingSettingsSchema, type AutoscalingConfig } from "../lib/compute/autoscaling";
-import { resolveEc2, type Ec2Config } from "../lib/compute/ec2/ec2-capacity";
-import type { HostedWorkload } from "../lib/calculators/ec2-sizing";
-import { describeMemoryFor, FARGATE_MEMORY_BY_CPU, FARGATE_SPOT_ARCHITECTURES } from "../lib/calculators/fargate-sizes";
-import { partitionOf } from "../lib/core/iam";
-import { parseCidr } from "../lib/calculators/cidr";
-import { SMALLEST_SUBNET_PREFIX, subnetPrefix } from "../lib/network/network";
-import { ZONE_LETTERS } from "../lib/settings/data/availability-zones";
-import { fail, type RuleParams } from "../lib/settings/rules";
-import { ServiceSettingsSchema, type ServiceConfig, type ServiceRoute } from "../lib/compute/service";
-import type { JobConfig } from "../lib/workers/job";
-import type { QueueConfig } from "../lib/workers/queue";
+import { ciArnProblems, type CiConfig } from "../../ci/ci-access";
+import { CONNECTION_VARIABLES, LOCAL_LOGIN_VARIABLES } from "../../database/database";
+import { AutoscalingSettingsSchema, type AutoscalingConfig } from "../../compute/autoscaling";
+import { resolveEc2, type Ec2Config } from "../../compute/ec2/ec2-capacity";
+import type { HostedWorkload } from "../../calculators/ec2-sizing";
+import { describeMemoryFor, FARGATE_MEMORY_BY_CPU, FARGATE_SPOT_ARCHITECTURES } from "../../calculators/fargate-sizes";
+import { partitionOf } from "../../core/iam";
+import { parseCidr } from "../../calculators/cidr";
+import { SMALLEST_SUBNET_PREFIX, subnetPrefix } from "../../network/network";
+import { ZONE_LETTERS } from "../data/availability-zones";
+import { fail, type RuleParams } from "../rules";
+import { ServiceSettingsSchema, type ServiceConfig, type ServiceRoute } from "../../compute/service";
+import type { JobConfig } from "../../workers/job";
+import type { QueueConfig } from "../../workers/queue";
 import { checkWorkers, publishersOf } from "./worker-rules";
 import {
   DRAIN_VARIABLES,
@@ -23,11 +23,11 @@ import {
   SPOT_WARNING_SECONDS,
   START_MARGIN_SECONDS,
   stopTimings,
-} from "../lib/compute/stop-timings";
-import { FIRST_PRIORITY, PRIORITY_STEP, type TargetHealthCheckConfig } from "../lib/edge/target-group";
-import type { TaskConfig } from "../lib/compute/task-definition";
-import { APP_MIN_CPU, APP_MIN_MEMORY_MIB, tracingEnvironment } from "../lib/compute/tracing";
-import { SettingError, closest } from "../lib/settings/validate";
+} from "../../compute/stop-timings";
+import { FIRST_PRIORITY, PRIORITY_STEP, type TargetHealthCheckConfig } from "../../edge/target-group";
+import type { TaskConfig } from "../../compute/task-definition";
+import { APP_MIN_CPU, APP_MIN_MEMORY_MIB, tracingEnvironment } from "../../compute/tracing";
+import { SettingError, closest } from "../validate";
 import { EnvironmentSettingsSchema, resourcePrefix, type EnvironmentSettings } from "./settings";
 
 /**
@@ -205,7 +205,7 @@ function resolve(s: Parsed, ctx: Context): EnvironmentConfig {
     queue: entry.key === undefined ? undefined : s.services[entry.key].queue,
     publishesTo: publishes.get(entry.key ?? "") ?? [],
   }));
-  // Jobs: their tasks follow a service's task rules; queues and publishers follow their own (environments/worker-rules.ts).
+  // Jobs: their tasks follow a service's task rules; queues and publishers follow their own (lib/settings/environment/worker-rules.ts).
   const jobs = resolveJobs(ctx, s, prefix);
   checkWorkers(ctx, s);
 

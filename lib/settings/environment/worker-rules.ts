@@ -1,14 +1,14 @@
 /**
  * The rules across sections for queue-fed workers (`services.<key>.queue`) and scheduled jobs
- * (`jobs.<key>`), run by environments/schema.ts once every section has passed its own rules: who may own a
+ * (`jobs.<key>`), run by lib/settings/environment/schema.ts once every section has passed its own rules: who may own a
  * queue, who may publish to it, the visibility timeout against the worker's stop, and the job keys
  * beside the service keys. Each failure names the setting, its value and what is allowed.
  */
-import type { JobConfig } from "../lib/workers/job";
-import { CONSUMER_VARIABLES, DEFAULT_API_PUBLISHER, publisherVariable, type QueueConfig } from "../lib/workers/queue";
-import { fail } from "../lib/settings/rules";
-import { EXIT_MARGIN_SECONDS, shutdownTimeoutMs } from "../lib/compute/stop-timings";
-import type { TaskConfig } from "../lib/compute/task-definition";
+import type { JobConfig } from "../../workers/job";
+import { CONSUMER_VARIABLES, DEFAULT_API_PUBLISHER, publisherVariable, type QueueConfig } from "../../workers/queue";
+import { fail } from "../rules";
+import { EXIT_MARGIN_SECONDS, shutdownTimeoutMs } from "../../compute/stop-timings";
+import type { TaskConfig } from "../../compute/task-definition";
 
 type Ctx = Parameters<typeof fail>[0];
 

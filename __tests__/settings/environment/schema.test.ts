@@ -1,9 +1,9 @@
 import type * as z from "zod/mini";
-import { parseSettings, unwrap } from "../../environments/schema";
-import { EnvironmentSettingsSchema } from "../../environments/settings";
-import { environments } from "../../environments/environments";
-import { examples, planOnlyExamples } from "../../environments/variants";
-import { settings } from "../../scripts/settings-table";
+import { parseSettings, unwrap } from "../../../lib/settings/environment/schema";
+import { EnvironmentSettingsSchema } from "../../../lib/settings/environment/settings";
+import { environments } from "../../../environments/environments";
+import { examples, planOnlyExamples } from "../../support/variants";
+import { settings } from "../../../scripts/settings-table";
 
 /** The documented sections (objects the settings table in docs/settings.md opens); every other documented setting is a leaf. */
 const SECTIONS = new Set(
@@ -55,7 +55,7 @@ describe("the settings schema", () => {
     const checked: string[] = [];
     for (const [path, schema] of leaves(EnvironmentSettingsSchema)) {
       const doc = documented.get(path);
-      // A default with a <placeholder> follows from other settings (environments/schema.ts derives it).
+      // A default with a <placeholder> follows from other settings (lib/settings/environment/schema.ts derives it).
       const value = doc === undefined || doc.includes("<") ? undefined : literal(doc);
       const isDefault = schema._zod.def.type === "default";
       if (value) {

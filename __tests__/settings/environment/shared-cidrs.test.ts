@@ -1,13 +1,13 @@
 /**
- * Overlapping VPC ranges across the environments main.ts synthesizes (environments/shared-cidrs.ts):
+ * Overlapping VPC ranges across the environments main.ts synthesizes (lib/settings/environment/shared-cidrs.ts):
  * warned, naming both environments and ranges and why it matters, unless each names the other in
  * `network.sharedCidrWith`. Every case is built from the shipped settings, so a fork's ranges keep it true.
  */
-import { overlaps, parseCidr, subnet } from "../../lib/calculators/cidr";
-import { parseSettings } from "../../environments/schema";
-import { environments } from "../../environments/environments";
-import { sharedCidrWarnings } from "../../environments/shared-cidrs";
-import type { EnvironmentSettings } from "../../environments/settings";
+import { overlaps, parseCidr, subnet } from "../../../lib/calculators/cidr";
+import { parseSettings } from "../../../lib/settings/environment/schema";
+import { environments } from "../../../environments/environments";
+import { sharedCidrWarnings } from "../../../lib/settings/environment/shared-cidrs";
+import type { EnvironmentSettings } from "../../../lib/settings/environment/settings";
 
 const block = (text: string) => parseCidr(text)!;
 /** An environment with its network changed, the rest as shipped. */

@@ -1,5 +1,5 @@
-import { contains, overlaps, parseCidr, type Cidr } from "../lib/calculators/cidr";
-import { NetworkSettingsSchema } from "../lib/network/network";
+import { contains, overlaps, parseCidr, type Cidr } from "../../calculators/cidr";
+import { NetworkSettingsSchema } from "../../network/network";
 import type { EnvironmentSettings } from "./settings";
 
 /** A warning about one environment's VPC range: the environment whose stack it belongs to, and the message. */

@@ -1,28 +1,28 @@
 import * as z from "zod/mini";
-import { AccountIdSchema } from "../lib/core/account-guard";
-import { AlarmSettingsSchema } from "../lib/observability/alarms";
-import { AutoscalingSettingsSchema } from "../lib/compute/autoscaling";
-import { BudgetSettingsSchema } from "../lib/observability/budget";
-import { CiSettingsSchema } from "../lib/ci/ci-access";
-import { ClusterSettingsSchema } from "../lib/compute/cluster";
-import { DatabaseSettingsSchema } from "../lib/database/database";
-import { Ec2SettingsSchema } from "../lib/compute/ec2/ec2-capacity";
-import { JobSettingsSchema } from "../lib/workers/job";
-import { QueueSettingsSchema } from "../lib/workers/queue";
-import { EncryptionSettingsSchema } from "../lib/core/encryption-key";
-import { LoadBalancerSettingsSchema } from "../lib/edge/load-balancer";
-import { NetworkSettingsSchema } from "../lib/network/network";
-import { RegistrySettingsSchema } from "../lib/registry/registry";
-import { ServiceSettingsSchema } from "../lib/compute/service";
-import { RouteSettingsSchema } from "../lib/edge/target-group";
-import { TaskSettingsSchema } from "../lib/compute/task-definition";
-import { TracingSettingsSchema } from "../lib/compute/tracing";
-import { WafSettingsSchema } from "../lib/edge/web-acl";
-import type { Release } from "../lib/registry/release";
-import { fail, flag, listed, matching, names, rule, section, variables, withDefault } from "../lib/settings/rules";
-import { REGIONS } from "../lib/settings/data/regions";
-import { prefixOf } from "../lib/core/environment";
-import type { DeploymentTarget } from "../lib/core/deployment-target";
+import { AccountIdSchema } from "../../core/account-guard";
+import { AlarmSettingsSchema } from "../../observability/alarms";
+import { AutoscalingSettingsSchema } from "../../compute/autoscaling";
+import { BudgetSettingsSchema } from "../../observability/budget";
+import { CiSettingsSchema } from "../../ci/ci-access";
+import { ClusterSettingsSchema } from "../../compute/cluster";
+import { DatabaseSettingsSchema } from "../../database/database";
+import { Ec2SettingsSchema } from "../../compute/ec2/ec2-capacity";
+import { JobSettingsSchema } from "../../workers/job";
+import { QueueSettingsSchema } from "../../workers/queue";
+import { EncryptionSettingsSchema } from "../../core/encryption-key";
+import { LoadBalancerSettingsSchema } from "../../edge/load-balancer";
+import { NetworkSettingsSchema } from "../../network/network";
+import { RegistrySettingsSchema } from "../../registry/registry";
+import { ServiceSettingsSchema } from "../../compute/service";
+import { RouteSettingsSchema } from "../../edge/target-group";
+import { TaskSettingsSchema } from "../../compute/task-definition";
+import { TracingSettingsSchema } from "../../compute/tracing";
+import { WafSettingsSchema } from "../../edge/web-acl";
+import type { Release } from "../../registry/release";
+import { fail, flag, listed, matching, names, rule, section, variables, withDefault } from "../rules";
+import { REGIONS } from "../data/regions";
+import { prefixOf } from "../../core/environment";
+import type { DeploymentTarget } from "../../core/deployment-target";
 
 /** The project of an environment that names none. */
 export const DEFAULT_PROJECT = "rest-api";
@@ -289,7 +289,7 @@ export interface RunOptions {
   readonly offline?: boolean;
   /**
    * A one-off image tag from the stack's repository, overriding `task.image.tag`, for code that builds stacks itself (tests, the emulator harness).
-   * It must agree with `release`. The shell's IMAGE_TAG never lands here: main.ts records it into the release file first (environments/releases.ts).
+   * It must agree with `release`. The shell's IMAGE_TAG never lands here: main.ts records it into the release file first (lib/settings/environment/releases.ts).
    * @default none
    */
   readonly imageTag?: string;

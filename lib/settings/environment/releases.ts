@@ -7,8 +7,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describeRelease, parseReleaseRef, Release, releaseFromJson, releaseToJson } from "../lib/registry/release";
-import { check } from "../lib/settings/validate";
+import { describeRelease, parseReleaseRef, Release, releaseFromJson, releaseToJson } from "../../registry/release";
+import { check } from "../validate";
 import type { EnvironmentSettings } from "./settings";
 
 export function releasePath(dir: string, env: string): string {

@@ -3,9 +3,9 @@
  * permissions are patterns of `<project>-<name>-*`, so synth refuses a pair where one's `<project>-<name>-`
  * begins the other's `<project>-<name>`.
  */
-import { checkNameClashes } from "../../environments/schema";
-import { environments } from "../../environments/environments";
-import { env } from "../support/helpers";
+import { checkNameClashes } from "../../../lib/settings/environment/schema";
+import { environments } from "../../../environments/environments";
+import { env } from "../../support/helpers";
 
 describe("environments whose name patterns would overlap", () => {
   test("given dev and dev-eu in one project, synth refuses dev-eu, naming the setting, the values and what is allowed", () => {

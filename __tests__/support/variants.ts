@@ -1,6 +1,6 @@
-import { dev, prod } from "./environments";
-import { SettingError } from "../lib/settings/validate";
-import type { EnvironmentSettings } from "./settings";
+import { dev, prod } from "../../environments/environments";
+import { SettingError } from "../../lib/settings/validate";
+import type { EnvironmentSettings } from "../../lib/settings/environment/settings";
 
 /** What a variant is made of: its base environment and what it changes, for messages that name it. */
 interface VariantOrigin {
@@ -49,7 +49,7 @@ export function variantError(settings: EnvironmentSettings, error: unknown): Err
   if (origin.changes.includes(section)) return undefined;
   return new Error(
     `Variant ${settings.name} (${origin.base} with ${origin.changes.join(", ")} changed) cannot apply ${error.setting}, inherited from ${origin.base}: ` +
-      `${error.message} Declare what ${settings.name} does with ${section} in environments/variants.ts (e.g. \`withoutDatabaseGrants\`), or change ${origin.base}.`,
+      `${error.message} Declare what ${settings.name} does with ${section} in __tests__/support/variants.ts (e.g. \`withoutDatabaseGrants\`), or change ${origin.base}.`,
   );
 }
 
