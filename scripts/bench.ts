@@ -14,7 +14,7 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { buildSync } from "esbuild";
 import { environments } from "../environments/environments";
-import { buildFiles, ENGINES, libraryOf, type EngineName } from "./engine.cjs";
+import { buildFiles, ENGINES, installedEngines, libraryOf, type EngineName } from "./engine.cjs";
 
 interface Measure {
   name: string;
@@ -67,8 +67,8 @@ const lifecycleFigures = (stdout: string, stderr: string) => {
 };
 const coldCache = join(tmpdir(), "bench-jest-cold");
 const measures: Measure[] = [
-  ...synthMeasures("cdktf"),
-  ...synthMeasures("cdktn"),
+  // Each engine installed: both here, cdktf alone in a lean fork (docs/forking.md).
+  ...installedEngines().flatMap((engine) => synthMeasures(engine.name)),
   {
     // Run again with nothing changed: jest's transforms and the synthesized stacks (support/synth-cache.cjs) cached.
     name: "unit project (jest --selectProjects unit), warm: code unchanged since the last run",

@@ -61,6 +61,22 @@ function libraryOf(engine) {
   return { name, version };
 }
 
+/**
+ * The engines installed here, library and CLI: both in this starter, cdktf alone in a lean fork
+ * (docs/forking.md drops cdktn), so the proofs that run every engine run those there are.
+ */
+function installedEngines() {
+  const resolves = (request) => {
+    try {
+      require.resolve(request, { paths: [root] });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return Object.values(ENGINES).filter((engine) => resolves(`${engine.library}/package.json`) && resolves(`${engine.cliPackage}/package.json`));
+}
+
 /** The CLI that matches the library: `cdktf` for cdktf, `cdktn` for cdktn (also when `cdktf` is its alias). */
 function cliOf(engine) {
   const library = libraryOf(engine).name;
@@ -155,6 +171,7 @@ function describeEngine(engine) {
 
 module.exports = {
   ENGINES,
+  installedEngines,
   DEFAULT_ENGINE,
   engineFromEnv,
   libraryOf,

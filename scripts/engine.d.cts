@@ -13,6 +13,8 @@ export interface Engine {
 
 export const ENGINES: Readonly<Record<EngineName, Engine>>;
 export const DEFAULT_ENGINE: EngineName;
+/** The engines whose library and CLI are installed: both here, cdktf alone in a lean fork. */
+export function installedEngines(): Engine[];
 export function engineFromEnv(env?: NodeJS.ProcessEnv): Engine;
 export function libraryOf(engine: Engine): { readonly name: string; readonly version: string };
 export function cliOf(engine: Engine): { readonly name: EngineName; readonly bin: string; readonly package: string };

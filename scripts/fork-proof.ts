@@ -12,17 +12,46 @@
  *   npm run fork-proof -- --keep       # and leave the forks in the temp folder for a look
  *   npm run fork-proof -- --install    # `npm ci` in each fork instead of linking this checkout's node_modules
  *
- * By default each fork links this checkout's `node_modules` (a symlink) instead of installing: the
+ * Then the lean fork (docs/forking.md, "A lean fork"): a clean copy with node_modules of its own, never
+ * linked (its `npm uninstall` would change them), the recipe's commands run as written, then its steps
+ * (`npm ci` first), and the sizes the page states measured.
+ *
+ *   npm run fork-proof -- --lean-only  # the lean fork alone
+ *
+ * By default each recipe fork links this checkout's `node_modules` (a symlink) instead of installing: the
  * recipes change no dependency, and `npm ci` would add about a minute and a half per fork. `.ci/run`
  * has just installed them from the lock file, so what the fork runs is what a fresh install gives (the
  * app/ workspace has no node_modules of its own: `npm ci` hoists all of its dependencies to the root).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { appendFileSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { defineCommand, killOnInterrupt, onCleanup, Reporter } from "../cli/cli.cjs";
-import { applyRecipe, ENVIRONMENTS_FILE, readForkSteps, readRecipes, RECIPES_DOC, statedCosts, type Recipe } from "./fork-recipes";
+import {
+  applyRecipe,
+  ENVIRONMENTS_FILE,
+  leanApplied,
+  readForkSteps,
+  readLeanRecipe,
+  readRecipes,
+  RECIPES_DOC,
+  statedCosts,
+  type LeanRecipe,
+  type Recipe,
+} from "./fork-recipes";
 
 const ROOT = resolve(__dirname, "..");
 
@@ -42,6 +71,9 @@ export interface ForkResult {
   readonly costProblems: string[];
   /** Measured cost change of each recipe, by environment (USD a month). */
   readonly costs: Record<string, Record<string, number>>;
+  /** The lean fork's sizes against those the page states, when they differ; its measures otherwise. */
+  readonly sizeProblems?: string[];
+  readonly sizes?: string;
   readonly seconds: number;
 }
 
@@ -183,16 +215,93 @@ export async function proveFork(
   return { recipes: recipes.map((r) => r.id), dir, steps, costProblems, costs, seconds: (Date.now() - started) / 1000 };
 }
 
+/** The package folders installed in `nodeModules` (each `name` or `@scope/name` with a package.json, nested ones too). */
+export function installedPackages(nodeModules: string): number {
+  if (!existsSync(nodeModules)) return 0;
+  let count = 0;
+  const visit = (folder: string) => {
+    if (!existsSync(join(folder, "package.json"))) return;
+    count++;
+    walk(join(folder, "node_modules"));
+  };
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name.startsWith(".") || !entry.isDirectory()) continue;
+      if (entry.name.startsWith("@"))
+        for (const scoped of readdirSync(join(dir, entry.name), { withFileTypes: true })) {
+          if (scoped.isDirectory()) visit(join(dir, entry.name, scoped.name));
+        }
+      else visit(join(dir, entry.name));
+    }
+  };
+  walk(nodeModules);
+  return count;
+}
+
+/** What the lean section says the fork weighs: "1,192 packages installed", "1.1 GB of `node_modules`". */
+export function statedLeanSize(lean: LeanRecipe): { packages?: number; gb?: number } {
+  const text = lean.text.replace(/\s+/g, " ");
+  const packages = /([\d,]+) packages installed/.exec(text)?.[1];
+  const gb = /([\d.]+) GB of `node_modules`/.exec(text)?.[1];
+  return { ...(packages ? { packages: Number(packages.replace(/,/g, "")) } : {}), ...(gb ? { gb: Number(gb) } : {}) };
+}
+
+/** Where measured sizes are off from the stated ones: packages by more than 3%, size by more than 0.1 GB. */
+export function leanSizeProblems(stated: { packages?: number; gb?: number }, measured: { packages: number; gb: number }): string[] {
+  const problems: string[] = [];
+  if (stated.packages === undefined || stated.gb === undefined)
+    problems.push(`${RECIPES_DOC}'s lean fork does not state its size ("N packages installed", "X GB of \`node_modules\`")`);
+  if (stated.packages !== undefined && Math.abs(stated.packages - measured.packages) > stated.packages * 0.03)
+    problems.push(`${RECIPES_DOC} says ${stated.packages.toLocaleString("en-US")} packages installed; measured ${measured.packages.toLocaleString("en-US")}`);
+  if (stated.gb !== undefined && Math.abs(stated.gb - measured.gb) > 0.1)
+    problems.push(`${RECIPES_DOC} says ${stated.gb} GB of node_modules; measured ${measured.gb.toFixed(2)} GB`);
+  return problems;
+}
+
+/**
+ * The lean fork: a clean copy (a git checkout of its own) with no node_modules linked, since the recipe's
+ * `npm uninstall` installs and removes packages in place; the recipe's commands as written, stopping at
+ * the first that fails; then the page's steps after it (its `npm ci` gives the fork node_modules of its
+ * own); then its size against the page's.
+ */
+export async function proveLeanFork(lean: LeanRecipe, options: { base: string; reporter?: Reporter }): Promise<ForkResult> {
+  const reporter = options.reporter ?? Reporter.silent();
+  const started = Date.now();
+  const dir = mkdtempSync(join(options.base, "fork-lean-"));
+  const steps: StepResult[] = [];
+  copyProject(dir);
+  commitCopy(dir);
+  for (const step of [...lean.commands, ...lean.steps]) {
+    const progress = reporter.step(`fork lean: ${step.length > 60 ? `${step.slice(0, 57)}...` : step}`);
+    const { command, args } = forkStepArgs(step);
+    const result = await run(dir, step, command, args);
+    steps.push(result);
+    if (result.ok) progress.done();
+    else {
+      progress.fail(result.output?.split("\n").find((line) => /FAIL|error|Error/.test(line)));
+      if (lean.commands.includes(step)) break;
+    }
+  }
+  const du = spawnSync("du", ["-sk", join(dir, "node_modules")], { encoding: "utf8" });
+  const measured = { packages: installedPackages(join(dir, "node_modules")), gb: Number(du.stdout.split("\t")[0]) / 1024 / 1024 };
+  const sizeProblems = steps.every((step) => step.ok) ? leanSizeProblems(statedLeanSize(lean), measured) : [];
+  const sizes = `${measured.packages.toLocaleString("en-US")} packages installed, ${measured.gb.toFixed(2)} GB of node_modules`;
+  return { recipes: ["lean"], dir, steps, costProblems: [], costs: {}, sizeProblems, sizes, seconds: (Date.now() - started) / 1000 };
+}
+
 /** The forks the recipes make: every recipe not marked `alone` in one, each `alone` recipe in its own. */
 export function forksOf(recipes: readonly Recipe[]): Recipe[][] {
   const together = recipes.filter((r) => !r.alone);
   return [...(together.length ? [together] : []), ...recipes.filter((r) => r.alone).map((r) => [r])];
 }
 
+const forkOk = (fork: ForkResult) => fork.steps.every((s) => s.ok) && !fork.costProblems.length && !fork.sizeProblems?.length;
+
 function report(results: readonly ForkResult[], seconds: number): string {
   const lines: string[] = [];
   for (const fork of results) {
-    const ok = fork.steps.every((s) => s.ok) && !fork.costProblems.length;
+    const ok = forkOk(fork);
     lines.push(`fork of ${fork.recipes.join(", ")}: ${ok ? "green" : "FAILED"} in ${fork.seconds.toFixed(0)} s (${fork.dir})`);
     for (const [id, change] of Object.entries(fork.costs)) lines.push(`  ${id.padEnd(14)} ${describeCosts(change)}`);
     for (const step of fork.steps) {
@@ -200,6 +309,8 @@ function report(results: readonly ForkResult[], seconds: number): string {
       if (step.output) lines.push(step.output.replace(/^/gm, "           | "));
     }
     for (const problem of fork.costProblems) lines.push(`  cost stated wrongly: ${problem}`);
+    if (fork.sizes) lines.push(`  measured: ${fork.sizes}`);
+    for (const problem of fork.sizeProblems ?? []) lines.push(`  size stated wrongly: ${problem}`);
   }
   lines.push(`fork proof: ${results.length} fork(s), ${seconds.toFixed(0)} s wall time`);
   return lines.join("\n");
@@ -212,18 +323,22 @@ if (require.main === module) {
     options: {
       keep: { type: "boolean", description: "leave the forks in the temp folder for a look (their paths are printed)" },
       install: { type: "boolean", description: "`npm ci` in each fork instead of linking this checkout's node_modules" },
+      "lean-only": { type: "boolean", description: "only the lean fork (docs/forking.md, A lean fork): its recipe, npm ci, synth, npm test, cost" },
     },
     needs: [
       "what npm test needs in each fork: terraform 1.10 or newer on PATH, moto for the worker test (or SKIP_TERRAFORM_TESTS / SKIP_EMULATOR_TESTS)",
-      "git (each fork is a checkout of its own), and about 7 minutes on 2 cores",
+      "git (each fork is a checkout of its own), and about 7 minutes on 2 cores, and the lean fork's about 8 more",
+      "the npm registry, for the lean fork's npm uninstall and npm ci",
     ],
     examples: ["npm run fork-proof", "npm run fork-proof -- --keep"],
   }).start();
   const keep = values.keep === true;
   const install = values.install === true;
+  const leanOnly = values["lean-only"] === true;
   const started = Date.now();
   const doc = readFileSync(join(ROOT, RECIPES_DOC), "utf8");
-  const recipes = readRecipes(doc);
+  const recipes = leanOnly ? [] : readRecipes(doc);
+  const lean = readLeanRecipe(doc);
   const steps = readForkSteps(doc);
   const base = mkdtempSync(join(tmpdir(), "fork-proof-"));
   const removeBase = () => {
@@ -231,20 +346,26 @@ if (require.main === module) {
   };
   // Interrupted, the forks go too (their running steps are stopped first).
   onCleanup(removeBase);
-  console.log(
-    `fork proof: ${recipes.length} recipes from ${RECIPES_DOC} (${recipes.map((r) => r.id).join(", ")}), node_modules ${install ? "installed with npm ci" : "linked from this checkout"}`,
-  );
-  console.log(`after the recipes, each fork runs: ${steps.join(", ")}`);
+  if (!leanOnly) {
+    console.log(
+      `fork proof: ${recipes.length} recipes from ${RECIPES_DOC} (${recipes.map((r) => r.id).join(", ")}), node_modules ${install ? "installed with npm ci" : "linked from this checkout"}`,
+    );
+    console.log(`after the recipes, each fork runs: ${steps.join(", ")}`);
+  }
+  console.log(`the lean fork runs its ${lean.commands.length} commands, then: ${lean.steps.join(", ")}`);
   const reporter = new Reporter();
   void (async () => {
     const results: ForkResult[] = [];
     try {
       for (const fork of forksOf(recipes)) results.push(await proveFork(fork, { install, base, steps, reporter }));
+      // A lean fork proves its recipe forks; the lean recipe has nothing left to remove there.
+      if (leanApplied(ROOT, lean)) console.log(`the lean fork: skipped, this checkout has applied it (${RECIPES_DOC}, A lean fork)`);
+      else results.push(await proveLeanFork(lean, { base, reporter }));
       reporter.close();
       console.log(report(results, (Date.now() - started) / 1000));
     } finally {
       removeBase();
     }
-    process.exit(results.every((f) => f.steps.every((s) => s.ok) && !f.costProblems.length) ? 0 : 1);
+    process.exit(results.every(forkOk) ? 0 : 1);
   })();
 }

@@ -15,6 +15,8 @@
  * What to run after a recipe is the page's numbered list after `<!-- fork-steps -->`, one command in
  * backticks at the start of each item (`readForkSteps`): the fork proof runs those, in that order.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import ts from "typescript";
 
 export interface Recipe {
@@ -227,4 +229,77 @@ export function statedCosts(recipe: Recipe): Record<string, number> | undefined 
   return Object.fromEntries(
     [...claim.matchAll(/`?([a-z][a-z0-9-]*)`? ([+-])\$([\d,]+\.\d\d)/g)].map(([, env, sign, usd]) => [env, Number(`${sign}${usd.replace(/,/g, "")}`)]),
   );
+}
+
+/**
+ * The lean fork of docs/forking.md ("## A lean fork"): the optional proofs dropped with their dependencies.
+ * Its commands are a ```sh block after `<!-- fork-lean -->`, one per line, each of three plain forms the fork
+ * proof runs as written (no shell): `git rm -r -q <path>…`, `npm pkg delete scripts.<name>…` and
+ * `npm uninstall <package>…`. What to run after it is the numbered list after `<!-- fork-lean-steps -->`.
+ */
+export interface LeanRecipe {
+  /** The commands, as the page shows them, in order. */
+  readonly commands: readonly string[];
+  /** The files and folders its `git rm` removes. */
+  readonly removes: readonly string[];
+  /** The npm scripts its `npm pkg delete` removes from package.json. */
+  readonly scripts: readonly string[];
+  /** The packages its `npm uninstall` removes. */
+  readonly packages: readonly string[];
+  /** What the page says to run after it, in order. */
+  readonly steps: readonly string[];
+  /** The section's text, what it says the lean fork keeps, loses and weighs. */
+  readonly text: string;
+}
+
+const LEAN_SECTION = /^## A lean fork\b[^\n]*\n([\s\S]*?)(?=^## |(?![\s\S]))/m;
+const LEAN_COMMANDS = /<!--\s*fork-lean\s*(?::[^>]*)?-->\s*\n```sh\n([\s\S]*?)\n```/;
+const LEAN_STEPS = /<!--\s*fork-lean-steps\b[^>]*-->\s*\n((?:\d+\. .*\n(?:[ \t]+\S.*\n)*)+)/;
+const LEAN_FORMS: readonly [RegExp, keyof Pick<LeanRecipe, "removes" | "scripts" | "packages">][] = [
+  [/^git rm -r -q ((?:[\w.@/-]+ ?)+)$/, "removes"],
+  [/^npm pkg delete ((?:scripts\.[\w:-]+ ?)+)$/, "scripts"],
+  [/^npm uninstall ((?:@?[\w.-]+(?:\/[\w.-]+)? ?)+)$/, "packages"],
+];
+
+/** The lean fork's recipe, read from docs/forking.md. */
+export function readLeanRecipe(doc: string): LeanRecipe {
+  const text = LEAN_SECTION.exec(doc)?.[1];
+  if (text === undefined) throw new Error(`${RECIPES_DOC} has no "## A lean fork" section`);
+  const block = LEAN_COMMANDS.exec(text)?.[1];
+  if (block === undefined) throw new Error(`${RECIPES_DOC}: the lean fork has no \`\`\`sh block after a <!-- fork-lean --> marker`);
+  const lists = { removes: [] as string[], scripts: [] as string[], packages: [] as string[] };
+  const commands = block.split("\n").filter((line) => line.trim() !== "");
+  for (const command of commands) {
+    const form = LEAN_FORMS.find(([pattern]) => pattern.test(command));
+    if (!form)
+      throw new Error(
+        `${RECIPES_DOC}: each lean fork command is \`git rm -r -q <paths>\`, \`npm pkg delete scripts.<name>…\` or \`npm uninstall <packages>\`, which the fork proof runs as written: ${command}`,
+      );
+    const names = form[0].exec(command)![1].trim().split(" ");
+    lists[form[1]].push(...names.map((name) => (form[1] === "scripts" ? name.slice("scripts.".length) : name.replace(/\/$/, ""))));
+  }
+  const list = LEAN_STEPS.exec(text)?.[1];
+  if (list === undefined) throw new Error(`${RECIPES_DOC}: the lean fork has no numbered list after a <!-- fork-lean-steps --> marker`);
+  const steps = list.split(/^(?=\d+\. )/m).map((item) => {
+    const command = /^\d+\. `([^`]+)`/.exec(item)?.[1];
+    if (command === undefined || !PLAIN_COMMAND.test(command))
+      throw new Error(`${RECIPES_DOC}: each lean fork step starts with a plain npm or npx command in backticks: ${item.trim().split("\n")[0]}`);
+    return command;
+  });
+  return { commands, ...lists, steps, text };
+}
+
+/**
+ * True in a fork that has applied the lean recipe: none of what it removes is left. The docs of a lean fork
+ * still describe the proofs it dropped (the page says so), so the docs' checks let their names be absent
+ * there, and only there: in this starter, every path the recipe removes exists (__tests__/docs/lean-fork.test.ts).
+ */
+export function leanApplied(root: string, lean: LeanRecipe): boolean {
+  return lean.removes.every((path) => !existsSync(join(root, path)));
+}
+
+/** Whether `path` (a file or folder of the project) is one the lean recipe removes, or inside one. */
+export function removedByLean(path: string, lean: LeanRecipe): boolean {
+  const clean = path.replace(/\/$/, "");
+  return lean.removes.some((removed) => clean === removed || clean.startsWith(`${removed}/`));
 }

@@ -9,6 +9,7 @@
 // that is another script of this file runs here; any other `npm run` step runs through npm.
 "use strict";
 const { spawn } = require("node:child_process");
+const { readFileSync } = require("node:fs");
 const { constants } = require("node:os");
 const path = require("node:path");
 const { defineCommand, killOnInterrupt } = require("../cli/cli.cjs");
@@ -124,12 +125,26 @@ function runStep(step, args) {
   });
 }
 
-/** Runs a script's steps in turn; resolves with the first failing step's exit code, or 0. */
+/** The scripts package.json declares: a fork may have dropped some (docs/forking.md, a lean fork). */
+function declaredScripts() {
+  return JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).scripts ?? {};
+}
+
+/**
+ * Runs a script's steps in turn; resolves with the first failing step's exit code, or 0. A step that runs
+ * a script package.json no longer declares (the lean fork drops the emulator's and the game day's) is
+ * skipped, saying so: the chain runs what the fork still has.
+ */
 async function runScript(name, args) {
   const steps = SCRIPTS[name].steps;
+  const declared = declaredScripts();
   for (let i = 0; i < steps.length; i++) {
     const last = i === steps.length - 1;
     const nested = NPM_RUN.exec(steps[i]);
+    if (nested && !Object.hasOwn(declared, nested[1])) {
+      process.stderr.write(`skipped: ${steps[i]} (package.json has no script ${JSON.stringify(nested[1])}: this fork dropped it)\n`);
+      continue;
+    }
     const code = nested && SCRIPTS[nested[1]] ? await runScript(nested[1], last ? args : []) : await runStep(steps[i], last ? args : []);
     if (code !== 0) return code;
   }

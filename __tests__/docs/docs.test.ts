@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { leanApplied, readLeanRecipe, removedByLean, RECIPES_DOC } from "../../scripts/fork-recipes";
 import { renderTable, settings, SETTINGS_DOC, withSettingsTable } from "../../scripts/settings-table";
 import { anchors, brokenLinks, docPages, relativeLinks, ROOT as root, slug } from "../support/doc-links";
 import { lineDiff } from "../support/line-diff";
@@ -13,6 +14,9 @@ const read = (path: string) => readFileSync(join(root, path), "utf8");
 const pages = new Map(docPages().map((page) => [page, read(page)]));
 const readme = pages.get("README.md")!;
 const scripts: Record<string, string> = JSON.parse(read("package.json")).scripts;
+/** A lean fork (docs/forking.md) keeps the pages of the proofs it dropped: their files may be absent there, and only there. */
+const lean = readLeanRecipe(read(RECIPES_DOC));
+const droppedByLean = (path: string) => leanApplied(root, lean) && removedByLean(path, lean);
 /** A page's section: from its heading to the next heading of the same level or above, outside code blocks. */
 const section = (page: string, heading: string) => {
   const lines = pages.get(page)!.split("\n");
@@ -111,7 +115,9 @@ describe("every page", () => {
     const roots = "lib|stacks|scripts|app|__tests__|environments|emulator|docs|\\.github|\\.ci";
     const named = [...pages].flatMap(([page, text]) => [...text.matchAll(new RegExp(`\`((?:${roots})/[\\w./-]*)\``, "g"))].map((m) => ({ page, path: m[1] })));
     expect(named.length).toBeGreaterThan(80);
-    const missing = named.filter(({ path }) => !generated.some((folder) => `${path}/`.startsWith(folder)) && !existsSync(join(root, path)));
+    const missing = named.filter(
+      ({ path }) => !generated.some((folder) => `${path}/`.startsWith(folder)) && !existsSync(join(root, path)) && !droppedByLean(path),
+    );
     expect(missing.map(({ page, path }) => `${page}: ${path}`)).toEqual([]);
   });
 
@@ -161,7 +167,7 @@ describe("the emulator page (docs/emulator.md)", () => {
     for (const text of ["AWS_EMULATOR_URL", "SKIP_EMULATOR_TESTS=1", 'pipx install "moto[server]"', "EMULATOR_PYTHON"]) expect(emulator).toContain(text);
     for (const script of ["emulator", "lifecycle", "test:emulator"]) {
       expect(emulator).toContain(`npm run ${script}`);
-      expect(scripts[script]).toBeDefined();
+      if (!(leanApplied(root, lean) && lean.scripts.includes(script))) expect(scripts[script]).toBeDefined();
     }
   });
 

@@ -16,7 +16,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { cliNodeProblem, cliOf, ENGINES } from "../../scripts/engine.cjs";
+import { cliNodeProblem, cliOf, ENGINES, installedEngines } from "../../scripts/engine.cjs";
 import { copyProject } from "../../scripts/fork-proof";
 import { withoutSynthVariables } from "../support/helpers";
 
@@ -25,8 +25,11 @@ const work = mkdtempSync(join(tmpdir(), "synth-fresh-"));
 const project = join(work, "project");
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const skipCdktnCli = ["1", "true"].includes(process.env.SKIP_CDKTN_CLI ?? "");
-const cdktnCliProblem = cliNodeProblem(cliOf(ENGINES.cdktn));
+// Both engines here; cdktf alone in a lean fork, which uninstalls cdktn (docs/forking.md).
+const engines = installedEngines().map((engine) => engine.name);
+const withCdktn = engines.includes("cdktn");
+const skipCdktnCli = !withCdktn || ["1", "true"].includes(process.env.SKIP_CDKTN_CLI ?? "");
+const cdktnCliProblem = withCdktn ? cliNodeProblem(cliOf(ENGINES.cdktn)) : undefined;
 
 // The variables that change what synth writes are the test's, not the caller's.
 const env: NodeJS.ProcessEnv = {
@@ -43,7 +46,7 @@ interface Entry {
 }
 const ENTRIES: readonly Entry[] = [
   { name: "npm run synth", engine: "cdktf", command: ["npm", "run", "--silent", "synth"] },
-  { name: "CDK_ENGINE=cdktn npm run synth", engine: "cdktn", command: ["npm", "run", "--silent", "synth"] },
+  ...(withCdktn ? [{ name: "CDK_ENGINE=cdktn npm run synth", engine: "cdktn", command: ["npm", "run", "--silent", "synth"] } as const] : []),
   { name: "npx cdktf synth", engine: "cdktf", command: [join("node_modules", ".bin", "cdktf"), "synth"] },
   ...(skipCdktnCli ? [] : [{ name: "npx cdktn synth", engine: "cdktn", command: [join("node_modules", ".bin", "cdktn"), "synth"] } as const]),
 ];
@@ -141,8 +144,8 @@ function sameLengthEdits(source: string): string {
 
 /** Every entry agrees with a synth from nothing, stack for stack. */
 function expectFresh(): Record<string, Record<string, unknown>> {
-  const fresh = { cdktf: fromNothing("cdktf"), cdktn: fromNothing("cdktn") };
-  for (const engine of ["cdktf", "cdktn"] as const) expect([engine, fresh[engine].status, fresh[engine].output]).toEqual([engine, 0, expect.any(String)]);
+  const fresh = Object.fromEntries(engines.map((engine) => [engine, fromNothing(engine)])) as Record<"cdktf" | "cdktn", Synthesized>;
+  for (const engine of engines) expect([engine, fresh[engine].status, fresh[engine].output]).toEqual([engine, 0, expect.any(String)]);
   for (const entry of ENTRIES) {
     const result = through(entry);
     expect([entry.name, result.status]).toEqual([entry.name, 0]);
@@ -150,7 +153,7 @@ function expectFresh(): Record<string, Record<string, unknown>> {
     for (const [stack, json] of Object.entries(fresh[entry.engine].stacks))
       expect([entry.name, stack, result.stacks[stack]]).toEqual([entry.name, stack, json]);
   }
-  return { cdktf: fresh.cdktf.stacks, cdktn: fresh.cdktn.stacks };
+  return Object.fromEntries(engines.map((engine) => [engine, fresh[engine].stacks]));
 }
 
 beforeAll(() => {

@@ -20,7 +20,7 @@ import { build } from "esbuild";
 import { environments } from "../../environments/environments";
 import { runOptionsFromEnv } from "../../lib/settings/environment/settings";
 import { examples, planOnlyExamples } from "../support/variants";
-import { ENGINES } from "../../scripts/engine.cjs";
+import { installedEngines } from "../../scripts/engine.cjs";
 import { esbuildOptions } from "../../scripts/synth.cjs";
 import { synth, withoutMetadata, withoutSynthVariables } from "../support/helpers";
 
@@ -38,7 +38,7 @@ const clean = withoutSynthVariables();
 const bundled: Record<string, Record<string, Record<string, unknown>>> = {};
 
 beforeAll(async () => {
-  for (const engine of Object.values(ENGINES)) {
+  for (const engine of installedEngines()) {
     const bundle = join(work, `${engine.build}.js`);
     await build(esbuildOptions(engine, resolve("__tests__", "support", "synth-entry.ts"), bundle));
     for (const [mode, switches] of Object.entries(MODES)) {
@@ -56,7 +56,7 @@ beforeAll(async () => {
   }
 }, 120_000);
 
-const cases = Object.values(ENGINES).flatMap((engine) => Object.keys(MODES).map((mode) => [`${engine.name} ${mode}`, mode] as const));
+const cases = installedEngines().flatMap((engine) => Object.keys(MODES).map((mode) => [`${engine.name} ${mode}`, mode] as const));
 
 test.each(cases)("%s: every environment and variant, bundled as the synth app bundles, is what the tests synthesize in-process", (key, mode) => {
   const stacks = bundled[key];
