@@ -327,7 +327,7 @@ if (require.main === module) {
     },
     needs: [
       "what npm test needs in each fork: terraform 1.10 or newer on PATH, moto for the worker test (or SKIP_TERRAFORM_TESTS / SKIP_EMULATOR_TESTS)",
-      "git (each fork is a checkout of its own), and about 7 minutes on 2 cores, and the lean fork's about 8 more",
+      "git (each fork is a checkout of its own), and about 4 minutes on 2 cores, then the lean fork's about 7 more",
       "the npm registry, for the lean fork's npm uninstall and npm ci",
     ],
     examples: ["npm run fork-proof", "npm run fork-proof -- --keep"],

@@ -5,8 +5,10 @@
  * itself), runs it (package.json's scripts, the workflows, .ci/) or names it in its configuration. The
  * fork proof (npm run fork-proof) then applies it to a clean copy and runs the lean fork's tests.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, posix } from "node:path";
+import { installedPackages, leanSizeProblems, statedLeanSize } from "../../scripts/fork-proof";
 import { leanApplied, readLeanRecipe, removedByLean, RECIPES_DOC } from "../../scripts/fork-recipes";
 import { codeFiles } from "../../scripts/forker-path";
 import { ROOT as root } from "../support/doc-links";
@@ -91,6 +93,30 @@ describe(`the lean fork (${RECIPES_DOC}, "A lean fork")`, () => {
       ...lean.removes.filter((path) => path.includes(".") && text.includes(path)).map((path) => `${where} names ${path}`),
     ]);
     expect(problems).toEqual([]);
+  });
+
+  test("states the fork's size, which the fork proof measures and holds it to (3% of the packages, 0.1 GB)", () => {
+    const stated = statedLeanSize(lean);
+    expect(stated.packages).toBeGreaterThan(500);
+    expect(stated.gb).toBeGreaterThan(0.1);
+    const measured = { packages: stated.packages!, gb: stated.gb! };
+    expect(leanSizeProblems(stated, measured)).toEqual([]);
+    expect(leanSizeProblems(stated, { ...measured, packages: Math.round(measured.packages * 1.1) })).toEqual([
+      expect.stringMatching(/packages installed; measured/),
+    ]);
+    expect(leanSizeProblems(stated, { ...measured, gb: measured.gb + 0.3 })).toEqual([expect.stringMatching(/GB of node_modules; measured/)]);
+    expect(leanSizeProblems({}, measured)).toEqual([expect.stringMatching(/does not state its size/)]);
+  });
+
+  test("the fork proof counts installed packages as package folders, scoped and nested ones included", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lean-count-"));
+    try {
+      for (const folder of ["a", "@scope/b", "a/node_modules/c", ".bin", "not-a-package"]) mkdirSync(join(dir, folder), { recursive: true });
+      for (const folder of ["a", "@scope/b", "a/node_modules/c"]) writeFileSync(join(dir, folder, "package.json"), "{}");
+      expect(installedPackages(dir)).toBe(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("the check finds an import of a removed file", () => {
