@@ -20,6 +20,7 @@ import { Task } from "./task";
 import { checkOrder, scaleEnvironment } from "./time";
 import { breakageSpec, type Breakage } from "./breakages";
 import { FaultProxy } from "./fault-proxy";
+import { migrationFiles, migrationLock, migrationOverBudget, release, rollingDeploy } from "./migrations";
 import { ALB_BODY_INSPECTION_LIMIT_BYTES, evaluateWebAcl } from "./waf";
 import { BODY_MAX } from "../../app/src/notes";
 import { freePort } from "../../app/harness/api";
@@ -28,8 +29,6 @@ import { freePort } from "../../app/harness/api";
 export const DEFAULT_TIME_SCALE = 0.2;
 /** How long an RDS Multi-AZ failover leaves connections silent: "failovers typically complete within 60–120 seconds" (RDS User Guide, Multi-AZ DB instance deployments); the shorter end, scaled. */
 const FAILOVER_SILENT_SECONDS = 60;
-/** node-pg-migrate's advisory lock (its PG_MIGRATE_LOCK_ID), which a migrating task holds. */
-const MIGRATION_LOCK_ID = "7241865325823964";
 
 export type { Breakage } from "./breakages";
 
@@ -147,15 +146,9 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "rolling deploy",
-    proves: "v1 → v2 in ECS's order (start up to maximum percent, wait healthy, deregister, drain, SIGTERM) loses no request",
-    async run(ctx) {
-      const v2 = ctx.stage("v2");
-      const { load, outcome } = await ctx.load(deploySeconds(ctx.spec) + 5, () => ctx.service.deploy(v2));
-      const problems: string[] = [];
-      if (!outcome) problems.push("the deployment did not complete");
-      noFailures(load, problems);
-      return { load, problems, notes: [`${ctx.service.healthy(v2).length} tasks of v2 healthy`] };
-    },
+    proves:
+      "v1 → v2 in ECS's order (start up to maximum percent, wait healthy, deregister, drain, SIGTERM) loses no request, while v2's expand migration runs under v1's load; every acknowledged write reads back",
+    run: (ctx) => rollingDeploy(ctx, releaseHelpers(ctx)),
   },
   {
     name: "spot interruption",
@@ -350,68 +343,15 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "migration lock",
-    proves: "tasks starting together while a slow migration holds the lock wait for it (within their budget) and start; nothing fails",
-    async run(ctx) {
-      const v3 = ctx.stage("v3");
-      const budget = migrationBudgetMs(ctx);
-      const hold = Math.floor(budget / 4);
-      let releasedAt = 0;
-      const { load, outcome } = await ctx.load(deploySeconds(ctx.spec) + hold / 1000 + 5, async () => {
-        const holder = await holdMigrationLock(ctx);
-        const deploy = ctx.service.deploy(v3);
-        await sleep(hold);
-        releasedAt = Date.now();
-        await holder.end();
-        return deploy;
-      });
-      const problems: string[] = [];
-      if (!outcome) problems.push("the deployment did not complete");
-      noFailures(load, problems);
-      // Each new task's migrate container ended only once the lock was free: it waited (timestamps), not ran beside the holder.
-      const started = ctx.service.launched.filter((t) => t.id.startsWith("v3-"));
-      const early = started.filter((t) => !t.initExit || t.initExit.at < releasedAt);
-      if (!started.length) problems.push("the deployment started no task of v3");
-      if (early.length)
-        problems.push(
-          `${early.length} of ${started.length} new tasks did not wait for the lock: their migrate containers ended ${early
-            .map((t) => (t.initExit ? `${releasedAt - t.initExit.at} ms before it was released (exit ${t.initExit.code})` : "never"))
-            .join(", ")}`,
-        );
-      const waits = started.filter((t) => t.initExit).map((t) => t.initExit!.at - t.startedAt);
-      return {
-        load,
-        problems,
-        notes: [
-          `lock held ${hold} ms of the ${budget} ms budget; ${started.length} new tasks' migrate containers waited ${waits.join(", ")} ms and ended after its release`,
-        ],
-      };
-    },
+    proves:
+      "tasks starting together while a slow migration holds the lock queue on it (pg_locks), end after its release, one applies v3's contract and the others wait for it (timestamps); nothing fails; every acknowledged write reads back",
+    run: (ctx) => migrationLock(ctx, releaseHelpers(ctx)),
   },
   {
     name: "migration over budget",
-    proves: "a migration past MIGRATION_TIMEOUT_MS fails the new tasks within the grace period; the circuit breaker rolls back; nothing fails",
-    async run(ctx) {
-      const v4 = ctx.stage("v4");
-      const budget = migrationBudgetMs(ctx);
-      const before = ctx.service.running();
-      const { load, outcome } = await ctx.load(budget / 1000 + deploySeconds(ctx.spec) + 5, async () => {
-        const holder = await holdMigrationLock(ctx);
-        try {
-          return await ctx.service.deploy(v4);
-        } finally {
-          await holder.end();
-        }
-      });
-      const problems: string[] = [];
-      if (outcome) problems.push("the deployment completed, though its migration could not");
-      if (!ctx.spec.service.circuitBreaker) problems.push("the service has no deployment circuit breaker");
-      noFailures(load, problems);
-      const kept = ctx.service.running().filter((t) => before.includes(t));
-      if (kept.length !== before.length) problems.push(`the old tasks did not all keep serving (${kept.length} of ${before.length})`);
-      const grace = ctx.time.ms(ctx.spec.service.healthCheckGracePeriodSeconds);
-      const slow = ctx.service.events.filter((e) => e.message.includes("stopped while starting")).length;
-      return { load, problems, notes: [`${slow} new tasks stopped within the ${grace} ms grace period; rolled back`] };
-    },
+    proves:
+      "a migration past MIGRATION_TIMEOUT_MS stops the new tasks within the grace period with the budget's line; the circuit breaker rolls back; v4's migration is not applied; nothing fails",
+    run: (ctx) => migrationOverBudget(ctx, releaseHelpers(ctx)),
   },
   {
     name: "request sizes vs WAF",
@@ -481,17 +421,6 @@ async function loginWorks(ctx: Context, username: string, password: string): Pro
   }
 }
 
-async function holdMigrationLock(ctx: Context) {
-  const client = ctx.db.admin(ctx.spec.database.name);
-  await client.connect();
-  await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_ID})`);
-  return client;
-}
-
-function migrationBudgetMs(ctx: Context): number {
-  return Number(ctx.durations.MIGRATION_TIMEOUT_MS);
-}
-
 /** Seconds (scaled) a task takes to start and pass the load balancer's health checks. */
 function startSeconds(spec: GamedaySpec): number {
   return 3 + spec.targetGroup.healthyThreshold * spec.targetGroup.intervalSeconds * scaleOf(spec);
@@ -500,6 +429,8 @@ function startSeconds(spec: GamedaySpec): number {
 function stopSeconds(spec: GamedaySpec): number {
   return spec.task.stopTimeoutSeconds * scaleOf(spec);
 }
+/** What the release scenarios (migrations.ts) take of the run. */
+const releaseHelpers = (ctx: Context) => ({ deploySeconds: deploySeconds(ctx.spec), noFailures });
 function deploySeconds(spec: GamedaySpec): number {
   return startSeconds(spec) + spec.targetGroup.deregistrationDelaySeconds * scaleOf(spec) + stopSeconds(spec);
 }
@@ -630,7 +561,10 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
     const images: StagedImage[] = [];
     cleanups.push(async () => images.forEach((i) => i.remove()));
     const stage = (tag: string) => {
-      const image = StagedImage.stage(tag, (options.breakage && breakageSpec(options.breakage).patches) || []);
+      // A release (migrations.ts): its migrations beside the app's and its code's changes, then a broken variant's patches.
+      const broken = options.breakage && breakageSpec(options.breakage);
+      const r = release(tag, broken ? broken.releaseMigrations : undefined);
+      const image = StagedImage.stage(tag, [...r.patches, ...((broken && broken.patches) || [])], migrationFiles(r));
       images.push(image);
       return image;
     };
