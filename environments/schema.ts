@@ -16,6 +16,7 @@ import type { QueueConfig } from "../lib/workers/queue";
 import { checkWorkers, publishersOf } from "./worker-rules";
 import {
   DRAIN_VARIABLES,
+  LB_PROPAGATION_SECONDS,
   MIGRATION_VARIABLE,
   MIN_MIGRATION_SECONDS,
   migrationSeconds,
@@ -409,7 +410,8 @@ function checkTracing(ctx: Context, s: Parsed, entry: ParsedService): void {
 }
 
 /**
- * A routed task's stop: drain (the health check seen failing), then finish what is in flight, within
+ * A routed task's stop: drain (the health check seen failing, and every load balancer node acting on it:
+ * LB_PROPAGATION_SECONDS), then finish what is in flight, within
  * the stop timeout, itself within Spot's two-minute warning; migrations within the grace period.
  */
 function checkStopTimings(ctx: Context, s: Parsed, entry: ParsedService): void {
@@ -429,7 +431,9 @@ function checkStopTimings(ctx: Context, s: Parsed, entry: ParsedService): void {
     return;
   }
   const t = stopTimings(healthCheck, shutdownMs);
-  const drain = `${healthCheckSetting}: unhealthyThreshold ${healthCheck.unhealthyThreshold} x intervalSeconds ${healthCheck.intervalSeconds} + timeoutSeconds ${healthCheck.timeoutSeconds} = ${t.drainSeconds} s`;
+  const drain =
+    `${healthCheckSetting}: unhealthyThreshold ${healthCheck.unhealthyThreshold} x intervalSeconds ${healthCheck.intervalSeconds} + timeoutSeconds ${healthCheck.timeoutSeconds}` +
+    `, then ${LB_PROPAGATION_SECONDS} s for every load balancer node to act on it (LB_PROPAGATION_SECONDS) = ${t.drainSeconds} s`;
   const parts = `the drain (${drain}), SHUTDOWN_TIMEOUT_MS ${shutdownMs} ms and 2 s to exit`;
   if (t.requiredStopSeconds > SPOT_WARNING_SECONDS)
     fail(

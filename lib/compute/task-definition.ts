@@ -106,7 +106,8 @@ export const TaskSettingsSchema = z.strictObject({
   healthCheck: z.optional(z.nullable(ContainerHealthCheckSchema)),
   /**
    * Seconds between SIGTERM and SIGKILL. A task behind the load balancer needs its drain (health check unhealthyThreshold × intervalSeconds +
-   * timeoutSeconds) + SHUTDOWN_TIMEOUT_MS + 2 s, checked at synth; at most 120, Fargate's limit and Spot's warning. @default 45
+   * timeoutSeconds, + 5 s for every load balancer node to act on it) + SHUTDOWN_TIMEOUT_MS + 2 s, checked at synth; at most 120, Fargate's limit and
+   * Spot's warning. @default 45
    */
   stopTimeoutSeconds: withDefault(int(2, 120), 45),
   /** Read-only root; write to `task.scratchPath`. @default true */

@@ -17,7 +17,7 @@ import { accountingProblems, underLoad, type LoadResult } from "./load";
 import { Postgres } from "./postgres";
 import { readSpec, synthesize, type GamedaySpec, type InitContainerSpec } from "./stack";
 import { Task } from "./task";
-import { checkOrder, scaleEnvironment } from "./time";
+import { ALB_PROPAGATION_SECONDS, checkOrder, scaleEnvironment } from "./time";
 import { breakageSpec, type Breakage } from "./breakages";
 import { FaultProxy } from "./fault-proxy";
 import { migrationFiles, migrationLock, migrationOverBudget, release, rollingDeploy } from "./migrations";
@@ -169,13 +169,14 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "task killed",
-    proves: "SIGKILL: only requests sent to that task fail, until its health checks take it out; ECS replaces it",
+    proves: "SIGKILL: only requests sent to that task fail, until its health checks take it out and every load balancer node acts on it; ECS replaces it",
     async run(ctx) {
       const victim = ctx.service.healthy()[0];
       const target = ctx.lb.targetName(victim.id)!;
       const tg = ctx.spec.targetGroup;
-      // The load balancer sees it dead within unhealthyThreshold checks (one interval apart), each up to its timeout.
-      const window = ctx.time.ms(tg.unhealthyThreshold * tg.intervalSeconds + tg.timeoutSeconds) + 1000;
+      // The load balancer sees it dead within unhealthyThreshold checks (one interval apart), each up to its timeout,
+      // and its last node stops sending to it the propagation delay later.
+      const window = ctx.time.ms(tg.unhealthyThreshold * tg.intervalSeconds + tg.timeoutSeconds + ALB_PROPAGATION_SECONDS) + 1000;
       let killedAt = 0;
       const { load } = await ctx.load(window / 1000 + startSeconds(ctx.spec) + 4, async () => {
         await sleep(1000);
