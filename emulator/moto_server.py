@@ -466,6 +466,7 @@ SecurityGroupRule.description = property(lambda self: self.ip_range.get("Descrip
 #     here, ApplyImmediately=false applies at once too;
 #   - API_IncreaseReplicaCount.html, API_DecreaseReplicaCount.html: NewReplicaCount (or ReplicasToRemove) of a
 #     group without cluster mode; a clustered group's ReplicaConfiguration is refused, saying so;
+#   - API_ModifyReplicationGroupShardConfiguration.html: not emulated, refused with a 400 that says so;
 #   - API_DeleteCacheSubnetGroup.html: CacheSubnetGroupInUse while a cluster uses it, else gone with its tags;
 #   - API_ModifyCacheSubnetGroup.html: a new description or subnets.
 class ElastiCacheMemberCluster:
@@ -678,6 +679,12 @@ def _decrease_replica_count(self):
     return ActionResult({"ReplicationGroup": group})
 
 
+def _refuse_shard_configuration(self):
+    # Not emulated. moto answers an action it lacks with an HTML 500, which the provider retries for minutes;
+    # a 400 that says so fails the apply at once.
+    raise InvalidParameterValueException("The emulator does not change a group's shards (ModifyReplicationGroupShardConfiguration).")
+
+
 def _delete_cache_subnet_group(self):
     backend, name = self.elasticache_backend, self._get_param("CacheSubnetGroupName")
     if name not in backend.cache_subnet_groups:
@@ -704,6 +711,7 @@ ElastiCacheResponse.delete_replication_group = _delete_replication_group_with_fi
 ElastiCacheResponse.modify_replication_group = _modify_replication_group
 ElastiCacheResponse.increase_replica_count = _increase_replica_count
 ElastiCacheResponse.decrease_replica_count = _decrease_replica_count
+ElastiCacheResponse.modify_replication_group_shard_configuration = _refuse_shard_configuration
 ElastiCacheResponse.delete_cache_subnet_group = _delete_cache_subnet_group
 ElastiCacheResponse.modify_cache_subnet_group = _modify_cache_subnet_group
 
