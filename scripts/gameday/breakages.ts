@@ -74,6 +74,11 @@ export const BREAKAGES = {
     what: "v2 expands and contracts in one release: body_chars required at once, with no trigger to fill it for v1's writes while v1 still serves",
     releaseMigrations: { v2: ["broken/1790000000000_gameday-v2-contract-early.sql"] },
   },
+  "worker-no-idempotency": {
+    scenario: "worker killed mid-message",
+    what: "a worker that acts on every delivery (its build without the inbox check), so a message delivered again is applied again",
+    patches: [{ file: "dist/worker.mjs", from: "if (fresh.rowCount === 0) {", to: "if (false) {", count: 1 }],
+  },
 } satisfies Record<string, BreakageSpec>;
 
 export type Breakage = keyof typeof BREAKAGES;

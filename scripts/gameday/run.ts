@@ -21,6 +21,7 @@ import { ALB_PROPAGATION_SECONDS, checkOrder, scaleEnvironment } from "./time";
 import { breakageSpec, type Breakage } from "./breakages";
 import { FaultProxy } from "./fault-proxy";
 import { migrationFiles, migrationLock, migrationOverBudget, release, rollingDeploy } from "./migrations";
+import { WORKER_SCENARIOS, type WorkerHost } from "./worker";
 import { ALB_BODY_INSPECTION_LIMIT_BYTES, evaluateWebAcl } from "./waf";
 import { BODY_MAX } from "../../app/src/notes";
 import { freePort } from "../../app/harness/api";
@@ -82,11 +83,18 @@ interface Context {
   /** The app's own login, in a secret of its own (the stand-in for its IAM token's source); none when the app logs in as the master user. */
   readonly appLogin?: { readonly secretArn: string; readonly username: string };
   readonly stage: (tag: string) => StagedImage;
-  /** `connections`: requests in flight at most (8 by default). */
-  readonly load: <T>(seconds: number, during: (elapsed: () => number) => Promise<T>, connections?: number) => Promise<{ load: LoadResult; outcome: T }>;
+  /** `connections`: requests in flight at most (8 by default); `perSecond`: the rate, if not the run's. */
+  readonly load: <T>(
+    seconds: number,
+    during: (elapsed: () => number) => Promise<T>,
+    connections?: number,
+    perSecond?: number,
+  ) => Promise<{ load: LoadResult; outcome: T }>;
   readonly noteId: string;
   /** Requests per second of the load. */
   readonly rate: number;
+  /** The worker, its queue and its job (worker.ts), made by the first worker scenario. */
+  readonly workers: WorkerHost;
 }
 
 interface Scenario {
@@ -377,6 +385,7 @@ export const SCENARIOS: readonly Scenario[] = [
       return { problems, notes };
     },
   },
+  ...WORKER_SCENARIOS,
 ];
 
 /** The probes' client and the name it addresses, as a client of the load balancer on AWS would send them. */
@@ -610,13 +619,23 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
       stage,
       noteId,
       rate,
-      load: (seconds, during, connections) =>
+      workers: {
+        emulatorUrl: emulator.url,
+        logDir,
+        imageConfig,
+        apiEnvironment: environment,
+        resolve: (container) => resolveEnvironment(spec, container, local, secrets, scale, options.breakage),
+        port: () => portPool.next(),
+        scale,
+        cleanups,
+      },
+      load: (seconds, during, connections, perSecond = rate) =>
         underLoad(
           {
             url: lb.url,
-            rate,
+            rate: perSecond,
             connections,
-            amount: Math.ceil(rate * seconds),
+            amount: Math.ceil(perSecond * seconds),
             noteId,
             targetOf: (id) => lb.targetOf(id),
             loggedBy: (prefix) => lb.loggedIds(prefix),
