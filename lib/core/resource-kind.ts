@@ -38,6 +38,15 @@ export function holdings(service: string, kind: string, ids: readonly (string | 
   return ids.filter((id): id is string => Boolean(id)).map((id) => ({ service, kind, id }));
 }
 
+/** Where a resource's ARN is made up, as the IAM table's world fills in references: its region and account, and stand-ins for what AWS picks. */
+export interface ArnContext {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+  /** A stand-in of `length` letters and digits for a part AWS generates (a secret's suffix), the same for the same resource. */
+  readonly unique: (length: number) => string;
+}
+
 /** Why a part says nothing: a sentence a reviewer can check. */
 export interface Reason {
   readonly why: string;
@@ -64,6 +73,12 @@ export interface ResourceKindProps {
   readonly inventory: ((aws: AwsCall, account: InventoryAccount) => Promise<Holding[]>) | Reason;
   /** The CloudWatch namespace its construct's metric methods feed alarms from (`alarms.watch(it)`), or why it has no alarm. */
   readonly alarms: { readonly namespace: string } | Reason;
+  /**
+   * How AWS names its resources (their `arn` attribute) by Terraform type, for what a policy references before
+   * anything exists (the IAM table evaluates policies with them filled in, `__tests__/iam/iam-world.ts`).
+   * @default none: a policy that names one fails the IAM tests, naming the type
+   */
+  readonly arns?: Readonly<Record<string, (resource: Readonly<Record<string, unknown>>, at: ArnContext) => string>>;
 }
 
 /** Every kind described so far, in the order their modules loaded; a stack's modules describe the kinds it can make. */
@@ -89,6 +104,7 @@ export class ResourceKind {
   readonly price: ResourceKindProps["price"];
   readonly inventory: ResourceKindProps["inventory"];
   readonly alarms: ResourceKindProps["alarms"];
+  readonly arns: NonNullable<ResourceKindProps["arns"]>;
 
   constructor(props: ResourceKindProps) {
     const claimed = props.types.map((type) => [type, ResourceKind.of(type)] as const).find(([, kind]) => kind && kind.file !== relativeFile(props.file));
@@ -104,6 +120,7 @@ export class ResourceKind {
     this.price = props.price;
     this.inventory = props.inventory;
     this.alarms = props.alarms;
+    this.arns = props.arns ?? {};
     // A module loaded twice (jest's isolated registries) describes its kinds again: the newest stands.
     const again = described.findIndex((kind) => kind.file === this.file && kind.name === this.name);
     if (again >= 0) described.splice(again, 1, this);
