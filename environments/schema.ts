@@ -582,7 +582,8 @@ export function parseSettings(settings: EnvironmentSettings): EnvironmentConfig 
         `no containerPort, or a route for services.${worker[0]}`,
       );
     checkUses(result.data, sections);
-    return { ...result.data, sections };
+    // Each section also where it was written (config.<name>), as every other setting is.
+    return { ...result.data, ...sections, sections };
   }
   // A misspelled key explains the other problems it causes (a required key then missing), so it goes first.
   const issue = result.error.issues.find((i) => i.code === "unrecognized_keys") ?? result.error.issues[0];
