@@ -195,6 +195,11 @@ class SqsGate {
     return new Promise((resolve) => (this.trap = resolve));
   }
 
+  /** Disarms a trap no DeleteMessage sprang, so it cannot hold a later worker's. */
+  disarm(): void {
+    this.trap = undefined;
+  }
+
   via(queueUrl: string): string {
     const url = new URL(queueUrl);
     return `http://127.0.0.1:${(this.server.address() as net.AddressInfo).port}${url.pathname}`;
@@ -472,6 +477,7 @@ export const WORKER_SCENARIOS = [
           const held = w.gate.holdNextDelete();
           const victim = w.service.tasks()[0];
           await Promise.race([held, sleep(5000)]);
+          w.gate.disarm();
           killedAt = Date.now();
           killed = victim;
           await victim.kill("killed mid-message");
