@@ -1,15 +1,24 @@
 /**
  * Which way imports run (`npm run lint` checks it with dependency-cruiser). lib/ is layered, bottom up:
  *   calculators (pure) < settings (the settings kit: rules, validation, AWS data) < core (context, key, IAM,
- *   security groups) < network, registry, database, edge (what tasks use; none imports another)
+ *   security groups) < the resource areas: every other folder (network, registry, database, edge: what tasks use;
+ *   none imports another)
  *   < compute (cluster, capacity, task definition, service) < workers < observability, ci
  *   < settings/environment (the environment's schema, joined from every area's section; no construct reads it).
  * Above lib/: environments/ (settings as data), stacks/ (composition), main.ts, emulator/, scripts/.
  * Beside them all, cli/: the command-line kit every script uses, importing nothing of the project.
- * Tests import anything; nothing imports a test, but the emulator's lifecycle runs the tests' example variants
- * (__tests__/support/variants.ts). The app's source is the image: it imports only itself.
+ * Tests import anything; nothing imports a test, but the emulator's lifecycle and the game day, proofs themselves,
+ * run the tests' example variants (__tests__/support/variants.ts). The app's source is the image: it imports only itself.
  */
-const RESOURCE_AREAS = "network|registry|database|edge";
+const { readdirSync } = require("node:fs");
+const path = require("node:path");
+/** The layers that are not resource areas, bottom up; every other folder of lib/ is one (a new lib/cache/ is, with no change here). */
+const LAYERS = ["calculators", "settings", "core", "compute", "workers", "observability", "ci"];
+const RESOURCE_AREAS = readdirSync(path.join(__dirname, "lib"), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && !LAYERS.includes(entry.name))
+  .map((entry) => entry.name)
+  .sort()
+  .join("|");
 const forbid = (name, comment, from, to) => ({ name, comment, severity: "error", from, to });
 
 module.exports = {
@@ -20,14 +29,14 @@ module.exports = {
     forbid("not-to-unresolvable", "An import of a module that does not exist.", {}, { couldNotResolve: true }),
     forbid(
       "no-test-imports",
-      "Only tests import tests: a script or a construct needs a module of its own. The emulator's lifecycle, a proof itself, may read the example variants.",
+      "Only tests import tests: a script or a construct needs a module of its own. The emulator's lifecycle and the game day, proofs themselves, may read the example variants.",
       { pathNot: "(^|/)__tests__/" },
       { path: "(^|/)__tests__/", pathNot: "^__tests__/support/variants\\.ts$" },
     ),
     forbid(
       "variants-are-proofs",
-      "The example variants (__tests__/support/variants.ts) are the tests' and the emulator's: what deploys reads only environments/.",
-      { pathNot: "^(__tests__|emulator)/" },
+      "The example variants (__tests__/support/variants.ts) are the proofs': the tests', the emulator's and the game day's; what deploys reads only environments/.",
+      { pathNot: "^(__tests__|emulator|scripts/gameday)/" },
       { path: "^__tests__/support/variants\\.ts$" },
     ),
     forbid(
@@ -57,7 +66,7 @@ module.exports = {
     forbid("core-below-areas", "lib/core serves every area, so it imports none.", { path: "^lib/core/" }, { path: "^lib/(?!core/|settings/|calculators/)" }),
     forbid(
       "resource-areas-side-by-side",
-      "network, registry, database and edge are handed to the tasks; none imports another, nor anything above.",
+      "The resource areas (every folder of lib/ that is not a layer: network, registry, database, edge, and a fork's own) are handed to the tasks; none imports another, nor anything above.",
       { path: `^lib/(${RESOURCE_AREAS})/` },
       { path: `^lib/(?!$1/|core/|settings/|calculators/)` },
     ),

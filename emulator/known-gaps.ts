@@ -89,6 +89,22 @@ export const EMULATOR_GAPS: Readonly<Record<string, EmulatorGap>> = {
     patches: ["SqsQueue.BASE_ATTRIBUTES", "SqsQueue.__init__", "SqsQueue.attributes"],
     provenBy: ["__tests__/workers/workers.test.ts", "app/__tests__/worker.test.ts"],
   },
+  elastiCache: {
+    why:
+      "moto 5.2 keeps an ElastiCache replication group without its member clusters (the provider reads node type, engine, parameter group, subnet and security groups, maintenance window and encryption from the first one, so every read failed), builds one member whatever NumCacheClusters says, never removes a deleted group (the provider would wait 45 minutes), and has no ModifyReplicationGroup, IncreaseReplicaCount, DecreaseReplicaCount, DeleteCacheSubnetGroup or ModifyCacheSubnetGroup. They are answered as the Amazon ElastiCache API Reference's pages of those names say, and an AuthToken AWS refuses (without transit encryption, or outside 16 to 128 characters with only !&#$^<>- as specials) is refused. " +
+      "Still unproven there: no cache node runs, so nothing checks the auth token, TLS, encryption at rest, failover or Multi-AZ; engine_version_actual is the version asked for (AWS reports the running patch); log delivery is recorded, nothing is delivered; every change applies at once (no maintenance window passes, so apply_immediately = false is not exercised); replica counts change only for a group without cluster mode, and a change of shards (ModifyReplicationGroupShardConfiguration) is refused at once, saying so. The provider's fixed 30-second waits before its first poll on create, on delete and on a replica count change still run.",
+    patches: [
+      "ElastiCacheBackend.create_replication_group",
+      "ElastiCacheBackend.delete_replication_group",
+      "ElastiCacheResponse.delete_replication_group",
+      "ElastiCacheResponse.modify_replication_group",
+      "ElastiCacheResponse.increase_replica_count",
+      "ElastiCacheResponse.decrease_replica_count",
+      "ElastiCacheResponse.modify_replication_group_shard_configuration",
+      "ElastiCacheResponse.delete_cache_subnet_group",
+      "ElastiCacheResponse.modify_cache_subnet_group",
+    ],
+  },
   unstoredAttributes: {
     why: "Attributes moto does not store at all (KNOWN_GAPS below, each with its reason) are not compared by the re-plan check.",
     provenBy: ["emulator/known-gaps.ts"],

@@ -12,7 +12,7 @@ import { killOnInterrupt, Reporter } from "../cli/cli.cjs";
 import { offlineTerraformEnv } from "../scripts/offline-plan";
 import { Emulator, startEmulator } from "./server";
 import { plannedChanges, unexpectedChanges, upgradeProblems, PlanJson } from "./known-gaps";
-import { leftovers } from "./inventory";
+import { leftovers, unseenKinds } from "./inventory";
 import { foundationChanges, releaseTypesOf, type PlanChanges, type ReleaseTypes } from "../lib/ci/release-changes";
 
 /** What a step sees of the running emulator. */
@@ -81,6 +81,8 @@ export interface StepResult {
   readonly changes?: string[];
   /** `destroy`: what still exists afterwards, survivors excepted; `refused-destroy`: what it removed. */
   readonly leftovers?: string[];
+  /** The first `apply`: the kinds it made whose leftover inventory finds none of them (`unseenKinds`), so a destroy's check could not fail for them. */
+  readonly unseen?: string[];
   readonly observed?: unknown;
   readonly outputs?: Record<string, unknown>;
 }
@@ -232,6 +234,7 @@ export async function runLifecycle(
     // what its last apply read back. Applies refresh as a user's deploy does: that refresh is what puts
     // back anything an earlier apply removed behind Terraform's back.
     const noRefresh = "-refresh=false";
+    let inventoried = false;
     for (const step of spec.steps) {
       const t0 = Date.now();
       const progress = reporter.step(`${spec.name}: ${step.name}`);
@@ -255,6 +258,12 @@ export async function runLifecycle(
           await tf(["apply", "-auto-approve", "-input=false"]);
           outputs = readOutputs(JSON.parse(await tf(["output", "-json"])));
           result.outputs = outputs;
+          if (!inventoried) {
+            inventoried = true;
+            const types = Object.keys((JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as { resource?: object }).resource ?? {});
+            result.unseen = await unseenKinds(url, spec.region, types);
+            if (result.unseen.length) ok = false;
+          }
         } else if (step.action === "replan") {
           await tf(["plan", "-input=false", "-out=replan.tfplan"]);
           const plan = JSON.parse(await tf(["show", "-json", "replan.tfplan"])) as PlanJson;
@@ -318,9 +327,11 @@ export async function runLifecycle(
         ? `unexpected changes: ${result.unexpected.join("; ")}`
         : result.leftovers?.length
           ? `left behind: ${result.leftovers.join(", ")}`
-          : refusedAsExpected(result)
-            ? undefined
-            : result.error;
+          : result.unseen?.length
+            ? `the leftover inventory finds nothing of ${result.unseen.join(", ")}`
+            : refusedAsExpected(result)
+              ? undefined
+              : result.error;
       if (problem) progress.fail(headline(problem));
       else progress.done();
       steps.push(result);
@@ -357,6 +368,7 @@ export function describeResult(result: LifecycleResult): string {
     const problems = [
       ...(step.unexpected?.length ? [`unexpected changes: ${step.unexpected.join("; ")}`] : []),
       ...(step.leftovers?.length ? [`left behind: ${step.leftovers.join(", ")}`] : []),
+      ...(step.unseen?.length ? [`the leftover inventory finds nothing of ${step.unseen.join(", ")}`] : []),
       ...(step.error && !refusedAsExpected(step) ? [step.error] : []),
     ];
     lines.push(`  ${step.seconds.toFixed(0).padStart(4)} s  ${step.name}${problems.length ? `: ${problems.join("\n")}` : ""}`);

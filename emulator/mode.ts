@@ -9,33 +9,18 @@
 import { basename, dirname, resolve } from "node:path";
 import { check } from "../lib/settings/validate";
 import type { DeploymentTarget } from "../lib/core/deployment-target";
+import { endpointsOf } from "../lib/core/resource-kind";
+// The stack's modules describe every kind a stack can make, with the endpoints each reaches.
+import "../stacks/api-stack";
 
-/** Every AWS API the stacks call, by the provider's endpoint key. A service missing here would reach AWS. */
-export const EMULATED_SERVICES = [
-  "acm",
-  "appautoscaling",
-  "autoscaling",
-  "budgets",
-  "cloudwatch",
-  "ec2",
-  "ecr",
-  "ecs",
-  "elbv2",
-  "events",
-  "iam",
-  "kms",
-  "logs",
-  "rds",
-  "route53",
-  "s3",
-  "scheduler",
-  "secretsmanager",
-  "sns",
-  "sqs",
-  "ssm",
-  "sts",
-  "wafv2",
-] as const;
+/** What the provider calls before any resource: who it is (`aws_caller_identity`, the account guard). */
+const PROVIDER_ENDPOINTS = ["sts"];
+
+/**
+ * Every AWS API the stacks call, by the provider's endpoint key: the provider's own, and each resource kind's
+ * (`ResourceKind.endpoints`, beside its construct). A service missing here would reach AWS.
+ */
+export const EMULATED_SERVICES: readonly string[] = [...new Set([...PROVIDER_ENDPOINTS, ...endpointsOf()])].sort();
 
 /**
  * Provider settings for emulator mode. Credentials are dummies, so a mistyped endpoint can never act on

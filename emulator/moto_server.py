@@ -26,6 +26,11 @@ from moto.budgets.responses import BudgetsResponse  # noqa: E402
 from moto.sqs.models import Queue as SqsQueue  # noqa: E402
 from moto.ec2.exceptions import InvalidParameterValue as Ec2InvalidParameterValue  # noqa: E402
 from moto.ec2.models.security_groups import SecurityGroupBackend, SecurityGroupRule  # noqa: E402
+from moto.core.responses import ActionResult, EmptyResult  # noqa: E402
+from moto.core.utils import utcnow  # noqa: E402
+from moto.elasticache.exceptions import CacheSubnetGroupNotFound, ElastiCacheException, InvalidParameterValueException  # noqa: E402
+from moto.elasticache.models import ElastiCacheBackend  # noqa: E402
+from moto.elasticache.responses import ElastiCacheResponse  # noqa: E402
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
 import re  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
@@ -440,6 +445,275 @@ def _security_group_rule_init_keeping_description(self, ec2_backend, ip_protocol
 
 SecurityGroupRule.__init__ = _security_group_rule_init_keeping_description
 SecurityGroupRule.description = property(lambda self: self.ip_range.get("Description") or getattr(self, "other_description", None))
+
+
+# ElastiCache replication groups (a Valkey or Redis OSS cache). moto 5.2 keeps a replication group but not
+# its member clusters: DescribeCacheClusters does not know them, and the provider reads a group's node type,
+# engine version, parameter group, subnet group, security groups, maintenance window and encryption from its
+# first member cluster, so every read failed. It also builds one member whatever NumCacheClusters says, never
+# removes a deleted group (the provider waits 45 minutes for it to go), and has no ModifyReplicationGroup,
+# IncreaseReplicaCount, DecreaseReplicaCount, DeleteCacheSubnetGroup or ModifyCacheSubnetGroup. Each is answered
+# as the Amazon ElastiCache API Reference says (https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/):
+#   - API_CreateReplicationGroup.html: NumCacheClusters counts the primary and its replicas; AuthToken only with
+#     TransitEncryptionEnabled, 16 to 128 printable characters whose only specials are !&#$^<>-; with no
+#     EngineVersion or CacheParameterGroupName, the newest version and its family's default group;
+#   - API_DescribeCacheClusters.html and API_CacheCluster.html: every member is a one-node cluster with the
+#     group's node type, engine, parameter group, subnet group, security groups, windows and encryption;
+#   - API_DeleteReplicationGroup.html: the group, its clusters (the primary kept with RetainPrimaryCluster) and
+#     its tags go; FinalSnapshotIdentifier leaves a snapshot. AWS takes minutes; here the next describe is
+#     ReplicationGroupNotFoundFault;
+#   - API_ModifyReplicationGroup.html: the settings a release changes; with no maintenance window ever passing
+#     here, ApplyImmediately=false applies at once too;
+#   - API_IncreaseReplicaCount.html, API_DecreaseReplicaCount.html: NewReplicaCount (or ReplicasToRemove) of a
+#     group without cluster mode; a clustered group's ReplicaConfiguration is refused, saying so;
+#   - API_ModifyReplicationGroupShardConfiguration.html: not emulated, refused with a 400 that says so;
+#   - API_DeleteCacheSubnetGroup.html: CacheSubnetGroupInUse while a cluster uses it, else gone with its tags;
+#   - API_ModifyCacheSubnetGroup.html: a new description or subnets.
+class ElastiCacheMemberCluster:
+    """A replication group's member cluster, as DescribeCacheClusters shows it: one node, the group's settings."""
+
+    def __init__(self, group, cache_cluster_id, availability_zone, account_id, region_name):
+        self.group = group
+        self.cache_cluster_id = cache_cluster_id
+        self.replication_group_id = group.replication_group_id
+        self.preferred_availability_zone = availability_zone
+        self.num_cache_nodes = 1
+        self.cache_cluster_status = self.status = "available"
+        self.cache_cluster_create_time = utcnow()
+        self.arn = f"arn:aws:elasticache:{region_name}:{account_id}:cluster:{cache_cluster_id}"
+        self.cache_security_groups = []
+
+    def __getattr__(self, name):
+        # Whatever the group holds for all its clusters (node type, engine, windows, encryption) is read from it.
+        if name in ("cache_node_type", "engine", "engine_version", "cache_subnet_group_name", "preferred_maintenance_window",
+                    "snapshot_window", "snapshot_retention_limit", "auth_token_enabled", "auth_token_last_modified_date",
+                    "transit_encryption_enabled", "transit_encryption_mode", "at_rest_encryption_enabled",
+                    "auto_minor_version_upgrade", "network_type", "ip_discovery", "port", "notification_topic_arn"):
+            return getattr(self.__dict__["group"], name)
+        raise AttributeError(name)
+
+    @property
+    def cache_parameter_group(self):
+        return {"CacheParameterGroupName": self.group.cache_parameter_group_name, "ParameterApplyStatus": "in-sync", "CacheNodeIdsToReboot": []}
+
+    @property
+    def security_groups(self):
+        return [{"SecurityGroupId": group_id, "Status": "active"} for group_id in self.group.security_group_ids or []]
+
+
+class CacheSubnetGroupInUse(ElastiCacheException):
+    code = "CacheSubnetGroupInUse"
+
+
+# AWS's newest versions when CreateReplicationGroup names none, and each family's default parameter group.
+ELASTICACHE_DEFAULT_VERSIONS = {"valkey": "8.1", "redis": "7.1"}
+# CreateReplicationGroup's AuthToken: 16 to 128 printable ASCII characters, of the specials only !&#$^<>-.
+_AUTH_TOKEN = re.compile(r"^[A-Za-z0-9!&#$^<>\-]{16,128}$")
+
+
+def _default_parameter_group(engine, version):
+    major, minor = (version.split(".") + ["0"])[:2]
+    if engine == "valkey":
+        return f"default.valkey{major}"
+    return f"default.redis{major}" if int(major) >= 7 else f"default.redis{major}.x" if major == "6" else f"default.redis{major}.{minor}"
+
+
+def _check_auth_token(token, transit_encryption_enabled):
+    if token is None:
+        return
+    if not transit_encryption_enabled:
+        raise InvalidParameterValueException("The AUTH token is only supported when encryption-in-transit is enabled.")
+    if not _AUTH_TOKEN.match(token):
+        raise InvalidParameterValueException(
+            "Invalid AuthToken provided. It must be 16 to 128 printable characters; the only special characters allowed are !, &, #, $, ^, <, > and -."
+        )
+
+
+def _member_name(group, number):
+    return f"{group.replication_group_id}-{number:0>3}"
+
+
+def _register_members(backend, group):
+    """Every member of every node group becomes a cluster DescribeCacheClusters knows; none that left stays."""
+    members = {m["cache_cluster_id"]: m.get("preferred_availability_zone") for g in group.node_groups for m in g["node_group_members"]}
+    for cluster_id in [c for c, cluster in backend.cache_clusters.items() if getattr(cluster, "group", None) is group and c not in members]:
+        del backend.cache_clusters[cluster_id]
+    for cluster_id, zone in members.items():
+        if cluster_id not in backend.cache_clusters:
+            backend.cache_clusters[cluster_id] = ElastiCacheMemberCluster(group, cluster_id, zone, backend.account_id, backend.region_name)
+    group.member_clusters[:] = list(members)
+
+
+_create_replication_group = ElastiCacheBackend.create_replication_group
+
+
+def _create_replication_group_with_members(self, **kwargs):
+    _check_auth_token(kwargs.get("auth_token"), kwargs.get("transit_encryption_enabled"))
+    # moto counts a non-clustered group's members from ReplicasPerNodeGroup only; NumCacheClusters is the primary and its replicas.
+    if kwargs.get("num_cache_clusters") and not kwargs.get("replicas_per_node_group") and kwargs.get("cluster_mode") != "enabled":
+        kwargs["replicas_per_node_group"] = kwargs["num_cache_clusters"] - 1
+    engine = kwargs.get("engine") or "redis"
+    kwargs["engine_version"] = kwargs.get("engine_version") or ELASTICACHE_DEFAULT_VERSIONS.get(engine, "7.1")
+    kwargs["cache_parameter_group_name"] = kwargs.get("cache_parameter_group_name") or _default_parameter_group(engine, kwargs["engine_version"])
+    group = _create_replication_group(self, **kwargs)
+    auto_upgrade = kwargs.get("auto_minor_version_upgrade")
+    group.auto_minor_version_upgrade = str(auto_upgrade).lower() != "false" if auto_upgrade is not None else True
+    group.security_group_ids = group.security_group_ids or []
+    if group.transit_encryption_enabled and not group.transit_encryption_mode:
+        group.transit_encryption_mode = "required"
+    for node_group in group.node_groups:
+        if "reader_endpoint_address" in node_group:
+            node_group["reader_endpoint"] = {"address": node_group["reader_endpoint_address"], "port": group.port}
+    _register_members(self, group)
+    return group
+
+
+def _delete_replication_group_and_members(self, replication_group_id, retain_primary_cluster):
+    """The group answers "deleting" once, then is gone with its clusters and tags (AWS takes minutes; nothing waits here)."""
+    group = self.describe_replication_groups(replication_group_id)[0]
+    group.status = "deleting"
+    primary = group.member_clusters[0] if group.member_clusters else None
+    for cluster_id in list(group.member_clusters):
+        if retain_primary_cluster and cluster_id == primary:
+            continue
+        self.cache_clusters.pop(cluster_id, None)
+    del self.replication_groups[replication_group_id]
+    self.tagging_service.delete_all_tags_for_resource(group.arn)
+    return group
+
+
+_delete_replication_group_response = ElastiCacheResponse.delete_replication_group
+
+
+def _delete_replication_group_with_final_snapshot(self):
+    name = self._get_param("FinalSnapshotIdentifier")
+    if name:
+        group_id = self._get_param("ReplicationGroupId")
+        group = self.elasticache_backend.describe_replication_groups(group_id)[0]
+        self.elasticache_backend.create_snapshot(name, group_id, None, group.kms_key_id, None)
+    return _delete_replication_group_response(self)
+
+
+# ModifyReplicationGroup's settings that the group keeps as they are sent. ApplyImmediately is ignored: no
+# maintenance window ever passes on the emulator, so every change applies at once.
+REPLICATION_GROUP_SETTINGS = {
+    "ReplicationGroupDescription": "description",
+    "CacheNodeType": "cache_node_type",
+    "Engine": "engine",
+    "EngineVersion": "engine_version",
+    "CacheParameterGroupName": "cache_parameter_group_name",
+    "PreferredMaintenanceWindow": "preferred_maintenance_window",
+    "SnapshotWindow": "snapshot_window",
+    "SnapshottingClusterId": "snapshotting_cluster_id",
+    "SecurityGroupIds": "security_group_ids",
+    "NotificationTopicArn": "notification_topic_arn",
+    "TransitEncryptionMode": "transit_encryption_mode",
+    "IpDiscovery": "ip_discovery",
+    "ClusterMode": "cluster_mode",
+}
+
+
+def _modify_replication_group(self):
+    group = self.elasticache_backend.describe_replication_groups(self._get_param("ReplicationGroupId"))[0]
+    for param, attribute in REPLICATION_GROUP_SETTINGS.items():
+        if self._get_param(param) is not None:
+            setattr(group, attribute, self._get_param(param))
+    if self._get_param("SnapshotRetentionLimit") is not None:
+        group.snapshot_retention_limit = self._get_int_param("SnapshotRetentionLimit")
+    for param, attribute in (("AutomaticFailoverEnabled", "automatic_failover"), ("MultiAZEnabled", "multi_az")):
+        if self._get_bool_param(param) is not None:
+            setattr(group, attribute, "enabled" if self._get_bool_param(param) else "disabled")
+    for param, attribute in (("AutoMinorVersionUpgrade", "auto_minor_version_upgrade"), ("TransitEncryptionEnabled", "transit_encryption_enabled")):
+        if self._get_bool_param(param) is not None:
+            setattr(group, attribute, self._get_bool_param(param))
+    if self._get_param("AuthToken") is not None or self._get_param("AuthTokenUpdateStrategy") == "DELETE":
+        _check_auth_token(self._get_param("AuthToken"), group.transit_encryption_enabled)
+        group.auth_token_enabled = self._get_param("AuthTokenUpdateStrategy") != "DELETE"
+        group.auth_token_last_modified_date = utcnow()
+    if self._get_param("LogDeliveryConfigurations") is not None:
+        kept = {c["LogType"]: c for c in group.log_delivery_configurations}
+        for config in self._get_param("LogDeliveryConfigurations"):
+            if config.get("DestinationType"):
+                kept[config["LogType"]] = group._get_log_delivery_configurations([config])[0]
+            else:
+                kept.pop(config.get("LogType"), None)
+        group.log_delivery_configurations = list(kept.values())
+    return ActionResult({"ReplicationGroup": group})
+
+
+def _non_clustered_group(self):
+    group = self.elasticache_backend.describe_replication_groups(self._get_param("ReplicationGroupId"))[0]
+    if group.cluster_mode == "enabled" or self._get_param("ReplicaConfiguration"):
+        raise InvalidParameterValueException("The emulator changes the replica count of a group without cluster mode only (NewReplicaCount).")
+    return group
+
+
+def _increase_replica_count(self):
+    group = _non_clustered_group(self)
+    members = group.node_groups[0]["node_group_members"]
+    domain = members[0]["read_endpoint"]["address"].split(".", 1)[1]
+    for number in range(len(members) + 1, self._get_int_param("NewReplicaCount") + 2):
+        cluster_id = _member_name(group, number)
+        members.append({
+            "cache_cluster_id": cluster_id,
+            "cache_node_id": group.node_groups[0]["node_group_id"],
+            "read_endpoint": {"address": f"{cluster_id}.{domain}", "port": group.port},
+            "preferred_availability_zone": "us-east-1b" if number % 2 == 0 else "us-east-1a",
+            "current_role": "replica",
+        })
+    _register_members(self.elasticache_backend, group)
+    return ActionResult({"ReplicationGroup": group})
+
+
+def _decrease_replica_count(self):
+    group = _non_clustered_group(self)
+    members = group.node_groups[0]["node_group_members"]
+    gone = set(self._get_param("ReplicasToRemove") or [])
+    if self._get_param("NewReplicaCount") is not None:
+        replicas = [m["cache_cluster_id"] for m in members if m.get("current_role") != "primary"]
+        gone |= set(replicas[self._get_int_param("NewReplicaCount"):])
+    if any(m["cache_cluster_id"] in gone and m.get("current_role") == "primary" for m in members):
+        raise InvalidParameterValueException("The primary cluster cannot be removed as a replica.")
+    members[:] = [m for m in members if m["cache_cluster_id"] not in gone]
+    _register_members(self.elasticache_backend, group)
+    return ActionResult({"ReplicationGroup": group})
+
+
+def _refuse_shard_configuration(self):
+    # Not emulated. moto answers an action it lacks with an HTML 500, which the provider retries for minutes;
+    # a 400 that says so fails the apply at once.
+    raise InvalidParameterValueException("The emulator does not change a group's shards (ModifyReplicationGroupShardConfiguration).")
+
+
+def _delete_cache_subnet_group(self):
+    backend, name = self.elasticache_backend, self._get_param("CacheSubnetGroupName")
+    if name not in backend.cache_subnet_groups:
+        raise CacheSubnetGroupNotFound(name)
+    if any(getattr(c, "cache_subnet_group_name", None) == name and c.cache_cluster_status != "deleting" for c in backend.cache_clusters.values()):
+        raise CacheSubnetGroupInUse(f"Cache subnet group {name} is currently in use by a cache cluster.")
+    backend.tagging_service.delete_all_tags_for_resource(backend.cache_subnet_groups.pop(name).arn)
+    return EmptyResult()
+
+
+def _modify_cache_subnet_group(self):
+    group = self.elasticache_backend.describe_cache_subnet_groups(self._get_param("CacheSubnetGroupName"))[0]
+    if self._get_param("CacheSubnetGroupDescription") is not None:
+        group.cache_subnet_group_description = self._get_param("CacheSubnetGroupDescription")
+    if self._get_param("SubnetIds"):
+        fresh = type(group)(self.current_account, self.region, group.cache_subnet_group_name, group.cache_subnet_group_description, self._get_param("SubnetIds"), None)
+        group.subnet_ids, group.subnets, group.vpc_id, group.supported_network_types = fresh.subnet_ids, fresh.subnets, fresh.vpc_id, fresh.supported_network_types
+    return ActionResult({"CacheSubnetGroup": group})
+
+
+ElastiCacheBackend.create_replication_group = _create_replication_group_with_members
+ElastiCacheBackend.delete_replication_group = _delete_replication_group_and_members
+ElastiCacheResponse.delete_replication_group = _delete_replication_group_with_final_snapshot
+ElastiCacheResponse.modify_replication_group = _modify_replication_group
+ElastiCacheResponse.increase_replica_count = _increase_replica_count
+ElastiCacheResponse.decrease_replica_count = _decrease_replica_count
+ElastiCacheResponse.modify_replication_group_shard_configuration = _refuse_shard_configuration
+ElastiCacheResponse.delete_cache_subnet_group = _delete_cache_subnet_group
+ElastiCacheResponse.modify_cache_subnet_group = _modify_cache_subnet_group
 
 
 def main() -> None:

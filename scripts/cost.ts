@@ -12,6 +12,7 @@
 import { defineCommand } from "../cli/cli.cjs";
 import { overBudget } from "../lib/observability/budget";
 import { estimateMonthlyCost, largestLines, type CostEstimate } from "../lib/calculators/cost";
+import { pricesOf } from "../lib/core/resource-kind";
 import { environments } from "../environments/environments";
 import { parseSettings } from "../lib/settings/environment/schema";
 import type { EnvironmentSettings } from "../lib/settings/environment/settings";
@@ -46,7 +47,11 @@ export async function estimates(settingsList: readonly EnvironmentSettings[] = e
   const { ApiStack } = await import("../stacks/api-stack");
   return settingsList.map((settings) => {
     const stack = new ApiStack(Testing.app({ stackTraces: false }), settings.name, settings, { offline: true });
-    return { name: settings.name, estimate: estimateMonthlyCost(JSON.parse(Testing.synth(stack))), budget: parseSettings(settings).budget.monthlyUsd };
+    return {
+      name: settings.name,
+      estimate: estimateMonthlyCost(JSON.parse(Testing.synth(stack)), pricesOf()),
+      budget: parseSettings(settings).budget.monthlyUsd,
+    };
   });
 }
 

@@ -36,7 +36,7 @@ const OUTSIDE: Readonly<Record<string, string>> = {
   "emulator/": "the AWS emulator (moto) and the lifecycle every stack runs on it",
   "scripts/": "the tools behind npm run: synth, offline plan, cost, docs, release, task, fork proof, game day, bench",
   "cli/": "the command-line conventions every script follows",
-  "__tests__/": "the proofs: every jest project but the app's, and the example variants they and the emulator run",
+  "__tests__/": "the proofs: every jest project but the app's, and the example variants they, the emulator and the game day run",
   "app/": "the REST API the tasks run, with its own tests (a workspace of its own)",
 };
 

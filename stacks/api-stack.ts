@@ -23,7 +23,8 @@ import { Registry } from "../lib/registry/registry";
 import { Service } from "../lib/compute/service";
 import { drainEnvironment, MIGRATION_VARIABLE, migrationSeconds, shutdownTimeoutMs, stopTimings } from "../lib/compute/stop-timings";
 import { TaskDefinition } from "../lib/compute/task-definition";
-import type { Connection } from "../lib/core/connection";
+import type { Connection, ITaskResource } from "../lib/core/connection";
+import type { IWatchable } from "../lib/core/watchable";
 import { WebAcl } from "../lib/edge/web-acl";
 import { Job, scheduleGroup } from "../lib/workers/job";
 import { Queue, QueueScaling } from "../lib/workers/queue";
@@ -83,6 +84,8 @@ export class ApiStack extends TerraformStack {
   readonly budget?: Budget;
   /** The most any role of the stack may do: every role it creates carries it. */
   readonly permissionsBoundary: PermissionsBoundary;
+  /** What services and jobs may ask for by name (`service.uses`): a fork's own resources, handed over by `use`. */
+  private readonly used = new Map<string, ITaskResource>();
 
   /** `<project>-<environment>`, the prefix of every resource name. */
   get prefix(): string {
@@ -161,6 +164,8 @@ export class ApiStack extends TerraformStack {
       ? new Database(this, "Database", { ...config.database, vpcId: this.network.vpc.id, subnetIds: this.network.privateSubnetIds })
       : undefined;
 
+    // A fork's own resources go here, before the services and jobs that use them: this.use("<name>", ...).
+
     // `npm run task` (scripts/task.ts): the pipeline's migrations run as one-off tasks before its deploy.
     grantOneOffTaskDeploy(this.cluster);
     // Queues before the services and jobs that consume or publish to them.
@@ -224,6 +229,29 @@ export class ApiStack extends TerraformStack {
     }
   }
 
+  /**
+   * Hands `resource` to every service and job whose settings ask for `name` (`service.uses`, `jobs.<key>.uses`):
+   * its connection and network access, and its alarms with the rest when it is watchable (`IWatchable`). None
+   * (the environment does not set it) hands nothing. Before the services and jobs are built.
+   */
+  use(name: string, resource: ITaskResource | undefined): void {
+    if (!resource) return;
+    if (this.used.has(name)) throw new Error(`${this.node.path}: "${name}" is handed to the tasks twice (ApiStack.use)`);
+    if (Object.keys(this.services ?? {}).length || this.service)
+      throw new Error(`${this.node.path}: use("${name}") after the services were built; call it before them, where the stack says a fork's own resources go`);
+    this.used.set(name, resource);
+  }
+
+  /** What a service or job asks for by name, as handed over by `use`. */
+  usedResource(name: string, setting: string): ITaskResource {
+    const resource = this.used.get(name);
+    if (!resource)
+      throw new Error(
+        `${setting}: "${name}" is set in the environment, but the stack hands it to no task; add this.use("${name}", ...) to stacks/api-stack.ts where a fork's own resources go`,
+      );
+    return resource;
+  }
+
   /** Alarms on the load balancer, every service and the database; service events; the dashboard. */
   private watch(config: EnvironmentConfig): { topic: AlarmTopic; alarms: Alarms } {
     const topic = new AlarmTopic(this, "AlarmTopic", {
@@ -241,6 +269,7 @@ export class ApiStack extends TerraformStack {
       ...(this.database ? [this.database] : []),
       ...others.flatMap((s) => (s.queue ? [s.queue] : [])),
       ...Object.values(this.jobs).map((j) => j.job),
+      ...[...this.used.values()].filter((r): r is ITaskResource & IWatchable => "alarmSpecs" in r),
     ])
       alarms.watch(watched);
     new ServiceEvents(this, "ServiceEvents", { cluster: this.cluster, topic });
@@ -272,6 +301,7 @@ function buildService(
 ): StackService {
   const id = entry.key === undefined ? "" : pascal(entry.key);
   const database = entry.database ? stack.database : undefined;
+  const used = entry.service.uses.map((name) => stack.usedResource(name, entry.key === undefined ? "service.uses" : `services.${entry.key}.service.uses`));
   // What the load balancer's health check and idle timeout ask of a stopping task (lib/compute/stop-timings.ts),
   // and the migrations' share of the grace period; the schema has checked they fit.
   const route = entry.route;
@@ -294,7 +324,12 @@ function buildService(
     tracing: config.tracing.enabled
       ? { cpu: config.tracing.collectorCpu, memoryMib: config.tracing.collectorMemoryMib, sampleRatio: config.tracing.sampleRatio }
       : undefined,
-    connections: [...(database ? [database.connection] : []), ...(timings ? [timings] : []), ...queueConnections(entry, queues)],
+    connections: [
+      ...(database ? [database.connection] : []),
+      ...(timings ? [timings] : []),
+      ...queueConnections(entry, queues),
+      ...used.map((resource) => resource.connection),
+    ],
   });
   const service = new Service(stack, `${id}Service`, {
     ...entry.service,
@@ -306,6 +341,7 @@ function buildService(
     ...(entry.route ? { loadBalancer: stack.loadBalancer, route: entry.route } : {}),
   });
   if (database) service.connections.allowTo(database);
+  for (const resource of used) service.connections.allowTo(resource);
   const autoscaling = entry.autoscaling.enabled ? service.autoScaleTaskCount(entry.autoscaling) : undefined;
   const queue = entry.key === undefined ? undefined : queues.get(entry.key);
   if (queue && autoscaling) new QueueScaling(stack, `${id}QueueScaling`, { queue, service });
@@ -325,12 +361,17 @@ function queueConnections(entry: { readonly key?: string; readonly publishesTo: 
 function buildJob(stack: ApiStack, entry: JobEntryConfig, options: RunOptions, queues: ReadonlyMap<string, Queue>, group: SchedulerScheduleGroup): StackJob {
   const id = `${pascal(entry.key)}Job`;
   const database = entry.database ? stack.database : undefined;
+  const used = entry.uses.map((name) => stack.usedResource(name, `jobs.${entry.key}.uses`));
   const taskDefinition = new TaskDefinition(stack, `${id}TaskDefinition`, {
     ...entry.task,
     name: entry.name,
     ...recipeContext(stack, options),
     job: true,
-    connections: [...(database ? [database.connection] : []), ...queueConnections({ publishesTo: entry.publishesTo }, queues)],
+    connections: [
+      ...(database ? [database.connection] : []),
+      ...queueConnections({ publishesTo: entry.publishesTo }, queues),
+      ...used.map((resource) => resource.connection),
+    ],
   });
   const job = new Job(stack, id, {
     ...entry,
@@ -340,6 +381,7 @@ function buildJob(stack: ApiStack, entry: JobEntryConfig, options: RunOptions, q
     group,
   });
   if (database) job.connections.allowTo(database);
+  for (const resource of used) job.connections.allowTo(resource);
   return { taskDefinition, job };
 }
 

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { Testing } from "cdktf";
 import { overBudget } from "../../lib/observability/budget";
 import { costTable, estimateMonthlyCost, fargateSplit, HOURS_PER_MONTH, PRICES, COST_DOC, withCostTable } from "../../scripts/cost";
+import { pricesOf } from "../../lib/core/resource-kind";
 import { ApiStack } from "../../stacks/api-stack";
 import { manifestWarnings } from "../../stacks/app";
 import { environments } from "../../environments/environments";
@@ -16,7 +17,7 @@ import { env, synth } from "../support/helpers";
 import { testApp } from "../support/bare-stack";
 import { lineDiff } from "../support/line-diff";
 
-const estimate = (settings: Parameters<typeof synth>[0]) => estimateMonthlyCost(synth(settings, { offline: true }));
+const estimate = (settings: Parameters<typeof synth>[0]) => estimateMonthlyCost(synth(settings, { offline: true }), pricesOf());
 const line = (settings: Parameters<typeof synth>[0], item: string) => estimate(settings).lines.find((l) => l.item.startsWith(item));
 
 describe.each(environments.map((s) => [s.name, s] as const))("%s", (_name, settings) => {

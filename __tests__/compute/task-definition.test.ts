@@ -1,7 +1,14 @@
 import { APP_IMAGE_HEALTH_CHECK, BUSYBOX_IMAGE } from "../../lib/registry/container-image";
 import type { EnvironmentSettings } from "../../lib/settings/environment/settings";
 import { TargetHealthCheckSettingsSchema } from "../../lib/edge/target-group";
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, EXIT_MARGIN_SECONDS, SPOT_WARNING_SECONDS, START_MARGIN_SECONDS, stopTimings } from "../../lib/compute/stop-timings";
+import {
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  EXIT_MARGIN_SECONDS,
+  LB_PROPAGATION_SECONDS,
+  SPOT_WARNING_SECONDS,
+  START_MARGIN_SECONDS,
+  stopTimings,
+} from "../../lib/compute/stop-timings";
 import { LoadBalancerSettingsSchema } from "../../lib/edge/load-balancer";
 import { ServiceSettingsSchema } from "../../lib/compute/service";
 import { container, env, only, ref, rolePolicy, synth } from "../support/helpers";
@@ -37,11 +44,15 @@ describe("TaskDefinition (the recipe)", () => {
       expect(stop).toBeLessThanOrEqual(SPOT_WARNING_SECONDS);
     });
 
-    test("the drain follows the health check; the keep-alive outlives the load balancer's idle timeout", () => {
+    test("the drain follows the health check, with the load balancer's propagation margin on top; the keep-alive outlives the load balancer's idle timeout", () => {
       const v = vars(
         synth(alone({ loadBalancer: { idleTimeoutSeconds: 120, healthCheck: { intervalSeconds: 6, unhealthyThreshold: 3, timeoutSeconds: 4 } } })),
       );
-      expect(v).toMatchObject({ DRAIN_TIMEOUT_MS: String((3 * 6 + 4) * 1000), DRAIN_QUIET_MS: String((6 + 4) * 1000), KEEP_ALIVE_TIMEOUT_MS: "125000" });
+      expect(v).toMatchObject({
+        DRAIN_TIMEOUT_MS: String((3 * 6 + 4 + LB_PROPAGATION_SECONDS) * 1000),
+        DRAIN_QUIET_MS: String((6 + 4) * 1000),
+        KEEP_ALIVE_TIMEOUT_MS: "125000",
+      });
     });
 
     test("migrations get the grace period less the time to start listening", () => {
@@ -51,15 +62,27 @@ describe("TaskDefinition (the recipe)", () => {
       expect(vars(synth(alone())).MIGRATION_TIMEOUT_MS).toBeUndefined();
     });
 
-    test("a stop timeout too short for the drain is refused, naming both settings and the sum", () => {
+    test("a stop timeout too short for the drain is refused, naming both settings, the propagation margin and the sum", () => {
       expect(() => synth(env({ task: { stopTimeoutSeconds: 20 } }))).toThrow(
-        /^Invalid setting task\.stopTimeoutSeconds = 20: ECS would kill a stopping task before it is done: it needs 37 s for the drain \(loadBalancer\.healthCheck: unhealthyThreshold 2 x intervalSeconds 10 \+ timeoutSeconds 5 = 25 s\), SHUTDOWN_TIMEOUT_MS 10000 ms and 2 s to exit\. Allowed: 37 to 120, or a faster health check \(loadBalancer\.healthCheck\)\.$/,
+        /^Invalid setting task\.stopTimeoutSeconds = 20: ECS would kill a stopping task before it is done: it needs 42 s for the drain \(loadBalancer\.healthCheck: unhealthyThreshold 2 x intervalSeconds 10 \+ timeoutSeconds 5, then 5 s for every load balancer node to act on it \(LB_PROPAGATION_SECONDS\) = 30 s\), SHUTDOWN_TIMEOUT_MS 10000 ms and 2 s to exit\. Allowed: 42 to 120, or a faster health check \(loadBalancer\.healthCheck\)\.$/,
       );
+    });
+
+    test("the drain covers the propagation margin: a stop timeout that fits the health check's detection but not the margin is refused", () => {
+      const t = stopTimings(TargetHealthCheckSettingsSchema.parse({}));
+      expect(t.drainSeconds).toBe(t.detectionSeconds + LB_PROPAGATION_SECONDS);
+      const withoutMargin = t.requiredStopSeconds - LB_PROPAGATION_SECONDS;
+      expect(() => synth(env({ task: { stopTimeoutSeconds: withoutMargin } }))).toThrow(
+        new RegExp(
+          `task\\.stopTimeoutSeconds = ${withoutMargin}: .*${LB_PROPAGATION_SECONDS} s for every load balancer node to act on it \\(LB_PROPAGATION_SECONDS\\)`,
+        ),
+      );
+      expect(container(synth(env({ task: { stopTimeoutSeconds: t.requiredStopSeconds } }))).stopTimeout).toBe(t.requiredStopSeconds);
     });
 
     test("a longer SHUTDOWN_TIMEOUT_MS in the task's environment counts too", () => {
       expect(() => synth(env({ task: { environment: { APP_ENV: "test", SHUTDOWN_TIMEOUT_MS: "30000" } } }))).toThrow(
-        /task\.stopTimeoutSeconds = 45: .* needs 57 s/,
+        /task\.stopTimeoutSeconds = 45: .* needs 62 s/,
       );
       expect(() => synth(env({ task: { environment: { APP_ENV: "test", SHUTDOWN_TIMEOUT_MS: "soon" } } }))).toThrow(
         /task\.environment\.SHUTDOWN_TIMEOUT_MS = "soon": not a whole number of milliseconds/,
@@ -68,7 +91,7 @@ describe("TaskDefinition (the recipe)", () => {
 
     test("a health check so slow that no stop timeout could drain it is refused: Spot gives two minutes", () => {
       expect(() => synth(env({ loadBalancer: { healthCheck: { intervalSeconds: 60, unhealthyThreshold: 3 } } }))).toThrow(
-        /^Invalid setting loadBalancer\.healthCheck\.unhealthyThreshold = 3: a stopping task needs 197 s .* more than the 120 s Fargate allows/,
+        /^Invalid setting loadBalancer\.healthCheck\.unhealthyThreshold = 3: a stopping task needs 202 s .* more than the 120 s Fargate allows/,
       );
     });
 

@@ -79,6 +79,13 @@ describe(`the lean fork (${RECIPES_DOC}, "A lean fork")`, () => {
     expect(broken).toEqual([]);
   });
 
+  test("uninstalls every AWS SDK client nothing it leaves imports (the emulator's inventory loads them by name, from each resource kind)", () => {
+    const imported = new Set(kept.flatMap((file) => importsOf(file).packages));
+    const uninstalled = new Set(lean.packages);
+    const declared = Object.keys(packageJson.devDependencies).filter((name) => name.startsWith("@aws-sdk/"));
+    expect(declared.filter((name) => !imported.has(name) && !uninstalled.has(name))).toEqual([]);
+  });
+
   test("leaves no script, workflow or CI step that runs a script it removes or names a file it removes", () => {
     const removedScripts = new Set(lean.scripts);
     const scripts = Object.entries(packageJson.scripts)

@@ -16,6 +16,7 @@ import { parseSettings } from "../../lib/settings/environment/schema";
 import { resourcePrefix, type EnvironmentSettings } from "../../lib/settings/environment/settings";
 import { OFFLINE_ACCOUNT_ID } from "../../stacks/api-stack";
 import { synth, type TfJson } from "../support/helpers";
+import { ResourceKind } from "../../lib/core/resource-kind";
 
 export const ACCOUNT = OFFLINE_ACCOUNT_ID;
 /** dev's region, where a case needs one region for the world (each environment has its own: `Environment.region`). */
@@ -158,6 +159,9 @@ export class Environment {
     if (attr === "url" && type === "aws_sqs_queue") return `https://sqs.${this.region}.amazonaws.com/${ACCOUNT}/${body.name}`;
     if (attr === "arn_without_revision" && type === "aws_ecs_task_definition") return `${a}:ecs:${this.region}:${ACCOUNT}:task-definition/${body.family}`;
     if (attr === "arn" && arns[type]) return arns[type]();
+    // A kind the table above does not know names its own (a fork's: ResourceKind.arns).
+    const own = ResourceKind.of(type)?.arns[type];
+    if (attr === "arn" && own) return own(body, { partition: "aws", region: this.region, account: ACCOUNT, unique: (length) => id(address, length) });
     if (attr === "master_user_secret[0].secret_arn" && type === "aws_db_instance")
       return `${a}:secretsmanager:${this.region}:${ACCOUNT}:secret:rds!db-${uuid(address)}-${id(address, 6)}`;
     // The instance's DbiResourceId, which rds-db:connect names: db- and 26 upper-case letters and digits.

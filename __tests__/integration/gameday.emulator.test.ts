@@ -35,6 +35,24 @@ const expected: Record<Breakage, { problem: RegExp; failures: (s: ScenarioResult
     failures: (s) => Number(/(\d+) of \d+ new tasks did not wait/.exec(s.problems.join("\n"))?.[1] ?? 0),
     atLeast: 2,
   },
+  // Every new task still waiting on the lock when the grace period ended, none stopped by MIGRATION_TIMEOUT_MS.
+  "migration-budget-past-grace": {
+    problem: /did not stop with MIGRATION_TIMEOUT_MS's line/,
+    failures: (s) => Number(/(\d+) of \d+ new tasks' migrate containers did not stop/.exec(s.problems.join("\n"))?.[1] ?? 0),
+    atLeast: 2,
+  },
+  // v1's creates refused for as long as v1 serves during the rollout (body_chars NOT NULL): 500s.
+  "contract-early": {
+    problem: /failed requests .*expected none/,
+    failures: (s) => s.load!.failures.filter((f) => f.status === 500).length,
+    atLeast: 10,
+  },
+  // The message the killed worker had committed comes back and is applied again: its note counted twice.
+  "worker-no-idempotency": {
+    problem: /effect was applied more than once/,
+    failures: (s) => Number(/(\d+) events' effect was applied more than once/.exec(s.problems.join("\n"))?.[1] ?? 0),
+    atLeast: 1,
+  },
 };
 
 (skip ? describe.skip : describe)("the game day harness fails each broken variant on its scenario", () => {

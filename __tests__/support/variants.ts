@@ -23,7 +23,7 @@ type Changes = {
 export function variant(base: EnvironmentSettings, name: string, changes: Changes): EnvironmentSettings {
   const merged: Record<string, unknown> = { ...base, name };
   for (const [key, value] of Object.entries(changes)) {
-    const inherited = (base as Record<string, unknown>)[key];
+    const inherited = (base as unknown as Record<string, unknown>)[key];
     const plain = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
     merged[key] = plain(value) && plain(inherited) && key !== "state" ? { ...(inherited as object), ...(value as object) } : value;
   }

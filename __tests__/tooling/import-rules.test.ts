@@ -25,6 +25,7 @@ const FILES: Record<string, { source: string; breaks?: string }> = {
   "__tests__/support/variants.ts": { source: "export const variants = 1;" },
   "emulator/lifecycles.ts": { source: 'import { variants } from "../__tests__/support/variants";\nexport const lifecycles = variants;' },
   "emulator/inventory.ts": { source: 'import { fixture } from "../__tests__/fixture";\nexport const inventory = fixture;', breaks: "no-test-imports" },
+  "scripts/gameday/worker.ts": { source: 'import { variants } from "../../__tests__/support/variants";\nexport const worker = variants;' },
   "scripts/cost.ts": { source: 'import { variants } from "../__tests__/support/variants";\nexport const cost = variants;', breaks: "variants-are-proofs" },
   "lib/settings/environment/schema.ts": { source: 'import { service } from "../../compute/service";\nexport const schema = service;' },
   "lib/registry/repo.ts": {

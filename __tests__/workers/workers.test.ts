@@ -6,6 +6,7 @@ import type { EnvironmentSettings } from "../../lib/settings/environment/setting
 import { parseSettings } from "../../lib/settings/environment/schema";
 import { runsPerMonth, scheduleProblem } from "../../lib/calculators/schedule-expression";
 import { estimateMonthlyCost, IDLE_RECEIVES_PER_TASK_MONTH, PRICES } from "../../lib/calculators/cost";
+import { pricesOf } from "../../lib/core/resource-kind";
 import { ApiStack } from "../../stacks/api-stack";
 import { env, ref, resources, rolePolicy, synth, type TfJson } from "../support/helpers";
 import { resolved, testApp } from "../support/bare-stack";
@@ -432,7 +433,10 @@ describe("schedule expressions", () => {
 
 describe("npm run cost prices queues and schedules", () => {
   test("a queue by the idle long polling of the tasks its worker keeps running; a job by its runs a month, their Fargate minutes and invocations", () => {
-    const estimate = estimateMonthlyCost(synth(withWorkers({ services: { worker: { ...worker, service: { desiredCount: 2 } } } }), { offline: true }));
+    const estimate = estimateMonthlyCost(
+      synth(withWorkers({ services: { worker: { ...worker, service: { desiredCount: 2 } } } }), { offline: true }),
+      pricesOf(),
+    );
     expect(estimate.unpriced).toEqual([]);
     const queue = estimate.lines.find((l) => l.item === "SQS: rest-api-test-worker")!;
     expect(queue.monthly).toBeCloseTo((2 * IDLE_RECEIVES_PER_TASK_MONTH * PRICES.sqsRequestPerMillion) / 1e6, 2);
@@ -455,6 +459,7 @@ describe("npm run cost prices queues and schedules", () => {
         }),
         { offline: true },
       ),
+      pricesOf(),
     );
     expect(estimate.lines.filter((l) => /^(SQS|Scheduled job):/.test(l.item)).map((l) => l.monthly)).toEqual([0, 0]);
   });

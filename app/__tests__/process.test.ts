@@ -141,6 +141,24 @@ describe.each(BACKENDS)("the API process on $name", (backend) => {
     expect(api.logs.find((l) => l.msg === "drained")).toMatchObject({ reason: "quiet" });
   });
 
+  it("on SIGTERM after the load balancer let go, the container health check (run as ECS runs it, more often than DRAIN_QUIET_MS) does not keep it alive", async () => {
+    const api = await RunningApi.start({ ...databaseEnv(db), DRAIN_TIMEOUT_MS: "20000", DRAIN_QUIET_MS: "1000" });
+    const started = Date.now();
+    api.process.kill("SIGTERM");
+    await api.waitForLog((l) => String(l.msg).startsWith("stopping: failing the health check"));
+    // The task definition's health check command, every 300 ms; no load balancer request at all.
+    const exits: (number | null)[] = [];
+    while (api.process.exitCode === null && Date.now() - started < 10_000) {
+      exits.push(spawnSync(process.execPath, ["dist/healthcheck.mjs"], { cwd: APP_DIR, env: { PORT: String(api.port) }, timeout: 5000 }).status);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(await api.exitCode()).toBe(0);
+    // It ran against the draining task (503: exit 1), and the task still closed at the quiet, far before DRAIN_TIMEOUT_MS.
+    expect(exits.filter((e) => e === 1).length).toBeGreaterThanOrEqual(2);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(api.logs.find((l) => l.msg === "drained")).toMatchObject({ reason: "quiet" });
+  });
+
   (backend.separateSessions ? it : it.skip)("a migration lock held past MIGRATION_TIMEOUT_MS fails the start within it, naming the budget", async () => {
     const fresh = await backend.create();
     const holder = await fresh.client();

@@ -5,7 +5,7 @@ import Ajv from "ajv";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type pg from "pg";
 import { isUnavailable } from "./database";
-import { Drain } from "./drain";
+import { Drain, isContainerHealthCheck } from "./drain";
 import type { EventPublisher } from "./events";
 import { BODY_LIMIT_BYTES } from "./limits";
 import { notesRoutes } from "./notes";
@@ -90,7 +90,8 @@ export function buildApp({ pool, logger, drain = new Drain(0, 1), keepAliveTimeo
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === "body" ? strict.compile(schema) : coercing.compile(schema)));
 
   app.addHook("onRequest", async (request, reply) => {
-    drain.seen();
+    // Any request shows the load balancer still routes here, but the container health check's (drain.ts).
+    if (!isContainerHealthCheck({ url: request.url, headers: request.headers, remoteAddress: request.socket.remoteAddress })) drain.seen();
     reply.header("x-request-id", request.id);
   });
   // Responses finished after shutdown began close their connection, so no keep-alive connection

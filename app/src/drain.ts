@@ -1,10 +1,29 @@
 /**
+ * The User-Agent of the container health check (dist/healthcheck.mjs, the task definition's
+ * `healthCheck` command): its requests come from inside the task, so they say nothing about whether the
+ * load balancer still routes here, and must not keep a drained task alive (isContainerHealthCheck).
+ */
+export const CONTAINER_HEALTH_CHECK_AGENT = "ecs-container-health-check";
+
+/**
+ * The container health check's own request: GET of the health path from the task itself (loopback), with
+ * its User-Agent. The load balancer's come from its nodes' addresses (awsvpc), with its own User-Agent.
+ */
+export function isContainerHealthCheck(request: { url: string; headers: Record<string, unknown>; remoteAddress?: string }): boolean {
+  const loopback = request.remoteAddress === "127.0.0.1" || request.remoteAddress === "::1" || request.remoteAddress === "::ffff:127.0.0.1";
+  return loopback && request.url === "/health" && request.headers["user-agent"] === CONTAINER_HEALTH_CHECK_AGENT;
+}
+
+/**
  * Stopping without losing a request. ECS sends SIGTERM either after it deregistered the task from the
  * load balancer (a deploy, a scale-in: nothing routes here any more) or while the target is still
  * registered (a Fargate Spot interruption, a task stopped by hand). The task cannot tell which, so it
  * first fails its health check and keeps serving: once the load balancer has seen enough failures it
- * stops sending requests, and the task closes. When no request at all, health checks included, has
- * arrived for `quietMs`, nothing is routing here and the wait ends early.
+ * stops sending requests, and the task closes. When no request at all, the load balancer's health checks
+ * included, has arrived for `quietMs`, nothing is routing here and the wait ends early. The container
+ * health check's requests are not counted (app.ts): they come from inside the task whether or not the load
+ * balancer still routes here, so with an interval under `quietMs` they would hold a deregistered task to
+ * the whole drain.
  */
 export class Drain {
   private startedAt?: number;
@@ -25,7 +44,7 @@ export class Drain {
     return this.startedAt !== undefined;
   }
 
-  /** Every request, health checks included. */
+  /** Every request but the container health check's, the load balancer's health checks included. */
   seen(): void {
     this.lastRequestAt = this.now();
   }

@@ -100,52 +100,103 @@ export interface CostEstimate {
 }
 
 type Block = Record<string, unknown>;
-type TerraformJson = { resource?: Record<string, Record<string, Block>> };
+/** A synthesized stack (`cdk.tf.json`) as the prices read it. */
+export type SynthesizedTerraform = { resource?: Record<string, Record<string, Block>> };
 
 const month = (hourly: number) => hourly * HOURS_PER_MONTH;
 const round = (usd: number) => Math.round(usd * 100) / 100;
 
-/** The monthly charges of a synthesized stack (`cdk.tf.json`), line by line. */
-export function estimateMonthlyCost(terraform: TerraformJson): CostEstimate {
+/** A stack's resources of a type, and the resource a `${type.id.attribute}` reference names. */
+function resourcesOf(terraform: SynthesizedTerraform) {
   const resources = terraform.resource ?? {};
-  const all = (type: string): Block[] => Object.values(resources[type] ?? {});
-  /** The resource a `${type.id.attribute}` reference names. */
-  const referenced = (type: string, reference: unknown): Block | undefined => {
-    const id = typeof reference === "string" ? new RegExp(`^\\$\\{${type}\\.([^.]+)\\.`).exec(reference)?.[1] : undefined;
-    return id === undefined ? undefined : resources[type]?.[id];
+  return {
+    all: (type: string): Block[] => Object.values(resources[type] ?? {}),
+    entries: (type: string): [string, Block][] => Object.entries(resources[type] ?? {}),
+    referenced: (type: string, reference: unknown): Block | undefined => {
+      const id = typeof reference === "string" ? new RegExp(`^\\$\\{${type}\\.([^.]+)\\.`).exec(reference)?.[1] : undefined;
+      return id === undefined ? undefined : resources[type]?.[id];
+    },
   };
+}
+
+const line = (item: string, monthly: number | undefined, detail: string): CostLine => ({
+  item,
+  monthly: monthly === undefined ? undefined : round(monthly),
+  detail,
+});
+
+/**
+ * The monthly charges of a synthesized stack (`cdk.tf.json`), line by line: each kind's price
+ * (`ResourceKind.price`, lib/core/resource-kind.ts; `pricesOf()` gives the loaded kinds'), in the order given.
+ */
+export function estimateMonthlyCost(terraform: SynthesizedTerraform, prices: readonly ((terraform: SynthesizedTerraform) => CostLine[])[]): CostEstimate {
+  const lines = prices.flatMap((price) => price(terraform));
+  const priced = lines.filter((l) => l.monthly !== undefined);
+  return {
+    lines,
+    total: round(priced.reduce((sum, l) => sum + l.monthly!, 0)),
+    unpriced: lines.filter((l) => l.monthly === undefined).map((l) => l.item),
+  };
+}
+
+/** Application Load Balancers by the hour. */
+export function loadBalancerCost(terraform: SynthesizedTerraform): CostLine[] {
+  const loadBalancers = resourcesOf(terraform).all("aws_lb");
+  return loadBalancers.length
+    ? [
+        line(
+          "Application Load Balancer",
+          loadBalancers.length * month(PRICES.loadBalancerHour),
+          `${loadBalancers.length} × $${PRICES.loadBalancerHour}/h, plus LCUs by traffic`,
+        ),
+      ]
+    : [];
+}
+
+/** NAT gateways by the hour, and every public IPv4 address the network's parts hold. */
+export function networkCost(terraform: SynthesizedTerraform): CostLine[] {
+  const { all } = resourcesOf(terraform);
   const lines: CostLine[] = [];
-  const add = (item: string, monthly: number | undefined, detail: string) =>
-    lines.push({ item, monthly: monthly === undefined ? undefined : round(monthly), detail });
-
-  const loadBalancers = all("aws_lb");
-  if (loadBalancers.length)
-    add(
-      "Application Load Balancer",
-      loadBalancers.length * month(PRICES.loadBalancerHour),
-      `${loadBalancers.length} × $${PRICES.loadBalancerHour}/h, plus LCUs by traffic`,
-    );
-
   const nats = all("aws_nat_gateway").length;
-  if (nats) add("NAT gateways", nats * month(PRICES.natGatewayHour), `${nats} × $${PRICES.natGatewayHour}/h, plus $0.045/GB processed`);
-
+  if (nats) lines.push(line("NAT gateways", nats * month(PRICES.natGatewayHour), `${nats} × $${PRICES.natGatewayHour}/h, plus $0.045/GB processed`));
   // AWS bills every public IPv4 address: one per AZ of an internet-facing load balancer, each NAT's
   // Elastic IP, and each task given a public IP (tasks without a NAT).
-  const lbAddresses = loadBalancers.filter((lb) => lb.internal !== true).reduce((n, lb) => n + ((lb.subnets as unknown[]) ?? []).length, 0);
+  const lbAddresses = all("aws_lb")
+    .filter((lb) => lb.internal !== true)
+    .reduce((n, lb) => n + ((lb.subnets as unknown[]) ?? []).length, 0);
   const eips = all("aws_eip").length;
-  const services = all("aws_ecs_service");
-  const taskAddresses = services.reduce(
+  const taskAddresses = all("aws_ecs_service").reduce(
     (n, s) => n + ((s.network_configuration as Block | undefined)?.assign_public_ip === true ? Number(s.desired_count ?? 0) : 0),
     0,
   );
   const addresses = lbAddresses + eips + taskAddresses;
   if (addresses)
-    add(
-      "Public IPv4 addresses",
-      addresses * month(PRICES.publicIpv4Hour),
-      `${lbAddresses} load balancer, ${eips} NAT, ${taskAddresses} task; $${PRICES.publicIpv4Hour}/h each`,
+    lines.push(
+      line(
+        "Public IPv4 addresses",
+        addresses * month(PRICES.publicIpv4Hour),
+        `${lbAddresses} load balancer, ${eips} NAT, ${taskAddresses} task; $${PRICES.publicIpv4Hour}/h each`,
+      ),
     );
+  return lines;
+}
 
+/**
+ * A task definition's containers. `cdktf synth --hcl` keeps them as a `${jsonencode(...)}` expression, which
+ * is no JSON: none is read from it, so only the informational collector line is left out (its share is
+ * inside the Fargate lines either way).
+ */
+function containerDefinitions(value: unknown): { name?: string; cpu?: number; memory?: number }[] {
+  const text = String(value ?? "[]");
+  if (!text.startsWith("[")) return [];
+  return JSON.parse(text) as { name?: string; cpu?: number; memory?: number }[];
+}
+
+/** The Fargate tasks each service keeps running, and what tracing them adds (X-Ray by traffic). */
+export function serviceCost(terraform: SynthesizedTerraform): CostLine[] {
+  const { all, referenced } = resourcesOf(terraform);
+  const lines: CostLine[] = [];
+  const services = all("aws_ecs_service");
   for (const service of services) {
     const task = referenced("aws_ecs_task_definition", service.task_definition);
     const desired = Number(service.desired_count ?? 0);
@@ -158,22 +209,13 @@ export function estimateMonthlyCost(terraform: TerraformJson): CostEstimate {
     const price = PRICES.fargate[arch];
     const perTask = month(vcpu * price.vcpuHour + gb * price.gbHour);
     const { onDemand, spot } = fargateSplit(desired, strategy);
-    add(
-      `Fargate: ${service.name}`,
-      onDemand * perTask + spot * perTask * PRICES.fargateSpotShare,
-      `${desired} × ${vcpu} vCPU / ${gb} GB ${arch} (${onDemand} on-demand, ${spot} Spot at ${PRICES.fargateSpotShare * 100} %)`,
+    lines.push(
+      line(
+        `Fargate: ${service.name}`,
+        onDemand * perTask + spot * perTask * PRICES.fargateSpotShare,
+        `${desired} × ${vcpu} vCPU / ${gb} GB ${arch} (${onDemand} on-demand, ${spot} Spot at ${PRICES.fargateSpotShare * 100} %)`,
+      ),
     );
-  }
-
-  /**
-   * A task definition's containers. `cdktf synth --hcl` keeps them as a `${jsonencode(...)}` expression, which
-   * is no JSON: none is read from it, so only the informational collector line is left out (its share is
-   * inside the Fargate lines either way).
-   */
-  function containerDefinitions(value: unknown): { name?: string; cpu?: number; memory?: number }[] {
-    const text = String(value ?? "[]");
-    if (!text.startsWith("[")) return [];
-    return JSON.parse(text) as { name?: string; cpu?: number; memory?: number }[];
   }
 
   // Tracing (issue 34): the collector sidecar runs inside each task's size, so its share is already in the Fargate lines; X-Ray bills per trace.
@@ -194,103 +236,166 @@ export function estimateMonthlyCost(terraform: TerraformJson): CostEstimate {
   if (traced.length) {
     const tasks = traced.reduce((n, t) => n + t.tasks, 0);
     const share = traced.reduce((n, t) => n + t.tasks * t.share, 0);
-    add(
-      "X-Ray traces",
-      0,
-      `by traffic: $${PRICES.xrayTracesRecordedPerMillion} per million traces recorded (100,000 a month free), $${PRICES.xrayTracesRetrievedPerMillion} per million retrieved or scanned; the ${tasks} tasks' collector sidecars take $${share.toFixed(2)} of the Fargate lines above (on-demand), nothing more`,
+    lines.push(
+      line(
+        "X-Ray traces",
+        0,
+        `by traffic: $${PRICES.xrayTracesRecordedPerMillion} per million traces recorded (100,000 a month free), $${PRICES.xrayTracesRetrievedPerMillion} per million retrieved or scanned; the ${tasks} tasks' collector sidecars take $${share.toFixed(2)} of the Fargate lines above (on-demand), nothing more`,
+      ),
     );
   }
+  return lines;
+}
 
-  for (const group of all("aws_autoscaling_group")) {
+/** The EC2 instances an Auto Scaling group keeps at least. */
+export function instanceCost(terraform: SynthesizedTerraform): CostLine[] {
+  const { all, referenced } = resourcesOf(terraform);
+  return all("aws_autoscaling_group").map((group) => {
     const template = referenced("aws_launch_template", (group.launch_template as Block | undefined)?.id);
     const type = String(template?.instance_type);
     const count = Number(group.min_size ?? 0);
     const hourly = PRICES.ec2Hour[type];
-    add(
+    return line(
       `EC2 instances: ${group.name}`,
       hourly === undefined ? undefined : count * month(hourly),
       `at least ${count} × ${type}${hourly === undefined ? ", not priced here" : ` at $${hourly}/h`}; more as tasks scale`,
     );
-  }
+  });
+}
 
-  for (const db of all("aws_db_instance")) {
+/** Each database instance and its storage (twice for Multi-AZ), and the master secrets RDS manages. */
+export function databaseCost(terraform: SynthesizedTerraform): CostLine[] {
+  const { all } = resourcesOf(terraform);
+  const lines: CostLine[] = [];
+  const instances = all("aws_db_instance");
+  for (const db of instances) {
     const copies = db.multi_az === true ? 2 : 1;
     const klass = String(db.instance_class);
     const hourly = PRICES.rdsHour[klass];
-    add(
-      `RDS: ${db.identifier}`,
-      hourly === undefined ? undefined : copies * month(hourly),
-      `${klass}${copies === 2 ? ", Multi-AZ (×2)" : ""}${hourly === undefined ? ", not priced here" : ` at $${hourly}/h`}`,
+    lines.push(
+      line(
+        `RDS: ${db.identifier}`,
+        hourly === undefined ? undefined : copies * month(hourly),
+        `${klass}${copies === 2 ? ", Multi-AZ (×2)" : ""}${hourly === undefined ? ", not priced here" : ` at $${hourly}/h`}`,
+      ),
     );
     const storage = String(db.storage_type ?? "gp3");
     const gb = Number(db.allocated_storage);
     const perGb = PRICES.rdsStorageGbMonth[storage];
-    add(
-      `RDS storage: ${db.identifier}`,
-      perGb === undefined ? undefined : copies * gb * perGb,
-      `${gb} GB ${storage}${copies === 2 ? " ×2" : ""}; grows to max_allocated_storage when needed`,
+    lines.push(
+      line(
+        `RDS storage: ${db.identifier}`,
+        perGb === undefined ? undefined : copies * gb * perGb,
+        `${gb} GB ${storage}${copies === 2 ? " ×2" : ""}; grows to max_allocated_storage when needed`,
+      ),
     );
   }
+  const secrets = instances.filter((db) => db.manage_master_user_password === true).length;
+  if (secrets) lines.push(line("Secrets Manager secrets", secrets * PRICES.secretMonth, `${secrets} × $${PRICES.secretMonth}`));
+  return lines;
+}
 
-  const keys = all("aws_kms_key").length;
-  if (keys) add("KMS keys", keys * PRICES.kmsKeyMonth, `${keys} × $${PRICES.kmsKeyMonth}`);
-  const secrets = all("aws_secretsmanager_secret").length + all("aws_db_instance").filter((db) => db.manage_master_user_password === true).length;
-  if (secrets) add("Secrets Manager secrets", secrets * PRICES.secretMonth, `${secrets} × $${PRICES.secretMonth}`);
+/** Customer managed keys by the month. */
+export function keyCost(terraform: SynthesizedTerraform): CostLine[] {
+  const keys = resourcesOf(terraform).all("aws_kms_key").length;
+  return keys ? [line("KMS keys", keys * PRICES.kmsKeyMonth, `${keys} × $${PRICES.kmsKeyMonth}`)] : [];
+}
 
-  const alarms = all("aws_cloudwatch_metric_alarm");
+/** Alarms by the metrics they evaluate. */
+export function alarmCost(terraform: SynthesizedTerraform): CostLine[] {
+  const alarms = resourcesOf(terraform).all("aws_cloudwatch_metric_alarm");
   const alarmMetrics = alarms.reduce((n, a) => n + (Array.isArray(a.metric_query) ? (a.metric_query as Block[]).filter((q) => q.metric).length : 1), 0);
-  if (alarms.length)
-    add("CloudWatch alarms", alarmMetrics * PRICES.alarmMetricMonth, `${alarms.length} alarms on ${alarmMetrics} metrics × $${PRICES.alarmMetricMonth}`);
-  const dashboards = all("aws_cloudwatch_dashboard").length;
-  if (dashboards)
-    add("CloudWatch dashboards", dashboards * PRICES.dashboardMonth, `${dashboards} × $${PRICES.dashboardMonth} (an account's first three are free)`);
+  return alarms.length
+    ? [line("CloudWatch alarms", alarmMetrics * PRICES.alarmMetricMonth, `${alarms.length} alarms on ${alarmMetrics} metrics × $${PRICES.alarmMetricMonth}`)]
+    : [];
+}
 
+/** Dashboards by the month. */
+export function dashboardCost(terraform: SynthesizedTerraform): CostLine[] {
+  const dashboards = resourcesOf(terraform).all("aws_cloudwatch_dashboard").length;
+  return dashboards
+    ? [line("CloudWatch dashboards", dashboards * PRICES.dashboardMonth, `${dashboards} × $${PRICES.dashboardMonth} (an account's first three are free)`)]
+    : [];
+}
+
+/** Container Insights' custom metrics: the cluster's and each service's. */
+export function clusterCost(terraform: SynthesizedTerraform): CostLine[] {
+  const { all } = resourcesOf(terraform);
   const insightsClusters = all("aws_ecs_cluster").filter((c) =>
     ((c.setting as Block[] | undefined) ?? []).some((s) => s.name === "containerInsights" && s.value === "enabled"),
   );
-  if (insightsClusters.length) {
-    const metrics = insightsClusters.length * INSIGHTS_METRICS.cluster + services.length * INSIGHTS_METRICS.service;
-    add("Container Insights", metrics * PRICES.customMetricMonth, `about ${metrics} custom metrics × $${PRICES.customMetricMonth}`);
-  }
+  if (!insightsClusters.length) return [];
+  const metrics = insightsClusters.length * INSIGHTS_METRICS.cluster + all("aws_ecs_service").length * INSIGHTS_METRICS.service;
+  return [line("Container Insights", metrics * PRICES.customMetricMonth, `about ${metrics} custom metrics × $${PRICES.customMetricMonth}`)];
+}
 
-  for (const acl of all("aws_wafv2_web_acl")) {
-    const rules = ((acl.rule as unknown[]) ?? []).length;
-    add(
-      `WAF: ${acl.name}`,
-      PRICES.wafWebAclMonth + rules * PRICES.wafRuleMonth,
-      `web ACL $${PRICES.wafWebAclMonth} + ${rules} rules × $${PRICES.wafRuleMonth}, plus $0.60 per million requests`,
-    );
-  }
-
-  const budgets = all("aws_budgets_budget").length;
-  if (budgets) add("AWS Budgets", budgets * month(PRICES.budgetDay / 24), `${budgets} × $${PRICES.budgetDay} a day (an account's first two budgets are free)`);
-
-  const interfaceEndpoints = all("aws_vpc_endpoint").filter((e) => e.vpc_endpoint_type === "Interface");
-  const endpointAzs = interfaceEndpoints.reduce((n, e) => n + ((e.subnet_ids as unknown[]) ?? []).length, 0);
-  if (endpointAzs)
-    add(
-      "VPC interface endpoints",
-      endpointAzs * month(PRICES.interfaceEndpointHour),
-      `${interfaceEndpoints.length} endpoints in ${endpointAzs / interfaceEndpoints.length} AZs × $${PRICES.interfaceEndpointHour}/h, plus $0.01/GB`,
-    );
-
-  // Queues (issue 23): SQS bills requests only. Counted here: the idle long polling of the tasks a worker
-  // keeps running (none when it scales to zero); each message adds its send, receive and delete.
-  for (const [id, queue] of Object.entries(resources.aws_sqs_queue ?? {}).filter(([, q]) => q.redrive_policy)) {
-    const consumes = (s: Block) =>
-      String(referenced("aws_ecs_task_definition", s.task_definition)?.container_definitions ?? "").includes(
-        `"name":"QUEUE_URL","value":"\${aws_sqs_queue.${id}.url}"`,
+/** Each web ACL and its rules by the month. */
+export function webAclCost(terraform: SynthesizedTerraform): CostLine[] {
+  return resourcesOf(terraform)
+    .all("aws_wafv2_web_acl")
+    .map((acl) => {
+      const rules = ((acl.rule as unknown[]) ?? []).length;
+      return line(
+        `WAF: ${acl.name}`,
+        PRICES.wafWebAclMonth + rules * PRICES.wafRuleMonth,
+        `web ACL $${PRICES.wafWebAclMonth} + ${rules} rules × $${PRICES.wafRuleMonth}, plus $0.60 per million requests`,
       );
-    const pollers = services.filter(consumes).reduce((n, s) => n + Number(s.desired_count ?? 0), 0);
-    const receives = pollers * IDLE_RECEIVES_PER_TASK_MONTH;
-    add(
-      `SQS: ${queue.name}`,
-      (receives * PRICES.sqsRequestPerMillion) / 1e6,
-      `${pollers} polling task${pollers === 1 ? "" : "s"} × ${IDLE_RECEIVES_PER_TASK_MONTH.toLocaleString("en-US")} idle receives; $${PRICES.sqsRequestPerMillion} per million requests, 3 a message`,
-    );
-  }
+    });
+}
 
-  // Scheduled jobs: each run's Fargate minutes and its invocation, at the runs its expression makes.
+/** Budgets by the day. */
+export function budgetCost(terraform: SynthesizedTerraform): CostLine[] {
+  const budgets = resourcesOf(terraform).all("aws_budgets_budget").length;
+  return budgets
+    ? [line("AWS Budgets", budgets * month(PRICES.budgetDay / 24), `${budgets} × $${PRICES.budgetDay} a day (an account's first two budgets are free)`)]
+    : [];
+}
+
+/** Interface endpoints by the hour, per AZ each serves. */
+export function endpointCost(terraform: SynthesizedTerraform): CostLine[] {
+  const interfaceEndpoints = resourcesOf(terraform)
+    .all("aws_vpc_endpoint")
+    .filter((e) => e.vpc_endpoint_type === "Interface");
+  const endpointAzs = interfaceEndpoints.reduce((n, e) => n + ((e.subnet_ids as unknown[]) ?? []).length, 0);
+  return endpointAzs
+    ? [
+        line(
+          "VPC interface endpoints",
+          endpointAzs * month(PRICES.interfaceEndpointHour),
+          `${interfaceEndpoints.length} endpoints in ${endpointAzs / interfaceEndpoints.length} AZs × $${PRICES.interfaceEndpointHour}/h, plus $0.01/GB`,
+        ),
+      ]
+    : [];
+}
+
+/**
+ * Queues (issue 23): SQS bills requests only. Counted here: the idle long polling of the tasks a worker
+ * keeps running (none when it scales to zero); each message adds its send, receive and delete.
+ */
+export function queueCost(terraform: SynthesizedTerraform): CostLine[] {
+  const { all, entries, referenced } = resourcesOf(terraform);
+  const services = all("aws_ecs_service");
+  return entries("aws_sqs_queue")
+    .filter(([, q]) => q.redrive_policy)
+    .map(([id, queue]) => {
+      const consumes = (s: Block) =>
+        String(referenced("aws_ecs_task_definition", s.task_definition)?.container_definitions ?? "").includes(
+          `"name":"QUEUE_URL","value":"\${aws_sqs_queue.${id}.url}"`,
+        );
+      const pollers = services.filter(consumes).reduce((n, s) => n + Number(s.desired_count ?? 0), 0);
+      const receives = pollers * IDLE_RECEIVES_PER_TASK_MONTH;
+      return line(
+        `SQS: ${queue.name}`,
+        (receives * PRICES.sqsRequestPerMillion) / 1e6,
+        `${pollers} polling task${pollers === 1 ? "" : "s"} × ${IDLE_RECEIVES_PER_TASK_MONTH.toLocaleString("en-US")} idle receives; $${PRICES.sqsRequestPerMillion} per million requests, 3 a message`,
+      );
+    });
+}
+
+/** Scheduled jobs: each run's Fargate minutes and its invocation, at the runs its expression makes. */
+export function scheduledJobCost(terraform: SynthesizedTerraform): CostLine[] {
+  const { all, referenced } = resourcesOf(terraform);
+  const lines: CostLine[] = [];
   for (const schedule of all("aws_scheduler_schedule")) {
     const ecs = (schedule.target as Block | undefined)?.ecs_parameters as Block | undefined;
     const task = referenced("aws_ecs_task_definition", ecs?.task_definition_arn);
@@ -304,19 +409,15 @@ export function estimateMonthlyCost(terraform: TerraformJson): CostEstimate {
     const price = PRICES.fargate[arch];
     const spot = strategy.length > 0 && fargateSplit(1, strategy).spot === 1;
     const perRun = (minutes / 60) * (vcpu * price.vcpuHour + gb * price.gbHour) * (spot ? PRICES.fargateSpotShare : 1);
-    add(
-      `Scheduled job: ${schedule.name}`,
-      runs * perRun + (runs * PRICES.schedulerInvocationPerMillion) / 1e6,
-      `about ${Math.round(runs)} runs × ${minutes} min of ${vcpu} vCPU / ${gb} GB ${arch}${spot ? " on Spot" : ""} (${schedule.schedule_expression}), plus $${PRICES.schedulerInvocationPerMillion} per million invocations`,
+    lines.push(
+      line(
+        `Scheduled job: ${schedule.name}`,
+        runs * perRun + (runs * PRICES.schedulerInvocationPerMillion) / 1e6,
+        `about ${Math.round(runs)} runs × ${minutes} min of ${vcpu} vCPU / ${gb} GB ${arch}${spot ? " on Spot" : ""} (${schedule.schedule_expression}), plus $${PRICES.schedulerInvocationPerMillion} per million invocations`,
+      ),
     );
   }
-
-  const priced = lines.filter((l) => l.monthly !== undefined);
-  return {
-    lines,
-    total: round(priced.reduce((sum, l) => sum + l.monthly!, 0)),
-    unpriced: lines.filter((l) => l.monthly === undefined).map((l) => l.item),
-  };
+  return lines;
 }
 
 /** How ECS places `desired` tasks by a capacity provider strategy: each base first, the rest by weight. */

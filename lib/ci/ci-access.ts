@@ -5,7 +5,8 @@ import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
-import { INLINE_POLICIES_MAX, MANAGED_POLICY_MAX, policyDocument, statementsSize, type Statement } from "../core/iam";
+import { IAM_ROLES, INLINE_POLICIES_MAX, MANAGED_POLICY_MAX, policyDocument, statementsSize, type Statement } from "../core/iam";
+import { holdings, ResourceKind } from "../core/resource-kind";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { EnvironmentContext } from "../core/environment";
 import { PermissionsBoundary } from "../core/permissions-boundary";
@@ -178,13 +179,27 @@ const MAX_DEPLOY_POLICIES = 8;
 /** The calls that copy an image from another environment's repository when promoting. */
 const PROMOTION_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer"];
 /**
- * IAM's tag calls, denied as the constructs' are though the role is granted none (no IAM write), so a
- * grant added here later is still held; the constructs declare theirs beside their grants
- * (`DeployPermissions.tags`). Both make the lists of calls that must never move a resource to another
- * environment or project (`DenyRetagging*`) or take those tags off (`DenyUntaggingScope`).
+ * The GitHub OIDC provider CI's role trusts (unless the environment names an existing one). IAM's tag
+ * calls (`IAM_ROLES`) are denied as the constructs' are though the role is granted none (no IAM write), so
+ * a grant added later is still held; the constructs declare theirs with their kinds (`DeployPermissions.kind`).
+ * Both make the lists of calls that must never move a resource to another environment or project
+ * (`DenyRetagging*`) or take those tags off (`DenyUntaggingScope`).
  */
-const OWN_TAGGING = ["iam:TagRole"];
-const OWN_UNTAGGING = ["iam:UntagRole"];
+export const OIDC_PROVIDER = new ResourceKind({
+  name: "GitHub OIDC provider",
+  file: __filename,
+  types: ["aws_iam_openid_connect_provider"],
+  deploy: { services: ["iam"] },
+  endpoints: ["iam"],
+  price: { why: "IAM charges nothing for roles, policies or providers" },
+  inventory: async (aws) =>
+    holdings(
+      "iam",
+      "oidc-provider",
+      ((await aws("iam", "ListOpenIDConnectProviders")).OpenIDConnectProviderList ?? []).map((p: { Arn?: string }) => p.Arn),
+    ),
+  alarms: { why: "a sign-in it refuses fails the workflow, which reports it" },
+});
 /**
  * A call that sets or removes tags, by AWS's naming (`TagResource`, `UntagQueue`, `AddTagsToResource`,
  * `RemoveTags`, `CreateTags`, `DeleteTags`, `CreateOrUpdateTags`, `PutBucketTagging`, `DeleteBucketTagging`):
@@ -229,8 +244,8 @@ export class CiAccess extends Construct {
       throw new Error(`CiAccess ${this.node.path}: the stack needs DeployPermissions and a PermissionsBoundary, made before the constructs they collect from`);
     this.permissions = permissions;
     this.boundary = boundary;
-    this.tagging = [...new Set([...OWN_TAGGING, ...permissions.tagging.keys()])].sort();
-    this.untagging = [...new Set([...OWN_UNTAGGING, ...permissions.untagging.keys()])].sort();
+    this.tagging = [...new Set([...IAM_ROLES.tagging.tag, ...permissions.tagging.keys()])].sort();
+    this.untagging = [...new Set([...IAM_ROLES.tagging.untag, ...permissions.untagging.keys()])].sort();
     const undeclared = undeclaredTagCalls(permissions.grants, [...this.tagging, ...this.untagging]);
     if (undeclared.length)
       throw new Error(

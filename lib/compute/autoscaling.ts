@@ -1,5 +1,26 @@
 import { Construct } from "constructs";
 import { DeployPermissions } from "../core/deploy-permissions";
+import { holdings, ResourceKind } from "../core/resource-kind";
+
+/** Application Auto Scaling: a service's scalable target and its scaling policies (a worker's too, lib/workers/queue.ts). */
+export const SCALING = new ResourceKind({
+  name: "Application Auto Scaling",
+  file: __filename,
+  types: ["aws_appautoscaling_target", "aws_appautoscaling_policy"],
+  deploy: { services: ["application-autoscaling"], tag: ["application-autoscaling:TagResource"], untag: ["application-autoscaling:UntagResource"] },
+  endpoints: ["appautoscaling"],
+  price: { why: "Application Auto Scaling is free; target tracking's alarms are priced with the alarms" },
+  // A target outlives its service unless deregistered, so a destroy that skipped it leaves one behind.
+  inventory: async (aws) =>
+    holdings(
+      "application-autoscaling",
+      "scalable-target",
+      ((await aws("application-auto-scaling", "DescribeScalableTargets", { ServiceNamespace: "ecs" })).ScalableTargets ?? []).map(
+        (t: { ResourceId?: string }) => t.ResourceId,
+      ),
+    ),
+  alarms: { why: "scaling acts on alarms of its own (target tracking's), and what it cannot reach shows in the service's CPU and memory alarms" },
+});
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
 import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
 import * as z from "zod/mini";
@@ -117,8 +138,7 @@ function grantScalingDeploy(scope: Construct): void {
       "application-autoscaling:UntagResource",
     ],
     resources: [deploy.arn("application-autoscaling", "scalable-target/*")],
-    tagging: ["application-autoscaling:TagResource"],
-    untagging: ["application-autoscaling:UntagResource"],
+    kind: SCALING,
   });
   deploy.allow([
     {

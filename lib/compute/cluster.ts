@@ -9,6 +9,31 @@ import { logGroup } from "../core/log-group";
 import { EnvironmentContext } from "../core/environment";
 import * as z from "zod/mini";
 import { DeployPermissions } from "../core/deploy-permissions";
+import { holdings, ResourceKind } from "../core/resource-kind";
+import { clusterCost } from "../calculators/cost";
+
+/** The ECS cluster and its capacity providers' strategy. */
+export const CLUSTER = new ResourceKind({
+  name: "ECS cluster",
+  file: __filename,
+  types: ["aws_ecs_cluster", "aws_ecs_cluster_capacity_providers"],
+  deploy: { services: ["ecs"], tag: ["ecs:TagResource"], untag: ["ecs:UntagResource"] },
+  endpoints: ["ecs"],
+  price: clusterCost,
+  // A deleted cluster stays listed as INACTIVE for a while, in AWS as in moto.
+  inventory: async (aws) => {
+    const arns: string[] = (await aws("ecs", "ListClusters")).clusterArns ?? [];
+    const clusters: { clusterName?: string; status?: string }[] = arns.length
+      ? ((await aws("ecs", "DescribeClusters", { clusters: arns })).clusters ?? [])
+      : [];
+    return holdings(
+      "ecs",
+      "cluster",
+      clusters.filter((c) => c.status !== "INACTIVE").map((c) => c.clusterName),
+    );
+  },
+  alarms: { why: "the cluster's tasks are watched by their services' alarms" },
+});
 import { fail, flag, int, retention, withDefault } from "../settings/rules";
 
 export const ClusterSettingsSchema = z
@@ -83,8 +108,7 @@ export class Cluster extends Construct {
     const name = EnvironmentContext.of(this).prefix;
     const deploy = DeployPermissions.of(this);
     deploy?.service("Ecs", {
-      tagging: ["ecs:TagResource"],
-      untagging: ["ecs:UntagResource"],
+      kind: CLUSTER,
       create: ["ecs:CreateCluster", "ecs:TagResource"],
       manage: [
         "ecs:DeleteCluster",

@@ -8,11 +8,26 @@ import type { AddTargetsProps, LoadBalancer } from "../edge/load-balancer";
 import type { Network } from "../network/network";
 import { securityGroup } from "../core/security-group";
 import { DeployPermissions } from "../core/deploy-permissions";
+import { ResourceKind } from "../core/resource-kind";
+import { serviceCost } from "../calculators/cost";
+
+/** An ECS service: the tasks it keeps running behind the load balancer (or a worker's, with none). */
+export const SERVICE = new ResourceKind({
+  name: "ECS service",
+  file: __filename,
+  types: ["aws_ecs_service"],
+  deploy: { services: ["ecs"], tag: ["ecs:TagResource"], untag: ["ecs:UntagResource"] },
+  endpoints: ["ecs"],
+  price: serviceCost,
+  inventory: { why: "a service lives in its cluster, which is listed until it is deleted, and ECS deletes no cluster that still has a service" },
+  alarms: { namespace: "AWS/ECS" },
+});
 import { alarmMetric, metricOf, metricQuery, type Metric, type MetricOptions } from "../core/metric";
 import type { TargetGroup } from "../edge/target-group";
 import { CONTAINER_NAME, environmentRevisions, type TaskDefinition } from "./task-definition";
 import * as z from "zod/mini";
 import { flag, int, ipv4Block, matching, rule, withDefault } from "../settings/rules";
+import { USES } from "../settings/sections";
 import { Connections } from "../core/connections";
 import type { AlarmSpec, AlarmThresholds, IWatchable } from "../core/watchable";
 import { pascal } from "../core/environment";
@@ -43,6 +58,8 @@ export const ServiceSettingsSchema = z.strictObject({
   enableExecuteCommand: withDefault(flag, false),
   /** `deploy` waits for healthy tasks and fails if they never are. @default true */
   waitForSteadyState: withDefault(flag, true),
+  /** What else of the environment its tasks use, by name: sections a fork's constructs add (`["cache"]`, docs/forking.md), each handing the tasks its connection and network access. @default [] */
+  uses: withDefault(USES, []),
   /**
    * More ways out for the tasks, beyond HTTPS anywhere and the database: `{ cidr, port, description? }` each, e.g. an SMTP relay
    * `{ cidr: "10.0.8.0/24", port: 587 }`; a description takes up to 255 letters, digits, spaces and `._-:/()#,@[]+=&;{}!$*`. @default []
@@ -363,8 +380,7 @@ function grantServiceDeploy(service: Service, props: ServiceProps): void {
   const deploy = DeployPermissions.of(service);
   if (!deploy) return;
   deploy.service("EcsServices", {
-    tagging: ["ecs:TagResource"],
-    untagging: ["ecs:UntagResource"],
+    kind: SERVICE,
     create: ["ecs:CreateService", "ecs:TagResource"],
     manage: ["ecs:DescribeServices", "ecs:ListTagsForResource"],
     destroy: ["ecs:DeleteService"],
@@ -374,8 +390,7 @@ function grantServiceDeploy(service: Service, props: ServiceProps): void {
   release.service("EcsServiceTags", {
     manage: ["ecs:DescribeServices", "ecs:ListTagsForResource", "ecs:TagResource", "ecs:UntagResource"],
     resources: [deploy.arn("ecs", `service/${prefix}/*`)],
-    tagging: ["ecs:TagResource"],
-    untagging: ["ecs:UntagResource"],
+    kind: SERVICE,
   });
   release.allow([
     {

@@ -6,6 +6,20 @@ import { APP_IMAGE_HEALTH_CHECK, ImageSettingsSchema, placeholderCommand, resolv
 import type { Connection, WiredSecret } from "../core/connection";
 import { ServiceRole, Statement } from "../core/iam";
 import { DeployPermissions } from "../core/deploy-permissions";
+import { holdings, ResourceKind } from "../core/resource-kind";
+
+/** A task definition: the recipe, registered as a new revision each release. */
+export const TASK_DEFINITIONS = new ResourceKind({
+  name: "ECS task definition",
+  file: __filename,
+  types: ["aws_ecs_task_definition"],
+  // Tagged when registered; a revision's tags are never changed afterwards, so no untag call.
+  deploy: { services: ["ecs"], tag: ["ecs:TagResource"] },
+  endpoints: ["ecs"],
+  price: { why: "charged as the tasks that run it: the services' Fargate lines and the scheduled jobs'" },
+  inventory: async (aws) => holdings("ecs", "task-definition", (await aws("ecs", "ListTaskDefinitions", { status: "ACTIVE" })).taskDefinitionArns ?? []),
+  alarms: { why: "a recipe has no metrics; the tasks that run it are watched by their service's alarms" },
+});
 import { PermissionsBoundary } from "../core/permissions-boundary";
 import type { Release } from "../registry/release";
 import { ECR_PULL_ACTIONS, type IRepository } from "../registry/registry";
@@ -106,7 +120,8 @@ export const TaskSettingsSchema = z.strictObject({
   healthCheck: z.optional(z.nullable(ContainerHealthCheckSchema)),
   /**
    * Seconds between SIGTERM and SIGKILL. A task behind the load balancer needs its drain (health check unhealthyThreshold × intervalSeconds +
-   * timeoutSeconds) + SHUTDOWN_TIMEOUT_MS + 2 s, checked at synth; at most 120, Fargate's limit and Spot's warning. @default 45
+   * timeoutSeconds, + 5 s for every load balancer node to act on it) + SHUTDOWN_TIMEOUT_MS + 2 s, checked at synth; at most 120, Fargate's limit and
+   * Spot's warning. @default 45
    */
   stopTimeoutSeconds: withDefault(int(2, 120), 45),
   /** Read-only root; write to `task.scratchPath`. @default true */
@@ -435,7 +450,7 @@ function grantTaskDefinitionDeploy(scope: Construct, secrets: readonly WiredSecr
   release.service("EcsTaskDefinitions", {
     create: ["ecs:RegisterTaskDefinition", "ecs:TagResource"],
     manage: ["ecs:DeleteTaskDefinitions", "ecs:ListTagsForResource"],
-    tagging: ["ecs:TagResource"],
+    kind: TASK_DEFINITIONS,
     // Only the environment's families: a revision of another family would be a recipe the stack does not know.
     resources: environmentRevisions(deploy),
   });

@@ -4,6 +4,7 @@
  * the database does not import the task definition nor the task definition the database.
  */
 import type { Statement } from "./iam";
+import type { IConnectable } from "./connections";
 
 /** A secret another construct wires in (e.g. the database password), with the ARN IAM must allow. */
 export interface WiredSecret {
@@ -35,4 +36,13 @@ export interface Connection {
    * @default none
    */
   readonly owner?: { readonly secrets: readonly WiredSecret[]; readonly decryptKeyArns: readonly string[] };
+}
+
+/**
+ * Something of the environment that tasks use, as a fork's cache: what it hands a task (`connection`) and its
+ * end of the network (`connections`). The stack hands it to the services and jobs that ask for it by name
+ * (`ApiStack.use`, `service.uses`).
+ */
+export interface ITaskResource extends IConnectable {
+  readonly connection: Connection;
 }

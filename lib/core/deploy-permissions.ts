@@ -2,6 +2,7 @@ import type { IConstruct } from "constructs";
 import { TerraformStack } from "cdktf";
 import { type Condition, mergeStatement, type Statement } from "./policy";
 import { EnvironmentContext } from "./environment";
+import type { ResourceKind } from "./resource-kind";
 
 /** The environment as the deploy permissions read it (from its `EnvironmentContext`). */
 export interface DeployPermissionsProps {
@@ -28,10 +29,8 @@ export interface ServiceGrant {
   readonly destroy?: readonly string[];
   /** Resources of `create`, `manage` and `destroy`, where ARN patterns narrow them further. @default "*" */
   readonly resources?: readonly string[];
-  /** Which of these calls set tags: declared (`DeployPermissions.tags`), so the CI role denies any that would set another environment's. */
-  readonly tagging?: readonly string[];
-  /** Which of these calls remove tags: declared, so the CI role denies removing `Environment` or `Project`. */
-  readonly untagging?: readonly string[];
+  /** The kind of resource these calls deploy: its tag calls are declared (`DeployPermissions.kind`), so the CI role's denies cover them. */
+  readonly kind?: ResourceKind;
 }
 
 const permissions = new WeakMap<TerraformStack, DeployPermissions>();
@@ -89,24 +88,6 @@ function record(map: Map<string, Set<string>>, key: string, path: string): void 
 function sortedEntries(map: Map<string, Set<string>>): ReadonlyMap<string, readonly string[]> {
   return new Map([...map].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, [...v].sort()]));
 }
-
-/** What deploying an EventBridge rule with its targets takes (a construct adds the rule's ARN). */
-export const EVENT_RULE_GRANT: Omit<ServiceGrant, "resources"> = {
-  tagging: ["events:TagResource"],
-  untagging: ["events:UntagResource"],
-  create: ["events:PutRule", "events:TagResource"],
-  manage: [
-    "events:DeleteRule",
-    "events:DescribeRule",
-    "events:ListTagsForResource",
-    "events:ListTargetsByRule",
-    "events:PutRule",
-    "events:PutTargets",
-    "events:RemoveTargets",
-    "events:TagResource",
-    "events:UntagResource",
-  ],
-};
 
 /**
  * What deploying the stack calls, contributed by each construct where it is written, as aws-cdk's
@@ -336,7 +317,15 @@ export class DeployPermissions {
     if (grant.create?.length) statements.push({ Sid: `${name}Create`, Action: [...grant.create], Resource: resources, Condition: this.taggedRequest });
     if (manage.length) statements.push({ Sid: `${name}Manage`, Action: manage, Resource: resources, Condition: this.ownResource });
     this.allow(statements);
-    this.tags(grant.tagging ?? [], grant.untagging ?? []);
+    if (grant.kind) this.kind(grant.kind);
+  }
+
+  /**
+   * Declares that this construct deploys resources of `kind`: the calls its description names as setting and
+   * removing tags (`ResourceKind.deploy`) are declared (`tags`), so the CI role's denies hold them.
+   */
+  kind(kind: ResourceKind): void {
+    this.tags(kind.tagging.tag, kind.tagging.untag);
   }
 
   /**

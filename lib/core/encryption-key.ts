@@ -6,6 +6,8 @@ import * as z from "zod/mini";
 import { jsonString } from "./hcl";
 import { EnvironmentContext } from "./environment";
 import { DeployPermissions } from "./deploy-permissions";
+import { holdings, ResourceKind } from "./resource-kind";
+import { keyCost } from "../calculators/cost";
 import { int, withDefault } from "../settings/rules";
 
 export const EncryptionSettingsSchema = z.strictObject({
@@ -130,6 +132,29 @@ export function accountAdministers(partition: string, accountId: string): KeyPol
   };
 }
 
+/** Customer managed KMS keys and their aliases: the environment's key and the database's. */
+export const KEYS = new ResourceKind({
+  name: "KMS keys",
+  file: __filename,
+  types: ["aws_kms_key", "aws_kms_alias"],
+  deploy: { services: ["kms"], tag: ["kms:TagResource"], untag: ["kms:UntagResource"] },
+  endpoints: ["kms"],
+  price: keyCost,
+  // A customer key cannot be deleted at once, only scheduled: pending deletion counts as gone. Keys behind an
+  // alias/aws/ alias are AWS-managed defaults (aws/ebs, made on first use), not the stack's.
+  inventory: async (aws) => {
+    const aliases: { AliasName?: string; TargetKeyId?: string }[] = (await aws("kms", "ListAliases")).Aliases ?? [];
+    const awsManaged = new Set(aliases.filter((a) => a.AliasName?.startsWith("alias/aws/")).map((a) => a.TargetKeyId));
+    const found = [];
+    for (const key of ((await aws("kms", "ListKeys")).Keys ?? []) as { KeyId?: string }[]) {
+      const meta = (await aws("kms", "DescribeKey", { KeyId: key.KeyId })).KeyMetadata as { KeyId?: string; KeyManager?: string; KeyState?: string };
+      if (meta?.KeyManager === "CUSTOMER" && meta.KeyState !== "PendingDeletion" && !awsManaged.has(meta.KeyId)) found.push(meta.KeyId);
+    }
+    return holdings("kms", "key", found);
+  },
+  alarms: { why: "a key has no metric to alarm on that the stack acts on; a key scheduled for deletion is refused in production by the deploy role" },
+});
+
 /**
  * What the deploy role needs for the stack's KMS keys (this one and the database's): create them tagged,
  * manage the ones tagged with this environment, their aliases under its prefix. Scheduling a key's
@@ -140,8 +165,7 @@ export function grantKeyDeploy(scope: Construct): void {
   if (!deploy) return;
   deploy.service("Kms", {
     read: ["kms:ListAliases"],
-    tagging: ["kms:TagResource"],
-    untagging: ["kms:UntagResource"],
+    kind: KEYS,
     create: ["kms:CreateKey", "kms:TagResource"],
     manage: [
       "kms:CreateAlias",

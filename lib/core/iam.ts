@@ -4,9 +4,38 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { jsonString } from "./hcl";
 import { PermissionsBoundary } from "./permissions-boundary";
 import { policyDocument, type Condition, type Statement } from "./policy";
+import { holdings, ResourceKind } from "./resource-kind";
 
 // The policy helpers are part of what a role file offers its callers.
 export * from "./policy";
+
+/**
+ * IAM roles and policies: the tasks', the services' and the CI role's, and the permissions boundary. The
+ * deploy role's IAM calls are the CI access's own (lib/ci/ci-access.ts), held to `<prefix>-*` and the boundary.
+ */
+export const IAM_ROLES = new ResourceKind({
+  name: "IAM roles and policies",
+  file: __filename,
+  types: ["aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment", "aws_iam_policy"],
+  deploy: { services: ["iam"], tag: ["iam:TagRole"], untag: ["iam:UntagRole"] },
+  endpoints: ["iam"],
+  price: { why: "IAM charges nothing for roles, policies or providers" },
+  inventory: async (aws) => [
+    ...holdings(
+      "iam",
+      "role",
+      ((await aws("iam", "ListRoles")).Roles ?? [])
+        .filter((r: { Path?: string }) => !r.Path?.startsWith("/aws-service-role/"))
+        .map((r: { RoleName?: string }) => r.RoleName),
+    ),
+    ...holdings(
+      "iam",
+      "policy",
+      ((await aws("iam", "ListPolicies", { Scope: "Local" })).Policies ?? []).map((p: { PolicyName?: string }) => p.PolicyName),
+    ),
+  ],
+  alarms: { why: "a role has no metrics; what it is refused shows as the failures of what uses it" },
+});
 
 /**
  * Who may ask the service to assume a role, against the confused deputy: the account the request

@@ -2,6 +2,33 @@ import { Construct } from "constructs";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { DeployPermissions } from "./deploy-permissions";
+import { type AwsCall, holdings, ResourceKind } from "./resource-kind";
+
+/** The account's default VPCs (AWS makes one per region), whose parts no stack makes. */
+export async function defaultVpcIds(aws: AwsCall): Promise<Set<string>> {
+  const vpcs: { VpcId?: string; IsDefault?: boolean }[] = (await aws("ec2", "DescribeVpcs")).Vpcs ?? [];
+  return new Set(vpcs.filter((v) => v.IsDefault).flatMap((v) => (v.VpcId ? [v.VpcId] : [])));
+}
+
+/** Security groups and their rules, each rule a resource of its own (`connections.allowTo`, lib/core/connections.ts). */
+export const SECURITY_GROUPS = new ResourceKind({
+  name: "security groups",
+  file: __filename,
+  types: ["aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"],
+  deploy: { services: ["ec2"], tag: ["ec2:CreateTags"], untag: ["ec2:DeleteTags"] },
+  endpoints: ["ec2"],
+  price: { why: "security groups and their rules are free" },
+  inventory: async (aws) => {
+    const defaults = await defaultVpcIds(aws);
+    const groups: { GroupId?: string; VpcId?: string }[] = (await aws("ec2", "DescribeSecurityGroups")).SecurityGroups ?? [];
+    return holdings(
+      "ec2",
+      "security-group",
+      groups.filter((g) => !defaults.has(g.VpcId ?? "")).map((g) => g.GroupId),
+    );
+  },
+  alarms: { why: "a security group has no metrics; what it lets through shows in the load balancer's and the service's alarms" },
+});
 
 export interface SecurityGroupProps {
   readonly name: string;
@@ -21,6 +48,7 @@ export function securityGroup(scope: Construct, id: string, props: SecurityGroup
   if (deploy)
     grantEc2Deploy(
       deploy,
+      SECURITY_GROUPS,
       ["ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateSecurityGroup"],
       [
         "ec2:AuthorizeSecurityGroupEgress",
@@ -55,13 +83,12 @@ export function securityGroup(scope: Construct, id: string, props: SecurityGroup
 }
 
 /** EC2's reads, and `creates` (tagged on create) and `manages` (on this environment's tagged resources). */
-export function grantEc2Deploy(deploy: DeployPermissions, creates: readonly string[], manages: readonly string[]): void {
+export function grantEc2Deploy(deploy: DeployPermissions, kind: ResourceKind, creates: readonly string[], manages: readonly string[]): void {
   deploy.service("Ec2", {
     read: ["ec2:Describe*"],
     create: creates,
     manage: [...manages, "ec2:CreateTags", "ec2:DeleteTags"],
-    tagging: ["ec2:CreateTags"],
-    untagging: ["ec2:DeleteTags"],
+    kind,
   });
   // Tags given in a create request are authorized as ec2:CreateTags with ec2:CreateAction set.
   deploy.allow([

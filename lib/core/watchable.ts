@@ -1,5 +1,24 @@
 import type { Construct } from "constructs";
 import type { CloudwatchMetricAlarmConfig } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { holdings, ResourceKind } from "./resource-kind";
+import { alarmCost } from "../calculators/cost";
+
+/** CloudWatch alarms: the ones the alarms construct makes from each watched construct's specs, and a worker's step scaling alarms. */
+export const ALARMS = new ResourceKind({
+  name: "CloudWatch alarms",
+  file: __filename,
+  types: ["aws_cloudwatch_metric_alarm"],
+  deploy: { services: ["cloudwatch"], tag: ["cloudwatch:TagResource"], untag: ["cloudwatch:UntagResource"] },
+  endpoints: ["cloudwatch"],
+  price: alarmCost,
+  inventory: async (aws) =>
+    holdings(
+      "cloudwatch",
+      "alarm",
+      ((await aws("cloudwatch", "DescribeAlarms")).MetricAlarms ?? []).map((a: { AlarmName?: string }) => a.AlarmName),
+    ),
+  alarms: { why: "they are the alarms; one stuck in INSUFFICIENT_DATA shows on the dashboard's alarm status" },
+});
 
 /** The thresholds an environment sets (`alarms` settings), as the watched constructs read them. */
 export interface AlarmThresholds {

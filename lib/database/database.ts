@@ -24,6 +24,59 @@ import { POSTGRES_INSTANCE_CLASSES } from "../settings/data/rds-instance-classes
 import { POSTGRES_RESERVED_WORDS } from "../settings/data/postgres-reserved-words";
 import { Connections } from "../core/connections";
 import type { AlarmSpec, AlarmThresholds, IWatchable } from "../core/watchable";
+import { holdings, ResourceKind } from "../core/resource-kind";
+import { databaseCost } from "../calculators/cost";
+
+/**
+ * PostgreSQL on RDS: the instance, its parameter and subnet groups, and the master secret RDS keeps for it
+ * (its tags RDS's to set). A destroy outside production leaves no final snapshot; one left behind is a leftover.
+ */
+export const DATABASE = new ResourceKind({
+  name: "PostgreSQL on RDS",
+  file: __filename,
+  types: ["aws_db_instance", "aws_db_parameter_group", "aws_db_subnet_group"],
+  deploy: {
+    services: ["rds", "secretsmanager"],
+    tag: ["rds:AddTagsToResource", "secretsmanager:TagResource"],
+    untag: ["rds:RemoveTagsFromResource", "secretsmanager:UntagResource"],
+  },
+  endpoints: ["rds", "secretsmanager"],
+  price: databaseCost,
+  inventory: async (aws) => [
+    ...holdings(
+      "rds",
+      "db-instance",
+      ((await aws("rds", "DescribeDBInstances")).DBInstances ?? []).map((d: { DBInstanceIdentifier?: string }) => d.DBInstanceIdentifier),
+    ),
+    ...holdings(
+      "rds",
+      "db-subnet-group",
+      ((await aws("rds", "DescribeDBSubnetGroups")).DBSubnetGroups ?? [])
+        .map((g: { DBSubnetGroupName?: string }) => g.DBSubnetGroupName)
+        .filter((name: string | undefined) => name !== "default"),
+    ),
+    ...holdings(
+      "rds",
+      "db-parameter-group",
+      ((await aws("rds", "DescribeDBParameterGroups")).DBParameterGroups ?? [])
+        .map((g: { DBParameterGroupName?: string }) => g.DBParameterGroupName)
+        .filter((name: string | undefined) => !name?.startsWith("default.")),
+    ),
+    ...holdings(
+      "rds",
+      "db-snapshot",
+      ((await aws("rds", "DescribeDBSnapshots", { SnapshotType: "manual" })).DBSnapshots ?? []).map(
+        (s: { DBSnapshotIdentifier?: string }) => s.DBSnapshotIdentifier,
+      ),
+    ),
+    ...holdings(
+      "secretsmanager",
+      "secret",
+      ((await aws("secrets-manager", "ListSecrets")).SecretList ?? []).map((s: { Name?: string }) => s.Name),
+    ),
+  ],
+  alarms: { namespace: "AWS/RDS" },
+});
 
 const SUPPORTED_MAJORS = [14, 15, 16, 17];
 /** The variables `connection` gives a task: where the database is and the app's role, which logs in with an IAM token. */
@@ -442,8 +495,7 @@ function grantDatabaseDeploy(scope: Construct, monitoring: boolean, appUsername:
     // The provider reads the instance by its resource id with a filter, which RDS authorizes against db:* (no tags):
     // hashicorp/terraform-provider-aws#35737. A read of configuration, listed in docs/security.md's exceptions.
     read: ["rds:DescribeDBEngineVersions", "rds:DescribeDBInstances"],
-    tagging: ["rds:AddTagsToResource"],
-    untagging: ["rds:RemoveTagsFromResource"],
+    kind: DATABASE,
     create: ["rds:AddTagsToResource", "rds:CreateDBInstance", "rds:CreateDBParameterGroup", "rds:CreateDBSubnetGroup"],
     manage: [
       // The parameter and subnet groups a new instance names.
@@ -462,8 +514,7 @@ function grantDatabaseDeploy(scope: Construct, monitoring: boolean, appUsername:
     ],
     destroy: ["rds:DeleteDBInstance"],
   });
-  // The secret's tags are RDS's to set; removing them is declared too, so the CI role's deny refuses taking off its Environment or Project.
-  deploy.tags(["secretsmanager:TagResource"], ["secretsmanager:UntagResource"]);
+  // The secret's tags are RDS's to set; removing them is declared with the kind too, so the CI role's deny refuses taking off its Environment or Project.
   deploy.allow([
     // RDS creates, rotates and deletes the master secret (named rds!…) with the caller's permissions
     // (forward access sessions): only through an AWS service, never called by the role itself.

@@ -9,6 +9,32 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { EnvironmentContext } from "../core/environment";
 import { checkName } from "../settings/validate";
 import { jsonString } from "../core/hcl";
+import { holdings, ResourceKind } from "../core/resource-kind";
+
+/** The access log bucket and its settings (encryption, ownership, public access block, lifecycle, policy). */
+export const LOG_BUCKET = new ResourceKind({
+  name: "S3 access log bucket",
+  file: __filename,
+  types: [
+    "aws_s3_bucket",
+    "aws_s3_bucket_lifecycle_configuration",
+    "aws_s3_bucket_ownership_controls",
+    "aws_s3_bucket_policy",
+    "aws_s3_bucket_public_access_block",
+    "aws_s3_bucket_server_side_encryption_configuration",
+  ],
+  // PutBucketTagging replaces the bucket's whole tag set (S3's DeleteBucketTagging is authorized as it too).
+  deploy: { services: ["s3"], tag: ["s3:PutBucketTagging"] },
+  endpoints: ["s3"],
+  price: { why: "billed by the logs stored (usage); the lifecycle rule expires them" },
+  inventory: async (aws) =>
+    holdings(
+      "s3",
+      "bucket",
+      ((await aws("s3", "ListBuckets")).Buckets ?? []).map((b: { Name?: string }) => b.Name),
+    ),
+  alarms: { why: "a bucket that refuses the load balancer's logs loses logs, not requests; the dashboard shows the gap" },
+});
 
 /**
  * Regions older than August 2022 deliver ALB logs from a regional ELB account; newer ones from the
@@ -149,7 +175,6 @@ function grantAccessLogsDeploy(scope: Construct, bucketPrefix: string): void {
       ? []
       : [{ Sid: "AccessLogObjects", Action: ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucketVersions"], Resource: [bucket, `${bucket}/*`] }]),
   ]);
-  // PutBucketTagging replaces the bucket's whole tag set (S3's DeleteBucketTagging is authorized as it too). S3 evaluates
-  // no aws:RequestTag or aws:TagKeys for it, so the CI role's retag deny cannot check it: the bucket is scoped by its name.
-  deploy.tags(["s3:PutBucketTagging"]);
+  // S3 evaluates no aws:RequestTag or aws:TagKeys for PutBucketTagging, so the CI role's retag deny cannot check it: the bucket is scoped by its name.
+  deploy.kind(LOG_BUCKET);
 }

@@ -17,6 +17,32 @@ import { check, checkName } from "../settings/validate";
 import { TLS13_POLICIES } from "../settings/data/tls-policies";
 import { Connections } from "../core/connections";
 import type { AlarmSpec, AlarmThresholds, IWatchable } from "../core/watchable";
+import { holdings, ResourceKind } from "../core/resource-kind";
+import { loadBalancerCost } from "../calculators/cost";
+import { CERTIFICATE } from "./certificate";
+
+/** The Application Load Balancer, its listeners, their rules and the target groups (lib/edge/target-group.ts). */
+export const LOAD_BALANCER = new ResourceKind({
+  name: "Application Load Balancer",
+  file: __filename,
+  types: ["aws_lb", "aws_lb_listener", "aws_lb_listener_rule", "aws_lb_target_group"],
+  deploy: { services: ["elasticloadbalancing"], tag: ["elasticloadbalancing:AddTags"], untag: ["elasticloadbalancing:RemoveTags"] },
+  endpoints: ["elbv2"],
+  price: loadBalancerCost,
+  inventory: async (aws) => [
+    ...holdings(
+      "elbv2",
+      "load-balancer",
+      ((await aws("elastic-load-balancing-v2", "DescribeLoadBalancers")).LoadBalancers ?? []).map((l: { LoadBalancerName?: string }) => l.LoadBalancerName),
+    ),
+    ...holdings(
+      "elbv2",
+      "target-group",
+      ((await aws("elastic-load-balancing-v2", "DescribeTargetGroups")).TargetGroups ?? []).map((t: { TargetGroupName?: string }) => t.TargetGroupName),
+    ),
+  ],
+  alarms: { namespace: "AWS/ApplicationELB" },
+});
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
@@ -353,8 +379,7 @@ function grantLoadBalancerDeploy(scope: Construct, hostedZoneId?: string): void 
   const deploy = DeployPermissions.of(scope);
   if (!deploy) return;
   deploy.service("LoadBalancing", {
-    tagging: ["elasticloadbalancing:AddTags"],
-    untagging: ["elasticloadbalancing:RemoveTags"],
+    kind: LOAD_BALANCER,
     read: ["elasticloadbalancing:Describe*"],
     create: [
       "elasticloadbalancing:AddTags",
@@ -387,8 +412,7 @@ function grantLoadBalancerDeploy(scope: Construct, hostedZoneId?: string): void 
   deploy.serviceLinkedRole("elasticloadbalancing.amazonaws.com");
   if (hostedZoneId === undefined) return;
   deploy.service("Certificate", {
-    tagging: ["acm:AddTagsToCertificate"],
-    untagging: ["acm:RemoveTagsFromCertificate"],
+    kind: CERTIFICATE,
     create: ["acm:AddTagsToCertificate", "acm:RequestCertificate"],
     manage: ["acm:AddTagsToCertificate", "acm:DeleteCertificate", "acm:DescribeCertificate", "acm:ListTagsForCertificate", "acm:RemoveTagsFromCertificate"],
   });

@@ -11,6 +11,25 @@ import { jsonString, synthesizingHcl } from "../core/hcl";
 import type { LoadBalancer } from "./load-balancer";
 import { logGroup } from "../core/log-group";
 import { flag, int, listed, retention, withDefault } from "../settings/rules";
+import { holdings, ResourceKind } from "../core/resource-kind";
+import { webAclCost } from "../calculators/cost";
+
+/** AWS WAF: the web ACL, its association with the load balancer, its logging. */
+export const WEB_ACL = new ResourceKind({
+  name: "AWS WAF web ACL",
+  file: __filename,
+  types: ["aws_wafv2_web_acl", "aws_wafv2_web_acl_association", "aws_wafv2_web_acl_logging_configuration"],
+  deploy: { services: ["wafv2"], tag: ["wafv2:TagResource"], untag: ["wafv2:UntagResource"] },
+  endpoints: ["wafv2"],
+  price: webAclCost,
+  inventory: async (aws) =>
+    holdings(
+      "wafv2",
+      "web-acl",
+      ((await aws("wafv2", "ListWebACLs", { Scope: "REGIONAL" })).WebACLs ?? []).map((w: { Name?: string }) => w.Name),
+    ),
+  alarms: { why: "what it blocks is logged and on the dashboard; a surge of blocks is an attack turned away, not a fault to page for" },
+});
 
 /** The AWS managed rule groups every web ACL here runs, in order, each counted as one rule. */
 export const MANAGED_RULE_GROUPS = [
@@ -233,8 +252,7 @@ function grantWebAclDeploy(scope: Construct, name: string): void {
   const deploy = DeployPermissions.of(scope);
   if (!deploy) return;
   deploy.service("Waf", {
-    tagging: ["wafv2:TagResource"],
-    untagging: ["wafv2:UntagResource"],
+    kind: WEB_ACL,
     create: ["wafv2:CreateWebACL", "wafv2:TagResource"],
     manage: [
       "wafv2:AssociateWebACL",

@@ -15,7 +15,9 @@ import { logGroup } from "../core/log-group";
 import { EnvironmentContext } from "../core/environment";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { PermissionsBoundary } from "../core/permissions-boundary";
-import { grantEc2Deploy } from "../core/security-group";
+import { defaultVpcIds, grantEc2Deploy } from "../core/security-group";
+import { holdings, ResourceKind } from "../core/resource-kind";
+import { networkCost } from "../calculators/cost";
 import * as z from "zod/mini";
 import { fail, flag, retention, withDefault } from "../settings/rules";
 import { noBlocks } from "../core/hcl";
@@ -290,6 +292,74 @@ export function layoutSubnets(cidrText: string, azCount: number): { public: stri
   };
 }
 
+/** The VPC and what routes in it: subnets, route tables, the internet and NAT gateways, their addresses, the flow log. */
+export const NETWORK = new ResourceKind({
+  name: "VPC network",
+  file: __filename,
+  types: [
+    "aws_vpc",
+    "aws_subnet",
+    "aws_route_table",
+    "aws_route",
+    "aws_route_table_association",
+    "aws_internet_gateway",
+    "aws_nat_gateway",
+    "aws_eip",
+    "aws_default_security_group",
+    "aws_flow_log",
+  ],
+  deploy: { services: ["ec2"], tag: ["ec2:CreateTags"], untag: ["ec2:DeleteTags"] },
+  endpoints: ["ec2"],
+  price: networkCost,
+  // What a fresh account already holds (the default VPC and its parts) is left out.
+  inventory: async (aws) => {
+    const defaults = await defaultVpcIds(aws);
+    const own = (vpcId?: string) => !defaults.has(vpcId ?? "");
+    const ec2 = async <T>(command: string, key: string): Promise<T[]> => ((await aws("ec2", command))[key] ?? []) as T[];
+    type Item = { VpcId?: string; State?: string };
+    return [
+      ...holdings(
+        "ec2",
+        "vpc",
+        (await ec2<Item>("DescribeVpcs", "Vpcs")).filter((v) => own(v.VpcId)).map((v) => v.VpcId),
+      ),
+      ...holdings(
+        "ec2",
+        "subnet",
+        (await ec2<Item & { SubnetId?: string }>("DescribeSubnets", "Subnets")).filter((s) => own(s.VpcId)).map((s) => s.SubnetId),
+      ),
+      ...holdings(
+        "ec2",
+        "nat-gateway",
+        (await ec2<Item & { NatGatewayId?: string }>("DescribeNatGateways", "NatGateways")).filter((n) => n.State !== "deleted").map((n) => n.NatGatewayId),
+      ),
+      ...holdings(
+        "ec2",
+        "address",
+        (await ec2<{ AllocationId?: string }>("DescribeAddresses", "Addresses")).map((a) => a.AllocationId),
+      ),
+      ...holdings(
+        "ec2",
+        "internet-gateway",
+        (await ec2<{ InternetGatewayId?: string; Attachments?: Item[] }>("DescribeInternetGateways", "InternetGateways"))
+          .filter((g) => !(g.Attachments ?? []).some((a) => !own(a.VpcId)))
+          .map((g) => g.InternetGatewayId),
+      ),
+      ...holdings(
+        "ec2",
+        "route-table",
+        (await ec2<Item & { RouteTableId?: string }>("DescribeRouteTables", "RouteTables")).filter((t) => own(t.VpcId)).map((t) => t.RouteTableId),
+      ),
+      ...holdings(
+        "ec2",
+        "flow-log",
+        (await ec2<{ FlowLogId?: string }>("DescribeFlowLogs", "FlowLogs")).map((f) => f.FlowLogId),
+      ),
+    ];
+  },
+  alarms: { why: "the network's failures show in the load balancer's, the services' and the database's alarms; NAT port exhaustion is left to the dashboard" },
+});
+
 /**
  * What the deploy role needs for the VPC and what sits in it (lib/core/security-group.ts and
  * lib/network/vpc-endpoints.ts add theirs under the same Sids): every EC2 create tagged with the environment,
@@ -308,7 +378,7 @@ export function grantNetworkDeploy(scope: Construct): void {
     "ec2:CreateSubnet",
     "ec2:CreateVpc",
   ];
-  grantEc2Deploy(deploy, creates, [
+  grantEc2Deploy(deploy, NETWORK, creates, [
     // The parents a create names: the VPC of a subnet, the subnet and address of a NAT gateway.
     ...creates.filter((a) => a !== "ec2:CreateVpc" && a !== "ec2:AllocateAddress" && a !== "ec2:CreateInternetGateway"),
     "ec2:AssociateRouteTable",

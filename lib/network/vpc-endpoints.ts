@@ -3,11 +3,32 @@ import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { grantEc2Deploy, securityGroup } from "../core/security-group";
+import { holdings, ResourceKind } from "../core/resource-kind";
+import { endpointCost } from "../calculators/cost";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { EnvironmentContext } from "../core/environment";
 
 /** The AWS services a task reaches to start and run: its image (ECR's API and registry), its logs, its secrets. */
 export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"] as const;
+
+/** VPC endpoints: interface endpoints by the hour, the S3 gateway free. */
+export const VPC_ENDPOINTS = new ResourceKind({
+  name: "VPC endpoints",
+  file: __filename,
+  types: ["aws_vpc_endpoint"],
+  deploy: { services: ["ec2"], tag: ["ec2:CreateTags"], untag: ["ec2:DeleteTags"] },
+  endpoints: ["ec2"],
+  price: endpointCost,
+  inventory: async (aws) =>
+    holdings(
+      "ec2",
+      "vpc-endpoint",
+      ((await aws("ec2", "DescribeVpcEndpoints")).VpcEndpoints ?? [])
+        .filter((e: { State?: string }) => String(e.State).toLowerCase() !== "deleted")
+        .map((e: { VpcEndpointId?: string }) => e.VpcEndpointId),
+    ),
+  alarms: { why: "an endpoint that fails shows as tasks that cannot pull their image or write logs, which the service's alarms catch" },
+});
 
 /** Its names and the region of its services are the environment's (`EnvironmentContext`). */
 export interface VpcEndpointsProps {
@@ -36,7 +57,7 @@ export class VpcEndpoints extends Construct {
     super(scope, id);
     const { prefix: name, region } = EnvironmentContext.of(this);
     const deploy = DeployPermissions.of(this);
-    if (deploy) grantEc2Deploy(deploy, ["ec2:CreateVpcEndpoint"], ["ec2:CreateVpcEndpoint", "ec2:DeleteVpcEndpoints", "ec2:ModifyVpcEndpoint"]);
+    if (deploy) grantEc2Deploy(deploy, VPC_ENDPOINTS, ["ec2:CreateVpcEndpoint"], ["ec2:CreateVpcEndpoint", "ec2:DeleteVpcEndpoints", "ec2:ModifyVpcEndpoint"]);
     this.securityGroup = securityGroup(this, "SecurityGroup", {
       name: `${name}-endpoints`,
       description: `VPC endpoints of ${name}: HTTPS from the VPC`,

@@ -1,5 +1,23 @@
 import { Construct } from "constructs";
 import { DeployPermissions } from "../core/deploy-permissions";
+import { holdings, ResourceKind } from "../core/resource-kind";
+
+/** The SNS topic alarms report to, its policy and its e-mail subscriptions. */
+export const ALARM_TOPIC = new ResourceKind({
+  name: "SNS alarm topic",
+  file: __filename,
+  types: ["aws_sns_topic", "aws_sns_topic_policy", "aws_sns_topic_subscription"],
+  deploy: { services: ["sns"], tag: ["sns:TagResource"], untag: ["sns:UntagResource"] },
+  endpoints: ["sns"],
+  price: { why: "an alarm topic's few publishes and e-mails stay within SNS's free tier" },
+  inventory: async (aws) =>
+    holdings(
+      "sns",
+      "topic",
+      ((await aws("sns", "ListTopics")).Topics ?? []).map((t: { TopicArn?: string }) => t.TopicArn),
+    ),
+  alarms: { why: "it is where alarms go; a failed delivery is SNS's to retry, and the dashboard shows every alarm's state" },
+});
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
@@ -86,8 +104,7 @@ function grantAlarmTopicDeploy(scope: Construct, topicName: string): void {
   if (!deploy) return;
   const topic = deploy.arn("sns", topicName);
   deploy.service("AlarmTopic", {
-    tagging: ["sns:TagResource"],
-    untagging: ["sns:UntagResource"],
+    kind: ALARM_TOPIC,
     create: ["sns:CreateTopic", "sns:TagResource"],
     manage: [
       "sns:DeleteTopic",

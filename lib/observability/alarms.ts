@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { DeployPermissions } from "../core/deploy-permissions";
+import { ALARMS } from "../core/watchable";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import * as z from "zod/mini";
 import type { AlarmTopic } from "./alarm-topic";
@@ -71,8 +72,7 @@ export class Alarms extends Construct implements AlarmWatcher {
     this.prefix = EnvironmentContext.of(this).prefix;
     const deploy = DeployPermissions.of(this)?.release(["aws_cloudwatch_metric_alarm"]);
     deploy?.service("Alarms", {
-      tagging: ["cloudwatch:TagResource"],
-      untagging: ["cloudwatch:UntagResource"],
+      kind: ALARMS,
       create: ["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
       manage: [
         "cloudwatch:DeleteAlarms",

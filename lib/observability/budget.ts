@@ -5,7 +5,8 @@ import { Annotations, TerraformStack } from "cdktf";
 import { BudgetsBudget } from "@cdktf/provider-aws/lib/budgets-budget";
 import * as z from "zod/mini";
 import type { AlarmTopic } from "./alarm-topic";
-import { estimateMonthlyCost, largestLines, type CostEstimate } from "../calculators/cost";
+import { budgetCost, estimateMonthlyCost, largestLines, type CostEstimate } from "../calculators/cost";
+import { holdings, pricesOf, ResourceKind } from "../core/resource-kind";
 import { DeployPermissions } from "../core/deploy-permissions";
 import { EnvironmentContext } from "../core/environment";
 import { flag, rule, withDefault } from "../settings/rules";
@@ -26,6 +27,24 @@ export const BudgetSettingsSchema = z.strictObject({
   ),
 });
 export type BudgetConfig = z.output<typeof BudgetSettingsSchema>;
+
+/** The environment's AWS Budgets budget and its alerts. */
+export const BUDGET = new ResourceKind({
+  name: "AWS Budgets budget",
+  file: __filename,
+  types: ["aws_budgets_budget"],
+  deploy: { services: ["budgets"], tag: ["budgets:TagResource"], untag: ["budgets:UntagResource"] },
+  endpoints: ["budgets"],
+  price: budgetCost,
+  // Budgets are listed by account.
+  inventory: async (aws, { accountId }) =>
+    holdings(
+      "budgets",
+      "budget",
+      ((await aws("budgets", "DescribeBudgets", { AccountId: accountId })).Budgets ?? []).map((b: { BudgetName?: string }) => b.BudgetName),
+    ),
+  alarms: { why: "a budget alerts by itself, by e-mail and to the alarm topic, when the month's spend is forecast to pass it" },
+});
 
 /** The budget is named after the environment and counts the costs tagged with its `Environment` (`EnvironmentContext`). */
 export interface BudgetProps extends BudgetConfig {
@@ -83,7 +102,7 @@ export class Budget extends Construct {
         Resource: deploy.arn("budgets", `budget/${name}`, ""),
       },
     ]);
-    deploy?.tags(["budgets:TagResource"], ["budgets:UntagResource"]);
+    deploy?.kind(BUDGET);
   }
 }
 
@@ -113,7 +132,7 @@ export function warnOverBudget(stack: TerraformStack, environment: string, month
       const entry = session.manifest.forStack(stack);
       const file = join(session.outdir, entry.synthesizedStackPath);
       const terraform = file.endsWith(".json") ? JSON.parse(readFileSync(file, "utf8")) : stack.toTerraform();
-      const warning = overBudget(environment, monthlyUsd, estimateMonthlyCost(terraform));
+      const warning = overBudget(environment, monthlyUsd, estimateMonthlyCost(terraform, pricesOf()));
       if (warning) (entry.annotations as unknown[]).push({ constructPath: stack.node.path, level: "@cdktf/warn", message: warning });
     },
   };

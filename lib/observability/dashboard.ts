@@ -1,5 +1,25 @@
 import { Construct } from "constructs";
 import { DeployPermissions } from "../core/deploy-permissions";
+import { holdings, ResourceKind } from "../core/resource-kind";
+import { dashboardCost } from "../calculators/cost";
+
+/** The environment's CloudWatch dashboard. */
+export const DASHBOARD = new ResourceKind({
+  name: "CloudWatch dashboard",
+  file: __filename,
+  types: ["aws_cloudwatch_dashboard"],
+  // Dashboards take no tags.
+  deploy: { services: ["cloudwatch"] },
+  endpoints: ["cloudwatch"],
+  price: dashboardCost,
+  inventory: async (aws) =>
+    holdings(
+      "cloudwatch",
+      "dashboard",
+      ((await aws("cloudwatch", "ListDashboards")).DashboardEntries ?? []).map((d: { DashboardName?: string }) => d.DashboardName),
+    ),
+  alarms: { why: "it shows the alarms; it has no failure of its own" },
+});
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import type { Alarms } from "./alarms";
 import { jsonString } from "../core/hcl";

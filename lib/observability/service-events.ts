@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
-import { DeployPermissions, EVENT_RULE_GRANT } from "../core/deploy-permissions";
+import { DeployPermissions } from "../core/deploy-permissions";
+import { EVENT_RULE_GRANT } from "../core/event-rule";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import type { AlarmTopic } from "./alarm-topic";

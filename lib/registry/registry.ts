@@ -8,6 +8,24 @@ import { DeployPermissions } from "../core/deploy-permissions";
 import { EnvironmentContext } from "../core/environment";
 import type { Statement } from "../core/policy";
 import { EncryptionKey } from "../core/encryption-key";
+import { holdings, ResourceKind } from "../core/resource-kind";
+
+/** The environment's ECR repository and its lifecycle policy. */
+export const REPOSITORY = new ResourceKind({
+  name: "ECR repository",
+  file: __filename,
+  types: ["aws_ecr_repository", "aws_ecr_lifecycle_policy"],
+  deploy: { services: ["ecr"], tag: ["ecr:TagResource"], untag: ["ecr:UntagResource"] },
+  endpoints: ["ecr"],
+  price: { why: "billed by the images stored and transferred (usage); the lifecycle policy keeps the store small" },
+  inventory: async (aws) =>
+    holdings(
+      "ecr",
+      "repository",
+      ((await aws("ecr", "DescribeRepositories")).repositories ?? []).map((r: { repositoryName?: string }) => r.repositoryName),
+    ),
+  alarms: { why: "a repository has no failure of its own; an image that cannot be pulled stops the tasks, which the service's alarms catch" },
+});
 
 export const RegistrySettingsSchema = z.strictObject({
   /** Images kept; older ones expire. @default 30 */
@@ -58,8 +76,7 @@ export class Registry extends Construct implements IRepository {
     if (deploy) {
       // The repository by its name (one per environment), and tagged.
       deploy.service("Repository", {
-        tagging: ["ecr:TagResource"],
-        untagging: ["ecr:UntagResource"],
+        kind: REPOSITORY,
         create: ["ecr:CreateRepository", "ecr:TagResource"],
         manage: [
           "ecr:DeleteLifecyclePolicy",

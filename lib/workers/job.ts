@@ -4,7 +4,36 @@ import { SchedulerScheduleGroup } from "@cdktf/provider-aws/lib/scheduler-schedu
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import * as z from "zod/mini";
 import type { Cluster } from "../compute/cluster";
-import { DeployPermissions, EVENT_RULE_GRANT } from "../core/deploy-permissions";
+import { DeployPermissions } from "../core/deploy-permissions";
+import { EVENT_RULE_GRANT } from "../core/event-rule";
+import { holdings, ResourceKind } from "../core/resource-kind";
+import { scheduledJobCost } from "../calculators/cost";
+
+/** EventBridge Scheduler: the environment's schedule group and each scheduled job's schedule. */
+export const SCHEDULES = new ResourceKind({
+  name: "EventBridge Scheduler schedules",
+  file: __filename,
+  types: ["aws_scheduler_schedule", "aws_scheduler_schedule_group"],
+  deploy: { services: ["scheduler"], tag: ["scheduler:TagResource"], untag: ["scheduler:UntagResource"] },
+  endpoints: ["scheduler"],
+  price: scheduledJobCost,
+  inventory: async (aws) => [
+    ...holdings(
+      "scheduler",
+      "schedule",
+      ((await aws("scheduler", "ListSchedules")).Schedules ?? []).map((s: { GroupName?: string; Name?: string }) => `${s.GroupName}/${s.Name}`),
+    ),
+    // Every account has the default group, which no stack makes.
+    ...holdings(
+      "scheduler",
+      "schedule-group",
+      ((await aws("scheduler", "ListScheduleGroups")).ScheduleGroups ?? [])
+        .map((g: { Name?: string }) => g.Name)
+        .filter((name: string | undefined) => name !== "default"),
+    ),
+  ],
+  alarms: { namespace: "AWS/Scheduler" },
+});
 import { jsonString } from "../core/hcl";
 import { ServiceRole } from "../core/iam";
 import { EnvironmentContext, pascal } from "../core/environment";
@@ -12,6 +41,7 @@ import { alarmMetric, metricOf, type Metric, type MetricOptions } from "../core/
 import type { Network } from "../network/network";
 import { PermissionsBoundary } from "../core/permissions-boundary";
 import { flag, int, rule, withDefault } from "../settings/rules";
+import { USES } from "../settings/sections";
 import { scheduleProblem } from "../calculators/schedule-expression";
 import { securityGroup } from "../core/security-group";
 import { TaskSettingsSchema, type TaskDefinition } from "../compute/task-definition";
@@ -53,6 +83,8 @@ export const JobSettingsSchema = z.strictObject({
   task: z.prefault(TaskSettingsSchema, {}),
   /** Give it the database's connection (variables, secret, network access). @default false */
   database: withDefault(flag, false),
+  /** What else of the environment its tasks use, by name, as a service's `service.uses`. @default [] */
+  uses: withDefault(USES, []),
   /** Run it on schedule; false keeps the job and pauses its schedule. @default true */
   enabled: withDefault(flag, true),
   /** Times EventBridge Scheduler retries starting a run ECS refused (RunTask failed, e.g. no capacity), 0–185. @default 2 */
@@ -71,8 +103,7 @@ export function scheduleGroup(scope: Construct, id: string): SchedulerScheduleGr
   const deploy = DeployPermissions.of(scope);
   if (deploy) {
     deploy.service("Scheduler", {
-      tagging: ["scheduler:TagResource"],
-      untagging: ["scheduler:UntagResource"],
+      kind: SCHEDULES,
       create: ["scheduler:CreateScheduleGroup", "scheduler:TagResource"],
       manage: [
         "scheduler:DeleteScheduleGroup",

@@ -5,6 +5,26 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import * as z from "zod/mini";
 import type { Service } from "../compute/service";
 import { DeployPermissions } from "../core/deploy-permissions";
+import { ALARMS } from "../core/watchable";
+import { holdings, ResourceKind } from "../core/resource-kind";
+import { queueCost } from "../calculators/cost";
+
+/** SQS: a worker's queue and its dead-letter queue. */
+export const QUEUES = new ResourceKind({
+  name: "SQS queues",
+  file: __filename,
+  types: ["aws_sqs_queue"],
+  deploy: { services: ["sqs"], tag: ["sqs:TagQueue"], untag: ["sqs:UntagQueue"] },
+  endpoints: ["sqs"],
+  price: queueCost,
+  inventory: async (aws) =>
+    holdings(
+      "sqs",
+      "queue",
+      ((await aws("sqs", "ListQueues")).QueueUrls ?? []).map((url: string) => url.split("/").pop()),
+    ),
+  alarms: { namespace: "AWS/SQS" },
+});
 import { EncryptionKey } from "../core/encryption-key";
 import { alarmMetric, metricOf, metricQuery, scalingMetricStat, type Metric, type MetricOptions } from "../core/metric";
 import { jsonString } from "../core/hcl";
@@ -251,8 +271,7 @@ function grantQueueDeploy(scope: Construct): void {
   const deploy = DeployPermissions.of(scope);
   if (!deploy) return;
   deploy.service("Sqs", {
-    tagging: ["sqs:TagQueue"],
-    untagging: ["sqs:UntagQueue"],
+    kind: QUEUES,
     create: ["sqs:CreateQueue", "sqs:TagQueue"],
     manage: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue"],
     destroy: ["sqs:DeleteQueue"],
@@ -355,6 +374,6 @@ export class QueueScaling extends Construct {
         Resource: deploy.arn("cloudwatch", `alarm:StepScaling-service/${deploy.prefix}/*`),
       },
     ]);
-    deploy?.tags(["cloudwatch:TagResource"], ["cloudwatch:UntagResource"]);
+    deploy?.kind(ALARMS);
   }
 }

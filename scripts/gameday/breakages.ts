@@ -25,6 +25,8 @@ export interface BreakageSpec {
   readonly patches?: readonly Patch[];
   /** The app container gets its login once, at start, as fixed DB_USERNAME and DB_PASSWORD (as ECS `secrets`), never the secret's ARN. */
   readonly loginOnce?: boolean;
+  /** A release's migrations replaced (files of scripts/gameday/releases/, by release tag: migrations.ts). */
+  readonly releaseMigrations?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Every migrate entry point's call of node-pg-migrate, with `noLock` for its advisory lock. */
@@ -59,6 +61,23 @@ export const BREAKAGES = {
     scenario: "migration lock",
     what: "migrates without node-pg-migrate's advisory lock (its build with noLock), so tasks starting together do not wait for one another",
     patches: noLock,
+  },
+  "migration-budget-past-grace": {
+    scenario: "migration over budget",
+    what: "a migration budget past the health check grace period (MIGRATION_TIMEOUT_MS four times what the task sets), so a task still waits on the lock when ECS's grace ends",
+    environment: (env) => {
+      if (env.MIGRATION_TIMEOUT_MS) env.MIGRATION_TIMEOUT_MS = String(Number(env.MIGRATION_TIMEOUT_MS) * 4);
+    },
+  },
+  "contract-early": {
+    scenario: "rolling deploy",
+    what: "v2 expands and contracts in one release: body_chars required at once, with no trigger to fill it for v1's writes while v1 still serves",
+    releaseMigrations: { v2: ["broken/1790000000000_gameday-v2-contract-early.sql"] },
+  },
+  "worker-no-idempotency": {
+    scenario: "worker killed mid-message",
+    what: "a worker that acts on every delivery (its build without the inbox check), so a message delivered again is applied again",
+    patches: [{ file: "dist/worker.mjs", from: "if (fresh.rowCount === 0) {", to: "if (false) {", count: 1 }],
   },
 } satisfies Record<string, BreakageSpec>;
 

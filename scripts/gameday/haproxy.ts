@@ -7,6 +7,13 @@
  * Targets are registered and deregistered at run time through HAProxy's admin socket, in the ALB's
  * states: a new target starts unhealthy and takes traffic after `healthyThreshold` passing checks; a
  * deregistered one drains (no new requests) for the deregistration delay, then leaves.
+ *
+ * An ALB is several nodes, each acting on a change in the target group when it reaches it: for the
+ * propagation delay (ALB_PROPAGATION_SECONDS, scaled) a target marked unhealthy, or deregistered, still gets
+ * new requests. HAProxy is one node, so the lag is made here: a deregistered target stays in rotation that
+ * long before it drains; a target HAProxy's checks mark down is put back in rotation with its checks paused
+ * (the target group already reports it unhealthy) and taken out that long after (a watcher polls HAProxy's
+ * state every WATCH_MS, so the lag is up to WATCH_MS short of the delay).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -15,10 +22,12 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TargetGroupSpec } from "./stack";
-import { ALB_CONNECT_TIMEOUT_SECONDS } from "./time";
+import { ALB_CONNECT_TIMEOUT_SECONDS, ALB_PROPAGATION_SECONDS } from "./time";
 
 /** Targets the backend can hold at once; ECS's maximum percent of a small service stays well within. */
 const SLOTS = 16;
+/** How often the propagation watcher reads HAProxy's view of the targets. */
+const WATCH_MS = 50;
 
 export function checkHaproxy(): void {
   const probe = spawnSync("haproxy", ["-v"], { encoding: "utf8" });
@@ -106,11 +115,19 @@ export class LoadBalancer {
   private exited!: Promise<void>;
   /** Every request HAProxy logged, by X-Request-Id. */
   private readonly requests = new Map<string, LoggedRequest>();
+  /** Slots the watcher last saw in rotation and healthy. */
+  private readonly lastUp = new Set<number>();
+  /** Slots HAProxy marked down whose other "nodes" have not yet acted on it: back in rotation, checks paused, until the timer. */
+  private readonly propagating = new Map<number, NodeJS.Timeout>();
+  private watcher?: NodeJS.Timeout;
+  private watching = false;
 
   private constructor(
     private readonly dir: string,
     readonly port: number,
     private readonly process: ChildProcess,
+    /** The propagation delay, scaled. */
+    readonly propagationMs: number,
   ) {
     this.exited = new Promise((resolve) => process.once("exit", () => resolve()));
   }
@@ -128,7 +145,7 @@ export class LoadBalancer {
     const child = spawn("haproxy", ["-db", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
     child.stderr!.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
-    const lb = new LoadBalancer(dir, port, child);
+    const lb = new LoadBalancer(dir, port, child, time.ms(ALB_PROPAGATION_SECONDS));
     receiver.on("message", (message) => {
       for (const line of message.toString().split("\n")) lb.recordLine(line);
     });
@@ -137,6 +154,7 @@ export class LoadBalancer {
     for (;;) {
       try {
         await lb.command("show info");
+        lb.watcher = setInterval(() => void lb.watch(), WATCH_MS);
         return lb;
       } catch {
         if (child.exitCode !== null || Date.now() > deadline) throw new Error(`HAProxy did not start:\n${log}`);
@@ -178,14 +196,65 @@ export class LoadBalancer {
     await this.command(`set weight ${server} 1`);
   }
 
-  /** DeregisterTargets: no new requests; after the delay the target is gone. */
+  /**
+   * DeregisterTargets: new requests still arrive for the propagation delay (each node stops when the change
+   * reaches it), then none; after the deregistration delay (counted from the call) the target is gone.
+   */
   async deregister(id: string, delayMs: number): Promise<void> {
     const slot = this.slotOf(id);
     if (slot === undefined) return;
-    await this.command(`set server targets/slot${slot} state drain`);
-    await new Promise((r) => setTimeout(r, delayMs));
-    await this.command(`set server targets/slot${slot} state maint; shutdown sessions server targets/slot${slot}`);
+    const server = `targets/slot${slot}`;
+    await new Promise((r) => setTimeout(r, this.propagationMs));
+    await this.command(`set server ${server} state drain`);
+    await new Promise((r) => setTimeout(r, Math.max(0, delayMs - this.propagationMs)));
+    const pending = this.propagating.get(slot);
+    if (pending) clearTimeout(pending);
+    this.propagating.delete(slot);
+    this.lastUp.delete(slot);
+    // Checks back on for the slot's next target (a paused check would leave it UP unchecked).
+    await this.command(`set server ${server} state maint; shutdown sessions server ${server}; enable health ${server}`);
     this.slots.delete(slot);
+  }
+
+  /**
+   * The propagation of a health change: a target in rotation that HAProxy's checks just marked down is put
+   * back in rotation (checks paused: HAProxy then counts it UP) for the propagation delay, then marked down
+   * with its checks on again, as the last ALB node would stop sending to it.
+   */
+  private async watch(): Promise<void> {
+    if (this.watching || this.process.exitCode !== null) return;
+    this.watching = true;
+    try {
+      const answer = await this.command("show servers state targets");
+      for (const line of answer.split("\n").slice(2)) {
+        const fields = line.trim().split(/\s+/);
+        const match = /^slot(\d+)$/.exec(fields[3] ?? "");
+        if (!match) continue;
+        const slot = Number(match[1]);
+        const id = this.slots.get(slot);
+        if (!id || this.propagating.has(slot) || this.registering.has(id)) continue;
+        const op = Number(fields[5]);
+        const admin = Number(fields[6]);
+        // In rotation: no maintenance or drain flag (0x04 only records the `disabled` the slot was configured with).
+        if ((admin & ~0x04) !== 0) this.lastUp.delete(slot);
+        else if (op === 2) this.lastUp.add(slot);
+        else if (op === 0 && this.lastUp.delete(slot)) {
+          const server = `targets/slot${slot}`;
+          this.propagating.set(
+            slot,
+            setTimeout(() => {
+              this.propagating.delete(slot);
+              if (this.slots.get(slot) === id) void this.command(`enable health ${server}; set server ${server} health down`).catch(() => undefined);
+            }, this.propagationMs),
+          );
+          await this.command(`disable health ${server}; set server ${server} health up`);
+        }
+      }
+    } catch {
+      // HAProxy stopping: nothing left to propagate.
+    } finally {
+      this.watching = false;
+    }
   }
 
   /** The target's health as the target group reports it. */
@@ -208,7 +277,12 @@ export class LoadBalancer {
       if (!id) continue;
       const op = Number(fields[5]);
       const admin = Number(fields[6]);
-      states.set(id, registering.has(id) ? "initial" : admin & 0x8 ? "draining" : op === 2 ? "healthy" : op === 0 ? "unhealthy" : "initial");
+      // A target whose failure is still propagating is unhealthy to the target group, though some nodes still send to it.
+      const propagating = this.propagating.has(Number(slot[1]));
+      states.set(
+        id,
+        registering.has(id) ? "initial" : admin & 0x8 ? "draining" : propagating ? "unhealthy" : op === 2 ? "healthy" : op === 0 ? "unhealthy" : "initial",
+      );
     }
     return states;
   }
@@ -245,6 +319,8 @@ export class LoadBalancer {
   }
 
   async stop(): Promise<void> {
+    if (this.watcher) clearInterval(this.watcher);
+    for (const timer of this.propagating.values()) clearTimeout(timer);
     if (this.process.exitCode === null) {
       this.process.kill("SIGTERM");
       await this.exited;

@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { DockerfileParser } from "dockerfile-ast";
 import { applyPatches, type Patch } from "./breakages";
 
@@ -91,13 +91,17 @@ export class StagedImage {
     readonly root: string,
   ) {}
 
-  /** `patches`: a deliberately broken build (breakages.ts), each applied to the staged bundle's file it names. */
-  static stage(tag: string, patches: readonly Patch[] = []): StagedImage {
+  /**
+   * `patches`: a release's code changes or a deliberately broken build (breakages.ts), each applied to the staged bundle's file
+   * it names; `migrations`: a release's own migration files (migrations.ts), staged beside the app's.
+   */
+  static stage(tag: string, patches: readonly Patch[] = [], migrations: readonly string[] = []): StagedImage {
     const root = mkdtempSync(join(tmpdir(), `gameday-image-${tag}-`));
     // World-readable, as image layers are; the task runs as the image's non-root user.
     chmodSync(root, 0o755);
     cpSync(join(APP, "dist"), join(root, "dist"), { recursive: true });
     cpSync(join(APP, "migrations"), join(root, "migrations"), { recursive: true });
+    for (const file of migrations) cpSync(file, join(root, "migrations", basename(file)));
     for (const file of new Set(patches.map((p) => p.file)))
       writeFileSync(join(root, file), applyPatches(file, readFileSync(join(root, file), "utf8"), patches));
     readOnly(root);

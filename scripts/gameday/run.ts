@@ -17,9 +17,12 @@ import { accountingProblems, underLoad, type LoadResult } from "./load";
 import { Postgres } from "./postgres";
 import { readSpec, synthesize, type GamedaySpec, type InitContainerSpec } from "./stack";
 import { Task } from "./task";
-import { checkOrder, scaleEnvironment } from "./time";
+import { ALB_PROPAGATION_SECONDS, checkOrder, scaleEnvironment } from "./time";
 import { breakageSpec, type Breakage } from "./breakages";
 import { FaultProxy } from "./fault-proxy";
+import { migrationFiles, migrationLock, migrationOverBudget, release, rollingDeploy } from "./migrations";
+import { WORKER_SCENARIOS, type WorkerHost } from "./worker";
+import { ALB_BODY_INSPECTION_LIMIT_BYTES, evaluateWebAcl } from "./waf";
 import { BODY_MAX } from "../../app/src/notes";
 import { freePort } from "../../app/harness/api";
 
@@ -27,8 +30,6 @@ import { freePort } from "../../app/harness/api";
 export const DEFAULT_TIME_SCALE = 0.2;
 /** How long an RDS Multi-AZ failover leaves connections silent: "failovers typically complete within 60–120 seconds" (RDS User Guide, Multi-AZ DB instance deployments); the shorter end, scaled. */
 const FAILOVER_SILENT_SECONDS = 60;
-/** node-pg-migrate's advisory lock (its PG_MIGRATE_LOCK_ID), which a migrating task holds. */
-const MIGRATION_LOCK_ID = "7241865325823964";
 
 export type { Breakage } from "./breakages";
 
@@ -82,11 +83,18 @@ interface Context {
   /** The app's own login, in a secret of its own (the stand-in for its IAM token's source); none when the app logs in as the master user. */
   readonly appLogin?: { readonly secretArn: string; readonly username: string };
   readonly stage: (tag: string) => StagedImage;
-  /** `connections`: requests in flight at most (8 by default). */
-  readonly load: <T>(seconds: number, during: (elapsed: () => number) => Promise<T>, connections?: number) => Promise<{ load: LoadResult; outcome: T }>;
+  /** `connections`: requests in flight at most (8 by default); `perSecond`: the rate, if not the run's. */
+  readonly load: <T>(
+    seconds: number,
+    during: (elapsed: () => number) => Promise<T>,
+    connections?: number,
+    perSecond?: number,
+  ) => Promise<{ load: LoadResult; outcome: T }>;
   readonly noteId: string;
   /** Requests per second of the load. */
   readonly rate: number;
+  /** The worker, its queue and its job (worker.ts), made by the first worker scenario. */
+  readonly workers: WorkerHost;
 }
 
 interface Scenario {
@@ -146,15 +154,9 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "rolling deploy",
-    proves: "v1 → v2 in ECS's order (start up to maximum percent, wait healthy, deregister, drain, SIGTERM) loses no request",
-    async run(ctx) {
-      const v2 = ctx.stage("v2");
-      const { load, outcome } = await ctx.load(deploySeconds(ctx.spec) + 5, () => ctx.service.deploy(v2));
-      const problems: string[] = [];
-      if (!outcome) problems.push("the deployment did not complete");
-      noFailures(load, problems);
-      return { load, problems, notes: [`${ctx.service.healthy(v2).length} tasks of v2 healthy`] };
-    },
+    proves:
+      "v1 → v2 in ECS's order (start up to maximum percent, wait healthy, deregister, drain, SIGTERM) loses no request, while v2's expand migration runs under v1's load; every acknowledged write reads back",
+    run: (ctx) => rollingDeploy(ctx, releaseHelpers(ctx)),
   },
   {
     name: "spot interruption",
@@ -175,13 +177,14 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "task killed",
-    proves: "SIGKILL: only requests sent to that task fail, until its health checks take it out; ECS replaces it",
+    proves: "SIGKILL: only requests sent to that task fail, until its health checks take it out and every load balancer node acts on it; ECS replaces it",
     async run(ctx) {
       const victim = ctx.service.healthy()[0];
       const target = ctx.lb.targetName(victim.id)!;
       const tg = ctx.spec.targetGroup;
-      // The load balancer sees it dead within unhealthyThreshold checks (one interval apart), each up to its timeout.
-      const window = ctx.time.ms(tg.unhealthyThreshold * tg.intervalSeconds + tg.timeoutSeconds) + 1000;
+      // The load balancer sees it dead within unhealthyThreshold checks (one interval apart), each up to its timeout,
+      // and its last node stops sending to it the propagation delay later.
+      const window = ctx.time.ms(tg.unhealthyThreshold * tg.intervalSeconds + tg.timeoutSeconds + ALB_PROPAGATION_SECONDS) + 1000;
       let killedAt = 0;
       const { load } = await ctx.load(window / 1000 + startSeconds(ctx.spec) + 4, async () => {
         await sleep(1000);
@@ -349,72 +352,19 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "migration lock",
-    proves: "tasks starting together while a slow migration holds the lock wait for it (within their budget) and start; nothing fails",
-    async run(ctx) {
-      const v3 = ctx.stage("v3");
-      const budget = migrationBudgetMs(ctx);
-      const hold = Math.floor(budget / 4);
-      let releasedAt = 0;
-      const { load, outcome } = await ctx.load(deploySeconds(ctx.spec) + hold / 1000 + 5, async () => {
-        const holder = await holdMigrationLock(ctx);
-        const deploy = ctx.service.deploy(v3);
-        await sleep(hold);
-        releasedAt = Date.now();
-        await holder.end();
-        return deploy;
-      });
-      const problems: string[] = [];
-      if (!outcome) problems.push("the deployment did not complete");
-      noFailures(load, problems);
-      // Each new task's migrate container ended only once the lock was free: it waited (timestamps), not ran beside the holder.
-      const started = ctx.service.launched.filter((t) => t.id.startsWith("v3-"));
-      const early = started.filter((t) => !t.initExit || t.initExit.at < releasedAt);
-      if (!started.length) problems.push("the deployment started no task of v3");
-      if (early.length)
-        problems.push(
-          `${early.length} of ${started.length} new tasks did not wait for the lock: their migrate containers ended ${early
-            .map((t) => (t.initExit ? `${releasedAt - t.initExit.at} ms before it was released (exit ${t.initExit.code})` : "never"))
-            .join(", ")}`,
-        );
-      const waits = started.filter((t) => t.initExit).map((t) => t.initExit!.at - t.startedAt);
-      return {
-        load,
-        problems,
-        notes: [
-          `lock held ${hold} ms of the ${budget} ms budget; ${started.length} new tasks' migrate containers waited ${waits.join(", ")} ms and ended after its release`,
-        ],
-      };
-    },
+    proves:
+      "tasks starting together while a slow migration holds the lock queue on it (pg_locks), end after its release, one applies v3's contract and the others wait for it (timestamps); nothing fails; every acknowledged write reads back",
+    run: (ctx) => migrationLock(ctx, releaseHelpers(ctx)),
   },
   {
     name: "migration over budget",
-    proves: "a migration past MIGRATION_TIMEOUT_MS fails the new tasks within the grace period; the circuit breaker rolls back; nothing fails",
-    async run(ctx) {
-      const v4 = ctx.stage("v4");
-      const budget = migrationBudgetMs(ctx);
-      const before = ctx.service.running();
-      const { load, outcome } = await ctx.load(budget / 1000 + deploySeconds(ctx.spec) + 5, async () => {
-        const holder = await holdMigrationLock(ctx);
-        try {
-          return await ctx.service.deploy(v4);
-        } finally {
-          await holder.end();
-        }
-      });
-      const problems: string[] = [];
-      if (outcome) problems.push("the deployment completed, though its migration could not");
-      if (!ctx.spec.service.circuitBreaker) problems.push("the service has no deployment circuit breaker");
-      noFailures(load, problems);
-      const kept = ctx.service.running().filter((t) => before.includes(t));
-      if (kept.length !== before.length) problems.push(`the old tasks did not all keep serving (${kept.length} of ${before.length})`);
-      const grace = ctx.time.ms(ctx.spec.service.healthCheckGracePeriodSeconds);
-      const slow = ctx.service.events.filter((e) => e.message.includes("stopped while starting")).length;
-      return { load, problems, notes: [`${slow} new tasks stopped within the ${grace} ms grace period; rolled back`] };
-    },
+    proves:
+      "a migration past MIGRATION_TIMEOUT_MS stops the new tasks within the grace period with the budget's line; the circuit breaker rolls back; v4's migration is not applied; nothing fails",
+    run: (ctx) => migrationOverBudget(ctx, releaseHelpers(ctx)),
   },
   {
     name: "request sizes vs WAF",
-    proves: "planned: each body the API accepts, the synthesized web ACL lets through, and each it refuses, the web ACL refuses too",
+    proves: "each body the API accepts, the synthesized web ACL (its own rules, evaluated) lets through, and each it refuses, the web ACL refuses too",
     async run(ctx) {
       const acl = ctx.spec.webAcl;
       if (!acl) return { problems: [], notes: ["no web ACL in this environment: nothing to agree with"] };
@@ -422,37 +372,40 @@ export const SCENARIOS: readonly Scenario[] = [
       const notes: string[] = [];
       for (const probe of sizeProbes()) {
         const body = JSON.stringify(probe.body);
-        const res = await fetch(`${ctx.lb.url}/notes`, { method: "POST", headers: { "content-type": "application/json" }, body });
+        const headers = { "content-type": "application/json", "user-agent": PROBE_USER_AGENT };
+        const res = await fetch(`${ctx.lb.url}/notes`, { method: "POST", headers, body });
         await res.arrayBuffer();
         const apiAccepts = res.status === 201;
-        const waf = wafVerdict(Buffer.byteLength(body), probe.matches, acl.countedRules);
-        if (apiAccepts !== (waf === "allow")) problems.push(`${probe.name}: the API answered ${res.status}, the web ACL would ${waf}`);
-        notes.push(`${probe.name}: API ${res.status}, WAF ${waf}`);
+        // The request as the load balancer receives it on AWS: addressed to its name, not to this machine's loopback.
+        const waf = evaluateWebAcl(acl.resource, { method: "POST", uri: "/notes", headers: { ...headers, host: PROBE_HOST }, body });
+        const verdict = `${waf.action}${waf.terminatingRule ? ` (${waf.terminatingRule})` : ""}${waf.counted.length ? `, counted ${waf.counted.join(", ")}` : ""}`;
+        if (apiAccepts !== (waf.action === "allow")) problems.push(`${probe.name}: the API answered ${res.status}, the web ACL would ${verdict}`);
+        notes.push(`${probe.name}: API ${res.status}, WAF ${verdict}`);
       }
       return { problems, notes };
     },
   },
+  ...WORKER_SCENARIOS,
 ];
 
-/** Bodies around the limits, and the managed rules AWS would match them with. */
-function sizeProbes(): { name: string; body: unknown; matches: string[] }[] {
+/** The probes' client and the name it addresses, as a client of the load balancer on AWS would send them. */
+const PROBE_USER_AGENT = "gameday-probe/1";
+const PROBE_HOST = "api.example.com";
+
+/** Bodies around WAF's documented body limit (scripts/gameday/waf.ts), and the content its managed body rules look for. */
+function sizeProbes(): { name: string; body: unknown }[] {
   const note = (body: string) => ({ title: "size", body });
   const base = Buffer.byteLength(JSON.stringify(note("")));
   // Two-byte characters fill 8 KB within the API's character limit: the byte limits meet, not the character one.
   const bytes = (total: number) => "é".repeat(Math.floor((total - base) / 2)) + "x".repeat((total - base) % 2);
+  const limit = ALB_BODY_INSPECTION_LIMIT_BYTES;
   return [
-    { name: "the longest note (ASCII)", body: note("x".repeat(BODY_MAX)), matches: [] },
-    { name: "8 KB exactly", body: note(bytes(8192)), matches: [] },
-    { name: "8 KB + 1 byte", body: note(bytes(8193)), matches: ["SizeRestrictions_BODY"] },
-    { name: "a note with HTML", body: note("<b>bold</b> <script>alert(1)</script>"), matches: ["CrossSiteScripting_BODY"] },
-    { name: "a note with ../", body: note("see ../../etc/passwd for the format"), matches: ["GenericLFI_BODY"] },
+    { name: "the longest note (ASCII)", body: note("x".repeat(BODY_MAX)) },
+    { name: "8 KB exactly", body: note(bytes(limit)) },
+    { name: "8 KB + 1 byte", body: note(bytes(limit + 1)) },
+    { name: "a note with HTML", body: note("<b>bold</b> <script>alert(1)</script>") },
+    { name: "a note with ../", body: note("see ../../etc/passwd for the format") },
   ];
-}
-
-/** The common rule set's verdict on a body, as the synthesized overrides make it. */
-function wafVerdict(bytes: number, matches: readonly string[], counted: readonly string[]): "allow" | "block" {
-  const hits = bytes > 8192 ? [...matches, "SizeRestrictions_BODY"] : matches;
-  return hits.some((rule) => !counted.includes(rule)) ? "block" : "allow";
 }
 
 /** `n` reads of the seed note at once, beside the load; their statuses. */
@@ -478,17 +431,6 @@ async function loginWorks(ctx: Context, username: string, password: string): Pro
   }
 }
 
-async function holdMigrationLock(ctx: Context) {
-  const client = ctx.db.admin(ctx.spec.database.name);
-  await client.connect();
-  await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_ID})`);
-  return client;
-}
-
-function migrationBudgetMs(ctx: Context): number {
-  return Number(ctx.durations.MIGRATION_TIMEOUT_MS);
-}
-
 /** Seconds (scaled) a task takes to start and pass the load balancer's health checks. */
 function startSeconds(spec: GamedaySpec): number {
   return 3 + spec.targetGroup.healthyThreshold * spec.targetGroup.intervalSeconds * scaleOf(spec);
@@ -497,6 +439,8 @@ function startSeconds(spec: GamedaySpec): number {
 function stopSeconds(spec: GamedaySpec): number {
   return spec.task.stopTimeoutSeconds * scaleOf(spec);
 }
+/** What the release scenarios (migrations.ts) take of the run. */
+const releaseHelpers = (ctx: Context) => ({ deploySeconds: deploySeconds(ctx.spec), noFailures });
 function deploySeconds(spec: GamedaySpec): number {
   return startSeconds(spec) + spec.targetGroup.deregistrationDelaySeconds * scaleOf(spec) + stopSeconds(spec);
 }
@@ -627,7 +571,10 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
     const images: StagedImage[] = [];
     cleanups.push(async () => images.forEach((i) => i.remove()));
     const stage = (tag: string) => {
-      const image = StagedImage.stage(tag, (options.breakage && breakageSpec(options.breakage).patches) || []);
+      // A release (migrations.ts): its migrations beside the app's and its code's changes, then a broken variant's patches.
+      const broken = options.breakage && breakageSpec(options.breakage);
+      const r = release(tag, broken ? broken.releaseMigrations : undefined);
+      const image = StagedImage.stage(tag, [...r.patches, ...((broken && broken.patches) || [])], migrationFiles(r));
       images.push(image);
       return image;
     };
@@ -672,13 +619,23 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
       stage,
       noteId,
       rate,
-      load: (seconds, during, connections) =>
+      workers: {
+        emulatorUrl: emulator.url,
+        logDir,
+        imageConfig,
+        apiEnvironment: environment,
+        resolve: (container) => resolveEnvironment(spec, container, local, secrets, scale, options.breakage),
+        port: () => portPool.next(),
+        scale,
+        cleanups,
+      },
+      load: (seconds, during, connections, perSecond = rate) =>
         underLoad(
           {
             url: lb.url,
-            rate,
+            rate: perSecond,
             connections,
-            amount: Math.ceil(rate * seconds),
+            amount: Math.ceil(perSecond * seconds),
             noteId,
             targetOf: (id) => lb.targetOf(id),
             loggedBy: (prefix) => lb.loggedIds(prefix),

@@ -70,6 +70,8 @@ export interface TargetGroupSpec {
 export interface WebAclSpec {
   /** The common rule set's rules that count instead of block. */
   readonly countedRules: readonly string[];
+  /** The `aws_wafv2_web_acl` as synthesized: its rules, statements and default action, which scripts/gameday/waf.ts evaluates. */
+  readonly resource: Resource;
 }
 
 export interface DatabaseSpec {
@@ -218,6 +220,7 @@ export function readSpec(environment: string, tf: TfJson, prefix: string): Gamed
       countedRules: (common?.statement.managed_rule_group_statement.rule_action_override ?? [])
         .filter((o: Resource) => o.action_to_use?.count)
         .map((o: Resource) => o.name),
+      resource: acl,
     },
   };
 }

@@ -72,6 +72,11 @@ export class Task {
     return this.process?.pid;
   }
 
+  /** Where a container's output goes: the app's `<id>.log`, another's `<id>-<name>.log`. */
+  logFile(container: string): string {
+    return join(this.options.logDir, container === "app" ? `${this.id}.log` : `${this.id}-${container}.log`);
+  }
+
   /** Resolves when the container has exited. */
   stopped(): Promise<void> {
     return this.exited;
@@ -145,7 +150,7 @@ export class Task {
     const user = spec.user ?? imageConfig.user;
     const [uid, gid] = user.split(":");
     const prefix = RUNS_AS_ROOT ? ["setpriv", `--reuid=${uid}`, `--regid=${gid ?? uid}`, "--clear-groups"] : [];
-    const log = createWriteStream(join(this.options.logDir, name === "app" ? `${this.id}.log` : `${this.id}-${name}.log`));
+    const log = createWriteStream(this.logFile(name));
     const env = { PATH: "/usr/bin:/bin", HOME: "/nonexistent", ...imageConfig.env, ...environment, PORT: String(this.port) };
     const child = spawn(prefix[0] ?? argv[0], [...prefix.slice(1), ...(prefix.length ? argv : argv.slice(1))], {
       cwd: image.root,

@@ -1,7 +1,8 @@
 /**
  * Time scaled as one. The game day runs a production week in minutes by multiplying every duration that
  * orders events by one factor: the synthesized ones (health checks, deregistration delay, stop timeout,
- * grace period, the container health check, the load balancer's idle and connect timeouts) and every
+ * grace period, the container health check, the load balancer's idle and connect timeouts and its propagation
+ * delay) and every
  * duration the app reads from its environment (each variable of the app's ConfigSchema ending in `_MS` or
  * `_SECONDS`: drain, shutdown, keep-alive, migration budget, the database's connect, statement and query
  * timeouts, TCP keepalive, the pool's idle timeout, Retry-After, the login's cache), as the task sets it or
@@ -17,6 +18,15 @@ import type { GamedaySpec } from "./stack";
 
 /** The ALB's connect timeout to a target (not configurable): "10 seconds", Application Load Balancer target groups. */
 export const ALB_CONNECT_TIMEOUT_SECONDS = 10;
+
+/**
+ * How long the ALB's nodes keep sending new requests to a target after the target group marked it unhealthy or
+ * began deregistering it: each node acts on the change when it reaches it. AWS gives no figure (the pages are
+ * named at LB_PROPAGATION_SECONDS in lib/compute/stop-timings.ts, the margin the drain covers); the game day's
+ * load balancer lags by this much (scripts/gameday/haproxy.ts), its own figure, not read from the stack, so a
+ * drain that leaves out the margin loses requests here as it would on AWS.
+ */
+export const ALB_PROPAGATION_SECONDS = 5;
 
 type Shape = typeof ConfigSchema.shape;
 const shape: Shape = ConfigSchema.shape;
@@ -81,6 +91,7 @@ export function durations(spec: GamedaySpec, scale: number, appEnvironment: Read
     seconds("the deregistration delay", tg.deregistrationDelaySeconds),
     seconds("the load balancer's idle timeout", spec.idleTimeoutSeconds),
     seconds("the load balancer's connect timeout", ALB_CONNECT_TIMEOUT_SECONDS),
+    seconds("the load balancer's propagation delay", ALB_PROPAGATION_SECONDS),
     seconds("the task's stop timeout", spec.task.stopTimeoutSeconds),
     seconds("the service's health check grace period", spec.service.healthCheckGracePeriodSeconds),
     ...(hc

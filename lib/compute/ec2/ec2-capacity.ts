@@ -10,6 +10,48 @@ import type { Capacity, CapacityProviderStrategy } from "../capacity";
 import { ServiceRole } from "../../core/iam";
 import { EnvironmentContext } from "../../core/environment";
 import { DeployPermissions } from "../../core/deploy-permissions";
+import { holdings, ResourceKind } from "../../core/resource-kind";
+import { instanceCost } from "../../calculators/cost";
+
+/** EC2 capacity: the Auto Scaling group, its launch template and instance profile, and the ECS capacity provider over it. */
+export const EC2_CAPACITY = new ResourceKind({
+  name: "EC2 capacity",
+  file: __filename,
+  types: ["aws_autoscaling_group", "aws_launch_template", "aws_iam_instance_profile", "aws_ecs_capacity_provider"],
+  deploy: {
+    services: ["autoscaling", "ec2", "ecs", "iam", "ssm"],
+    tag: ["autoscaling:CreateOrUpdateTags", "ec2:CreateTags", "ecs:TagResource", "iam:TagInstanceProfile"],
+    untag: ["autoscaling:DeleteTags", "ec2:DeleteTags", "iam:UntagInstanceProfile"],
+  },
+  // The ECS-optimized AMI by its public parameter (ssm).
+  endpoints: ["autoscaling", "ec2", "ecs", "iam", "ssm"],
+  price: instanceCost,
+  inventory: async (aws) => [
+    ...holdings(
+      "autoscaling",
+      "group",
+      ((await aws("auto-scaling", "DescribeAutoScalingGroups")).AutoScalingGroups ?? []).map((g: { AutoScalingGroupName?: string }) => g.AutoScalingGroupName),
+    ),
+    ...holdings(
+      "ec2",
+      "launch-template",
+      ((await aws("ec2", "DescribeLaunchTemplates")).LaunchTemplates ?? []).map((t: { LaunchTemplateName?: string }) => t.LaunchTemplateName),
+    ),
+    ...holdings(
+      "iam",
+      "instance-profile",
+      ((await aws("iam", "ListInstanceProfiles")).InstanceProfiles ?? []).map((p: { InstanceProfileName?: string }) => p.InstanceProfileName),
+    ),
+    ...holdings(
+      "ecs",
+      "capacity-provider",
+      ((await aws("ecs", "DescribeCapacityProviders")).capacityProviders ?? [])
+        .map((p: { name?: string }) => p.name)
+        .filter((name: string | undefined) => !["FARGATE", "FARGATE_SPOT"].includes(name ?? "")),
+    ),
+  ],
+  alarms: { why: "too little capacity shows as tasks the service cannot place, which its running-tasks alarm catches" },
+});
 import { PermissionsBoundary } from "../../core/permissions-boundary";
 import { grantEc2Deploy } from "../../core/security-group";
 import { securityGroup } from "../../core/security-group";
@@ -279,6 +321,7 @@ function grantEc2CapacityDeploy(scope: Construct, name: string, region: string):
   if (!deploy) return;
   grantEc2Deploy(
     deploy,
+    EC2_CAPACITY,
     ["ec2:CreateLaunchTemplate", "ec2:RunInstances"],
     ["ec2:CreateLaunchTemplateVersion", "ec2:DeleteLaunchTemplate", "ec2:ModifyLaunchTemplate", "ec2:RunInstances"],
   );
@@ -311,10 +354,8 @@ function grantEc2CapacityDeploy(scope: Construct, name: string, region: string):
       Condition: deploy.taggedRequest,
     },
   ]);
-  deploy.tags(["iam:TagInstanceProfile"], ["iam:UntagInstanceProfile"]);
   deploy.service("AutoScaling", {
-    tagging: ["autoscaling:CreateOrUpdateTags"],
-    untagging: ["autoscaling:DeleteTags"],
+    kind: EC2_CAPACITY,
     create: ["autoscaling:CreateAutoScalingGroup", "autoscaling:CreateOrUpdateTags"],
     manage: [
       "autoscaling:CreateOrUpdateTags",
@@ -325,7 +366,7 @@ function grantEc2CapacityDeploy(scope: Construct, name: string, region: string):
     ],
   });
   deploy.service("Ecs", {
-    tagging: ["ecs:TagResource"],
+    kind: EC2_CAPACITY,
     create: ["ecs:CreateCapacityProvider", "ecs:TagResource"],
     manage: ["ecs:DeleteCapacityProvider", "ecs:DescribeCapacityProviders", "ecs:UpdateCapacityProvider"],
   });

@@ -16,6 +16,7 @@ import type { QueueConfig } from "../../workers/queue";
 import { checkWorkers, publishersOf } from "./worker-rules";
 import {
   DRAIN_VARIABLES,
+  LB_PROPAGATION_SECONDS,
   MIGRATION_VARIABLE,
   MIN_MIGRATION_SECONDS,
   migrationSeconds,
@@ -28,6 +29,7 @@ import { FIRST_PRIORITY, PRIORITY_STEP, type TargetHealthCheckConfig } from "../
 import type { TaskConfig } from "../../compute/task-definition";
 import { APP_MIN_CPU, APP_MIN_MEMORY_MIB, tracingEnvironment } from "../../compute/tracing";
 import { SettingError, closest } from "../validate";
+import { extraSections } from "../sections";
 import { EnvironmentSettingsSchema, resourcePrefix, type EnvironmentSettings } from "./settings";
 
 /**
@@ -78,6 +80,8 @@ export type EnvironmentConfig = Omit<Parsed, "availabilityZones" | "task" | "sta
     | { readonly backend: "s3"; readonly bucket: string; readonly key: string; readonly region: string; readonly kmsKeyId?: string };
   readonly compute: { readonly mode: "fargate" } | { readonly mode: "ec2"; readonly ec2: Ec2Config };
   readonly ci?: CiConfig;
+  /** The sections a fork's constructs add (lib/settings/sections.ts), checked by their own schemas, by name; only those the environment sets. */
+  readonly sections: Readonly<Record<string, unknown>>;
 };
 
 type Context = Parameters<typeof fail>[0];
@@ -116,7 +120,7 @@ interface ParsedService {
  * The rules that join settings across sections. Each section's own rules (ranges, AWS's lists, the
  * rules within one section) live with its schema in lib/; these run once every value has passed them.
  */
-function resolve(s: Parsed, ctx: Context): EnvironmentConfig {
+function resolve(s: Parsed, ctx: Context): Omit<EnvironmentConfig, "sections"> {
   const azs = s.availabilityZones ?? [`${s.region}a`, `${s.region}b`];
   if (s.availabilityZones) {
     if (azs.length < 2 || azs.length > 6)
@@ -409,7 +413,8 @@ function checkTracing(ctx: Context, s: Parsed, entry: ParsedService): void {
 }
 
 /**
- * A routed task's stop: drain (the health check seen failing), then finish what is in flight, within
+ * A routed task's stop: drain (the health check seen failing, and every load balancer node acting on it:
+ * LB_PROPAGATION_SECONDS), then finish what is in flight, within
  * the stop timeout, itself within Spot's two-minute warning; migrations within the grace period.
  */
 function checkStopTimings(ctx: Context, s: Parsed, entry: ParsedService): void {
@@ -429,7 +434,9 @@ function checkStopTimings(ctx: Context, s: Parsed, entry: ParsedService): void {
     return;
   }
   const t = stopTimings(healthCheck, shutdownMs);
-  const drain = `${healthCheckSetting}: unhealthyThreshold ${healthCheck.unhealthyThreshold} x intervalSeconds ${healthCheck.intervalSeconds} + timeoutSeconds ${healthCheck.timeoutSeconds} = ${t.drainSeconds} s`;
+  const drain =
+    `${healthCheckSetting}: unhealthyThreshold ${healthCheck.unhealthyThreshold} x intervalSeconds ${healthCheck.intervalSeconds} + timeoutSeconds ${healthCheck.timeoutSeconds}` +
+    `, then ${LB_PROPAGATION_SECONDS} s for every load balancer node to act on it (LB_PROPAGATION_SECONDS) = ${t.drainSeconds} s`;
   const parts = `the drain (${drain}), SHUTDOWN_TIMEOUT_MS ${shutdownMs} ms and 2 s to exit`;
   if (t.requiredStopSeconds > SPOT_WARNING_SECONDS)
     fail(
@@ -549,7 +556,20 @@ function inheritTaskFields(input: unknown): unknown {
 export const SettingsSchema = z.pipe(z.pipe(z.transform(inheritTaskFields), EnvironmentSettingsSchema), z.transform(resolve));
 
 /** Checks one environment's settings and applies every default; the first problem stops synth, named like every other. */
-export function parseSettings(input: EnvironmentSettings): EnvironmentConfig {
+export function parseSettings(settings: EnvironmentSettings): EnvironmentConfig {
+  const extra = extraSections();
+  const input = Object.fromEntries(Object.entries(settings).filter(([key]) => !extra.has(key))) as EnvironmentSettings;
+  const sections: Record<string, unknown> = {};
+  const written = settings as unknown as Record<string, unknown>;
+  for (const [name, section] of extra) {
+    if (written[name] === undefined) continue;
+    const parsed = section.schema.safeParse(written[name]);
+    if (!parsed.success) {
+      const issue = parsed.error.issues.find((i) => i.code === "unrecognized_keys") ?? parsed.error.issues[0];
+      throw toSettingError({ ...issue, path: [name, ...issue.path] } as z.core.$ZodIssue, settings);
+    }
+    sections[name] = parsed.data;
+  }
   const result = SettingsSchema.safeParse(input);
   if (result.success) {
     // Defaults hide whether a port was written, so a worker's is looked for in the input.
@@ -561,7 +581,9 @@ export function parseSettings(input: EnvironmentSettings): EnvironmentConfig {
         "a worker (a service without a route) serves no port",
         `no containerPort, or a route for services.${worker[0]}`,
       );
-    return result.data;
+    checkUses(result.data, sections);
+    // Each section also where it was written (config.<name>), as every other setting is.
+    return { ...result.data, ...sections, sections };
   }
   // A misspelled key explains the other problems it causes (a required key then missing), so it goes first.
   const issue = result.error.issues.find((i) => i.code === "unrecognized_keys") ?? result.error.issues[0];
@@ -609,9 +631,48 @@ function toSettingError(issue: z.core.$ZodIssue, input: unknown): SettingError {
   return new SettingError(setting, value, issue.message, "see the settings table in docs/settings.md");
 }
 
-/** The object schema at a path of the settings (for the known keys of a misspelled one). */
+/**
+ * What a service or job `uses` (`service.uses`, `jobs.<key>.uses`): each a section a fork's construct added
+ * that tasks may use (lib/settings/sections.ts), and that this environment sets.
+ */
+function checkUses(config: Omit<EnvironmentConfig, "sections">, sections: Readonly<Record<string, unknown>>): void {
+  const usable = [...extraSections().values()].filter((s) => s.usable && sections[s.name] !== undefined).map((s) => s.name);
+  const asked = [
+    ...config.allServices.map((entry) => ({
+      setting: entry.key === undefined ? "service.uses" : `services.${entry.key}.service.uses`,
+      uses: entry.service.uses,
+    })),
+    ...config.allJobs.map((entry) => ({ setting: `jobs.${entry.key}.uses`, uses: entry.uses })),
+  ];
+  for (const { setting, uses } of asked)
+    for (const name of uses)
+      if (!usable.includes(name)) {
+        const section = extraSections().get(name);
+        throw new SettingError(
+          setting,
+          uses,
+          section?.usable
+            ? `"${name}" is not set in this environment`
+            : section
+              ? `"${name}" (${section.file}) is not something tasks use`
+              : `"${name}" is no resource a construct adds`,
+          usable.length
+            ? `names of what this environment sets for tasks to use: ${usable.join(", ")}`
+            : "[]: this environment sets nothing tasks use (a fork's construct adds a section, docs/forking.md)",
+        );
+      }
+}
+
+/** The object schema at a path of the settings (for the known keys of a misspelled one); a fork's section by its own schema. */
 function shapeAt(path: readonly PropertyKey[]): Record<string, unknown> {
-  let schema: z.core.$ZodType = unwrap(EnvironmentSettingsSchema);
+  const section = extraSections().get(String(path[0]));
+  if (section) return shapeIn(section.schema, path.slice(1));
+  const shape = shapeIn(EnvironmentSettingsSchema, path);
+  return path.length ? shape : { ...shape, ...Object.fromEntries([...extraSections().keys()].map((name) => [name, undefined])) };
+}
+
+function shapeIn(root: z.core.$ZodType, path: readonly PropertyKey[]): Record<string, unknown> {
+  let schema: z.core.$ZodType = unwrap(root);
   for (const key of path) {
     if (schema._zod.def.type === "record") schema = unwrap((schema as z.core.$ZodRecord)._zod.def.valueType);
     else if (schema._zod.def.type === "object") schema = unwrap((schema as z.core.$ZodObject)._zod.def.shape[String(key)]);

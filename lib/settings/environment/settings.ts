@@ -22,6 +22,7 @@ import type { Release } from "../../registry/release";
 import { fail, flag, listed, matching, names, rule, section, variables, withDefault } from "../rules";
 import { REGIONS } from "../data/regions";
 import { prefixOf } from "../../core/environment";
+import type { ExtraSections } from "../sections";
 import type { DeploymentTarget } from "../../core/deployment-target";
 
 /** The project of an environment that names none. */
@@ -277,7 +278,8 @@ export const EnvironmentSettingsSchema = z.strictObject({
   ci: z.optional(CiSettingsSchema),
 });
 /** One environment's settings, as written in environments/environments.ts: every field but `name` may be left out. */
-export type EnvironmentSettings = z.input<typeof EnvironmentSettingsSchema>;
+/** An environment as written: the shipped sections, and those a fork's constructs add (`ExtraSections`, lib/settings/sections.ts). */
+export type EnvironmentSettings = z.input<typeof EnvironmentSettingsSchema> & ExtraSections;
 
 /** Switches read from the process environment, kept apart from the settings so tests pass them in. */
 export interface RunOptions {
