@@ -278,7 +278,8 @@ export function applyParts(recipe: Recipe, read: (path: string) => string | unde
     const where = `fork recipe "${recipe.id}" (into="${part.into}")`;
     const source = read(path);
     if (part.create) {
-      if (source !== undefined) throw new Error(`${where}: ${path} exists already; a new file's recipe makes it`);
+      // Applied already (a fork's own tests read the page too): the same file stands.
+      if (source !== undefined && source.trimEnd() !== part.code.trimEnd()) throw new Error(`${where}: ${path} exists already; a new file's recipe makes it`);
       write(path, `${part.code.trimEnd()}\n`);
     } else if (source === undefined) throw new Error(`${where}: there is no ${path}`);
     else if (part.after) write(path, insertAfter(source, part.after, part.code, where));
@@ -299,6 +300,9 @@ export function insertAfter(source: string, marker: string, code: string, where 
   const at = lines.findIndex((line) => line.includes(marker));
   if (at < 0) throw new Error(`${where}: no line holds "${marker}"`);
   const indent = /^[ \t]*/.exec(lines[at])![0];
-  lines.splice(at + 1, 0, ...rest.map((line) => indent + line));
+  const added = rest.map((line) => indent + line);
+  // Applied already: the lines follow the marker.
+  if (added.every((line, i) => lines[at + 1 + i] === line)) return withImports;
+  lines.splice(at + 1, 0, ...added);
   return lines.join("\n");
 }

@@ -54,7 +54,7 @@ describe("the recipes of docs/forking.md", () => {
         const file = partFile(part);
         const target = part.into.split(".")[0];
         const fits = part.create
-          ? !existsSync(join(root, file))
+          ? !existsSync(join(root, file)) || readFileSync(join(root, file), "utf8").trimEnd() === part.code.trimEnd()
           : part.after
             ? readFileSync(join(root, file), "utf8").includes(part.after)
             : part.into === "each environment" || part.into === ENVIRONMENTS_FILE || names.includes(target);
@@ -86,10 +86,18 @@ describe("the recipes of docs/forking.md", () => {
     expect(stack[marker + 1]).toBe('    this.use("cache", Cache.fromSettings(this, config.sections, this.network));');
     const imports = stack.filter((line) => line.startsWith("import "));
     expect(imports.at(-1)).toBe('import { Cache } from "../lib/cache/cache";');
+    // Applied twice, nothing changes (a fork's tests read the page too); over another file of that name, refused.
+    const again = new Map(files);
+    applyParts(
+      recipes.find((r) => r.id === "cache")!,
+      (path) => again.get(path) ?? read(path),
+      (path, text) => again.set(path, text),
+    );
+    expect(again).toEqual(files);
     expect(() =>
       applyParts(
         recipes.find((r) => r.id === "cache")!,
-        (path) => read(path) ?? "",
+        (path) => (path === "lib/cache/cache.ts" ? "// another file\n" : read(path)),
         () => undefined,
       ),
     ).toThrow(/lib\/cache\/cache\.ts exists already/);
