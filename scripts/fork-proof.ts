@@ -40,18 +40,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { defineCommand, killOnInterrupt, onCleanup, Reporter } from "../cli/cli.cjs";
-import {
-  applyRecipe,
-  ENVIRONMENTS_FILE,
-  leanApplied,
-  readForkSteps,
-  readLeanRecipe,
-  readRecipes,
-  RECIPES_DOC,
-  statedCosts,
-  type LeanRecipe,
-  type Recipe,
-} from "./fork-recipes";
+import { applyParts, leanApplied, readForkSteps, readLeanRecipe, readRecipes, RECIPES_DOC, statedCosts, type LeanRecipe, type Recipe } from "./fork-recipes";
 
 const ROOT = resolve(__dirname, "..");
 
@@ -192,8 +181,14 @@ export async function proveFork(
   const costing = reporter.step(`fork ${name}: apply ${recipes.length} recipe(s), costing each`);
   let before = totals(dir);
   for (const recipe of recipes) {
-    const file = join(dir, ENVIRONMENTS_FILE);
-    writeFileSync(file, applyRecipe(readFileSync(file, "utf8"), recipe));
+    applyParts(
+      recipe,
+      (path) => (existsSync(join(dir, path)) ? readFileSync(join(dir, path), "utf8") : undefined),
+      (path, text) => {
+        mkdirSync(dirname(join(dir, path)), { recursive: true });
+        writeFileSync(join(dir, path), text);
+      },
+    );
     const after = totals(dir);
     const change = costChange(before, after);
     costs[recipe.id] = change;
@@ -208,7 +203,8 @@ export async function proveFork(
   else costing.done();
   // What docs/forking.md says to run after a recipe, as written and in its order; each must pass as the
   // page promises, with no test edited (the snapshots are updated by a step of their own).
-  for (const step of options.steps) {
+  // Then what a recipe adds for itself (the Valkey recipe's emulator lifecycle), once per command.
+  for (const step of [...options.steps, ...new Set(recipes.flatMap((r) => r.then))]) {
     const { command, args } = forkStepArgs(step);
     steps.push(await timed(step, () => run(dir, step, command, args)));
   }

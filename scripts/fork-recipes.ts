@@ -19,16 +19,28 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 
-export interface Recipe {
-  readonly id: string;
-  /** An environment name (`dev`), a path into one (`prod.loadBalancer`), `each environment`, or a file (`environments/environments.ts`). */
+/** One snippet of a recipe and where it goes. */
+export interface RecipePart {
+  /** An environment name (`dev`), a path into one (`prod.loadBalancer`), `each environment`, or a file (`environments/environments.ts`, `lib/cache/cache.ts`). */
   readonly into: string;
-  /** Proven in a fork of its own, not with the others. */
-  readonly alone: boolean;
   /** The snippet, as the page shows it. */
   readonly code: string;
+  /** A file the snippet is, whole (`new`): it must not exist yet. */
+  readonly create?: boolean;
+  /** Where in a file other than the environments' the snippet's lines go: after the line holding this text (its `import` lines after the file's last import). */
+  readonly after?: string;
+}
+
+export interface Recipe extends RecipePart {
+  readonly id: string;
+  /** Proven in a fork of its own, not with the others. */
+  readonly alone: boolean;
   /** The page's text between the previous recipe (or the section's start) and this marker: what it says the recipe costs. */
   readonly text: string;
+  /** Every snippet of the recipe, in the page's order: markers with the same id, one after another, are one recipe (the first is the recipe's own `into` and `code`). */
+  readonly parts: readonly RecipePart[];
+  /** Commands the fork proof runs after the page's steps, for this recipe (`then="npm run lifecycle -- dev"`). */
+  readonly then: readonly string[];
 }
 
 export const ENVIRONMENTS_FILE = "environments/environments.ts";
@@ -50,7 +62,16 @@ export function readRecipes(doc: string): Recipe[] {
     const id = attribute("id");
     const into = attribute("into");
     if (!id || !into) throw new Error(`${RECIPES_DOC}: a fork-recipe marker needs id="…" and into="…": <!-- fork-recipe ${attributes} -->`);
-    recipes.push({ id, into, alone: /(^|\s)alone(\s|$)/.test(attributes), code: match[2], text: section.slice(last, match.index) });
+    const word = (name: string) => new RegExp(`(^|\\s)${name}(\\s|$)`).test(attributes);
+    const after = attribute("after");
+    const then = attribute("then");
+    if (then !== undefined && !PLAIN_COMMAND.test(then))
+      throw new Error(`${RECIPES_DOC}: fork recipe "${id}": then="${then}" is not a plain npm or npx command, which the fork proof runs`);
+    const part: RecipePart = { into, code: match[2], ...(word("new") ? { create: true } : {}), ...(after ? { after } : {}) };
+    const previous = recipes.at(-1);
+    // A marker with the id of the one before it is another part of that recipe.
+    if (previous?.id === id) recipes[recipes.length - 1] = { ...previous, parts: [...previous.parts, part], then: [...previous.then, ...(then ? [then] : [])] };
+    else recipes.push({ id, ...part, alone: word("alone"), text: section.slice(last, match.index), parts: [part], then: then ? [then] : [] });
     last = match.index! + match[0].length;
   }
   if (!recipes.length) throw new Error(`${RECIPES_DOC}: the "The recipes, proven" section has no <!-- fork-recipe … --> snippets`);
@@ -202,6 +223,10 @@ function declarationEdits(source: string, file: ts.SourceFile, snippet: string, 
   let firstReplaced: number | undefined;
   for (const statement of added.statements) {
     const text = snippet.slice(statement.getStart(added, true), statement.getEnd());
+    if (ts.isImportDeclaration(statement)) {
+      edits.push(...importEdits(source, file, text));
+      continue;
+    }
     const names = declared(statement, added);
     const existing = file.statements.find((s) => declared(s, file).some((n) => names.includes(n)));
     if (existing) {
@@ -229,6 +254,59 @@ export function statedCosts(recipe: Recipe): Record<string, number> | undefined 
   return Object.fromEntries(
     [...claim.matchAll(/`?([a-z][a-z0-9-]*)`? ([+-])\$([\d,]+\.\d\d)/g)].map(([, env, sign, usd]) => [env, Number(`${sign}${usd.replace(/,/g, "")}`)]),
   );
+}
+
+/** An import the file lacks, after its last import (or at its start). */
+function importEdits(source: string, file: ts.SourceFile, text: string): Edit[] {
+  if (source.includes(text.trim())) return [];
+  const imports = file.statements.filter(ts.isImportDeclaration);
+  const at = imports.length ? imports.at(-1)!.getEnd() : 0;
+  return [{ start: at, end: at, text: imports.length ? `\n${text.trim()}` : `${text.trim()}\n` }];
+}
+
+/** The file a part changes: the environments' for an environment or the file itself, else its own. */
+export function partFile(part: RecipePart): string {
+  return part.create || part.after || (part.into.includes("/") && part.into !== ENVIRONMENTS_FILE) ? part.into : ENVIRONMENTS_FILE;
+}
+
+/**
+ * The recipe applied to a fork's files, part by part, as a reader would: a `new` part written as the file it is,
+ * an `after` part's lines put after the line that holds its text (its imports after the file's last import,
+ * each line indented as that line), every other part into the environments' file (`applyRecipe`).
+ */
+export function applyParts(recipe: Recipe, read: (path: string) => string | undefined, write: (path: string, text: string) => void): void {
+  for (const part of recipe.parts) {
+    const path = partFile(part);
+    const where = `fork recipe "${recipe.id}" (into="${part.into}")`;
+    const source = read(path);
+    if (part.create) {
+      // Applied already (a fork's own tests read the page too): the same file stands.
+      if (source !== undefined && source.trimEnd() !== part.code.trimEnd()) throw new Error(`${where}: ${path} exists already; a new file's recipe makes it`);
+      write(path, `${part.code.trimEnd()}\n`);
+    } else if (source === undefined) throw new Error(`${where}: there is no ${path}`);
+    else if (part.after) write(path, insertAfter(source, part.after, part.code, where));
+    else write(path, applyRecipe(source, { ...recipe, ...part }));
+  }
+}
+
+/** `code`'s import lines after the file's last import, the rest after the line holding `marker`, indented as it. */
+export function insertAfter(source: string, marker: string, code: string, where = "fork recipe"): string {
+  const imports = code.split("\n").filter((line) => line.startsWith("import ") && !source.includes(line));
+  const rest = code.split("\n").filter((line) => !line.startsWith("import ") && line.trim() !== "");
+  const file = parse(source);
+  const lastImport = file.statements.filter(ts.isImportDeclaration).at(-1)?.getEnd() ?? 0;
+  const withImports = imports.length
+    ? `${source.slice(0, lastImport)}${lastImport ? "\n" : ""}${imports.join("\n")}${lastImport ? "" : "\n"}${source.slice(lastImport)}`
+    : source;
+  const lines = withImports.split("\n");
+  const at = lines.findIndex((line) => line.includes(marker));
+  if (at < 0) throw new Error(`${where}: no line holds "${marker}"`);
+  const indent = /^[ \t]*/.exec(lines[at])![0];
+  const added = rest.map((line) => indent + line);
+  // Applied already: the lines follow the marker.
+  if (added.every((line, i) => lines[at + 1 + i] === line)) return withImports;
+  lines.splice(at + 1, 0, ...added);
+  return lines.join("\n");
 }
 
 /**

@@ -50,6 +50,8 @@ describe.each(played.map((e) => [e.name, e] as const))("the game day of %s reads
       readonlyRootFilesystem: config.task.readonlyRootFilesystem,
       stopTimeoutSeconds: config.task.stopTimeoutSeconds,
       containerPort: config.task.containerPort,
+      // The memory its tasks are stopped past (scripts/gameday/memory.ts).
+      memoryMiB: config.task.memory,
     });
     expect(Object.keys(spec.task.environment)).toEqual(expect.arrayContaining(["DRAIN_TIMEOUT_MS", "DRAIN_QUIET_MS", "KEEP_ALIVE_TIMEOUT_MS"]));
     if (config.database.enabled) {

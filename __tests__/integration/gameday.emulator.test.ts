@@ -2,7 +2,7 @@
  * The game day can fail: each broken variant (scripts/gameday/breakages.ts) is run on its own scenario,
  * and the harness must fail that scenario by a clear margin for the reason the variant breaks. The
  * passing run is `npm run gameday`, which .ci/run runs after the tests (every scenario passes there with
- * the API as built). One scenario each keeps the extra time near 4 minutes on 2 cores.
+ * the API as built). One scenario each keeps the extra time near 5 minutes on 2 cores (320 s for eight variants).
  *
  * Needs HAProxy, PostgreSQL's server programs and moto; SKIP_GAMEDAY=1 skips it deliberately.
  */

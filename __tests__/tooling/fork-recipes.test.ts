@@ -5,13 +5,16 @@
  * The whole suite over the applied recipes is the fork proof's job; this holds the parts.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ts from "typescript";
 import { commitCopy, costChange, describeCosts, forksOf, forkStepArgs } from "../../scripts/fork-proof";
 import {
+  applyParts,
   applyRecipe,
+  insertAfter,
+  partFile,
   environmentObjects,
   ENVIRONMENTS_FILE,
   readForkSteps,
@@ -25,22 +28,80 @@ import { commandLine } from "../../scripts/npm-scripts.cjs";
 const root = join(__dirname, "../..");
 const doc = readFileSync(join(root, RECIPES_DOC), "utf8");
 const shipped = readFileSync(join(root, ENVIRONMENTS_FILE), "utf8");
-const recipe = (into: string, code: string, extra: Partial<Recipe> = {}): Recipe => ({ id: "test", into, alone: false, code, text: "", ...extra });
+const recipe = (into: string, code: string, extra: Partial<Recipe> = {}): Recipe => ({
+  id: "test",
+  into,
+  alone: false,
+  code,
+  text: "",
+  parts: [{ into, code }],
+  then: [],
+  ...extra,
+});
 const environmentsOf = (source: string) => environmentObjects(ts.createSourceFile("e.ts", source, ts.ScriptTarget.Latest, true));
 
 describe("the recipes of docs/forking.md", () => {
   const recipes = readRecipes(doc);
 
   test("cover what a fork does first: rename, another region, another environment, a worker and a second API, EC2 mode, HTTPS with a certificate, no database", () => {
-    expect(recipes.map((r) => r.id)).toEqual(["rename", "region", "staging", "services", "ec2", "certificate", "no-database"]);
+    expect(recipes.map((r) => r.id)).toEqual(["rename", "region", "staging", "services", "ec2", "certificate", "no-database", "cache"]);
   });
 
-  test("each goes where its marker says, into an environment the shipped file has (or the file itself)", () => {
+  test("each part goes where its marker says: an environment the shipped file has (or the file itself), a new file, or after a line a file has", () => {
     const names = [...environmentsOf(shipped).keys()];
-    for (const r of recipes) {
-      const target = r.into.split(".")[0];
-      expect([r.id, r.into === "each environment" || r.into === ENVIRONMENTS_FILE || names.includes(target)]).toEqual([r.id, true]);
+    for (const r of recipes)
+      for (const part of r.parts) {
+        const file = partFile(part);
+        const target = part.into.split(".")[0];
+        const fits = part.create
+          ? !existsSync(join(root, file)) || readFileSync(join(root, file), "utf8").trimEnd() === part.code.trimEnd()
+          : part.after
+            ? readFileSync(join(root, file), "utf8").includes(part.after)
+            : part.into === "each environment" || part.into === ENVIRONMENTS_FILE || names.includes(target);
+        expect([r.id, part.into, fits]).toEqual([r.id, part.into, true]);
+      }
+  });
+
+  test("a resource of your own (the Valkey cache) takes three files of infrastructure, and is deployed on the emulator", () => {
+    const cache = recipes.find((r) => r.id === "cache")!;
+    expect([...new Set(cache.parts.map(partFile))].sort()).toEqual(["environments/environments.ts", "lib/cache/cache.ts", "stacks/api-stack.ts"]);
+    expect(cache.then).toEqual(["npm run lifecycle -- dev"]);
+  });
+
+  test("its parts, applied to copies of the shipped files, leave TypeScript: a new file, an import after the last, a line after the marker", () => {
+    const files = new Map<string, string>();
+    const read = (path: string) => files.get(path) ?? (existsSync(join(root, path)) ? readFileSync(join(root, path), "utf8") : undefined);
+    applyParts(
+      recipes.find((r) => r.id === "cache")!,
+      read,
+      (path, text) => files.set(path, text),
+    );
+    expect([...files.keys()].sort()).toEqual(["environments/environments.ts", "lib/cache/cache.ts", "stacks/api-stack.ts"]);
+    for (const [path, text] of files) {
+      const file = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
+      expect([path, (file as unknown as { parseDiagnostics: unknown[] }).parseDiagnostics]).toEqual([path, []]);
     }
+    const stack = files.get("stacks/api-stack.ts")!.split("\n");
+    const marker = stack.findIndex((line) => line.includes("A fork's own resources go here"));
+    expect(stack[marker + 1]).toBe('    this.use("cache", Cache.fromSettings(this, config.sections, this.network));');
+    const imports = stack.filter((line) => line.startsWith("import "));
+    expect(imports.at(-1)).toBe('import { Cache } from "../lib/cache/cache";');
+    // Applied twice, nothing changes (a fork's tests read the page too); over another file of that name, refused.
+    const again = new Map(files);
+    applyParts(
+      recipes.find((r) => r.id === "cache")!,
+      (path) => again.get(path) ?? read(path),
+      (path, text) => again.set(path, text),
+    );
+    expect(again).toEqual(files);
+    expect(() =>
+      applyParts(
+        recipes.find((r) => r.id === "cache")!,
+        (path) => (path === "lib/cache/cache.ts" ? "// another file\n" : read(path)),
+        () => undefined,
+      ),
+    ).toThrow(/lib\/cache\/cache\.ts exists already/);
+    expect(() => insertAfter("a\nb", "no such line", "c")).toThrow(/no line holds "no such line"/);
   });
 
   test("each says what it costs a month, which the fork proof checks against npm run cost", () => {
@@ -59,7 +120,10 @@ describe("the recipes of docs/forking.md", () => {
 
   test("applied in order, they leave TypeScript that still declares every environment, the new one too", () => {
     let source = shipped;
-    for (const r of forksOf(recipes)[0]) source = applyRecipe(source, r);
+    const others = new Map<string, string>();
+    const read = (path: string) =>
+      path === ENVIRONMENTS_FILE ? source : (others.get(path) ?? (existsSync(join(root, path)) ? readFileSync(join(root, path), "utf8") : undefined));
+    for (const r of forksOf(recipes)[0]) applyParts(r, read, (path, text) => (path === ENVIRONMENTS_FILE ? (source = text) : others.set(path, text)));
     const file = ts.createSourceFile("e.ts", source, ts.ScriptTarget.Latest, true);
     expect((file as unknown as { parseDiagnostics: unknown[] }).parseDiagnostics).toEqual([]);
     expect([...environmentObjects(file).keys()]).toEqual(["dev", "prod", "staging"]);

@@ -194,7 +194,7 @@ export class EcsService {
         // group until its health checks fail (the worst case the scenarios allow for).
         if (!m.replaced) {
           m.replaced = true;
-          this.log(`${m.task.id} stopped (exit ${m.task.exitCode}): replacing`);
+          this.log(`${m.task.id} stopped (exit ${m.task.exitCode}${m.task.stopReason ? `: ${m.task.stopReason}` : ""}): replacing`);
           this.start(this.image);
         }
         if (m.registered && state !== "unhealthy") continue;

@@ -20,6 +20,7 @@ import { Task } from "./task";
 import { ALB_PROPAGATION_SECONDS, checkOrder, scaleEnvironment } from "./time";
 import { breakageSpec, type Breakage } from "./breakages";
 import { FaultProxy } from "./fault-proxy";
+import { MEMORY_HOOK, MEMORY_HOOK_PATH, OUT_OF_MEMORY } from "./memory";
 import { migrationFiles, migrationLock, migrationOverBudget, release, rollingDeploy } from "./migrations";
 import { WORKER_SCENARIOS, type WorkerHost } from "./worker";
 import { ALB_BODY_INSPECTION_LIMIT_BYTES, evaluateWebAcl } from "./waf";
@@ -200,6 +201,61 @@ export const SCENARIOS: readonly Scenario[] = [
       if (late.length) problems.push(`${late.length} failed requests came more than ${window} ms after the kill, past the health checks' window`);
       const last = Math.max(killedAt, ...load.failures.map((f) => f.at));
       return { load, recoveryMs: last - killedAt, problems, notes: [`${failed(load)} requests in flight to or routed to ${target} before it was taken out`] };
+    },
+  },
+  {
+    name: "task out of memory",
+    proves:
+      "a request makes one task allocate past the task definition's memory: it is stopped as ECS stops it (exit 137, OutOfMemoryError), only requests sent to it fail, within the task-killed window; ECS replaces it",
+    async run(ctx) {
+      const tg = ctx.spec.targetGroup;
+      // As for a task killed: its health checks take it out, then every load balancer node acts on it.
+      const window = ctx.time.ms(tg.unhealthyThreshold * tg.intervalSeconds + tg.timeoutSeconds + ALB_PROPAGATION_SECONDS) + 1000;
+      const before = ctx.service.running();
+      // Each task's target, while all are registered (a stopped one leaves the load balancer).
+      const targets = new Map(before.map((t) => [t, ctx.lb.targetName(t.id)]));
+      let stopped: typeof before = [];
+      let sentAt = 0;
+      let hookStatus = 0;
+      const { load } = await ctx.load(window / 1000 + startSeconds(ctx.spec) + 4, async () => {
+        await sleep(1000);
+        sentAt = Date.now();
+        // One request, routed by the load balancer to one task like any other; its task never answers it.
+        const hook = fetch(`${ctx.lb.url}${MEMORY_HOOK_PATH}`, { headers: { connection: "close" } }).then(
+          async (res) => (await res.arrayBuffer(), res.status),
+          () => 0,
+        );
+        const deadline = Date.now() + 30_000;
+        while (!(stopped = before.filter((t) => t.status === "STOPPED")).length && Date.now() < deadline) await sleep(20);
+        hookStatus = await hook;
+        await ctx.service.steady();
+      });
+      const problems: string[] = [];
+      const victim = stopped[0];
+      if (!victim) return { load, problems: [`no task stopped within 30 s of the request to ${MEMORY_HOOK_PATH}`], notes: [] };
+      const killedAt = victim.stoppedAt!;
+      const target = targets.get(victim)!;
+      const others = before.filter((t) => t !== victim && t.status === "STOPPED");
+      if (others.length) problems.push(`other tasks stopped too: ${others.map((t) => `${t.id} (${t.stopReason})`).join(", ")}`);
+      if (victim.exitCode !== 137 || victim.stopReason !== OUT_OF_MEMORY)
+        problems.push(`${victim.id} stopped with exit ${victim.exitCode} (${victim.stopReason}), not 137 (${OUT_OF_MEMORY})`);
+      const foreign = load.failures.filter((f) => f.target !== target);
+      if (foreign.length)
+        problems.push(
+          `${foreign.length} failed requests did not go to the task out of memory (${target}): ${describeFailures({ ...load, failures: foreign })}`,
+        );
+      const late = load.failures.filter((f) => f.at - killedAt > window);
+      if (late.length) problems.push(`${late.length} failed requests came more than ${window} ms after the task stopped, past the health checks' window`);
+      const last = Math.max(killedAt, ...load.failures.map((f) => f.at));
+      return {
+        load,
+        recoveryMs: last - killedAt,
+        problems,
+        notes: [
+          `${victim.id} stopped ${killedAt - sentAt} ms after the request, exit ${victim.exitCode}: ${victim.stopReason} (its ${victim.memory?.bytes ? victim.memory.bytes / 2 ** 20 : "?"} MiB enforced by ${victim.memory?.kind ?? "nothing"}); the request itself answered ${hookStatus || "nothing"}`,
+          `${failed(load)} requests in flight to or routed to ${target} before it was taken out`,
+        ],
+      };
     },
   },
   {
@@ -574,7 +630,8 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
       // A release (migrations.ts): its migrations beside the app's and its code's changes, then a broken variant's patches.
       const broken = options.breakage && breakageSpec(options.breakage);
       const r = release(tag, broken ? broken.releaseMigrations : undefined);
-      const image = StagedImage.stage(tag, [...r.patches, ...((broken && broken.patches) || [])], migrationFiles(r));
+      // The game day's own memory hook (memory.ts) in every staged image, never in the app.
+      const image = StagedImage.stage(tag, [...r.patches, ...MEMORY_HOOK, ...((broken && broken.patches) || [])], migrationFiles(r));
       images.push(image);
       return image;
     };

@@ -46,6 +46,8 @@ export interface TaskSpec {
   readonly stopTimeoutSeconds: number;
   readonly healthCheck?: ContainerHealthCheck;
   readonly containerPort: number;
+  /** The task's memory (the task definition's `memory`, MiB): its containers together are stopped past it, as ECS stops a task out of memory. */
+  readonly memoryMiB?: number;
 }
 
 export interface ServiceSpec {
@@ -190,6 +192,7 @@ export function readSpec(environment: string, tf: TfJson, prefix: string): Gamed
         startPeriodSeconds: hc.startPeriod,
       },
       containerPort: container.portMappings[0].containerPort,
+      memoryMiB: taskDefinition.memory === undefined ? undefined : Number(taskDefinition.memory),
     },
     service: {
       name: service.name,

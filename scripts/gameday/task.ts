@@ -6,8 +6,12 @@
  * container's user (uid 1000: files of the image read-only, nothing of the project writable); its
  * health check command on its schedule; SIGTERM, then SIGKILL after `stopTimeout`.
  *
+ * Its memory is limited to the task definition's `memory` (memory.ts: a cgroup of its own where the
+ * machine allows one, else a watchdog), and a task over it stops as ECS stops one: exit code 137,
+ * stoppedReason "OutOfMemoryError: Container killed due to memory usage".
+ *
  * What it cannot be: a network namespace of its own (every task listens on loopback at a port of its
- * own, where awsvpc gives each the same port on its own address), cgroup limits on CPU and memory,
+ * own, where awsvpc gives each the same port on its own address), a CPU limit,
  * and a root filesystem made read-only by the runtime (the image's files are read-only; /tmp stands
  * in for the scratch volume).
  */
@@ -17,6 +21,7 @@ import { join } from "node:path";
 import { IMAGE_NODE, imageNode, type ImageConfig, type StagedImage } from "./image";
 import type { ContainerHealthCheck, TaskSpec } from "./stack";
 import type { Timing } from "./haproxy";
+import { MemoryLimit, OUT_OF_MEMORY } from "./memory";
 
 const RUNS_AS_ROOT = process.getuid?.() === 0;
 /** The image's Node.js major, as the image runs it (see imageNode). */
@@ -50,6 +55,8 @@ export class Task {
   /** The container health check's verdict: HEALTHY, UNHEALTHY, or UNKNOWN during its start period. */
   health: "UNKNOWN" | "HEALTHY" | "UNHEALTHY" = "UNKNOWN";
   exitCode: number | null = null;
+  /** When its last container exited. */
+  stoppedAt?: number;
   /** When the container the app depends on (the migrate container) exited, and with what: a scenario proves from it that the task waited. */
   initExit?: { readonly at: number; readonly code: number };
   stopReason?: string;
@@ -58,11 +65,14 @@ export class Task {
   private readonly exited: Promise<void>;
   private checks?: NodeJS.Timeout;
   private stopping?: NodeJS.Signals;
+  /** The task definition's memory, enforced (memory.ts); none when it names none. */
+  readonly memory?: MemoryLimit;
 
   constructor(private readonly options: TaskOptions) {
     this.id = options.id;
     this.port = options.port;
     mkdirSync(options.logDir, { recursive: true });
+    if (options.spec.memoryMiB) this.memory = MemoryLimit.create(options.id, options.spec.memoryMiB);
     // The task runs while its init container does (ECS reports it RUNNING once a container started).
     this.status = "RUNNING";
     this.exited = this.run();
@@ -131,9 +141,11 @@ export class Task {
   }
 
   private finish(code: number): void {
+    this.stoppedAt = Date.now();
     this.exitCode = code;
     this.status = "STOPPED";
     if (this.checks) clearInterval(this.checks);
+    void this.memory?.remove();
   }
 
   /** One container to its end: the image's ENTRYPOINT (distroless Node's) with the container's command, or the image's CMD; resolves its exit code. */
@@ -152,18 +164,23 @@ export class Task {
     const prefix = RUNS_AS_ROOT ? ["setpriv", `--reuid=${uid}`, `--regid=${gid ?? uid}`, "--clear-groups"] : [];
     const log = createWriteStream(this.logFile(name));
     const env = { PATH: "/usr/bin:/bin", HOME: "/nonexistent", ...imageConfig.env, ...environment, PORT: String(this.port) };
-    const child = spawn(prefix[0] ?? argv[0], [...prefix.slice(1), ...(prefix.length ? argv : argv.slice(1))], {
+    // In the task's memory cgroup when it has one (the shell joins it, then execs the command).
+    const full = this.memory ? this.memory.wrap([...prefix, ...argv]) : [...prefix, ...argv];
+    const child = spawn(full[0], full.slice(1), {
       cwd: image.root,
       env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.process = child;
+    this.memory?.watch(child);
     child.stdout!.pipe(log, { end: false });
     child.stderr!.pipe(log, { end: false });
     started?.();
     return new Promise((resolve) =>
       child.once("exit", (code, signal) => {
         log.end();
+        // Killed over the task's memory: ECS's reason, whoever sent the SIGKILL.
+        if (this.memory?.outOfMemory()) this.stopReason ??= OUT_OF_MEMORY;
         resolve(code ?? (signal === "SIGKILL" ? 137 : 143));
       }),
     );

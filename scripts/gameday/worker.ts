@@ -440,10 +440,17 @@ async function drained(w: WorkerWorld, timeoutMs: number): Promise<boolean> {
 }
 
 /**
- * Every event of these notes accounted for: each acknowledged create published one note.created, and each must have
- * been processed exactly once (its word count written once, by the harness's audit); appended to `problems`.
+ * Every event of these notes accounted for: each acknowledged create published one note.created, and published =
+ * processed exactly once (its word count written once, by the harness's audit) + moved to the dead-letter queue since
+ * `deadBefore` (none should be: they are good events); appended to `problems`.
  */
-async function eventsAccounted(ctx: WorkerContext, noteIds: readonly string[], problems: string[]): Promise<{ once: number; twice: string[] }> {
+async function eventsAccounted(
+  ctx: WorkerContext,
+  w: WorkerWorld,
+  deadBefore: number,
+  noteIds: readonly string[],
+  problems: string[],
+): Promise<{ once: number; twice: string[]; dead: number; summary: string }> {
   const { rows } = await ctx.db.sql(
     `SELECT n.id, n.word_count IS NOT NULL AS counted, (SELECT count(*)::int FROM gameday.word_counts a WHERE a.note_id = n.id) AS writes
        FROM notes n WHERE n.id = ANY($1::uuid[])`,
@@ -456,7 +463,11 @@ async function eventsAccounted(ctx: WorkerContext, noteIds: readonly string[], p
   if (missing) problems.push(`${missing} acknowledged notes are not in the database`);
   if (unprocessed.length) problems.push(`${unprocessed.length} of ${noteIds.length} published events were never processed (no word count)`);
   if (twice.length) problems.push(`${twice.length} events' effect was applied more than once: ${twice.slice(0, 3).join(", ")}`);
-  return { once: rows.length - unprocessed.length - twice.length, twice };
+  const once = rows.length - unprocessed.length - twice.length;
+  const dead = (await depth(w, w.deadLetterUrl)) - deadBefore;
+  if (dead) problems.push(`${dead} published events ended in the dead-letter queue`);
+  if (noteIds.length !== once + dead) problems.push(`${noteIds.length - once - dead} of ${noteIds.length} published events are not accounted for`);
+  return { once, twice, dead, summary: `${noteIds.length} events published by the API = ${once} processed exactly once + ${dead} in the dead-letter queue` };
 }
 
 export const WORKER_SCENARIOS = [
@@ -470,6 +481,7 @@ export const WORKER_SCENARIOS = [
       const notes: string[] = [];
       let killed: Task | undefined;
       let killedAt = 0;
+      const deadBefore = await depth(w, w.deadLetterUrl);
       const { load } = await ctx.load(
         w.visibilityMs / 1000 + 6,
         async () => {
@@ -511,8 +523,8 @@ export const WORKER_SCENARIOS = [
         }
       }
       if (killed && killed.exitCode !== 137) problems.push(`the killed worker exited ${killed.exitCode}, not 137`);
-      const { once, twice } = await eventsAccounted(ctx, load.acknowledged, problems);
-      notes.push(`${load.acknowledged.length} events published by the API; ${once} processed exactly once, ${twice.length} more than once`);
+      const { twice, summary } = await eventsAccounted(ctx, w, deadBefore, load.acknowledged, problems);
+      notes.push(`${summary}; ${twice.length} applied more than once`);
       return { load, problems, notes };
     },
   },
@@ -573,6 +585,7 @@ export const WORKER_SCENARIOS = [
       const problems: string[] = [];
       let backlog = 0;
       const before = [...w.service.tasks()];
+      const deadBefore = await depth(w, w.deadLetterUrl);
       const { load } = await ctx.load(
         8,
         async () => {
@@ -589,13 +602,11 @@ export const WORKER_SCENARIOS = [
       const unclean = before.filter((t) => t.exitCode !== 0);
       if (unclean.length) problems.push(`${unclean.length} workers did not exit 0 when scaled in (${unclean.map((t) => t.exitCode).join(", ")})`);
       if (!backlog) problems.push("no event waited in the queue while no worker ran: the scenario proved nothing");
-      const { once } = await eventsAccounted(ctx, load.acknowledged, problems);
+      const { summary } = await eventsAccounted(ctx, w, deadBefore, load.acknowledged, problems);
       return {
         load,
         problems,
-        notes: [
-          `${before.length} workers scaled in (exit ${before.map((t) => t.exitCode).join(", ")}); ${backlog} events waited at zero; ${once} of ${load.acknowledged.length} processed exactly once`,
-        ],
+        notes: [`${before.length} workers scaled in (exit ${before.map((t) => t.exitCode).join(", ")}); ${backlog} events waited at zero; ${summary}`],
       };
     },
   },
