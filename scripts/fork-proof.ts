@@ -204,7 +204,16 @@ export async function proveFork(
   // What docs/forking.md says to run after a recipe, as written and in its order; each must pass as the
   // page promises, with no test edited (the snapshots are updated by a step of their own).
   // Then what a recipe adds for itself (the Valkey recipe's emulator lifecycle), once per command.
-  for (const step of [...options.steps, ...new Set(recipes.flatMap((r) => r.then))]) {
+  // A lean fork (docs/forking.md) has no emulator lifecycle: a recipe's own `npm run` of a script its
+  // package.json lacks is skipped there, saying so; the page's steps always run.
+  const scripts = (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { scripts?: Record<string, string> }).scripts ?? {};
+  const own = new Set(recipes.flatMap((r) => r.then));
+  for (const step of [...options.steps, ...own]) {
+    const script = /^npm run (\S+)/.exec(step)?.[1];
+    if (own.has(step) && !options.steps.includes(step) && script && !Object.hasOwn(scripts, script)) {
+      steps.push({ step: `${step} (skipped: package.json has no script ${JSON.stringify(script)}, as in a lean fork)`, seconds: 0, ok: true });
+      continue;
+    }
     const { command, args } = forkStepArgs(step);
     steps.push(await timed(step, () => run(dir, step, command, args)));
   }
