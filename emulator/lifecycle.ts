@@ -258,7 +258,8 @@ export async function runLifecycle(
           await tf(["apply", "-auto-approve", "-input=false"]);
           outputs = readOutputs(JSON.parse(await tf(["output", "-json"])));
           result.outputs = outputs;
-          if (!inventoried) {
+          // This code's stack, not an earlier main's (the upgrade proof's baseline, maybe elsewhere: another region).
+          if (!inventoried && step.stack) {
             inventoried = true;
             const types = Object.keys((JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as { resource?: object }).resource ?? {});
             result.unseen = await unseenKinds(url, spec.region, types);

@@ -21,6 +21,12 @@ const expected: Record<Breakage, { problem: RegExp; failures: (s: ScenarioResult
     failures: (s) => s.load!.failures.length + Number(/(\d+) of \d+ concurrent reads/.exec(s.problems.join("\n"))?.[1] ?? 0),
     atLeast: 10,
   },
+  // Each task's read during the outage is never given up (no timeout), so after it no task reads the secret again.
+  "secret-no-timeout": {
+    problem: /reads during the outage were not given up within DB_SECRET_TIMEOUT_MS/,
+    failures: (s) => Number(/(\d+) of \d+ reads during the outage were not given up/.exec(s.problems.join("\n"))?.[1] ?? 0),
+    atLeast: 3,
+  },
   // Every 503 of the restart without Retry-After.
   "no-retry-after": { problem: /failures other than 503 with Retry-After/, failures: (s) => s.load!.failures.filter((f) => !f.retryAfter).length, atLeast: 50 },
   // Requests on the silent connections hang past the client's timeout instead of a 503 at the query timeout.

@@ -45,6 +45,24 @@ export const BREAKAGES = {
     what: "reads its database login once, when the task starts (fixed DB_USERNAME and DB_PASSWORD, as ECS `secrets`), and never again",
     loginOnce: true,
   },
+  "secret-no-timeout": {
+    scenario: "Secrets Manager outage",
+    what: "reads its login with no timeout (its build without the cache's abort and the SDK's request timeout), so a read Secrets Manager never answers hangs for good",
+    patches: [
+      {
+        file: "dist/server.mjs",
+        from: "requestHandler: { connectionTimeout: Math.min(1e3, timeoutMs), requestTimeout: timeoutMs, throwOnRequestTimeout: true }",
+        to: "requestHandler: { connectionTimeout: Math.min(1e3, timeoutMs) }",
+        count: 1,
+      },
+      {
+        file: "dist/server.mjs",
+        from: "          }, timeoutMs);\n        });\n        const credentials = await Promise.race([read(abort.signal), timeout]);",
+        to: "          }, 2147483647);\n        });\n        const credentials = await read(new AbortController().signal);",
+        count: 1,
+      },
+    ],
+  },
   "no-retry-after": {
     scenario: "database restart",
     what: "answers 503 without Retry-After (its build with the header left out)",

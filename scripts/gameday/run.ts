@@ -21,6 +21,7 @@ import { ALB_PROPAGATION_SECONDS, checkOrder, scaleEnvironment } from "./time";
 import { breakageSpec, type Breakage } from "./breakages";
 import { FaultProxy } from "./fault-proxy";
 import { MEMORY_HOOK, MEMORY_HOOK_PATH, OUT_OF_MEMORY } from "./memory";
+import { SecretsProxy } from "./secrets-proxy";
 import { migrationFiles, migrationLock, migrationOverBudget, release, rollingDeploy } from "./migrations";
 import { WORKER_SCENARIOS, type WorkerHost } from "./worker";
 import { ALB_BODY_INSPECTION_LIMIT_BYTES, evaluateWebAcl } from "./waf";
@@ -81,6 +82,8 @@ interface Context {
   readonly durations: Readonly<Record<string, string>>;
   readonly secrets: SecretsManagerClient;
   readonly secretArn: string;
+  /** Between the app containers and Secrets Manager: the outage's silence, and every call the tasks make. */
+  readonly secretsProxy: SecretsProxy;
   /** The app's own login, in a secret of its own (the stand-in for its IAM token's source); none when the app logs in as the master user. */
   readonly appLogin?: { readonly secretArn: string; readonly username: string };
   readonly stage: (tag: string) => StagedImage;
@@ -258,72 +261,8 @@ export const SCENARIOS: readonly Scenario[] = [
       };
     },
   },
-  {
-    name: "secret rotation",
-    proves:
-      "ALTER ROLE … PASSWORD of the master user and of the app's own login, each then its secret, the app's idle connections gone: the app reads its new login when PostgreSQL refuses the cached one, so none fails; it never logs in as the master user; the next tasks' migrate containers read the new password",
-    async run(ctx) {
-      const { username, appUsername } = ctx.spec.database;
-      const old = JSON.parse((await ctx.secrets.send(new GetSecretValueCommand({ SecretId: ctx.secretArn }))).SecretString!).password as string;
-      const rotated = `rotated-${randomUUID()}`;
-      // The app's sessions: its own role's, or (a stack whose app still logs in as the master user) the master's.
-      const appLogin = appUsername ?? username;
-      let dropped = 0;
-      let burst: number[] = [];
-      let rotatedAt = new Date();
-      let appOld: string | undefined;
-      const { load } = await ctx.load(8, async () => {
-        await sleep(1500);
-        rotatedAt = new Date();
-        // RDS's order: the database first, then the secret; sessions already open keep working.
-        await ctx.db.setPassword(username, rotated);
-        await ctx.secrets.send(new PutSecretValueCommand({ SecretId: ctx.secretArn, SecretString: JSON.stringify({ username, password: rotated }) }));
-        // The app's own login the same way (on AWS its IAM token expires instead): the cached one is refused from now on.
-        if (ctx.appLogin) {
-          appOld = JSON.parse((await ctx.secrets.send(new GetSecretValueCommand({ SecretId: ctx.appLogin.secretArn }))).SecretString!).password as string;
-          const appRotated = `app-rotated-${randomUUID()}`;
-          await ctx.db.setPassword(ctx.appLogin.username, appRotated);
-          await ctx.secrets.send(
-            new PutSecretValueCommand({
-              SecretId: ctx.appLogin.secretArn,
-              SecretString: JSON.stringify({ username: ctx.appLogin.username, password: appRotated }),
-            }),
-          );
-        }
-        dropped += await ctx.db.dropIdleSessions(appLogin);
-        // And again later, as the pool's idle timeout would: every connection now is a new one.
-        await sleep(2500);
-        dropped += await ctx.db.dropIdleSessions(appLogin);
-        // A burst beyond the connections the pools hold, so each task logs in anew (steady load alone may never need one).
-        burst = await concurrentReads(ctx, 30);
-      });
-      const problems: string[] = [];
-      noFailures(load, problems);
-      if (dropped === 0) problems.push("no idle session was ended, so no new connection was proven");
-      const refused = burst.filter((status) => status !== 200);
-      if (refused.length) problems.push(`${refused.length} of ${burst.length} concurrent reads after the rotation failed (${refused.join(", ")})`);
-      const { rows } = await ctx.db.sql("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND backend_start > $2", [appLogin, rotatedAt]);
-      if (rows[0].n === 0) problems.push("no task logged in after the rotation, so new connections were not proven");
-      if (appUsername) {
-        const master = await ctx.db.sql("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND application_name LIKE 'notes-api-%'", [
-          username,
-        ]);
-        if (master.rows[0].n) problems.push(`${master.rows[0].n} sessions of the app log in as the master user`);
-      }
-      const oldStillWorks = await loginWorks(ctx, username, old);
-      if (oldStillWorks) problems.push("the old password still logs in: the rotation did not happen");
-      if (ctx.appLogin && (!appOld || (await loginWorks(ctx, ctx.appLogin.username, appOld))))
-        problems.push("the app's old login still works: its rotation did not happen");
-      return {
-        load,
-        problems,
-        notes: [
-          `${dropped} idle sessions of ${appLogin} ended; ${rows[0].n} new sessions logged in after the rotation; the old master password${ctx.appLogin ? " and the app's old login are" : " is"} refused`,
-          ...(appUsername ? [`no app session logs in as the master user; tasks started later (migration lock) migrate with the rotated password`] : []),
-        ],
-      };
-    },
-  },
+  rotationScenario("database first"),
+  rotationScenario("secret first"),
   {
     name: "database restart",
     proves: "PostgreSQL down and back: only 503 with Retry-After meanwhile, then recovery without replacing a task",
@@ -407,6 +346,145 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    name: "Secrets Manager outage",
+    proves:
+      "Secrets Manager silent (no answer) for longer than the login's cache, logins made all along: each task keeps serving on its last good login, tries a refresh once its cache expired and gives it up within DB_SECRET_TIMEOUT_MS, no login waits on it; once it answers again, each task reads it, and a rotation after it is picked up",
+    async run(ctx) {
+      if (!ctx.appLogin) return { problems: [], notes: ["the app logs in as the master user through ECS secrets: no secret of its own to read"] };
+      const cacheMs = Number(ctx.durations.DB_SECRET_CACHE_MS);
+      const timeoutMs = Number(ctx.durations.DB_SECRET_TIMEOUT_MS);
+      const retryMs = Number(ctx.durations.DB_SECRET_RETRY_MS);
+      // New logins come from bursts of reads beyond what the pools keep, one each time the pools' idle connections have closed
+      // (no session is ended by hand: one ended as a query is handed to it would fail a request the outage did not).
+      const spacingMs = Number(ctx.durations.DB_POOL_IDLE_TIMEOUT_MS) + 500;
+      // After it: the longest backoff a failed read leaves (60 × DB_SECRET_RETRY_MS, credentials.ts), a burst's spacing, a read.
+      const pickupBoundMs = 60 * retryMs + spacingMs + timeoutMs + 1000;
+      const appLogin = ctx.appLogin;
+      const proxy = ctx.secretsProxy;
+      const before = ctx.service.running();
+      const ids = before.map((t) => t.id);
+      // Each task's cache expires DB_SECRET_CACHE_MS after its last read (the proxy saw every one; a task with none seen counts
+      // from now). The outage lasts past the last of those expiries by a burst and a read's timeout, so every task's cache is
+      // expired inside it (or already was, with no read since) and a login then tries its refresh; and two bursts at least.
+      const plannedSilentAt = Date.now() + 1000;
+      const expiries = ids.map((id) => Math.max(0, ...proxy.calls.filter((c) => c.task === id && c.status === 200).map((c) => c.at)) + cacheMs);
+      const outageMs = Math.max(
+        2 * spacingMs,
+        Math.max(...expiries.map((e) => (e > cacheMs ? e : plannedSilentAt + cacheMs))) - plannedSilentAt + spacingMs + timeoutMs + 1000,
+      );
+      let newSessions = 0;
+      let silentAt = 0;
+      let restoredAt = 0;
+      let pickedUpAt = 0;
+      let rotatedAt = 0;
+      let secretAt = 0;
+      let logins = 0;
+      const during: { status: number; ms: number }[] = [];
+      let after: { status: number; ms: number }[] = [];
+      const answeredSince = (since: number) => new Set(proxy.calls.filter((c) => !c.held && c.at >= since && c.status === 200).map((c) => c.task));
+      const picked = () => ids.every((id) => answeredSince(restoredAt).has(id));
+      const { load } = await ctx.load(
+        // The load covers the outage, a burst after it and the rotation; a longer pickup (a broken build's) runs on without it.
+        (outageMs + spacingMs) / 1000 + 6,
+        async () => {
+          await sleep(1000);
+          silentAt = Date.now();
+          proxy.silence();
+          const connections = ctx.proxy.counts.connections;
+          while (Date.now() - silentAt < outageMs) {
+            const burstAt = Date.now();
+            during.push(...(await timedReads(ctx, 12)));
+            await sleep(Math.max(0, burstAt + spacingMs - Date.now()));
+          }
+          logins = ctx.proxy.counts.connections - connections;
+          restoredAt = Date.now();
+          proxy.restore();
+          // Each task reads the secret again once its backoff allows and a login asks for it.
+          while (Date.now() - restoredAt < pickupBoundMs && !picked()) {
+            const burstAt = Date.now();
+            await timedReads(ctx, 12);
+            while (Date.now() < burstAt + spacingMs && !picked()) await sleep(100);
+          }
+          pickedUpAt = Date.now();
+          // The new secret after the outage: a rotation in RDS's order, back to back, then new logins on it.
+          rotatedAt = Date.now();
+          const password = `app-rotated-${randomUUID()}`;
+          await ctx.db.setPassword(appLogin.username, password);
+          await ctx.secrets.send(
+            new PutSecretValueCommand({ SecretId: appLogin.secretArn, SecretString: JSON.stringify({ username: appLogin.username, password }) }),
+          );
+          secretAt = Date.now();
+          // Every connection a new one, as in the rotation scenarios: idle sessions ended twice, then reads beyond what the pools hold.
+          await ctx.db.dropIdleSessions(appLogin.username);
+          await sleep(2500);
+          await ctx.db.dropIdleSessions(appLogin.username);
+          after = await timedReads(ctx, 30);
+          const { rows } = await ctx.db.sql("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND backend_start > $2", [
+            appLogin.username,
+            new Date(secretAt),
+          ]);
+          newSessions = rows[0].n;
+        },
+        undefined,
+        40,
+      );
+      const problems: string[] = [];
+      const early = load.failures.filter((f) => f.at < rotatedAt);
+      if (early.length)
+        problems.push(`${early.length} requests failed before the rotation (${describeFailures({ ...load, failures: early })}): the outage reached the app`);
+      const rotation = load.failures.filter((f) => f.at >= rotatedAt);
+      const windowEnd = secretAt + retryMs + 1000;
+      const badRotation = rotation.filter((f) => f.status !== 503 || !f.retryAfter || f.at > windowEnd);
+      if (badRotation.length)
+        problems.push(
+          `${badRotation.length} requests failed after the outage's rotation other than 503 with Retry-After in its window (${describeFailures({ ...load, failures: badRotation })})`,
+        );
+      const duringFailed = during.filter((r) => r.status !== 200);
+      if (duringFailed.length)
+        problems.push(`${duringFailed.length} of ${during.length} reads at once during the outage failed (${duringFailed.map((r) => r.status).join(", ")})`);
+      const slow = during.filter((r) => r.ms >= timeoutMs);
+      if (slow.length)
+        problems.push(
+          `${slow.length} of ${during.length} reads at once during the outage took DB_SECRET_TIMEOUT_MS (${timeoutMs} ms) or more: they waited on a hung read`,
+        );
+      const held = proxy.calls.filter((c) => c.held && c.at >= silentAt && c.at < restoredAt && ids.includes(c.task));
+      const expiredIn = new Set(held.map((c) => c.task));
+      const neverTried = ids.filter((id) => !expiredIn.has(id));
+      if (neverTried.length) problems.push(`${neverTried.join(", ")} never read the secret during the outage: its cache did not expire inside it`);
+      const end = Date.now();
+      const hung = held.filter((c) => (c.endedAt ?? end) - c.at > timeoutMs + 500);
+      if (hung.length)
+        problems.push(
+          `${hung.length} of ${held.length} reads during the outage were not given up within DB_SECRET_TIMEOUT_MS (${timeoutMs} ms + 500): ${hung
+            .slice(0, 3)
+            .map((c) => `${c.task} ${c.endedAt ? `after ${c.endedAt - c.at} ms` : "never"}`)
+            .join(", ")}`,
+        );
+      const readAfter = answeredSince(restoredAt);
+      const stale = ids.filter((id) => !readAfter.has(id));
+      if (stale.length) problems.push(`${stale.join(", ")} did not read the secret within ${pickupBoundMs} ms of Secrets Manager answering again`);
+      const afterFailed = after.filter((r) => r.status !== 200);
+      if (afterFailed.length)
+        problems.push(
+          `${afterFailed.length} of ${after.length} reads at once after the outage's rotation failed (${afterFailed.map((r) => r.status).join(", ")})`,
+        );
+      if (newSessions === 0) problems.push("no task logged in with the rotated login after the outage");
+      const after2 = ctx.service.running().map((t) => t.id);
+      if (after2.join() !== ids.join()) problems.push(`tasks were replaced: ${ids.join(", ")} → ${after2.join(", ")}`);
+      const gaveUp = held.filter((c) => c.endedAt).map((c) => c.endedAt! - c.at);
+      return {
+        load,
+        recoveryMs: pickedUpAt - restoredAt,
+        problems,
+        notes: [
+          `silent ${restoredAt - silentAt} ms; the tasks' caches (${cacheMs} ms) expired ${expiries.map((e) => (e > cacheMs ? `${e - silentAt}` : "?")).join(", ")} ms into it; ${held.length} reads held (${[...expiredIn].map((id) => `${id} ${held.filter((c) => c.task === id).length}`).join(", ")}), each given up after ${gaveUp.length ? `${Math.min(...gaveUp)}–${Math.max(...gaveUp)}` : "-"} ms (DB_SECRET_TIMEOUT_MS ${timeoutMs})`,
+          `${logins} new connections to the database during it; ${during.length} reads at once beside the load: ${duringFailed.length} failed, the slowest ${Math.max(0, ...during.map((r) => r.ms))} ms`,
+          `${stale.length ? `${stale.length} of ${ids.length} tasks never read the secret again, stopped waiting` : "every task read the secret"} ${pickedUpAt - restoredAt} ms after it answered again (bound ${pickupBoundMs} ms); after the rotation that followed, ${after.length - afterFailed.length} of ${after.length} reads at once served, ${rotation.length} requests failed in its window`,
+        ],
+      };
+    },
+  },
+  {
     name: "migration lock",
     proves:
       "tasks starting together while a slow migration holds the lock queue on it (pg_locks), end after its release, one applies v3's contract and the others wait for it (timestamps); nothing fails; every acknowledged write reads back",
@@ -443,6 +521,135 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   ...WORKER_SCENARIOS,
 ];
+
+/**
+ * How long RDS's rotation leaves between its two steps (the password set in the database, the secret's AWSCURRENT moved):
+ * AWS gives no figure, so the harness's own, scaled; long enough that logins land inside it.
+ */
+const ROTATION_WINDOW_SECONDS = 10;
+
+/**
+ * A rotation of the master user's and the app's own logins in one order or the other, with new logins inside the window
+ * between its steps and after it. In RDS's order (the database first) a login inside the window is refused whatever the app
+ * does (its secret still holds the old password): a 503 with Retry-After, which a client retries; in the reverse order the
+ * app keeps logging in with what it last read until PostgreSQL refuses it. Either way nothing fails once both steps are done.
+ */
+function rotationScenario(order: "database first" | "secret first"): Scenario {
+  return {
+    name: order === "database first" ? "secret rotation" : "secret rotation in reverse",
+    proves:
+      order === "database first"
+        ? "as RDS rotates: ALTER ROLE … PASSWORD of the master user and of the app's own login, their secrets a window later, new logins inside the window and after: only 503s with Retry-After inside it (the secret still holds the old password), none once the secret moved (a refused login reads it again); never the master user; the old passwords refused; the next tasks' migrate containers read the new password"
+        : "the reverse order: the secrets first, ALTER ROLE … PASSWORD a window later, new logins inside the window and after: the app keeps logging in with the login it last read until PostgreSQL refuses it, then reads the new one; only 503s with Retry-After inside the window, none after; the old passwords refused",
+    async run(ctx) {
+      const { username, appUsername } = ctx.spec.database;
+      // The app's sessions: its own role's, or (a stack whose app still logs in as the master user) the master's.
+      const appLogin = appUsername ?? username;
+      const windowMs = ctx.time.ms(ROTATION_WINDOW_SECONDS);
+      const retryMs = Number(ctx.durations.DB_SECRET_RETRY_MS);
+      const passwordIn = async (arn: string) =>
+        JSON.parse((await ctx.secrets.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString!).password as string;
+      const old = await passwordIn(ctx.secretArn);
+      const appOld = ctx.appLogin && (await passwordIn(ctx.appLogin.secretArn));
+      const rotated = `rotated-${randomUUID()}`;
+      const appRotated = `app-rotated-${randomUUID()}`;
+      // The app's own login the same way (on AWS its IAM token expires instead).
+      const database = async () => {
+        await ctx.db.setPassword(username, rotated);
+        if (ctx.appLogin) await ctx.db.setPassword(ctx.appLogin.username, appRotated);
+      };
+      const secrets = async () => {
+        await ctx.secrets.send(new PutSecretValueCommand({ SecretId: ctx.secretArn, SecretString: JSON.stringify({ username, password: rotated }) }));
+        if (ctx.appLogin)
+          await ctx.secrets.send(
+            new PutSecretValueCommand({
+              SecretId: ctx.appLogin.secretArn,
+              SecretString: JSON.stringify({ username: ctx.appLogin.username, password: appRotated }),
+            }),
+          );
+      };
+      const [first, second] = order === "database first" ? [database, secrets] : [secrets, database];
+      let dropped = 0;
+      let inWindow: number[] = [];
+      let windowLogins = 0;
+      let burst: number[] = [];
+      let firstAt = 0;
+      let secondAt = 0;
+      const { load } = await ctx.load(windowMs / 1000 + 8, async () => {
+        await sleep(1500);
+        firstAt = Date.now();
+        await first();
+        // Logins inside the window: reads at once beyond what the pools hold, so each task opens new connections (no session is
+        // ended here: one ended as a query is handed to it would fail a request the rotation did not).
+        const connections = ctx.proxy.counts.connections;
+        inWindow = await concurrentReads(ctx, 30);
+        windowLogins = ctx.proxy.counts.connections - connections;
+        await sleep(Math.max(0, firstAt + windowMs - Date.now()));
+        secondAt = Date.now();
+        await second();
+        dropped += await ctx.db.dropIdleSessions(appLogin);
+        // And again later, as the pool's idle timeout would: every connection now is a new one.
+        await sleep(2500);
+        dropped += await ctx.db.dropIdleSessions(appLogin);
+        // A burst beyond the connections the pools hold, so each task logs in anew (steady load alone may never need one).
+        burst = await concurrentReads(ctx, 30);
+      });
+      const problems: string[] = [];
+      // Inside the window, a login the database refuses is a 503 a client retries; once the secret moved, a refused login
+      // reads it again (at most DB_SECRET_RETRY_MS after the read before), so none fails after that.
+      const windowEnd = secondAt + retryMs + 1000;
+      const outside = load.failures.filter((f) => f.status !== 503 || !f.retryAfter || f.at < firstAt || f.at > windowEnd);
+      if (outside.length)
+        problems.push(
+          `${outside.length} failed requests outside the rotation's window or other than 503 with Retry-After (${describeFailures({ ...load, failures: outside })}); expected none`,
+        );
+      const windowOther = inWindow.filter((status) => status !== 200 && status !== 503);
+      if (windowOther.length)
+        problems.push(`${windowOther.length} of ${inWindow.length} concurrent reads inside the window failed other than 503 (${windowOther.join(", ")})`);
+      if (windowLogins === 0) problems.push("no new connection to the database inside the window, so no login was made in it");
+      const refused = burst.filter((status) => status !== 200);
+      if (refused.length) problems.push(`${refused.length} of ${burst.length} concurrent reads after the rotation failed (${refused.join(", ")})`);
+      const { rows } = await ctx.db.sql("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND backend_start > $2", [
+        appLogin,
+        new Date(secondAt),
+      ]);
+      if (rows[0].n === 0) problems.push("no task logged in after the rotation, so new connections were not proven");
+      if (appUsername) {
+        const master = await ctx.db.sql("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND application_name LIKE 'notes-api-%'", [
+          username,
+        ]);
+        if (master.rows[0].n) problems.push(`${master.rows[0].n} sessions of the app log in as the master user`);
+      }
+      if (await loginWorks(ctx, username, old)) problems.push("the old password still logs in: the rotation did not happen");
+      if (ctx.appLogin && (!appOld || (await loginWorks(ctx, ctx.appLogin.username, appOld))))
+        problems.push("the app's old login still works: its rotation did not happen");
+      const windowFailed = load.failures.filter((f) => f.at >= firstAt && f.at <= windowEnd).length;
+      return {
+        load,
+        problems,
+        notes: [
+          `${order}, ${secondAt - firstAt} ms apart: inside the window ${windowLogins} new connections to the database, ${inWindow.filter((s) => s === 200).length} of ${inWindow.length} concurrent reads served (${inWindow.filter((s) => s === 503).length} × 503) and ${windowFailed} requests of the load failed (503 with Retry-After)`,
+          `${dropped} idle sessions of ${appLogin} ended; ${rows[0].n} new sessions logged in after the rotation; the old master password${ctx.appLogin ? " and the app's old login are" : " is"} refused`,
+          ...(appUsername && order === "database first"
+            ? [`no app session logs in as the master user; tasks started later (migration lock) migrate with the rotated password`]
+            : []),
+        ],
+      };
+    },
+  };
+}
+
+/** `n` reads of the seed note at once, beside the load; each one's status and time. */
+async function timedReads(ctx: Context, n: number): Promise<{ status: number; ms: number }[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const start = Date.now();
+      const res = await fetch(`${ctx.lb.url}/notes/${ctx.noteId}`, { headers: { connection: "close" } }).catch(() => undefined);
+      await res?.arrayBuffer();
+      return { status: res?.status ?? 0, ms: Date.now() - start };
+    }),
+  );
+}
 
 /** The probes' client and the name it addresses, as a client of the load balancer on AWS would send them. */
 const PROBE_USER_AGENT = "gameday-probe/1";
@@ -620,6 +827,10 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
       if (options.breakage && breakageSpec(options.breakage).loginOnce) Object.assign(environment, { DB_USERNAME: appUsername, DB_PASSWORD: appPassword });
       else environment.DB_SECRET_ARN = appLogin.secretArn;
     }
+    // The app containers reach Secrets Manager through a proxy that can go silent (the outage), which records each task's calls.
+    const secretsProxy = await SecretsProxy.start(emulator.url);
+    cleanups.push(() => secretsProxy.stop());
+    environment.AWS_ENDPOINT_URL_SECRETS_MANAGER = secretsProxy.url;
     const init = spec.task.init;
 
     const lb = await step("start HAProxy", async () => LoadBalancer.start(spec.targetGroup, spec.idleTimeoutSeconds, await freePort(), time));
@@ -641,13 +852,14 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
       spec.service,
       spec.targetGroup,
       lb,
-      (image) =>
+      (image, id = `${image.tag}-${++n}`) =>
         new Task({
-          id: `${image.tag}-${++n}`,
+          id,
           spec: spec.task,
           image,
           imageConfig,
-          environment,
+          // The SDK's user agent names the task (app/<id>), so the proxy knows whose call it holds.
+          environment: { ...environment, AWS_SDK_UA_APP_ID: id },
           // The migrate container's login is read when each task starts, so a task after a rotation reads the new password.
           init: init && { name: init.name, command: init.command, environment: () => resolveEnvironment(spec, init, local, secrets, scale, options.breakage) },
           port: portPool.next(),
@@ -672,6 +884,7 @@ export async function runGameday(options: GamedayOptions): Promise<GamedayReport
       durations: scaleEnvironment(spec.task.environment, scale),
       secrets,
       secretArn: ARN!,
+      secretsProxy,
       appLogin,
       stage,
       noteId,
