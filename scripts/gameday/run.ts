@@ -576,7 +576,10 @@ function rotationScenario(order: "database first" | "secret first"): Scenario {
       let firstAt = 0;
       let secondAt = 0;
       const { load } = await ctx.load(windowMs / 1000 + 8, async () => {
-        await sleep(1500);
+        await sleep(500);
+        // The pools emptied of idle sessions first (a scenario before may have filled them), so the window's reads need new connections.
+        dropped += await ctx.db.dropIdleSessions(appLogin);
+        await sleep(1000);
         firstAt = Date.now();
         await first();
         // Logins inside the window: reads at once beyond what the pools hold, so each task opens new connections (no session is
