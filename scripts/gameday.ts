@@ -3,7 +3,8 @@
  *
  * Runs an environment's synthesized task definition as ECS runs it, behind HAProxy as its load
  * balancer, on PostgreSQL and the emulator's Secrets Manager, under steady load, through deploys, a
- * Spot interruption, a killed task, a secret rotation, a database restart and slow migrations; prints
+ * Spot interruption, a killed task, a task out of memory, secret rotations in both orders, a Secrets
+ * Manager outage, a database restart and failover, slow migrations and the worker's faults; prints
  * a table per scenario and exits 1 when any request failed that should not have, or a write was lost.
  * Needs HAProxy, PostgreSQL's server programs and the emulator (moto); see docs/gameday.md.
  */
