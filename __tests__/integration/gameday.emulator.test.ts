@@ -26,7 +26,9 @@ const expected: Record<Breakage, { problem: RegExp; failures: (s: ScenarioResult
   "secret-no-timeout": {
     problem: /reads during the outage were not given up within DB_SECRET_TIMEOUT_MS/,
     failures: (s) => Number(/(\d+) of \d+ reads during the outage were not given up/.exec(s.problems.join("\n"))?.[1] ?? 0),
-    atLeast: 3,
+    // A read that is never given up is one the build with its timeout cannot have (0 in every run), so one is a clear
+    // margin; on a busy machine a task's cache may not expire inside the outage (found in a clean-clone run: 2 of 3).
+    atLeast: 1,
   },
   // Every 503 of the restart without Retry-After.
   "no-retry-after": { problem: /failures other than 503 with Retry-After/, failures: (s) => s.load!.failures.filter((f) => !f.retryAfter).length, atLeast: 50 },
