@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { APP_DIR, RunningApi, databaseEnv, freePort } from "../harness/api";
+import net from "node:net";
+import { APP_DIR, RunningApi, databaseEnv } from "../harness/api";
 import { BACKENDS, type TestDatabase } from "../harness/database";
 import { CuttableProxy } from "./support/proxy";
 
@@ -216,6 +217,13 @@ describe.each(BACKENDS)("the API process on $name", (backend) => {
     } finally {
       await api.stop();
     }
-    expect(healthcheck(await freePort())).toBe(1);
+    // A port held by a server that answers nothing: a port merely free could be taken by a parallel test's API before the check runs.
+    const silent = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      expect(healthcheck((silent.address() as net.AddressInfo).port)).toBe(1);
+    } finally {
+      silent.close();
+    }
   });
 });
