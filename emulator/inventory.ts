@@ -7,7 +7,7 @@
  */
 // The stack's modules describe every kind a stack can make.
 import "../stacks/api-stack";
-import { type AwsAnswer, type AwsCall, isReason, ResourceKind } from "../lib/core/resource-kind";
+import { type AwsAnswer, type AwsCall, type Holding, isReason, ResourceKind } from "../lib/core/resource-kind";
 
 /** The account moto serves (its default), which the stacks' caller identity returns there; budgets are listed by account. */
 export const EMULATOR_ACCOUNT_ID = "123456789012";
@@ -46,14 +46,17 @@ function sdkCall(url: string, region: string): AwsCall {
   };
 }
 
+/** What each described kind with an inventory finds in the emulator, by kind. */
+async function holdingsByKind(url: string, region: string): Promise<Map<ResourceKind, Holding[]>> {
+  const aws = sdkCall(url, region);
+  const found = new Map<ResourceKind, Holding[]>();
+  for (const kind of ResourceKind.all()) if (!isReason(kind.inventory)) found.set(kind, await kind.inventory(aws, { accountId: EMULATOR_ACCOUNT_ID, region }));
+  return found;
+}
+
 /** What the emulator holds of every described kind, sorted. */
 export async function leftovers(url: string, region: string): Promise<string[]> {
-  const aws = sdkCall(url, region);
-  const found: string[] = [];
-  for (const kind of ResourceKind.all()) {
-    if (isReason(kind.inventory)) continue;
-    for (const held of await kind.inventory(aws, { accountId: EMULATOR_ACCOUNT_ID, region })) found.push(`${held.service} ${held.kind} ${held.id}`);
-  }
+  const found = [...(await holdingsByKind(url, region)).values()].flat().map((held) => `${held.service} ${held.kind} ${held.id}`);
   return [...new Set(found)].sort();
 }
 
@@ -62,11 +65,7 @@ export async function leftovers(url: string, region: string): Promise<string[]> 
  * inventory that cannot see what it looks for would pass every leftover check. Each as `<file> (<kind>)`.
  */
 export async function unseenKinds(url: string, region: string, types: readonly string[]): Promise<string[]> {
-  const aws = sdkCall(url, region);
-  const unseen: string[] = [];
-  for (const kind of ResourceKind.all()) {
-    if (isReason(kind.inventory) || !kind.types.some((type) => types.includes(type))) continue;
-    if (!(await kind.inventory(aws, { accountId: EMULATOR_ACCOUNT_ID, region })).length) unseen.push(`${kind.file} (${kind.name})`);
-  }
-  return unseen;
+  return [...(await holdingsByKind(url, region))]
+    .filter(([kind, held]) => kind.types.some((type) => types.includes(type)) && !held.length)
+    .map(([kind]) => `${kind.file} (${kind.name})`);
 }

@@ -291,13 +291,12 @@ export function applyParts(recipe: Recipe, read: (path: string) => string | unde
 
 /** `code`'s import lines after the file's last import, the rest after the line holding `marker`, indented as it. */
 export function insertAfter(source: string, marker: string, code: string, where = "fork recipe"): string {
-  const imports = code.split("\n").filter((line) => line.startsWith("import ") && !source.includes(line));
   const rest = code.split("\n").filter((line) => !line.startsWith("import ") && line.trim() !== "");
-  const file = parse(source);
-  const lastImport = file.statements.filter(ts.isImportDeclaration).at(-1)?.getEnd() ?? 0;
-  const withImports = imports.length
-    ? `${source.slice(0, lastImport)}${lastImport ? "\n" : ""}${imports.join("\n")}${lastImport ? "" : "\n"}${source.slice(lastImport)}`
-    : source;
+  // Each import as an import into the environments' file goes: after the last, unless the file has it.
+  const withImports = code
+    .split("\n")
+    .filter((line) => line.startsWith("import "))
+    .reduce((text, line) => applyEdits(text, importEdits(text, parse(text), line)), source);
   const lines = withImports.split("\n");
   const at = lines.findIndex((line) => line.includes(marker));
   if (at < 0) throw new Error(`${where}: no line holds "${marker}"`);
