@@ -179,11 +179,7 @@ const MAX_DEPLOY_POLICIES = 8;
 /** The calls that copy an image from another environment's repository when promoting. */
 const PROMOTION_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer"];
 /**
- * The GitHub OIDC provider CI's role trusts (unless the environment names an existing one). IAM's tag
- * calls (`IAM_ROLES`) are denied as the constructs' are though the role is granted none (no IAM write), so
- * a grant added later is still held; the constructs declare theirs with their kinds (`DeployPermissions.kind`).
- * Both make the lists of calls that must never move a resource to another environment or project
- * (`DenyRetagging*`) or take those tags off (`DenyUntaggingScope`).
+ * The GitHub OIDC provider CI's role trusts (unless the environment names an existing one).
  */
 export const OIDC_PROVIDER = new ResourceKind({
   name: "GitHub OIDC provider",
@@ -244,6 +240,10 @@ export class CiAccess extends Construct {
       throw new Error(`CiAccess ${this.node.path}: the stack needs DeployPermissions and a PermissionsBoundary, made before the constructs they collect from`);
     this.permissions = permissions;
     this.boundary = boundary;
+    // IAM's tag calls (IAM_ROLES) are denied as the constructs' are though the role is granted none (no IAM write),
+    // so a grant added later is still held; the constructs declare theirs with their kinds (DeployPermissions.kind).
+    // Both make the calls that must never move a resource to another environment or project (DenyRetagging*) or
+    // take those tags off (DenyUntaggingScope).
     this.tagging = [...new Set([...IAM_ROLES.tagging.tag, ...permissions.tagging.keys()])].sort();
     this.untagging = [...new Set([...IAM_ROLES.tagging.untag, ...permissions.untagging.keys()])].sort();
     const undeclared = undeclaredTagCalls(permissions.grants, [...this.tagging, ...this.untagging]);
