@@ -13,6 +13,8 @@ import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, Descr
 import { checkEmulatorInstalled, startEmulator, type Emulator } from "../../emulator/server";
 import { terraformVersion } from "../../scripts/offline-plan";
 import { emulatorProviderConfig } from "../../emulator/mode";
+import { clientConfig, unseenKinds } from "../../emulator/inventory";
+import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 
 const skip = ["1", "true"].includes(process.env.SKIP_EMULATOR_TESTS ?? "");
 
@@ -94,5 +96,25 @@ class BrokenStack extends TerraformStack {
       );
     await expect(rule("from the service's tasks")).rejects.toThrow(/Invalid rule description/);
     await expect(rule("from the service tasks")).resolves.toBeDefined();
+  });
+});
+
+(skip ? describe.skip : describe)("the lifecycle's check that each kind's inventory sees what it made", () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await startEmulator();
+  }, 60_000);
+  afterAll(() => emulator?.stop());
+
+  test("names a kind the stack made but its inventory cannot find, and stops naming it once one exists", async () => {
+    const types = ["aws_sqs_queue", "aws_security_group"];
+    // A fresh emulator: its default VPC's groups are AWS's, so neither kind sees anything of a stack.
+    expect((await unseenKinds(emulator.url, "us-east-1", types)).sort()).toEqual([
+      "lib/core/security-group.ts (security groups)",
+      "lib/workers/queue.ts (SQS queues)",
+    ]);
+    await new SQSClient(clientConfig(emulator.url, "us-east-1")).send(new CreateQueueCommand({ QueueName: "seen" }));
+    const after = await unseenKinds(emulator.url, "us-east-1", types);
+    expect(after).toEqual(["lib/core/security-group.ts (security groups)"]);
   });
 });
